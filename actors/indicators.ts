@@ -1,0 +1,78 @@
+// indicators: keeps rolling indicator state per symbol and timeframe, for exactly the indicators the
+// strategies declare, and publishes md.ind.<P>.<SYM>: the bar plus every warmed-up value by its
+// declared name. Bars of symbols no strategy watches produce nothing. Pure: no I/O, no clock.
+import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
+import type { IndicatorSpec, StrategyConfig } from '../src/config-file.js'
+import { filterOf, type Bar } from '../src/contracts.js'
+import { newEma, newSma, updateEma, updateSma, type EmaState, type SmaState } from './lib/moving-average.js'
+
+type IndicatorState = SmaState | EmaState
+/** `${symbol}|${timeframe}` → declared name → spec. */
+export type Declarations = Map<string, Record<string, IndicatorSpec>>
+
+export interface IndicatorsState {
+  series: Record<string, Record<string, IndicatorState>>
+}
+
+export function declarationsOf(strategies: StrategyConfig[]): Declarations {
+  const out: Declarations = new Map()
+  for (const s of strategies) {
+    for (const symbol of s.symbols) {
+      const key = `${symbol}|${s.timeframe}`
+      out.set(key, { ...out.get(key), ...s.indicators })
+    }
+  }
+  return out
+}
+
+export const partitionScope = (partition: number): Scope => ({
+  key: `p${partition}`,
+  inputs: [{ stream: 'MD', filter: filterOf('md.bar', { partition }), accepts: ['md.bar'] }],
+})
+
+function newIndicator(spec: IndicatorSpec): IndicatorState {
+  return spec.type === 'sma' ? newSma(spec.period) : newEma(spec.period)
+}
+
+function update(state: IndicatorState, x: number): number | undefined {
+  return state.kind === 'sma' ? updateSma(state, x) : updateEma(state, x)
+}
+
+export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, declarations: Declarations): Step<IndicatorsState> {
+  const bar = input.data
+  const key = `${bar.symbol}|${bar.timeframe}`
+  const declared = declarations.get(key)
+  if (!declared) return { state, outcome: 'unwatched' }
+  const series = (state.series[key] ??= {})
+  const values: Record<string, number> = {}
+  for (const [name, spec] of Object.entries(declared)) {
+    const value = update((series[name] ??= newIndicator(spec)), bar[spec.source])
+    if (value !== undefined) values[name] = value
+  }
+  return { state, emit: [{ type: 'md.ind', data: indicatorMessage(bar, input.seq, values) }] }
+}
+
+const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, number>) => ({
+  id: `ind:${bar.symbol}:${bar.timeframe}:${bar.ts}`,
+  type: 'md.ind' as const,
+  ts: bar.ts,
+  causation_id: bar.id,
+  correlation_id: bar.correlation_id,
+  symbol: bar.symbol,
+  timeframe: bar.timeframe,
+  bar_id: bar.id,
+  bar_seq: barSeq,
+  bar: { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume },
+  values,
+})
+
+export const indicators = (strategies: StrategyConfig[], partitions: number[]) => {
+  const declarations = declarationsOf(strategies)
+  return defineActor<IndicatorsState>({
+    name: 'indicators',
+    ordered: true,
+    scopes: partitions.map(partitionScope),
+    init: () => ({ series: {} }),
+    handle: (state, input) => handleBar(state, input as Inbound<'md.bar'>, declarations),
+  })
+}

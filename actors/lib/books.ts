@@ -1,0 +1,108 @@
+// Account books: cash, average-cost positions (signed quantity: long > 0, short < 0), realized and
+// unrealized P&L, peak equity and drawdown. Plain data and pure functions, shared by the executor
+// and the backtest. Commission is charged to the position the fill changes, so a position's
+// realized P&L is net of every commission it paid, and account realized P&L is their sum.
+
+export interface PositionBook {
+  position_id: string
+  qty: number
+  avg_price: number
+  realized_pnl: number
+  opened_at: string
+}
+
+export interface Books {
+  starting_cash: number
+  cash: number
+  realized_pnl: number
+  peak_equity: number
+  trade_count: number
+  winning_trades: number
+  positions: Record<string, PositionBook>
+  /** symbol → last known close and its bar time. */
+  marks: Record<string, { ts: string; price: number }>
+}
+
+export const newBooks = (startingCash: number): Books => ({
+  starting_cash: startingCash,
+  cash: startingCash,
+  realized_pnl: 0,
+  peak_equity: startingCash,
+  trade_count: 0,
+  winning_trades: 0,
+  positions: {},
+  marks: {},
+})
+
+export interface FillEffect {
+  position: PositionBook
+  /** The position this fill closed, if any (it is removed from the books). */
+  closed: PositionBook | null
+}
+
+/**
+ * Applies a fill of `qty` (> 0) at `price` in direction `sign` (+1 buy, −1 sell). A fill larger than
+ * an opposite position closes it and opens the remainder the other way.
+ */
+export function applyFill(b: Books, symbol: string, sign: 1 | -1, qty: number, price: number, commission: number, ts: string, positionId: string): FillEffect {
+  b.cash = b.cash - sign * qty * price - commission
+  b.realized_pnl -= commission
+  let pos = b.positions[symbol]
+  let closed: PositionBook | null = null
+  if (!pos) {
+    pos = b.positions[symbol] = { position_id: positionId, qty: sign * qty, avg_price: price, realized_pnl: -commission, opened_at: ts }
+    return { position: pos, closed }
+  }
+  pos.realized_pnl -= commission
+  if (Math.sign(pos.qty) === sign) {
+    const held = Math.abs(pos.qty)
+    pos.avg_price = (held * pos.avg_price + qty * price) / (held + qty)
+    pos.qty += sign * qty
+    return { position: pos, closed }
+  }
+  const closing = Math.min(qty, Math.abs(pos.qty))
+  const pnl = (price - pos.avg_price) * closing * Math.sign(pos.qty)
+  pos.realized_pnl += pnl
+  b.realized_pnl += pnl
+  pos.qty += sign * closing
+  if (pos.qty === 0) {
+    closed = pos
+    delete b.positions[symbol]
+    b.trade_count += 1
+    if (pos.realized_pnl > 0) b.winning_trades += 1
+    const rest = qty - closing
+    if (rest > 0) {
+      pos = b.positions[symbol] = { position_id: positionId, qty: sign * rest, avg_price: price, realized_pnl: 0, opened_at: ts }
+      return { position: pos, closed }
+    }
+  }
+  return { position: pos, closed }
+}
+
+export function markPrice(b: Books, symbol: string): number | undefined {
+  return b.marks[symbol]?.price
+}
+
+/** Records a newer close; older bars (late fills looked up from the stream) do not move the mark back. */
+export function mark(b: Books, symbol: string, ts: string, price: number): void {
+  const m = b.marks[symbol]
+  if (!m || ts >= m.ts) b.marks[symbol] = { ts, price }
+}
+
+/** Equity at the latest marks; raises the peak when equity makes a new high. */
+export function revalue(b: Books) {
+  let unrealized = 0
+  let value = 0
+  for (const [symbol, p] of Object.entries(b.positions)) {
+    const price = markPrice(b, symbol) ?? p.avg_price
+    unrealized += (price - p.avg_price) * p.qty
+    value += price * p.qty
+  }
+  const equity = b.cash + value
+  if (equity > b.peak_equity) b.peak_equity = equity
+  return { equity, unrealized, drawdown: b.peak_equity - equity, open: Object.keys(b.positions).length }
+}
+
+export function commissionOf(qty: number, price: number, c: { commission_pct: number; commission_per_share: number; commission_min: number }): number {
+  return Math.max(c.commission_min, qty * price * c.commission_pct + qty * c.commission_per_share)
+}

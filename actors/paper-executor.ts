@@ -1,0 +1,197 @@
+// paper-executor: the only actor that changes an account's books. A market order fills at the open
+// of the first bar of its symbol after the signal bar — decided by data, not by arrival: if that bar
+// is already in the stream when the order arrives, the `market` port finds it; otherwise the order
+// waits and fills when the bar comes. Publishes the fill, the position and the portfolio after each
+// fill, and the portfolio again when a bar moves the mark of a held symbol.
+// Pure apart from the read-only `market` port (a lookup into the append-only bar stream).
+import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
+import type { AccountConfig, Costs } from '../src/config-file.js'
+import { filterOf, type Bar, type Message } from '../src/contracts.js'
+import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
+
+type Order = Message<'trade.order'>
+
+export interface MarketData {
+  /** The first bar of `symbol`/`timeframe` stored after stream sequence `afterSeq`, if any yet. */
+  nextBar(symbol: string, timeframe: string, afterSeq: number): Promise<Bar | null>
+}
+
+export interface ExecutorState {
+  books: Books
+  /** symbol → market orders waiting for the first bar after their signal bar. */
+  working: Record<string, Order[]>
+  /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
+  cursor: { orders: number; bars: number }
+}
+
+export const accountScope = (account: string): Scope => ({
+  key: account,
+  inputs: [
+    { name: 'orders', stream: 'TRADE', filter: filterOf('trade.order', { account }), accepts: ['trade.order'] },
+    { name: 'bars', stream: 'MD', filter: filterOf('md.bar'), accepts: ['md.bar'] },
+  ],
+})
+
+/** Emits of one handled message, with the books version each carries. */
+class Out {
+  readonly emit: Outbound[] = []
+  private k = 0
+  constructor(private readonly base: number) {}
+  seq(): number {
+    return this.base * 1024 + Math.min(this.k++, 1023)
+  }
+}
+
+export async function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): Promise<void> {
+  if (order.close_position && !state.books.positions[order.symbol]) return reject(order, 'no_position', out)
+  const bar = await market.nextBar(order.symbol, order.timeframe, order.bar_seq)
+  if (bar && bar.ts > order.ts) return fill(state, order, bar, account, out)
+  ;(state.working[order.symbol] ??= []).push(order)
+}
+
+export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig, out: Out): void {
+  const waiting = state.working[bar.symbol]
+  const due = waiting?.filter((o) => o.timeframe === bar.timeframe && bar.ts > o.ts) ?? []
+  if (!state.books.positions[bar.symbol] && due.length === 0) return
+  mark(state.books, bar.symbol, bar.ts, bar.close)
+  if (due.length) {
+    const rest = waiting!.filter((o) => !due.includes(o))
+    if (rest.length) state.working[bar.symbol] = rest
+    else delete state.working[bar.symbol]
+    for (const order of due) fill(state, order, bar, account, out)
+  } else {
+    out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, `pf:${account.id}:${bar.id}`, bar.ts, bar.id, bar.correlation_id, out.seq()) })
+  }
+}
+
+function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out): void {
+  const b = state.books
+  const held = b.positions[order.symbol]
+  const sign = order.side === 'buy' ? 1 : -1
+  if (order.close_position && (!held || Math.sign(held.qty) === sign)) return reject(order, 'no_position', out)
+  const qty = order.close_position ? Math.abs(held!.qty) : order.qty
+  const c: Costs = account.costs
+  const price = bar.open * (1 + (sign * c.slippage_bps) / 10_000)
+  const commission = commissionOf(qty, price, c)
+  if (sign > 0 && qty * price + commission > b.cash) return reject(order, 'insufficient_cash', out)
+  const fillId = `fill:${order.id}`
+  const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
+  mark(b, order.symbol, bar.ts, bar.close)
+  const changed = closed ?? position
+  out.emit.push(
+    {
+      type: 'trade.fill',
+      data: {
+        id: fillId,
+        type: 'trade.fill',
+        ts: bar.ts,
+        causation_id: order.id,
+        correlation_id: order.correlation_id,
+        account: order.account,
+        strategy_id: order.strategy_id,
+        symbol: order.symbol,
+        side: order.side,
+        intent: order.intent,
+        qty,
+        order_id: order.id,
+        idea_id: order.idea_id,
+        position_id: changed.position_id,
+        price,
+        commission,
+        fill_model: { type: 'next_open', ...c },
+        bar_id: bar.id,
+      },
+    },
+    positionMessage(order, fillId, bar.ts, changed, closed !== null, out.seq()),
+  )
+  if (closed && position !== closed) out.emit.push(positionMessage(order, fillId, bar.ts, position, false, out.seq()))
+  out.emit.push({ type: 'trade.portfolio', data: portfolio(b, order.account, `pf:${fillId}`, bar.ts, fillId, order.correlation_id, out.seq()) })
+}
+
+function positionMessage(order: Order, fillId: string, ts: string, p: PositionBook, closed: boolean, seq: number): Outbound {
+  return {
+    type: 'trade.position',
+    data: {
+      id: `pos:${fillId}:${p.position_id}`,
+      type: 'trade.position',
+      ts,
+      causation_id: fillId,
+      correlation_id: order.correlation_id,
+      account: order.account,
+      position_id: p.position_id,
+      symbol: order.symbol,
+      side: p.qty < 0 ? 'short' : 'long',
+      qty: closed ? 0 : Math.abs(p.qty),
+      avg_price: p.avg_price,
+      realized_pnl: p.realized_pnl,
+      status: closed ? 'closed' : 'open',
+      opened_at: p.opened_at,
+      closed_at: closed ? ts : null,
+      exit_reason: closed ? (order.intent === 'exit' ? 'signal' : 'reversal') : null,
+      seq,
+    },
+  }
+}
+
+function portfolio(b: Books, account: string, id: string, ts: string, cause: string, correlation: string, seq: number): Message<'trade.portfolio'> {
+  const v = revalue(b)
+  return {
+    id,
+    type: 'trade.portfolio',
+    ts,
+    causation_id: cause,
+    correlation_id: correlation,
+    account,
+    starting_cash: b.starting_cash,
+    cash: b.cash,
+    equity: v.equity,
+    realized_pnl: b.realized_pnl,
+    unrealized_pnl: v.unrealized,
+    peak_equity: b.peak_equity,
+    drawdown: v.drawdown,
+    trade_count: b.trade_count,
+    winning_trades: b.winning_trades,
+    open_positions: v.open,
+    seq,
+  }
+}
+
+function reject(order: Order, reason: string, out: Out): void {
+  out.emit.push({
+    type: 'trade.order_status',
+    data: {
+      id: `order-status:${order.id}:rejected`,
+      type: 'trade.order_status',
+      ts: order.ts,
+      causation_id: order.id,
+      correlation_id: order.correlation_id,
+      account: order.account,
+      order_id: order.id,
+      idea_id: order.idea_id,
+      symbol: order.symbol,
+      status: 'rejected',
+      reason,
+    },
+  })
+}
+
+export async function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, market: MarketData): Promise<Step<ExecutorState>> {
+  if (input.type === 'trade.order') state.cursor.orders = Math.max(state.cursor.orders, input.seq)
+  else state.cursor.bars = Math.max(state.cursor.bars, input.seq)
+  const out = new Out(state.cursor.orders + state.cursor.bars)
+  if (input.type === 'trade.order') await handleOrder(state, input.data, account, market, out)
+  else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
+  else return { state, outcome: 'skipped' }
+  return out.emit.length ? { state, emit: out.emit } : { state }
+}
+
+export const paperExecutor = (accounts: AccountConfig[], market: MarketData) => {
+  const byId = new Map(accounts.map((a) => [a.id, a]))
+  return defineActor<ExecutorState>({
+    name: 'paper-executor',
+    ordered: true,
+    scopes: accounts.map((a) => accountScope(a.id)),
+    init: (scope) => ({ books: newBooks(byId.get(scope.key)!.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } }),
+    handle: (state, input, scope) => handleExecution(state, input, byId.get(scope.key)!, market),
+  })
+}

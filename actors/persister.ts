@@ -1,0 +1,90 @@
+// persister: the only writer to Postgres. Its handler is pure — it maps each message to row writes —
+// and the store port commits a whole batch of them in one transaction with the consumer positions,
+// after which the runtime acks. Every table has a natural key (ON CONFLICT), and state tables carry a
+// version guard, so redeliveries and replays change nothing. Any number of instances may run.
+import { defineActor, type Inbound, type Scope, type Step, type Write } from '../src/actor.js'
+import type { ConsumerPosition } from '../src/actor.js'
+
+export const scope: Scope = {
+  key: 'all',
+  inputs: [
+    { name: 'trade', stream: 'TRADE', filter: 'trade.>', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio'] },
+    { name: 'md', stream: 'MD', filter: 'md.>', accepts: ['md.bar', 'md.ind'] },
+    { name: 'dlq', stream: 'DLQ', filter: 'dlq.>', accepts: ['dlq'] },
+  ],
+}
+
+const IDEA_RANK = { waiting: 0, needs_approval: 1, auto_executed: 2, rejected: 2, halted_by_risk: 2 } as const
+const ORDER_RANK = { working: 0, filled: 1, rejected: 1, cancelled: 1 } as const
+
+export function writesOf(input: Inbound): Write[] {
+  switch (input.type) {
+    case 'md.bar': {
+      const { symbol, timeframe, ts, open, high, low, close, volume } = input.data
+      return [{ table: 'snapshot_market', row: { symbol, timeframe, ts, open, high, low, close, volume } }]
+    }
+    case 'md.ind': {
+      const { symbol, timeframe, ts, values } = input.data
+      return [{ table: 'snapshot_indicators', row: { symbol, timeframe, ts, values } }]
+    }
+    case 'trade.idea': {
+      const d = input.data
+      return [{ table: 'trade_ideas', row: { id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, confidence: d.confidence, status: 'waiting', status_rank: IDEA_RANK.waiting, reason: d.reason, ts: d.ts } }]
+    }
+    case 'trade.idea_status': {
+      const d = input.data
+      return [{ table: 'trade_ideas', row: { id: d.idea_id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, confidence: d.confidence, status: d.status, status_rank: IDEA_RANK[d.status], reason: d.reason, ts: d.ts } }]
+    }
+    case 'trade.decision': {
+      const d = input.data
+      return [{ table: 'decision_history', row: { id: d.id, occurred_at: d.ts, account: d.account, symbol: d.symbol, action: d.action, status: d.status, risk_check_result: d.risk_check_result, rationale: d.rationale, idea_id: d.idea_id, strategy_id: d.strategy_id, causation_id: d.causation_id, correlation_id: d.correlation_id, human_override: d.human_override, requested_by: d.requested_by } }]
+    }
+    case 'trade.order': {
+      const d = input.data
+      return [{ table: 'orders', row: { order_id: d.id, account: d.account, idea_id: d.idea_id, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, order_type: d.order_type, ref_price: d.ref_price, status: 'working', status_rank: ORDER_RANK.working, reason: null, ts: d.ts } }]
+    }
+    case 'trade.order_status': {
+      const d = input.data
+      return [{ table: 'orders', row: { order_id: d.order_id, account: d.account, idea_id: d.idea_id, strategy_id: null, symbol: d.symbol, side: null, intent: null, qty: null, order_type: null, ref_price: null, status: d.status, status_rank: ORDER_RANK[d.status], reason: d.reason, ts: d.ts } }]
+    }
+    case 'trade.fill': {
+      const d = input.data
+      return [
+        { table: 'trades', row: { trade_id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, qty: d.qty, price: d.price, commission: d.commission, ts: d.ts, intent: d.intent, position_id: d.position_id, order_id: d.order_id, idea_id: d.idea_id, fill_model: d.fill_model } },
+        { table: 'orders', row: { order_id: d.order_id, account: d.account, idea_id: d.idea_id, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: null, order_type: null, ref_price: null, status: 'filled', status_rank: ORDER_RANK.filled, reason: null, ts: null } },
+      ]
+    }
+    case 'trade.position': {
+      const d = input.data
+      return [{ table: 'positions', row: { position_id: d.position_id, account: d.account, symbol: d.symbol, side: d.side, qty: d.qty, avg_price: d.avg_price, realized_pnl: d.realized_pnl, status: d.status, exit_reason: d.exit_reason, opened_at: d.opened_at, closed_at: d.closed_at, seq: d.seq } }]
+    }
+    case 'trade.portfolio': {
+      const d = input.data
+      return [
+        { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
+        { table: 'portfolio_state', row: { account: d.account, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, peak_equity: d.peak_equity, drawdown: d.drawdown, trade_count: d.trade_count, winning_trades: d.winning_trades, open_positions: d.open_positions, seq: d.seq, ts: d.ts, message_id: d.id } },
+        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: d.seq, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, drawdown: d.drawdown } },
+      ]
+    }
+    case 'dlq': {
+      const d = input.data
+      return [{ table: 'dead_letters', row: { id: d.id, actor: d.actor, reason: d.reason, subject: d.subject, stream: d.stream, stream_seq: d.stream_seq, deliveries: d.deliveries, msg_id: d.msg_id, payload: d.payload, payload_bytes: d.payload_bytes, ts: d.ts } }]
+    }
+    default:
+      return []
+  }
+}
+
+export interface Store {
+  commit(writes: Write[], positions: ConsumerPosition[]): Promise<void>
+}
+
+export const persister = (store: Store) =>
+  defineActor<null>({
+    name: 'persister',
+    ordered: false,
+    scopes: [scope],
+    init: () => null,
+    handle: (state, input): Step<null> => ({ state, writes: writesOf(input) }),
+    commit: (writes, positions) => store.commit(writes, positions),
+  })

@@ -1,0 +1,82 @@
+// The actor contract. An actor is a value: a pure `handle(state, input) → { state, emit, writes }`
+// plus the inputs it consumes. The runtime (src/runtime/) does every piece of I/O: consume, validate,
+// publish, commit, ack. Handlers take time from messages, never from the clock, and derive ids from
+// their causes, so replaying the same inputs gives byte-identical outputs.
+//
+// State is owned by the runtime and handed back on every call; handlers may update it in place (it is
+// rebuilt by replaying inputs after a restart, so in-place updates stay deterministic) and must keep
+// it plain JSON data, because the runtime checkpoints it.
+import type { Envelope, MessageType, Published, StreamName } from './contracts.js'
+
+export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
+export type ActorName = (typeof ACTOR_NAMES)[number]
+
+/** A validated inbound message, as a handler sees it. */
+export type Inbound<T extends MessageType = MessageType> = Envelope<T> & {
+  subject: string
+  /** Template tokens of the subject (symbol, partition, account, actor). */
+  params: Readonly<Record<string, string>>
+  /** Stream sequence: a stable cursor into the stream the message came from. */
+  seq: number
+  /** The Nats-Msg-Id header, when the publisher set one. */
+  msgId: string | undefined
+}
+
+export type Outbound = Envelope<Published>
+
+/** A row operation for the persister's store; the runtime hands a batch of them to `commit`. */
+export interface Write {
+  table: string
+  row: Record<string, unknown>
+}
+
+export interface Step<S> {
+  state: S
+  emit?: Outbound[]
+  writes?: Write[]
+  /** Outcome label for metrics when it is not plain "ok" (e.g. "duplicate"). Bounded set per actor. */
+  outcome?: string
+}
+
+/** One durable consumer feeding a scope. */
+export interface InputSpec {
+  /** Distinguishes several inputs of one scope in the durable name ("orders", "bars"). */
+  name?: string
+  stream: StreamName
+  filter: string
+  /** Types the handler receives; anything else on the filter is acknowledged and counted as skipped. */
+  accepts: readonly MessageType[]
+}
+
+/**
+ * A unit of ownership: a symbol partition, an account, or the whole actor. Each scope has its own
+ * state and durable consumers; exactly one instance may own a scope at a time.
+ */
+export interface Scope {
+  key: string
+  inputs: InputSpec[]
+}
+
+export interface ActorDef<S = unknown> {
+  name: ActorName
+  /**
+   * Ordered actors keep state: messages are handled strictly in stream order, acknowledged
+   * cumulatively (AckAll), and state is rebuilt from a checkpoint plus replay on start.
+   * Unordered actors (the persister) are stateless sinks: acks are per message and a failed write
+   * is retried by the server (nak with backoff, bounded by max_deliver).
+   */
+  ordered: boolean
+  scopes: Scope[]
+  init(scope: Scope): S
+  handle(state: S, input: Inbound, scope: Scope): Step<S> | Promise<Step<S>>
+  /** Effect port for `writes` (the persister's store): one durable transaction per batch. */
+  commit?(writes: Write[], positions: ConsumerPosition[]): Promise<void>
+}
+
+export interface ConsumerPosition {
+  consumer: string
+  stream: string
+  seq: number
+}
+
+export const defineActor = <S>(def: ActorDef<S>): ActorDef<S> => def

@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// The `paperd` command and the composition root: the only place that reads process.env, installs
+// signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
+import { readFileSync } from 'node:fs'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { SingleBar, Presets } from 'cli-progress'
+import { Command, InvalidArgumentError } from 'commander'
+import { SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
+import { ConfigError, loadConfigFile, loadEnv, parseActorList, type Env } from './config.js'
+import { parseBarsCsv } from './csv.js'
+import { openDatabase, startDaemon } from './daemon.js'
+import { createLogger, safeUrl } from './log.js'
+import { migrate } from './migrate.js'
+import { connectNats } from './nats.js'
+import { waitForQuiescence } from './quiesce.js'
+import { replayBars } from './replay.js'
+import { ensureStreams } from './runtime/topology.js'
+
+const SHUTDOWN_LIMIT_MS = 12_000
+
+const program = new Command()
+  .name('paperd')
+  .description('Paper-trading daemon: actors over NATS JetStream, books in Postgres, Prometheus metrics')
+  .showHelpAfterError()
+
+program
+  .command('start')
+  .description('run actors (all of them by default) until SIGTERM/SIGINT')
+  .option('--actors <list>', 'comma-separated actors to run in this process', 'all')
+  .option('--config <file>', 'JSON config with accounts and strategies (or PAPERD_CONFIG)')
+  .option('--partitions <list>', 'symbol partitions this process owns, e.g. 0-7 (or PAPERD_PARTITIONS; default all)')
+  .action(async (o: { actors: string; config?: string; partitions?: string }) => {
+    const env = loadEnv(process.env, { config: o.config, partitions: o.partitions })
+    const actors = parseActorList(o.actors)
+    const config = env.configPath ? loadConfigFile(env.configPath) : undefined
+    const log = createLogger(env.logLevel)
+    log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
+    const daemon = await startDaemon({ env, actors, config, log })
+    if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
+    await new Promise<void>((resolve) => {
+      let signalled = false
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalled) {
+          log.warn({ sig }, 'second signal: exiting now')
+          process.exit(1)
+        }
+        signalled = true
+        log.info({ sig }, 'signal received')
+        setTimeout(() => {
+          log.error('shutdown took too long; exiting')
+          process.exit(1)
+        }, SHUTDOWN_LIMIT_MS).unref()
+        void daemon.stop().then(resolve)
+      }
+      process.on('SIGTERM', onSignal)
+      process.on('SIGINT', onSignal)
+    })
+  })
+
+program
+  .command('migrate')
+  .description('apply the SQL migrations in sql/ to DATABASE_URL (safe to run concurrently, a no-op when current)')
+  .action(async () => {
+    const env = loadEnv(process.env)
+    if (!env.databaseUrl) throw new ConfigError('DATABASE_URL is not set')
+    const sql = openDatabase(env.databaseUrl)
+    try {
+      const { applied } = await migrate(sql, { log: (m) => console.log(m) })
+      console.log(applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date')
+    } finally {
+      await sql.end({ timeout: 5 })
+    }
+  })
+
+program
+  .command('replay')
+  .description('publish a CSV of bars on md.in.bar.<SYM> (Yahoo Date,Open,High,Low,Close,Adj Close,Volume or ts,open,high,low,close,volume)')
+  .argument('<file>', 'CSV file')
+  .requiredOption('--symbol <SYM>', 'symbol the bars belong to', symbolArg)
+  .option('--timeframe <tf>', 'bar timeframe', timeframeArg, '1d')
+  .option('--speed <max|N>', 'max, or N bars per second', speedArg, Infinity)
+  .option('--wait', 'return only when every actor has processed everything (including the persister commit)')
+  .option('--timeout <seconds>', 'give up waiting after this long', positiveNumber, 600)
+  .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number }) => {
+    const env = loadEnv(process.env)
+    const log = createLogger(env.logLevel === 'info' ? 'warn' : env.logLevel, process.stderr)
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (err) {
+      throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    const { bars, skipped } = parseBarsCsv(text, file)
+    if (skipped.length) console.error(`skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
+    const nc = await connectNats(env.nats, 'paperd replay', log, false).catch((err: Error) => {
+      throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
+    })
+    try {
+      const jsm = await jetstreamManager(nc)
+      await ensureStreams(jsm)
+      const progress = bar(`${o.symbol} bars`, bars.length)
+      const abort = new AbortController()
+      process.once('SIGINT', () => abort.abort())
+      const result = await replayBars(jetstream(nc), bars, { symbol: o.symbol, timeframe: o.timeframe, speed: o.speed, signal: abort.signal, onProgress: (n) => progress.update(n) })
+      progress.stop()
+      console.error(`published ${result.published} bars of ${o.symbol} (${result.duplicates} already stored)`)
+      if (o.wait) {
+        const waiting = bar('processing', 1)
+        let peak = 1
+        await waitForQuiescence(jsm, {
+          timeoutMs: o.timeout * 1000,
+          onProgress: (b) => {
+            peak = Math.max(peak, b.total)
+            waiting.setTotal(peak)
+            waiting.update(peak - b.total)
+          },
+        })
+        waiting.stop()
+        console.error('every actor has processed everything')
+      }
+    } finally {
+      await nc.drain()
+    }
+  })
+
+/** A progress bar on a terminal; silent otherwise (logs and CI output stay clean). */
+function bar(label: string, total: number) {
+  if (!process.stderr.isTTY) return { update: (_: number) => {}, setTotal: (_: number) => {}, stop: () => {} }
+  const b = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic)
+  b.start(total, 0)
+  return { update: (n: number) => b.update(n), setTotal: (n: number) => b.setTotal(n), stop: () => b.stop() }
+}
+
+function symbolArg(v: string): string {
+  if (!new RegExp(SYMBOL_PATTERN).test(v)) throw new InvalidArgumentError('symbols are A-Z 0-9 _ - up to 32 (write BRK.B as BRK-B)')
+  return v
+}
+function timeframeArg(v: string): string {
+  if (!new RegExp(TIMEFRAME_PATTERN).test(v)) throw new InvalidArgumentError('like 1m, 15m, 1h, 1d')
+  return v
+}
+function speedArg(v: string): number {
+  if (v === 'max') return Infinity
+  const n = Number(v)
+  if (!(n > 0)) throw new InvalidArgumentError('max or a positive number of bars per second')
+  return n
+}
+function positiveNumber(v: string): number {
+  const n = Number(v)
+  if (!(n > 0)) throw new InvalidArgumentError('a positive number')
+  return n
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program.parseAsync(argv)
+    process.exit(0)
+  } catch (err) {
+    const e = err as Error
+    console.error(`paperd: ${e.message}`)
+    process.exit(e instanceof ConfigError ? 2 : 1)
+  }
+}
+
+await main(process.argv)

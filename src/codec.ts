@@ -1,0 +1,128 @@
+// The wire boundary: bytes ↔ typed messages. ajv checks every inbound and outbound message against
+// the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency,
+// subject tokens agreeing with the body) are checked here too. Nothing else parses message bytes.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { Ajv, type ValidateFunction } from 'ajv'
+import type { Inbound, Outbound } from './actor.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN, matchSubject, messageTypes, subjectOf, type MessageType } from './contracts.js'
+import { partitionOf } from './partition.js'
+import { SCHEMAS_DIR } from './paths.js'
+
+export class InvalidMessage extends Error {
+  override name = 'InvalidMessage'
+}
+
+export const MAX_PAYLOAD_BYTES = 1024 * 1024
+
+export interface Encoded {
+  type: MessageType
+  subject: string
+  id: string
+  payload: Uint8Array
+}
+
+export interface Codec {
+  decode(subject: string, payload: Uint8Array, meta: { seq: number; msgId: string | undefined }): Inbound
+  encode(out: Outbound): Encoded
+  /** Throws InvalidMessage when `data` is not a valid `type` (used for outbound checks and tests). */
+  check(type: MessageType, data: unknown): void
+}
+
+const TOKEN_PATTERNS: Record<string, RegExp> = {
+  symbol: new RegExp(SYMBOL_PATTERN),
+  account: new RegExp(ACCOUNT_PATTERN),
+  partition: /^(0|[1-9][0-9]*)$/,
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true })
+const encoder = new TextEncoder()
+
+export function loadValidators(dir = SCHEMAS_DIR): Map<MessageType, ValidateFunction> {
+  const ajv = new Ajv({ allErrors: false, strict: true, verbose: true })
+  const validators = new Map<MessageType, ValidateFunction>()
+  for (const type of messageTypes) {
+    const schema = JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8'))
+    validators.set(type, ajv.compile(schema))
+  }
+  return validators
+}
+
+export function createCodec(partitions: number, validators = loadValidators()): Codec {
+  function check(type: MessageType, data: unknown, params?: Record<string, string>): void {
+    const validate = validators.get(type)!
+    if (!validate(data)) throw new InvalidMessage(`${type}: ${describe(validate)}`)
+    const body = data as Record<string, unknown>
+    checkInvariants(type, body)
+    if (params) {
+      for (const [key, value] of Object.entries(params)) {
+        const pattern = TOKEN_PATTERNS[key]
+        if (pattern && !pattern.test(value)) throw new InvalidMessage(`${type}: "${value}" is not a valid ${key} token`)
+        if (key === 'partition') {
+          const want = partitionOf(String(body.symbol), partitions)
+          if (value !== String(want)) throw new InvalidMessage(`${type}: partition ${value} in the subject, but ${body.symbol} belongs to ${want}`)
+        } else if (body[key] !== undefined && body[key] !== value) {
+          throw new InvalidMessage(`${type}: ${key} "${String(body[key])}" in the body does not match "${value}" in the subject`)
+        }
+      }
+    }
+  }
+
+  return {
+    check,
+    decode(subject, payload, meta) {
+      const match = matchSubject(subject)
+      if (!match) throw new InvalidMessage(`no message type is published on subject ${subject}`)
+      if (payload.byteLength > MAX_PAYLOAD_BYTES) throw new InvalidMessage(`payload of ${payload.byteLength} bytes exceeds ${MAX_PAYLOAD_BYTES}`)
+      let data: unknown
+      try {
+        data = JSON.parse(decoder.decode(payload))
+      } catch (err) {
+        throw new InvalidMessage(`invalid JSON: ${(err as Error).message}`)
+      }
+      check(match.type, data, match.params)
+      return { type: match.type, data, subject, params: match.params, seq: meta.seq, msgId: meta.msgId } as Inbound
+    },
+    encode(out) {
+      const subject = subjectOf(out.type, out.data, partitions)
+      check(out.type, out.data)
+      return { type: out.type, subject, id: out.data.id, payload: encoder.encode(JSON.stringify(out.data)) }
+    },
+  }
+}
+
+function describe(validate: ValidateFunction): string {
+  const e = validate.errors?.[0]
+  if (!e) return 'invalid'
+  const where = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : 'body'
+  if (e.keyword === 'additionalProperties') return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`
+  if (e.keyword === 'required') return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`
+  const description = (e.parentSchema as { description?: string } | undefined)?.description
+  if (e.keyword === 'pattern' && description) return `${where} is not valid (${description})`
+  return `${where} ${e.message ?? 'is invalid'}`
+}
+
+const withOhlc = new Set<MessageType>(['md.in.bar', 'md.bar'])
+
+/** Rules a JSON Schema cannot express. */
+function checkInvariants(type: MessageType, body: Record<string, unknown>): void {
+  if (withOhlc.has(type)) checkOhlc(type, body)
+  if (type === 'md.ind') checkOhlc(type, body.bar as Record<string, unknown>)
+  if (type === 'md.in.bar' && !isRealTime(body.ts as string)) throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
+}
+
+/** Date.parse alone accepts 2024-02-30 (as March 1st); the calendar date must exist as written. */
+function isRealTime(ts: string): boolean {
+  if (Number.isNaN(Date.parse(ts))) return false
+  const [y, m, d] = ts.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const day = new Date(Date.UTC(y, m - 1, d))
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d
+}
+
+function checkOhlc(type: MessageType, bar: Record<string, unknown>): void {
+  const { open, high, low, close } = bar as { open: number; high: number; low: number; close: number }
+  if (high < low) throw new InvalidMessage(`${type}: high ${high} is below low ${low}`)
+  if (open < low || open > high) throw new InvalidMessage(`${type}: open ${open} is outside [low ${low}, high ${high}]`)
+  if (close < low || close > high) throw new InvalidMessage(`${type}: close ${close} is outside [low ${low}, high ${high}]`)
+}
+

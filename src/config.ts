@@ -1,0 +1,138 @@
+// Configuration: the environment (parsed once, here and nowhere else) and the JSON config file.
+// Any problem becomes a ConfigError with one readable line; the CLI prints it and exits non-zero.
+import { readFileSync } from 'node:fs'
+import { z } from 'zod'
+import { ACTOR_NAMES, type ActorName } from './actor.js'
+import { ConfigFileSchema, type ConfigFile } from './config-file.js'
+import { DEFAULT_PARTITIONS, parsePartitionList } from './partition.js'
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+const Env = z.object({
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  DATABASE_URL: z.string().optional(),
+  PAPERD_CONFIG: z.string().optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  PAPERD_PARTITIONS: z.string().optional(),
+})
+
+export interface NatsOptions {
+  servers: string[]
+  token?: string
+  user?: string
+  pass?: string
+}
+
+export interface Env {
+  nats: NatsOptions
+  /** The NATS URL with any credentials masked, for logs and messages. */
+  natsDisplay: string
+  databaseUrl: string | undefined
+  configPath: string | undefined
+  logLevel: (typeof LOG_LEVELS)[number]
+  metricsPort: number
+  partitions: number
+  ownedPartitions: number[]
+}
+
+/** Reads the environment once. `overrides` are CLI flags, which win over variables. */
+export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; partitions?: string } = {}): Env {
+  const parsed = Env.safeParse(env)
+  if (!parsed.success) throw new ConfigError(oneLine('environment', parsed.error))
+  const e = parsed.data
+  const partitionSpec = overrides.partitions ?? e.PAPERD_PARTITIONS
+  let ownedPartitions: number[]
+  try {
+    ownedPartitions = partitionSpec ? parsePartitionList(partitionSpec, DEFAULT_PARTITIONS) : [...Array(DEFAULT_PARTITIONS).keys()]
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const nats = parseNatsUrl(e.NATS_URL)
+  if (e.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://')
+  }
+  return {
+    nats: nats.options,
+    natsDisplay: nats.display,
+    databaseUrl: e.DATABASE_URL,
+    configPath: overrides.config ?? e.PAPERD_CONFIG,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    partitions: DEFAULT_PARTITIONS,
+    ownedPartitions,
+  }
+}
+
+/**
+ * nats.js ignores credentials embedded in a URL, so they are taken out here:
+ * nats://token@host, nats://user:pass@host; several servers may be given comma-separated.
+ */
+export function parseNatsUrl(raw: string): { options: NatsOptions; display: string } {
+  const servers: string[] = []
+  const options: NatsOptions = { servers }
+  const shown: string[] = []
+  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let u: URL
+    try {
+      u = new URL(part.includes('://') ? part : `nats://${part}`)
+    } catch {
+      throw new ConfigError(`NATS_URL: "${part}" is not a URL (expected nats://host:port)`)
+    }
+    if (!['nats:', 'tls:'].includes(u.protocol)) throw new ConfigError(`NATS_URL: unsupported scheme ${u.protocol} (use nats:// or tls://)`)
+    if (u.username && !u.password) options.token = decodeURIComponent(u.username)
+    else if (u.username) {
+      options.user = decodeURIComponent(u.username)
+      options.pass = decodeURIComponent(u.password)
+    }
+    const hostPort = `${u.hostname}:${u.port || 4222}` // URL keeps IPv6 brackets in hostname
+    servers.push(u.protocol === 'tls:' ? `tls://${hostPort}` : hostPort)
+    shown.push(`${u.protocol}//${u.username ? '***@' : ''}${u.host || u.hostname}`)
+  }
+  if (servers.length === 0) throw new ConfigError('NATS_URL is empty')
+  return { options, display: shown.join(',') }
+}
+
+/** Reads and validates the JSON config file. */
+export function loadConfigFile(path: string): ConfigFile {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw new ConfigError(`config ${path} is not valid JSON: ${(err as Error).message}`)
+  }
+  return parseConfig(json, path)
+}
+
+export function parseConfig(json: unknown, source = 'config'): ConfigFile {
+  const parsed = ConfigFileSchema.safeParse(json)
+  if (!parsed.success) throw new ConfigError(oneLine(source, parsed.error))
+  return parsed.data
+}
+
+/** The first problem, with its path, on one line (and how many more there are). */
+function oneLine(source: string, error: z.ZodError): string {
+  const first = error.issues[0]!
+  const path = first.path.length ? first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)'
+  const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''
+  return `${source}: ${path}: ${first.message}${more}`
+}
+
+export function parseActorList(list: string | undefined): ActorName[] {
+  if (!list || list === 'all') return [...ACTOR_NAMES]
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) {
+    if (!(ACTOR_NAMES as readonly string[]).includes(n)) throw new ConfigError(`--actors: unknown actor "${n}" (known: ${ACTOR_NAMES.join(', ')})`)
+  }
+  return [...new Set(names)] as ActorName[]
+}

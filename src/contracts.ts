@@ -1,0 +1,329 @@
+// THE table of messages. Every message type is defined here once: its zod schema (→ TypeScript type
+// via z.infer, → schemas/<type>.json via `npm run schemas`, → AsyncAPI document, → README subject
+// table), its subject template and the stream that stores it. Nothing else may spell a subject.
+// Wire rules (SPEC §4): JSON numbers only (ajv rejects NaN/Infinity), canonical ISO-8601 UTC times,
+// deterministic ids, unknown fields rejected everywhere.
+import { z } from 'zod'
+import { partitionOf } from './partition.js'
+
+export const SYMBOL_PATTERN = '^[A-Z0-9_-]{1,32}$'
+export const ACCOUNT_PATTERN = '^[a-z0-9_-]{1,32}$'
+export const TIMEFRAME_PATTERN = '^[1-9][0-9]{0,3}(s|m|h|d|w)$'
+/** Canonical event time: what every actor publishes (`Date#toISOString()`). */
+export const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
+/** What a person or a feed may type: a date, or a date-time with a zone. */
+export const TS_INPUT_PATTERN =
+  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$'
+
+const Symbol = z.string().regex(new RegExp(SYMBOL_PATTERN)).describe('Ticker; also a subject token (BRK.B is written BRK-B)')
+const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN)).describe('Account id; also a subject token')
+const Timeframe = z.string().regex(new RegExp(TIMEFRAME_PATTERN)).describe('Bar length, e.g. 1m, 1h, 1d')
+const Ts = z.string().regex(new RegExp(TS_PATTERN)).describe('Event time, ISO-8601 UTC with milliseconds')
+const Id = z.string().min(1).max(256)
+const Price = z.number().gt(0)
+const Qty = z.number().gt(0)
+const Money = z.number()
+const NonNeg = z.number().min(0)
+const Side = z.enum(['buy', 'sell'])
+const PositionSide = z.enum(['long', 'short'])
+const Intent = z.enum(['entry', 'exit'])
+
+export const IDEA_STATUSES = ['waiting', 'needs_approval', 'auto_executed', 'rejected', 'halted_by_risk'] as const
+export const DECISION_ACTIONS = [
+  'ai_proposed', 'ai_auto_executed', 'human_approved', 'human_rejected', 'risk_rejected', 'ai_halted', 'ai_resumed',
+] as const
+export const ORDER_STATUSES = ['working', 'filled', 'rejected', 'cancelled'] as const
+
+/** Fields every message an actor publishes carries (SPEC §4). */
+const envelope = <T extends string>(type: T) => ({
+  id: Id.describe('Deterministic id derived from the cause; also the Nats-Msg-Id'),
+  type: z.literal(type),
+  ts: Ts,
+  causation_id: Id.describe('Id of the message that caused this one'),
+  correlation_id: Id.describe('Id of the bar or idea the chain started from'),
+})
+
+const OhlcvFields = { open: Price, high: Price, low: Price, close: Price, volume: NonNeg }
+
+const InjectedBar = z
+  .object({
+    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe('Bar open time: a date (UTC) or a date-time with a zone'),
+    timeframe: Timeframe.optional().describe('Defaults to 1d'),
+    symbol: Symbol.optional().describe('Optional; must equal the subject token'),
+    ...OhlcvFields,
+  })
+  .strict()
+  .describe('A bar typed by a person or a feed. The symbol comes from the subject.')
+
+const Bar = z
+  .object({ ...envelope('md.bar'), symbol: Symbol, timeframe: Timeframe, ...OhlcvFields })
+  .strict()
+  .describe('A validated, de-duplicated, in-order bar')
+
+const IndicatorValues = z
+  .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*(\.[a-z]+)?$/), z.number())
+  .describe('Indicator values by declared name; multi-output values dotted (macd.signal). Absent until warmed up.')
+
+const Indicators = z
+  .object({
+    ...envelope('md.ind'),
+    symbol: Symbol,
+    timeframe: Timeframe,
+    bar_id: Id,
+    bar_seq: z.int().min(0).describe('Stream sequence of the md.bar message: the cursor the executor uses to find the next bar'),
+    bar: z.object(OhlcvFields).strict(),
+    values: IndicatorValues,
+  })
+  .strict()
+  .describe('A bar with every indicator value the strategies declared for its symbol and timeframe')
+
+const tradeFields = {
+  account: Account,
+  strategy_id: Id,
+  symbol: Symbol,
+  side: Side,
+  intent: Intent,
+  qty: Qty,
+}
+
+const Idea = z
+  .object({
+    ...envelope('trade.idea'),
+    ...tradeFields,
+    timeframe: Timeframe,
+    position_side: PositionSide,
+    close_position: z.boolean().describe('Exit the whole position, whatever its size at fill time'),
+    price: Price.describe('Close of the signal bar (reference price for risk checks)'),
+    bar_seq: z.int().min(0),
+    confidence: z.number().min(0).max(100),
+    reason: z.string().max(200),
+  })
+  .strict()
+  .describe('A strategy proposes an entry or an exit')
+
+const Decision = z
+  .object({
+    ...envelope('trade.decision'),
+    account: Account,
+    idea_id: Id,
+    strategy_id: Id,
+    symbol: Symbol,
+    action: z.enum(DECISION_ACTIONS),
+    status: z.enum(IDEA_STATUSES),
+    risk_check_result: z.string().max(100).describe('pass, fail:<reason> or approval:<reason>'),
+    rationale: z.string().max(500),
+    human_override: z.boolean(),
+    requested_by: z.string().max(100).nullable(),
+  })
+  .strict()
+  .describe('One entry of the audit trail (decision_history)')
+
+const IdeaStatus = z
+  .object({
+    ...envelope('trade.idea_status'),
+    ...tradeFields,
+    idea_id: Id,
+    confidence: z.number().min(0).max(100),
+    status: z.enum(IDEA_STATUSES),
+    reason: z.string().max(200),
+  })
+  .strict()
+  .describe('The status an idea reached')
+
+const Order = z
+  .object({
+    ...envelope('trade.order'),
+    ...tradeFields,
+    idea_id: Id,
+    timeframe: Timeframe,
+    order_type: z.enum(['market']),
+    reduce_only: z.boolean(),
+    close_position: z.boolean(),
+    ref_price: Price,
+    bar_seq: z.int().min(0),
+  })
+  .strict()
+  .describe('An order the risk gate let through; fills on the first bar of its symbol after the signal bar')
+
+const OrderStatus = z
+  .object({
+    ...envelope('trade.order_status'),
+    account: Account,
+    order_id: Id,
+    idea_id: Id,
+    symbol: Symbol,
+    status: z.enum(ORDER_STATUSES),
+    reason: z.string().max(200),
+  })
+  .strict()
+  .describe('An order left the book without a fill (rejected, cancelled)')
+
+const FillModel = z
+  .object({
+    type: z.enum(['next_open']),
+    slippage_bps: NonNeg,
+    commission_pct: NonNeg,
+    commission_per_share: NonNeg,
+    commission_min: NonNeg,
+  })
+  .strict()
+
+const Fill = z
+  .object({
+    ...envelope('trade.fill'),
+    ...tradeFields,
+    order_id: Id,
+    idea_id: Id,
+    position_id: Id,
+    price: Price,
+    commission: NonNeg,
+    fill_model: FillModel,
+    bar_id: Id,
+  })
+  .strict()
+  .describe('A simulated execution; ts is the time of the bar it filled on')
+
+const Position = z
+  .object({
+    ...envelope('trade.position'),
+    account: Account,
+    position_id: Id,
+    symbol: Symbol,
+    side: PositionSide,
+    qty: NonNeg,
+    avg_price: NonNeg,
+    realized_pnl: Money,
+    status: z.enum(['open', 'closed']),
+    opened_at: Ts,
+    closed_at: Ts.nullable(),
+    exit_reason: z.string().max(50).nullable(),
+    seq: z.int().min(0).describe('Increases with every change of the account books'),
+  })
+  .strict()
+  .describe('A position after a fill changed it')
+
+const Portfolio = z
+  .object({
+    ...envelope('trade.portfolio'),
+    account: Account,
+    starting_cash: Money,
+    cash: Money,
+    equity: Money,
+    realized_pnl: Money,
+    unrealized_pnl: Money,
+    peak_equity: Money,
+    drawdown: NonNeg,
+    trade_count: z.int().min(0),
+    winning_trades: z.int().min(0),
+    open_positions: z.int().min(0),
+    seq: z.int().min(0),
+  })
+  .strict()
+  .describe('The account books after a change (fill or mark-to-market)')
+
+const DeadLetter = z
+  .object({
+    id: Id,
+    type: z.literal('dlq'),
+    ts: Ts.describe('When the bad message was stored'),
+    actor: z.string(),
+    reason: z.string().max(1000),
+    subject: z.string(),
+    stream: z.string(),
+    stream_seq: z.int().min(0),
+    deliveries: z.int().min(0),
+    msg_id: z.string().nullable(),
+    payload: z.string().describe('The original payload as text, truncated to 64 KiB'),
+    payload_bytes: z.int().min(0),
+  })
+  .strict()
+  .describe('A message an actor refused, and why')
+
+export const STREAMS = {
+  MD_IN: { subjects: ['md.in.>'], description: 'Raw market data typed by operators and feeds' },
+  MD: { subjects: ['md.bar.>', 'md.ind.>'], description: 'Validated bars and indicator values, partitioned by symbol' },
+  TRADE: { subjects: ['trade.>'], description: 'Ideas, decisions, orders, fills, positions, portfolios, by account' },
+  DLQ: { subjects: ['dlq.>'], description: 'Dead letters: refused messages with the reason' },
+} as const
+export type StreamName = keyof typeof STREAMS
+
+interface Contract<S extends z.ZodType = z.ZodType> {
+  /** Subject template; `{partition}` is derived from `{symbol}`. */
+  subject: string
+  stream: StreamName
+  schema: S
+  /** Who publishes it (documentation). */
+  producer: string
+}
+
+const contract = <S extends z.ZodType>(c: Contract<S>) => c
+
+export const contracts = {
+  'md.in.bar': contract({ subject: 'md.in.bar.{symbol}', stream: 'MD_IN', schema: InjectedBar, producer: 'operators, feeds, paperd replay' }),
+  'md.bar': contract({ subject: 'md.bar.{partition}.{symbol}', stream: 'MD', schema: Bar, producer: 'market-snapshots' }),
+  'md.ind': contract({ subject: 'md.ind.{partition}.{symbol}', stream: 'MD', schema: Indicators, producer: 'indicators' }),
+  'trade.idea': contract({ subject: 'trade.idea.{account}', stream: 'TRADE', schema: Idea, producer: 'strategy' }),
+  'trade.decision': contract({ subject: 'trade.decision.{account}', stream: 'TRADE', schema: Decision, producer: 'risk-gate' }),
+  'trade.idea_status': contract({ subject: 'trade.idea_status.{account}', stream: 'TRADE', schema: IdeaStatus, producer: 'risk-gate' }),
+  'trade.order': contract({ subject: 'trade.order.{account}', stream: 'TRADE', schema: Order, producer: 'risk-gate' }),
+  'trade.order_status': contract({ subject: 'trade.order_status.{account}', stream: 'TRADE', schema: OrderStatus, producer: 'paper-executor' }),
+  'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: Fill, producer: 'paper-executor' }),
+  'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: Position, producer: 'paper-executor' }),
+  'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: Portfolio, producer: 'paper-executor' }),
+  dlq: contract({ subject: 'dlq.{actor}', stream: 'DLQ', schema: DeadLetter, producer: 'every actor (the runtime)' }),
+} as const
+
+export type MessageType = keyof typeof contracts
+export type Message<T extends MessageType> = z.infer<(typeof contracts)[T]['schema']>
+/** A message with its type, as handlers receive and return them: a discriminated union. */
+export type Envelope<T extends MessageType = MessageType> = { [K in T]: { type: K; data: Message<K> } }[T]
+export type Published = Exclude<MessageType, 'md.in.bar'>
+export type InjectedBar = Message<'md.in.bar'>
+export type Bar = Message<'md.bar'>
+
+export const messageTypes = Object.keys(contracts) as MessageType[]
+
+/** The concrete subject a message is published on. */
+export function subjectOf(type: MessageType, data: Record<string, unknown>, partitions: number): string {
+  return contracts[type].subject.replace(/\{(\w+)\}/g, (_, key: string) => {
+    const value = key === 'partition' ? String(partitionOf(String(data.symbol), partitions)) : data[key]
+    if (typeof value !== 'string' || value === '') throw new Error(`${type}: no ${key} to build subject ${contracts[type].subject}`)
+    return value
+  })
+}
+
+export interface SubjectMatch {
+  type: MessageType
+  params: Record<string, string>
+}
+
+const templates = messageTypes.map((type) => {
+  const tokens = contracts[type].subject.split('.')
+  return { type, tokens }
+})
+
+/** Which contract a subject belongs to, and the values of its template tokens. */
+export function matchSubject(subject: string): SubjectMatch | undefined {
+  const tokens = subject.split('.')
+  for (const t of templates) {
+    if (t.tokens.length !== tokens.length) continue
+    const params: Record<string, string> = {}
+    let ok = true
+    for (let i = 0; i < tokens.length && ok; i++) {
+      const want = t.tokens[i]!
+      const got = tokens[i]!
+      if (want.startsWith('{')) params[want.slice(1, -1)] = got
+      else ok = want === got
+    }
+    if (ok) return { type: t.type, params }
+  }
+  return undefined
+}
+
+/** A NATS wildcard filter for a contract, with some template tokens fixed (the rest become `*`). */
+export function filterOf(type: MessageType, fixed: Record<string, string | number> = {}): string {
+  return contracts[type].subject.replace(/\{(\w+)\}/g, (_, key: string) => (key in fixed ? String(fixed[key]) : '*'))
+}
+
+/** Everything about one account on the TRADE stream (ideas, decisions, orders, fills, books). */
+export const accountFilter = (account: string): string => `trade.*.${account}`

@@ -1,0 +1,239 @@
+// Bar CSV input for `paperd replay`: Yahoo-style `Date,Open,High,Low,Close,Adj Close,Volume` and
+// generic `ts,open,high,low,close,volume`. OHLC consistency is NOT checked here: market-snapshots
+// validates bars and dead-letters bad ones, so replay exercises the same path as live input.
+import { readFile } from 'node:fs/promises'
+
+export interface CsvBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
+
+export interface SkippedRow {
+  line: number
+  reason: string
+}
+
+export interface ParsedBars {
+  bars: CsvBar[]
+  skipped: SkippedRow[]
+}
+
+type Field = keyof CsvBar
+const FIELDS: readonly Field[] = ['ts', 'open', 'high', 'low', 'close', 'volume']
+const NUMERIC: readonly Exclude<Field, 'ts'>[] = ['open', 'high', 'low', 'close', 'volume']
+
+// Header names (lower-cased) accepted for each field. `adj close` is deliberately absent: prices
+// come from Open..Close, and dividend/split-adjusted closes would not match the unadjusted OHLC.
+const ALIASES: Record<Field, readonly string[]> = {
+  ts: ['ts', 'date', 'timestamp', 'datetime'],
+  open: ['open'],
+  high: ['high'],
+  low: ['low'],
+  close: ['close'],
+  volume: ['volume'],
+}
+
+const ACCEPTED_HEADERS =
+  'Yahoo-style "Date,Open,High,Low,Close,Adj Close,Volume" or generic "ts,open,high,low,close,volume" ' +
+  '(names case-insensitive, any order, extra columns ignored)'
+
+interface CsvRecord {
+  line: number
+  cells: string[]
+}
+
+// RFC 4180-ish: quoted fields may hold commas, doubled quotes and newlines; CRLF, CR or LF end a
+// record. Cells are trimmed (no field here is whitespace-sensitive, and exporters pad numbers);
+// blank records are dropped. `line` is where a record starts, for messages.
+function splitCsv(text: string, source: string): CsvRecord[] {
+  const records: CsvRecord[] = []
+  let cells: string[] = []
+  let cell = ''
+  let quoted = false
+  let line = 1
+  let recordLine = 1
+
+  const endCell = (): void => {
+    cells.push(cell.trim())
+    cell = ''
+  }
+  const endRecord = (): void => {
+    endCell()
+    if (cells.length > 1 || cells[0] !== '') records.push({ line: recordLine, cells })
+    cells = []
+  }
+
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"'
+          i++
+        } else {
+          quoted = false
+        }
+      } else {
+        if (ch === '\n' || (ch === '\r' && text[i + 1] !== '\n')) line++
+        cell += ch
+      }
+    } else if (ch === '"') {
+      quoted = true
+    } else if (ch === ',') {
+      endCell()
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++
+      endRecord()
+      line++
+      recordLine = line
+    } else {
+      cell += ch
+    }
+  }
+  if (quoted) throw new Error(`${source}:${recordLine}: unterminated quoted field`)
+  endRecord()
+  return records
+}
+
+function mapHeader(cells: string[], where: string): Record<Field, number> {
+  const names = cells.map((c) => c.trim().toLowerCase())
+  const index: Partial<Record<Field, number>> = {}
+  for (const field of FIELDS) {
+    const hits = names.flatMap((n, i) => (ALIASES[field].includes(n) ? [i] : []))
+    if (hits.length > 1) {
+      throw new Error(`${where}: more than one column for "${field}" (${hits.map((i) => cells[i]).join(', ')})`)
+    }
+    if (hits[0] !== undefined) index[field] = hits[0]
+  }
+  const missing = FIELDS.filter((f) => index[f] === undefined)
+  if (missing.length > 0) {
+    throw new Error(
+      `${where}: unrecognised CSV header "${cells.join(',')}" (missing ${missing.join(', ')}); ` +
+        `expected ${ACCEPTED_HEADERS}`,
+    )
+  }
+  return index as Record<Field, number>
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$/i
+const DATE_TIME_NO_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?$/i
+const EPOCH = /^\d+(?:\.\d+)?$/
+// Below 1e11 a number is epoch seconds (1e11 s is the year 5138); below 1e14 milliseconds. Below
+// 1e8 (1973) it is more likely a YYYYMMDD date such as 20200102, which as seconds would land in
+// 1970 without any error, so it is refused.
+const MIN_EPOCH_SECONDS = 1e8
+const MAX_EPOCH_SECONDS = 1e11
+const MAX_EPOCH_MS = 1e14
+
+// Date.UTC and V8's parser roll 2021-02-30 over to March; reject instead of silently moving a bar.
+function isCalendarDate(raw: string): boolean {
+  const [y, m, d] = raw.slice(0, 10).split('-').map(Number) as [number, number, number]
+  const check = new Date(Date.UTC(y, m - 1, d))
+  return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
+}
+
+/** Returns epoch ms, or a reason string when the cell is not a usable timestamp. */
+function parseTs(raw: string): number | string {
+  if (DATE_ONLY.test(raw)) {
+    return isCalendarDate(raw) ? Date.parse(`${raw}T00:00:00.000Z`) : `invalid date "${raw}"`
+  }
+  if (DATE_TIME.test(raw)) {
+    // V8 is lenient, but normalise the variants it might not accept: lower case, space separator,
+    // +HHMM and +HH offsets.
+    const iso = raw
+      .toUpperCase()
+      .replace(' ', 'T')
+      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2')
+      .replace(/([+-]\d{2})$/, '$1:00')
+    const ms = Date.parse(iso)
+    return isCalendarDate(raw) && !Number.isNaN(ms) ? ms : `invalid date-time "${raw}"`
+  }
+  if (DATE_TIME_NO_ZONE.test(raw)) {
+    // Guessing UTC or local time could shift every bar by hours; make the file say which.
+    return `date-time without a time zone "${raw}" (add Z or an offset such as +00:00)`
+  }
+  if (EPOCH.test(raw)) {
+    const n = Number(raw)
+    if (n < MIN_EPOCH_SECONDS) return `ambiguous timestamp "${raw}" (use YYYY-MM-DD, ISO 8601 or epoch seconds/ms)`
+    if (n < MAX_EPOCH_SECONDS) return Math.round(n * 1000)
+    if (n < MAX_EPOCH_MS) return Math.round(n)
+    return `epoch value out of range "${raw}" (seconds or milliseconds expected)`
+  }
+  return raw === '' ? 'empty timestamp' : `unrecognised timestamp "${raw}"`
+}
+
+/** Returns the number, or a reason string. */
+function parseNumber(raw: string, header: string): number | string {
+  if (raw === '') return `empty ${header}`
+  if (raw.toLowerCase() === 'null') return `null ${header}`
+  // Number('') is 0 and Number('0x10') is 16: only accept plain decimal notation.
+  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(raw)) return `non-numeric ${header} "${raw}"`
+  const n = Number(raw)
+  return Number.isFinite(n) ? n : `non-finite ${header} "${raw}"`
+}
+
+function parseRow(
+  record: CsvRecord,
+  index: Record<Field, number>,
+  header: string[],
+): { ms: number; bar: CsvBar } | string {
+  const width = Math.max(...Object.values(index)) + 1
+  if (record.cells.length < width) return `expected at least ${width} columns, got ${record.cells.length}`
+  const cell = (f: Field): string => record.cells[index[f]] ?? ''
+  const ms = parseTs(cell('ts'))
+  if (typeof ms === 'string') return ms
+  const values: Partial<Record<Field, number>> = {}
+  for (const f of NUMERIC) {
+    const v = parseNumber(cell(f), header[index[f]] ?? f)
+    if (typeof v === 'string') return v
+    values[f] = v
+  }
+  const { open, high, low, close, volume } = values as Record<Exclude<Field, 'ts'>, number>
+  return { ms, bar: { ts: new Date(ms).toISOString(), open, high, low, close, volume } }
+}
+
+/**
+ * Parses a bar CSV. Throws (with `source:line`) when the header is not recognised; rows that cannot
+ * become a bar (`null` cells, non-numeric values, bad dates, duplicate timestamps) are returned in
+ * `skipped` so the caller can report them. Bars come back sorted ascending by ts.
+ */
+export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
+  const records = splitCsv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source)
+  const [head, ...rows] = records
+  if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
+  const index = mapHeader(head.cells, `${source}:${head.line}`)
+
+  const parsed: { ms: number; line: number; bar: CsvBar }[] = []
+  const skipped: SkippedRow[] = []
+  for (const record of rows) {
+    const result = parseRow(record, index, head.cells)
+    if (typeof result === 'string') skipped.push({ line: record.line, reason: result })
+    else parsed.push({ ...result, line: record.line })
+  }
+
+  // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
+  parsed.sort((a, b) => a.ms - b.ms)
+  const bars: CsvBar[] = []
+  let prev: { ms: number; line: number } | undefined
+  for (const p of parsed) {
+    // Two bars for one instant would be counted twice by every indicator downstream.
+    if (prev && prev.ms === p.ms) {
+      skipped.push({ line: p.line, reason: `duplicate ts ${p.bar.ts} (first at line ${prev.line})` })
+      continue
+    }
+    bars.push(p.bar)
+    prev = p
+  }
+  skipped.sort((a, b) => a.line - b.line)
+  return { bars, skipped }
+}
+
+/** Reads and parses a CSV file; the path is used as `source` in messages. */
+export async function readBarsCsv(path: string): Promise<ParsedBars> {
+  return parseBarsCsv(await readFile(path, 'utf8'), path)
+}

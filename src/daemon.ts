@@ -1,0 +1,129 @@
+// Wiring: builds the chosen actors from the config and runs them. Nothing here reads the
+// environment (src/cli.ts does, once) — tests start a daemon with explicit settings.
+// Start order: log → metrics → Postgres (+ migrations) → NATS → topology → actors → HTTP.
+// Stop order, the reverse: stop pulling → finish in-flight batches → drain NATS → close Postgres.
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import postgres, { type Sql } from 'postgres'
+import { indicators } from '../actors/indicators.js'
+import { marketSnapshots } from '../actors/market-snapshots.js'
+import { paperExecutor } from '../actors/paper-executor.js'
+import { persister } from '../actors/persister.js'
+import { riskGate } from '../actors/risk-gate.js'
+import { strategy } from '../actors/strategy.js'
+import type { ActorDef, ActorName } from './actor.js'
+import { createCodec, type Codec } from './codec.js'
+import { ConfigError, type Env } from './config.js'
+import type { ConfigFile } from './config-file.js'
+import { serveHttp, type HttpServer } from './http.js'
+import type { Logger } from './log.js'
+import { streamMarketData } from './market-data.js'
+import { createMetrics, type Metrics } from './metrics.js'
+import { migrate } from './migrate.js'
+import { connectNats } from './nats.js'
+import { openCheckpoints } from './runtime/checkpoints.js'
+import { runActor } from './runtime/run-actor.js'
+import { ensureConsumers, ensureStreams } from './runtime/topology.js'
+import { createStore } from './store.js'
+
+export interface DaemonOptions {
+  env: Env
+  actors: ActorName[]
+  config: ConfigFile | undefined
+  log: Logger
+  /** Keep retrying until NATS answers (the daemon); false for tests that want a quick failure. */
+  waitForNats?: boolean
+}
+
+export interface Daemon {
+  nc: NatsConnection
+  metrics: Metrics
+  http: HttpServer | null
+  /** Resolves once every actor scope has rebuilt its state and consumes live. */
+  live: Promise<void>
+  /** Stops in order; resolves when everything is closed. */
+  stop(): Promise<void>
+}
+
+const NEEDS_CONFIG: ActorName[] = ['indicators', 'strategy', 'risk-gate', 'paper-executor']
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { env, log } = opts
+  const needsConfig = opts.actors.filter((a) => NEEDS_CONFIG.includes(a))
+  if (needsConfig.length && !opts.config) throw new ConfigError(`${needsConfig.join(', ')} need a config file: pass --config FILE or set PAPERD_CONFIG`)
+  const metrics = createMetrics()
+
+  let sql: Sql | null = null
+  if (opts.actors.includes('persister')) {
+    if (!env.databaseUrl) throw new ConfigError('the persister needs DATABASE_URL (postgres://user:pass@host:5432/db)')
+    sql = openDatabase(env.databaseUrl)
+    await migrate(sql, { log: (msg) => log.info(msg) })
+  }
+
+  const nc = await connectNats(env.nats, `paperd ${opts.actors.join(',')}`, log, opts.waitForNats ?? true)
+  const js = jetstream(nc, { timeout: 10_000 })
+  const jsm = await jetstreamManager(nc, { timeout: 10_000 })
+  await ensureStreams(jsm)
+  const codec = createCodec(env.partitions)
+  const defs = buildActors(opts.actors, opts.config, env, { sql, jsm, codec })
+  await ensureConsumers(jsm, defs)
+
+  const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js) }
+  const abort = new AbortController()
+  const running = defs.map((def) => runActor(def as ActorDef<unknown>, io, abort.signal))
+  const live = Promise.all(running.map((r) => r.live)).then(() => {
+    log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
+  })
+  let isLive = false
+  void live.then(() => (isLive = true))
+
+  const http = env.metricsPort >= 0
+    ? await serveHttp(env.metricsPort, metrics.registry, {
+        nats: async () => (nc.isClosed() ? 'connection closed' : null),
+        actors: async () => (isLive ? null : 'rebuilding state'),
+        ...(sql ? { database: async () => ((await sql!`select 1 as ok`).length ? null : 'no answer') } : {}),
+      })
+    : null
+
+  let stopping: Promise<void> | null = null
+  return {
+    nc,
+    metrics,
+    http,
+    live,
+    stop: () =>
+      (stopping ??= (async () => {
+        log.info('stopping: no more pulls, finishing in-flight messages')
+        abort.abort()
+        await Promise.allSettled(running.map((r) => r.done))
+        await nc.drain().catch((err) => log.warn({ err: (err as Error).message }, 'nats drain'))
+        if (sql) await sql.end({ timeout: 5 })
+        await http?.close()
+        log.info('stopped')
+      })()),
+  }
+}
+
+export function openDatabase(url: string): Sql {
+  return postgres(url, {
+    max: 4,
+    idle_timeout: 30,
+    connect_timeout: 10,
+    onnotice: () => {},
+    connection: { application_name: 'paperd' },
+  })
+}
+
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null; jsm: Parameters<typeof streamMarketData>[0]; codec: Codec }): ActorDef<never>[] {
+  const strategies = config?.strategies ?? []
+  const accounts = config?.accounts ?? []
+  const build: Record<ActorName, () => ActorDef<never>> = {
+    'market-snapshots': () => marketSnapshots() as ActorDef<never>,
+    indicators: () => indicators(strategies, env.ownedPartitions) as ActorDef<never>,
+    strategy: () => strategy(strategies, env.ownedPartitions) as ActorDef<never>,
+    'risk-gate': () => riskGate(accounts) as ActorDef<never>,
+    'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)) as ActorDef<never>,
+    persister: () => persister(createStore(deps.sql!)) as ActorDef<never>,
+  }
+  return names.map((n) => build[n]())
+}

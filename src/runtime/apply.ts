@@ -1,0 +1,40 @@
+// One message through an actor: decode and validate, hand to the handler, encode and validate what
+// it emits. Shared by live processing and by replay, so a rebuilt state is exactly the live one.
+import type { JsMsg } from '@nats-io/jetstream'
+import type { ActorDef, InputSpec, Scope, Write } from '../actor.js'
+import { InvalidMessage, type Codec, type Encoded } from '../codec.js'
+import { deadLetter } from './dead-letter.js'
+
+/** What the runtime must do with the message once the batch is durable. */
+export type Disposition = 'ack' | 'term' | 'retry'
+
+export interface Applied<S> {
+  state: S
+  disposition: Disposition
+  outcome: string
+  out: Encoded[]
+  writes: Write[]
+  reason?: string
+}
+
+export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec): Promise<Applied<S>> {
+  let input
+  try {
+    input = codec.decode(m.subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
+  } catch (err) {
+    if (!(err instanceof InvalidMessage)) throw err
+    return { state, disposition: 'term', outcome: 'invalid', out: [codec.encode(deadLetter(def.name, m, err.message))], writes: [], reason: err.message }
+  }
+  if (!spec.accepts.includes(input.type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
+  try {
+    const step = await def.handle(state, input, scope)
+    const out = step.emit ? step.emit.map((o) => codec.encode(o)) : []
+    return { state: step.state, disposition: 'ack', outcome: step.outcome ?? 'ok', out, writes: step.writes ?? [] }
+  } catch (err) {
+    const reason = `handler failed: ${(err as Error).message}`
+    // A pure handler fails the same way every time: retrying would only reorder the stream, so the
+    // message is dead-lettered at once. A sink's failure may pass; the server redelivers it.
+    if (def.ordered) return { state, disposition: 'term', outcome: 'error', out: [codec.encode(deadLetter(def.name, m, reason))], writes: [], reason }
+    return { state, disposition: 'retry', outcome: 'error', out: [], writes: [], reason }
+  }
+}

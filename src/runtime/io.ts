@@ -1,0 +1,17 @@
+// What the runtime needs from the outside world, passed in by the composition root.
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { Codec } from '../codec.js'
+import type { Logger } from '../log.js'
+import type { Metrics } from '../metrics.js'
+import type { CheckpointStore } from './checkpoints.js'
+
+export interface Io {
+  nc: NatsConnection
+  js: JetStreamClient
+  jsm: JetStreamManager
+  codec: Codec
+  log: Logger
+  metrics: Metrics
+  checkpoints: CheckpointStore
+}

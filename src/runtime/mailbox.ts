@@ -1,0 +1,37 @@
+// A scope's mailbox: consumer loops push, one processing loop takes everything that is waiting (up
+// to a limit) as the next batch. Natural batching: under load batches grow, when idle a single
+// message goes through at once.
+export class Mailbox<T> {
+  private items: T[] = []
+  private waiter: (() => void) | null = null
+  private closed = false
+
+  push(item: T): void {
+    this.items.push(item)
+    this.wake()
+  }
+
+  close(): void {
+    this.closed = true
+    this.wake()
+  }
+
+  get size(): number {
+    return this.items.length
+  }
+
+  /** The next batch, or null once closed and empty. */
+  async take(max: number): Promise<T[] | null> {
+    while (this.items.length === 0) {
+      if (this.closed) return null
+      await new Promise<void>((resolve) => (this.waiter = resolve))
+    }
+    return this.items.length <= max ? this.items.splice(0) : this.items.splice(0, max)
+  }
+
+  private wake(): void {
+    const w = this.waiter
+    this.waiter = null
+    w?.()
+  }
+}

@@ -1,0 +1,260 @@
+// The one runtime every actor runs in. Per scope: rebuild state (ordered actors), then pull from its
+// durable consumers into a mailbox and process it batch by batch:
+//   decode + validate → handle → encode + validate outputs → publish them (Nats-Msg-Id = id, every
+//   PubAck awaited) and commit writes → ack.
+// Nothing is acknowledged before its effects are durable; invalid input is terminated and copied to
+// dlq.<actor> with the reason; NATS trouble is retried in place (keeping the messages alive) and a
+// failing database write is naked with backoff until max_deliver, then dead-lettered.
+// On abort: stop pulling, finish what was delivered, save a checkpoint, return.
+import type { JsMsg } from '@nats-io/jetstream'
+import type { ActorDef, ConsumerPosition, Scope, Write } from '../actor.js'
+import type { Encoded } from '../codec.js'
+import { TransientStoreError } from '../store.js'
+import { apply, type Applied } from './apply.js'
+import { deadLetter } from './dead-letter.js'
+import type { Io } from './io.js'
+import { Mailbox } from './mailbox.js'
+import { rebuild, type LiveInput } from './rebuild.js'
+import { consumerConfig, durableName, PERSISTER_MAX_DELIVER } from './topology.js'
+
+export const MAX_BATCH = 500
+export const CHECKPOINT_INTERVAL_MS = 2_000
+const PULL_BUFFER = 500
+
+interface Item {
+  input: LiveInput
+  m: JsMsg
+}
+
+export interface RunningActor {
+  /** Resolves when every scope has rebuilt its state and is consuming live. */
+  live: Promise<void>
+  /** Resolves when every scope has stopped after the abort signal. */
+  done: Promise<void>
+}
+
+export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal): RunningActor {
+  const scopes = def.scopes.map((scope) => runScope(def, scope, io, signal))
+  return {
+    live: Promise.all(scopes.map((s) => s.live)).then(() => undefined),
+    done: Promise.all(scopes.map((s) => s.done)).then(() => undefined),
+  }
+}
+
+function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal): RunningActor {
+  let markLive!: () => void
+  const live = new Promise<void>((resolve) => (markLive = resolve))
+  const done = (async () => {
+    const log = io.log.child({ actor: def.name, scope: scope.key })
+    const key = `${def.name}.${scope.key}`
+    const inputs: LiveInput[] = scope.inputs.map((spec) => {
+      const config = consumerConfig(def, scope, spec)
+      return { spec, durable: durableName(def.name, scope, spec), config }
+    })
+    let state = def.init(scope)
+    let positions = new Map<string, number>()
+    if (def.ordered) ({ state, positions } = await rebuild(def, scope, inputs, io, key))
+    io.metrics.scopesLive.inc({ actor: def.name })
+    markLive()
+    log.debug('live')
+
+    const mailbox = new Mailbox<Item>()
+    const pumps = Promise.all(inputs.map((input) => pump(input, mailbox, io, signal, log))).finally(() => mailbox.close())
+    let lastCheckpoint = Date.now()
+    let abandoned = false
+    for (;;) {
+      const batch = await mailbox.take(MAX_BATCH)
+      if (!batch) break
+      const result = await processBatch(def, scope, state, batch, io, signal, log)
+      state = result.state
+      if (!result.acked) {
+        // Stopping with outputs NATS never confirmed: acknowledge nothing more and keep the last
+        // checkpoint; the next start replays from what the server has acknowledged.
+        abandoned = true
+        break
+      }
+      for (const [durable, seq] of result.acked) positions.set(durable, seq)
+      if (def.ordered && Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) {
+        await saveCheckpoint(io, key, positions, state, log)
+        lastCheckpoint = Date.now()
+      }
+    }
+    await pumps
+    if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, log)
+    io.metrics.scopesLive.dec({ actor: def.name })
+    log.debug('stopped')
+  })()
+  return { live, done }
+}
+
+async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+  if (signal.aborted) return
+  const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
+  const messages = await consumer.consume({ max_messages: PULL_BUFFER })
+  const stop = () => void messages.close()
+  signal.addEventListener('abort', stop, { once: true })
+  void (async () => {
+    for await (const s of messages.status()) {
+      if (s.type === 'heartbeats_missed' || s.type === 'consumer_deleted' || s.type === 'consumer_not_found' || s.type === 'stream_not_found') {
+        log.warn({ durable: input.durable, status: s }, 'consumer status')
+      }
+    }
+  })()
+  for await (const m of messages) mailbox.push({ input, m })
+  signal.removeEventListener('abort', stop)
+}
+
+interface BatchResult<S> {
+  state: S
+  /** durable → last stream sequence acknowledged, or null when the batch was abandoned. */
+  acked: Map<string, number> | null
+}
+
+async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], io: Io, signal: AbortSignal, log: Io['log']): Promise<BatchResult<S>> {
+  const { metrics } = io
+  const results: Applied<S>[] = []
+  for (const { input, m } of batch) {
+    const stop = metrics.handleSeconds.startTimer({ actor: def.name })
+    const r = await apply(def, scope, input.spec, state, m, io.codec)
+    stop()
+    state = r.state
+    results.push(r)
+    if (r.disposition === 'term') log.warn({ seq: m.seq, subject: m.subject, reason: r.reason }, 'dead-lettering message')
+  }
+  metrics.batchSize.observe({ actor: def.name }, batch.length)
+  const endFlush = metrics.flushSeconds.startTimer({ actor: def.name })
+
+  if (def.commit) await commitWrites(def, batch, results, io, signal, log)
+  const out = results.flatMap((r) => r.out)
+  const published = await publishAll(def.name, out, batch.map((b) => b.m), io, signal, log)
+  if (!published) return { state, acked: null }
+  endFlush()
+
+  const acked = new Map<string, number>()
+  if (def.ordered) {
+    // Cumulative acks: term() marks the refused ones (and acks everything before them); one ack of
+    // each input's last message covers the rest.
+    const last = new Map<string, Item>()
+    batch.forEach((item, i) => {
+      if (results[i]!.disposition === 'term') item.m.term()
+      last.set(item.input.durable, item)
+    })
+    for (const [durable, item] of last) {
+      if (results[batch.indexOf(item)]!.disposition !== 'term') item.m.ack()
+      acked.set(durable, item.m.seq)
+    }
+  } else {
+    batch.forEach((item, i) => {
+      const r = results[i]!
+      if (r.disposition === 'ack') item.m.ack()
+      else if (r.disposition === 'term') item.m.term()
+      else item.m.nak(backoffMs(item.m.info.deliveryCount))
+      if (r.disposition !== 'retry') acked.set(item.input.durable, Math.max(acked.get(item.input.durable) ?? 0, item.m.seq))
+    })
+  }
+  results.forEach((r) => {
+    metrics.messages.inc({ actor: def.name, outcome: r.outcome })
+    if (r.disposition === 'term') metrics.deadLetters.inc({ actor: def.name })
+  })
+  return { state, acked }
+}
+
+/** Redelivery delay after the n-th failed delivery: 1 s, 2 s, 4 s … capped at 30 s. */
+export const backoffMs = (deliveries: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, deliveries - 1))
+
+/**
+ * Commits the batch's writes in one transaction. Connection trouble is retried in place (the
+ * messages are kept alive) until it passes; any other failure is narrowed down to the messages
+ * that cause it: those are naked for redelivery, or dead-lettered on their last delivery.
+ */
+async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied<S>[], io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+  const commit = def.commit!
+  const positions = (indexes: number[]): ConsumerPosition[] => {
+    const byDurable = new Map<string, ConsumerPosition>()
+    for (const i of indexes) {
+      const { input, m } = batch[i]!
+      const p = byDurable.get(input.durable)
+      if (!p || p.seq < m.seq) byDurable.set(input.durable, { consumer: input.durable, stream: input.spec.stream, seq: m.seq })
+    }
+    return [...byDurable.values()]
+  }
+  const ok = results.map((r, i) => (r.disposition === 'ack' ? i : -1)).filter((i) => i >= 0)
+  const writesOf = (indexes: number[]): Write[] => indexes.flatMap((i) => results[i]!.writes)
+  try {
+    await retryTransient(() => commit(writesOf(ok), positions(ok)), batch.map((b) => b.m), def.name, io, signal, log)
+    return
+  } catch (err) {
+    if (err instanceof TransientStoreError) throw err
+    log.warn({ err, batch: ok.length }, 'batch commit failed; committing messages one by one')
+  }
+  for (const i of ok) {
+    try {
+      await retryTransient(() => commit(results[i]!.writes, positions([i])), [batch[i]!.m], def.name, io, signal, log)
+    } catch (err) {
+      if (err instanceof TransientStoreError) throw err
+      const r = results[i]!
+      const m = batch[i]!.m
+      r.reason = `write failed: ${(err as Error).message}`
+      r.outcome = 'error'
+      if (m.info.deliveryCount >= PERSISTER_MAX_DELIVER) {
+        r.disposition = 'term'
+        r.out.push(io.codec.encode(deadLetter(def.name, m, r.reason)))
+        log.error({ err, seq: m.seq, subject: m.subject }, 'write keeps failing; dead-lettering message')
+      } else {
+        r.disposition = 'retry'
+        log.warn({ err, seq: m.seq, subject: m.subject, deliveries: m.info.deliveryCount }, 'write failed; message will be redelivered')
+      }
+    }
+  }
+}
+
+async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: string, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      if (!(err instanceof TransientStoreError) || signal.aborted) throw err
+      io.metrics.retries.inc({ actor, what: 'commit' })
+      log.warn({ err: err.message, attempt }, 'database unavailable; retrying')
+      for (const m of hold) m.working()
+      await sleep(Math.min(5_000, 100 * 2 ** attempt))
+    }
+  }
+}
+
+/**
+ * Publishes every output and waits for every PubAck. A failure (NATS restarting, a timeout) is
+ * retried with the same message ids, so the stream drops whatever had in fact been stored. Returns
+ * false only when stopping while NATS is unreachable: the batch then stays unacknowledged and is
+ * processed again after restart.
+ */
+async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, signal: AbortSignal, log: Io['log']): Promise<boolean> {
+  let pending = out
+  for (let attempt = 1; pending.length; attempt++) {
+    const results = await Promise.allSettled(pending.map((e) => io.js.publish(e.subject, e.payload, { msgID: e.id, timeout: 10_000 })))
+    const failed = pending.filter((_, i) => results[i]!.status === 'rejected')
+    for (const [i, r] of results.entries()) if (r.status === 'fulfilled') io.metrics.published.inc({ type: pending[i]!.type })
+    if (failed.length === 0) return true
+    const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
+    io.metrics.retries.inc({ actor, what: 'publish' }, failed.length)
+    log.warn({ err: (reason as Error)?.message, failed: failed.length, attempt }, 'publish failed; retrying')
+    if (signal.aborted && attempt >= 3) {
+      log.error({ failed: failed.length }, 'stopping with unpublished outputs; the batch will be processed again after restart')
+      return false
+    }
+    for (const m of hold) m.working()
+    await sleep(Math.min(5_000, 200 * 2 ** attempt))
+    pending = failed
+  }
+  return true
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, log: Io['log']): Promise<void> {
+  try {
+    await io.checkpoints.save(key, { version: 1, positions: Object.fromEntries(positions), state })
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'checkpoint not saved; the next start replays more')
+  }
+}

@@ -1,0 +1,113 @@
+// Streams and durable consumers, derived from the contract table and the actors' scopes, created or
+// updated idempotently at start. Works on nats-server 2.9 (where `consumers.add` silently updates)
+// and ≥ 2.10 (where it refuses a changed config): always info → update, or add when missing.
+import {
+  AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType,
+  type ConsumerConfig, type JetStreamManager, type StreamConfig,
+} from '@nats-io/jetstream'
+import { nanos } from '@nats-io/transport-node'
+import type { ActorDef, InputSpec, Scope } from '../actor.js'
+import { STREAMS, type StreamName } from '../contracts.js'
+
+const STREAM_NOT_FOUND = 10059
+const CONSUMER_NOT_FOUND = 10014
+const DAY = 24 * 3600_000
+const GiB = 1024 ** 3
+
+export interface StreamLimits {
+  maxAgeMs: number
+  maxBytes: number
+}
+
+export const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
+  MD_IN: { maxAgeMs: 30 * DAY, maxBytes: 1 * GiB },
+  MD: { maxAgeMs: 30 * DAY, maxBytes: 4 * GiB },
+  TRADE: { maxAgeMs: 365 * DAY, maxBytes: 2 * GiB },
+  DLQ: { maxAgeMs: 90 * DAY, maxBytes: GiB / 4 },
+}
+
+/** How long a stored message id de-duplicates a re-publish (checkpoints are far more frequent). */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000
+
+export function streamConfig(name: StreamName, limits: StreamLimits): Partial<StreamConfig> & { name: string } {
+  return {
+    name,
+    subjects: [...STREAMS[name].subjects],
+    description: STREAMS[name].description,
+    retention: RetentionPolicy.Limits,
+    storage: StorageType.File,
+    discard: DiscardPolicy.Old,
+    max_age: nanos(limits.maxAgeMs),
+    max_bytes: limits.maxBytes,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    num_replicas: 1,
+  }
+}
+
+export function durableName(actor: string, scope: Scope, input: InputSpec): string {
+  return [actor, scope.key === 'all' ? null : scope.key, input.name].filter(Boolean).join('-')
+}
+
+export const ACK_WAIT_MS = 30_000
+/** A persister write that keeps failing on a message is retried this many times, then dead-lettered. */
+export const PERSISTER_MAX_DELIVER = 5
+
+export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): Partial<ConsumerConfig> & { durable_name: string } {
+  return {
+    durable_name: durableName(def.name, scope, input),
+    description: `${def.name} ${scope.key} ${input.name ?? ''}`.trim(),
+    // Ordered actors ack cumulatively: a lost ack is covered by the next one, and what the server
+    // counts as acknowledged is always a prefix — exactly the state a restart rebuilds.
+    ack_policy: def.ordered ? AckPolicy.All : AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    filter_subject: input.filter,
+    ack_wait: nanos(ACK_WAIT_MS),
+    max_deliver: def.ordered ? 20 : PERSISTER_MAX_DELIVER,
+    max_ack_pending: def.ordered ? 2000 : 4000,
+  }
+}
+
+export async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name)
+    await jsm.streams.update(cfg.name, cfg)
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === STREAM_NOT_FOUND) await jsm.streams.add(cfg)
+    else throw err
+  }
+}
+
+/** Settings the server refuses to change on an existing consumer. */
+const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start_time', 'ack_policy'] as const
+
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    await jsm.consumers.info(stream, cfg.durable_name)
+    const mutable: Partial<ConsumerConfig> = { ...cfg }
+    for (const key of IMMUTABLE) delete mutable[key]
+    await jsm.consumers.update(stream, cfg.durable_name, mutable)
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) await jsm.consumers.add(stream, cfg)
+    else throw err
+  }
+}
+
+/** Recreates a durable so it delivers from `startSeq` (used when a scope rebuilds its state). */
+export async function resetConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }, startSeq: number): Promise<void> {
+  try {
+    await jsm.consumers.delete(stream, cfg.durable_name)
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err
+  }
+  await jsm.consumers.add(stream, startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg)
+}
+
+export async function ensureStreams(jsm: JetStreamManager, limits: Record<StreamName, StreamLimits> = DEFAULT_STREAM_LIMITS): Promise<void> {
+  for (const name of Object.keys(STREAMS) as StreamName[]) await ensureStream(jsm, streamConfig(name, limits[name]))
+}
+
+export async function ensureConsumers(jsm: JetStreamManager, defs: ActorDef[]): Promise<void> {
+  for (const def of defs) for (const scope of def.scopes) for (const input of scope.inputs) {
+    await ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input))
+  }
+}

@@ -1,0 +1,162 @@
+// The persister's store: commits a batch of row writes and the consumer positions in ONE
+// transaction. Rows of a table go in one `insert … select from unnest($1::type[], …)` statement
+// (a handful of parameters whatever the batch size), pipelined inside the transaction.
+// Conflicts are resolved by each table's natural key; state tables only move forward.
+import type { Sql } from 'postgres'
+import type { ConsumerPosition, Write } from './actor.js'
+
+export class TransientStoreError extends Error {
+  override name = 'TransientStoreError'
+}
+
+type PgType = 'text' | 'numeric' | 'timestamptz' | 'bigint' | 'integer' | 'smallint' | 'boolean' | 'jsonb'
+
+interface TableSpec {
+  columns: Record<string, PgType>
+  key: string[]
+  /** Everything after `on conflict (key)`. */
+  conflict: string
+  /** When two rows of a batch share a key, the one that wins (the default: the later one). */
+  prefer?: (a: Record<string, unknown>, b: Record<string, unknown>) => boolean
+}
+
+const newerSeq = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.seq) >= Number(b.seq)
+const higherRank = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.status_rank) >= Number(b.status_rank)
+const updateAll = (table: string, columns: string[], guard: string) =>
+  `do update set ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = now() where ${guard.replace(/\$t/g, table)}`
+const mergeRanked = (table: string, keep: string[]) =>
+  `do update set ${keep.map((c) => `${c} = coalesce(excluded.${c}, ${table}.${c}), `).join('')}` +
+  `status = case when excluded.status_rank > ${table}.status_rank then excluded.status else ${table}.status end, ` +
+  `reason = case when excluded.status_rank > ${table}.status_rank then excluded.reason else ${table}.reason end, ` +
+  `status_rank = greatest(excluded.status_rank, ${table}.status_rank), updated_at = now()`
+
+export const TABLES: Record<string, TableSpec> = {
+  accounts: { columns: { id: 'text', starting_cash: 'numeric' }, key: ['id'], conflict: 'do nothing' },
+  portfolio_state: {
+    columns: { account: 'text', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', peak_equity: 'numeric', drawdown: 'numeric', trade_count: 'integer', winning_trades: 'integer', open_positions: 'integer', seq: 'bigint', ts: 'timestamptz', message_id: 'text' },
+    key: ['account'],
+    conflict: updateAll('portfolio_state', ['cash', 'equity', 'realized_pnl', 'unrealized_pnl', 'peak_equity', 'drawdown', 'trade_count', 'winning_trades', 'open_positions', 'seq', 'ts', 'message_id'], '$t.seq < excluded.seq'),
+    prefer: newerSeq,
+  },
+  portfolio_history: {
+    columns: { id: 'text', account: 'text', ts: 'timestamptz', seq: 'bigint', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', drawdown: 'numeric' },
+    key: ['id'],
+    conflict: 'do nothing',
+  },
+  positions: {
+    columns: { position_id: 'text', account: 'text', symbol: 'text', side: 'text', qty: 'numeric', avg_price: 'numeric', realized_pnl: 'numeric', status: 'text', exit_reason: 'text', opened_at: 'timestamptz', closed_at: 'timestamptz', seq: 'bigint' },
+    key: ['position_id'],
+    conflict: updateAll('positions', ['side', 'qty', 'avg_price', 'realized_pnl', 'status', 'exit_reason', 'closed_at', 'seq'], '$t.seq < excluded.seq'),
+    prefer: newerSeq,
+  },
+  trades: {
+    columns: { trade_id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', qty: 'numeric', price: 'numeric', commission: 'numeric', ts: 'timestamptz', intent: 'text', position_id: 'text', order_id: 'text', idea_id: 'text', fill_model: 'jsonb' },
+    key: ['trade_id'],
+    conflict: 'do nothing',
+  },
+  orders: {
+    columns: { order_id: 'text', account: 'text', idea_id: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', order_type: 'text', ref_price: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz' },
+    key: ['order_id'],
+    conflict: mergeRanked('orders', ['idea_id', 'strategy_id', 'symbol', 'side', 'intent', 'qty', 'order_type', 'ref_price', 'ts']),
+    prefer: higherRank,
+  },
+  trade_ideas: {
+    columns: { id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', confidence: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz' },
+    key: ['id'],
+    conflict: mergeRanked('trade_ideas', []),
+    prefer: higherRank,
+  },
+  decision_history: {
+    columns: { id: 'text', occurred_at: 'timestamptz', account: 'text', symbol: 'text', action: 'text', status: 'text', risk_check_result: 'text', rationale: 'text', idea_id: 'text', strategy_id: 'text', causation_id: 'text', correlation_id: 'text', human_override: 'boolean', requested_by: 'text' },
+    key: ['id'],
+    conflict: 'do nothing',
+  },
+  snapshot_market: {
+    columns: { symbol: 'text', timeframe: 'text', ts: 'timestamptz', open: 'numeric', high: 'numeric', low: 'numeric', close: 'numeric', volume: 'numeric' },
+    key: ['symbol', 'timeframe', 'ts'],
+    conflict: 'do nothing',
+  },
+  snapshot_indicators: {
+    columns: { symbol: 'text', timeframe: 'text', ts: 'timestamptz', values: 'jsonb' },
+    key: ['symbol', 'timeframe', 'ts'],
+    conflict: 'do nothing',
+  },
+  dead_letters: {
+    columns: { id: 'text', actor: 'text', reason: 'text', subject: 'text', stream: 'text', stream_seq: 'bigint', deliveries: 'integer', msg_id: 'text', payload: 'text', payload_bytes: 'integer', ts: 'timestamptz' },
+    key: ['id'],
+    conflict: 'do nothing',
+  },
+}
+
+const statements = new Map(
+  Object.entries(TABLES).map(([table, spec]) => {
+    const cols = Object.keys(spec.columns)
+    const args = cols.map((c, i) => `$${i + 1}::${spec.columns[c]}[]`).join(', ')
+    return [table, `insert into ${table} (${cols.map(quote).join(', ')}) select * from unnest(${args}) on conflict (${spec.key.join(', ')}) ${spec.conflict}`]
+  }),
+)
+
+const OFFSETS = `insert into consumer_offsets (consumer, stream, stream_seq)
+  select * from unnest($1::text[], $2::text[], $3::bigint[])
+  on conflict (consumer, stream) do update set stream_seq = greatest(consumer_offsets.stream_seq, excluded.stream_seq), updated_at = now()`
+
+function quote(column: string): string {
+  return column === 'values' ? '"values"' : column
+}
+
+/** Every parameter travels as text and is cast by the statement (`$1::numeric[]`): exact decimals, one code path. */
+function toParam(value: unknown, type: PgType): string | null {
+  if (value === null || value === undefined) return null
+  if (type === 'jsonb') return JSON.stringify(value)
+  return String(value)
+}
+
+/** One parameter array per column; rows sharing a key collapse to the one the table prefers. */
+export function columnsOf(table: string, rows: Record<string, unknown>[]): (string | null)[][] {
+  const spec = TABLES[table]
+  if (!spec) throw new Error(`no table ${table}`)
+  const byKey = new Map<string, Record<string, unknown>>()
+  for (const row of rows) {
+    const key = spec.key.map((k) => String(row[k])).join('\u0000')
+    const seen = byKey.get(key)
+    if (!seen || !spec.prefer || spec.prefer(row, seen)) byKey.set(key, row)
+  }
+  const unique = [...byKey.values()]
+  return Object.entries(spec.columns).map(([col, type]) => unique.map((r) => toParam(r[col], type)))
+}
+
+export function createStore(sql: Sql) {
+  return {
+    async commit(writes: Write[], positions: ConsumerPosition[]): Promise<void> {
+      const byTable = new Map<string, Record<string, unknown>[]>()
+      for (const w of writes) {
+        const rows = byTable.get(w.table)
+        if (rows) rows.push(w.row)
+        else byTable.set(w.table, [w.row])
+      }
+      try {
+        await sql.begin((tx) => {
+          const queries = [...byTable].map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
+          if (positions.length) {
+            queries.push(tx.unsafe(OFFSETS, [positions.map((p) => p.consumer), positions.map((p) => p.stream), positions.map((p) => String(p.seq))] as never[], { prepare: true }))
+          }
+          return queries
+        })
+      } catch (err) {
+        throw isTransient(err) ? new TransientStoreError(`database unavailable: ${(err as Error).message}`, { cause: err }) : err
+      }
+    },
+  }
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT',
+  '57P01', '57P02', '57P03', '53300', '40001', '40P01',
+])
+
+/** Connection trouble, server restarts, serialization failures: retry the same batch later. */
+export function isTransient(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code
+  return typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('08'))
+}

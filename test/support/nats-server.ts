@@ -1,0 +1,179 @@
+// A throwaway nats-server per test file: random port, JetStream in a temp dir.
+// Tests never skip when the binary is missing: a silently skipped integration suite looks green and
+// hides regressions, so we throw with the exact install command instead.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export interface NatsServer {
+  url: string
+  port: number
+  storeDir: string
+  /** SIGTERM, SIGKILL after 5 s, then removes the temp dir. Idempotent. */
+  stop(): Promise<void>
+  /** Stops and starts again on the same port and store dir (JetStream data survives). */
+  restart(opts?: { kill?: boolean }): Promise<void>
+}
+
+const STARTUP_TIMEOUT_MS = 15_000
+const STOP_GRACE_MS = 5_000
+const STDERR_KEEP = 16_384
+
+// Children still alive when the test worker exits (a crashed test, a forgotten stop()) would
+// otherwise outlive vitest and hold ports; 'exit' handlers must be synchronous, hence SIGKILL + rmSync.
+const live = new Set<{ child: ChildProcess | undefined; dir: string }>()
+let exitHookInstalled = false
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', () => {
+    for (const s of live) {
+      s.child?.kill('SIGKILL')
+      rmSync(s.dir, { recursive: true, force: true })
+    }
+  })
+}
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    const candidate = join(dir, name)
+    try {
+      accessSync(candidate, constants.X_OK)
+      return candidate
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return undefined
+}
+
+function portIsOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port })
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+  })
+}
+
+// nats-server writes `<exe>_<pid>.ports` once its listeners are up: {"nats":["nats://127.0.0.1:N"], …}
+function readPortsFile(dir: string, pid: number): number | undefined {
+  const file = readdirSync(dir).find((f) => f.endsWith(`_${pid}.ports`))
+  if (!file) return undefined
+  try {
+    const parsed = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] }
+    const url = parsed.nats?.[0]
+    return url ? Number(new URL(url).port) : undefined
+  } catch {
+    return undefined // half-written; poll again
+  }
+}
+
+interface Running {
+  child: ChildProcess
+  exited: Promise<void>
+  stderr: () => string
+}
+
+function spawnServer(bin: string, args: string[]): Running {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEEP)
+  })
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
+  return { child, exited, stderr: () => stderr }
+}
+
+async function waitUntilUp(run: Running, dir: string, fixedPort?: number): Promise<number> {
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS
+  let exited = false
+  void run.exited.then(() => {
+    exited = true
+  })
+  while (Date.now() < deadline) {
+    if (exited || run.child.exitCode !== null) {
+      throw new Error(`nats-server exited during startup (code ${run.child.exitCode}):\n${run.stderr()}`)
+    }
+    const port = run.child.pid === undefined ? undefined : readPortsFile(dir, run.child.pid)
+    if (port !== undefined && (fixedPort === undefined || port === fixedPort) && (await portIsOpen(port))) {
+      return port
+    }
+    await sleep(25)
+  }
+  run.child.kill('SIGKILL')
+  throw new Error(`nats-server did not accept connections within ${STARTUP_TIMEOUT_MS} ms:\n${run.stderr()}`)
+}
+
+async function stopChild(run: Running, signal: NodeJS.Signals): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return
+  run.child.kill(signal)
+  const timedOut = await Promise.race([run.exited.then(() => false), sleep(STOP_GRACE_MS).then(() => true)])
+  if (timedOut) {
+    run.child.kill('SIGKILL')
+    await run.exited
+  }
+}
+
+export async function startNatsServer(opts: { config?: string } = {}): Promise<NatsServer> {
+  const bin = findOnPath('nats-server')
+  if (!bin) {
+    throw new Error('nats-server not found on PATH: install it (apt-get install nats-server) — tests never skip')
+  }
+  installExitHook()
+  const dir = mkdtempSync(join(tmpdir(), 'paperd-nats-'))
+  const baseArgs = ['-js', '-a', '127.0.0.1', '-sd', dir, '--ports_file_dir', dir]
+  if (opts.config !== undefined) {
+    const configFile = join(dir, 'nats.conf')
+    writeFileSync(configFile, opts.config)
+    baseArgs.push('-c', configFile)
+  }
+
+  const entry: { child: ChildProcess | undefined; dir: string } = { child: undefined, dir }
+  live.add(entry)
+  let run = spawnServer(bin, [...baseArgs, '-p', '-1'])
+  entry.child = run.child
+  let port: number
+  try {
+    port = await waitUntilUp(run, dir)
+  } catch (err) {
+    await stopChild(run, 'SIGKILL')
+    live.delete(entry)
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+
+  let stopped = false
+  const server: NatsServer = {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir: dir,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await stopChild(run, 'SIGTERM')
+      live.delete(entry)
+      rmSync(dir, { recursive: true, force: true })
+    },
+    async restart(restartOpts = {}) {
+      if (stopped) throw new Error('nats-server was stopped; cannot restart it')
+      await stopChild(run, restartOpts.kill ? 'SIGKILL' : 'SIGTERM')
+      // Same port so clients reconnect to the URL they already have; Go sets SO_REUSEADDR, so
+      // TIME_WAIT sockets from the previous process do not block the bind.
+      run = spawnServer(bin, [...baseArgs, '-p', String(port)])
+      entry.child = run.child
+      await waitUntilUp(run, dir, port)
+    },
+  }
+  return server
+}

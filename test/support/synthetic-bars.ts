@@ -1,0 +1,47 @@
+// Deterministic synthetic daily bars (a seeded random walk), for tests and benchmarks that need
+// realistic-looking data without shipping market data.
+export interface SyntheticBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
+
+/** mulberry32: a tiny seeded PRNG, so the same seed gives the same series everywhere. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+export function syntheticBars(n: number, opts: { seed?: number; start?: string; price?: number; stepMs?: number } = {}): SyntheticBar[] {
+  const rand = prng(opts.seed ?? 42)
+  const stepMs = opts.stepMs ?? 86_400_000
+  let t = Date.parse(opts.start ?? '2015-01-02T00:00:00Z')
+  let close = opts.price ?? 50
+  const out: SyntheticBar[] = []
+  for (let i = 0; i < n; i++) {
+    const open = round2(Math.max(1, close * (1 + (rand() - 0.5) * 0.02)))
+    close = round2(Math.max(1, open * (1 + (rand() - 0.5) * 0.04 + Math.sin(i / 40) * 0.004)))
+    const high = round2(Math.max(open, close) * (1 + rand() * 0.01))
+    const low = round2(Math.min(open, close) * (1 - rand() * 0.01))
+    out.push({ ts: new Date(t).toISOString(), open, high, low, close, volume: Math.round(1e6 * (0.5 + rand())) })
+    t += stepMs
+    if (stepMs === 86_400_000) while ([0, 6].includes(new Date(t).getUTCDay())) t += stepMs
+  }
+  return out
+}
+
+export function toYahooCsv(bars: SyntheticBar[]): string {
+  const rows = bars.map((b) => `${b.ts.slice(0, 10)},${b.open},${b.high},${b.low},${b.close},${b.close},${b.volume}`)
+  return `Date,Open,High,Low,Close,Adj Close,Volume\n${rows.join('\n')}\n`
+}

@@ -1,0 +1,195 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parseBarsCsv, readBarsCsv } from '../../src/csv.js'
+
+const YAHOO = [
+  'Date,Open,High,Low,Close,Adj Close,Volume',
+  '2020-01-02,74.059998,75.150002,73.797501,75.087502,73.449394,135480400',
+  '2020-01-03,74.287498,75.144997,74.125000,74.357498,72.735321,146322800',
+].join('\n')
+
+describe('parseBarsCsv: Yahoo files', () => {
+  it('takes prices from Open..Close, never Adj Close, and dates at UTC midnight', () => {
+    const { bars, skipped } = parseBarsCsv(YAHOO, 'aapl.csv')
+    expect(skipped).toEqual([])
+    expect(bars).toEqual([
+      { ts: '2020-01-02T00:00:00.000Z', open: 74.059998, high: 75.150002, low: 73.797501, close: 75.087502, volume: 135480400 },
+      { ts: '2020-01-03T00:00:00.000Z', open: 74.287498, high: 75.144997, low: 74.125, close: 74.357498, volume: 146322800 },
+    ])
+  })
+
+  it('skips rows with null cells and reports their line numbers', () => {
+    const text = [
+      'Date,Open,High,Low,Close,Adj Close,Volume',
+      '2020-01-01,null,null,null,null,null,null',
+      '2020-01-02,1,2,0.5,1.5,1.4,100',
+      '2020-01-03,1,2,0.5,null,1.4,100',
+    ].join('\n')
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(bars.map((b) => b.ts)).toEqual(['2020-01-02T00:00:00.000Z'])
+    expect(skipped).toEqual([
+      { line: 2, reason: 'null Open' },
+      { line: 4, reason: 'null Close' },
+    ])
+  })
+
+  it('ignores a null Adj Close because that column is not used', () => {
+    const text = 'Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,1,2,0.5,1.5,null,100\n'
+    expect(parseBarsCsv(text).bars).toHaveLength(1)
+  })
+
+  it('handles a BOM, CRLF line ends and blank trailing lines', () => {
+    const text = '\uFEFF' + YAHOO.replaceAll('\n', '\r\n') + '\r\n\r\n\r\n'
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(bars).toHaveLength(2)
+    expect(skipped).toEqual([])
+  })
+})
+
+describe('parseBarsCsv: generic files', () => {
+  it('accepts case-insensitive names in any order and ignores extra columns', () => {
+    const text = ['VOLUME,Close,ts,symbol,Low,High,Open', '10,4,2024-03-01T14:30:00Z,AAPL,1,5,2'].join('\n')
+    expect(parseBarsCsv(text).bars).toEqual([
+      { ts: '2024-03-01T14:30:00.000Z', open: 2, high: 5, low: 1, close: 4, volume: 10 },
+    ])
+  })
+
+  it('converts zoned date-times, epoch seconds and epoch milliseconds to ISO UTC', () => {
+    const text = [
+      'ts,open,high,low,close,volume',
+      '2024-03-01T09:30:00-05:00,1,1,1,1,1',
+      '2024-03-01 10:30:00+0000,1,1,1,1,1',
+      '2024-03-01t11:30:00.250z,1,1,1,1,1',
+      '1709296200,1,1,1,1,1',
+      '1709299800000,1,1,1,1,1',
+      '1709303400.5,1,1,1,1,1',
+    ].join('\n')
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(skipped).toEqual([])
+    expect(bars.map((b) => b.ts)).toEqual([
+      '2024-03-01T10:30:00.000Z', // '2024-03-01 10:30:00+0000'
+      '2024-03-01T11:30:00.250Z',
+      '2024-03-01T12:30:00.000Z', // 1709296200 s
+      '2024-03-01T13:30:00.000Z', // 1709299800000 ms
+      '2024-03-01T14:30:00.000Z', // 09:30-05:00
+      '2024-03-01T14:30:00.500Z', // 1709303400.5 s
+    ])
+  })
+
+  it('sorts rows ascending by ts and keeps the first of duplicate timestamps', () => {
+    const text = [
+      'ts,open,high,low,close,volume',
+      '2024-01-03,3,3,3,3,3',
+      '2024-01-01,1,1,1,1,1',
+      '2024-01-02,2,2,2,2,2',
+      '2024-01-01T00:00:00Z,9,9,9,9,9',
+    ].join('\n')
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(bars.map((b) => b.open)).toEqual([1, 2, 3])
+    expect(skipped).toEqual([{ line: 5, reason: 'duplicate ts 2024-01-01T00:00:00.000Z (first at line 3)' }])
+  })
+
+  it('reads quoted fields, including commas, doubled quotes and newlines inside quotes', () => {
+    const text = [
+      'ts,open,high,low,close,volume,note',
+      '"2024-01-01"," 1.5 ","2","1","1.75","100","a, ""quoted""',
+      'note"',
+      '2024-01-02,1,2,1,1,100,x',
+    ].join('\n')
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(skipped).toEqual([])
+    expect(bars).toEqual([
+      { ts: '2024-01-01T00:00:00.000Z', open: 1.5, high: 2, low: 1, close: 1.75, volume: 100 },
+      { ts: '2024-01-02T00:00:00.000Z', open: 1, high: 2, low: 1, close: 1, volume: 100 },
+    ])
+  })
+
+  it('keeps line numbers right after a quoted field that spans lines', () => {
+    const text = 'ts,open,high,low,close,volume,note\n2024-01-01,1,1,1,1,1,"a\nb"\n2024-01-02,x,1,1,1,1,c\n'
+    expect(parseBarsCsv(text).skipped).toEqual([{ line: 4, reason: 'non-numeric open "x"' }])
+  })
+
+  it('does not check OHLC consistency (market-snapshots dead-letters bad bars)', () => {
+    const text = 'ts,open,high,low,close,volume\n2024-01-01,10,1,20,-5,-1\n'
+    expect(parseBarsCsv(text).bars).toEqual([
+      { ts: '2024-01-01T00:00:00.000Z', open: 10, high: 1, low: 20, close: -5, volume: -1 },
+    ])
+  })
+})
+
+describe('parseBarsCsv: rows that cannot become bars', () => {
+  const cases: [string, string][] = [
+    ['2024-01-01,abc,1,1,1,1', 'non-numeric open "abc"'],
+    ['2024-01-01,1,,1,1,1', 'empty high'],
+    ['2024-01-01,1,1,0x10,1,1', 'non-numeric low "0x10"'],
+    ['2024-01-01,1,1,1,Infinity,1', 'non-numeric close "Infinity"'],
+    ['2024-01-01,1,1,1,1,1e999', 'non-finite volume "1e999"'],
+    ['2024-01-01,1,1,1,1', 'expected at least 6 columns, got 5'],
+    ['2021-02-30,1,1,1,1,1', 'invalid date "2021-02-30"'],
+    ['2021-02-30T10:00:00Z,1,1,1,1,1', 'invalid date-time "2021-02-30T10:00:00Z"'],
+    ['2024-01-01T25:00:00Z,1,1,1,1,1', 'invalid date-time "2024-01-01T25:00:00Z"'],
+    ['2024-01-01 10:00:00,1,1,1,1,1', 'date-time without a time zone "2024-01-01 10:00:00" (add Z or an offset such as +00:00)'],
+    ['20240101,1,1,1,1,1', 'ambiguous timestamp "20240101" (use YYYY-MM-DD, ISO 8601 or epoch seconds/ms)'],
+    ['170929620000000,1,1,1,1,1', 'epoch value out of range "170929620000000" (seconds or milliseconds expected)'],
+    ['01/02/2024,1,1,1,1,1', 'unrecognised timestamp "01/02/2024"'],
+    [',1,1,1,1,1', 'empty timestamp'],
+  ]
+  for (const [row, reason] of cases) {
+    it(`skips ${JSON.stringify(row)}: ${reason}`, () => {
+      const { bars, skipped } = parseBarsCsv(`ts,open,high,low,close,volume\n${row}\n2024-06-01,1,1,1,1,1\n`)
+      expect(skipped).toEqual([{ line: 2, reason }])
+      expect(bars).toHaveLength(1)
+    })
+  }
+})
+
+describe('parseBarsCsv: files it refuses', () => {
+  it('throws on an unrecognised header, naming the source, line and accepted headers', () => {
+    const text = '\n\nTime,Price,Size\n2024-01-01,1,2\n'
+    expect(() => parseBarsCsv(text, 'ticks.csv')).toThrow(
+      /^ticks\.csv:3: unrecognised CSV header "Time,Price,Size" \(missing ts, open, high, low, close, volume\); expected Yahoo-style "Date,Open,High,Low,Close,Adj Close,Volume" or generic "ts,open,high,low,close,volume"/,
+    )
+  })
+
+  it('throws when only Adj Close is given (it is not a substitute for Close)', () => {
+    expect(() => parseBarsCsv('Date,Open,High,Low,Adj Close,Volume\n')).toThrow(/missing close\)/)
+  })
+
+  it('throws on two columns for the same field', () => {
+    expect(() => parseBarsCsv('ts,Date,open,high,low,close,volume\n', 'x.csv')).toThrow(
+      'x.csv:1: more than one column for "ts" (ts, Date)',
+    )
+  })
+
+  it('throws on an empty file', () => {
+    expect(() => parseBarsCsv('\uFEFF\r\n\r\n', 'empty.csv')).toThrow(/^empty\.csv: empty file/)
+  })
+
+  it('throws on an unterminated quote with its line', () => {
+    expect(() => parseBarsCsv('ts,open,high,low,close,volume\n"2024-01-01,1,1,1,1,1\n', 'q.csv')).toThrow(
+      'q.csv:2: unterminated quoted field',
+    )
+  })
+
+  it('accepts a header-only file as zero bars', () => {
+    expect(parseBarsCsv('ts,open,high,low,close,volume\n')).toEqual({ bars: [], skipped: [] })
+  })
+})
+
+describe('readBarsCsv', () => {
+  it('reads a file and uses its path in messages', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paperd-csv-'))
+    try {
+      const good = join(dir, 'good.csv')
+      const bad = join(dir, 'bad.csv')
+      writeFileSync(good, YAHOO)
+      writeFileSync(bad, 'a,b\n')
+      expect((await readBarsCsv(good)).bars).toHaveLength(2)
+      await expect(readBarsCsv(bad)).rejects.toThrow(`${bad}:1: unrecognised CSV header`)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
