@@ -2,6 +2,7 @@
 // environment (src/cli.ts does, once) — tests start a daemon with explicit settings.
 // Start order: log → metrics → Postgres (+ migrations) → NATS → topology → actors → HTTP.
 // Stop order, the reverse: stop pulling → finish in-flight batches → drain NATS → close Postgres.
+import { setMaxListeners } from 'node:events'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import postgres, { type Sql } from 'postgres'
@@ -70,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js) }
   const abort = new AbortController()
+  setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   const running = defs.map((def) => runActor(def as ActorDef<unknown>, io, abort.signal))
   const live = Promise.all(running.map((r) => r.live)).then(() => {
     log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')

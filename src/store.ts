@@ -91,7 +91,7 @@ export const TABLES: Record<string, TableSpec> = {
 const statements = new Map(
   Object.entries(TABLES).map(([table, spec]) => {
     const cols = Object.keys(spec.columns)
-    const args = cols.map((c, i) => `$${i + 1}::${spec.columns[c]}[]`).join(', ')
+    const args = cols.map((c, i) => (spec.columns[c] === 'jsonb' ? `$${i + 1}::text[]::jsonb[]` : `$${i + 1}::${spec.columns[c]}[]`)).join(', ')
     return [table, `insert into ${table} (${cols.map(quote).join(', ')}) select * from unnest(${args}) on conflict (${spec.key.join(', ')}) ${spec.conflict}`]
   }),
 )
@@ -104,7 +104,11 @@ function quote(column: string): string {
   return column === 'values' ? '"values"' : column
 }
 
-/** Every parameter travels as text and is cast by the statement (`$1::numeric[]`): exact decimals, one code path. */
+/**
+ * Every parameter travels as text and is cast by the statement (`$1::numeric[]`), so numbers keep
+ * the exact digits JavaScript prints. jsonb goes as JSON text too (`$1::text[]::jsonb[]`): handed
+ * objects, postgres.js would mistake any object with a `type` key for a typed parameter.
+ */
 function toParam(value: unknown, type: PgType): string | null {
   if (value === null || value === undefined) return null
   if (type === 'jsonb') return JSON.stringify(value)

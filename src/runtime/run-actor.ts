@@ -41,31 +41,57 @@ export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal): Runn
   }
 }
 
+/**
+ * Runs one scope, and runs it again (rebuilding its state) if anything unexpected breaks it — a
+ * consumer that vanished, a bug — so one failure never takes the process down or loses order.
+ */
 function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal): RunningActor {
   let markLive!: () => void
   const live = new Promise<void>((resolve) => (markLive = resolve))
+  const log = io.log.child({ actor: def.name, scope: scope.key })
   const done = (async () => {
-    const log = io.log.child({ actor: def.name, scope: scope.key })
-    const key = `${def.name}.${scope.key}`
-    const inputs: LiveInput[] = scope.inputs.map((spec) => {
-      const config = consumerConfig(def, scope, spec)
-      return { spec, durable: durableName(def.name, scope, spec), config }
-    })
-    let state = def.init(scope)
-    let positions = new Map<string, number>()
-    if (def.ordered) ({ state, positions } = await rebuild(def, scope, inputs, io, key))
-    io.metrics.scopesLive.inc({ actor: def.name })
-    markLive()
-    log.debug('live')
+    for (let failures = 0; !signal.aborted; ) {
+      try {
+        await runScopeOnce(def, scope, io, signal, log, markLive)
+        return
+      } catch (err) {
+        failures++
+        io.metrics.messages.inc({ actor: def.name, outcome: 'scope_restart' })
+        log.error({ err, failures }, 'scope failed; rebuilding and restarting it')
+        await sleep(Math.min(30_000, 500 * 2 ** failures), signal)
+      }
+    }
+  })()
+  return { live, done }
+}
 
-    const mailbox = new Mailbox<Item>()
-    const pumps = Promise.all(inputs.map((input) => pump(input, mailbox, io, signal, log))).finally(() => mailbox.close())
-    let lastCheckpoint = Date.now()
-    let abandoned = false
+async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: AbortSignal, log: Io['log'], markLive: () => void): Promise<void> {
+  const key = `${def.name}.${scope.key}`
+  const inputs: LiveInput[] = scope.inputs.map((spec) => ({ spec, durable: durableName(def.name, scope, spec), config: consumerConfig(def, scope, spec) }))
+  let state = def.init(scope)
+  let positions = new Map<string, number>()
+  if (def.ordered) ({ state, positions } = await rebuild(def, scope, inputs, io, key))
+  io.metrics.scopesLive.inc({ actor: def.name })
+  markLive()
+  log.debug('live')
+
+  // Stopping the process, or one input failing, stops every input of the scope.
+  const local = new AbortController()
+  const stopAll = () => local.abort()
+  outer.addEventListener('abort', stopAll, { once: true })
+  const mailbox = new Mailbox<Item>()
+  const pumps = Promise.all(inputs.map((input) => pump(input, mailbox, io, local.signal, log).catch((err) => {
+    stopAll()
+    throw err
+  }))).finally(() => mailbox.close())
+
+  let lastCheckpoint = Date.now()
+  let abandoned = false
+  try {
     for (;;) {
       const batch = await mailbox.take(MAX_BATCH)
       if (!batch) break
-      const result = await processBatch(def, scope, state, batch, io, signal, log)
+      const result = await processBatch(def, scope, state, batch, io, outer, log)
       state = result.state
       if (!result.acked) {
         // Stopping with outputs NATS never confirmed: acknowledge nothing more and keep the last
@@ -79,12 +105,14 @@ function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal
         lastCheckpoint = Date.now()
       }
     }
-    await pumps
-    if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, log)
+  } finally {
+    stopAll()
+    outer.removeEventListener('abort', stopAll)
     io.metrics.scopesLive.dec({ actor: def.name })
-    log.debug('stopped')
-  })()
-  return { live, done }
+  }
+  await pumps
+  if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, log)
+  log.debug('stopped')
 }
 
 async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
@@ -93,6 +121,7 @@ async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: Ab
   const messages = await consumer.consume({ max_messages: PULL_BUFFER })
   const stop = () => void messages.close()
   signal.addEventListener('abort', stop, { once: true })
+  if (signal.aborted) stop()
   void (async () => {
     for await (const s of messages.status()) {
       if (s.type === 'heartbeats_missed' || s.type === 'consumer_deleted' || s.type === 'consumer_not_found' || s.type === 'stream_not_found') {
@@ -100,8 +129,11 @@ async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: Ab
       }
     }
   })()
-  for await (const m of messages) mailbox.push({ input, m })
-  signal.removeEventListener('abort', stop)
+  try {
+    for await (const m of messages) mailbox.push({ input, m })
+  } finally {
+    signal.removeEventListener('abort', stop)
+  }
 }
 
 interface BatchResult<S> {
@@ -249,7 +281,18 @@ async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, 
   return true
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits `ms`, or less if `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}
 
 async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, log: Io['log']): Promise<void> {
   try {

@@ -1,0 +1,291 @@
+// What the benchmark needs around the product: its own nats-server (random port, temp store dir),
+// its own Postgres database, a cleanup stack that runs even on failure or Ctrl-C, synthetic bars,
+// and a few measuring helpers. Deliberately a small copy of test/support (bench code is compiled
+// into dist/ and must not import test code).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { connect as tcpConnect } from 'node:net'
+import { tmpdir } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import postgres from 'postgres'
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup: a LIFO stack of async steps, each run at most once, errors reported but not fatal.
+
+type Step = { name: string; run: () => Promise<void>; done: boolean }
+
+export class Cleanup {
+  private steps: Step[] = []
+
+  /** Registers a step; returns a function that runs just this step now (idempotent). */
+  add(name: string, run: () => Promise<void>): () => Promise<void> {
+    const step: Step = { name, run, done: false }
+    this.steps.push(step)
+    return () => this.runStep(step)
+  }
+
+  async runAll(): Promise<void> {
+    for (const step of [...this.steps].reverse()) await this.runStep(step)
+    this.steps = []
+  }
+
+  private async runStep(step: Step): Promise<void> {
+    if (step.done) return
+    step.done = true
+    try {
+      await withTimeout(step.run(), 20_000, `cleanup: ${step.name}`)
+    } catch (err) {
+      console.error(`bench: cleanup step "${step.name}" failed: ${(err as Error).message}`)
+    }
+    this.steps = this.steps.filter((s) => s !== step)
+  }
+}
+
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// nats-server -js on a random port with a temp store dir.
+
+export interface NatsServer {
+  url: string
+  pid: number
+  storeDir: string
+  /** SIGTERM (SIGKILL after 5 s), then removes the store dir. Idempotent. */
+  stop(): Promise<void>
+}
+
+// Synchronous last resort: a crash or process.exit() must not leave servers or temp dirs behind.
+const liveServers = new Set<{ child: ChildProcess; dir: string }>()
+process.once('exit', () => {
+  for (const s of liveServers) {
+    s.child.kill('SIGKILL')
+    rmSync(s.dir, { recursive: true, force: true })
+  }
+})
+
+function findOnPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue
+    try {
+      accessSync(join(dir, name), constants.X_OK)
+      return join(dir, name)
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined
+}
+
+const portIsOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = tcpConnect({ host: '127.0.0.1', port })
+    s.once('connect', () => (s.destroy(), resolve(true)))
+    s.once('error', () => resolve(false))
+  })
+
+export async function startNatsServer(): Promise<NatsServer> {
+  const bin = findOnPath('nats-server')
+  if (!bin) throw new Error('nats-server not found on PATH (apt-get install nats-server)')
+  const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir, '--ports_file_dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const entry = { child, dir }
+  liveServers.add(entry)
+  let stderr = ''
+  child.stderr?.setEncoding('utf8')
+  child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-8192)))
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => resolve())
+    child.once('error', () => resolve())
+  })
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM')
+      const late = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)])
+      if (late) {
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
+    liveServers.delete(entry)
+    rmSync(dir, { recursive: true, force: true })
+  }
+  const deadline = Date.now() + 15_000
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`nats-server exited during startup:\n${stderr}`)
+      if (Date.now() > deadline) throw new Error(`nats-server did not start within 15 s:\n${stderr}`)
+      const file = readdirSync(dir).find((f) => f.endsWith(`_${child.pid}.ports`))
+      if (file) {
+        try {
+          const url = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] }).nats?.[0]
+          const port = url ? Number(new URL(url).port) : NaN
+          if (port && (await portIsOpen(port))) return { url: `nats://127.0.0.1:${port}`, pid: child.pid!, storeDir: dir, stop }
+        } catch {
+          // half-written ports file; poll again
+        }
+      }
+      await sleep(20)
+    }
+  } catch (err) {
+    await stop()
+    throw err
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fresh database on TEST_DATABASE_URL (or the local default), dropped afterwards.
+
+export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
+
+export interface Database {
+  url: string
+  name: string
+  drop(): Promise<void>
+}
+
+async function withAdmin<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(BASE_DATABASE_URL, { max: 1, connect_timeout: 5, idle_timeout: 1, onnotice: () => {} })
+  try {
+    return await fn(sql)
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+export async function createDatabase(): Promise<Database> {
+  const name = `paperd_bench_${randomBytes(5).toString('hex')}`
+  try {
+    await withAdmin((sql) => sql`create database ${sql(name)}`)
+  } catch (err) {
+    throw new Error(`cannot create a database on ${redact(BASE_DATABASE_URL)}: ${(err as Error).message} (set TEST_DATABASE_URL)`, { cause: err })
+  }
+  const u = new URL(BASE_DATABASE_URL)
+  u.pathname = `/${name}`
+  let dropped = false
+  return {
+    url: u.toString(),
+    name,
+    async drop() {
+      if (dropped) return
+      dropped = true
+      await withAdmin((sql) => sql`drop database if exists ${sql(name)} with (force)`)
+    },
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return '<unparseable url>'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Synthetic bars (a seeded random walk; same generator as test/support/synthetic-bars.ts).
+
+export interface SyntheticBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100
+
+/** One-minute bars starting at `start`. */
+export function minuteBars(n: number, seed: number, start = '2024-01-02T00:00:00Z', price = 50): SyntheticBar[] {
+  const rand = prng(seed)
+  let t = Date.parse(start)
+  let close = price
+  const out: SyntheticBar[] = []
+  for (let i = 0; i < n; i++) {
+    const open = round2(Math.max(1, close * (1 + (rand() - 0.5) * 0.02)))
+    close = round2(Math.max(1, open * (1 + (rand() - 0.5) * 0.04 + Math.sin(i / 40) * 0.004)))
+    const high = round2(Math.max(open, close) * (1 + rand() * 0.01))
+    const low = round2(Math.min(open, close) * (1 - rand() * 0.01))
+    out.push({ ts: new Date(t).toISOString(), open, high, low, close, volume: Math.round(1e6 * (0.5 + rand())) })
+    t += 60_000
+  }
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring helpers.
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[i]!
+}
+
+const CLK_TCK = 100
+
+/** utime+stime (+ children's when `children`) of a process, in seconds; null when it is gone. */
+export function procCpuSeconds(pid: number, children = false): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after "(comm)": state is field 3; utime 14, stime 15, cutime 16, cstime 17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)
+    return ticks / CLK_TCK
+  } catch {
+    return null
+  }
+}
+
+/** CPU seconds of the Postgres processes that serve `dbName` plus the shared background writers. */
+export function postgresCpuSeconds(dbName: string): number {
+  let total = 0
+  let dirs: string[]
+  try {
+    dirs = readdirSync('/proc').filter((d) => /^\d+$/.test(d))
+  } catch {
+    return NaN
+  }
+  for (const d of dirs) {
+    let cmd: string
+    try {
+      cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ')
+    } catch {
+      continue
+    }
+    if (!cmd.startsWith('postgres:')) continue
+    if (cmd.includes(` ${dbName} `) || /walwriter|background writer|checkpointer/.test(cmd)) total += procCpuSeconds(Number(d)) ?? 0
+  }
+  return total
+}
+
+export const nodeCpuSeconds = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
+
+export const round = (x: number, digits = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x)

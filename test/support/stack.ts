@@ -1,0 +1,100 @@
+// A whole paperd for an integration test: its own nats-server, its own database, the daemon
+// in-process with the chosen actors, and helpers to drive it like an operator would.
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import postgres, { type Sql } from 'postgres'
+import { ACTOR_NAMES, type ActorName } from '../../src/actor.js'
+import { loadEnv, parseConfig } from '../../src/config.js'
+import type { ConfigFile } from '../../src/config-file.js'
+import { startDaemon, type Daemon } from '../../src/daemon.js'
+import { createLogger } from '../../src/log.js'
+import { waitForQuiescence } from '../../src/quiesce.js'
+import { startNatsServer, type NatsServer } from './nats-server.js'
+import { createTestDatabase, type TestDatabase } from './postgres.js'
+
+export const CANONICAL = {
+  accounts: [
+    {
+      id: 'main', starting_cash: 10000,
+      costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0 },
+      risk: {
+        ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
+        daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
+        allow_off_watchlist_autotrade: false,
+      },
+    },
+  ],
+  strategies: [
+    {
+      id: 'sma-cross', account: 'main', symbols: ['ORCL'], timeframe: '1d',
+      indicators: { fast: { type: 'sma', period: 10 }, slow: { type: 'sma', period: 30 } },
+      entry: { long: { crossesAbove: ['fast', 'slow'] } },
+      exit: { long: { crossesBelow: ['fast', 'slow'] } },
+      sizing: { fixed_qty: 100 },
+    },
+  ],
+}
+
+export interface Stack {
+  nats: NatsServer
+  db: TestDatabase
+  sql: Sql
+  config: ConfigFile
+  daemon: Daemon | null
+  /** A plain client, as an operator's `nats` CLI would be. */
+  client: NatsConnection
+  start(actors?: ActorName[]): Promise<Daemon>
+  stopDaemon(): Promise<void>
+  quiesce(timeoutMs?: number): Promise<void>
+  /** Runs the real CLI (`paperd …`) against this stack. */
+  cli(args: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }>
+  close(): Promise<void>
+}
+
+export async function startStack(configJson: unknown = CANONICAL): Promise<Stack> {
+  const nats = await startNatsServer()
+  const db = await createTestDatabase()
+  const sql = postgres(db.url, { onnotice: () => {}, max: 2 })
+  const config = parseConfig(configJson)
+  const client = await connect({ servers: nats.url })
+  const envVars = { NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' }
+  const stack: Stack = {
+    nats, db, sql, config, client,
+    daemon: null,
+    async start(actors = [...ACTOR_NAMES]) {
+      const env = loadEnv(envVars)
+      stack.daemon = await startDaemon({ env, actors, config, log: createLogger(env.logLevel), waitForNats: false })
+      await stack.daemon.live
+      return stack.daemon
+    },
+    async stopDaemon() {
+      await stack.daemon?.stop()
+      stack.daemon = null
+    },
+    async quiesce(timeoutMs = 60_000) {
+      await waitForQuiescence(await jetstreamManager(client), { timeoutMs })
+    },
+    async cli(args, timeoutMs = 120_000) {
+      try {
+        const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'src/cli.ts', ...args], {
+          env: { ...process.env, ...envVars, LOG_LEVEL: 'warn' },
+          timeout: timeoutMs,
+        })
+        return { code: 0, stdout, stderr }
+      } catch (err) {
+        const e = err as { code?: number; stdout?: string; stderr?: string }
+        return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' }
+      }
+    },
+    async close() {
+      await stack.stopDaemon()
+      await client.close()
+      await sql.end({ timeout: 5 })
+      await nats.stop()
+      await db.drop()
+    },
+  }
+  return stack
+}
