@@ -4,7 +4,7 @@
 // timeframe is dropped and counted: re-sent bars never trade twice, late bars never rewrite history.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
-import { filterOf, type Bar } from '../src/contracts.js'
+import type { Bar } from '../src/contracts.js'
 
 export const DEFAULT_TIMEFRAME = '1d'
 
@@ -13,9 +13,11 @@ export interface SnapshotsState {
   last: Record<string, string>
 }
 
+// Everything that lands in MD_IN is judged here, so a message on a subject no contract knows
+// (md.in.bar.BRK.B) is dead-lettered rather than left unread.
 export const scope: Scope = {
   key: 'all',
-  inputs: [{ stream: 'MD_IN', filter: filterOf('md.in.bar'), accepts: ['md.in.bar'] }],
+  inputs: [{ stream: 'MD_IN', filter: 'md.in.>', accepts: ['md.in.bar'] }],
 }
 
 export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.bar'>): Step<SnapshotsState> {

@@ -127,7 +127,9 @@ export const ConfigFileSchema = z
     strategies: z.array(Strategy).default([]),
   })
   .strict()
-  .superRefine(checkReferences)
+  // Cross-references are only meaningful on a well-formed document (and walking a malformed
+  // condition would throw); a shape error is reported first.
+  .superRefine(checkReferences, { when: (payload) => payload.issues.length === 0 })
 export type ConfigFile = z.infer<typeof ConfigFileSchema>
 
 function checkReferences(cfg: { accounts: AccountConfig[]; strategies: StrategyConfig[] }, ctx: z.RefinementCtx) {

@@ -81,9 +81,11 @@ export function parseNatsUrl(raw: string): { options: NatsOptions; display: stri
     try {
       u = new URL(part.includes('://') ? part : `nats://${part}`)
     } catch {
-      throw new ConfigError(`NATS_URL: "${part}" is not a URL (expected nats://host:port)`)
+      // Never echo credentials: mask everything up to the last @.
+      throw new ConfigError(`NATS_URL: "${part.replace(/^([a-z]+:\/\/)?.*@/i, '$1***@')}" is not a URL (expected nats://host:port)`)
     }
     if (!['nats:', 'tls:'].includes(u.protocol)) throw new ConfigError(`NATS_URL: unsupported scheme ${u.protocol} (use nats:// or tls://)`)
+    if (!u.hostname) throw new ConfigError(`NATS_URL: "${u.protocol}//" has no host (expected nats://host:port)`)
     if (u.username && !u.password) options.token = decodeURIComponent(u.username)
     else if (u.username) {
       options.user = decodeURIComponent(u.username)

@@ -1,6 +1,7 @@
 // The strategy condition language (SPEC §5.2), evaluated on one bar with the previous bar's values
 // for crossings. An operand that is not available (an indicator still warming up, no previous bar)
-// makes its comparison false: nothing trades on half-known data.
+// makes its comparison unknown, and a condition holds only when it is known to: nothing trades on
+// half-known data (not even through `not`).
 import type { Condition, Operand } from '../../src/config-file.js'
 
 /** Operand values on one bar: bar fields plus indicator values by declared name. */
@@ -11,14 +12,36 @@ function value(operand: Operand, frame: Frame | undefined): number | undefined {
   return frame?.[operand]
 }
 
+/**
+ * Whether `cond` holds. Unknown operands make a comparison unknown, and unknown stays unknown through
+ * `not` (Kleene logic: `all` is false if any part is false, `any` is true if any part is true), so
+ * `{"not": {"lt": ["rsi", 30]}}` does not hold while rsi is warming up. Only a known true holds.
+ */
 export function evaluate(cond: Condition, now: Frame, prev: Frame | undefined): boolean {
-  if ('all' in cond) return cond.all.every((c) => evaluate(c, now, prev))
-  if ('any' in cond) return cond.any.some((c) => evaluate(c, now, prev))
-  if ('not' in cond) return !evaluate(cond.not, now, prev)
+  return truth(cond, now, prev) === true
+}
+
+/** true, false, or undefined when an operand is not available. */
+function truth(cond: Condition, now: Frame, prev: Frame | undefined): boolean | undefined {
+  if ('all' in cond || 'any' in cond) {
+    const all = 'all' in cond
+    const decisive = !all // all: a false decides; any: a true decides
+    let unknown = false
+    for (const c of all ? cond.all : cond.any) {
+      const t = truth(c, now, prev)
+      if (t === decisive) return decisive
+      if (t === undefined) unknown = true
+    }
+    return unknown ? undefined : !decisive
+  }
+  if ('not' in cond) {
+    const t = truth(cond.not, now, prev)
+    return t === undefined ? undefined : !t
+  }
   const [op, [left, right]] = Object.entries(cond)[0] as [string, [Operand, Operand]]
   const a = value(left, now)
   const b = value(right, now)
-  if (a === undefined || b === undefined) return false
+  if (a === undefined || b === undefined) return undefined
   switch (op) {
     case 'gt': return a > b
     case 'gte': return a >= b
@@ -29,7 +52,7 @@ export function evaluate(cond: Condition, now: Frame, prev: Frame | undefined): 
     case 'crossesBelow': {
       const pa = value(left, prev)
       const pb = value(right, prev)
-      if (pa === undefined || pb === undefined) return false
+      if (pa === undefined || pb === undefined) return undefined
       return op === 'crossesAbove' ? pa <= pb && a > b : pa >= pb && a < b
     }
     default:

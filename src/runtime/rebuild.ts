@@ -7,7 +7,7 @@ import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, Scope } from '../actor.js'
 import { apply } from './apply.js'
 import type { Io } from './io.js'
-import { resetConsumer } from './topology.js'
+import { ensureConsumer, resetConsumer } from './topology.js'
 import type { ConsumerConfig } from '@nats-io/jetstream'
 
 export interface LiveInput {
@@ -30,6 +30,8 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   const positions = new Map<string, number>()
   const ranges: { input: LiveInput; from: number; to: number }[] = []
   for (const input of inputs) {
+    // A durable deleted by hand is recreated; the checkpoint then says where to resume.
+    await ensureConsumer(io.jsm, input.spec.stream, input.config)
     const info = await io.jsm.consumers.info(input.spec.stream, input.durable)
     const acked = info.ack_floor.stream_seq
     const saved = checkpoint?.positions[input.durable] ?? 0

@@ -6,7 +6,7 @@
 // dlq.<actor> with the reason; NATS trouble is retried in place (keeping the messages alive) and a
 // failing database write is naked with backoff until max_deliver, then dead-lettered.
 // On abort: stop pulling, finish what was delivered, save a checkpoint, return.
-import type { JsMsg } from '@nats-io/jetstream'
+import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, ConsumerPosition, Scope, Write } from '../actor.js'
 import type { Encoded } from '../codec.js'
 import { TransientStoreError } from '../store.js'
@@ -20,6 +20,8 @@ import { consumerConfig, durableName, PERSISTER_MAX_DELIVER } from './topology.j
 export const MAX_BATCH = 500
 export const CHECKPOINT_INTERVAL_MS = 2_000
 const PULL_BUFFER = 500
+const PULL_EXPIRES_MS = 1000
+const CONSUMER_NOT_FOUND = 10014
 
 interface Item {
   input: LiveInput
@@ -115,24 +117,23 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   log.debug('stopped')
 }
 
+/**
+ * Pulls a durable consumer into the mailbox with short fetches rather than an endless consume():
+ * when the scope stops, the fetch in progress simply runs out (within PULL_EXPIRES_MS) and every
+ * message the server delivered has been seen, so none is left waiting for ack_wait.
+ */
 async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
-  if (signal.aborted) return
   const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
-  const messages = await consumer.consume({ max_messages: PULL_BUFFER })
-  const stop = () => void messages.close()
-  signal.addEventListener('abort', stop, { once: true })
-  if (signal.aborted) stop()
-  void (async () => {
-    for await (const s of messages.status()) {
-      if (s.type === 'heartbeats_missed' || s.type === 'consumer_deleted' || s.type === 'consumer_not_found' || s.type === 'stream_not_found') {
-        log.warn({ durable: input.durable, status: s }, 'consumer status')
-      }
+  while (!signal.aborted) {
+    try {
+      const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS })
+      for await (const m of batch) mailbox.push({ input, m })
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) throw err
+      if (signal.aborted) break
+      log.warn({ durable: input.durable, err: (err as Error).message }, 'pull failed; retrying')
+      await sleep(1000, signal)
     }
-  })()
-  try {
-    for await (const m of messages) mailbox.push({ input, m })
-  } finally {
-    signal.removeEventListener('abort', stop)
   }
 }
 

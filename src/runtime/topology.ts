@@ -48,7 +48,8 @@ export function durableName(actor: string, scope: Scope, input: InputSpec): stri
   return [actor, scope.key === 'all' ? null : scope.key, input.name].filter(Boolean).join('-')
 }
 
-export const ACK_WAIT_MS = 30_000
+/** Unacknowledged messages of a crashed persister come back after this; retries keep live ones alive with working(). */
+export const ACK_WAIT_MS = 10_000
 /** A persister write that keeps failing on a message is retried this many times, then dead-lettered. */
 export const PERSISTER_MAX_DELIVER = 5
 

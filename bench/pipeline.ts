@@ -1,0 +1,322 @@
+// The daemon under load: all six actors in this process via `startDaemon`, bars driven in by a
+// separate client connection (like `paperd replay`), timed from the first publish to quiescence.
+// While it runs, the consumers' backlog is sampled so we can see which actor lags; afterwards the
+// runtime's own metrics (handler time, flush time, batch sizes) and Postgres row counts are read.
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
+import postgres from 'postgres'
+import { scope as persisterScope } from '../actors/persister.js'
+import { ACTOR_NAMES, type ActorName } from '../src/actor.js'
+import type { ConfigFile } from '../src/config-file.js'
+import { loadEnv } from '../src/config.js'
+import { filterOf } from '../src/contracts.js'
+import { openDatabase, startDaemon } from '../src/daemon.js'
+import type { Logger } from '../src/log.js'
+import type { Metrics } from '../src/metrics.js'
+import { migrate } from '../src/migrate.js'
+import { backlog, waitForQuiescence, type Backlog } from '../src/quiesce.js'
+import { injectedBar, replayBars } from '../src/replay.js'
+import { durableName } from '../src/runtime/topology.js'
+import { TABLES } from '../src/store.js'
+import { summariseProfile, startProfiling, type ProfileSummary } from './profile.js'
+import { nodeCpuSeconds, postgresCpuSeconds, procCpuSeconds, type Cleanup, type NatsServer, type SyntheticBar } from './support.js'
+
+export interface Target {
+  server: NatsServer
+  dbUrl: string
+  dbName: string
+  log: Logger
+  cleanup: Cleanup
+  quiesceTimeoutMs: number
+}
+
+export interface ActorStats {
+  messages: number
+  handleMs: number
+  flushMs: number
+  batches: number
+  meanBatch: number
+}
+
+export interface LagSummary {
+  samples: number
+  /** actor → the largest backlog (pending + unacked, all its durables) seen in one sample. */
+  maxByActor: Record<string, number>
+  /** actor → mean backlog over the samples. */
+  meanByActor: Record<string, number>
+  /** The durables with the largest single-sample backlog. */
+  topDurables: { durable: string; max: number }[]
+  /** actor → backlog when the last bar was acknowledged by JetStream. */
+  atPublishEnd: Record<string, number>
+}
+
+export interface RunResult {
+  actors: ActorName[]
+  messagesIn: number
+  seconds: number
+  publishSeconds: number
+  /** Messages driven in per second, first publish → quiescence. */
+  perSec: number
+  rows: Record<string, number>
+  snapshotRows: number
+  cpu: { node: number; natsServer: number | null; postgres: number }
+  lag: LagSummary | null
+  actorStats: Record<string, ActorStats>
+  profile?: ProfileSummary
+}
+
+const actorOf = (durable: string): string =>
+  [...ACTOR_NAMES].sort((a, b) => b.length - a.length).find((a) => durable === a || durable.startsWith(`${a}-`)) ?? durable
+
+class LagTracker {
+  samples = 0
+  private max: Record<string, number> = {}
+  private sum: Record<string, number> = {}
+  private durableMax: Record<string, number> = {}
+  last: Record<string, number> = {}
+
+  record(b: Backlog): void {
+    this.samples++
+    const perActor: Record<string, number> = {}
+    for (const [durable, n] of Object.entries(b.lagging)) {
+      this.durableMax[durable] = Math.max(this.durableMax[durable] ?? 0, n)
+      const a = actorOf(durable)
+      perActor[a] = (perActor[a] ?? 0) + n
+    }
+    for (const a of ACTOR_NAMES) {
+      const n = perActor[a] ?? 0
+      this.max[a] = Math.max(this.max[a] ?? 0, n)
+      this.sum[a] = (this.sum[a] ?? 0) + n
+    }
+    this.last = perActor
+  }
+
+  summary(atPublishEnd: Record<string, number>): LagSummary {
+    return {
+      samples: this.samples,
+      maxByActor: this.max,
+      meanByActor: Object.fromEntries(Object.entries(this.sum).map(([a, s]) => [a, Math.round(s / Math.max(1, this.samples))])),
+      topDurables: Object.entries(this.durableMax).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([durable, max]) => ({ durable, max })),
+      atPublishEnd,
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits for quiescence; returns the time of the first of the final all-zero polls (the end of the work, to within a poll). */
+async function quiesce(jsm: JetStreamManager, timeoutMs: number, lag: LagTracker | null): Promise<number> {
+  let firstZero: number | null = null
+  await waitForQuiescence(jsm, {
+    timeoutMs,
+    pollMs: 50,
+    onProgress: (b) => {
+      lag?.record(b)
+      if (b.total === 0) firstZero ??= performance.now()
+      else firstZero = null
+    },
+  })
+  return firstZero ?? performance.now()
+}
+
+async function actorStats(metrics: Metrics): Promise<Record<string, ActorStats>> {
+  const out: Record<string, ActorStats> = {}
+  const get = (actor: string) => (out[actor] ??= { messages: 0, handleMs: 0, flushMs: 0, batches: 0, meanBatch: 0 })
+  for (const v of (await metrics.messages.get()).values) get(String(v.labels.actor)).messages += v.value
+  for (const v of (await metrics.handleSeconds.get()).values) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).handleMs += v.value * 1000
+  for (const v of (await metrics.flushSeconds.get()).values) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).flushMs += v.value * 1000
+  const batchSum: Record<string, number> = {}
+  for (const v of (await metrics.batchSize.get()).values) {
+    const a = String(v.labels.actor)
+    if (v.metricName?.endsWith('_sum')) batchSum[a] = v.value
+    if (v.metricName?.endsWith('_count')) get(a).batches = v.value
+  }
+  for (const [a, s] of Object.entries(out)) s.meanBatch = s.batches ? Math.round((10 * (batchSum[a] ?? 0)) / s.batches) / 10 : 0
+  for (const s of Object.values(out)) {
+    s.handleMs = Math.round(s.handleMs)
+    s.flushMs = Math.round(s.flushMs)
+  }
+  return out
+}
+
+export async function countRows(dbUrl: string): Promise<Record<string, number>> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} })
+  try {
+    const rows: Record<string, number> = {}
+    for (const table of Object.keys(TABLES)) {
+      const [r] = await sql.unsafe<{ n: number }[]>(`select count(*)::int as n from ${table}`)
+      rows[table] = r?.n ?? 0
+    }
+    return rows
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+export interface RunOptions {
+  actors: ActorName[]
+  config: ConfigFile | undefined
+  /** Publishes the input; resolves when every publish is acknowledged. */
+  drive: (js: JetStreamClient) => Promise<number>
+  /** Sample consumer backlog while driving (costs a few requests every 250 ms). */
+  sampleLag: boolean
+  profileFile?: string
+  /** Measure from before startDaemon (the persister drain: the backlog is already there). */
+  timeFromStart?: boolean
+}
+
+/** Starts a daemon on `target`, drives input through it, waits for quiescence, stops it. */
+export async function runDaemon(target: Target, opts: RunOptions): Promise<RunResult> {
+  const { server, log, cleanup } = target
+  const env = loadEnv({ NATS_URL: server.url, DATABASE_URL: target.dbUrl, LOG_LEVEL: 'warn', METRICS_PORT: '0' })
+  const client = await connect({ servers: server.url, name: 'bench driver' })
+  const closeClient = cleanup.add('close bench NATS client', () => client.close())
+  try {
+    const js = jetstream(client, { timeout: 10_000 })
+    const jsm = await jetstreamManager(client, { timeout: 10_000 })
+    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName) }
+    let t0 = performance.now()
+    // The profile covers the timed window: from the start for a drain, else from the first publish.
+    let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
+    const daemon = await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
+    const stopDaemon = cleanup.add('stop daemon', () => daemon.stop())
+    await daemon.live
+    if (opts.profileFile && !opts.timeFromStart) stopProfile = await startProfiling()
+
+    const lag = opts.sampleLag ? new LagTracker() : null
+    let sampling = lag !== null
+    const sampler = (async () => {
+      while (sampling) {
+        try {
+          lag!.record(await backlog(jsm))
+        } catch {
+          // a sample lost is fine
+        }
+        await sleep(250)
+      }
+    })()
+
+    if (!opts.timeFromStart) t0 = performance.now()
+    const messagesIn = await opts.drive(js)
+    const published = performance.now()
+    sampling = false
+    await sampler
+    const atPublishEnd = lag ? { ...lag.last } : {}
+    const end = await quiesce(jsm, target.quiesceTimeoutMs, lag)
+    const profile = stopProfile ? await stopProfile() : null
+    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName) }
+    const stats = await actorStats(daemon.metrics)
+    await stopDaemon()
+
+    const rows = await countRows(target.dbUrl)
+    const seconds = (end - t0) / 1000
+    return {
+      actors: opts.actors,
+      messagesIn,
+      seconds,
+      publishSeconds: (published - t0) / 1000,
+      perSec: messagesIn / seconds,
+      rows,
+      snapshotRows: (rows.snapshot_market ?? 0) + (rows.snapshot_indicators ?? 0),
+      cpu: { node: cpu1.node - cpu0.node, natsServer: cpu0.server === null || cpu1.server === null ? null : cpu1.server - cpu0.server, postgres: cpu1.pg - cpu0.pg },
+      lag: lag?.summary(atPublishEnd) ?? null,
+      actorStats: stats,
+      ...(profile && opts.profileFile ? { profile: summariseProfile(profile, opts.profileFile) } : {}),
+    }
+  } finally {
+    await closeClient()
+  }
+}
+
+/** Publishes every series at full speed, the series concurrently (like several `paperd replay`s). */
+export function replayDriver(series: { symbol: string; bars: SyntheticBar[] }[]): RunOptions['drive'] {
+  return async (js) => {
+    const results = await Promise.all(series.map((s) => replayBars(js, s.bars, { symbol: s.symbol, timeframe: '1m', speed: Infinity })))
+    return results.reduce((n, r) => n + r.published, 0)
+  }
+}
+
+/**
+ * Publishes bars of several symbols round-robin at a fixed total rate, recording each bar's
+ * publish wall-clock time (Date.now(), the same clock Postgres's now() reads on this host).
+ */
+export function steadyDriver(series: { symbol: string; bars: SyntheticBar[] }[], rate: number, total: number, publishedAt: Map<string, number>): RunOptions['drive'] {
+  return async (js) => {
+    const acks: Promise<unknown>[] = []
+    const started = performance.now()
+    for (let i = 0; i < total; i++) {
+      const s = series[i % series.length]!
+      const bar = s.bars[Math.floor(i / series.length)]!
+      publishedAt.set(`${s.symbol}|${bar.ts}`, Date.now())
+      acks.push(js.publish(filterOf('md.in.bar', { symbol: s.symbol }), injectedBar(bar, '1m'), { msgID: `in:${s.symbol}:1m:${bar.ts}`, timeout: 10_000 }))
+      const wait = started + ((i + 1) * 1000) / rate - performance.now()
+      if (wait > 0) await sleep(wait)
+    }
+    await Promise.all(acks)
+    return total
+  }
+}
+
+/** Re-reads MD and TRADE from the start with a persister alone, into a fresh database. */
+export async function persisterDrain(target: Target, profileFile?: string): Promise<RunResult> {
+  const nc = await connect({ servers: target.server.url, name: 'bench drain setup' })
+  try {
+    const jsm = await jetstreamManager(nc)
+    for (const input of persisterScope.inputs) {
+      await jsm.consumers.delete(input.stream, durableName('persister', persisterScope, input)).catch(() => false)
+    }
+  } finally {
+    await nc.close()
+  }
+  // Migrations first, so the timed window is the persister consuming and committing.
+  const sql = openDatabase(target.dbUrl)
+  try {
+    await migrate(sql)
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+  return runDaemon(target, { actors: ['persister'], config: undefined, drive: async () => 0, sampleLag: false, timeFromStart: true, ...(profileFile ? { profileFile } : {}) })
+}
+
+export interface PlainInsertResult {
+  rows: number
+  batch: number
+  seconds: number
+  rowsPerSec: number
+}
+
+/** The same number of snapshot rows, inserted directly: one `insert … select from unnest` per batch. */
+export async function plainInsert(dbUrl: string, series: { symbol: string; bars: SyntheticBar[] }[], rows: number, batch = 500): Promise<PlainInsertResult> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} })
+  try {
+    await migrate(sql)
+    // Rows shaped like the persister's: a market row and an indicators row (two SMA values) per bar.
+    const bars = series.flatMap((s) => s.bars.map((b) => ({ symbol: s.symbol, b })))
+    const half = Math.min(bars.length, Math.ceil(rows / 2))
+    const market: string[][] = [[], [], [], [], [], [], [], []]
+    const ind: string[][] = [[], [], [], []]
+    for (const { symbol, b } of bars.slice(0, half)) {
+      ;[symbol, '1m', b.ts, String(b.open), String(b.high), String(b.low), String(b.close), String(b.volume)].forEach((v, i) => market[i]!.push(v))
+    }
+    for (const { symbol, b } of bars.slice(0, Math.min(bars.length, rows - half))) {
+      ;[symbol, '1m', b.ts, JSON.stringify({ fast: b.close * 1.001, slow: b.close * 0.999 })].forEach((v, i) => ind[i]!.push(v))
+    }
+    const MARKET = `insert into snapshot_market (symbol, timeframe, ts, open, high, low, close, volume)
+      select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
+      on conflict (symbol, timeframe, ts) do nothing`
+    const IND = `insert into snapshot_indicators (symbol, timeframe, ts, "values")
+      select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
+      on conflict (symbol, timeframe, ts) do nothing`
+    const t0 = performance.now()
+    for (const [text, cols] of [[MARKET, market], [IND, ind]] as const) {
+      for (let i = 0; i < cols[0]!.length; i += batch) {
+        await sql.unsafe(text, cols.map((c) => c.slice(i, i + batch)) as never[], { prepare: true })
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000
+    const total = market[0]!.length + ind[0]!.length
+    return { rows: total, batch, seconds, rowsPerSec: total / seconds }
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}

@@ -1,0 +1,362 @@
+// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S]`
+// SPEC §9 from one run on this machine, each phase on its own fresh nats-server -js (random port,
+// temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
+//   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
+//   ratio  3. bar → persisted fill latency at a steady rate  4. persister rows/s vs a plain batched
+//   insert  5. backtest (not implemented yet).
+// It measures and reports; it never fails on a threshold (only on an error it could not measure
+// through). Numbers go to stdout as tables and to .bench/last.json.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import postgres from 'postgres'
+import { ACTOR_NAMES } from '../src/actor.js'
+import { loadConfigFile, parseConfig } from '../src/config.js'
+import type { ConfigFile } from '../src/config-file.js'
+import { createLogger } from '../src/log.js'
+import { partitionOf } from '../src/partition.js'
+import { PACKAGE_ROOT } from '../src/paths.js'
+import { measureCeiling, type CeilingResult } from './ceiling.js'
+import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
+import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
+
+const { values: args } = parseArgs({
+  options: {
+    bars: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rates: { type: 'string' },
+    seconds: { type: 'string' },
+  },
+  strict: true,
+})
+
+const positive = (v: string | undefined, name: string, fallback: number): number => {
+  if (v === undefined) return fallback
+  const n = Number(v)
+  if (!(n > 0) || !Number.isFinite(n)) {
+    console.error(`bench: --${name} must be a positive number`)
+    process.exit(2)
+  }
+  return n
+}
+const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
+// The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
+const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
+const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
+const QUIESCE_TIMEOUT_MS = args.quick ? 60_000 : 150_000
+const BENCH_DIR = join(PACKAGE_ROOT, '.bench')
+const log = createLogger('warn', process.stderr)
+
+// Every phase's cleanup stack, so Ctrl-C / SIGTERM still stops servers and drops databases.
+const active = new Set<Cleanup>()
+let interrupted = false
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    console.error(`\nbench: ${sig}, cleaning up…`)
+    void Promise.allSettled([...active].map((c) => c.runAll())).then(() => process.exit(130))
+  })
+}
+
+const errors: Record<string, string> = {}
+async function phase<T>(name: string, fn: (cleanup: Cleanup) => Promise<T>): Promise<T | null> {
+  const cleanup = new Cleanup()
+  active.add(cleanup)
+  const t0 = performance.now()
+  process.stderr.write(`bench: ${name}… `)
+  try {
+    const r = await fn(cleanup)
+    process.stderr.write(`${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
+    return r
+  } catch (err) {
+    process.stderr.write('failed\n')
+    errors[name] = (err as Error).stack ?? String(err)
+    console.error(`bench: ${name} failed: ${(err as Error).message}`)
+    return null
+  } finally {
+    await cleanup.runAll()
+    active.delete(cleanup)
+  }
+}
+
+async function target(cleanup: Cleanup, server?: Target['server']): Promise<Target> {
+  const s = server ?? (await startNatsServer())
+  if (!server) cleanup.add('stop nats-server', () => s.stop())
+  const db = await createDatabase()
+  cleanup.add(`drop database ${db.name}`, () => db.drop())
+  return { server: s, dbUrl: db.url, dbName: db.name, log, cleanup, quiesceTimeoutMs: QUIESCE_TIMEOUT_MS }
+}
+
+/** `count` symbols in distinct partitions, so each lands on its own indicators/strategy scope. */
+function symbols(prefix: string, count: number): string[] {
+  const out: string[] = []
+  const used = new Set<number>()
+  for (let i = 0; out.length < count && i < 10_000; i++) {
+    const s = `${prefix}${i}`
+    if (used.has(partitionOf(s))) continue
+    used.add(partitionOf(s))
+    out.push(s)
+  }
+  return out
+}
+
+/** The canonical config, its strategies watching `syms` on 1m bars; cash raised so it never binds. */
+function canonicalFor(syms: string[]): ConfigFile {
+  const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
+  return parseConfig({
+    ...base,
+    accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
+    strategies: base.strategies.map((s) => ({ ...s, symbols: syms, timeframe: '1m' })),
+  }, 'bench config')
+}
+
+function fastCrossFor(syms: string[]): ConfigFile {
+  const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
+  return parseConfig({
+    accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000, risk: { ...a.risk, max_concurrent_trades: null } })),
+    strategies: [{
+      id: 'sma-2-5', account: base.accounts[0]!.id, symbols: syms, timeframe: '1m',
+      indicators: { fast: { type: 'sma', period: 2 }, slow: { type: 'sma', period: 5 } },
+      entry: { long: { crossesAbove: ['fast', 'slow'] } },
+      exit: { long: { crossesBelow: ['fast', 'slow'] } },
+      sizing: { fixed_qty: 10 },
+    }],
+  }, 'bench latency config')
+}
+
+const seriesOf = (syms: string[], perSymbol: number, seed: number) => syms.map((symbol, i) => ({ symbol, bars: minuteBars(perSymbol, seed + i) }))
+
+function versionOf(cmd: string, argv: string[]): string {
+  const r = spawnSync(cmd, argv, { encoding: 'utf8' })
+  return (r.stdout || r.stderr || '?').trim().split('\n')[0]!
+}
+
+async function postgresVersion(): Promise<string> {
+  const sql = postgres(BASE_DATABASE_URL, { max: 1, connect_timeout: 5, onnotice: () => {} })
+  try {
+    const [r] = await sql`select current_setting('server_version') as v`
+    return `PostgreSQL ${(r as { v: string }).v}`
+  } catch (err) {
+    return `PostgreSQL unreachable (${(err as Error).message})`
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+interface LatencyResult {
+  rate: number
+  seconds: number
+  symbols: number
+  barsPublished: number
+  achievedRate: number
+  /** Time from the last publish to quiescence: well above 0 means the pipeline did not keep up. */
+  catchUpSeconds: number
+  fills: number
+  matched: number
+  p50Ms: number
+  p90Ms: number
+  p99Ms: number
+  maxMs: number
+  meaningful: boolean
+  run: RunResult
+}
+
+async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyResult> {
+  const t = await target(cleanup)
+  const syms = symbols('L', 8)
+  const total = Math.round(rate * LAT_SECONDS)
+  const publishedAt = new Map<string, number>()
+  const series = seriesOf(syms, Math.ceil(total / syms.length), 200)
+  const run = await runDaemon(t, { actors: [...ACTOR_NAMES], config: fastCrossFor(syms), drive: steadyDriver(series, rate, total, publishedAt), sampleLag: false })
+  const sql = postgres(t.dbUrl, { max: 1, onnotice: () => {} })
+  try {
+    const trades = await sql<{ symbol: string; ts: Date; recorded_at: Date }[]>`select symbol, ts, recorded_at from trades`
+    const lat: number[] = []
+    for (const tr of trades) {
+      const pub = publishedAt.get(`${tr.symbol}|${tr.ts.toISOString()}`)
+      if (pub !== undefined) lat.push(tr.recorded_at.getTime() - pub)
+    }
+    lat.sort((a, b) => a - b)
+    return {
+      rate,
+      seconds: LAT_SECONDS,
+      symbols: syms.length,
+      barsPublished: total,
+      achievedRate: round(total / run.publishSeconds),
+      catchUpSeconds: round(run.seconds - run.publishSeconds, 2),
+      fills: trades.length,
+      matched: lat.length,
+      p50Ms: percentile(lat, 50),
+      p90Ms: percentile(lat, 90),
+      p99Ms: percentile(lat, 99),
+      maxMs: lat.at(-1) ?? NaN,
+      meaningful: lat.length >= 100,
+      run,
+    }
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+}
+
+async function main(): Promise<number> {
+  const startedAt = new Date()
+  const meta = {
+    startedAt: startedAt.toISOString(),
+    node: process.version,
+    natsServer: versionOf('nats-server', ['--version']),
+    postgres: await postgresVersion(),
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
+    loadavgAtStart: loadavg().map((x) => round(x, 2)),
+    bars: N,
+    quick: args.quick,
+  }
+  mkdirSync(BENCH_DIR, { recursive: true })
+  const pipelineSymbol = 'ORCL'
+  const bars1 = minuteBars(N, 42)
+
+  // 1. Raw JetStream single-hop ceiling.
+  const ceiling = await phase('ceiling', async (cleanup) => {
+    const server = await startNatsServer()
+    cleanup.add('stop nats-server', () => server.stop())
+    return measureCeiling(server, bars1)
+  })
+
+  // 2a. Pipeline, one symbol; then 4b. the persister alone re-reading what that run produced.
+  let drain: RunResult | null = null
+  const pipeline1 = await phase(`pipeline 1 symbol × ${N} bars`, async (cleanup) => {
+    const t = await target(cleanup)
+    const run = await runDaemon(t, {
+      actors: [...ACTOR_NAMES],
+      config: canonicalFor([pipelineSymbol]),
+      drive: replayDriver([{ symbol: pipelineSymbol, bars: bars1 }]),
+      sampleLag: true,
+      ...(args.profile ? { profileFile: join(BENCH_DIR, 'pipeline.cpuprofile') } : {}),
+    })
+    drain = await phase('persister drain (persister alone, MD+TRADE backlog → fresh database)', async (c2) => persisterDrain(await target(c2, t.server), args.profile ? join(BENCH_DIR, 'persister-drain.cpuprofile') : undefined))
+    return run
+  })
+
+  // 4a. Plain batched insert of as many snapshot rows as the persister committed.
+  const plainRows = (drain as RunResult | null)?.snapshotRows ?? pipeline1?.snapshotRows ?? 2 * N
+  const plain = await phase(`plain batched insert × ${plainRows} rows`, async (cleanup) => {
+    const t = await target(cleanup)
+    return plainInsert(t.dbUrl, [{ symbol: pipelineSymbol, bars: bars1 }], plainRows)
+  })
+
+  // 2b. Pipeline, four symbols in distinct partitions, replayed concurrently.
+  const syms4 = symbols('S', 4)
+  const per4 = Math.ceil(N / 4)
+  const pipeline4 = await phase(`pipeline 4 symbols × ${per4} bars`, async (cleanup) => {
+    const t = await target(cleanup)
+    return runDaemon(t, { actors: [...ACTOR_NAMES], config: canonicalFor(syms4), drive: replayDriver(seriesOf(syms4, per4, 100)), sampleLag: true })
+  })
+
+  // 3. Latency bar → persisted fill at steady rates.
+  const latency: LatencyResult[] = []
+  for (const rate of RATES) {
+    const r = await phase(`latency at ${rate} bars/s × ${LAT_SECONDS} s`, (cleanup) => measureLatency(cleanup, rate))
+    if (r) latency.push(r)
+  }
+
+  const results = { meta, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest: 'not implemented yet (issue 3)', errors }
+  print(results)
+  const file = join(BENCH_DIR, 'last.json')
+  writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
+  console.log(`\nJSON: ${file}`)
+  return Object.keys(errors).length ? 1 : 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output.
+
+const fmt = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+function table(rows: string[][], align: ('l' | 'r')[] = []): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
+  return rows.map((r) => r.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
+}
+
+function print(r: {
+  meta: Record<string, unknown>
+  ceiling: CeilingResult | null
+  pipeline1: RunResult | null
+  pipeline4: RunResult | null
+  drain: RunResult | null
+  plain: PlainInsertResult | null
+  latency: LatencyResult[]
+}): void {
+  const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency } = r
+  console.log(`\npaperd bench — ${meta.startedAt}`)
+  console.log(`node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`)
+  console.log(`N = ${N} bars${args.quick ? ' (--quick)' : ''}; each phase on a fresh nats-server and database\n`)
+
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? fmt(a / b, 2) : '—')
+  const drainRows = drain ? drain.snapshotRows / drain.seconds : undefined
+  const inPipelineRows = p1 ? p1.snapshotRows / p1.seconds : undefined
+  const rows: string[][] = [
+    ['measure', 'value', 'unit', 'SPEC target', 'detail'],
+    ['1. JetStream single-hop ceiling', fmt(ceiling?.msgsPerSec), 'msg/s', '', ceiling ? `${ceiling.messages} × ${ceiling.payloadBytes} B, ${ceiling.window} in flight + msgID, file store, consume(500) + ack(); ${fmt(ceiling.seconds, 2)} s` : 'failed'],
+    ['2. pipeline, 1 symbol', fmt(p1?.perSec), 'bars/s', '', p1 ? `${p1.messagesIn} bars, ${fmt(p1.seconds, 2)} s first publish → quiescence (publishing took ${fmt(p1.publishSeconds, 2)} s)` : 'failed'],
+    ['   ratio pipeline / ceiling', ratio(p1?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
+    ['   pipeline, 4 symbols', fmt(p4?.perSec), 'bars/s', '', p4 ? `${p4.messagesIn} bars, 4 replays at once, ${fmt(p4.seconds, 2)} s` : 'failed'],
+    ['   ratio pipeline(4) / ceiling', ratio(p4?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
+    ...latency.flatMap((l) => [
+      [`3. bar → persisted fill p50 @ ${l.rate}/s`, fmt(l.p50Ms), 'ms', '', `${l.matched} fills, ${l.symbols} symbols round-robin, SMA 2/5 cross, ${fmt(l.achievedRate)} bars/s published`],
+      [`   bar → persisted fill p99 @ ${l.rate}/s`, fmt(l.p99Ms), 'ms', l.rate === 1000 ? '< 50' : '', `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 1 ? `DID NOT KEEP UP: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar (latency = queueing)` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`],
+    ]),
+    ...(latency.length ? [] : [['3. bar → persisted fill', '—', 'ms', '< 50', 'failed']]),
+    ['4. persister, alone (drain)', fmt(drainRows), 'rows/s', '', drain ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start` : 'failed'],
+    ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],
+    ['   plain batched insert', fmt(plain?.rowsPerSec), 'rows/s', '', plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : 'failed'],
+    ['   ratio persister(drain) / plain', ratio(drainRows, plain?.rowsPerSec), '', '≥ 0.7', ''],
+    ['5. backtest', '—', 'bars/s', '≈ 1M', 'not implemented yet (issue 3)'],
+  ]
+  console.log(table(rows, ['l', 'r', 'l', 'l', 'l']))
+
+  // Where the time goes.
+  const runs: [string, RunResult | null][] = [['pipeline 1 sym', p1], ['pipeline 4 sym', p4], ...latency.map((l): [string, RunResult] => [`latency @ ${l.rate}/s`, l.run]), ['persister drain', drain]]
+  console.log('\nCPU seconds per run (2 cores = 2 CPU-s per wall second):')
+  const cpuRows = [['run', 'wall s', 'node', 'nats-server', 'postgres']]
+  if (ceiling) cpuRows.push(['ceiling', fmt(ceiling.seconds, 2), fmt(ceiling.cpu.node, 2), fmt(ceiling.cpu.natsServer, 2), '—'])
+  for (const [name, run] of runs) if (run) cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2)])
+  console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r']))
+
+  for (const [name, run] of runs.slice(0, 2)) {
+    if (!run) continue
+    console.log(`\n${name}: per actor (runtime metrics; backlog = pending + unacked over its durables)`)
+    const actorRows = [['actor', 'messages', 'handler ms', 'flush ms', 'batches', 'mean batch', 'max backlog', 'mean backlog', 'backlog at publish end']]
+    for (const a of ACTOR_NAMES) {
+      const s = run.actorStats[a]
+      actorRows.push([a, fmt(s?.messages), fmt(s?.handleMs), fmt(s?.flushMs), fmt(s?.batches), fmt(s?.meanBatch, 1), fmt(run.lag?.maxByActor[a]), fmt(run.lag?.meanByActor[a]), fmt(run.lag?.atPublishEnd[a] ?? 0)])
+    }
+    console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
+    if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
+  }
+
+  for (const [what, p] of [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile]] as const) {
+    if (!p) continue
+    console.log(`\nCPU profile of ${what} (${fmt(p.sampledMs)} ms sampled; ${p.file}):`)
+    console.log(table([['area', 'self ms', '%'], ...p.areas.slice(0, 12).map((a) => [a.area, fmt(a.selfMs), fmt(a.pct, 1)])], ['l', 'r', 'r']))
+    console.log('')
+    console.log(table([['function', 'where', 'self ms', '%'], ...p.topFunctions.map((f) => [f.fn, f.where, fmt(f.selfMs), fmt(f.pct, 1)])], ['l', 'l', 'r', 'r']))
+  }
+  if (Object.keys(errors).length) console.log(`\nERRORS in: ${Object.keys(errors).join(', ')} (details in the JSON)`)
+}
+
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0)
+
+let code = 1
+try {
+  code = await main()
+} catch (err) {
+  console.error(`bench: ${(err as Error).stack ?? err}`)
+} finally {
+  await Promise.allSettled([...active].map((c) => c.runAll()))
+}
+// Anything still holding the event loop (a reconnecting client after a failure) must not keep us alive.
+process.exit(code)

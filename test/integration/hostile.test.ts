@@ -1,0 +1,108 @@
+// Bars injected the way an operator's `nats pub` does (a core publish of plain JSON), with
+// malformed and hostile messages mixed in: the bad ones land in dead_letters with a reason, the good
+// ones trade exactly as if the bad ones had never been sent, and a re-sent bar trades nothing.
+import { readFileSync } from 'node:fs'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseBarsCsv } from '../../src/csv.js'
+import { smaCrossReference } from '../support/reference-broker.js'
+import { startStack, type Stack } from '../support/stack.js'
+
+const CSV = 'test/fixtures/ORCL-daily.csv'
+const bars = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars
+const reference = smaCrossReference(bars, { fast: 10, slow: 30, qty: 100, cash: 10_000, commissionPct: 0.001 })
+const enc = new TextEncoder()
+const good = (b: (typeof bars)[number]) => JSON.stringify({ ts: b.ts.slice(0, 10), open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })
+
+const HOSTILE: [subject: string, payload: string, reason: RegExp][] = [
+  ['md.in.bar.ORCL', 'not json at all', /invalid JSON/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":NaN,"high":1,"low":1,"close":1,"volume":1}', /invalid JSON/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":1e999,"high":1e999,"low":1,"close":1,"volume":1}', /open must be number|open must be/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":-5,"high":1,"low":-6,"close":1,"volume":1}', /open must be > 0/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":50,"high":49,"low":51,"close":50,"volume":1}', /high 49 is below low 51/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":50,"high":52,"low":49,"close":53,"volume":1}', /close 53 is outside/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":50,"high":52,"low":49,"close":50,"volume":-1}', /volume must be >= 0/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","open":50,"high":52,"low":49,"close":50,"volume":1,"admin":true}', /unknown field "admin"/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","symbol":"AAPL","open":50,"high":52,"low":49,"close":50,"volume":1}', /does not match/],
+  ['md.in.bar.ORCL', '{"ts":"2016-02-30","open":50,"high":52,"low":49,"close":50,"volume":1}', /not a real date/],
+  ['md.in.bar.ORCL', '{"ts":"yesterday","open":50,"high":52,"low":49,"close":50,"volume":1}', /ts is not valid/],
+  ['md.in.bar.ORCL', '[1,2,3]', /must be object/],
+  ['md.in.bar.ORCL', 'null', /must be object/],
+  ['md.in.bar.ORCL', '', /invalid JSON/],
+  ['md.in.bar.ORCL', `{"ts":"2016-01-04","open":50,"high":52,"low":49,"close":50,"volume":1,"pad":"${'x'.repeat(300_000)}"}`, /unknown field "pad"/],
+  ['md.in.bar.brk', good(bars[0]!), /not a valid symbol token/],
+  ['md.in.bar.BRK.B', good(bars[0]!), /no message type/],
+  ['md.in.bar.ORCL', '{"ts":"2016-01-04","timeframe":"1day","open":50,"high":52,"low":49,"close":50,"volume":1}', /timeframe is not valid/],
+]
+
+describe('bars as nats pub sends them, with hostile messages mixed in', () => {
+  let stack: Stack
+  beforeAll(async () => {
+    stack = await startStack()
+    await stack.start()
+  })
+  afterAll(async () => stack?.close())
+
+  it('trades exactly like the reference while every bad message is dead-lettered with its reason', async () => {
+    let h = 0
+    bars.forEach((b, i) => {
+      stack.client.publish('md.in.bar.ORCL', enc.encode(good(b)))
+      if (i % 40 === 20 && h < HOSTILE.length) {
+        const [subject, payload] = HOSTILE[h++]!
+        stack.client.publish(subject, enc.encode(payload))
+      }
+    })
+    while (h < HOSTILE.length) {
+      const [subject, payload] = HOSTILE[h++]!
+      stack.client.publish(subject, enc.encode(payload))
+    }
+    await stack.client.flush()
+    await stack.quiesce()
+
+    const trades = await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades order by ts`
+    expect(trades.map((t) => ({ ts: t.ts.toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission }))).toEqual(reference.fills)
+
+    const dead = await stack.sql<{ actor: string; reason: string; subject: string; payload_bytes: number; payload: string }[]>`select actor, reason, subject, payload_bytes, payload from dead_letters order by stream_seq`
+    expect(dead).toHaveLength(HOSTILE.length)
+    HOSTILE.forEach(([subject, payload, reason], i) => {
+      expect(dead[i]!.actor).toBe('market-snapshots')
+      expect(dead[i]!.subject).toBe(subject)
+      expect(dead[i]!.reason).toMatch(reason)
+      expect(dead[i]!.payload_bytes).toBe(enc.encode(payload).byteLength)
+    })
+    const huge = dead.find((d) => d.payload_bytes > 300_000)!
+    expect(huge.payload.length).toBe(64 * 1024)
+  })
+
+  it('re-sent bars are dropped (duplicate or out of order) and trade nothing', async () => {
+    const before = await stack.sql`select count(*)::int as n from trades`
+    const entryBar = bars.findIndex((b) => b.ts === reference.fills[0]!.ts)
+    stack.client.publish('md.in.bar.ORCL', enc.encode(good(bars[entryBar - 1]!)))
+    stack.client.publish('md.in.bar.ORCL', enc.encode(good(bars[entryBar]!)))
+    stack.client.publish('md.in.bar.ORCL', enc.encode(good(bars.at(-1)!)))
+    await stack.client.flush()
+    await stack.quiesce()
+    expect(await stack.sql`select count(*)::int as n from trades`).toEqual(before)
+    const metrics = await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_messages_total')
+    expect(metrics).toMatch(/paperd_messages_total\{actor="market-snapshots",outcome="out_of_order"\} 2$/m)
+    expect(metrics).toMatch(/paperd_messages_total\{actor="market-snapshots",outcome="duplicate"\} 1$/m)
+    expect(await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_dead_letters_total')).toContain(`paperd_dead_letters_total{actor="market-snapshots"} ${HOSTILE.length}`)
+  })
+
+  it('garbage on internal subjects is refused by every actor that consumes them, and nothing trades', async () => {
+    const before = await stack.sql`select count(*)::int as n from trades`
+    stack.client.publish('trade.order.main', enc.encode('{"id":"forged","type":"trade.order"}'))
+    stack.client.publish('md.bar.3.ORCL', enc.encode('{"oops":1}'))
+    await stack.client.flush()
+    await stack.quiesce()
+    expect(await stack.sql`select count(*)::int as n from trades`).toEqual(before)
+    const dead = await stack.sql`select actor, subject from dead_letters where subject in ('trade.order.main', 'md.bar.3.ORCL') order by actor, subject`
+    expect(dead.map((d) => `${d.actor} ${d.subject}`)).toEqual([
+      'indicators md.bar.3.ORCL',
+      'paper-executor md.bar.3.ORCL',
+      'paper-executor trade.order.main',
+      'persister md.bar.3.ORCL',
+      'persister trade.order.main',
+      'risk-gate trade.order.main',
+    ])
+  })
+})

@@ -1,0 +1,315 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { ACTOR_NAMES } from '../../src/actor.js'
+import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config.js'
+import { PACKAGE_ROOT } from '../../src/paths.js'
+
+// SPEC §5.2, copied exactly: "it must work exactly as written".
+const CANONICAL_TEXT = `{
+  "accounts": [
+    { "id": "main", "starting_cash": 10000,
+      "costs": { "commission_pct": 0.001, "commission_per_share": 0, "commission_min": 0, "slippage_bps": 0 },
+      "risk": { "ai_trading_enabled": true, "min_confidence_threshold": 0, "max_lot_size": 1000,
+                "max_concurrent_trades": 10, "daily_profit_target": null, "stop_after_target": false,
+                "max_drawdown_amount": null, "halt_on_drawdown": false, "allow_off_watchlist_autotrade": false } }
+  ],
+  "strategies": [
+    { "id": "sma-cross", "account": "main", "symbols": ["ORCL"], "timeframe": "1d",
+      "indicators": { "fast": { "type": "sma", "period": 10 }, "slow": { "type": "sma", "period": 30 } },
+      "entry": { "long": { "crossesAbove": ["fast", "slow"] } },
+      "exit":  { "long": { "crossesBelow": ["fast", "slow"] } },
+      "sizing": { "fixed_qty": 100 } }
+  ]
+}`
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any
+const canonical = (): Json => JSON.parse(CANONICAL_TEXT)
+
+/** The ConfigError a bad config gives. */
+function configError(json: unknown): string {
+  try {
+    parseConfig(json)
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError)
+    const message = (err as Error).message
+    expect(message).not.toContain('\n')
+    return message
+  }
+  throw new Error('expected the config to be refused')
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'paperd-config-'))
+afterAll(() => rmSync(tmp, { recursive: true, force: true }))
+
+describe('the canonical config (SPEC §5.2)', () => {
+  it('parses exactly as written, with defaults filled in', () => {
+    const cfg = parseConfig(canonical())
+    expect(cfg.accounts).toEqual([
+      {
+        id: 'main',
+        starting_cash: 10000,
+        costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0 },
+        risk: {
+          ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
+          daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
+          allow_off_watchlist_autotrade: false,
+        },
+      },
+    ])
+    expect(cfg.strategies).toEqual([
+      {
+        id: 'sma-cross',
+        account: 'main',
+        symbols: ['ORCL'],
+        timeframe: '1d',
+        indicators: { fast: { type: 'sma', period: 10, source: 'close' }, slow: { type: 'sma', period: 30, source: 'close' } },
+        entry: { long: { crossesAbove: ['fast', 'slow'] } },
+        exit: { long: { crossesBelow: ['fast', 'slow'] } },
+        sizing: { fixed_qty: 100 },
+      },
+    ])
+  })
+
+  it('examples/canonical.json is the same document', () => {
+    const file = loadConfigFile(join(PACKAGE_ROOT, 'examples/canonical.json'))
+    expect(file).toEqual(parseConfig(canonical()))
+  })
+
+  it('a minimal config gets every default', () => {
+    const cfg = parseConfig({
+      accounts: [{ id: 'a', starting_cash: 1000 }],
+      strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }],
+    })
+    expect(cfg.accounts[0]!.costs).toEqual({ commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: 0 })
+    expect(cfg.accounts[0]!.risk).toEqual({
+      ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: null, max_concurrent_trades: null,
+      daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
+      allow_off_watchlist_autotrade: false,
+    })
+    expect(cfg.strategies[0]).toMatchObject({ timeframe: '1d', indicators: {}, exit: {} })
+    expect(cfg.strategies[0]!.confidence).toBeUndefined()
+    expect(parseConfig({ accounts: [{ id: 'a', starting_cash: 1 }] }).strategies).toEqual([])
+  })
+
+  it('accepts nested conditions, ema with a source, confidence adjustments and a $schema key', () => {
+    const c = canonical()
+    c.$schema = './schemas/config.json'
+    c.strategies[0].indicators.trend = { type: 'ema', period: 50, source: 'high' }
+    c.strategies[0].entry.long = { all: [{ crossesAbove: ['fast', 'slow'] }, { any: [{ gt: ['close', 'trend'] }, { not: { lt: ['volume', 1000] } }] }] }
+    c.strategies[0].confidence = { base: 60, adjust: [{ when: { gt: ['close', 'trend'] }, add: 25 }] }
+    const s = parseConfig(c).strategies[0]!
+    expect(s.indicators.trend).toEqual({ type: 'ema', period: 50, source: 'high' })
+    expect(s.confidence).toEqual({ base: 60, adjust: [{ when: { gt: ['close', 'trend'] }, add: 25 }] })
+  })
+})
+
+describe('bad configs: one line naming the path of the first error', () => {
+  it.each<[string, (c: Json) => void, string | RegExp]>([
+    ['an unknown operator inside all', (c) => { c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, { gtx: ['close', 1] }] } },
+      /^config: strategies\[0\]\.entry\.long\.all\[1\]: Unrecognized key: "gtx"/],
+    ['an empty condition', (c) => { c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, {}] } },
+      /^config: strategies\[0\]\.entry\.long\.all\[1\]: a condition has exactly one operator/],
+    ['two operators in one condition', (c) => { c.strategies[0].exit.long = { gt: ['close', 1], lt: ['close', 2] } },
+      /^config: strategies\[0\]\.exit\.long: a condition has exactly one operator/],
+    ['a malformed operand pair', (c) => { c.strategies[0].entry.long = { not: { gt: ['close'] } } },
+      /^config: strategies\[0\]\.entry\.long\.not\.gt/],
+    ['an all that is not a list', (c) => { c.strategies[0].entry.long = { all: 'fast' } },
+      /^config: strategies\[0\]\.entry\.long\.all: /],
+    ['an unknown account', (c) => { c.strategies[0].account = 'nope' },
+      'config: strategies[0].account: unknown account "nope"'],
+    ['an undeclared indicator operand', (c) => { c.strategies[0].entry.long = { gt: ['rsi', 30] } },
+      'config: strategies[0].entry.long.gt[0]: "rsi" is neither a declared indicator nor a bar field'],
+    ['an undeclared operand deep in exit', (c) => { c.strategies[0].exit.long = { any: [{ gt: ['close', 1] }, { not: { lt: ['fast', 'slowest'] } }] } },
+      'config: strategies[0].exit.long.any[1].not.lt[1]: "slowest" is neither a declared indicator nor a bar field'],
+    ['an undeclared operand in a confidence adjustment', (c) => { c.strategies[0].confidence = { base: 50, adjust: [{ when: { gt: ['atr', 1] }, add: 5 }] } },
+      'config: strategies[0].confidence.adjust[0].when.gt[0]: "atr" is neither a declared indicator nor a bar field'],
+    ['an indicator named like a bar field', (c) => { c.strategies[0].indicators.close = { type: 'sma', period: 3 } },
+      'config: strategies[0].indicators.close: "close" is a bar field; give the indicator another name'],
+    ['a duplicated strategy id', (c) => { c.strategies.push(structuredClone(c.strategies[0])) },
+      'config: strategies: strategy "sma-cross" is defined twice'],
+    ['a duplicated account id', (c) => { c.accounts.push(structuredClone(c.accounts[0])) },
+      'config: accounts: account "main" is defined twice'],
+    ['conflicting declarations of one indicator on the same symbol/timeframe', (c) => {
+      const other = structuredClone(c.strategies[0]); other.id = 'other'; other.indicators.fast.period = 12; c.strategies.push(other)
+    }, 'config: strategies[1].indicators.fast: "fast" on ORCL 1d is declared differently by strategy "sma-cross"'],
+    ['a dotted symbol', (c) => { c.strategies[0].symbols = ['ORCL', 'BRK.B'] },
+      'config: strategies[0].symbols[1]: symbols are A-Z 0-9 _ - (write BRK.B as BRK-B)'],
+    ['a lower-case symbol', (c) => { c.strategies[0].symbols = ['orcl'] }, /^config: strategies\[0\]\.symbols\[0\]: /],
+    ['no symbols', (c) => { c.strategies[0].symbols = [] }, /^config: strategies\[0\]\.symbols: /],
+    ['a bad account id', (c) => { c.accounts[0].id = 'Main Account'; c.strategies[0].account = 'Main Account' },
+      /^config: accounts\[0\]\.id: lower-case letters, digits, _ and -, at most 32/],
+    ['an unknown account field', (c) => { c.accounts[0].leverage = 2 }, 'config: accounts[0]: Unrecognized key: "leverage"'],
+    ['an unknown risk field', (c) => { c.accounts[0].risk.max_leverage = 2 }, 'config: accounts[0].risk: Unrecognized key: "max_leverage"'],
+    ['a negative starting cash', (c) => { c.accounts[0].starting_cash = -1 }, /^config: accounts\[0\]\.starting_cash: /],
+    ['a string where a number belongs', (c) => { c.accounts[0].costs.commission_pct = '0.1%' }, /^config: accounts\[0\]\.costs\.commission_pct: .*expected number/],
+    ['an unknown indicator type', (c) => { c.strategies[0].indicators.fast.type = 'wma' }, /^config: strategies\[0\]\.indicators\.fast\.type: /],
+    ['a zero period', (c) => { c.strategies[0].indicators.fast.period = 0 }, /^config: strategies\[0\]\.indicators\.fast\.period: /],
+    ['a bad timeframe', (c) => { c.strategies[0].timeframe = 'daily' }, 'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d'],
+    ['missing sizing', (c) => { delete c.strategies[0].sizing }, /^config: strategies\[0\]\.sizing: /],
+    ['no accounts', (c) => { c.accounts = [] }, /^config: accounts: /],
+    ['an unknown top-level key', (c) => { c.strategy = [] }, /^config: \(root\): Unrecognized key: "strategy"/],
+  ])('%s', (_, edit, want) => {
+    const c = canonical()
+    edit(c)
+    const message = configError(c)
+    if (typeof want === 'string') expect(message.replace(/ \(and \d+ more\)$/, '')).toBe(want)
+    else expect(message).toMatch(want)
+  })
+
+  it('says how many more problems there are', () => {
+    const c = canonical()
+    c.strategies[0].account = 'nope'
+    c.strategies[0].entry.long = { gt: ['rsi', 30] }
+    expect(configError(c)).toBe('config: strategies[0].account: unknown account "nope" (and 1 more)')
+  })
+
+  it('never throws anything but a ConfigError, whatever the input', () => {
+    for (const json of [null, 42, 'x', [], {}, { accounts: null }, { accounts: [{}] }, { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{}] },
+      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: [] }, sizing: { fixed_qty: 1 } }] },
+      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: { all: [null] } }, sizing: { fixed_qty: 1 } }] },
+      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'b', symbols: ['X'], entry: { long: { not: 5 } }, sizing: { fixed_qty: 1 } }] },
+    ]) {
+      expect(() => parseConfig(json), JSON.stringify(json)).toThrow(ConfigError)
+    }
+  })
+
+  it('loadConfigFile: unreadable file and invalid JSON are ConfigErrors naming the file', () => {
+    expect(() => loadConfigFile(join(tmp, 'missing.json'))).toThrow(/cannot read config .*missing\.json: ENOENT/)
+    const bad = join(tmp, 'bad.json')
+    writeFileSync(bad, '{"accounts": [')
+    expect(() => loadConfigFile(bad)).toThrow(ConfigError)
+    expect(() => loadConfigFile(bad)).toThrow(/bad\.json is not valid JSON/)
+    const wrong = join(tmp, 'wrong.json')
+    writeFileSync(wrong, JSON.stringify({ accounts: [] }))
+    expect(() => loadConfigFile(wrong)).toThrow(new RegExp(`^${wrong.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: accounts: `))
+  })
+})
+
+describe('loadEnv', () => {
+  it('given an empty environment, it uses the defaults', () => {
+    const env = loadEnv({})
+    expect(env).toEqual({
+      nats: { servers: ['127.0.0.1:4222'] },
+      natsDisplay: 'nats://127.0.0.1:4222',
+      databaseUrl: undefined,
+      configPath: undefined,
+      logLevel: 'info',
+      metricsPort: 9464,
+      partitions: 16,
+      ownedPartitions: Array.from({ length: 16 }, (_, i) => i),
+    })
+  })
+
+  it('reads every variable, and CLI overrides win', () => {
+    const env = loadEnv(
+      { NATS_URL: 'nats://n1:4333', DATABASE_URL: 'postgresql://u:p@db/paperd?sslmode=require', PAPERD_CONFIG: 'a.json', LOG_LEVEL: 'debug', METRICS_PORT: '0', PAPERD_PARTITIONS: '0-3' },
+      { config: 'b.json' },
+    )
+    expect(env.nats.servers).toEqual(['n1:4333'])
+    expect(env.databaseUrl).toBe('postgresql://u:p@db/paperd?sslmode=require')
+    expect(env.configPath).toBe('b.json')
+    expect(env.logLevel).toBe('debug')
+    expect(env.metricsPort).toBe(0)
+    expect(env.ownedPartitions).toEqual([0, 1, 2, 3])
+    expect(loadEnv({ PAPERD_PARTITIONS: '0-3' }, { partitions: '5' }).ownedPartitions).toEqual([5])
+  })
+
+  it.each([
+    [{ METRICS_PORT: 'abc' }, /^environment: METRICS_PORT: /],
+    [{ METRICS_PORT: '70000' }, /^environment: METRICS_PORT: /],
+    [{ METRICS_PORT: '-1' }, /^environment: METRICS_PORT: /],
+    [{ METRICS_PORT: '94.64' }, /^environment: METRICS_PORT: /],
+    [{ LOG_LEVEL: 'verbose' }, /^environment: LOG_LEVEL: /],
+    [{ LOG_LEVEL: 'INFO' }, /^environment: LOG_LEVEL: /],
+    [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL must start with postgres:// or postgresql://'],
+    [{ DATABASE_URL: 'db.example.com:5432' }, 'DATABASE_URL must start with postgres:// or postgresql://'],
+    [{ NATS_URL: 'http://localhost:4222' }, /NATS_URL: unsupported scheme http:/],
+    [{ NATS_URL: ' , ' }, 'NATS_URL is empty'],
+    [{ PAPERD_PARTITIONS: '0-99' }, /bad partition list "0-99"/],
+  ])('given %j, it throws a one-line ConfigError', (vars, want) => {
+    let error: unknown
+    try {
+      loadEnv(vars)
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(ConfigError)
+    const message = (error as Error).message
+    expect(message).not.toContain('\n')
+    if (typeof want === 'string') expect(message).toBe(want)
+    else expect(message).toMatch(want)
+  })
+
+  it('never puts a DATABASE_URL password in its error', () => {
+    try {
+      loadEnv({ DATABASE_URL: 'mysql://user:hunter2@db/x' })
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hunter2')
+    }
+  })
+})
+
+describe('parseNatsUrl', () => {
+  it.each<[string, { servers: string[]; token?: string; user?: string; pass?: string }, string, string[]]>([
+    ['nats://127.0.0.1:4222', { servers: ['127.0.0.1:4222'] }, 'nats://127.0.0.1:4222', []],
+    ['localhost', { servers: ['localhost:4222'] }, 'nats://localhost', []],
+    ['nats://s3cr3t-token@nats.internal:4222', { servers: ['nats.internal:4222'], token: 's3cr3t-token' }, 'nats://***@nats.internal:4222', ['s3cr3t-token']],
+    ['nats://alice:pa%40ss@nats.internal', { servers: ['nats.internal:4222'], user: 'alice', pass: 'pa@ss' }, 'nats://***@nats.internal', ['alice', 'pa@ss', 'pa%40ss']],
+    ['nats://a:4222, nats://b:4223,c', { servers: ['a:4222', 'b:4223', 'c:4222'] }, 'nats://a:4222,nats://b:4223,nats://c', []],
+    ['nats://[::1]:4222', { servers: ['[::1]:4222'] }, 'nats://[::1]:4222', []],
+    ['nats://u:p4ss@[2001:db8::1]', { servers: ['[2001:db8::1]:4222'], user: 'u', pass: 'p4ss' }, 'nats://***@[2001:db8::1]', ['p4ss']],
+    ['tls://tok3n@secure:4443', { servers: ['tls://secure:4443'], token: 'tok3n' }, 'tls://***@secure:4443', ['tok3n']],
+  ])('%s', (raw, options, display, secrets) => {
+    const parsed = parseNatsUrl(raw)
+    expect(parsed.options).toEqual(options)
+    expect(parsed.display).toBe(display)
+    for (const secret of secrets) expect(parsed.display).not.toContain(secret)
+  })
+
+  it('loadEnv keeps credentials out of natsDisplay', () => {
+    const env = loadEnv({ NATS_URL: 'nats://bob:hunter2@n1:4222,nats://t0ken@n2:4222' })
+    expect(env.natsDisplay).toBe('nats://***@n1:4222,nats://***@n2:4222')
+    expect(env.natsDisplay).not.toMatch(/bob|hunter2|t0ken/)
+    expect(env.nats.servers).toEqual(['n1:4222', 'n2:4222'])
+  })
+
+  it.each(['nats://', 'nats://exa mple:4222', 'ws://host:80', 'nats://:4222'])('refuses %j with a ConfigError', (raw) => {
+    expect(() => parseNatsUrl(raw)).toThrow(ConfigError)
+  })
+
+  it.each(['nats://bob:hunter2@exa mple:4222', 'nats://hunter2@exa mple:4222', 'ws://bob:hunter2@host', 'nats://bob:hunter2@', 'nats://bob:hun/ter2@host'])(
+    'keeps the secret out of the error for the bad URL %j',
+    (raw) => {
+      let message = ''
+      try {
+        parseNatsUrl(raw)
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError)
+        message = (err as Error).message
+      }
+      expect(message).toMatch(/^NATS_URL/)
+      expect(message).not.toMatch(/hunter2|ter2/)
+    },
+  )
+})
+
+describe('parseActorList', () => {
+  it.each<[string | undefined, string[]]>([
+    [undefined, [...ACTOR_NAMES]],
+    ['', [...ACTOR_NAMES]],
+    ['all', [...ACTOR_NAMES]],
+    ['indicators,strategy', ['indicators', 'strategy']],
+    [' persister , risk-gate ', ['persister', 'risk-gate']],
+    ['strategy,strategy', ['strategy']],
+  ])('%j → %j', (list, want) => {
+    expect(parseActorList(list)).toEqual(want)
+  })
+
+  it('refuses an unknown actor, listing the known ones', () => {
+    expect(() => parseActorList('indicators,executor')).toThrow(ConfigError)
+    expect(() => parseActorList('indicators,executor')).toThrow(`--actors: unknown actor "executor" (known: ${ACTOR_NAMES.join(', ')})`)
+  })
+})

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest'
+import { DEFAULT_TIMEFRAME, handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
+import { createCodec } from '../../src/codec.js'
+import type { Bar, InjectedBar } from '../../src/contracts.js'
+import { injected, ofType, playSync } from '../support/actor-spec.js'
+
+const codec = createCodec(16)
+const fresh = (): SnapshotsState => ({ last: {} })
+const handle = (s: SnapshotsState, i: Parameters<typeof handleInjectedBar>[1]) => handleInjectedBar(s, i)
+
+const ohlcv = { open: 10, high: 11, low: 9, close: 10.5, volume: 100 }
+const bar = (ts: string, over: Partial<InjectedBar> = {}): InjectedBar => ({ ts, ...ohlcv, ...over })
+
+describe('market-snapshots', () => {
+  it('given a bar typed by an operator, it emits md.bar with a deterministic id, canonical ts and default timeframe', () => {
+    const step = handleInjectedBar(fresh(), injected('ORCL', bar('2024-01-02'), 1, 'op-1'))
+    expect(step.outcome).toBeUndefined()
+    expect(step.emit).toEqual([
+      {
+        type: 'md.bar',
+        data: {
+          id: 'bar:ORCL:1d:2024-01-02T00:00:00.000Z',
+          type: 'md.bar',
+          ts: '2024-01-02T00:00:00.000Z',
+          causation_id: 'op-1',
+          correlation_id: 'bar:ORCL:1d:2024-01-02T00:00:00.000Z',
+          symbol: 'ORCL',
+          timeframe: DEFAULT_TIMEFRAME,
+          ...ohlcv,
+        },
+      },
+    ])
+    expect(DEFAULT_TIMEFRAME).toBe('1d')
+    codec.check('md.bar', step.emit![0]!.data)
+  })
+
+  it.each([
+    ['2024-01-02', '2024-01-02T00:00:00.000Z'],
+    ['2024-01-02T00:00:00Z', '2024-01-02T00:00:00.000Z'],
+    ['2024-01-02T14:30:00.5Z', '2024-01-02T14:30:00.500Z'],
+    ['2024-01-02T09:30:00-05:00', '2024-01-02T14:30:00.000Z'],
+    ['2024-01-02T01:00:00+02:00', '2024-01-01T23:00:00.000Z'],
+  ])('given ts %s, the bar time is the canonical UTC %s', (ts, canonical) => {
+    const step = handleInjectedBar(fresh(), injected('ORCL', bar(ts), 1))
+    const [b] = ofType(step.emit!, 'md.bar')
+    expect(b!.ts).toBe(canonical)
+    expect(b!.id).toBe(`bar:ORCL:1d:${canonical}`)
+  })
+
+  it('takes causation_id from the Nats-Msg-Id, or md.in:<seq> without one', () => {
+    const a = handleInjectedBar(fresh(), injected('ORCL', bar('2024-01-02'), 17, 'feed:orcl:1'))
+    const b = handleInjectedBar(fresh(), injected('ORCL', bar('2024-01-02'), 17))
+    expect(ofType(a.emit!, 'md.bar')[0]!.causation_id).toBe('feed:orcl:1')
+    expect(ofType(b.emit!, 'md.bar')[0]!.causation_id).toBe('md.in:17')
+  })
+
+  it('takes the symbol from the subject', () => {
+    const step = handleInjectedBar(fresh(), injected('BRK-B', bar('2024-01-02', { symbol: 'BRK-B' }), 1))
+    expect(ofType(step.emit!, 'md.bar')[0]).toMatchObject({ symbol: 'BRK-B', id: 'bar:BRK-B:1d:2024-01-02T00:00:00.000Z' })
+  })
+
+  it.each<[string, string, string, string | undefined]>([
+    // first ts, second ts, the second's outcome
+    ['the same bar again', '2024-01-02', '2024-01-02', 'duplicate'],
+    ['the same instant written differently', '2024-01-02T00:00:00Z', '2024-01-01T19:00:00-05:00', 'duplicate'],
+    ['an older bar', '2024-01-03', '2024-01-02', 'out_of_order'],
+    ['a newer bar', '2024-01-02', '2024-01-03', undefined],
+  ])('given %s, the second bar has outcome %s', (_, first, second, outcome) => {
+    const { steps } = playSync(handle, fresh(), [injected('ORCL', bar(first), 1), injected('ORCL', bar(second), 2)])
+    expect(steps[1]!.outcome).toBe(outcome)
+    expect(steps[1]!.emit?.length ?? 0).toBe(outcome ? 0 : 1)
+  })
+
+  it('a refused (duplicate, out-of-order) bar does not move the last accepted time', () => {
+    const { steps, state } = playSync(handle, fresh(), [
+      injected('ORCL', bar('2024-01-05'), 1),
+      injected('ORCL', bar('2024-01-03'), 2),
+      injected('ORCL', bar('2024-01-04'), 3),
+      injected('ORCL', bar('2024-01-06'), 4),
+    ])
+    expect(steps.map((s) => s.outcome)).toEqual([undefined, 'out_of_order', 'out_of_order', undefined])
+    expect(state.last).toEqual({ 'ORCL|1d': '2024-01-06T00:00:00.000Z' })
+  })
+
+  it('symbols and timeframes are independent', () => {
+    const { emit, steps } = playSync(handle, fresh(), [
+      injected('ORCL', bar('2024-01-02'), 1),
+      injected('ORCL', bar('2024-01-02T00:00:00Z', { timeframe: '1h' }), 2),
+      injected('AAPL', bar('2024-01-02'), 3),
+      injected('ORCL', bar('2024-01-01T23:00:00Z', { timeframe: '1h' }), 4), // older than the 1h bar: refused
+      injected('ORCL', bar('2024-01-02T01:00:00Z', { timeframe: '1h' }), 5), // older than nothing on 1d's timeline matters
+    ])
+    expect(steps.map((s) => s.outcome)).toEqual([undefined, undefined, undefined, 'out_of_order', undefined])
+    expect(ofType(emit, 'md.bar').map((b) => b.id)).toEqual([
+      'bar:ORCL:1d:2024-01-02T00:00:00.000Z',
+      'bar:ORCL:1h:2024-01-02T00:00:00.000Z',
+      'bar:AAPL:1d:2024-01-02T00:00:00.000Z',
+      'bar:ORCL:1h:2024-01-02T01:00:00.000Z',
+    ])
+  })
+
+  it('the actor definition consumes md.in.bar.* and starts from empty state', () => {
+    const def = marketSnapshots()
+    expect(def.name).toBe('market-snapshots')
+    expect(def.ordered).toBe(true)
+    const [input] = def.scopes[0]!.inputs
+    expect(input).toMatchObject({ stream: 'MD_IN', accepts: ['md.in.bar'] })
+    // The filter covers every injected-bar subject (it may be wider, so bad subjects get dead-lettered).
+    expect(['md.in.bar.*', 'md.in.>', 'md.in.bar.>', 'md.>', '>']).toContain(input!.filter)
+    expect(def.init(def.scopes[0]!)).toEqual({ last: {} })
+  })
+
+  it('state survives a JSON round-trip: a restored actor still refuses the duplicate', () => {
+    const { state } = playSync(handle, fresh(), [injected('ORCL', bar('2024-01-02'), 1)])
+    const restored = JSON.parse(JSON.stringify(state)) as SnapshotsState
+    expect(handleInjectedBar(restored, injected('ORCL', bar('2024-01-02'), 2)).outcome).toBe('duplicate')
+  })
+
+  it('every emitted bar is a valid md.bar', () => {
+    const { emit } = playSync(handle, fresh(), Array.from({ length: 20 }, (_, i) => injected('ORCL', bar(`2024-02-${String(i + 1).padStart(2, '0')}`), i + 1)))
+    expect(emit).toHaveLength(20)
+    for (const out of emit) codec.check('md.bar', out.data as Bar)
+  })
+})

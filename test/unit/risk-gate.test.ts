@@ -1,0 +1,305 @@
+import { describe, expect, it } from 'vitest'
+import { CASH_GAP_ALLOWANCE, FILL_HORIZON_BARS, estimatedCost, handleRisk, riskGate, type RiskState } from '../../actors/risk-gate.js'
+import type { Inbound } from '../../src/actor.js'
+import { createCodec } from '../../src/codec.js'
+import type { AccountConfig } from '../../src/config-file.js'
+import { parseConfig } from '../../src/config.js'
+import type { Message } from '../../src/contracts.js'
+import { inbound, ofType, playSync } from '../support/actor-spec.js'
+
+const codec = createCodec(16)
+type Idea = Message<'trade.idea'>
+
+function account(risk: Partial<AccountConfig['risk']> = {}, starting_cash = 10000, costs: Partial<AccountConfig['costs']> = {}): AccountConfig {
+  return parseConfig({ accounts: [{ id: 'main', starting_cash, costs, risk }] }).accounts[0]!
+}
+const fresh = (a: AccountConfig): RiskState => ({ cash: a.starting_cash, positions: {}, outstanding: {}, queue: [] })
+
+const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
+
+function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Idea {
+  const symbol = over.symbol ?? 'ORCL'
+  const ts = day(d)
+  const barId = `bar:${symbol}:1d:${ts}`
+  return {
+    id: `idea:s:${symbol}:${ts}:${intent}:long`, type: 'trade.idea', ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: barId,
+    account: 'main', strategy_id: 's', symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, timeframe: '1d',
+    position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: d * 10, confidence: 100, reason: `${intent}.long`,
+    ...over,
+  }
+}
+
+const ZERO_COSTS = { type: 'next_open' as const, slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0 }
+
+function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade.fill'> {
+  const orderId = `order:${i.id}`
+  return {
+    id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: i.correlation_id, account: 'main',
+    strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty, order_id: orderId, idea_id: i.id,
+    position_id: `position:fill:order:${i.symbol}`, price, commission, fill_model: ZERO_COSTS, bar_id: `bar:${i.symbol}:1d:${day(d)}`,
+  }
+}
+
+function position(symbol: string, d: number, qty: number, status: 'open' | 'closed' = qty > 0 ? 'open' : 'closed'): Message<'trade.position'> {
+  return {
+    id: `pos:${symbol}:${d}:${status}`, type: 'trade.position', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main',
+    position_id: `position:${symbol}`, symbol, side: 'long', qty, avg_price: 50, realized_pnl: 0, status,
+    opened_at: day(1), closed_at: status === 'closed' ? day(d) : null, exit_reason: status === 'closed' ? 'signal' : null, seq: d,
+  }
+}
+
+function portfolio(d: number, cash: number): Message<'trade.portfolio'> {
+  return {
+    id: `pf:${d}:${cash}`, type: 'trade.portfolio', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main', starting_cash: 10000,
+    cash, equity: cash, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10000, drawdown: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq: d,
+  }
+}
+
+function orderStatus(i: Idea, reason: string): Message<'trade.order_status'> {
+  const orderId = `order:${i.id}`
+  return {
+    id: `order-status:${orderId}:rejected`, type: 'trade.order_status', ts: i.ts, causation_id: orderId, correlation_id: i.correlation_id,
+    account: 'main', order_id: orderId, idea_id: i.id, symbol: i.symbol, status: 'rejected', reason,
+  }
+}
+
+let seq = 0
+const msg = <T extends Parameters<typeof inbound>[0]>(type: T, data: Message<T>) => inbound(type, data, { seq: ++seq }) as Inbound
+
+/** Plays messages through the gate for `acct`; returns the final state and the emits per message. */
+function gate(acct: AccountConfig, history: Inbound[], state = fresh(acct)) {
+  return playSync((s: RiskState, i) => handleRisk(s, i, acct), state, history)
+}
+
+/** A state already long `qty` ORCL, with the books confirmed (entry filled at 50 on day 2). */
+function longOrcl(acct: AccountConfig, qty = 100) {
+  const entry = idea(1, 'entry', { qty })
+  const played = gate(acct, [msg('trade.idea', entry), msg('trade.fill', fill(entry, 2, 50)), msg('trade.position', position('ORCL', 2, qty)), msg('trade.portfolio', portfolio(2, acct.starting_cash - qty * 50))])
+  expect(played.state.outstanding).toEqual({})
+  return played.state
+}
+
+describe('risk-gate verdicts', () => {
+  it('given an entry within every limit, it emits order, idea_status auto_executed and decision ai_auto_executed, with deterministic ids', () => {
+    const acct = account()
+    const i = idea(2, 'entry')
+    const { steps } = gate(acct, [msg('trade.idea', i)])
+    const emit = steps[0]!.emit!
+    expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
+    expect(ofType(emit, 'trade.order')[0]).toEqual<Message<'trade.order'>>({
+      id: `order:${i.id}`, type: 'trade.order', ts: i.ts, causation_id: i.id, correlation_id: i.correlation_id, account: 'main',
+      strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 100, idea_id: i.id, timeframe: '1d', order_type: 'market',
+      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20,
+    })
+    expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ id: `status:${i.id}:auto_executed`, status: 'auto_executed', reason: 'pass', idea_id: i.id, causation_id: i.id })
+    expect(ofType(emit, 'trade.decision')[0]).toMatchObject({
+      id: `decision:${i.id}:ai_auto_executed`, action: 'ai_auto_executed', status: 'auto_executed', risk_check_result: 'pass',
+      human_override: false, requested_by: null, idea_id: i.id, correlation_id: i.correlation_id,
+    })
+    for (const out of emit) codec.check(out.type, out.data)
+  })
+
+  it.each<[string, Partial<AccountConfig['risk']>, Partial<Idea>, string, string, string]>([
+    // name, risk, idea overrides, status, action, risk_check_result
+    ['AI trading disabled', { ai_trading_enabled: false }, {}, 'needs_approval', 'ai_proposed', 'approval:ai_trading_disabled'],
+    ['confidence below min_confidence_threshold', { min_confidence_threshold: 60 }, { confidence: 59.9 }, 'needs_approval', 'ai_proposed', 'approval:min_confidence'],
+    ['confidence equal to the threshold', { min_confidence_threshold: 60 }, { confidence: 60 }, 'auto_executed', 'ai_auto_executed', 'pass'],
+    ['qty above max_lot_size', { max_lot_size: 99 }, {}, 'rejected', 'risk_rejected', 'fail:max_lot_size'],
+    ['qty equal to max_lot_size', { max_lot_size: 100 }, {}, 'auto_executed', 'ai_auto_executed', 'pass'],
+    ['max_concurrent_trades 0', { max_concurrent_trades: 0 }, {}, 'rejected', 'risk_rejected', 'fail:max_concurrent_trades'],
+    ['cost far above cash', {}, { price: 120 }, 'rejected', 'risk_rejected', 'fail:insufficient_cash'],
+  ])('given %s, the entry is %s (%s, %s)', (_, risk, over, status, action, result) => {
+    const acct = account(risk)
+    const i = idea(2, 'entry', over)
+    const emit = gate(acct, [msg('trade.idea', i)]).emit
+    expect(ofType(emit, 'trade.idea_status')).toMatchObject([{ status, reason: result, id: `status:${i.id}:${status}` }])
+    expect(ofType(emit, 'trade.decision')).toMatchObject([{ action, status, risk_check_result: result, id: `decision:${i.id}:${action}` }])
+    expect(ofType(emit, 'trade.order')).toHaveLength(status === 'auto_executed' ? 1 : 0)
+    for (const out of emit) codec.check(out.type, out.data)
+  })
+
+  it('AI trading disabled is checked before the confidence threshold and the limits', () => {
+    const acct = account({ ai_trading_enabled: false, min_confidence_threshold: 90, max_lot_size: 1 })
+    expect(ofType(gate(acct, [msg('trade.idea', idea(2, 'entry', { confidence: 10 }))]).emit, 'trade.decision')[0]!.risk_check_result).toBe('approval:ai_trading_disabled')
+  })
+
+  it('given an exit, it always passes: AI disabled, low confidence, lot size, concurrency and no cash', () => {
+    const acct = account({ ai_trading_enabled: false, min_confidence_threshold: 100, max_lot_size: 1, max_concurrent_trades: 0 }, 10000)
+    const state = longOrcl(account(), 100)
+    state.cash = 0
+    const i = idea(5, 'exit', { confidence: 0 })
+    const emit = gate(acct, [msg('trade.idea', i)], state).emit
+    expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
+    expect(ofType(emit, 'trade.order')[0]).toMatchObject({ reduce_only: true, close_position: true, side: 'sell', intent: 'exit' })
+    expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_auto_executed', risk_check_result: 'pass', rationale: 'exits (reduce-only) always pass' })
+  })
+
+  it('insufficient cash allows for a gap: refused only beyond CASH_GAP_ALLOWANCE of the estimate', () => {
+    const acct = account({}, 10000, { commission_pct: 0.001 })
+    const cost = (price: number) => estimatedCost(idea(2, 'entry', { price }), acct)
+    expect(cost(100)).toBeCloseTo(100 * 100 * 1.001, 9)
+    // Largest price still passing: cost·(1 − allowance) ≤ cash.
+    const edge = 10000 / (1 - CASH_GAP_ALLOWANCE) / 100 / 1.001
+    const verdict = (price: number) => ofType(gate(acct, [msg('trade.idea', idea(2, 'entry', { price }))]).emit, 'trade.idea_status')[0]!.status
+    expect(verdict(edge * 0.999)).toBe('auto_executed')
+    expect(verdict(edge * 1.001)).toBe('rejected')
+  })
+
+  it('estimatedCost includes slippage and commission (max of min and pct + per share)', () => {
+    const acct = account({}, 10000, { slippage_bps: 10, commission_pct: 0.001, commission_per_share: 0.01, commission_min: 5 })
+    const price = 50 * 1.001
+    expect(estimatedCost(idea(2, 'entry'), acct)).toBeCloseTo(100 * price + Math.max(5, 100 * price * 0.001 + 100 * 0.01), 9)
+    expect(estimatedCost(idea(2, 'entry', { qty: 1 }), acct)).toBeCloseTo(price + 5, 9)
+  })
+})
+
+describe('risk-gate: max_concurrent_trades counts open positions and working entries', () => {
+  it('given one working entry and a limit of 1, a second entry on another symbol is rejected', () => {
+    const acct = account({ max_concurrent_trades: 1 })
+    const { steps } = gate(acct, [msg('trade.idea', idea(2, 'entry', { symbol: 'AAA', price: 10 })), msg('trade.idea', idea(2, 'entry', { symbol: 'BBB', price: 10 }))])
+    expect(ofType(steps[1]!.emit!, 'trade.idea_status')[0]).toMatchObject({ status: 'rejected', reason: 'fail:max_concurrent_trades' })
+  })
+
+  it('given one open position and a limit of 1, a new entry is rejected; a limit of 2 lets it pass', () => {
+    const one = longOrcl(account())
+    const verdict = (limit: number) =>
+      ofType(gate(account({ max_concurrent_trades: limit }), [msg('trade.idea', idea(5, 'entry', { symbol: 'AAPL', price: 10 }))], structuredClone(one)).emit, 'trade.idea_status')[0]!.status
+    expect(verdict(1)).toBe('rejected')
+    expect(verdict(2)).toBe('auto_executed')
+  })
+
+  it('given a closed position, it no longer counts', () => {
+    const acct = account({ max_concurrent_trades: 1 })
+    const state = longOrcl(acct)
+    const { steps } = gate(acct, [msg('trade.position', position('ORCL', 6, 0, 'closed')), msg('trade.idea', idea(7, 'entry', { symbol: 'AAPL', price: 10 }))], state)
+    expect(ofType(steps[1]!.emit!, 'trade.idea_status')[0]!.status).toBe('auto_executed')
+  })
+
+  it('an entry waiting behind another symbol’s entry is judged on the filled books: rejected once that position is open', () => {
+    // The AAA entry (day 2) fills on day 3; the BBB idea (day 3) is within FILL_HORIZON_BARS of it,
+    // so it waits, and when the fill arrives the AAA position counts against the limit of 1.
+    const acct = account({ max_concurrent_trades: 1 })
+    const a = idea(2, 'entry', { symbol: 'AAA', price: 10 })
+    const b = idea(3, 'entry', { symbol: 'BBB', price: 10 })
+    const { steps } = gate(acct, [msg('trade.idea', a), msg('trade.idea', b), msg('trade.fill', fill(a, 3, 10))])
+    expect(steps[1]!.outcome).toBe('waiting')
+    expect(steps[1]!.emit).toBeUndefined()
+    expect(ofType(steps[2]!.emit!, 'trade.idea_status')).toMatchObject([{ idea_id: b.id, status: 'rejected', reason: 'fail:max_concurrent_trades' }])
+  })
+})
+
+describe('risk-gate: an entry waits for an earlier exit of the same symbol/timeframe', () => {
+  // Long 100 ORCL bought at 50 (cash 5000). Exit on day 5 (close 45); it fills on day 6 at 120 (a gap).
+  // A new entry on day 7 at 120 costs ≈ 12000: with the exit's estimated proceeds (100·45) it would be
+  // refused, but judged after the exit's fill it has the real proceeds (100·120) and passes.
+  const exit = idea(5, 'exit', { price: 45 })
+  const entry = idea(7, 'entry', { price: 120 })
+
+  it.each<[string, Partial<AccountConfig['risk']>]>([
+    ['default limits', {}],
+    ['max_concurrent_trades 1 (the exit frees the only slot)', { max_concurrent_trades: 1 }],
+  ])('with %s: WAITS, then passes with the exit’s cash when the exit’s fill arrives', (_, risk) => {
+    const acct = account(risk)
+    const state = longOrcl(acct)
+    const { steps, state: after } = gate(acct, [
+      msg('trade.idea', exit),
+      msg('trade.idea', entry),
+      msg('trade.fill', fill(exit, 6, 120)),
+      msg('trade.position', position('ORCL', 6, 0, 'closed')),
+      msg('trade.portfolio', portfolio(6, 5000 + 12000)),
+    ], state)
+    expect(ofType(steps[0]!.emit!, 'trade.order')).toHaveLength(1)
+    // when the entry arrives, the exit is still outstanding: it waits, nothing is emitted
+    expect(steps[1]!.outcome).toBe('waiting')
+    expect(steps[1]!.emit).toBeUndefined()
+    expect(after.queue).toEqual([])
+    // the exit's fill releases it: judged and passed
+    const emit = steps[2]!.emit!
+    expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
+    expect(ofType(emit, 'trade.order')[0]).toMatchObject({ id: `order:${entry.id}`, intent: 'entry', qty: 100 })
+    expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ id: `decision:${entry.id}:ai_auto_executed`, risk_check_result: 'pass' })
+    expect(steps[3]!.emit).toBeUndefined()
+    expect(steps[4]!.emit).toBeUndefined()
+  })
+
+  it('judged before the exit filled (no deferral), the same entry would have been refused for cash', () => {
+    const acct = account()
+    const state = longOrcl(acct)
+    gate(acct, [msg('trade.idea', exit)], state)
+    // Same bar as the exit: nothing to wait for, so it is judged on estimated proceeds.
+    const sameBar = idea(5, 'entry', { price: 120, id: 'idea:same-bar' })
+    const emit = gate(acct, [msg('trade.idea', sameBar)], state).emit
+    expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ status: 'rejected', reason: 'fail:insufficient_cash' })
+  })
+
+  it('a rejected exit order (trade.order_status) also releases the waiting entry', () => {
+    const acct = account()
+    const state = longOrcl(acct)
+    const cheap = idea(7, 'entry', { price: 10, qty: 10 })
+    const { steps } = gate(acct, [msg('trade.idea', exit), msg('trade.idea', cheap), msg('trade.order_status', orderStatus(exit, 'no_position'))], state)
+    expect(steps[1]!.outcome).toBe('waiting')
+    expect(ofType(steps[2]!.emit!, 'trade.idea_status')).toMatchObject([{ idea_id: cheap.id, status: 'auto_executed' }])
+  })
+
+  it('waiting ideas are judged in arrival order', () => {
+    const acct = account()
+    const state = longOrcl(acct)
+    const e7 = idea(7, 'entry', { price: 10, qty: 10 })
+    const x8 = idea(8, 'exit', { price: 10 })
+    const { steps } = gate(acct, [msg('trade.idea', exit), msg('trade.idea', e7), msg('trade.idea', x8), msg('trade.fill', fill(exit, 6, 50))], state)
+    expect(steps[1]!.outcome).toBe('waiting')
+    expect(steps[2]!.outcome).toBe('waiting')
+    // e7 passes; x8 then waits again for e7's order (same symbol, earlier bar)
+    expect(ofType(steps[3]!.emit!, 'trade.idea_status').map((s) => s.idea_id)).toEqual([e7.id])
+    expect(steps[3]!.outcome).toBe('waiting')
+  })
+})
+
+describe('risk-gate: orders on other symbols hold ideas back only within the fill horizon', () => {
+  it.each([
+    [FILL_HORIZON_BARS, 'waiting'],
+    [FILL_HORIZON_BARS + 1, 'auto_executed'],
+  ])('an idea %i bars after another symbol’s unfilled order → %s', (bars, outcome) => {
+    const acct = account()
+    const first = idea(2, 'entry', { symbol: 'AAA', price: 10, qty: 10 })
+    const later = idea(2 + bars, 'entry', { symbol: 'BBB', price: 10, qty: 10 })
+    const { steps } = gate(acct, [msg('trade.idea', first), msg('trade.idea', later)])
+    expect(steps[1]!.outcome).toBe(outcome)
+  })
+})
+
+describe('risk-gate: books', () => {
+  it('follows cash from fills and portfolios, positions from position messages', () => {
+    const acct = account({}, 10000, {})
+    const e = idea(2, 'entry')
+    const { state } = gate(acct, [msg('trade.idea', e), msg('trade.fill', fill(e, 3, 51, 5.1))])
+    expect(state.cash).toBeCloseTo(10000 - 5100 - 5.1, 9)
+    expect(state.outstanding).toEqual({})
+    const after = gate(acct, [msg('trade.position', position('ORCL', 3, 100)), msg('trade.portfolio', portfolio(3, 4890))], state).state
+    expect(after.positions).toEqual({ ORCL: 100 })
+    expect(after.cash).toBe(4890)
+  })
+
+  it('skips messages it does not act on', () => {
+    const acct = account()
+    const e = idea(2, 'entry')
+    const order = ofType(gate(acct, [msg('trade.idea', e)]).emit, 'trade.order')[0]!
+    expect(handleRisk(fresh(acct), msg('trade.order', order), acct).outcome).toBe('skipped')
+  })
+
+  it('the actor owns one scope per account, over trade.*.<account>', () => {
+    const def = riskGate([account()])
+    expect(def.scopes[0]).toMatchObject({ key: 'main', inputs: [{ stream: 'TRADE', filter: 'trade.*.main' }] })
+    expect(def.init(def.scopes[0]!)).toEqual({ cash: 10000, positions: {}, outstanding: {}, queue: [] })
+  })
+
+  it('state survives a JSON round-trip while an idea waits', () => {
+    const acct = account()
+    const state = longOrcl(acct)
+    const history = [msg('trade.idea', idea(5, 'exit')), msg('trade.idea', idea(7, 'entry', { price: 10 })), msg('trade.fill', fill(idea(5, 'exit'), 6, 50))]
+    const straight = gate(acct, history, structuredClone(state))
+    const first = gate(acct, history.slice(0, 2), structuredClone(state))
+    const rest = gate(acct, history.slice(2), JSON.parse(JSON.stringify(first.state)) as RiskState)
+    expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
+  })
+})
