@@ -1,7 +1,7 @@
 // paper-executor: the only actor that changes an account's books. A market order fills at the open
-// of the first bar of its symbol after the signal bar — decided by data, not by arrival: if that bar
-// is already in the stream when the order arrives, the `market` port finds it; otherwise the order
-// waits and fills when the bar comes. Publishes the fill, the position and the portfolio after each
+// of the first bar of its symbol after the signal bar — decided by data, not by arrival: if this
+// executor has already handled that bar when the order arrives, the `market` port finds it in the
+// stream; otherwise the order waits and fills when the bar comes. Publishes the fill, the position and the portfolio after each
 // fill, and the portfolio again when a bar moves the mark of a held symbol.
 // Pure apart from the read-only `market` port (a lookup into the append-only bar stream).
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
@@ -13,7 +13,7 @@ type Order = Message<'trade.order'>
 
 export interface MarketData {
   /** The first bar of `symbol`/`timeframe` stored after stream sequence `afterSeq`, if any yet. */
-  nextBar(symbol: string, timeframe: string, afterSeq: number): Promise<Bar | null>
+  nextBar(symbol: string, timeframe: string, afterSeq: number): Promise<{ bar: Bar; seq: number } | null>
 }
 
 export interface ExecutorState {
@@ -44,8 +44,11 @@ class Out {
 
 export async function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): Promise<void> {
   if (order.close_position && !state.books.positions[order.symbol]) return reject(order, 'no_position', out)
-  const bar = await market.nextBar(order.symbol, order.timeframe, order.bar_seq)
-  if (bar && bar.ts > order.ts) return fill(state, order, bar, account, out)
+  // The fill bar is known from the stream. If this executor has already handled it (the order is
+  // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
+  // fill — so an executor that lags behind the stream ends with the same books as one in step.
+  const next = await market.nextBar(order.symbol, order.timeframe, order.bar_seq)
+  if (next && next.bar.ts > order.ts && next.seq <= state.cursor.bars) return fill(state, order, next.bar, account, out)
   ;(state.working[order.symbol] ??= []).push(order)
 }
 

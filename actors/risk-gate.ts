@@ -203,8 +203,12 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
       break
     case 'trade.fill': {
       const f = input.data
-      // Cash moves with the fill; the portfolio that follows confirms it.
+      // Cash and the position move with the fill; the position and portfolio that follow confirm
+      // them. Waiting ideas are judged right below, before those arrive, so both must be current.
       state.cash += f.side === 'buy' ? -(f.qty * f.price) - f.commission : f.qty * f.price - f.commission
+      const held = (state.positions[f.symbol] ?? 0) + (f.side === 'buy' ? f.qty : -f.qty)
+      if (held === 0) delete state.positions[f.symbol]
+      else state.positions[f.symbol] = held
       delete state.outstanding[f.order_id]
       outcome = drain(state, account, emit) ?? 'books'
       break

@@ -23,6 +23,7 @@ import { createMetrics, type Metrics } from './metrics.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
+import { reconnectEpoch } from './runtime/io.js'
 import { runActor } from './runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from './runtime/topology.js'
 import { createStore } from './store.js'
@@ -69,7 +70,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const defs = buildActors(opts.actors, opts.config, env, { sql, jsm, codec })
   await ensureConsumers(jsm, defs)
 
-  const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js) }
+  const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc) }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   const running = defs.map((def) => runActor(def as ActorDef<unknown>, io, abort.signal))

@@ -16,7 +16,7 @@ export function streamMarketData(jsm: JetStreamManager, codec: Codec, partitions
         const sm = await jsm.streams.getMessage('MD', query)
         if (!sm) return null
         const bar = codec.decode(sm.subject, sm.data, { seq: sm.seq, msgId: undefined }).data as Bar
-        if (bar.timeframe === timeframe) return bar
+        if (bar.timeframe === timeframe) return { bar, seq: sm.seq }
         seq = sm.seq + 1
       }
     },

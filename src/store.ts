@@ -159,8 +159,13 @@ const TRANSIENT_CODES = new Set([
   '57P01', '57P02', '57P03', '53300', '40001', '40P01',
 ])
 
-/** Connection trouble, server restarts, serialization failures: retry the same batch later. */
+/**
+ * Connection trouble, server restarts, a database refusing connections, serialization failures:
+ * retry the same batch later. A FATAL error always ends the connection, whatever its code.
+ */
 export function isTransient(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code
+  const e = err as { code?: string; severity?: string } | null
+  if (e?.severity === 'FATAL') return true
+  const code = e?.code
   return typeof code === 'string' && (TRANSIENT_CODES.has(code) || code.startsWith('08'))
 }

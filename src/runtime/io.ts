@@ -14,4 +14,15 @@ export interface Io {
   log: Logger
   metrics: Metrics
   checkpoints: CheckpointStore
+  /** Number of NATS reconnects so far: ordered scopes resynchronise when it changes. */
+  epoch(): number
+}
+
+/** Counts reconnects of a connection. */
+export function reconnectEpoch(nc: NatsConnection): () => number {
+  let reconnects = 0
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === 'reconnect') reconnects++
+  })()
+  return () => reconnects
 }

@@ -57,6 +57,11 @@ function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal
         await runScopeOnce(def, scope, io, signal, log, markLive)
         return
       } catch (err) {
+        if (err instanceof Resync) {
+          io.metrics.messages.inc({ actor: def.name, outcome: 'resync' })
+          log.info({ reason: err.message }, 'resynchronising: rebuilding state from what the server acknowledged')
+          continue
+        }
         failures++
         io.metrics.messages.inc({ actor: def.name, outcome: 'scope_restart' })
         log.error({ err, failures }, 'scope failed; rebuilding and restarting it')
@@ -89,11 +94,13 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
 
   let lastCheckpoint = Date.now()
   let abandoned = false
+  const epoch = io.epoch()
   try {
     for (;;) {
       const batch = await mailbox.take(MAX_BATCH)
       if (!batch) break
-      const result = await processBatch(def, scope, state, batch, io, outer, log)
+      if (def.ordered) checkOrder(batch, positions, epoch, io)
+      const result = await processBatch(def, scope, state, batch, positions, io, outer, log)
       state = result.state
       if (!result.acked) {
         // Stopping with outputs NATS never confirmed: acknowledge nothing more and keep the last
@@ -137,13 +144,34 @@ async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: Ab
   }
 }
 
+/** Raised when deliveries can no longer be trusted to be in stream order. */
+class Resync extends Error {
+  override name = 'Resync'
+}
+
+/**
+ * An ordered scope handles each message exactly once, in stream order. After a NATS reconnect the
+ * server may resend what it had delivered before (acks lost) behind newer messages, and any
+ * redelivery means the same. Rather than guess, the scope is rebuilt from what the server has
+ * acknowledged and its consumers restart exactly after it — before this batch touches the state.
+ */
+function checkOrder(batch: Item[], positions: Map<string, number>, epoch: number, io: Io): void {
+  if (io.epoch() !== epoch) throw new Resync('NATS reconnected')
+  const last = new Map(positions)
+  for (const { input, m } of batch) {
+    if (m.info.deliveryCount > 1) throw new Resync(`redelivery of ${input.durable} seq ${m.seq}`)
+    if (m.seq <= (last.get(input.durable) ?? 0)) throw new Resync(`${input.durable} went back to seq ${m.seq}`)
+    last.set(input.durable, m.seq)
+  }
+}
+
 interface BatchResult<S> {
   state: S
   /** durable → last stream sequence acknowledged, or null when the batch was abandoned. */
   acked: Map<string, number> | null
 }
 
-async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], io: Io, signal: AbortSignal, log: Io['log']): Promise<BatchResult<S>> {
+async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], positions: Map<string, number>, io: Io, signal: AbortSignal, log: Io['log']): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
   for (const { input, m } of batch) {
@@ -174,7 +202,7 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
     })
     for (const [durable, item] of last) {
       if (results[batch.indexOf(item)]!.disposition !== 'term') item.m.ack()
-      acked.set(durable, item.m.seq)
+      acked.set(durable, Math.max(item.m.seq, positions.get(durable) ?? 0))
     }
   } else {
     batch.forEach((item, i) => {

@@ -46,10 +46,10 @@ export interface Played<S> {
 }
 
 /** Runs a history through a handler from `state`, in order; sync or async handlers. */
-export async function play<S>(
-  handle: (state: S, input: Inbound) => Step<S> | Promise<Step<S>>,
+export async function play<S, I extends Inbound = Inbound>(
+  handle: (state: S, input: I) => Step<S> | Promise<Step<S>>,
   state: S,
-  history: Inbound[],
+  history: I[],
 ): Promise<Played<S>> {
   const steps: Step<S>[] = []
   for (const input of history) {
@@ -61,7 +61,7 @@ export async function play<S>(
 }
 
 /** The synchronous variant for handlers that never await. */
-export function playSync<S>(handle: (state: S, input: Inbound) => Step<S>, state: S, history: Inbound[]): Played<S> {
+export function playSync<S, I extends Inbound = Inbound>(handle: (state: S, input: I) => Step<S>, state: S, history: I[]): Played<S> {
   const steps: Step<S>[] = []
   for (const input of history) {
     const step = handle(state, input)
@@ -111,7 +111,7 @@ export function marketOf(bars: () => ReadonlyArray<{ seq: number; data: Bar }>):
   return {
     async nextBar(symbol, timeframe, afterSeq) {
       const hit = bars().find((b) => b.seq > afterSeq && b.data.symbol === symbol && b.data.timeframe === timeframe)
-      return hit ? hit.data : null
+      return hit ? { bar: hit.data, seq: hit.seq } : null
     },
   }
 }

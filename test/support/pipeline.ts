@@ -2,7 +2,7 @@
 // every published message is appended to its stream (Streams) and delivered, in publication order,
 // to every handler that consumes it. Each handler's inputs and outputs are recorded, so tests can
 // replay one actor's history on its own. No NATS, no Postgres.
-import type { Inbound, Outbound, Write } from '../../src/actor.js'
+import type { Inbound, Outbound, Step, Write } from '../../src/actor.js'
 import type { ConfigFile } from '../../src/config-file.js'
 import type { Message } from '../../src/contracts.js'
 import { handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
@@ -27,8 +27,10 @@ export interface PipelineResult {
   record: Record<PipelineActor, Recorded>
 }
 
+type Handler = (input: Inbound) => Step<unknown> | Promise<Step<unknown>>
+
 /** Fresh handlers for one account's config, each closed over its own state. */
-export function handlers(config: ConfigFile, market: MarketData) {
+export function handlers(config: ConfigFile, market: MarketData): Record<PipelineActor, Handler> {
   const account = config.accounts[0]!
   const declarations = declarationsOf(config.strategies)
   const index = watchers(config.strategies)
@@ -44,7 +46,7 @@ export function handlers(config: ConfigFile, market: MarketData) {
     'risk-gate': (i: Inbound) => handleRisk(risk, i, account),
     'paper-executor': (i: Inbound) => handleExecution(executor, i, account, market),
     persister: (i: Inbound) => ({ state: null, writes: writesOf(i) }),
-  } satisfies Record<PipelineActor, unknown>
+  }
 }
 
 const RISK_ACCEPTS = new Set(['trade.idea', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.order_status'])
@@ -82,7 +84,7 @@ export async function runPipeline(config: ConfigFile, bars: { symbol: string; ba
           r.outputs.push(out)
           queue.push(streams.publish(out))
         }
-        if ('writes' in step && step.writes) r.writes.push(...step.writes)
+        if (step.writes) r.writes.push(...step.writes)
       }
     }
   }
@@ -101,7 +103,7 @@ export async function replayActor(config: ConfigFile, actor: PipelineActor, inpu
     if (input.type === 'md.bar') seen.push(input)
     const step = await h[actor](input)
     r.outputs.push(...(step.emit ?? []))
-    if ('writes' in step && step.writes) r.writes.push(...step.writes)
+    if (step.writes) r.writes.push(...step.writes)
   }
   return r
 }

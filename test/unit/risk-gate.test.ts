@@ -251,7 +251,7 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     expect(steps[2]!.outcome).toBe('waiting')
     // e7 passes; x8 then waits again for e7's order (same symbol, earlier bar)
     expect(ofType(steps[3]!.emit!, 'trade.idea_status').map((s) => s.idea_id)).toEqual([e7.id])
-    expect(steps[3]!.outcome).toBe('waiting')
+    expect(state.queue.map((i) => i.id)).toEqual([x8.id])
   })
 })
 

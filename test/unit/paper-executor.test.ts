@@ -1,0 +1,296 @@
+import { describe, expect, it } from 'vitest'
+import { handleExecution, paperExecutor, type ExecutorState, type MarketData } from '../../actors/paper-executor.js'
+import { newBooks } from '../../actors/lib/books.js'
+import type { Inbound, Outbound } from '../../src/actor.js'
+import { createCodec } from '../../src/codec.js'
+import type { AccountConfig } from '../../src/config-file.js'
+import { parseConfig } from '../../src/config.js'
+import type { Bar, Message } from '../../src/contracts.js'
+import { inbound, marketOf, ofType } from '../support/actor-spec.js'
+
+const codec = createCodec(16)
+type Order = Message<'trade.order'>
+
+function account(costs: Partial<AccountConfig['costs']> = {}, starting_cash = 10000): AccountConfig {
+  return parseConfig({ accounts: [{ id: 'main', starting_cash, costs }] }).accounts[0]!
+}
+const fresh = (a: AccountConfig): ExecutorState => ({ books: newBooks(a.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } })
+
+const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
+
+/** md.bar of `symbol` on day d, with stream sequence d·10 (+1 for a second symbol). */
+function bar(d: number, ohlc: { open: number; high?: number; low?: number; close: number }, symbol = 'ORCL', timeframe = '1d'): Inbound<'md.bar'> {
+  const ts = day(d)
+  const id = `bar:${symbol}:${timeframe}:${ts}`
+  const high = ohlc.high ?? Math.max(ohlc.open, ohlc.close)
+  const low = ohlc.low ?? Math.min(ohlc.open, ohlc.close)
+  const data: Bar = { id, type: 'md.bar', ts, causation_id: `md.in:${d}`, correlation_id: id, symbol, timeframe, open: ohlc.open, high, low, close: ohlc.close, volume: 1000 }
+  return inbound('md.bar', data, { seq: d * 10 + (symbol === 'ORCL' ? 0 : 1) + (timeframe === '1d' ? 0 : 5) })
+}
+
+let orderSeq = 0
+/** A market order from the idea of `symbol`'s bar on day d (bar_seq = that bar's sequence). */
+function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: string; close?: boolean; intent?: 'entry' | 'exit'; timeframe?: string } = {}): Inbound<'trade.order'> {
+  const symbol = opts.symbol ?? 'ORCL'
+  const intent = opts.intent ?? (side === 'buy' ? 'entry' : 'exit')
+  const ts = day(d)
+  const ideaId = `idea:s:${symbol}:${ts}:${intent}:long`
+  const data: Order = {
+    id: `order:${ideaId}`, type: 'trade.order', ts, causation_id: ideaId, correlation_id: `bar:${symbol}:1d:${ts}`, account: 'main',
+    strategy_id: 's', symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d', order_type: 'market',
+    reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', ref_price: 50, bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
+  }
+  return inbound('trade.order', data, { seq: ++orderSeq })
+}
+
+/**
+ * Plays a history through the executor. The market port holds `stream` (bars already stored in MD,
+ * possibly ahead of the executor's own bar input) plus every bar the executor has been given.
+ */
+async function execute(acct: AccountConfig, history: Inbound[], opts: { stream?: Inbound<'md.bar'>[]; state?: ExecutorState } = {}) {
+  const seen: Inbound<'md.bar'>[] = [...(opts.stream ?? [])]
+  const market: MarketData = marketOf(() => [...seen].sort((a, b) => a.seq - b.seq))
+  let state = opts.state ?? fresh(acct)
+  const steps: { emit: Outbound[]; outcome: string | undefined }[] = []
+  for (const input of history) {
+    if (input.type === 'md.bar' && !seen.includes(input as Inbound<'md.bar'>)) seen.push(input as Inbound<'md.bar'>)
+    const step = await handleExecution(state, input, acct, market)
+    state = step.state
+    steps.push({ emit: step.emit ?? [], outcome: step.outcome })
+    for (const out of step.emit ?? []) codec.check(out.type, out.data)
+  }
+  return { state, steps, emit: steps.flatMap((s) => s.emit) }
+}
+
+const last = <T>(xs: T[]): T => xs[xs.length - 1]!
+
+describe('paper-executor: when an order fills', () => {
+  it('given the executor has already handled the next bar (the order is late), the order fills at once at that bar’s open', async () => {
+    const acct = account()
+    const next = bar(3, { open: 51, high: 53, low: 50, close: 52 })
+    const { emit, state } = await execute(acct, [bar(2, { open: 49, close: 50 }), next, order(2, 'buy', 10)], { stream: [next] })
+    const [f] = ofType(emit, 'trade.fill')
+    expect(f).toMatchObject({ price: 51, qty: 10, ts: next.data.ts, bar_id: next.data.id, side: 'buy', commission: 0 })
+    expect(state.working).toEqual({})
+  })
+
+  it('given the next bar is not there yet, the order waits and fills on the first later bar', async () => {
+    const acct = account()
+    const { steps, state } = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 10), bar(3, { open: 51, close: 52 }), bar(4, { open: 60, close: 61 })])
+    expect(steps[1]!.emit).toEqual([])
+    const fills = steps.flatMap((s) => ofType(s.emit, 'trade.fill'))
+    expect(fills).toHaveLength(1)
+    expect(fills[0]).toMatchObject({ price: 51, ts: day(3) })
+    expect(ofType(steps[2]!.emit, 'trade.fill')).toHaveLength(1)
+    expect(state.working).toEqual({})
+  })
+
+  it('fills on the same bar whether that bar is already stored or arrives later', async () => {
+    const acct = account({ commission_pct: 0.001, slippage_bps: 5 })
+    const b3 = bar(3, { open: 51, close: 52 })
+    const b4 = bar(4, { open: 55, close: 56 })
+    const early = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 10), b3, b4])
+    const late = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 10), b3, b4], { stream: [b3, b4] })
+    expect(ofType(late.emit, 'trade.fill')).toEqual(ofType(early.emit, 'trade.fill'))
+    expect(late.state.books).toEqual(early.state.books)
+  })
+
+  it('a bar of another symbol or timeframe does not fill it', async () => {
+    const acct = account()
+    const { steps } = await execute(acct, [order(2, 'buy', 10), bar(3, { open: 70, close: 70 }, 'AAPL'), bar(3, { open: 80, close: 80 }, 'ORCL', '1h'), bar(3, { open: 51, close: 52 })])
+    expect(steps.map((s) => ofType(s.emit, 'trade.fill').length)).toEqual([0, 0, 0, 1])
+    expect(ofType(steps[3]!.emit, 'trade.fill')[0]!.price).toBe(51)
+  })
+})
+
+describe('paper-executor: prices and costs', () => {
+  it.each<[string, 'buy' | 'sell', number, number]>([
+    ['a buy pays more', 'buy', 10, 100 * 1.001],
+    ['a sell receives less', 'sell', 10, 100 * 0.999],
+  ])('slippage against the trader: %s', async (_, side, bps, want) => {
+    const acct = account({ slippage_bps: bps })
+    const history = side === 'buy'
+      ? [order(2, 'buy', 1), bar(3, { open: 100, close: 100 })]
+      : [order(1, 'buy', 1), bar(2, { open: 100, close: 100 }), order(2, 'sell', 1), bar(3, { open: 100, close: 100 })]
+    const fills = ofType((await execute(acct, history)).emit, 'trade.fill')
+    expect(last(fills).price).toBeCloseTo(want, 12)
+    expect(last(fills).fill_model).toEqual({ type: 'next_open', commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: bps })
+  })
+
+  it.each<[string, Partial<AccountConfig['costs']>, number, number, number]>([
+    // name, costs, qty, price, commission
+    ['pct only', { commission_pct: 0.001 }, 100, 50, 5],
+    ['per share only', { commission_per_share: 0.01 }, 100, 50, 1],
+    ['pct + per share', { commission_pct: 0.001, commission_per_share: 0.01 }, 100, 50, 6],
+    ['the minimum wins when larger', { commission_pct: 0.001, commission_min: 7.5 }, 100, 50, 7.5],
+    ['the minimum loses when smaller', { commission_pct: 0.001, commission_min: 1 }, 100, 50, 5],
+    ['free', {}, 100, 50, 0],
+  ])('commission = max(min, qty·price·pct + qty·per_share): %s', async (_, costs, qty, price, commission) => {
+    const acct = account(costs, 100000)
+    const { emit, state } = await execute(acct, [order(2, 'buy', qty), bar(3, { open: price, close: price })])
+    expect(ofType(emit, 'trade.fill')[0]!.commission).toBeCloseTo(commission, 12)
+    expect(state.books.cash).toBeCloseTo(100000 - qty * price - commission, 9)
+  })
+})
+
+describe('paper-executor: rejections', () => {
+  it('given an order the cash cannot cover at the fill price, it is rejected with a reason, not filled', async () => {
+    const acct = account({ commission_min: 1 }, 1000)
+    const o = order(2, 'buy', 10)
+    const { emit, state } = await execute(acct, [o, bar(3, { open: 100, close: 100 })]) // 1000 + commission 1 > 1000
+    expect(ofType(emit, 'trade.fill')).toEqual([])
+    expect(ofType(emit, 'trade.order_status')).toEqual<Message<'trade.order_status'>[]>([
+      {
+        id: `order-status:${o.data.id}:rejected`, type: 'trade.order_status', ts: o.data.ts, causation_id: o.data.id,
+        correlation_id: o.data.correlation_id, account: 'main', order_id: o.data.id, idea_id: o.data.idea_id, symbol: 'ORCL',
+        status: 'rejected', reason: 'insufficient_cash',
+      },
+    ])
+    expect(state.books.cash).toBe(1000)
+    expect(state.books.positions).toEqual({})
+  })
+
+  it('exactly enough cash fills', async () => {
+    const acct = account({ commission_min: 1 }, 1001)
+    const { emit, state } = await execute(acct, [order(2, 'buy', 10), bar(3, { open: 100, close: 100 })])
+    expect(ofType(emit, 'trade.fill')).toHaveLength(1)
+    expect(state.books.cash).toBe(0)
+  })
+
+  it('given close_position with no position, it is rejected at once (no_position)', async () => {
+    const acct = account()
+    const o = order(2, 'sell', 10, { close: true })
+    const { steps } = await execute(acct, [o])
+    expect(ofType(steps[0]!.emit, 'trade.order_status')).toMatchObject([{ order_id: o.data.id, status: 'rejected', reason: 'no_position' }])
+  })
+})
+
+describe('paper-executor: books', () => {
+  it('averages the cost across two buys', async () => {
+    const acct = account()
+    const { emit, state } = await execute(acct, [order(2, 'buy', 10), bar(3, { open: 50, close: 50 }), order(3, 'buy', 30), bar(4, { open: 70, close: 70 })])
+    const positions = ofType(emit, 'trade.position')
+    expect(last(positions)).toMatchObject({ qty: 40, avg_price: (10 * 50 + 30 * 70) / 40, status: 'open', side: 'long' })
+    expect(positions[0]!.position_id).toBe(last(positions).position_id)
+    expect(state.books.positions.ORCL!.qty).toBe(40)
+  })
+
+  it('on close: realized P&L net of commissions, trade_count and winning_trades; cash and equity agree', async () => {
+    const acct = account({ commission_pct: 0.001 })
+    const { emit, state } = await execute(acct, [
+      order(2, 'buy', 100), bar(3, { open: 50, close: 51 }), // buy 100 @ 50, commission 5
+      order(3, 'sell', 100, { close: true }), bar(4, { open: 60, close: 61 }), // sell 100 @ 60, commission 6
+      order(4, 'buy', 10), bar(5, { open: 80, close: 80 }), // buy 10 @ 80, commission 0.8
+      order(5, 'sell', 10, { close: true }), bar(6, { open: 70, close: 70 }), // sell 10 @ 70, commission 0.7 — a loss
+    ])
+    const closed = ofType(emit, 'trade.position').filter((p) => p.status === 'closed')
+    expect(closed).toHaveLength(2)
+    expect(closed[0]).toMatchObject({ qty: 0, exit_reason: 'signal', closed_at: day(4), opened_at: day(3) })
+    expect(closed[0]!.realized_pnl).toBeCloseTo(1000 - 5 - 6, 9)
+    expect(closed[1]!.realized_pnl).toBeCloseTo(-100 - 0.8 - 0.7, 9)
+    const pf = last(ofType(emit, 'trade.portfolio'))
+    expect(pf).toMatchObject({ trade_count: 2, winning_trades: 1, open_positions: 0, unrealized_pnl: 0, starting_cash: 10000 })
+    expect(pf.realized_pnl).toBeCloseTo(989 - 101.5, 9)
+    expect(pf.cash).toBeCloseTo(10000 + 989 - 101.5, 9)
+    expect(pf.equity).toBeCloseTo(pf.cash, 9)
+    expect(pf.peak_equity).toBeCloseTo(10000 + 989, 9)
+    expect(pf.drawdown).toBeCloseTo(101.5, 9)
+    expect(state.books.positions).toEqual({})
+  })
+
+  it('a sell that closes the position sells the whole position, whatever the order qty', async () => {
+    const acct = account()
+    const { emit } = await execute(acct, [order(2, 'buy', 30), bar(3, { open: 10, close: 10 }), order(3, 'sell', 1, { close: true }), bar(4, { open: 11, close: 11 })])
+    expect(last(ofType(emit, 'trade.fill'))).toMatchObject({ side: 'sell', qty: 30, price: 11 })
+  })
+
+  it('portfolio equity = cash + Σ qty·mark over every held symbol', async () => {
+    const acct = account({}, 100000)
+    const { emit } = await execute(acct, [
+      order(2, 'buy', 10), order(2, 'buy', 20, { symbol: 'AAPL' }),
+      bar(3, { open: 50, close: 55 }), bar(3, { open: 100, close: 110 }, 'AAPL'),
+      bar(4, { open: 56, close: 60 }),
+    ])
+    const pf = last(ofType(emit, 'trade.portfolio'))
+    const cash = 100000 - 10 * 50 - 20 * 100
+    expect(pf.cash).toBeCloseTo(cash, 9)
+    expect(pf.equity).toBeCloseTo(cash + 10 * 60 + 20 * 110, 9)
+    expect(pf.unrealized_pnl).toBeCloseTo(10 * (60 - 50) + 20 * (110 - 100), 9)
+    expect(pf.open_positions).toBe(2)
+  })
+
+  it('a bar of a held symbol marks to market and publishes the portfolio; other bars publish nothing', async () => {
+    const acct = account()
+    const { steps } = await execute(acct, [
+      order(2, 'buy', 10), bar(3, { open: 50, close: 50 }),
+      bar(4, { open: 52, high: 53, low: 39, close: 40 }),
+      bar(4, { open: 70, close: 70 }, 'AAPL'),
+      bar(5, { open: 41, close: 60 }),
+    ])
+    expect(steps[3]!.emit).toEqual([])
+    const [down] = ofType(steps[2]!.emit, 'trade.portfolio')
+    expect(steps[2]!.emit.map((o) => o.type)).toEqual(['trade.portfolio'])
+    expect(down).toMatchObject({ id: `pf:main:bar:ORCL:1d:${day(4)}`, ts: day(4), causation_id: `bar:ORCL:1d:${day(4)}`, equity: 10000 - 500 + 400, unrealized_pnl: -100, peak_equity: 10000, drawdown: 100 })
+    const [up] = ofType(steps[4]!.emit, 'trade.portfolio')
+    expect(up).toMatchObject({ equity: 10000 + 100, peak_equity: 10100, drawdown: 0 })
+    expect(up!.seq).toBeGreaterThan(down!.seq)
+  })
+
+  it('emits fill, position and portfolio per fill with deterministic ids and increasing seq', async () => {
+    const acct = account()
+    const o = order(2, 'buy', 10)
+    const { emit } = await execute(acct, [o, bar(3, { open: 50, close: 50 })])
+    expect(emit.map((e) => e.type)).toEqual(['trade.fill', 'trade.position', 'trade.portfolio'])
+    const fillId = `fill:${o.data.id}`
+    expect(emit.map((e) => e.data.id)).toEqual([fillId, `pos:${fillId}:position:${fillId}`, `pf:${fillId}`])
+    const [f] = ofType(emit, 'trade.fill')
+    expect(f).toMatchObject({ causation_id: o.data.id, correlation_id: o.data.correlation_id, order_id: o.data.id, idea_id: o.data.idea_id, position_id: `position:${fillId}` })
+    const [p] = ofType(emit, 'trade.position')
+    const [pf] = ofType(emit, 'trade.portfolio')
+    expect(pf!.seq).toBeGreaterThan(p!.seq)
+  })
+
+  it('state survives a JSON round-trip while an order is working', async () => {
+    const acct = account({ commission_pct: 0.001 })
+    const history = [order(2, 'buy', 10), bar(3, { open: 50, close: 50 }), order(3, 'sell', 10, { close: true }), bar(4, { open: 60, close: 61 })]
+    const straight = await execute(acct, history)
+    const first = await execute(acct, history.slice(0, 3))
+    expect(Object.keys(first.state.working)).toEqual(['ORCL'])
+    const rest = await execute(acct, history.slice(3), { state: JSON.parse(JSON.stringify(first.state)) as ExecutorState, stream: [history[1] as Inbound<'md.bar'>] })
+    expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
+  })
+
+  it('the actor owns one scope per account: its orders and every bar', () => {
+    const def = paperExecutor([account()], marketOf(() => []))
+    expect(def.scopes[0]!.key).toBe('main')
+    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', 'trade.order.main'], ['MD', 'md.bar.*.*']])
+  })
+})
+
+describe('paper-executor: fills do not depend on when the order arrives (SPEC §3.1)', () => {
+  // Cash is tight: 1000 + an AAPL position. On day 2 the gate passes an AAPL exit and an ORCL entry
+  // that needs the exit's proceeds. Both fill on day-3 bars; the ORCL bar is stored before the AAPL one.
+  const setup = async () => {
+    const acct = account({}, 2000)
+    const held = await execute(acct, [order(1, 'buy', 10, { symbol: 'AAPL' }), bar(2, { open: 100, close: 100 }, 'AAPL')])
+    expect(held.state.books.cash).toBe(1000)
+    return { acct, state: held.state }
+  }
+  const orcl3 = () => bar(3, { open: 100, close: 100 }) // seq 30
+  const aapl3 = () => bar(3, { open: 110, close: 110 }, 'AAPL') // seq 31
+  const exitAapl = () => order(2, 'sell', 10, { symbol: 'AAPL', close: true })
+  const buyOrcl = () => order(2, 'buy', 15)
+
+  it('an executor that lags behind the bar stream fills in bar order, with the same books as one in step', async () => {
+    // In step: both orders arrive before the day-3 bars, which then fill them in stream order —
+    // ORCL first, when the AAPL proceeds are not in yet.
+    const live = await setup()
+    const inStep = await execute(live.acct, [exitAapl(), buyOrcl(), orcl3(), aapl3()], { state: live.state })
+    // Behind (a replay, a restart, a slow consumer): the same orders arrive when both bars are stored.
+    const again = await setup()
+    const behind = await execute(again.acct, [exitAapl(), buyOrcl(), orcl3(), aapl3()], { state: again.state, stream: [orcl3(), aapl3()] })
+    const outcome = (r: typeof inStep) => [...ofType(r.emit, 'trade.fill').map((f) => `fill ${f.symbol} ${f.side}`), ...ofType(r.emit, 'trade.order_status').map((s) => `${s.status} ${s.symbol} ${s.reason}`)].sort()
+    expect(outcome(behind)).toEqual(outcome(inStep))
+    expect(behind.state.books).toEqual(inStep.state.books)
+  })
+})
