@@ -6,7 +6,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { injectedBar } from '../src/replay.js'
-import { nodeCpuSeconds, procCpuSeconds, type NatsServer, type SyntheticBar } from './support.js'
+import { nodeCpuSeconds, procCpuSeconds, systemBusySeconds, type NatsServer, type SyntheticBar } from './support.js'
 
 export interface CeilingResult {
   messages: number
@@ -15,7 +15,7 @@ export interface CeilingResult {
   seconds: number
   publishSeconds: number
   msgsPerSec: number
-  cpu: { node: number; natsServer: number | null }
+  cpu: { node: number; natsServer: number | null; others: number }
 }
 
 const WINDOW = 256
@@ -28,9 +28,9 @@ export async function measureCeiling(server: NatsServer, bars: SyntheticBar[]): 
     const payloads = bars.map((b) => injectedBar({ ...b }, '1m'))
     // A short warm-up on its own stream first, so the measured run is not mostly JIT compilation.
     await oneHop(pubNc, subNc, 'WARMUP', payloads.slice(0, 2000))
-    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid) }
+    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), all: systemBusySeconds() }
     const r = await oneHop(pubNc, subNc, 'CEILING', payloads)
-    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid) }
+    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), all: systemBusySeconds() }
     return {
       messages: payloads.length,
       payloadBytes: Math.round(payloads.reduce((s, p) => s + p.byteLength, 0) / payloads.length),
@@ -38,7 +38,11 @@ export async function measureCeiling(server: NatsServer, bars: SyntheticBar[]): 
       seconds: r.seconds,
       publishSeconds: r.publishSeconds,
       msgsPerSec: payloads.length / r.seconds,
-      cpu: { node: cpu1.node - cpu0.node, natsServer: cpu0.server === null || cpu1.server === null ? null : cpu1.server - cpu0.server },
+      cpu: {
+        node: cpu1.node - cpu0.node,
+        natsServer: cpu0.server === null || cpu1.server === null ? null : cpu1.server - cpu0.server,
+        others: Math.max(0, cpu1.all - cpu0.all - (cpu1.node - cpu0.node) - ((cpu1.server ?? 0) - (cpu0.server ?? 0))),
+      },
     }
   } finally {
     await Promise.allSettled([pubNc.close(), subNc.close()])

@@ -19,7 +19,7 @@ import { injectedBar, replayBars } from '../src/replay.js'
 import { durableName } from '../src/runtime/topology.js'
 import { TABLES } from '../src/store.js'
 import { summariseProfile, startProfiling, type ProfileSummary } from './profile.js'
-import { nodeCpuSeconds, postgresCpuSeconds, procCpuSeconds, type Cleanup, type NatsServer, type SyntheticBar } from './support.js'
+import { nodeCpuSeconds, postgresCpuSeconds, procCpuSeconds, systemBusySeconds, type Cleanup, type NatsServer, type SyntheticBar } from './support.js'
 
 export interface Target {
   server: NatsServer
@@ -59,7 +59,7 @@ export interface RunResult {
   perSec: number
   rows: Record<string, number>
   snapshotRows: number
-  cpu: { node: number; natsServer: number | null; postgres: number }
+  cpu: { node: number; natsServer: number | null; postgres: number; /** every other process on the machine: contention */ others: number }
   lag: LagSummary | null
   actorStats: Record<string, ActorStats>
   profile?: ProfileSummary
@@ -100,6 +100,14 @@ class LagTracker {
       atPublishEnd,
     }
   }
+}
+
+interface CpuSample { node: number; server: number | null; pg: number; all: number }
+function cpuDelta(a: CpuSample, b: CpuSample): RunResult['cpu'] {
+  const node = b.node - a.node
+  const natsServer = a.server === null || b.server === null ? null : b.server - a.server
+  const postgres = b.pg - a.pg
+  return { node, natsServer, postgres, others: Math.max(0, b.all - a.all - node - (natsServer ?? 0) - postgres) }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -174,7 +182,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
   try {
     const js = jetstream(client, { timeout: 10_000 })
     const jsm = await jetstreamManager(client, { timeout: 10_000 })
-    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName) }
+    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() }
     let t0 = performance.now()
     // The profile covers the timed window: from the start for a drain, else from the first publish.
     let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
@@ -204,7 +212,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     const atPublishEnd = lag ? { ...lag.last } : {}
     const end = await quiesce(jsm, target.quiesceTimeoutMs, lag)
     const profile = stopProfile ? await stopProfile() : null
-    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName) }
+    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() }
     const stats = await actorStats(daemon.metrics)
     await stopDaemon()
 
@@ -218,7 +226,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
       perSec: messagesIn / seconds,
       rows,
       snapshotRows: (rows.snapshot_market ?? 0) + (rows.snapshot_indicators ?? 0),
-      cpu: { node: cpu1.node - cpu0.node, natsServer: cpu0.server === null || cpu1.server === null ? null : cpu1.server - cpu0.server, postgres: cpu1.pg - cpu0.pg },
+      cpu: cpuDelta(cpu0, cpu1),
       lag: lag?.summary(atPublishEnd) ?? null,
       actorStats: stats,
       ...(profile && opts.profileFile ? { profile: summariseProfile(profile, opts.profileFile) } : {}),

@@ -1,4 +1,4 @@
-// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S]`
+// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--only ceiling,pipeline,pipeline4,latency]`
 // SPEC §9 from one run on this machine, each phase on its own fresh nats-server -js (random port,
 // temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
 //   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
@@ -7,7 +7,8 @@
 // It measures and reports; it never fails on a threshold (only on an error it could not measure
 // through). Numbers go to stdout as tables and to .bench/last.json.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { Writable } from 'node:stream'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
   options: {
     bars: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     rates: { type: 'string' },
     seconds: { type: 'string' },
@@ -46,9 +48,27 @@ const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
 // The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
 const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
 const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
+const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency'] as const
+const ONLY = new Set(args.only ? args.only.split(',').map((p) => p.trim()) : PHASES)
+for (const p of ONLY) {
+  if (!(PHASES as readonly string[]).includes(p)) {
+    console.error(`bench: --only takes a list of ${PHASES.join(', ')} (pipeline includes the persister drain and the plain insert)`)
+    process.exit(2)
+  }
+}
 const QUIESCE_TIMEOUT_MS = args.quick ? 60_000 : 150_000
 const BENCH_DIR = join(PACKAGE_ROOT, '.bench')
-const log = createLogger('warn', process.stderr)
+mkdirSync(BENCH_DIR, { recursive: true })
+// Daemon warnings go to a file (counted in the report), so the tables stay readable.
+const LOG_FILE = join(BENCH_DIR, 'daemon.log')
+const logStream = createWriteStream(LOG_FILE)
+let warnings = 0
+const log = createLogger('warn', new Writable({
+  write(chunk: Buffer, _enc, done) {
+    warnings += chunk.toString('utf8').split('\n').filter(Boolean).length
+    logStream.write(chunk, done)
+  },
+}))
 
 // Every phase's cleanup stack, so Ctrl-C / SIGTERM still stops servers and drops databases.
 const active = new Set<Cleanup>()
@@ -214,12 +234,11 @@ async function main(): Promise<number> {
     bars: N,
     quick: args.quick,
   }
-  mkdirSync(BENCH_DIR, { recursive: true })
   const pipelineSymbol = 'ORCL'
   const bars1 = minuteBars(N, 42)
 
   // 1. Raw JetStream single-hop ceiling.
-  const ceiling = await phase('ceiling', async (cleanup) => {
+  const ceiling = !ONLY.has('ceiling') ? null : await phase('ceiling', async (cleanup) => {
     const server = await startNatsServer()
     cleanup.add('stop nats-server', () => server.stop())
     return measureCeiling(server, bars1)
@@ -227,7 +246,7 @@ async function main(): Promise<number> {
 
   // 2a. Pipeline, one symbol; then 4b. the persister alone re-reading what that run produced.
   let drain: RunResult | null = null
-  const pipeline1 = await phase(`pipeline 1 symbol × ${N} bars`, async (cleanup) => {
+  const pipeline1 = !ONLY.has('pipeline') ? null : await phase(`pipeline 1 symbol × ${N} bars`, async (cleanup) => {
     const t = await target(cleanup)
     const run = await runDaemon(t, {
       actors: [...ACTOR_NAMES],
@@ -242,7 +261,7 @@ async function main(): Promise<number> {
 
   // 4a. Plain batched insert of as many snapshot rows as the persister committed.
   const plainRows = (drain as RunResult | null)?.snapshotRows ?? pipeline1?.snapshotRows ?? 2 * N
-  const plain = await phase(`plain batched insert × ${plainRows} rows`, async (cleanup) => {
+  const plain = !ONLY.has('pipeline') ? null : await phase(`plain batched insert × ${plainRows} rows`, async (cleanup) => {
     const t = await target(cleanup)
     return plainInsert(t.dbUrl, [{ symbol: pipelineSymbol, bars: bars1 }], plainRows)
   })
@@ -250,14 +269,14 @@ async function main(): Promise<number> {
   // 2b. Pipeline, four symbols in distinct partitions, replayed concurrently.
   const syms4 = symbols('S', 4)
   const per4 = Math.ceil(N / 4)
-  const pipeline4 = await phase(`pipeline 4 symbols × ${per4} bars`, async (cleanup) => {
+  const pipeline4 = !ONLY.has('pipeline4') ? null : await phase(`pipeline 4 symbols × ${per4} bars`, async (cleanup) => {
     const t = await target(cleanup)
     return runDaemon(t, { actors: [...ACTOR_NAMES], config: canonicalFor(syms4), drive: replayDriver(seriesOf(syms4, per4, 100)), sampleLag: true })
   })
 
   // 3. Latency bar → persisted fill at steady rates.
   const latency: LatencyResult[] = []
-  for (const rate of RATES) {
+  for (const rate of ONLY.has('latency') ? RATES : []) {
     const r = await phase(`latency at ${rate} bars/s × ${LAT_SECONDS} s`, (cleanup) => measureLatency(cleanup, rate))
     if (r) latency.push(r)
   }
@@ -321,12 +340,18 @@ function print(r: {
   // Where the time goes.
   const runs: [string, RunResult | null][] = [['pipeline 1 sym', p1], ['pipeline 4 sym', p4], ...latency.map((l): [string, RunResult] => [`latency @ ${l.rate}/s`, l.run]), ['persister drain', drain]]
   console.log('\nCPU seconds per run (2 cores = 2 CPU-s per wall second):')
-  const cpuRows = [['run', 'wall s', 'node', 'nats-server', 'postgres']]
-  if (ceiling) cpuRows.push(['ceiling', fmt(ceiling.seconds, 2), fmt(ceiling.cpu.node, 2), fmt(ceiling.cpu.natsServer, 2), '—'])
-  for (const [name, run] of runs) if (run) cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2)])
-  console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r']))
+  const cpuRows = [['run', 'wall s', 'node (bench+daemon)', 'nats-server', 'postgres', 'other processes']]
+  let contended = false
+  const others = (o: number, wall: number) => {
+    if (o > 0.1 * wall) contended = true
+    return `${fmt(o, 2)}${o > 0.1 * wall ? ' !' : ''}`
+  }
+  if (ceiling) cpuRows.push(['ceiling', fmt(ceiling.seconds, 2), fmt(ceiling.cpu.node, 2), fmt(ceiling.cpu.natsServer, 2), '—', others(ceiling.cpu.others, ceiling.seconds)])
+  for (const [name, run] of runs) if (run) cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2), others(run.cpu.others, run.seconds)])
+  console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r', 'r']))
+  if (contended) console.log('  ! other processes used > 0.1 CPU-s per wall second during that run: the numbers are contended, re-run on a quiet machine')
 
-  for (const [name, run] of runs.slice(0, 2)) {
+  for (const [name, run] of [...runs.slice(0, 2), ['persister drain', drain] as const]) {
     if (!run) continue
     console.log(`\n${name}: per actor (runtime metrics; backlog = pending + unacked over its durables)`)
     const actorRows = [['actor', 'messages', 'handler ms', 'flush ms', 'batches', 'mean batch', 'max backlog', 'mean backlog', 'backlog at publish end']]
@@ -345,6 +370,7 @@ function print(r: {
     console.log('')
     console.log(table([['function', 'where', 'self ms', '%'], ...p.topFunctions.map((f) => [f.fn, f.where, fmt(f.selfMs), fmt(f.pct, 1)])], ['l', 'l', 'r', 'r']))
   }
+  console.log(`\ndaemon log (LOG_LEVEL=warn): ${warnings} line(s) in ${LOG_FILE}`)
   if (Object.keys(errors).length) console.log(`\nERRORS in: ${Object.keys(errors).join(', ')} (details in the JSON)`)
 }
 
@@ -357,6 +383,7 @@ try {
   console.error(`bench: ${(err as Error).stack ?? err}`)
 } finally {
   await Promise.allSettled([...active].map((c) => c.runAll()))
+  await new Promise((resolve) => logStream.end(resolve))
 }
 // Anything still holding the event loop (a reconnecting client after a failure) must not keep us alive.
 process.exit(code)

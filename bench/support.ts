@@ -283,6 +283,17 @@ export function postgresCpuSeconds(dbName: string): number {
   return total
 }
 
+/** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
+export function systemBusySeconds(): number {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal
+    return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / CLK_TCK
+  } catch {
+    return NaN
+  }
+}
+
 export const nodeCpuSeconds = () => {
   const u = process.cpuUsage()
   return (u.user + u.system) / 1e6

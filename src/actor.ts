@@ -80,3 +80,6 @@ export interface ConsumerPosition {
 }
 
 export const defineActor = <S>(def: ActorDef<S>): ActorDef<S> => def
+
+/** An actor of any state type, as the composition root holds them side by side. */
+export type AnyActorDef = ActorDef<any>

@@ -12,7 +12,7 @@ import { paperExecutor } from '../actors/paper-executor.js'
 import { persister } from '../actors/persister.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
-import type { ActorDef, ActorName } from './actor.js'
+import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec } from './codec.js'
 import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
@@ -73,7 +73,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc) }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
-  const running = defs.map((def) => runActor(def as ActorDef<unknown>, io, abort.signal))
+  const running = defs.map((def) => runActor(def, io, abort.signal))
   const live = Promise.all(running.map((r) => r.live)).then(() => {
     log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
   })
@@ -117,16 +117,16 @@ export function openDatabase(url: string): Sql {
   })
 }
 
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null; jsm: Parameters<typeof streamMarketData>[0]; codec: Codec }): ActorDef<never>[] {
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null; jsm: Parameters<typeof streamMarketData>[0]; codec: Codec }): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
-  const build: Record<ActorName, () => ActorDef<never>> = {
-    'market-snapshots': () => marketSnapshots() as ActorDef<never>,
-    indicators: () => indicators(strategies, env.ownedPartitions) as ActorDef<never>,
-    strategy: () => strategy(strategies, env.ownedPartitions) as ActorDef<never>,
-    'risk-gate': () => riskGate(accounts) as ActorDef<never>,
-    'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)) as ActorDef<never>,
-    persister: () => persister(createStore(deps.sql!)) as ActorDef<never>,
+  const build: Record<ActorName, () => AnyActorDef> = {
+    'market-snapshots': () => marketSnapshots(),
+    indicators: () => indicators(strategies, env.ownedPartitions),
+    strategy: () => strategy(strategies, env.ownedPartitions),
+    'risk-gate': () => riskGate(accounts),
+    'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)),
+    persister: () => persister(createStore(deps.sql!)),
   }
   return names.map((n) => build[n]())
 }
