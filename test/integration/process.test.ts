@@ -30,12 +30,16 @@ interface Daemon {
   output: () => string
 }
 
+const spawned = new Set<ChildProcess>()
+
 async function spawnDaemon(stack: Stack): Promise<Daemon> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--config', 'examples/canonical.json'], {
     env: { ...process.env, NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: String(port), LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  spawned.add(child)
+  child.once('exit', () => spawned.delete(child))
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
@@ -59,7 +63,11 @@ describe('paperd start as a process', () => {
   beforeEach(async () => {
     stack = await startStack()
   })
-  afterEach(async () => stack?.close())
+  afterEach(async () => {
+    // A failed test must not leave a daemon behind, reconnecting forever to a server that is gone.
+    for (const child of spawned) child.kill('SIGKILL')
+    await stack?.close()
+  })
 
   it('exits 0 within 15 s of SIGTERM while bars are flowing, and a restart finishes the work exactly', async () => {
     const daemon = await spawnDaemon(stack)
