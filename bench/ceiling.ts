@@ -22,8 +22,9 @@ const WINDOW = 256
 const PULL_BUFFER = 500
 
 export async function measureCeiling(server: NatsServer, bars: SyntheticBar[]): Promise<CeilingResult> {
-  const pubNc = await connect({ servers: server.url, name: 'bench ceiling publisher' })
-  const subNc = await connect({ servers: server.url, name: 'bench ceiling consumer' })
+  // Same client settings as the daemon's connectNats (noAsyncTraces), so the ceiling is comparable.
+  const pubNc = await connect({ servers: server.url, name: 'bench ceiling publisher', noAsyncTraces: true })
+  const subNc = await connect({ servers: server.url, name: 'bench ceiling consumer', noAsyncTraces: true })
   try {
     const payloads = bars.map((b) => injectedBar({ ...b }, '1m'))
     // A short warm-up on its own stream first, so the measured run is not mostly JIT compilation.

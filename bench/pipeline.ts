@@ -28,6 +28,8 @@ export interface Target {
   log: Logger
   cleanup: Cleanup
   quiesceTimeoutMs: number
+  /** Quiescence poll interval (each poll asks for every stream's and consumer's info). */
+  pollMs?: number
 }
 
 export interface ActorStats {
@@ -113,11 +115,11 @@ function cpuDelta(a: CpuSample, b: CpuSample): RunResult['cpu'] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Waits for quiescence; returns the time of the first of the final all-zero polls (the end of the work, to within a poll). */
-async function quiesce(jsm: JetStreamManager, timeoutMs: number, lag: LagTracker | null): Promise<number> {
+async function quiesce(jsm: JetStreamManager, timeoutMs: number, pollMs: number, lag: LagTracker | null): Promise<number> {
   let firstZero: number | null = null
   await waitForQuiescence(jsm, {
     timeoutMs,
-    pollMs: 50,
+    pollMs,
     onProgress: (b) => {
       lag?.record(b)
       if (b.total === 0) firstZero ??= performance.now()
@@ -177,17 +179,19 @@ export interface RunOptions {
 export async function runDaemon(target: Target, opts: RunOptions): Promise<RunResult> {
   const { server, log, cleanup } = target
   const env = loadEnv({ NATS_URL: server.url, DATABASE_URL: target.dbUrl, LOG_LEVEL: 'warn', METRICS_PORT: '0' })
-  const client = await connect({ servers: server.url, name: 'bench driver' })
+  const client = await connect({ servers: server.url, name: 'bench driver', noAsyncTraces: true })
   const closeClient = cleanup.add('close bench NATS client', () => client.close())
   try {
     const js = jetstream(client, { timeout: 10_000 })
     const jsm = await jetstreamManager(client, { timeout: 10_000 })
-    const cpu0 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() }
+    const cpuNow = () => ({ node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() })
+    // CPU and time are measured over the same window as the rate.
+    let cpu0 = cpuNow()
     let t0 = performance.now()
     // The profile covers the timed window: from the start for a drain, else from the first publish.
     let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
     const daemon = await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
-    const stopDaemon = cleanup.add('stop daemon', () => daemon.stop())
+    const stopDaemon = cleanup.add('stop daemon', () => daemon.stop(), 10_000)
     await daemon.live
     if (opts.profileFile && !opts.timeFromStart) stopProfile = await startProfiling()
 
@@ -204,15 +208,18 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
       }
     })()
 
-    if (!opts.timeFromStart) t0 = performance.now()
+    if (!opts.timeFromStart) {
+      cpu0 = cpuNow()
+      t0 = performance.now()
+    }
     const messagesIn = await opts.drive(js)
     const published = performance.now()
     sampling = false
     await sampler
     const atPublishEnd = lag ? { ...lag.last } : {}
-    const end = await quiesce(jsm, target.quiesceTimeoutMs, lag)
+    const end = await quiesce(jsm, target.quiesceTimeoutMs, target.pollMs ?? 50, lag)
     const profile = stopProfile ? await stopProfile() : null
-    const cpu1 = { node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() }
+    const cpu1 = cpuNow()
     const stats = await actorStats(daemon.metrics)
     await stopDaemon()
 
@@ -250,17 +257,21 @@ export function replayDriver(series: { symbol: string; bars: SyntheticBar[] }[])
  */
 export function steadyDriver(series: { symbol: string; bars: SyntheticBar[] }[], rate: number, total: number, publishedAt: Map<string, number>): RunOptions['drive'] {
   return async (js) => {
+    // Acks are not awaited one by one (that would pace the loop by round trips); the first failure stops it.
     const acks: Promise<unknown>[] = []
+    let failed: unknown = null
     const started = performance.now()
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < total && failed === null; i++) {
       const s = series[i % series.length]!
       const bar = s.bars[Math.floor(i / series.length)]!
       publishedAt.set(`${s.symbol}|${bar.ts}`, Date.now())
-      acks.push(js.publish(filterOf('md.in.bar', { symbol: s.symbol }), injectedBar(bar, '1m'), { msgID: `in:${s.symbol}:1m:${bar.ts}`, timeout: 10_000 }))
+      const ack = js.publish(filterOf('md.in.bar', { symbol: s.symbol }), injectedBar(bar, '1m'), { msgID: `in:${s.symbol}:1m:${bar.ts}`, timeout: 10_000 })
+      acks.push(ack.catch((err: unknown) => (failed ??= err)))
       const wait = started + ((i + 1) * 1000) / rate - performance.now()
       if (wait > 0) await sleep(wait)
     }
     await Promise.all(acks)
+    if (failed !== null) throw failed
     return total
   }
 }

@@ -78,15 +78,29 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (interrupted) process.exit(130)
     interrupted = true
     console.error(`\nbench: ${sig}, cleaning up…`)
-    void Promise.allSettled([...active].map((c) => c.runAll())).then(() => process.exit(130))
+    void (async () => {
+      // Twice: a phase may register a step (a server just started) while the first pass runs.
+      for (let pass = 0; pass < 2; pass++) {
+        await Promise.allSettled([...active].map((c) => c.runAll()))
+        await new Promise((r) => setTimeout(r, 300))
+      }
+      process.exit(130)
+    })()
   })
 }
 
+// A stray rejection (a client closed under a phase by Ctrl-C) must not crash past the cleanup.
+process.on('unhandledRejection', (err) => console.error(`bench: unhandled rejection: ${(err as Error)?.message ?? err}`))
+
 const errors: Record<string, string> = {}
+/** Daemon warnings (e.g. "pull failed; retrying", each a 1 s pause of that consumer) per phase. */
+const phaseWarnings: Record<string, number> = {}
 async function phase<T>(name: string, fn: (cleanup: Cleanup) => Promise<T>): Promise<T | null> {
+  if (interrupted) return null
   const cleanup = new Cleanup()
   active.add(cleanup)
   const t0 = performance.now()
+  const w0 = warnings
   process.stderr.write(`bench: ${name}… `)
   try {
     const r = await fn(cleanup)
@@ -100,14 +114,14 @@ async function phase<T>(name: string, fn: (cleanup: Cleanup) => Promise<T>): Pro
   } finally {
     await cleanup.runAll()
     active.delete(cleanup)
+    if (warnings > w0) phaseWarnings[name] = warnings - w0
   }
 }
 
 async function target(cleanup: Cleanup, server?: Target['server']): Promise<Target> {
   const s = server ?? (await startNatsServer())
   if (!server) cleanup.add('stop nats-server', () => s.stop())
-  const db = await createDatabase()
-  cleanup.add(`drop database ${db.name}`, () => db.drop())
+  const db = await createDatabase(cleanup)
   return { server: s, dbUrl: db.url, dbName: db.name, log, cleanup, quiesceTimeoutMs: QUIESCE_TIMEOUT_MS }
 }
 
@@ -149,6 +163,14 @@ function fastCrossFor(syms: string[]): ConfigFile {
 }
 
 const seriesOf = (syms: string[], perSymbol: number, seed: number) => syms.map((symbol, i) => ({ symbol, bars: minuteBars(perSymbol, seed + i) }))
+
+/** The commit measured, and whether the work tree differs from it (numbers move with the code). */
+function gitDescribe(): string {
+  const head = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }).stdout?.trim()
+  if (!head) return 'unknown'
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PACKAGE_ROOT, encoding: 'utf8' }).stdout?.trim()
+  return dirty ? `${head} + uncommitted changes` : head
+}
 
 function versionOf(cmd: string, argv: string[]): string {
   const r = spawnSync(cmd, argv, { encoding: 'utf8' })
@@ -231,6 +253,7 @@ async function main(): Promise<number> {
     postgres: await postgresVersion(),
     cpus: `${cpus().length} × ${cpus()[0]?.model ?? '?'}`,
     loadavgAtStart: loadavg().map((x) => round(x, 2)),
+    commit: gitDescribe(),
     bars: N,
     quick: args.quick,
   }
@@ -246,7 +269,7 @@ async function main(): Promise<number> {
 
   // 2a. Pipeline, one symbol; then 4b. the persister alone re-reading what that run produced.
   let drain: RunResult | null = null
-  const pipeline1 = !ONLY.has('pipeline') ? null : await phase(`pipeline 1 symbol × ${N} bars`, async (cleanup) => {
+  const pipeline1 = !ONLY.has('pipeline') ? null : await phase(`pipeline 1 symbol × ${N} bars, then the persister drain`, async (cleanup) => {
     const t = await target(cleanup)
     const run = await runDaemon(t, {
       actors: [...ACTOR_NAMES],
@@ -255,7 +278,13 @@ async function main(): Promise<number> {
       sampleLag: true,
       ...(args.profile ? { profileFile: join(BENCH_DIR, 'pipeline.cpuprofile') } : {}),
     })
-    drain = await phase('persister drain (persister alone, MD+TRADE backlog → fresh database)', async (c2) => persisterDrain(await target(c2, t.server), args.profile ? join(BENCH_DIR, 'persister-drain.cpuprofile') : undefined))
+    // The persister alone, re-reading MD and TRADE from the start into a fresh database.
+    try {
+      drain = await persisterDrain(await target(cleanup, t.server), args.profile ? join(BENCH_DIR, 'persister-drain.cpuprofile') : undefined)
+    } catch (err) {
+      errors['persister drain'] = (err as Error).stack ?? String(err)
+      console.error(`bench: persister drain failed: ${(err as Error).message}`)
+    }
     return run
   })
 
@@ -281,7 +310,7 @@ async function main(): Promise<number> {
     if (r) latency.push(r)
   }
 
-  const results = { meta, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest: 'not implemented yet (issue 3)', errors }
+  const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest: 'not implemented yet (issue 3)', errors }
   print(results)
   const file = join(BENCH_DIR, 'last.json')
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
@@ -311,27 +340,28 @@ function print(r: {
 }): void {
   const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency } = r
   console.log(`\npaperd bench — ${meta.startedAt}`)
-  console.log(`node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`)
+  console.log(`commit ${meta.commit}; node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`)
   console.log(`N = ${N} bars${args.quick ? ' (--quick)' : ''}; each phase on a fresh nats-server and database\n`)
 
+  const missing = (phase: (typeof PHASES)[number]) => (ONLY.has(phase) ? 'failed (see errors)' : 'skipped (--only)')
   const ratio = (a: number | undefined, b: number | undefined) => (a && b ? fmt(a / b, 2) : '—')
   const drainRows = drain ? drain.snapshotRows / drain.seconds : undefined
   const inPipelineRows = p1 ? p1.snapshotRows / p1.seconds : undefined
   const rows: string[][] = [
     ['measure', 'value', 'unit', 'SPEC target', 'detail'],
-    ['1. JetStream single-hop ceiling', fmt(ceiling?.msgsPerSec), 'msg/s', '', ceiling ? `${ceiling.messages} × ${ceiling.payloadBytes} B, ${ceiling.window} in flight + msgID, file store, consume(500) + ack(); ${fmt(ceiling.seconds, 2)} s` : 'failed'],
-    ['2. pipeline, 1 symbol', fmt(p1?.perSec), 'bars/s', '', p1 ? `${p1.messagesIn} bars, ${fmt(p1.seconds, 2)} s first publish → quiescence (publishing took ${fmt(p1.publishSeconds, 2)} s)` : 'failed'],
+    ['1. JetStream single-hop ceiling', fmt(ceiling?.msgsPerSec), 'msg/s', '', ceiling ? `${ceiling.messages} × ${ceiling.payloadBytes} B, ${ceiling.window} in flight + msgID, file store, consume(500) + ack(); ${fmt(ceiling.seconds, 2)} s` : missing('ceiling')],
+    ['2. pipeline, 1 symbol', fmt(p1?.perSec), 'bars/s', '', p1 ? `${p1.messagesIn} bars, ${fmt(p1.seconds, 2)} s first publish → quiescence (publishing took ${fmt(p1.publishSeconds, 2)} s)` : missing('pipeline')],
     ['   ratio pipeline / ceiling', ratio(p1?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
-    ['   pipeline, 4 symbols', fmt(p4?.perSec), 'bars/s', '', p4 ? `${p4.messagesIn} bars, 4 replays at once, ${fmt(p4.seconds, 2)} s` : 'failed'],
+    ['   pipeline, 4 symbols', fmt(p4?.perSec), 'bars/s', '', p4 ? `${p4.messagesIn} bars, 4 replays at once, ${fmt(p4.seconds, 2)} s` : missing('pipeline4')],
     ['   ratio pipeline(4) / ceiling', ratio(p4?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
     ...latency.flatMap((l) => [
       [`3. bar → persisted fill p50 @ ${l.rate}/s`, fmt(l.p50Ms), 'ms', '', `${l.matched} fills, ${l.symbols} symbols round-robin, SMA 2/5 cross, ${fmt(l.achievedRate)} bars/s published`],
-      [`   bar → persisted fill p99 @ ${l.rate}/s`, fmt(l.p99Ms), 'ms', l.rate === 1000 ? '< 50' : '', `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 1 ? `DID NOT KEEP UP: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar (latency = queueing)` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`],
+      [`   bar → persisted fill p99 @ ${l.rate}/s`, fmt(l.p99Ms), 'ms', l.rate === 1000 ? '< 50' : '', `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 0.25 ? `BEHIND: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar, so latency includes queueing` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`],
     ]),
-    ...(latency.length ? [] : [['3. bar → persisted fill', '—', 'ms', '< 50', 'failed']]),
-    ['4. persister, alone (drain)', fmt(drainRows), 'rows/s', '', drain ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start` : 'failed'],
+    ...(latency.length ? [] : [['3. bar → persisted fill', '—', 'ms', '< 50', missing('latency')]]),
+    ['4. persister, alone (drain)', fmt(drainRows), 'rows/s', '', drain ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start` : missing('pipeline')],
     ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],
-    ['   plain batched insert', fmt(plain?.rowsPerSec), 'rows/s', '', plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : 'failed'],
+    ['   plain batched insert', fmt(plain?.rowsPerSec), 'rows/s', '', plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : missing('pipeline')],
     ['   ratio persister(drain) / plain', ratio(drainRows, plain?.rowsPerSec), '', '≥ 0.7', ''],
     ['5. backtest', '—', 'bars/s', '≈ 1M', 'not implemented yet (issue 3)'],
   ]
@@ -357,6 +387,7 @@ function print(r: {
     const actorRows = [['actor', 'messages', 'handler ms', 'flush ms', 'batches', 'mean batch', 'max backlog', 'mean backlog', 'backlog at publish end']]
     for (const a of ACTOR_NAMES) {
       const s = run.actorStats[a]
+      if (!s && !run.lag) continue
       actorRows.push([a, fmt(s?.messages), fmt(s?.handleMs), fmt(s?.flushMs), fmt(s?.batches), fmt(s?.meanBatch, 1), fmt(run.lag?.maxByActor[a]), fmt(run.lag?.meanByActor[a]), fmt(run.lag?.atPublishEnd[a] ?? 0)])
     }
     console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
@@ -370,7 +401,7 @@ function print(r: {
     console.log('')
     console.log(table([['function', 'where', 'self ms', '%'], ...p.topFunctions.map((f) => [f.fn, f.where, fmt(f.selfMs), fmt(f.pct, 1)])], ['l', 'l', 'r', 'r']))
   }
-  console.log(`\ndaemon log (LOG_LEVEL=warn): ${warnings} line(s) in ${LOG_FILE}`)
+  console.log(`\ndaemon log (LOG_LEVEL=warn): ${warnings} line(s) in ${LOG_FILE}${warnings ? ` — ${Object.entries(phaseWarnings).map(([p, n]) => `${p}: ${n}`).join('; ')}` : ''}`)
   if (Object.keys(errors).length) console.log(`\nERRORS in: ${Object.keys(errors).join(', ')} (details in the JSON)`)
 }
 
@@ -386,4 +417,4 @@ try {
   await new Promise((resolve) => logStream.end(resolve))
 }
 // Anything still holding the event loop (a reconnecting client after a failure) must not keep us alive.
-process.exit(code)
+process.exit(interrupted ? 130 : code)

@@ -14,32 +14,34 @@ import postgres from 'postgres'
 // ---------------------------------------------------------------------------------------------
 // Cleanup: a LIFO stack of async steps, each run at most once, errors reported but not fatal.
 
-type Step = { name: string; run: () => Promise<void>; done: boolean }
+type Step = { name: string; run: () => Promise<void>; timeoutMs: number; running: Promise<void> | null }
 
 export class Cleanup {
   private steps: Step[] = []
+  private late: Promise<void>[] = []
+  /** Set once runAll has been called: nothing new should start, and late steps run at once. */
+  closed = false
 
   /** Registers a step; returns a function that runs just this step now (idempotent). */
-  add(name: string, run: () => Promise<void>): () => Promise<void> {
-    const step: Step = { name, run, done: false }
+  add(name: string, run: () => Promise<void>, timeoutMs = 20_000): () => Promise<void> {
+    const step: Step = { name, run, timeoutMs, running: null }
     this.steps.push(step)
+    if (this.closed) this.late.push(this.runStep(step))
     return () => this.runStep(step)
   }
 
+  /** Runs every step, last registered first. Concurrent callers (a signal handler and a `finally`) wait for the same work. */
   async runAll(): Promise<void> {
+    this.closed = true
     for (const step of [...this.steps].reverse()) await this.runStep(step)
-    this.steps = []
+    await Promise.all(this.late)
   }
 
-  private async runStep(step: Step): Promise<void> {
-    if (step.done) return
-    step.done = true
-    try {
-      await withTimeout(step.run(), 20_000, `cleanup: ${step.name}`)
-    } catch (err) {
-      console.error(`bench: cleanup step "${step.name}" failed: ${(err as Error).message}`)
-    }
-    this.steps = this.steps.filter((s) => s !== step)
+  private runStep(step: Step): Promise<void> {
+    step.running ??= withTimeout(step.run(), step.timeoutMs, `cleanup: ${step.name}`).catch((err: Error) => {
+      console.error(`bench: cleanup step "${step.name}" failed: ${err.message}`)
+    })
+    return step.running
   }
 }
 
@@ -68,9 +70,21 @@ const liveServers = new Set<{ child: ChildProcess; dir: string }>()
 process.once('exit', () => {
   for (const s of liveServers) {
     s.child.kill('SIGKILL')
+    // Wait (synchronously, at most 1 s) until it is dead, so it cannot write into the dir we remove.
+    for (const until = Date.now() + 1000; Date.now() < until && isAlive(s.child.pid); );
     rmSync(s.dir, { recursive: true, force: true })
   }
 })
+
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}
 
 function findOnPath(name: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -92,11 +106,12 @@ const portIsOpen = (port: number) =>
     s.once('error', () => resolve(false))
   })
 
-export async function startNatsServer(): Promise<NatsServer> {
+/** `extraArgs`: e.g. ['-m', '8222'] to expose the monitoring endpoint while investigating. */
+export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
   const bin = findOnPath('nats-server')
   if (!bin) throw new Error('nats-server not found on PATH (apt-get install nats-server)')
   const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
-  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir, '--ports_file_dir', dir], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir, '--ports_file_dir', dir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
   const entry = { child, dir }
   liveServers.add(entry)
   let stderr = ''
@@ -164,25 +179,34 @@ async function withAdmin<T>(fn: (sql: postgres.Sql) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createDatabase(): Promise<Database> {
+/**
+ * Creates the database. Its drop is registered on `cleanup` before the CREATE is sent and waits for
+ * it, so an interrupt at any point cannot leave the database behind.
+ */
+export async function createDatabase(cleanup: Cleanup): Promise<Database> {
+  if (cleanup.closed) throw new Error('interrupted')
   const name = `paperd_bench_${randomBytes(5).toString('hex')}`
+  const created = withAdmin((sql) => sql`create database ${sql(name)}`)
+  let dropped = false
+  const drop = async () => {
+    if (dropped) return
+    dropped = true
+    try {
+      await created
+    } catch {
+      return // never created
+    }
+    await withAdmin((sql) => sql`drop database if exists ${sql(name)} with (force)`)
+  }
+  cleanup.add(`drop database ${name}`, drop)
   try {
-    await withAdmin((sql) => sql`create database ${sql(name)}`)
+    await created
   } catch (err) {
     throw new Error(`cannot create a database on ${redact(BASE_DATABASE_URL)}: ${(err as Error).message} (set TEST_DATABASE_URL)`, { cause: err })
   }
   const u = new URL(BASE_DATABASE_URL)
   u.pathname = `/${name}`
-  let dropped = false
-  return {
-    url: u.toString(),
-    name,
-    async drop() {
-      if (dropped) return
-      dropped = true
-      await withAdmin((sql) => sql`drop database if exists ${sql(name)} with (force)`)
-    },
-  }
+  return { url: u.toString(), name, drop }
 }
 
 function redact(url: string): string {
