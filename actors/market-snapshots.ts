@@ -17,7 +17,7 @@ export interface SnapshotsState {
 // (md.in.bar.BRK.B) is dead-lettered rather than left unread.
 export const scope: Scope = {
   key: 'all',
-  inputs: [{ stream: 'MD_IN', filter: 'md.in.>', accepts: ['md.in.bar'] }],
+  inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar'] }],
 }
 
 export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.bar'>): Step<SnapshotsState> {

@@ -8,9 +8,9 @@ import type { ConsumerPosition } from '../src/actor.js'
 export const scope: Scope = {
   key: 'all',
   inputs: [
-    { name: 'trade', stream: 'TRADE', filter: 'trade.>', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio'] },
-    { name: 'md', stream: 'MD', filter: 'md.>', accepts: ['md.bar', 'md.ind'] },
-    { name: 'dlq', stream: 'DLQ', filter: 'dlq.>', accepts: ['dlq'] },
+    { name: 'trade', stream: 'TRADE', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio'] },
+    { name: 'md', stream: 'MD', accepts: ['md.bar', 'md.ind'] },
+    { name: 'dlq', stream: 'DLQ', accepts: ['dlq'] },
   ],
 }
 

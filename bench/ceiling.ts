@@ -1,11 +1,12 @@
 // The raw JetStream single-hop ceiling, measured the way the pipeline moves a message: publishes
-// with a Nats-Msg-Id in windows of 256 in flight (as `replayBars` does) into a file-storage stream,
+// with a Nats-Msg-Id through the daemon's publisher, in windows of 256 in flight (as `replayBars` does) into a file-storage stream,
 // while a durable pull consumer in the same process takes them with `consume()` and acks each one
 // (explicit ack, fire-and-forget, as the runtime does). Publisher and consumer use separate
 // connections, like the replaying client and the daemon.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { injectedBar } from '../src/replay.js'
+import { createPublisher } from '../src/runtime/publisher.js'
 import { nodeCpuSeconds, procCpuSeconds, systemBusySeconds, type NatsServer, type SyntheticBar } from './support.js'
 
 export interface CeilingResult {
@@ -69,11 +70,13 @@ async function oneHop(pubNc: NatsConnection, subNc: NatsConnection, stream: stri
       }
     }
   })()
-  const js = jetstream(pubNc)
+  // The daemon's own publisher (src/runtime/publisher.ts), so the ceiling moves a message exactly
+  // as the pipeline's hops do.
+  const publisher = createPublisher(pubNc)
   const t0 = performance.now()
   let inFlight: Promise<unknown>[] = []
   for (let i = 0; i < n; i++) {
-    inFlight.push(js.publish(subject, payloads[i]!, { msgID: `${stream}:${i}`, timeout: 10_000 }))
+    inFlight.push(publisher.publish(subject, payloads[i]!, `${stream}:${i}`))
     if (inFlight.length >= WINDOW) {
       await Promise.all(inFlight)
       inFlight = []
@@ -82,6 +85,7 @@ async function oneHop(pubNc: NatsConnection, subNc: NatsConnection, stream: stri
   await Promise.all(inFlight)
   const published = performance.now()
   await allConsumed
+  publisher.close()
   await Promise.resolve(messages.close()).catch(() => {})
   await jsm.streams.delete(stream)
   return { seconds: (lastConsumed - t0) / 1000, publishSeconds: (published - t0) / 1000 }

@@ -3,7 +3,7 @@
 // While it runs, the consumers' backlog is sampled so we can see which actor lags; afterwards the
 // runtime's own metrics (handler time, flush time, batch sizes) and Postgres row counts are read.
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
-import { connect } from '@nats-io/transport-node'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { scope as persisterScope } from '../actors/persister.js'
 import { ACTOR_NAMES, type ActorName } from '../src/actor.js'
@@ -16,6 +16,7 @@ import type { Metrics } from '../src/metrics.js'
 import { migrate } from '../src/migrate.js'
 import { backlog, waitForQuiescence, type Backlog } from '../src/quiesce.js'
 import { injectedBar, replayBars } from '../src/replay.js'
+import { createPublisher } from '../src/runtime/publisher.js'
 import { durableName } from '../src/runtime/topology.js'
 import { TABLES } from '../src/store.js'
 import { summariseProfile, startProfiling, type ProfileSummary } from './profile.js'
@@ -167,7 +168,7 @@ export interface RunOptions {
   actors: ActorName[]
   config: ConfigFile | undefined
   /** Publishes the input; resolves when every publish is acknowledged. */
-  drive: (js: JetStreamClient) => Promise<number>
+  drive: (nc: NatsConnection) => Promise<number>
   /** Sample consumer backlog while driving (costs a few requests every 250 ms). */
   sampleLag: boolean
   profileFile?: string
@@ -212,7 +213,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
       cpu0 = cpuNow()
       t0 = performance.now()
     }
-    const messagesIn = await opts.drive(js)
+    const messagesIn = await opts.drive(client)
     const published = performance.now()
     sampling = false
     await sampler
@@ -245,8 +246,8 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
 
 /** Publishes every series at full speed, the series concurrently (like several `paperd replay`s). */
 export function replayDriver(series: { symbol: string; bars: SyntheticBar[] }[]): RunOptions['drive'] {
-  return async (js) => {
-    const results = await Promise.all(series.map((s) => replayBars(js, s.bars, { symbol: s.symbol, timeframe: '1m', speed: Infinity })))
+  return async (nc) => {
+    const results = await Promise.all(series.map((s) => replayBars(nc, s.bars, { symbol: s.symbol, timeframe: '1m', speed: Infinity })))
     return results.reduce((n, r) => n + r.published, 0)
   }
 }
@@ -256,7 +257,8 @@ export function replayDriver(series: { symbol: string; bars: SyntheticBar[] }[])
  * publish wall-clock time (Date.now(), the same clock Postgres's now() reads on this host).
  */
 export function steadyDriver(series: { symbol: string; bars: SyntheticBar[] }[], rate: number, total: number, publishedAt: Map<string, number>): RunOptions['drive'] {
-  return async (js) => {
+  return async (nc) => {
+    const publisher = createPublisher(nc)
     // Acks are not awaited one by one (that would pace the loop by round trips); the first failure stops it.
     const acks: Promise<unknown>[] = []
     let failed: unknown = null
@@ -265,12 +267,13 @@ export function steadyDriver(series: { symbol: string; bars: SyntheticBar[] }[],
       const s = series[i % series.length]!
       const bar = s.bars[Math.floor(i / series.length)]!
       publishedAt.set(`${s.symbol}|${bar.ts}`, Date.now())
-      const ack = js.publish(filterOf('md.in.bar', { symbol: s.symbol }), injectedBar(bar, '1m'), { msgID: `in:${s.symbol}:1m:${bar.ts}`, timeout: 10_000 })
+      const ack = publisher.publish(filterOf('md.in.bar', { symbol: s.symbol }), injectedBar(bar, '1m'), `in:${s.symbol}:1m:${bar.ts}`)
       acks.push(ack.catch((err: unknown) => (failed ??= err)))
       const wait = started + ((i + 1) * 1000) / rate - performance.now()
       if (wait > 0) await sleep(wait)
     }
     await Promise.all(acks)
+    publisher.close()
     if (failed !== null) throw failed
     return total
   }

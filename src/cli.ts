@@ -101,7 +101,7 @@ program
       const progress = bar(`${o.symbol} bars`, bars.length)
       const abort = new AbortController()
       process.once('SIGINT', () => abort.abort())
-      const result = await replayBars(jetstream(nc), bars, { symbol: o.symbol, timeframe: o.timeframe, speed: o.speed, signal: abort.signal, onProgress: (n) => progress.update(n) })
+      const result = await replayBars(nc, bars, { symbol: o.symbol, timeframe: o.timeframe, speed: o.speed, signal: abort.signal, onProgress: (n) => progress.update(n) })
       progress.stop()
       console.error(`published ${result.published} bars of ${o.symbol} (${result.duplicates} already stored)`)
       if (o.wait) {

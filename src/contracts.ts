@@ -302,8 +302,18 @@ const templates = messageTypes.map((type) => {
   return { type, tokens }
 })
 
-/** Which contract a subject belongs to, and the values of its template tokens. */
+const matched = new Map<string, SubjectMatch | undefined>()
+
+/** Which contract a subject belongs to, and the values of its template tokens (memoised: the same few subjects repeat). */
 export function matchSubject(subject: string): SubjectMatch | undefined {
+  if (matched.has(subject)) return matched.get(subject)
+  const m = parseSubject(subject)
+  if (matched.size >= 50_000) matched.clear()
+  matched.set(subject, m)
+  return m
+}
+
+function parseSubject(subject: string): SubjectMatch | undefined {
   const tokens = subject.split('.')
   for (const t of templates) {
     if (t.tokens.length !== tokens.length) continue
@@ -315,7 +325,7 @@ export function matchSubject(subject: string): SubjectMatch | undefined {
       if (want.startsWith('{')) params[want.slice(1, -1)] = got
       else ok = want === got
     }
-    if (ok) return { type: t.type, params }
+    if (ok) return { type: t.type, params: Object.freeze(params) }
   }
   return undefined
 }

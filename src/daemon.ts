@@ -24,6 +24,7 @@ import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
 import { reconnectEpoch } from './runtime/io.js'
+import { createPublisher } from './runtime/publisher.js'
 import { runActor } from './runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from './runtime/topology.js'
 import { createStore } from './store.js'
@@ -70,7 +71,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const defs = buildActors(opts.actors, opts.config, env, { sql, jsm, codec })
   await ensureConsumers(jsm, defs)
 
-  const io = { nc, js, jsm, codec, log, metrics, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc) }
+  const publisher = createPublisher(nc)
+  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc) }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   const running = defs.map((def) => runActor(def, io, abort.signal))
@@ -99,6 +101,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         log.info('stopping: no more pulls, finishing in-flight messages')
         abort.abort()
         await Promise.allSettled(running.map((r) => r.done))
+        publisher.close()
         await nc.drain().catch((err) => log.warn({ err: (err as Error).message }, 'nats drain'))
         if (sql) await sql.end({ timeout: 5 })
         await http?.close()

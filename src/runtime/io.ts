@@ -5,6 +5,7 @@ import type { Codec } from '../codec.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { CheckpointStore } from './checkpoints.js'
+import type { Publisher } from './publisher.js'
 
 export interface Io {
   nc: NatsConnection
@@ -14,6 +15,7 @@ export interface Io {
   log: Logger
   metrics: Metrics
   checkpoints: CheckpointStore
+  publisher: Publisher
   /** Number of NATS reconnects so far: ordered scopes resynchronise when it changes. */
   epoch(): number
 }

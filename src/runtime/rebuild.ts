@@ -77,8 +77,8 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
 }
 
 /** Messages on `filter` with stream sequence in [from, to], read by an ordered consumer. */
-async function* range(io: Io, stream: string, filter: string, from: number, to: number): AsyncGenerator<JsMsg> {
-  const consumer = await io.js.consumers.get(stream, { filter_subjects: filter, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from })
+async function* range(io: Io, stream: string, filter: string | undefined, from: number, to: number): AsyncGenerator<JsMsg> {
+  const consumer = await io.js.consumers.get(stream, { ...(filter ? { filter_subjects: filter } : {}), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from })
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 })
     let n = 0

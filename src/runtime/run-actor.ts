@@ -20,7 +20,9 @@ import { consumerConfig, durableName, PERSISTER_MAX_DELIVER } from './topology.j
 export const MAX_BATCH = 500
 export const CHECKPOINT_INTERVAL_MS = 2_000
 const PULL_BUFFER = 500
-const PULL_EXPIRES_MS = 1000
+/** Short pulls end soon after a stop; heartbeats at a quarter of it leave room for a busy loop. */
+const PULL_EXPIRES_MS = 2000
+const PULL_HEARTBEAT_MS = 500
 const CONSUMER_NOT_FOUND = 10014
 
 interface Item {
@@ -133,11 +135,14 @@ async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: Ab
   const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
   while (!signal.aborted) {
     try {
-      const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS })
+      const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS })
       for await (const m of batch) mailbox.push({ input, m })
     } catch (err) {
       if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) throw err
       if (signal.aborted) break
+      // A pull that ended without its heartbeats is simply pulled again; anything else (NATS
+      // restarting) waits a moment first.
+      if ((err as Error).message === 'heartbeats missed') continue
       log.warn({ durable: input.durable, err: (err as Error).message }, 'pull failed; retrying')
       await sleep(1000, signal)
     }
@@ -174,10 +179,11 @@ interface BatchResult<S> {
 async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], positions: Map<string, number>, io: Io, signal: AbortSignal, log: Io['log']): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
+  const handleSeconds = metrics.handleSeconds.labels(def.name)
   for (const { input, m } of batch) {
-    const stop = metrics.handleSeconds.startTimer({ actor: def.name })
+    const t0 = performance.now()
     const r = await apply(def, scope, input.spec, state, m, io.codec)
-    stop()
+    handleSeconds.observe((performance.now() - t0) / 1000)
     state = r.state
     results.push(r)
     if (r.disposition === 'term') log.warn({ seq: m.seq, subject: m.subject, reason: r.reason }, 'dead-lettering message')
@@ -213,10 +219,15 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
       if (r.disposition !== 'retry') acked.set(item.input.durable, Math.max(acked.get(item.input.durable) ?? 0, item.m.seq))
     })
   }
-  results.forEach((r) => {
-    metrics.messages.inc({ actor: def.name, outcome: r.outcome })
-    if (r.disposition === 'term') metrics.deadLetters.inc({ actor: def.name })
-  })
+  // Counted per batch, not per message: label lookups are not free at thousands of messages a second.
+  const outcomes = new Map<string, number>()
+  let dead = 0
+  for (const r of results) {
+    outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + 1)
+    if (r.disposition === 'term') dead++
+  }
+  for (const [outcome, n] of outcomes) metrics.messages.inc({ actor: def.name, outcome }, n)
+  if (dead) metrics.deadLetters.inc({ actor: def.name }, dead)
   return { state, acked }
 }
 
@@ -292,9 +303,11 @@ async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: str
 async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, signal: AbortSignal, log: Io['log']): Promise<boolean> {
   let pending = out
   for (let attempt = 1; pending.length; attempt++) {
-    const results = await Promise.allSettled(pending.map((e) => io.js.publish(e.subject, e.payload, { msgID: e.id, timeout: 10_000 })))
+    const results = await Promise.allSettled(pending.map((e) => io.publisher.publish(e.subject, e.payload, e.id)))
     const failed = pending.filter((_, i) => results[i]!.status === 'rejected')
-    for (const [i, r] of results.entries()) if (r.status === 'fulfilled') io.metrics.published.inc({ type: pending[i]!.type })
+    const byType = new Map<string, number>()
+    for (const [i, r] of results.entries()) if (r.status === 'fulfilled') byType.set(pending[i]!.type, (byType.get(pending[i]!.type) ?? 0) + 1)
+    for (const [type, n] of byType) io.metrics.published.inc({ type }, n)
     if (failed.length === 0) return true
     const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
     io.metrics.retries.inc({ actor, what: 'publish' }, failed.length)

@@ -61,7 +61,7 @@ export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): P
     // counts as acknowledged is always a prefix — exactly the state a restart rebuilds.
     ack_policy: def.ordered ? AckPolicy.All : AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: input.filter,
+    ...(input.filter ? { filter_subject: input.filter } : {}),
     ack_wait: nanos(ACK_WAIT_MS),
     max_deliver: def.ordered ? 20 : PERSISTER_MAX_DELIVER,
     max_ack_pending: def.ordered ? 2000 : 4000,

@@ -23,7 +23,7 @@ async function tradesOf(stack: Stack) {
 async function replayThrough(stack: Stack, from: number, to: number) {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await replayBars(jetstream(stack.client), bars.slice(from, to), { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
+      return await replayBars(stack.client, bars.slice(from, to), { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
     } catch (err) {
       if (attempt > 40) throw err
       await new Promise((r) => setTimeout(r, 250))

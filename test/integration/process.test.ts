@@ -73,7 +73,7 @@ describe('paperd start as a process', () => {
     const daemon = await spawnDaemon(stack)
     const metrics = await fetch(`http://127.0.0.1:${daemon.port}/metrics`).then((r) => r.text())
     expect(metrics).toContain('paperd_messages_total')
-    const replay = replayBars(jetstream(stack.client), bars, { symbol: 'ORCL', timeframe: '1d', speed: 2000 })
+    const replay = replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: 2000 })
     await new Promise((r) => setTimeout(r, 150))
     const sent = Date.now()
     daemon.child.kill('SIGTERM')
@@ -91,7 +91,7 @@ describe('paperd start as a process', () => {
 
   it('after SIGKILL at an arbitrary moment and a restart, the trades and the cash equal an uninterrupted run', async () => {
     const daemon = await spawnDaemon(stack)
-    const replay = replayBars(jetstream(stack.client), bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
+    const replay = replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
     await new Promise((r) => setTimeout(r, 300))
     daemon.child.kill('SIGKILL')
     const { signal } = await daemon.exited

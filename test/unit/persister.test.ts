@@ -127,10 +127,10 @@ describe('persister.writesOf: each message type → its rows', () => {
     for (const m of real.values()) expect(JSON.stringify(writesOf(m))).toBe(JSON.stringify(writesOf(structuredClone(m))))
   })
 
-  it('the actor is an unordered sink over trade.>, md.> and dlq.>, and its handler only returns writes', () => {
+  it('the actor is an unordered sink over the whole TRADE, MD and DLQ streams, and its handler only returns writes', () => {
     const def = persister({ commit: async () => {} })
     expect(def.ordered).toBe(false)
-    expect(scope.inputs.map((i) => i.filter)).toEqual(['trade.>', 'md.>', 'dlq.>'])
+    expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['DLQ', undefined]])
     const m = sample('trade.fill')
     expect(def.handle(null, m, scope)).toEqual({ state: null, writes: writesOf(m) })
   })
