@@ -130,20 +130,18 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
   return v.status
 }
 
+/** What every message caused by an idea starts with: its id, type, the idea's bar time and lineage. */
+function causedBy<T extends 'trade.order' | 'trade.idea_status' | 'trade.decision'>(idea: Idea, type: T, id: string) {
+  return { id, type, ts: idea.ts, causation_id: idea.id, correlation_id: idea.correlation_id, account: idea.account, strategy_id: idea.strategy_id, symbol: idea.symbol, idea_id: idea.id }
+}
+
+/** The idea as traded: side, intent and quantity. */
+const tradeOf = (idea: Idea) => ({ side: idea.side, intent: idea.intent, qty: idea.qty })
+
 function orderFor(idea: Idea): Message<'trade.order'> {
   return {
-    id: `order:${idea.id}`,
-    type: 'trade.order',
-    ts: idea.ts,
-    causation_id: idea.id,
-    correlation_id: idea.correlation_id,
-    account: idea.account,
-    strategy_id: idea.strategy_id,
-    symbol: idea.symbol,
-    side: idea.side,
-    intent: idea.intent,
-    qty: idea.qty,
-    idea_id: idea.id,
+    ...causedBy(idea, 'trade.order', `order:${idea.id}`),
+    ...tradeOf(idea),
     timeframe: idea.timeframe,
     order_type: 'market',
     reduce_only: idea.intent === 'exit',
@@ -154,36 +152,12 @@ function orderFor(idea: Idea): Message<'trade.order'> {
 }
 
 function statusOf(idea: Idea, v: Verdict): Message<'trade.idea_status'> {
-  return {
-    id: `status:${idea.id}:${v.status}`,
-    type: 'trade.idea_status',
-    ts: idea.ts,
-    causation_id: idea.id,
-    correlation_id: idea.correlation_id,
-    account: idea.account,
-    strategy_id: idea.strategy_id,
-    symbol: idea.symbol,
-    side: idea.side,
-    intent: idea.intent,
-    qty: idea.qty,
-    idea_id: idea.id,
-    confidence: idea.confidence,
-    status: v.status,
-    reason: v.result,
-  }
+  return { ...causedBy(idea, 'trade.idea_status', `status:${idea.id}:${v.status}`), ...tradeOf(idea), confidence: idea.confidence, status: v.status, reason: v.result }
 }
 
 function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
   return {
-    id: `decision:${idea.id}:${v.action}`,
-    type: 'trade.decision',
-    ts: idea.ts,
-    causation_id: idea.id,
-    correlation_id: idea.correlation_id,
-    account: idea.account,
-    idea_id: idea.id,
-    strategy_id: idea.strategy_id,
-    symbol: idea.symbol,
+    ...causedBy(idea, 'trade.decision', `decision:${idea.id}:${v.action}`),
     action: v.action,
     status: v.status,
     risk_check_result: v.result,

@@ -1,7 +1,8 @@
 // What the benchmark needs around the product: its own nats-server (random port, temp store dir),
 // its own Postgres database, a cleanup stack that runs even on failure or Ctrl-C, synthetic bars,
 // and a few measuring helpers. Deliberately a small copy of test/support (bench code is compiled
-// into dist/ and must not import test code).
+// into dist/ and must not import test code; tests import the synthetic bars from here instead).
+import { syntheticBars, type SyntheticBar } from './synthetic-bars.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -220,45 +221,13 @@ function redact(url: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Synthetic bars (a seeded random walk; same generator as test/support/synthetic-bars.ts).
+// Synthetic bars: the seeded random walk of bench/synthetic-bars.ts, one bar a minute.
 
-export interface SyntheticBar {
-  ts: string
-  open: number
-  high: number
-  low: number
-  close: number
-  volume: number
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-const round2 = (x: number) => Math.round(x * 100) / 100
+export type { SyntheticBar } from './synthetic-bars.js'
 
 /** One-minute bars starting at `start`. */
 export function minuteBars(n: number, seed: number, start = '2024-01-02T00:00:00Z', price = 50): SyntheticBar[] {
-  const rand = prng(seed)
-  let t = Date.parse(start)
-  let close = price
-  const out: SyntheticBar[] = []
-  for (let i = 0; i < n; i++) {
-    const open = round2(Math.max(1, close * (1 + (rand() - 0.5) * 0.02)))
-    close = round2(Math.max(1, open * (1 + (rand() - 0.5) * 0.04 + Math.sin(i / 40) * 0.004)))
-    const high = round2(Math.max(open, close) * (1 + rand() * 0.01))
-    const low = round2(Math.min(open, close) * (1 - rand() * 0.01))
-    out.push({ ts: new Date(t).toISOString(), open, high, low, close, volume: Math.round(1e6 * (0.5 + rand())) })
-    t += 60_000
-  }
-  return out
+  return syntheticBars(n, { seed, start, price, stepMs: 60_000 })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import { messageTypes, subjectOf, type Bar } from '../../src/contracts.js'
 import { partitionOf } from '../../src/partition.js'
 import { parseConfig } from '../../src/config.js'
 import { runPipeline } from '../support/pipeline.js'
-import { syntheticBars } from '../support/synthetic-bars.js'
+import { syntheticBars } from '../../bench/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 
 const codec = createCodec(16)

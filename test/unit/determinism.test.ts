@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { handlers, replayActor, runPipeline, type PipelineActor, type PipelineResult } from '../support/pipeline.js'
 import { marketOf } from '../support/actor-spec.js'
-import { prng, syntheticBars } from '../support/synthetic-bars.js'
+import { prng, syntheticBars } from '../../bench/synthetic-bars.js'
 
 const config = parseConfig({
   accounts: [{

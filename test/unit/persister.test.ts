@@ -5,7 +5,7 @@ import { parseConfig } from '../../src/config.js'
 import type { Message, MessageType } from '../../src/contracts.js'
 import { inbound } from '../support/actor-spec.js'
 import { runPipeline } from '../support/pipeline.js'
-import { syntheticBars } from '../support/synthetic-bars.js'
+import { syntheticBars } from '../../bench/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 
 /** One real message of every type, from an in-memory run of the canonical strategy. */

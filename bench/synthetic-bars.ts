@@ -1,13 +1,8 @@
 // Deterministic synthetic daily bars (a seeded random walk), for tests and benchmarks that need
 // realistic-looking data without shipping market data.
-export interface SyntheticBar {
-  ts: string
-  open: number
-  high: number
-  low: number
-  close: number
-  volume: number
-}
+import type { CsvBar } from '../src/csv.js'
+
+export type SyntheticBar = CsvBar
 
 /** mulberry32: a tiny seeded PRNG, so the same seed gives the same series everywhere. */
 export function prng(seed: number): () => number {
