@@ -12,7 +12,8 @@ import { loadEnv } from '../src/config.js'
 import { filterOf } from '../src/contracts.js'
 import { openDatabase, startDaemon } from '../src/daemon.js'
 import type { Logger } from '../src/log.js'
-import type { Metrics } from '../src/metrics.js'
+import type { Registry } from 'prom-client'
+import { defaultThreads, groupActors, startThreads } from '../src/threads.js'
 import { migrate } from '../src/migrate.js'
 import { backlog, waitForQuiescence, type Backlog } from '../src/quiesce.js'
 import { injectedBar, replayBars } from '../src/replay.js'
@@ -130,14 +131,16 @@ async function quiesce(jsm: JetStreamManager, timeoutMs: number, pollMs: number,
   return firstZero ?? performance.now()
 }
 
-async function actorStats(metrics: Metrics): Promise<Record<string, ActorStats>> {
+async function actorStats(registry: Registry): Promise<Record<string, ActorStats>> {
   const out: Record<string, ActorStats> = {}
   const get = (actor: string) => (out[actor] ??= { messages: 0, handleMs: 0, flushMs: 0, batches: 0, meanBatch: 0 })
-  for (const v of (await metrics.messages.get()).values) get(String(v.labels.actor)).messages += v.value
-  for (const v of (await metrics.handleSeconds.get()).values) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).handleMs += v.value * 1000
-  for (const v of (await metrics.flushSeconds.get()).values) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).flushMs += v.value * 1000
+  const all = await registry.getMetricsAsJSON()
+  const values = (name: string) => (all.find((m) => m.name === name)?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[]
+  for (const v of values('paperd_messages_total')) get(String(v.labels.actor)).messages += v.value
+  for (const v of values('paperd_handler_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).handleMs += v.value * 1000
+  for (const v of values('paperd_flush_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).flushMs += v.value * 1000
   const batchSum: Record<string, number> = {}
-  for (const v of (await metrics.batchSize.get()).values) {
+  for (const v of values('paperd_batch_size')) {
     const a = String(v.labels.actor)
     if (v.metricName?.endsWith('_sum')) batchSum[a] = v.value
     if (v.metricName?.endsWith('_count')) get(a).batches = v.value
@@ -191,7 +194,13 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     let t0 = performance.now()
     // The profile covers the timed window: from the start for a drain, else from the first publish.
     let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
-    const daemon = await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
+    // As `paperd start` runs by default: actor groups on worker threads when there are two cores
+    // (one thread when profiling, so the profile sees the actors).
+    const threads = opts.profileFile ? 1 : defaultThreads(opts.actors)
+    const daemon = threads > 1
+      ? await startThreads({ env, groups: groupActors(opts.actors, threads), config: opts.config, log, waitForNats: false })
+      : await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
+    const registry = async () => ('registry' in daemon.metrics ? daemon.metrics.registry : await daemon.metrics())
     const stopDaemon = cleanup.add('stop daemon', () => daemon.stop(), 10_000)
     await daemon.live
     if (opts.profileFile && !opts.timeFromStart) stopProfile = await startProfiling()
@@ -221,7 +230,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     const end = await quiesce(jsm, target.quiesceTimeoutMs, target.pollMs ?? 50, lag)
     const profile = stopProfile ? await stopProfile() : null
     const cpu1 = cpuNow()
-    const stats = await actorStats(daemon.metrics)
+    const stats = await actorStats(await registry())
     await stopDaemon()
 
     const rows = await countRows(target.dbUrl)

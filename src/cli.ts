@@ -14,6 +14,7 @@ import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
+import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
 
 const SHUTDOWN_LIMIT_MS = 12_000
@@ -29,13 +30,15 @@ program
   .option('--actors <list>', 'comma-separated actors to run in this process', 'all')
   .option('--config <file>', 'JSON config with accounts and strategies (or PAPERD_CONFIG)')
   .option('--partitions <list>', 'symbol partitions this process owns, e.g. 0-7 (or PAPERD_PARTITIONS; default all)')
-  .action(async (o: { actors: string; config?: string; partitions?: string }) => {
-    const env = loadEnv(process.env, { config: o.config, partitions: o.partitions })
+  .option('--threads <n|auto>', 'worker threads to spread the actors over (or PAPERD_THREADS; default auto: 2 on a multi-core machine)')
+  .action(async (o: { actors: string; config?: string; partitions?: string; threads?: string }) => {
+    const env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads })
     const actors = parseActorList(o.actors)
     const config = env.configPath ? loadConfigFile(env.configPath) : undefined
     const log = createLogger(env.logLevel)
     log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
-    const daemon = await startDaemon({ env, actors, config, log })
+    const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
+    const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
     if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
     await new Promise<void>((resolve) => {
       let signalled = false

@@ -19,6 +19,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   PAPERD_PARTITIONS: z.string().optional(),
+  PAPERD_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default('auto'),
 })
 
 export interface NatsOptions {
@@ -38,11 +39,13 @@ export interface Env {
   metricsPort: number
   partitions: number
   ownedPartitions: number[]
+  /** Worker threads for `paperd start`: a number, or auto (two when there are two cores). */
+  threads: number | 'auto'
 }
 
 /** Reads the environment once. `overrides` are CLI flags, which win over variables. */
-export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; partitions?: string } = {}): Env {
-  const parsed = Env.safeParse(env)
+export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; partitions?: string; threads?: string } = {}): Env {
+  const parsed = Env.safeParse(overrides.threads === undefined ? env : { ...env, PAPERD_THREADS: overrides.threads })
   if (!parsed.success) throw new ConfigError(oneLine('environment', parsed.error))
   const e = parsed.data
   const partitionSpec = overrides.partitions ?? e.PAPERD_PARTITIONS
@@ -65,6 +68,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     metricsPort: e.METRICS_PORT,
     partitions: DEFAULT_PARTITIONS,
     ownedPartitions,
+    threads: e.PAPERD_THREADS,
   }
 }
 

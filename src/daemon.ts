@@ -16,7 +16,7 @@ import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec } from './codec.js'
 import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
-import { serveHttp, type HttpServer } from './http.js'
+import { readiness, serveHttp, type HttpServer } from './http.js'
 import type { Logger } from './log.js'
 import { streamMarketData } from './market-data.js'
 import { createMetrics, type Metrics } from './metrics.js'
@@ -36,6 +36,8 @@ export interface DaemonOptions {
   log: Logger
   /** Keep retrying until NATS answers (the daemon); false for tests that want a quick failure. */
   waitForNats?: boolean
+  /** Node process metrics in this daemon's registry (not on worker threads). */
+  processMetrics?: boolean
 }
 
 export interface Daemon {
@@ -44,6 +46,8 @@ export interface Daemon {
   http: HttpServer | null
   /** Resolves once every actor scope has rebuilt its state and consumes live. */
   live: Promise<void>
+  /** What keeps this daemon from being ready, by check; empty when ready. */
+  readiness(): Promise<Record<string, string>>
   /** Stops in order; resolves when everything is closed. */
   stop(): Promise<void>
 }
@@ -54,7 +58,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { env, log } = opts
   const needsConfig = opts.actors.filter((a) => NEEDS_CONFIG.includes(a))
   if (needsConfig.length && !opts.config) throw new ConfigError(`${needsConfig.join(', ')} need a config file: pass --config FILE or set PAPERD_CONFIG`)
-  const metrics = createMetrics()
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true })
 
   let sql: Sql | null = null
   if (opts.actors.includes('persister')) {
@@ -82,13 +86,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let isLive = false
   void live.then(() => (isLive = true))
 
-  const http = env.metricsPort >= 0
-    ? await serveHttp(env.metricsPort, metrics.registry, {
-        nats: async () => (nc.isClosed() ? 'connection closed' : null),
-        actors: async () => (isLive ? null : 'rebuilding state'),
-        ...(sql ? { database: async () => ((await sql!`select 1 as ok`).length ? null : 'no answer') } : {}),
-      })
-    : null
+  const checks = {
+    nats: async () => (nc.isClosed() ? 'connection closed' : null),
+    actors: async () => (isLive ? null : 'rebuilding state'),
+    ...(sql ? { database: async () => ((await sql!`select 1 as ok`).length ? null : 'no answer') } : {}),
+  }
+  const http = env.metricsPort >= 0 ? await serveHttp(env.metricsPort, metrics.registry, checks) : null
 
   let stopping: Promise<void> | null = null
   return {
@@ -96,6 +99,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     metrics,
     http,
     live,
+    readiness: () => readiness(checks),
     stop: () =>
       (stopping ??= (async () => {
         log.info('stopping: no more pulls, finishing in-flight messages')

@@ -2,9 +2,14 @@
 // /readyz (connected, topology present, state rebuilt; database reachable when this process
 // writes to it). node:http is all it takes.
 import { createServer, type Server } from 'node:http'
-import type { Registry } from 'prom-client'
 
 export type ReadinessCheck = () => Promise<string | null>
+
+/** A prom-client Registry, or anything that renders metrics the same way. */
+export interface MetricsSource {
+  metrics(): Promise<string>
+  contentType: string
+}
 
 export interface HttpServer {
   server: Server
@@ -12,7 +17,7 @@ export interface HttpServer {
   close(): Promise<void>
 }
 
-export async function serveHttp(port: number, registry: Registry, checks: Record<string, ReadinessCheck>): Promise<HttpServer> {
+export async function serveHttp(port: number, registry: MetricsSource, checks: Record<string, ReadinessCheck>): Promise<HttpServer> {
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0]
     try {
@@ -22,11 +27,7 @@ export async function serveHttp(port: number, registry: Registry, checks: Record
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
       } else if (path === '/readyz') {
-        const failures: Record<string, string> = {}
-        for (const [name, check] of Object.entries(checks)) {
-          const problem = await check().catch((err: Error) => err.message)
-          if (problem) failures[name] = problem
-        }
+        const failures = await readiness(checks)
         const ready = Object.keys(failures).length === 0
         res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(ready ? { status: 'ready' } : { status: 'not ready', failures }))
       } else {
@@ -46,4 +47,14 @@ export async function serveHttp(port: number, registry: Registry, checks: Record
     port: typeof address === 'object' && address ? address.port : port,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
+}
+
+/** Runs every check; the ones that fail, with what they said. */
+export async function readiness(checks: Record<string, ReadinessCheck>): Promise<Record<string, string>> {
+  const failures: Record<string, string> = {}
+  for (const [name, check] of Object.entries(checks)) {
+    const problem = await check().catch((err: Error) => err.message)
+    if (problem) failures[name] = problem
+  }
+  return failures
 }

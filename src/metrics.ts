@@ -2,9 +2,10 @@
 // recorded by the runtime only. Labels are bounded (actor, outcome, type) — never ids.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
-export function createMetrics() {
+/** `processMetrics`: false on worker threads, whose process is already measured by the main thread. */
+export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   const registry = new Registry()
-  collectDefaultMetrics({ register: registry, prefix: 'paperd_process_' })
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'paperd_process_' })
   const metrics = {
     registry,
     messages: new Counter({

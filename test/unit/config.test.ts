@@ -200,7 +200,14 @@ describe('loadEnv', () => {
       metricsPort: 9464,
       partitions: 16,
       ownedPartitions: Array.from({ length: 16 }, (_, i) => i),
+      threads: 'auto',
     })
+  })
+
+  it('reads PAPERD_THREADS, and --threads wins', () => {
+    expect(loadEnv({ PAPERD_THREADS: '3' }).threads).toBe(3)
+    expect(loadEnv({ PAPERD_THREADS: '3' }, { threads: 'auto' }).threads).toBe('auto')
+    expect(() => loadEnv({ PAPERD_THREADS: '0' })).toThrow(/PAPERD_THREADS/)
   })
 
   it('reads every variable, and CLI overrides win', () => {
@@ -311,5 +318,15 @@ describe('parseActorList', () => {
   it('refuses an unknown actor, listing the known ones', () => {
     expect(() => parseActorList('indicators,executor')).toThrow(ConfigError)
     expect(() => parseActorList('indicators,executor')).toThrow(`--actors: unknown actor "executor" (known: ${ACTOR_NAMES.join(', ')})`)
+  })
+})
+
+describe('worker-thread groups', () => {
+  it('splits actors into contiguous groups in pipeline order', async () => {
+    const { groupActors } = await import('../../src/threads.js')
+    const all = ['persister', 'risk-gate', 'market-snapshots', 'strategy', 'indicators', 'paper-executor'] as const
+    expect(groupActors([...all], 2)).toEqual([['market-snapshots', 'indicators', 'strategy'], ['risk-gate', 'paper-executor', 'persister']])
+    expect(groupActors([...all], 1)).toEqual([['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']])
+    expect(groupActors(['persister', 'indicators'], 8)).toEqual([['indicators'], ['persister']])
   })
 })

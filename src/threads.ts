@@ -1,0 +1,141 @@
+// Running actor groups on worker threads, so one `paperd start` uses more than one core. Each worker
+// is a whole daemon for its group of actors (its own NATS connection, Postgres pool and metrics);
+// this thread serves HTTP — /metrics merged from every worker — and orders the shutdown.
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client'
+import { ACTOR_NAMES, type ActorName } from './actor.js'
+import { ConfigError, type Env } from './config.js'
+import type { ConfigFile } from './config-file.js'
+import { serveHttp, type HttpServer } from './http.js'
+import type { Logger } from './log.js'
+
+/** Actors in pipeline order: contiguous slices of it keep chatty neighbours together. */
+const ORDER: ActorName[] = [...ACTOR_NAMES]
+
+/** How many threads `paperd start` uses by default: two when the machine has them and the process runs several actors. */
+export function defaultThreads(actors: ActorName[]): number {
+  return actors.length >= 2 && availableParallelism() >= 2 ? 2 : 1
+}
+
+/** Splits the actors into `n` groups of neighbours in pipeline order. */
+export function groupActors(actors: ActorName[], n: number): ActorName[][] {
+  const ordered = ORDER.filter((a) => actors.includes(a))
+  const k = Math.max(1, Math.min(n, ordered.length))
+  return Array.from({ length: k }, (_, i) => ordered.slice(Math.floor((i * ordered.length) / k), Math.floor(((i + 1) * ordered.length) / k)))
+}
+
+export interface WorkerInit {
+  env: Env
+  actors: ActorName[]
+  config: ConfigFile | undefined
+  waitForNats: boolean
+}
+
+type Reply = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: string }
+type Event = { kind: 'live' } | { kind: 'failed'; error: string; config: boolean }
+
+export interface ThreadedDaemon {
+  http: HttpServer | null
+  live: Promise<void>
+  metrics(): Promise<Registry>
+  stop(): Promise<void>
+}
+
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url)
+
+/** Built: the worker file itself. From source (tests, tsx): the worker registers tsx before loading it. */
+function newWorker(workerData: WorkerInit): Worker {
+  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData })
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
+  return new Worker(bootstrap, { eval: true, workerData })
+}
+
+export async function startThreads(opts: { env: Env; groups: ActorName[][]; config: ConfigFile | undefined; log: Logger; waitForNats?: boolean }): Promise<ThreadedDaemon> {
+  const { env, log } = opts
+  const threads = opts.groups.map((actors) => spawn({ env: { ...env, metricsPort: -1 }, actors, config: opts.config, waitForNats: opts.waitForNats ?? true }, log))
+  // A worker that cannot start (bad config, unreachable database) stops the others and fails the start.
+  try {
+    await Promise.race([Promise.all(threads.map((t) => t.started)), ...threads.map((t) => t.failed.then((err) => Promise.reject(err)))])
+  } catch (err) {
+    await Promise.allSettled(threads.map((t) => t.worker.terminate()))
+    throw err
+  }
+  const live = Promise.all(threads.map((t) => t.live)).then(() => log.info({ threads: opts.groups }, 'paperd is live on worker threads'))
+  let isLive = false
+  void live.then(() => (isLive = true))
+
+  const own = new Registry()
+  collectDefaultMetrics({ register: own, prefix: 'paperd_process_' })
+  const metrics = async () => {
+    const parts = (await Promise.all(threads.map((t) => t.ask('metrics')))) as Parameters<typeof AggregatorRegistry.aggregate>[0]
+    return Registry.merge([own, AggregatorRegistry.aggregate(parts)])
+  }
+  const http = env.metricsPort >= 0
+    ? await serveHttp(env.metricsPort, { metrics: async () => (await metrics()).metrics(), contentType: own.contentType }, {
+        actors: async () => (isLive ? null : 'rebuilding state'),
+        workers: async () => {
+          const problems = (await Promise.all(threads.map((t) => t.ask('ready')))) as (string | null)[]
+          return problems.filter(Boolean).join('; ') || null
+        },
+      })
+    : null
+
+  let stopping: Promise<void> | null = null
+  return {
+    http,
+    live,
+    metrics,
+    stop: () =>
+      (stopping ??= (async () => {
+        await Promise.allSettled(threads.map((t) => t.ask('stop')))
+        await Promise.allSettled(threads.map((t) => t.exited))
+        await http?.close()
+      })()),
+  }
+}
+
+function spawn(init: WorkerInit, log: Logger) {
+  const worker = newWorker(init)
+  const waiting = new Map<number, (r: Reply) => void>()
+  let next = 0
+  let markLive!: () => void
+  let markStarted!: () => void
+  let markFailed!: (err: Error) => void
+  const live = new Promise<void>((r) => (markLive = r))
+  const started = new Promise<void>((r) => (markStarted = r))
+  const failed = new Promise<Error>((r) => (markFailed = r))
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  worker.on('message', (m: Reply | Event | { kind: 'started' }) => {
+    if ('id' in m) return waiting.get(m.id)?.(m)
+    if (m.kind === 'started') markStarted()
+    else if (m.kind === 'live') markLive()
+    else if (m.kind === 'failed') markFailed(m.config ? new ConfigError(m.error) : new Error(m.error))
+  })
+  worker.on('error', (err) => {
+    log.error({ err, actors: init.actors }, 'worker thread failed')
+    markFailed(err)
+  })
+  void exited.then(() => {
+    for (const resolve of waiting.values()) resolve({ id: -1, ok: false, error: 'worker exited' })
+  })
+  return {
+    worker,
+    live,
+    started,
+    failed,
+    exited,
+    ask(kind: 'metrics' | 'ready' | 'stop'): Promise<unknown> {
+      const id = next++
+      return new Promise((resolve, reject) => {
+        waiting.set(id, (r) => {
+          waiting.delete(id)
+          if (r.ok) resolve(r.data)
+          else reject(new Error(r.error))
+        })
+        worker.postMessage({ id, kind })
+      })
+    },
+  }
+}
