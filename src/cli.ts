@@ -40,6 +40,12 @@ program
     const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
     const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
     if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
+    if ('lost' in daemon) {
+      void daemon.lost.then((err) => {
+        log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
+        process.exit(1)
+      })
+    }
     await new Promise<void>((resolve) => {
       let signalled = false
       const onSignal = (sig: NodeJS.Signals) => {

@@ -38,6 +38,8 @@ type Event = { kind: 'live' } | { kind: 'failed'; error: string; config: boolean
 export interface ThreadedDaemon {
   http: HttpServer | null
   live: Promise<void>
+  /** Resolves if a worker thread dies on its own (not asked to stop): the process should exit and be restarted. */
+  lost: Promise<Error>
   metrics(): Promise<Registry>
   stop(): Promise<void>
 }
@@ -83,9 +85,12 @@ export async function startThreads(opts: { env: Env; groups: ActorName[][]; conf
     : null
 
   let stopping: Promise<void> | null = null
+  const lost = Promise.race(threads.map((t) => t.exited.then(() => new Error(`worker thread ${t.actors.join(',')} exited`))))
+    .then((err) => (stopping ? new Promise<Error>(() => {}) : err))
   return {
     http,
     live,
+    lost,
     metrics,
     stop: () =>
       (stopping ??= (async () => {
@@ -121,6 +126,7 @@ function spawn(init: WorkerInit, log: Logger) {
     for (const resolve of waiting.values()) resolve({ id: -1, ok: false, error: 'worker exited' })
   })
   return {
+    actors: init.actors,
     worker,
     live,
     started,
