@@ -23,7 +23,7 @@ export const scope: Scope = {
 export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.bar'>): Step<SnapshotsState> {
   const symbol = input.params.symbol!
   const timeframe = input.data.timeframe ?? DEFAULT_TIMEFRAME
-  const ts = new Date(input.data.ts).toISOString()
+  const ts = canonicalTime(input.data.ts)
   const key = `${symbol}|${timeframe}`
   const last = state.last[key]
   if (last !== undefined && ts <= last) return { state, outcome: ts === last ? 'duplicate' : 'out_of_order' }
@@ -55,3 +55,10 @@ export const marketSnapshots = () =>
     init: () => ({ last: {} }),
     handle: (state, input) => handleInjectedBar(state, input as Inbound<'md.in.bar'>),
   })
+
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/** ISO-8601 UTC with milliseconds; already-canonical times (CSV replays) skip the Date round trip. */
+export function canonicalTime(ts: string): string {
+  return CANONICAL.test(ts) ? ts : new Date(ts).toISOString()
+}

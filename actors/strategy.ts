@@ -5,11 +5,11 @@
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
 import type { StrategyConfig } from '../src/config-file.js'
 import { filterOf, type Message } from '../src/contracts.js'
-import { evaluate, frameOf, type Frame } from './lib/conditions.js'
+import { compileCondition, type BarFrame } from './lib/conditions.js'
 
 interface Book {
-  /** Operand values of the previous bar, for crossings. */
-  prev: Frame | null
+  /** The previous bar and its indicator values, for crossings. */
+  prev: BarFrame | null
   position: 'flat' | 'long'
   qty: number
 }
@@ -27,45 +27,66 @@ export const partitionScope = (partition: number): Scope => ({
   inputs: [{ stream: 'MD', filter: filterOf('md.ind', { partition }), accepts: ['md.ind'] }],
 })
 
-export function watchers(strategies: StrategyConfig[]): Map<string, StrategyConfig[]> {
-  const out = new Map<string, StrategyConfig[]>()
-  for (const s of strategies) for (const symbol of s.symbols) {
-    const key = `${symbol}|${s.timeframe}`
+type Test = (now: BarFrame, prev: BarFrame | undefined) => boolean
+
+/** A strategy with its conditions compiled once. */
+export interface Compiled {
+  config: StrategyConfig
+  entryLong: Test
+  exitLong: Test | null
+  adjust: { when: Test; add: number }[]
+}
+
+export function compileStrategy(s: StrategyConfig): Compiled {
+  return {
+    config: s,
+    entryLong: compileCondition(s.entry.long),
+    exitLong: s.exit.long ? compileCondition(s.exit.long) : null,
+    adjust: s.confidence?.adjust.map((a) => ({ when: compileCondition(a.when), add: a.add })) ?? [],
+  }
+}
+
+/** `${symbol}|${timeframe}` → the strategies watching it. */
+export function watchers(strategies: StrategyConfig[]): Map<string, Compiled[]> {
+  const out = new Map<string, Compiled[]>()
+  for (const s of strategies.map(compileStrategy)) for (const symbol of s.config.symbols) {
+    const key = `${symbol}|${s.config.timeframe}`
     out.set(key, [...(out.get(key) ?? []), s])
   }
   return out
 }
 
-export function confidenceOf(s: StrategyConfig, now: Frame, prev: Frame | undefined): number {
-  if (!s.confidence) return 100
-  let c = s.confidence.base
-  for (const a of s.confidence.adjust) if (evaluate(a.when, now, prev)) c += a.add
+export function confidenceOf(s: Compiled, now: BarFrame, prev: BarFrame | undefined): number {
+  if (!s.config.confidence) return 100
+  let c = s.config.confidence.base
+  for (const a of s.adjust) if (a.when(now, prev)) c += a.add
   return Math.min(100, Math.max(0, c))
 }
 
-export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>, index: Map<string, StrategyConfig[]>): Step<StrategyState> {
+export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>, index: Map<string, Compiled[]>): Step<StrategyState> {
   const ind = input.data
   const strategies = index.get(`${ind.symbol}|${ind.timeframe}`)
   if (!strategies) return { state, outcome: 'unwatched' }
-  const now = frameOf(ind.bar, ind.values)
-  const emit: Outbound[] = []
-  for (const s of strategies) {
+  const now: BarFrame = { bar: ind.bar, values: ind.values }
+  let emit: Outbound[] | undefined
+  for (const c of strategies) {
+    const s = c.config
     const book = (state.books[`${s.id}|${ind.symbol}`] ??= { prev: null, position: 'flat', qty: 0 })
     const prev = book.prev ?? undefined
-    if (book.position === 'long' && s.exit.long && evaluate(s.exit.long, now, prev)) {
-      emit.push(idea(s, ind, 'exit', book.qty, confidenceOf(s, now, prev), 'exit.long'))
+    if (book.position === 'long' && c.exitLong?.(now, prev)) {
+      ;(emit ??= []).push(idea(s, ind, 'exit', book.qty, confidenceOf(c, now, prev), 'exit.long'))
       book.position = 'flat'
       book.qty = 0
     }
-    if (book.position === 'flat' && evaluate(s.entry.long, now, prev)) {
+    if (book.position === 'flat' && c.entryLong(now, prev)) {
       const qty = s.sizing.fixed_qty
-      emit.push(idea(s, ind, 'entry', qty, confidenceOf(s, now, prev), 'entry.long'))
+      ;(emit ??= []).push(idea(s, ind, 'entry', qty, confidenceOf(c, now, prev), 'entry.long'))
       book.position = 'long'
       book.qty = qty
     }
     book.prev = now
   }
-  return emit.length ? { state, emit } : { state }
+  return emit ? { state, emit } : { state }
 }
 
 function idea(s: StrategyConfig, ind: Indicators, intent: 'entry' | 'exit', qty: number, confidence: number, reason: string): Outbound {

@@ -3,7 +3,7 @@
 // temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
 //   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
 //   ratio  3. bar → persisted fill latency at a steady rate  4. persister rows/s vs a plain batched
-//   insert  5. backtest (not implemented yet).
+//   insert  5. backtest bars/s (the same handlers in-process, no NATS, no Postgres).
 // It measures and reports; it never fails on a threshold (only on an error it could not measure
 // through). Numbers go to stdout as tables and to .bench/last.json.
 import { spawnSync } from 'node:child_process'
@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
 import { ACTOR_NAMES } from '../src/actor.js'
+import { runBacktest } from '../src/backtest.js'
 import { loadConfigFile, parseConfig } from '../src/config.js'
 import type { ConfigFile } from '../src/config-file.js'
 import { createLogger } from '../src/log.js'
@@ -48,7 +49,8 @@ const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
 // The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
 const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
 const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
-const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency'] as const
+const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency', 'backtest'] as const
+const BACKTEST_BARS = args.quick ? 20_000 : 200_000
 const ONLY = new Set(args.only ? args.only.split(',').map((p) => p.trim()) : PHASES)
 for (const p of ONLY) {
   if (!(PHASES as readonly string[]).includes(p)) {
@@ -310,7 +312,18 @@ async function main(): Promise<number> {
     if (r) latency.push(r)
   }
 
-  const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest: 'not implemented yet (issue 3)', errors }
+  // 5. Backtest: the canonical strategy over 1-minute bars, timed after a warm-up run.
+  const backtest = !ONLY.has('backtest') ? null : await phase(`backtest × ${BACKTEST_BARS} bars`, async () => {
+    const config = canonicalFor([pipelineSymbol])
+    const bars = minuteBars(BACKTEST_BARS, 7)
+    await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars: bars.slice(0, Math.min(20_000, bars.length)) }])
+    const t0 = performance.now()
+    const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+    const seconds = (performance.now() - t0) / 1000
+    return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length }
+  })
+
+  const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest, errors }
   print(results)
   const file = join(BENCH_DIR, 'last.json')
   writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
@@ -337,8 +350,9 @@ function print(r: {
   drain: RunResult | null
   plain: PlainInsertResult | null
   latency: LatencyResult[]
+  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number } | null
 }): void {
-  const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency } = r
+  const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest } = r
   console.log(`\npaperd bench — ${meta.startedAt}`)
   console.log(`commit ${meta.commit}; node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`)
   console.log(`N = ${N} bars${args.quick ? ' (--quick)' : ''}; each phase on a fresh nats-server and database\n`)
@@ -363,7 +377,9 @@ function print(r: {
     ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],
     ['   plain batched insert', fmt(plain?.rowsPerSec), 'rows/s', '', plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : missing('pipeline')],
     ['   ratio persister(drain) / plain', ratio(drainRows, plain?.rowsPerSec), '', '≥ 0.7', ''],
-    ['5. backtest', '—', 'bars/s', '≈ 1M', 'not implemented yet (issue 3)'],
+    backtest
+      ? ['5. backtest', fmt(backtest.barsPerSec), 'bars/s', '≈ 1M', `${backtest.bars} 1m bars, canonical SMA cross, ${backtest.fills} fills, ${fmt(backtest.seconds, 2)} s in-process`]
+      : ['5. backtest', '—', 'bars/s', '≈ 1M', missing('backtest')],
   ]
   console.log(table(rows, ['l', 'r', 'l', 'l', 'l']))
 

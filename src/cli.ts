@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `paperd` command and the composition root: the only place that reads process.env, installs
 // signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, InvalidArgumentError } from 'commander'
@@ -14,6 +14,8 @@ import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
+import { runBacktest, type BacktestInput } from './backtest.js'
+import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
 
@@ -131,6 +133,47 @@ program
       await nc.drain()
     }
   })
+
+program
+  .command('backtest')
+  .description('run the same actors in this process over CSV files (no NATS, no Postgres) and print a report')
+  .requiredOption('--config <file>', 'JSON config with accounts and strategies')
+  .requiredOption('--data <FILE:SYM[:TF]>', 'a CSV of bars and its symbol (timeframe defaults to --timeframe); repeat for more symbols', collect, [])
+  .option('--timeframe <tf>', 'timeframe of the bars', timeframeArg, '1d')
+  .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
+  .action(async (o: { config: string; data: string[]; timeframe: string; out?: string }) => {
+    const config = loadConfigFile(o.config)
+    const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
+    const t0 = performance.now()
+    const run = await runBacktest(config, inputs)
+    const seconds = (performance.now() - t0) / 1000
+    if (run.refused.length) console.error(`refused ${run.refused.length} bar(s) the daemon would dead-letter, first: ${run.refused[0]!.symbol} ${run.refused[0]!.ts}: ${run.refused[0]!.reason}`)
+    const reports = config.accounts.map((a) => accountReport(run, a, o.timeframe))
+    for (const r of reports) console.log(`${formatReport(r, run.bars, seconds)}\n`)
+    if (o.out) {
+      const body = reports.length === 1 ? { ...reports[0], bars: run.bars, seconds } : { accounts: reports, bars: run.bars, seconds }
+      writeFileSync(o.out, `${JSON.stringify(body, null, 2)}\n`)
+      console.error(`report written to ${o.out}`)
+    }
+  })
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function dataArg(spec: string, timeframe: string): BacktestInput {
+  const m = /^(.+?):([A-Z0-9_-]{1,32})(?::([1-9][0-9]{0,3}(?:s|m|h|d|w)))?$/.exec(spec)
+  if (!m) throw new ConfigError(`--data ${spec}: expected FILE:SYMBOL or FILE:SYMBOL:TIMEFRAME (symbols are A-Z 0-9 _ -)`)
+  let text: string
+  try {
+    text = readFileSync(m[1]!, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read ${m[1]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  const { bars, skipped } = parseBarsCsv(text, m[1]!)
+  if (skipped.length) console.error(`${m[1]}: skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
+  return { symbol: m[2]!, timeframe: m[3] ?? timeframe, bars }
+}
 
 /** A progress bar on a terminal; silent otherwise (logs and CI output stay clean). */
 function bar(label: string, total: number) {

@@ -111,12 +111,20 @@ function checkInvariants(type: MessageType, body: Record<string, unknown>): void
   if (type === 'md.in.bar' && !isRealTime(body.ts as string)) throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
 /** Date.parse alone accepts 2024-02-30 (as March 1st); the calendar date must exist as written. */
 function isRealTime(ts: string): boolean {
-  if (Number.isNaN(Date.parse(ts))) return false
-  const [y, m, d] = ts.slice(0, 10).split('-').map(Number) as [number, number, number]
-  const day = new Date(Date.UTC(y, m - 1, d))
-  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d
+  const y = Number(ts.slice(0, 4))
+  const m = Number(ts.slice(5, 7))
+  const d = Number(ts.slice(8, 10))
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  if (m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!)) return false
+  if (ts.length === 10) return true
+  const hh = Number(ts.slice(11, 13))
+  const mm = Number(ts.slice(14, 16))
+  const ss = ts[16] === ':' ? Number(ts.slice(17, 19)) : 0
+  return hh < 24 && mm < 60 && ss < 60 && !Number.isNaN(Date.parse(ts))
 }
 
 function checkOhlc(type: MessageType, bar: Record<string, unknown>): void {

@@ -283,13 +283,23 @@ export type Bar = Message<'md.bar'>
 
 export const messageTypes = Object.keys(contracts) as MessageType[]
 
+/** Each template as literal pieces and token names, parsed once. */
+const builders = Object.fromEntries(
+  (Object.keys(contracts) as MessageType[]).map((type) => [type, contracts[type].subject.split('.').map((t) => (t.startsWith('{') ? { key: t.slice(1, -1) } : t))]),
+) as Record<MessageType, (string | { key: string })[]>
+
 /** The concrete subject a message is published on. */
 export function subjectOf(type: MessageType, data: Record<string, unknown>, partitions: number): string {
-  return contracts[type].subject.replace(/\{(\w+)\}/g, (_, key: string) => {
-    const value = key === 'partition' ? String(partitionOf(String(data.symbol), partitions)) : data[key]
-    if (typeof value !== 'string' || value === '') throw new Error(`${type}: no ${key} to build subject ${contracts[type].subject}`)
-    return value
-  })
+  let subject = ''
+  for (const part of builders[type]) {
+    let token: unknown = part
+    if (typeof part !== 'string') {
+      token = part.key === 'partition' ? String(partitionOf(String(data.symbol), partitions)) : data[part.key]
+      if (typeof token !== 'string' || token === '') throw new Error(`${type}: no ${part.key} to build subject ${contracts[type].subject}`)
+    }
+    subject = subject ? `${subject}.${token as string}` : (token as string)
+  }
+  return subject
 }
 
 export interface SubjectMatch {
@@ -337,3 +347,14 @@ export function filterOf(type: MessageType, fixed: Record<string, string | numbe
 
 /** Everything about one account on the TRADE stream (ideas, decisions, orders, fills, books). */
 export const accountFilter = (account: string): string => `trade.*.${account}`
+
+/** NATS subject matching: `*` is one token, `>` the rest (one token or more). */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.')
+  const s = subject.split('.')
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i
+    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false
+  }
+  return f.length === s.length
+}

@@ -15,7 +15,17 @@ export function fnv1a32(text: string): number {
   return hash >>> 0
 }
 
-export const partitionOf = (key: string, partitions = DEFAULT_PARTITIONS): number => fnv1a32(key) % partitions
+const hashes = new Map<string, number>()
+
+/** The partition of a key (memoised: the same symbols come back bar after bar). */
+export function partitionOf(key: string, partitions = DEFAULT_PARTITIONS): number {
+  let h = hashes.get(key)
+  if (h === undefined) {
+    if (hashes.size >= 100_000) hashes.clear()
+    hashes.set(key, (h = fnv1a32(key)))
+  }
+  return h % partitions
+}
 
 /** "0-3,7" → [0,1,2,3,7]; every number must be below `partitions`. */
 export function parsePartitionList(spec: string, partitions = DEFAULT_PARTITIONS): number[] {

@@ -2,15 +2,20 @@
 // for crossings. An operand that is not available (an indicator still warming up, no previous bar)
 // makes its comparison unknown, and a condition holds only when it is known to: nothing trades on
 // half-known data (not even through `not`).
-import type { Condition, Operand } from '../../src/config-file.js'
+import { isBarField, type BarField, type Condition, type Operand } from '../../src/config-file.js'
 
-/** Operand values on one bar: bar fields plus indicator values by declared name. */
+/** Operand values on one bar, as a plain lookup table (bar fields and indicator values together). */
 export type Frame = Readonly<Record<string, number>>
 
-function value(operand: Operand, frame: Frame | undefined): number | undefined {
-  if (typeof operand === 'number') return operand
-  return frame?.[operand]
+/** One bar as the strategy holds it: the md.ind message's own bar and values objects, not copied. */
+export interface BarFrame {
+  bar: Readonly<Record<BarField, number>>
+  values: Readonly<Record<string, number>>
 }
+
+type Truth = boolean | undefined
+type Test<F> = (now: F, prev: F | undefined) => Truth
+type Access<F> = (f: F) => number | undefined
 
 /**
  * Whether `cond` holds. Unknown operands make a comparison unknown, and unknown stays unknown through
@@ -18,42 +23,64 @@ function value(operand: Operand, frame: Frame | undefined): number | undefined {
  * `{"not": {"lt": ["rsi", 30]}}` does not hold while rsi is warming up. Only a known true holds.
  */
 export function evaluate(cond: Condition, now: Frame, prev: Frame | undefined): boolean {
-  return truth(cond, now, prev) === true
+  return compile(cond, (name) => (f: Frame) => f[name])(now, prev) === true
 }
 
-/** true, false, or undefined when an operand is not available. */
-function truth(cond: Condition, now: Frame, prev: Frame | undefined): boolean | undefined {
+/** A condition compiled once into closures over the strategy's frames: no allocation per bar. */
+export function compileCondition(cond: Condition): (now: BarFrame, prev: BarFrame | undefined) => boolean {
+  const test = compile<BarFrame>(cond, (name) => (isBarField(name) ? (f) => f.bar[name] : (f) => f.values[name]))
+  return (now, prev) => test(now, prev) === true
+}
+
+function compile<F>(cond: Condition, access: (name: string) => Access<F>): Test<F> {
   if ('all' in cond || 'any' in cond) {
     const all = 'all' in cond
+    const parts = (all ? cond.all : cond.any).map((c) => compile(c, access))
     const decisive = !all // all: a false decides; any: a true decides
-    let unknown = false
-    for (const c of all ? cond.all : cond.any) {
-      const t = truth(c, now, prev)
-      if (t === decisive) return decisive
-      if (t === undefined) unknown = true
+    return (now, prev) => {
+      let unknown = false
+      for (const part of parts) {
+        const t = part(now, prev)
+        if (t === decisive) return decisive
+        if (t === undefined) unknown = true
+      }
+      return unknown ? undefined : !decisive
     }
-    return unknown ? undefined : !decisive
   }
   if ('not' in cond) {
-    const t = truth(cond.not, now, prev)
-    return t === undefined ? undefined : !t
+    const inner = compile(cond.not, access)
+    return (now, prev) => {
+      const t = inner(now, prev)
+      return t === undefined ? undefined : !t
+    }
   }
   const [op, [left, right]] = Object.entries(cond)[0] as [string, [Operand, Operand]]
-  const a = value(left, now)
-  const b = value(right, now)
-  if (a === undefined || b === undefined) return undefined
+  const operand = (o: Operand): Access<F> => (typeof o === 'number' ? () => o : access(o))
+  const a = operand(left)
+  const b = operand(right)
+  const compare = (fn: (x: number, y: number) => boolean): Test<F> => (now) => {
+    const x = a(now)
+    const y = b(now)
+    return x === undefined || y === undefined ? undefined : fn(x, y)
+  }
   switch (op) {
-    case 'gt': return a > b
-    case 'gte': return a >= b
-    case 'lt': return a < b
-    case 'lte': return a <= b
-    case 'eq': return a === b
+    case 'gt': return compare((x, y) => x > y)
+    case 'gte': return compare((x, y) => x >= y)
+    case 'lt': return compare((x, y) => x < y)
+    case 'lte': return compare((x, y) => x <= y)
+    case 'eq': return compare((x, y) => x === y)
     case 'crossesAbove':
     case 'crossesBelow': {
-      const pa = value(left, prev)
-      const pb = value(right, prev)
-      if (pa === undefined || pb === undefined) return undefined
-      return op === 'crossesAbove' ? pa <= pb && a > b : pa >= pb && a < b
+      const above = op === 'crossesAbove'
+      return (now, prev) => {
+        const x = a(now)
+        const y = b(now)
+        if (x === undefined || y === undefined || prev === undefined) return undefined
+        const px = a(prev)
+        const py = b(prev)
+        if (px === undefined || py === undefined) return undefined
+        return above ? px <= py && x > y : px >= py && x < y
+      }
     }
     default:
       throw new Error(`unknown condition operator ${op}`)
@@ -61,6 +88,6 @@ function truth(cond: Condition, now: Frame, prev: Frame | undefined): boolean | 
 }
 
 /** Bar fields and indicator values as one lookup table (config forbids indicators named like bar fields). */
-export function frameOf(bar: Record<'open' | 'high' | 'low' | 'close' | 'volume', number>, values: Record<string, number>): Frame {
+export function frameOf(bar: Record<BarField, number>, values: Record<string, number>): Frame {
   return { ...values, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
 }

@@ -1,7 +1,9 @@
 // End to end: the canonical config of SPEC §5.2, a daily CSV replayed with `paperd replay --wait`
 // through all six actors over JetStream, and the rows the persister wrote compared with an
 // independent reference broker.
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseBarsCsv } from '../../src/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
@@ -47,6 +49,19 @@ describe('canonical config, replayed CSV', () => {
     expect(audit!.decisions).toBe(ideas.length)
     const [dlq] = await stack.sql<{ dead: number }[]>`select count(*)::int as dead from dead_letters`
     expect(dlq!.dead).toBe(0)
+  })
+
+  it('paperd backtest on the same data and config fills exactly like the daemon, and writes its report', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'paperd-bt-')), 'report.json')
+    const run = await stack.cli(['backtest', '--config', 'examples/canonical.json', '--data', `${CSV}:ORCL`, '--out', out])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/total return/)
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    const trades = await stack.sql`select symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades order by ts, trade_id`
+    expect(report.fills).toEqual(trades.map((t) => ({ symbol: t.symbol, side: t.side, qty: t.qty, price: t.price, commission: t.commission, ts: t.ts.toISOString() })))
+    const [book] = await stack.sql<{ cash: number; equity: number }[]>`select cash::float8 as cash, equity::float8 as equity from portfolio_state where account = 'main'`
+    expect(report.final_cash).toBe(book!.cash)
+    expect(report.final_equity).toBe(book!.equity)
   })
 
   it('replaying the same file again changes nothing', async () => {

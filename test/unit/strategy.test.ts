@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { confidenceOf, handleIndicators, strategy, watchers, type StrategyState } from '../../actors/strategy.js'
+import { compileStrategy, confidenceOf, handleIndicators, strategy, watchers, type StrategyState } from '../../actors/strategy.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
@@ -133,7 +133,7 @@ describe('strategy: confidence', () => {
     c.strategies[0]!.confidence = confidence
     return parseConfig(c).strategies[0]!
   }
-  const now = { close: 105, fast: 11, slow: 10 }
+  const now = { bar: { open: 104, high: 106, low: 103, close: 105, volume: 1 }, values: { fast: 11, slow: 10 } }
 
   it.each<[string, unknown, number]>([
     ['absent → 100', undefined, 100],
@@ -145,7 +145,7 @@ describe('strategy: confidence', () => {
     ['clamped at 0', { base: 10, adjust: [{ when: { gt: ['close', 100] }, add: -25 }] }, 0],
   ])('%s', (_, confidence, want) => {
     const s = confidence === undefined ? config.strategies[0]! : withConfidence(confidence)
-    expect(confidenceOf(s, now, undefined)).toBe(want)
+    expect(confidenceOf(compileStrategy(s), now, undefined)).toBe(want)
   })
 
   it('the idea carries the clamped confidence of its bar', () => {

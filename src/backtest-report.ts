@@ -1,0 +1,130 @@
+// The numbers a researcher looks at after a backtest, computed from the executor's own messages:
+// the equity curve (portfolio after every change, carried forward to every bar time), the closed
+// positions and the fills.
+import { timeframeMs } from '../actors/lib/timeframe.js'
+import type { BacktestRun } from './backtest.js'
+import type { AccountConfig } from './config-file.js'
+
+export interface AccountReport {
+  account: string
+  starting_cash: number
+  final_cash: number
+  final_equity: number
+  total_return: number
+  cagr: number | null
+  sharpe: number | null
+  sortino: number | null
+  max_drawdown: number
+  max_drawdown_amount: number
+  win_rate: number | null
+  profit_factor: number | null
+  exposure: number
+  trades: number
+  fills: { symbol: string; side: 'buy' | 'sell'; qty: number; price: number; commission: number; ts: string }[]
+}
+
+/** Bars a year for a timeframe: 252 trading days, 52 weeks, intraday over a 6.5-hour session. */
+export function periodsPerYear(timeframe: string): number {
+  const ms = timeframeMs(timeframe)
+  const day = 86_400_000
+  if (ms >= 7 * day) return 52 * ((7 * day) / ms)
+  if (ms >= day) return 252 * (day / ms)
+  return 252 * ((6.5 * 3_600_000) / ms)
+}
+
+export function accountReport(run: BacktestRun, account: AccountConfig, timeframe: string): AccountReport {
+  const portfolios = run.portfolios.filter((p) => p.account === account.id)
+  const positions = run.positions.filter((p) => p.account === account.id)
+  const fills = run.fills.filter((f) => f.account === account.id)
+  const start = account.starting_cash
+
+  // Equity at the close of every bar time: the last portfolio published at or before it.
+  const lastAt = new Map<string, number>()
+  for (const p of portfolios) lastAt.set(p.ts, p.equity)
+  const curve: number[] = []
+  let equity = start
+  for (const t of run.times) {
+    equity = lastAt.get(t) ?? equity
+    curve.push(equity)
+  }
+  const last = portfolios.at(-1)
+  const finalEquity = last ? last.equity : start
+
+  const returns = curve.map((e, i) => (i === 0 ? e / start - 1 : e / curve[i - 1]! - 1))
+  const perYear = periodsPerYear(timeframe)
+  const mean = returns.reduce((a, b) => a + b, 0) / (returns.length || 1)
+  const sd = Math.sqrt(returns.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, returns.length - 1))
+  const downside = Math.sqrt(returns.reduce((a, r) => a + Math.min(0, r) ** 2, 0) / (returns.length || 1))
+
+  let peak = start
+  let maxDd = 0
+  let maxDdAmount = 0
+  for (const e of curve) {
+    peak = Math.max(peak, e)
+    maxDd = Math.max(maxDd, (peak - e) / peak)
+    maxDdAmount = Math.max(maxDdAmount, peak - e)
+  }
+
+  const closed = positions.filter((p) => p.status === 'closed')
+  const wins = closed.filter((p) => p.realized_pnl > 0)
+  const grossWin = wins.reduce((a, p) => a + p.realized_pnl, 0)
+  const grossLoss = -closed.filter((p) => p.realized_pnl < 0).reduce((a, p) => a + p.realized_pnl, 0)
+
+  // Exposure: the share of bar times that end with at least one open position.
+  const openAfter = new Map<string, number>()
+  const open = new Set<string>()
+  for (const p of positions) {
+    if (p.status === 'open') open.add(p.position_id)
+    else open.delete(p.position_id)
+    openAfter.set(p.ts, open.size)
+  }
+  let exposed = 0
+  let holding = 0
+  for (const t of run.times) {
+    holding = openAfter.get(t) ?? holding
+    if (holding > 0) exposed++
+  }
+
+  const years = run.times.length > 1 ? (Date.parse(run.times.at(-1)!) - Date.parse(run.times[0]!)) / (365.25 * 86_400_000) : 0
+  return {
+    account: account.id,
+    starting_cash: start,
+    final_cash: last ? last.cash : start,
+    final_equity: finalEquity,
+    total_return: finalEquity / start - 1,
+    cagr: years > 0 ? (finalEquity / start) ** (1 / years) - 1 : null,
+    sharpe: sd > 0 ? (mean / sd) * Math.sqrt(perYear) : null,
+    sortino: downside > 0 ? (mean / downside) * Math.sqrt(perYear) : null,
+    max_drawdown: maxDd,
+    max_drawdown_amount: maxDdAmount,
+    win_rate: closed.length ? wins.length / closed.length : null,
+    profit_factor: grossLoss > 0 ? grossWin / grossLoss : null,
+    exposure: run.times.length ? exposed / run.times.length : 0,
+    trades: closed.length,
+    fills: fills.map((f) => ({ symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, commission: f.commission, ts: f.ts })),
+  }
+}
+
+const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)} %`)
+const num = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d))
+
+export function formatReport(r: AccountReport, bars: number, seconds: number): string {
+  const rows: [string, string][] = [
+    ['account', r.account],
+    ['bars', `${bars} (${Math.round(bars / Math.max(seconds, 1e-9)).toLocaleString('en-US')} bars/s)`],
+    ['starting cash', num(r.starting_cash)],
+    ['final cash', num(r.final_cash)],
+    ['final equity', num(r.final_equity)],
+    ['total return', pct(r.total_return)],
+    ['CAGR', pct(r.cagr)],
+    ['Sharpe', num(r.sharpe)],
+    ['Sortino', num(r.sortino)],
+    ['max drawdown', `${pct(r.max_drawdown)} (${num(r.max_drawdown_amount)})`],
+    ['win rate', pct(r.win_rate)],
+    ['profit factor', num(r.profit_factor)],
+    ['exposure', pct(r.exposure)],
+    ['trades (round trips)', String(r.trades)],
+    ['fills', String(r.fills.length)],
+  ]
+  return rows.map(([k, v]) => `${k.padEnd(22)} ${v}`).join('\n')
+}
