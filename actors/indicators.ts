@@ -1,12 +1,13 @@
 // indicators: keeps rolling indicator state per symbol and timeframe, for exactly the indicators the
-// strategies declare, and publishes md.ind.<P>.<SYM>: the bar plus every warmed-up value by its
-// declared name. Bars of symbols no strategy watches produce nothing. Pure: no I/O, no clock.
+// strategies declare (actors/lib/indicators: SMA, EMA, RSI, MACD, ATR, Bollinger, highest/lowest,
+// DPI), and publishes md.ind.<P>.<SYM>: the bar plus every warmed-up value by its declared name,
+// multi-output values dotted (macd.signal). Bars of symbols no strategy watches produce nothing.
+// Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
 import type { IndicatorSpec, StrategyConfig } from '../src/config-file.js'
 import { filterOf, type Bar } from '../src/contracts.js'
-import { newEma, newSma, updateEma, updateSma, type EmaState, type SmaState } from './lib/moving-average.js'
+import { newIndicator, putValues, updateIndicator, type IndicatorState } from './lib/indicators/index.js'
 
-type IndicatorState = SmaState | EmaState
 /** `${symbol}|${timeframe}` → declared name → spec. */
 export type Declarations = Map<string, Record<string, IndicatorSpec>>
 
@@ -30,14 +31,6 @@ export const partitionScope = (partition: number): Scope => ({
   inputs: [{ stream: 'MD', filter: filterOf('md.bar', { partition }), accepts: ['md.bar'] }],
 })
 
-function newIndicator(spec: IndicatorSpec): IndicatorState {
-  return spec.type === 'sma' ? newSma(spec.period) : newEma(spec.period)
-}
-
-function update(state: IndicatorState, x: number): number | undefined {
-  return state.kind === 'sma' ? updateSma(state, x) : updateEma(state, x)
-}
-
 export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, declarations: Declarations): Step<IndicatorsState> {
   const bar = input.data
   const key = `${bar.symbol}|${bar.timeframe}`
@@ -46,8 +39,8 @@ export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, decl
   const series = (state.series[key] ??= {})
   const values: Record<string, number> = {}
   for (const [name, spec] of Object.entries(declared)) {
-    const value = update((series[name] ??= newIndicator(spec)), bar[spec.source])
-    if (value !== undefined) values[name] = value
+    const out = updateIndicator((series[name] ??= newIndicator(spec)), bar)
+    if (out) putValues(values, name, out)
   }
   return { state, emit: [{ type: 'md.ind', data: indicatorMessage(bar, input.seq, values) }] }
 }

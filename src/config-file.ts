@@ -2,6 +2,8 @@
 // small JSON condition language. One zod schema; schemas/config.json is generated from it for editors
 // and other tools. Cross-references (accounts, indicator names) are checked after the shape.
 import { z } from 'zod'
+import { DPI_MIN_PERIOD } from '../actors/lib/indicators/dpi.js'
+import { MAX_PERIOD, outputsOf } from '../actors/lib/indicators/index.js'
 import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
 
 const Operand = z
@@ -51,15 +53,19 @@ const BAR_FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const
 export type BarField = (typeof BAR_FIELDS)[number]
 export const isBarField = (s: string): s is BarField => (BAR_FIELDS as readonly string[]).includes(s)
 
-const MovingAverage = z
-  .object({
-    type: z.enum(['sma', 'ema']),
-    period: z.int().min(1).max(5000),
-    source: z.enum(BAR_FIELDS).default('close'),
-  })
-  .strict()
+const Period = (min: number) => z.int().min(min).max(MAX_PERIOD)
+const Source = z.enum(BAR_FIELDS)
 
-const IndicatorSpec = z.discriminatedUnion('type', [MovingAverage])
+// One object per indicator type; parameters and defaults as SPEC §5.1 and TA-Lib give them.
+const IndicatorSpec = z.discriminatedUnion('type', [
+  z.object({ type: z.enum(['sma', 'ema']), period: Period(1), source: Source.default('close') }).strict(),
+  z.object({ type: z.literal('rsi'), period: Period(2).default(14), source: Source.optional() }).strict(),
+  z.object({ type: z.literal('macd'), fast: Period(2).default(12), slow: Period(2).default(26), signal: Period(1).default(9), source: Source.optional() }).strict(),
+  z.object({ type: z.literal('atr'), period: Period(1).default(14) }).strict(),
+  z.object({ type: z.literal('bbands'), period: Period(2).default(20), stddev: z.number().min(0).default(2).describe('multiple of the population σ'), source: Source.optional() }).strict(),
+  z.object({ type: z.enum(['highest', 'lowest']), period: Period(1), source: Source.optional().describe('defaults to high for highest, low for lowest') }).strict(),
+  z.object({ type: z.literal('dpi'), period: Period(DPI_MIN_PERIOD).default(20) }).strict(),
+])
 export type IndicatorSpec = z.infer<typeof IndicatorSpec>
 
 const Costs = z
@@ -169,9 +175,9 @@ function checkReferences(cfg: { accounts: AccountConfig[]; strategies: StrategyC
   })
 }
 
-/** The operand names an indicator declaration provides. */
+/** The operand names the declarations provide: `fast`, `macd.line`, `bb.upper`, `dpi.regime`, … */
 export function operandNames(indicators: Record<string, IndicatorSpec>): string[] {
-  return Object.keys(indicators)
+  return Object.entries(indicators).flatMap(([name, spec]) => outputsOf(name, spec))
 }
 
 function* operandsOf(cond: Condition, path: (string | number)[]): Generator<[Operand, (string | number)[]]> {
