@@ -3,6 +3,7 @@
 // and a few measuring helpers. Deliberately a small copy of test/support (bench code is compiled
 // into dist/ and must not import test code; tests import the synthetic bars from here instead).
 import { syntheticBars, type SyntheticBar } from './synthetic-bars.js'
+import { safeUrl } from '../src/log.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -203,22 +204,13 @@ export async function createDatabase(cleanup: Cleanup): Promise<Database> {
   try {
     await created
   } catch (err) {
-    throw new Error(`cannot create a database on ${redact(BASE_DATABASE_URL)}: ${(err as Error).message} (set TEST_DATABASE_URL)`, { cause: err })
+    throw new Error(`cannot create a database on ${safeUrl(BASE_DATABASE_URL)}: ${(err as Error).message} (set TEST_DATABASE_URL)`, { cause: err })
   }
   const u = new URL(BASE_DATABASE_URL)
   u.pathname = `/${name}`
   return { url: u.toString(), name, drop }
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return '<unparseable url>'
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic bars: the seeded random walk of bench/synthetic-bars.ts, one bar a minute.

@@ -77,6 +77,14 @@ export interface ActorDef<S = unknown> {
   commit?(writes: Write[], positions: ConsumerPosition[]): Promise<void>
 }
 
+/**
+ * What a `commit` port throws when the failure is not the batch's fault (the database is down, a
+ * connection was lost): the runtime keeps the messages and retries the same batch in place.
+ */
+export class TransientCommitError extends Error {
+  override name = 'TransientCommitError'
+}
+
 export interface ConsumerPosition {
   consumer: string
   stream: string

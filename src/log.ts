@@ -12,14 +12,15 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   return destination ? pino(opts, destination as never) : pino(opts)
 }
 
-/** Removes user:password@ from a URL so it can be shown. */
+/**
+ * A URL fit to show: the password masked (user:***@host). A user with no password may be a token
+ * (nats://token@host), so it is masked too.
+ */
 export function safeUrl(url: string): string {
   try {
     const u = new URL(url)
-    if (u.username || u.password) {
-      u.username = u.username ? '***' : ''
-      u.password = u.password ? '***' : ''
-    }
+    if (u.password) u.password = '***'
+    else if (u.username) u.username = '***'
     return u.toString()
   } catch {
     return '[unparseable url]'

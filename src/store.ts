@@ -3,11 +3,7 @@
 // (a handful of parameters whatever the batch size), pipelined inside the transaction.
 // Conflicts are resolved by each table's natural key; state tables only move forward.
 import type { Sql } from 'postgres'
-import type { ConsumerPosition, Write } from './actor.js'
-
-export class TransientStoreError extends Error {
-  override name = 'TransientStoreError'
-}
+import { TransientCommitError, type ConsumerPosition, type Write } from './actor.js'
 
 type PgType = 'text' | 'numeric' | 'timestamptz' | 'bigint' | 'integer' | 'smallint' | 'boolean' | 'jsonb'
 
@@ -147,7 +143,7 @@ export function createStore(sql: Sql) {
           return queries
         })
       } catch (err) {
-        throw isTransient(err) ? new TransientStoreError(`database unavailable: ${(err as Error).message}`, { cause: err }) : err
+        throw isTransient(err) ? new TransientCommitError(`database unavailable: ${(err as Error).message}`, { cause: err }) : err
       }
     },
   }

@@ -16,10 +16,6 @@ export class Mailbox<T> {
     this.wake()
   }
 
-  get size(): number {
-    return this.items.length
-  }
-
   /** The next batch, or null once closed and empty. */
   async take(max: number): Promise<T[] | null> {
     while (this.items.length === 0) {

@@ -7,9 +7,8 @@
 // failing database write is naked with backoff until max_deliver, then dead-lettered.
 // On abort: stop pulling, finish what was delivered, save a checkpoint, return.
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, ConsumerPosition, Scope, Write } from '../actor.js'
+import { TransientCommitError, type ActorDef, type ConsumerPosition, type Scope, type Write } from '../actor.js'
 import type { Encoded } from '../codec.js'
-import { TransientStoreError } from '../store.js'
 import { apply, type Applied } from './apply.js'
 import { deadLetter } from './dead-letter.js'
 import type { Io } from './io.js'
@@ -256,14 +255,14 @@ async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied
     await retryTransient(() => commit(writesOf(ok), positions(ok)), batch.map((b) => b.m), def.name, io, signal, log)
     return
   } catch (err) {
-    if (err instanceof TransientStoreError) throw err
+    if (err instanceof TransientCommitError) throw err
     log.warn({ err, batch: ok.length }, 'batch commit failed; committing messages one by one')
   }
   for (const i of ok) {
     try {
       await retryTransient(() => commit(results[i]!.writes, positions([i])), [batch[i]!.m], def.name, io, signal, log)
     } catch (err) {
-      if (err instanceof TransientStoreError) throw err
+      if (err instanceof TransientCommitError) throw err
       const r = results[i]!
       const m = batch[i]!.m
       r.reason = `write failed: ${(err as Error).message}`
@@ -285,7 +284,7 @@ async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: str
     try {
       return await fn()
     } catch (err) {
-      if (!(err instanceof TransientStoreError) || signal.aborted) throw err
+      if (!(err instanceof TransientCommitError) || signal.aborted) throw err
       io.metrics.retries.inc({ actor, what: 'commit' })
       log.warn({ err: err.message, attempt }, 'database unavailable; retrying')
       for (const m of hold) m.working()

@@ -14,11 +14,6 @@ const CSV = 'test/fixtures/ORCL-daily.csv'
 const bars = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars
 const reference = smaCrossReference(bars, { fast: 10, slow: 30, qty: 100, cash: 10_000, commissionPct: 0.001 })
 
-async function tradesOf(stack: Stack) {
-  const rows = await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades order by ts`
-  return rows.map((t) => ({ ts: t.ts.toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission }))
-}
-
 /** Publishes the bars, retrying through a NATS outage the way a feed would. */
 async function replayThrough(stack: Stack, from: number, to: number) {
   for (let attempt = 0; ; attempt++) {
@@ -44,7 +39,7 @@ describe('outages', () => {
     await stack.nats.restart()
     await replayThrough(stack, 0, bars.length)
     await stack.quiesce(90_000)
-    expect(await tradesOf(stack)).toEqual(reference.fills)
+    expect(await stack.trades()).toEqual(reference.fills)
   }, 120_000)
 
   it('Postgres refuses connections for a while: the persister backs off, loses nothing, and catches up', async () => {
@@ -64,7 +59,7 @@ describe('outages', () => {
       await admin`alter database ${admin(stack.db.name)} with allow_connections true`
       await admin.end()
     }
-    expect(await tradesOf(stack)).toEqual(reference.fills)
+    expect(await stack.trades()).toEqual(reference.fills)
     const [dead] = await stack.sql<{ n: number }[]>`select count(*)::int as n from dead_letters`
     expect(dead!.n).toBe(0)
   }, 120_000)

@@ -53,11 +53,6 @@ async function spawnDaemon(stack: Stack): Promise<Daemon> {
   return { child, port, exited, output: () => out }
 }
 
-async function tradesOf(stack: Stack) {
-  const rows = await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades order by ts`
-  return rows.map((t) => ({ ts: t.ts.toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission }))
-}
-
 describe('paperd start as a process', () => {
   let stack: Stack
   beforeEach(async () => {
@@ -85,7 +80,7 @@ describe('paperd start as a process', () => {
 
     await stack.start()
     await stack.quiesce()
-    expect(await tradesOf(stack)).toEqual(reference.fills)
+    expect(await stack.trades()).toEqual(reference.fills)
     await stack.stopDaemon()
   })
 
@@ -101,7 +96,7 @@ describe('paperd start as a process', () => {
     await stack.quiesce()
     again.child.kill('SIGTERM')
     expect((await again.exited).code).toBe(0)
-    expect(await tradesOf(stack)).toEqual(reference.fills)
+    expect(await stack.trades()).toEqual(reference.fills)
     const [book] = await stack.sql<{ cash: number }[]>`select cash::float8 as cash from portfolio_state where account = 'main'`
     expect(book!.cash).toBeCloseTo(reference.cash, 6)
   }, 90_000)

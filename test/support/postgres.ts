@@ -2,6 +2,7 @@
 // run in parallel without seeing each other's rows. Unreachable Postgres is an error, never a skip.
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
+import { safeUrl } from '../../src/log.js'
 
 export interface TestDatabase {
   url: string
@@ -16,15 +17,6 @@ function baseUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_URL
 }
 
-function redact(url: string): string {
-  try {
-    const u = new URL(url)
-    if (u.password) u.password = '***'
-    return u.toString()
-  } catch {
-    return '<unparseable TEST_DATABASE_URL>'
-  }
-}
 
 function withDatabase(url: string, name: string): string {
   const u = new URL(url)
@@ -55,7 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err)
     throw new Error(
-      `cannot create a test database on ${redact(base)}: ${reason}\n` +
+      `cannot create a test database on ${safeUrl(base)}: ${reason}\n` +
         'Postgres must be reachable for the integration tests (they never skip): start it, or set ' +
         'TEST_DATABASE_URL, or run .ci/run which installs and starts it.',
       { cause: err },

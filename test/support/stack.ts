@@ -48,6 +48,8 @@ export interface Stack {
   start(actors?: ActorName[]): Promise<Daemon>
   stopDaemon(): Promise<void>
   quiesce(timeoutMs?: number): Promise<void>
+  /** The trades table as fills compare: bar date-time, side, qty, price, commission, in time order. */
+  trades(): Promise<{ ts: string; side: string; qty: number; price: number; commission: number }[]>
   /** Runs the real CLI (`paperd …`) against this stack. */
   cli(args: string[], timeoutMs?: number): Promise<{ code: number; stdout: string; stderr: string }>
   close(): Promise<void>
@@ -75,6 +77,10 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
     },
     async quiesce(timeoutMs = 60_000) {
       await waitForQuiescence(await jetstreamManager(client), { timeoutMs })
+    },
+    async trades() {
+      const rows = await sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades order by ts`
+      return rows.map((t) => ({ ts: t.ts.toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission }))
     },
     async cli(args, timeoutMs = 120_000) {
       try {

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { contracts, filterOf, matchSubject, messageTypes, subjectOf, type MessageType } from '../../src/contracts.js'
+import { contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/contracts.js'
 import { README_MARKERS, generatedFiles } from '../../src/generated-docs.js'
 import { DEFAULT_PARTITIONS, fnv1a32, parsePartitionList, partitionOf } from '../../src/partition.js'
 import { PACKAGE_ROOT, SCHEMAS_DIR } from '../../src/paths.js'
@@ -81,7 +81,7 @@ describe('subjects', () => {
     const subject = subjectOf(type, tokenData(type), DEFAULT_PARTITIONS)
     const params = matchSubject(subject)!.params
     for (const filter of [filterOf(type), filterOf(type, params)]) {
-      expect(natsMatches(filter, subject), `${filter} vs ${subject}`).toBe(true)
+      expect(subjectMatches(filter, subject), `${filter} vs ${subject}`).toBe(true)
     }
     if (Object.keys(params).length) expect(filterOf(type, params)).toBe(subject)
   })
@@ -123,16 +123,17 @@ describe('subjects', () => {
   })
 })
 
-/** NATS subject matching: `*` is one token, `>` the rest (at least one token). */
-function natsMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.')
-  const s = subject.split('.')
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return s.length > i
-    if (i >= s.length || (f[i] !== '*' && f[i] !== s[i])) return false
-  }
-  return f.length === s.length
-}
+describe('subjectMatches (NATS wildcards)', () => {
+  it.each([
+    ['md.bar.*.*', 'md.bar.3.ORCL', true],
+    ['md.bar.*.*', 'md.bar.3', false],
+    ['md.>', 'md.bar.3.ORCL', true],
+    ['md.>', 'md', false],
+    ['trade.*.main', 'trade.fill.main', true],
+    ['trade.*.main', 'trade.fill.other', false],
+    ['dlq.>', 'dlq.persister', true],
+  ])('%s vs %s → %s', (filter, subject, want) => expect(subjectMatches(filter, subject)).toBe(want))
+})
 
 describe('partitions', () => {
   // Independent reference: FNV-1a 32 with BigInt arithmetic over UTF-8 bytes.
