@@ -4,7 +4,7 @@
 // multi-output values dotted (macd.signal). Bars of symbols no strategy watches produce nothing.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
-import type { IndicatorSpec, StrategyConfig } from '../src/config-file.js'
+import { rulesOf, type AnyStrategyConfig, type IndicatorSpec } from '../src/config-file.js'
 import { filterOf, type Bar } from '../src/contracts.js'
 import { newIndicator, putValues, updateIndicator, type IndicatorState } from './lib/indicators/index.js'
 
@@ -15,7 +15,8 @@ export interface IndicatorsState {
   series: Record<string, Record<string, IndicatorState>>
 }
 
-export function declarationsOf(strategies: StrategyConfig[]): Declarations {
+export function declarationsOf(all: readonly AnyStrategyConfig[]): Declarations {
+  const strategies = rulesOf(all)
   const out: Declarations = new Map()
   for (const s of strategies) {
     for (const symbol of s.symbols) {
@@ -57,9 +58,10 @@ const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, numbe
   bar_seq: barSeq,
   bar: { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume },
   values,
+  ...(bar.context ? { context: bar.context } : {}),
 })
 
-export const indicators = (strategies: StrategyConfig[], partitions: number[]) => {
+export const indicators = (strategies: readonly AnyStrategyConfig[], partitions: number[]) => {
   const declarations = declarationsOf(strategies)
   return defineActor<IndicatorsState>({
     name: 'indicators',

@@ -3,11 +3,16 @@
 // executor has already handled that bar when the order arrives, the `market` port finds it in the
 // stream; otherwise the order waits and fills when the bar comes. Publishes the fill, the position and the portfolio after each
 // fill, and the portfolio again when a bar moves the mark of a held symbol.
+// Protective exits (stop-loss, take-profit) are orders the strategy decided on the bar that fires
+// them; they fill on that same bar, priced here from the levels this executor set at the entry's
+// actual fill (lib/brackets). An entry that cash cannot cover waits while an exit that frees cash is
+// due on a bar at or before its own (a rotation sells one symbol and buys another on the same day).
 // Pure apart from the read-only `market` port (a lookup into the append-only bar stream).
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
 import type { AccountConfig, Costs } from '../src/config-file.js'
 import { filterOf, type Bar, type Message } from '../src/contracts.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
+import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
 
 type Order = Message<'trade.order'>
 
@@ -18,8 +23,10 @@ export interface MarketData {
 
 export interface ExecutorState {
   books: Books
-  /** symbol → market orders waiting for the first bar after their signal bar. */
+  /** symbol → orders waiting for their fill bar. */
   working: Record<string, Order[]>
+  /** Entries cash could not cover yet, with the bar they fill on, waiting for due exits. */
+  deferred?: { order: Order; bar: Bar }[]
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
   cursor: { orders: number; bars: number }
 }
@@ -42,29 +49,55 @@ class Out {
   }
 }
 
+/** Market orders fill on the first bar after the signal bar; protective exits on the signal bar itself. */
+const protective = (o: Order) => o.order_type !== 'market'
+const fillsOn = (o: Order, bar: Bar) => o.timeframe === bar.timeframe && (protective(o) ? bar.ts >= o.ts : bar.ts > o.ts)
+
 export async function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): Promise<void> {
   if (order.close_position && !state.books.positions[order.symbol]) return reject(order, 'no_position', out)
   // The fill bar is known from the stream. If this executor has already handled it (the order is
   // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
   // fill — so an executor that lags behind the stream ends with the same books as one in step.
-  const next = await market.nextBar(order.symbol, order.timeframe, order.bar_seq)
-  if (next && next.bar.ts > order.ts && next.seq <= state.cursor.bars) return fill(state, order, next.bar, account, out)
+  const next = await market.nextBar(order.symbol, order.timeframe, protective(order) ? order.bar_seq - 1 : order.bar_seq)
+  if (next && fillsOn(order, next.bar) && next.seq <= state.cursor.bars) {
+    fill(state, order, next.bar, account, out)
+    settleDeferred(state, account, out)
+    return
+  }
   ;(state.working[order.symbol] ??= []).push(order)
 }
 
 export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig, out: Out): void {
   const waiting = state.working[bar.symbol]
-  const due = waiting?.filter((o) => o.timeframe === bar.timeframe && bar.ts > o.ts) ?? []
+  const due = waiting?.filter((o) => fillsOn(o, bar)) ?? []
   if (!state.books.positions[bar.symbol] && due.length === 0) return
   mark(state.books, bar.symbol, bar.ts, bar.close)
   if (due.length) {
     const rest = waiting!.filter((o) => !due.includes(o))
     if (rest.length) state.working[bar.symbol] = rest
     else delete state.working[bar.symbol]
-    for (const order of due) fill(state, order, bar, account, out)
+    // At the open first (market orders, exits before entries as they came), then the protective exits within the bar.
+    for (const order of due) if (!protective(order)) fill(state, order, bar, account, out)
+    for (const order of due) if (protective(order)) fill(state, order, bar, account, out)
+    settleDeferred(state, account, out)
   } else {
     out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, `pf:${account.id}:${bar.id}`, bar.ts, bar.id, bar.correlation_id, out.seq()) })
   }
+}
+
+/** Whether an exit still to fill, on a bar at or before `ts`, could free cash for an entry. */
+function exitDue(state: ExecutorState, ts: string): boolean {
+  for (const orders of Object.values(state.working)) for (const o of orders) if (o.intent === 'exit' && o.ts < ts) return true
+  return false
+}
+
+/** Retries deferred entries after exits filled; those no exit can help any more are rejected. */
+function settleDeferred(state: ExecutorState, account: AccountConfig, out: Out): void {
+  const deferred = state.deferred
+  if (!deferred?.length) return
+  state.deferred = []
+  for (const { order, bar } of deferred) fill(state, order, bar, account, out)
+  if (!state.deferred.length) delete state.deferred
 }
 
 function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out): void {
@@ -74,11 +107,33 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   if (order.close_position && (!held || Math.sign(held.qty) === sign)) return reject(order, 'no_position', out)
   const qty = order.close_position ? Math.abs(held!.qty) : order.qty
   const c: Costs = account.costs
-  const price = bar.open * (1 + (sign * c.slippage_bps) / 10_000)
+  let price: number
+  let model: 'next_open' | 'stop' | 'limit' = 'next_open'
+  if (protective(order)) {
+    const side = held!.qty > 0 ? 'long' : 'short'
+    const hit = protectiveExit({ stop: held!.stop ?? null, target: held!.target ?? null }, side, bar)
+    if (!hit || hit.reason !== order.exit_reason) return reject(order, 'not_triggered', out)
+    price = fillPrice(hit.price, sign, hit.order_type, c.slippage_bps)
+    model = hit.order_type
+  } else {
+    price = fillPrice(bar.open, sign, 'market', c.slippage_bps)
+  }
   const commission = commissionOf(qty, price, c)
-  if (sign > 0 && qty * price + commission > b.cash) return reject(order, 'insufficient_cash', out)
+  // An entry needs its notional in cash, long or short (100% margin).
+  if (order.intent === 'entry' && qty * price + commission > b.cash) {
+    if (exitDue(state, bar.ts)) {
+      ;(state.deferred ??= []).push({ order, bar })
+      return
+    }
+    return reject(order, 'insufficient_cash', out)
+  }
   const fillId = `fill:${order.id}`
   const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
+  if (order.intent === 'entry' && order.bracket && position !== closed) {
+    const levels = levelsOf(order.bracket, position.qty > 0 ? 'long' : 'short', price)
+    position.stop = levels.stop
+    position.target = levels.target
+  }
   mark(b, order.symbol, bar.ts, bar.close)
   const changed = closed ?? position
   out.emit.push(
@@ -101,8 +156,10 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
         position_id: changed.position_id,
         price,
         commission,
-        fill_model: { type: 'next_open', ...c },
+        fill_model: { type: model, ...c },
         bar_id: bar.id,
+        exit_reason: order.intent === 'exit' ? (order.exit_reason ?? 'signal') : null,
+        phase5: order.intent === 'entry' ? order.phase5 : null,
       },
     },
     positionMessage(order, fillId, bar.ts, changed, closed !== null, out.seq()),
@@ -130,7 +187,9 @@ function positionMessage(order: Order, fillId: string, ts: string, p: PositionBo
       status: closed ? 'closed' : 'open',
       opened_at: p.opened_at,
       closed_at: closed ? ts : null,
-      exit_reason: closed ? (order.intent === 'exit' ? 'signal' : 'reversal') : null,
+      exit_reason: closed ? (order.intent === 'exit' ? (order.exit_reason ?? 'signal') : 'reversal') : null,
+      stop_price: closed ? null : (p.stop ?? null),
+      target_price: closed ? null : (p.target ?? null),
       seq,
     },
   }
@@ -185,6 +244,7 @@ export async function handleExecution(state: ExecutorState, input: Inbound, acco
   if (input.type === 'trade.order') await handleOrder(state, input.data, account, market, out)
   else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
   else return { state, outcome: 'skipped' }
+  settleDeferred(state, account, out)
   return out.emit.length ? { state, emit: out.emit } : { state }
 }
 

@@ -2,11 +2,18 @@
 // an order (trade.order) or not, the status the idea reached (trade.idea_status) and one audit entry
 // (trade.decision). Exits (reduce-only) always pass. It follows the account's books from the
 // executor's fills, positions and portfolios on the same stream, and judges each idea against the
-// books as of the idea's bar (see FILL_HORIZON_BARS). Pure: no I/O, no clock.
+// books as of the idea's bar (see FILL_HORIZON_BARS). It sizes entries (fixed, a share of equity, a
+// risk budget over the stop distance, and the Phase-5 product) and keeps the account's Brier tracker,
+// publishing metrics.phase5.<ACCT> at each position close and on the first portfolio of each day.
+// Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
 import type { AccountConfig } from '../src/config-file.js'
 import { accountFilter, type Message } from '../src/contracts.js'
 import { timeframeMs } from './lib/timeframe.js'
+import {
+  brierAdjustment, dpiEnhancement, floorQty, forecastFromNg, newBrier, newPhase5Stats, ngMultiplier, phase5Metrics, phase5Size,
+  recordForecast, recordIdea, recordOutcome, recordTrade, type BrierState, type Phase5Stats,
+} from './lib/phase5.js'
 
 /**
  * The gate estimates an entry's cost at the signal bar's close; the executor makes the exact check
@@ -27,6 +34,7 @@ export const FILL_HORIZON_BARS = 10
 
 interface Outstanding {
   symbol: string
+  strategy: string
   timeframe: string
   intent: 'entry' | 'exit'
   signalTs: string
@@ -38,15 +46,31 @@ interface Outstanding {
   proceeds: number
 }
 
+/** An open position as the gate follows it from fills. */
+export interface Holding {
+  /** Signed: long > 0, short < 0. */
+  qty: number
+  avg: number
+  /** The strategy whose entry opened it. */
+  strategy: string
+}
+
 export interface RiskState {
   cash: number
-  /** symbol → open quantity (signed). */
-  positions: Record<string, number>
+  positions: Record<string, Holding>
   /** Orders passed and not yet filled or rejected, by order id. */
   outstanding: Record<string, Outstanding>
   /** Ideas waiting for earlier orders to settle, in arrival order. */
   queue: Idea[]
+  brier: BrierState
+  stats: Phase5Stats
+  /** The DPI regime of the latest entry idea that carried one. */
+  regime: string | null
+  /** Bar-time day of the last daily metrics row. */
+  metricsDay: string | null
 }
+
+export const newRiskState = (cash: number): RiskState => ({ cash, positions: {}, outstanding: {}, queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null })
 
 type Idea = Message<'trade.idea'>
 type Status = Message<'trade.idea_status'>['status']
@@ -63,33 +87,83 @@ export const accountScope = (account: string): Scope => ({
 
 interface Verdict { status: Status; action: Action; result: string; rationale: string }
 
-export function judge(state: RiskState, idea: Idea, account: AccountConfig): Verdict {
+/** An idea with the quantity the gate sized it to and the Phase-5 factors that went into it. */
+export interface Sized {
+  qty: number
+  phase5: Message<'trade.order'>['phase5']
+}
+
+/**
+ * Equity for sizing, as of the idea's bar: settled cash, the idea's own symbol at the signal close,
+ * other open positions at cost (the gate sees no bars of them; marking them would make a decision
+ * depend on how far the executor has got).
+ */
+export function sizingEquity(state: RiskState, idea: Idea): number {
+  let equity = state.cash
+  for (const [symbol, h] of Object.entries(state.positions)) equity += h.qty * (symbol === idea.symbol ? idea.price : h.avg)
+  return equity
+}
+
+export function sizeOf(state: RiskState, idea: Idea): Sized {
+  if (idea.intent === 'exit') return { qty: Math.abs(state.positions[idea.symbol]?.qty ?? 0), phase5: null }
+  const sizing = idea.sizing
+  if (!sizing) return { qty: idea.qty ?? 0, phase5: null }
+  const equity = sizingEquity(state, idea)
+  let qty: number
+  if (sizing.method === 'fixed_qty') qty = sizing.value
+  else if (sizing.method === 'pct_equity') qty = floorQty((sizing.value * equity) / idea.price)
+  else qty = idea.stop_distance ? floorQty((sizing.value * equity) / idea.stop_distance) : 0
+  let phase5: Sized['phase5'] = null
+  if (sizing.phase5) {
+    phase5 = {
+      ng_score: idea.ng_score,
+      ng_multiplier: ngMultiplier(idea.ng_score),
+      brier_adjustment: brierAdjustment(state.brier),
+      dpi_enhancement: dpiEnhancement(idea.dpi, idea.position_side),
+    }
+    qty = phase5Size({ base: qty, ngMultiplier: phase5.ng_multiplier, brierAdjustment: phase5.brier_adjustment, dpiEnhancement: phase5.dpi_enhancement, equity, price: idea.price }).qty
+  }
+  if (idea.max_qty !== null) qty = Math.min(qty, idea.max_qty)
+  return { qty: Math.max(0, qty), phase5 }
+}
+
+export function judge(state: RiskState, idea: Idea, account: AccountConfig, sized: Sized): Verdict {
   const risk = account.risk
-  if (idea.intent === 'exit') return { status: 'auto_executed', action: 'ai_auto_executed', result: 'pass', rationale: 'exits (reduce-only) always pass' }
+  const reject = (reason: string, rationale: string): Verdict => ({ status: 'rejected', action: 'risk_rejected', result: `fail:${reason}`, rationale })
+  if (idea.intent === 'exit') {
+    if (sized.qty === 0) return reject('no_position', `no open ${idea.symbol} position to exit`)
+    return { status: 'auto_executed', action: 'ai_auto_executed', result: 'pass', rationale: 'exits (reduce-only) always pass' }
+  }
   if (!risk.ai_trading_enabled) return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:ai_trading_disabled', rationale: 'AI trading is disabled: a person must approve entries' }
   if (idea.confidence < risk.min_confidence_threshold) {
     return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:min_confidence', rationale: `confidence ${idea.confidence} is below ${risk.min_confidence_threshold}` }
   }
-  const reject = (reason: string, rationale: string): Verdict => ({ status: 'rejected', action: 'risk_rejected', result: `fail:${reason}`, rationale })
-  if (risk.max_lot_size !== null && idea.qty > risk.max_lot_size) return reject('max_lot_size', `qty ${idea.qty} exceeds max_lot_size ${risk.max_lot_size}`)
+  if (sized.qty <= 0) return reject('size_zero', `sizing ${idea.sizing?.method ?? 'qty'} gives less than one unit at ${idea.price}`)
+  if (risk.max_lot_size !== null && sized.qty > risk.max_lot_size) return reject('max_lot_size', `qty ${sized.qty} exceeds max_lot_size ${risk.max_lot_size}`)
   const pending = Object.values(state.outstanding)
-  const open = Object.values(state.positions).filter((q) => q !== 0).length
+  const open = Object.values(state.positions).length
   const entries = pending.filter((o) => o.intent === 'entry').length
   const closing = pending.filter((o) => o.intent === 'exit').length
   const concurrent = open + entries - closing
   if (risk.max_concurrent_trades !== null && concurrent >= risk.max_concurrent_trades) {
     return reject('max_concurrent_trades', `${open} open positions + ${entries} working entries - ${closing} closing reach max_concurrent_trades ${risk.max_concurrent_trades}`)
   }
-  const cost = estimatedCost(idea, account)
+  if (idea.max_positions !== null) {
+    const mine = (o: { strategy: string }) => o.strategy === idea.strategy_id
+    const held = Object.values(state.positions).filter(mine).length + pending.filter((o) => mine(o) && o.intent === 'entry').length - pending.filter((o) => mine(o) && o.intent === 'exit').length
+    if (held >= idea.max_positions) return reject('max_concurrent_positions', `strategy ${idea.strategy_id} holds ${held} positions, its risk_caps allow ${idea.max_positions}`)
+  }
+  const cost = estimatedCost(idea, sized.qty, account)
   const available = state.cash + pending.reduce((a, o) => a + o.proceeds - o.reserve, 0)
   if (cost * (1 - CASH_GAP_ALLOWANCE) > available) return reject('insufficient_cash', `estimated cost ${round(cost)} exceeds available cash ${round(available)}`)
   return { status: 'auto_executed', action: 'ai_auto_executed', result: 'pass', rationale: 'all limits pass' }
 }
 
-export function estimatedCost(idea: Idea, account: AccountConfig): number {
+/** Cash an entry needs at the reference price: the notional (100% margin for shorts too) plus commission. */
+export function estimatedCost(idea: Idea, qty: number, account: AccountConfig): number {
   const c = account.costs
   const price = idea.price * (1 + c.slippage_bps / 10_000)
-  return idea.qty * price + Math.max(c.commission_min, idea.qty * price * c.commission_pct + idea.qty * c.commission_per_share)
+  return qty * price + Math.max(c.commission_min, qty * price * c.commission_pct + qty * c.commission_per_share)
 }
 
 const round = (x: number) => Math.round(x * 100) / 100
@@ -110,23 +184,26 @@ function drain(state: RiskState, account: AccountConfig, emit: Outbound[]): stri
 }
 
 function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outbound[]): Status {
-  const v = judge(state, idea, account)
+  const sized = sizeOf(state, idea)
+  const v = judge(state, idea, account, sized)
   if (v.status === 'auto_executed') {
-    const order = orderFor(idea)
+    const order = orderFor(idea, sized)
     emit.push({ type: 'trade.order', data: order })
     const horizonTs = new Date(Date.parse(idea.ts) + FILL_HORIZON_BARS * timeframeMs(idea.timeframe)).toISOString()
-    const held = Math.abs(state.positions[idea.symbol] ?? 0)
+    const held = state.positions[idea.symbol]?.qty ?? 0
     state.outstanding[order.id] = {
       symbol: idea.symbol,
+      strategy: idea.strategy_id,
       timeframe: idea.timeframe,
       intent: idea.intent,
       signalTs: idea.ts,
       horizonTs,
-      reserve: idea.intent === 'entry' ? estimatedCost(idea, account) : 0,
+      reserve: idea.intent === 'entry' ? estimatedCost(idea, sized.qty, account) : 0,
+      // Selling a long brings cash in; buying back a short takes it out.
       proceeds: idea.intent === 'exit' ? held * idea.price : 0,
     }
   }
-  emit.push({ type: 'trade.idea_status', data: statusOf(idea, v) }, { type: 'trade.decision', data: decisionOf(idea, v) })
+  emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty) }, { type: 'trade.decision', data: decisionOf(idea, v) })
   return v.status
 }
 
@@ -135,24 +212,26 @@ function causedBy<T extends 'trade.order' | 'trade.idea_status' | 'trade.decisio
   return { id, type, ts: idea.ts, causation_id: idea.id, correlation_id: idea.correlation_id, account: idea.account, strategy_id: idea.strategy_id, symbol: idea.symbol, idea_id: idea.id }
 }
 
-/** The idea as traded: side, intent and quantity. */
-const tradeOf = (idea: Idea) => ({ side: idea.side, intent: idea.intent, qty: idea.qty })
-
-function orderFor(idea: Idea): Message<'trade.order'> {
+function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
   return {
     ...causedBy(idea, 'trade.order', `order:${idea.id}`),
-    ...tradeOf(idea),
+    side: idea.side,
+    intent: idea.intent,
+    qty: sized.qty,
     timeframe: idea.timeframe,
-    order_type: 'market',
+    order_type: idea.order_type,
+    exit_reason: idea.exit_reason,
     reduce_only: idea.intent === 'exit',
     close_position: idea.close_position,
     ref_price: idea.price,
     bar_seq: idea.bar_seq,
+    bracket: idea.bracket,
+    phase5: sized.phase5,
   }
 }
 
-function statusOf(idea: Idea, v: Verdict): Message<'trade.idea_status'> {
-  return { ...causedBy(idea, 'trade.idea_status', `status:${idea.id}:${v.status}`), ...tradeOf(idea), confidence: idea.confidence, status: v.status, reason: v.result }
+function statusOf(idea: Idea, v: Verdict, qty: number): Message<'trade.idea_status'> {
+  return { ...causedBy(idea, 'trade.idea_status', `status:${idea.id}:${v.status}`), side: idea.side, intent: idea.intent, qty, confidence: idea.confidence, status: v.status, reason: v.result }
 }
 
 function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
@@ -167,22 +246,66 @@ function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
   }
 }
 
+/** Follows a fill: cash, and the position with its average cost, exactly as the executor's books move. */
+function applyFill(state: RiskState, f: Message<'trade.fill'>): void {
+  state.cash += f.side === 'buy' ? -(f.qty * f.price) - f.commission : f.qty * f.price - f.commission
+  const signed = f.side === 'buy' ? f.qty : -f.qty
+  const h = state.positions[f.symbol]
+  if (!h) {
+    state.positions[f.symbol] = { qty: signed, avg: f.price, strategy: f.strategy_id }
+    return
+  }
+  if (Math.sign(h.qty) === Math.sign(signed)) {
+    const held = Math.abs(h.qty)
+    h.avg = (held * h.avg + f.qty * f.price) / (held + f.qty)
+    h.qty += signed
+    return
+  }
+  const rest = h.qty + signed
+  if (rest === 0) delete state.positions[f.symbol]
+  else if (Math.sign(rest) !== Math.sign(h.qty)) state.positions[f.symbol] = { qty: rest, avg: f.price, strategy: f.strategy_id }
+  else h.qty = rest
+}
+
+function metrics(state: RiskState, account: string, trigger: 'position_closed' | 'daily', id: string, ts: string, cause: string): Outbound {
+  return {
+    type: 'metrics.phase5',
+    data: {
+      id,
+      type: 'metrics.phase5',
+      ts,
+      causation_id: cause,
+      correlation_id: cause,
+      account,
+      trigger,
+      ...phase5Metrics({ brier: state.brier, stats: state.stats, dpiRegime: state.regime }),
+    },
+  }
+}
+
 export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig): Step<RiskState> {
   const emit: Outbound[] = []
   let outcome: string | undefined
   switch (input.type) {
-    case 'trade.idea':
-      state.queue.push(input.data)
+    case 'trade.idea': {
+      const idea = input.data
+      if (idea.intent === 'entry') {
+        recordIdea(state.stats, idea.ng_score)
+        if (idea.dpi_regime !== null) state.regime = idea.dpi_regime
+      }
+      state.queue.push(idea)
       outcome = drain(state, account, emit)
       break
+    }
     case 'trade.fill': {
       const f = input.data
       // Cash and the position move with the fill; the position and portfolio that follow confirm
       // them. Waiting ideas are judged right below, before those arrive, so both must be current.
-      state.cash += f.side === 'buy' ? -(f.qty * f.price) - f.commission : f.qty * f.price - f.commission
-      const held = (state.positions[f.symbol] ?? 0) + (f.side === 'buy' ? f.qty : -f.qty)
-      if (held === 0) delete state.positions[f.symbol]
-      else state.positions[f.symbol] = held
+      applyFill(state, f)
+      if (f.intent === 'entry' && f.phase5) {
+        recordForecast(state.brier, f.position_id, forecastFromNg(f.phase5.ng_score))
+        recordTrade(state.stats, f.phase5.ng_score, f.phase5.dpi_enhancement)
+      }
       delete state.outstanding[f.order_id]
       outcome = drain(state, account, emit) ?? 'books'
       break
@@ -191,15 +314,26 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
       delete state.outstanding[input.data.order_id]
       outcome = drain(state, account, emit) ?? 'books'
       break
-    case 'trade.position':
-      if (input.data.status === 'open') state.positions[input.data.symbol] = input.data.side === 'long' ? input.data.qty : -input.data.qty
-      else delete state.positions[input.data.symbol]
+    case 'trade.position': {
+      const p = input.data
+      if (p.status === 'closed') {
+        recordOutcome(state.brier, p.position_id, p.realized_pnl > 0)
+        emit.push(metrics(state, account.id, 'position_closed', `p5:${account.id}:close:${p.position_id}`, p.ts, p.id))
+      }
       outcome = 'books'
       break
-    case 'trade.portfolio':
-      state.cash = input.data.cash
+    }
+    case 'trade.portfolio': {
+      const p = input.data
+      state.cash = p.cash
+      const day = p.ts.slice(0, 10)
+      if (state.metricsDay !== day) {
+        if (state.metricsDay !== null) emit.push(metrics(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, p.ts, p.id))
+        state.metricsDay = day
+      }
       outcome = 'books'
       break
+    }
     default:
       outcome = 'skipped'
   }
@@ -212,7 +346,7 @@ export const riskGate = (accounts: AccountConfig[]) => {
     name: 'risk-gate',
     ordered: true,
     scopes: accounts.map((a) => accountScope(a.id)),
-    init: (scope) => ({ cash: byId.get(scope.key)!.starting_cash, positions: {}, outstanding: {}, queue: [] }),
+    init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash),
     handle: (state, input, scope) => handleRisk(state, input, byId.get(scope.key)!),
   })
 }

@@ -1,26 +1,54 @@
 // strategy: evaluates the JSON strategies on every md.ind of the symbols they watch and proposes
-// trade ideas (trade.idea.<ACCT>). It tracks the position it asked for, so it proposes an exit only
-// after an entry; an exit and a new entry on the same bar come as two ideas, exit first.
+// trade ideas (trade.idea.<ACCT>): long and short entries, exits by condition, and the protective
+// exits of the position's bracket (stop-loss, take-profit, max_bars).
+//
+// The strategy follows the position it asked for: an entry fills at the open of the next bar (the
+// executor's rule, with the account's slippage), so on that bar the strategy knows the fill price,
+// and from the bar after it checks the bracket with the same functions the executor prices it with
+// (lib/brackets). A bracket exit is therefore an idea on the bar that fires it, in the same ordered
+// flow as every other exit: the executor never has to guess whether an exit signal arrived in time.
+// A reversal is two ideas on one bar: the exit, then the entry.
+//
+// Multi-symbol strategies (Gayed) run in their own scope over every md.bar (strategy-gayed.ts).
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
-import type { StrategyConfig } from '../src/config-file.js'
+import { gayedOf, rulesOf, type AccountConfig, type AnyStrategyConfig, type SessionWindow, type StrategyConfig } from '../src/config-file.js'
+import { dayIndex } from '../src/config-file.js'
 import { filterOf, type Message } from '../src/contracts.js'
+import { partitionOf } from '../src/partition.js'
+import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
+import { dpiRegimeName } from './lib/indicators/index.js'
+import { narrativeGap } from './lib/phase5.js'
+import { gayedScope, handleGayedBar, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
+
+/** The position a strategy asked for on one symbol. */
+interface Held {
+  side: PositionSide
+  bracket: Bracket | null
+  /** The entry's fill price, known from the bar after the signal; null until then. */
+  fill: number | null
+  levels: Levels | null
+  /** Bars handled since the fill bar (0 on the fill bar). */
+  bars: number
+}
 
 interface Book {
   /** The previous bar and its indicator values, for crossings. */
   prev: BarFrame | null
-  position: 'flat' | 'long'
-  qty: number
+  held: Held | null
 }
 
 export interface StrategyState {
   /** `${strategyId}|${symbol}` → book. */
   books: Record<string, Book>
+  /** The state of a multi-symbol strategy scope. */
+  gayed?: GayedScopeState
 }
 
 type Indicators = Message<'md.ind'>
 type Idea = Message<'trade.idea'>
+type ExitReason = NonNullable<Idea['exit_reason']>
 
 export const partitionScope = (partition: number): Scope => ({
   key: `p${partition}`,
@@ -32,24 +60,51 @@ type Test = (now: BarFrame, prev: BarFrame | undefined) => boolean
 /** A strategy with its conditions compiled once. */
 export interface Compiled {
   config: StrategyConfig
-  entryLong: Test
-  exitLong: Test | null
+  slippageBps: number
+  entry: Partial<Record<PositionSide, Test>>
+  exit: Partial<Record<PositionSide, Test>>
+  forbidden: Test[]
+  inSession: (ts: string) => boolean
   adjust: { when: Test; add: number }[]
+  bracket: Bracket | null
+  /** Declared name of the DPI Phase-5 sizing reads. */
+  dpi: string | null
 }
 
-export function compileStrategy(s: StrategyConfig): Compiled {
+export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Compiled {
+  const compileSides = (c: { long?: unknown; short?: unknown }) => {
+    const out: Partial<Record<PositionSide, Test>> = {}
+    if (s && c.long) out.long = compileCondition(c.long as never)
+    if (c.short) out.short = compileCondition(c.short as never)
+    return out
+  }
+  const x = s.exit
+  const bracket: Bracket | null =
+    x.stop_loss || x.take_profit || x.max_bars
+      ? {
+          stop_loss: x.stop_loss ? (x.stop_loss.pct !== undefined ? { kind: 'pct', value: x.stop_loss.pct } : x.stop_loss.price !== undefined ? { kind: 'price', value: x.stop_loss.price } : { kind: 'distance', value: x.stop_loss.atr! }) : null,
+          take_profit: x.take_profit ? (x.take_profit.pct !== undefined ? { kind: 'pct', value: x.take_profit.pct } : { kind: 'rr', value: x.take_profit.rr! }) : null,
+          max_bars: x.max_bars ?? null,
+        }
+      : null
   return {
     config: s,
-    entryLong: compileCondition(s.entry.long),
-    exitLong: s.exit.long ? compileCondition(s.exit.long) : null,
+    slippageBps: account?.costs.slippage_bps ?? 0,
+    entry: compileSides(s.entry),
+    exit: compileSides(s.exit),
+    forbidden: (s.forbidden ?? []).map((c) => compileCondition(c)),
+    inSession: sessionTest(s.session_windows),
     adjust: s.confidence?.adjust.map((a) => ({ when: compileCondition(a.when), add: a.add })) ?? [],
+    bracket,
+    dpi: Object.entries(s.indicators).find(([, spec]) => spec.type === 'dpi')?.[0] ?? null,
   }
 }
 
 /** `${symbol}|${timeframe}` → the strategies watching it. */
-export function watchers(strategies: StrategyConfig[]): Map<string, Compiled[]> {
+export function watchers(strategies: readonly AnyStrategyConfig[], accounts: readonly AccountConfig[] = []): Map<string, Compiled[]> {
+  const byId = new Map(accounts.map((a) => [a.id, a]))
   const out = new Map<string, Compiled[]>()
-  for (const s of strategies.map(compileStrategy)) for (const symbol of s.config.symbols) {
+  for (const s of rulesOf(strategies).map((r) => compileStrategy(r, byId.get(r.account)))) for (const symbol of s.config.symbols) {
     const key = `${symbol}|${s.config.timeframe}`
     out.set(key, [...(out.get(key) ?? []), s])
   }
@@ -69,57 +124,210 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
   if (!strategies) return { state, outcome: 'unwatched' }
   const now: BarFrame = { bar: ind.bar, values: ind.values }
   let emit: Outbound[] | undefined
+  const push = (idea: Outbound) => (emit ??= []).push(idea)
   for (const c of strategies) {
-    const s = c.config
-    const book = (state.books[`${s.id}|${ind.symbol}`] ??= { prev: null, position: 'flat', qty: 0 })
+    const book = (state.books[`${c.config.id}|${ind.symbol}`] ??= { prev: null, held: null })
     const prev = book.prev ?? undefined
-    if (book.position === 'long' && c.exitLong?.(now, prev)) {
-      ;(emit ??= []).push(idea(s, ind, 'exit', book.qty, confidenceOf(c, now, prev), 'exit.long'))
-      book.position = 'flat'
-      book.qty = 0
+    const held = book.held
+    if (held) {
+      if (held.fill === null) {
+        // The bar after the signal: the entry filled at its open (the executor's rule).
+        held.fill = ind.bar.open * (1 + ((held.side === 'long' ? 1 : -1) * c.slippageBps) / 10_000)
+        held.levels = held.bracket ? levelsOf(held.bracket, held.side, held.fill) : null
+        held.bars = 0
+      } else {
+        held.bars++
+        const hit = held.levels ? protectiveExit(held.levels, held.side, ind.bar) : null
+        if (hit) {
+          push(exitIdea(c, ind, held.side, hit.reason, hit.order_type, confidenceOf(c, now, prev)))
+          book.held = null
+        }
+      }
     }
-    if (book.position === 'flat' && c.entryLong(now, prev)) {
-      const qty = s.sizing.fixed_qty
-      ;(emit ??= []).push(idea(s, ind, 'entry', qty, confidenceOf(c, now, prev), 'entry.long'))
-      book.position = 'long'
-      book.qty = qty
+    if (book.held && c.exit[book.held.side]?.(now, prev)) {
+      push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev)))
+      book.held = null
+    }
+    // max_bars: a market exit decided on the close of bar max_bars − 1 fills at the open of bar
+    // max_bars after the fill bar, so the position is held exactly max_bars bars.
+    const maxBars = book.held?.bracket?.max_bars
+    if (book.held && book.held.fill !== null && maxBars && book.held.bars >= maxBars - 1) {
+      push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
+      book.held = null
+    }
+    const side = entrySide(c, now, prev)
+    if (side && book.held?.side !== side && mayEnter(c, ind, now, prev)) {
+      const entry = entryIdea(c, ind, side, confidenceOf(c, now, prev))
+      if (entry) {
+        if (book.held) push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
+        push(entry)
+        book.held = { side, bracket: c.bracket, fill: null, levels: null, bars: 0 }
+      }
     }
     book.prev = now
   }
   return emit ? { state, emit } : { state }
 }
 
-function idea(s: StrategyConfig, ind: Indicators, intent: 'entry' | 'exit', qty: number, confidence: number, reason: string): Outbound {
-  const data: Idea = {
-    id: `idea:${s.id}:${ind.symbol}:${ind.ts}:${intent}:long`,
-    type: 'trade.idea',
+/** Long if only entry.long holds, short if only entry.short holds; both at once is no signal. */
+function entrySide(c: Compiled, now: BarFrame, prev: BarFrame | undefined): PositionSide | null {
+  const long = c.entry.long?.(now, prev) ?? false
+  const short = c.entry.short?.(now, prev) ?? false
+  return long === short ? null : long ? 'long' : 'short'
+}
+
+function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | undefined): boolean {
+  for (const f of c.forbidden) if (f(now, prev)) return false
+  return c.inSession(ind.ts)
+}
+
+function base(c: Compiled, ind: Indicators, id: string, side: PositionSide, intent: 'entry' | 'exit', confidence: number) {
+  const s = c.config
+  const buy = (side === 'long') === (intent === 'entry')
+  return {
+    id,
+    type: 'trade.idea' as const,
     ts: ind.ts,
     causation_id: ind.id,
     correlation_id: ind.bar_id,
     account: s.account,
     strategy_id: s.id,
     symbol: ind.symbol,
-    side: intent === 'entry' ? 'buy' : 'sell',
+    side: buy ? ('buy' as const) : ('sell' as const),
     intent,
-    qty,
     timeframe: ind.timeframe,
-    position_side: 'long',
+    position_side: side,
     close_position: intent === 'exit',
     price: ind.bar.close,
     bar_seq: ind.bar_seq,
     confidence,
-    reason,
+  }
+}
+
+function exitIdea(c: Compiled, ind: Indicators, side: PositionSide, reason: ExitReason, orderType: Idea['order_type'], confidence: number): Outbound {
+  const data: Idea = {
+    ...base(c, ind, `idea:${c.config.id}:${ind.symbol}:${ind.ts}:exit:${side}`, side, 'exit', confidence),
+    qty: null,
+    order_type: orderType,
+    exit_reason: reason,
+    sizing: null,
+    bracket: null,
+    stop_distance: null,
+    max_qty: null,
+    max_positions: null,
+    ng_score: 0,
+    dpi: null,
+    dpi_regime: null,
+    reason: reason === 'signal' ? `exit.${side}` : reason,
   }
   return { type: 'trade.idea', data }
 }
 
-export const strategy = (strategies: StrategyConfig[], partitions: number[]) => {
-  const index = watchers(strategies)
+/** The entry idea, or null when its stop cannot be placed yet (ATR warming up) or reward:risk is too low. */
+function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence: number): Outbound | null {
+  const s = c.config
+  const close = ind.bar.close
+  let bracket = c.bracket
+  const stop = s.exit.stop_loss
+  if (bracket && stop?.atr !== undefined) {
+    const atr = ind.values[stop.indicator!]
+    if (atr === undefined || !(atr > 0)) return null
+    bracket = { ...bracket, stop_loss: { kind: 'distance', value: stop.atr * atr } }
+  }
+  const distance = bracket?.stop_loss ? stopDistance(bracket.stop_loss, side, close) : null
+  if (s.rr_expectation !== undefined && bracket?.stop_loss && bracket.take_profit) {
+    const reward = targetDistance(bracket.take_profit, close, distance)
+    if (distance === null || !(distance > 0) || reward === null || reward / distance < s.rr_expectation) return null
+  }
+  if (s.sizing.risk_pct !== undefined && !(distance !== null && distance > 0)) return null
+  const method = s.sizing.fixed_qty !== undefined ? 'fixed_qty' : s.sizing.pct_equity !== undefined ? 'pct_equity' : 'risk_pct'
+  const ctx = ind.context
+  const ng = ctx ? narrativeGap(close, ctx.consensus_forecast, ctx.distribution_estimate) : 0
+  const dpi = c.dpi ? ind.values[`${c.dpi}.value`] : undefined
+  const regime = c.dpi ? ind.values[`${c.dpi}.regime`] : undefined
+  const data: Idea = {
+    ...base(c, ind, `idea:${s.id}:${ind.symbol}:${ind.ts}:entry:${side}`, side, 'entry', confidence),
+    qty: s.sizing.fixed_qty !== undefined && !s.sizing.phase5 ? s.sizing.fixed_qty : null,
+    order_type: 'market',
+    exit_reason: null,
+    sizing: { method, value: s.sizing[method]!, phase5: s.sizing.phase5 ?? false },
+    bracket,
+    stop_distance: distance !== null && distance > 0 ? distance : null,
+    max_qty: s.risk_caps?.max_lot_size ?? null,
+    max_positions: s.risk_caps?.max_concurrent_positions ?? null,
+    ng_score: ng,
+    dpi: dpi ?? null,
+    dpi_regime: (regime !== undefined ? dpiRegimeName(regime) : undefined) ?? null,
+    reason: `entry.${side}`,
+  }
+  return { type: 'trade.idea', data }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session windows
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+/** Weekday (0 = Sunday) and minutes since midnight of `ms` in `tz`. */
+function localTime(ms: number, tz: string): { day: number; minutes: number } {
+  if (tz === 'UTC') {
+    const d = new Date(ms)
+    return { day: d.getUTCDay(), minutes: d.getUTCHours() * 60 + d.getUTCMinutes() }
+  }
+  let f = formatters.get(tz)
+  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })))
+  let day = 0
+  let minutes = 0
+  for (const p of f.formatToParts(ms)) {
+    if (p.type === 'weekday') day = dayIndex(p.value)
+    else if (p.type === 'hour') minutes += Number(p.value) * 60
+    else if (p.type === 'minute') minutes += Number(p.value)
+  }
+  return { day, minutes }
+}
+
+const minutesOf = (hhmm: string | undefined, fallback: number) => (hhmm === undefined ? fallback : Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5)))
+
+/** Whether a bar opening at `ts` may enter: inside any window (no windows = always). */
+export function sessionTest(windows: SessionWindow[] | undefined): (ts: string) => boolean {
+  if (!windows?.length) return () => true
+  const compiled = windows.map((w) => ({
+    tz: w.tz,
+    days: w.days ? new Set(w.days.map(dayIndex)) : null,
+    start: minutesOf(w.start, 0),
+    end: minutesOf(w.end, 24 * 60),
+  }))
+  return (ts) => {
+    const ms = Date.parse(ts)
+    return compiled.some((w) => {
+      const { day, minutes } = localTime(ms, w.tz)
+      if (w.days && !w.days.has(day)) return false
+      return w.start <= w.end ? minutes >= w.start && minutes < w.end : minutes >= w.start || minutes < w.end
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The strategy actor over the partitions this process owns. A multi-symbol (Gayed) scope belongs to
+ * the owner of the partition its key hashes to, so exactly one process runs it whatever the split;
+ * without `partitionCount` (a backtest, one process owning everything) this process runs them all.
+ */
+export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: number[], accounts: readonly AccountConfig[] = [], partitionCount?: number) => {
+  const index = watchers(strategies, accounts)
+  const gayed = gayedOf(strategies)
+  const gayedScopes = gayed.map(gayedScope).filter((scope) => partitionCount === undefined || partitions.includes(partitionOf(scope.key, partitionCount)))
+  const gayedById = new Map(gayed.map((g) => [`gayed:${g.id}`, g]))
   return defineActor<StrategyState>({
     name: 'strategy',
     ordered: true,
-    scopes: partitions.map(partitionScope),
-    init: () => ({ books: {} }),
-    handle: (state, input) => handleIndicators(state, input as Inbound<'md.ind'>, index),
+    scopes: [...partitions.map(partitionScope), ...gayedScopes],
+    init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
+    handle: (state, input, scope) => {
+      const g = gayedById.get(scope.key)
+      if (g) return handleGayedBar(state, input as Inbound<'md.bar'>, g) as Step<StrategyState>
+      return handleIndicators(state, input as Inbound<'md.ind'>, index)
+    },
   })
 }

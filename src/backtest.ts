@@ -67,7 +67,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   const defs: AnyActorDef[] = [
     marketSnapshots(),
     indicators(config.strategies, owned),
-    strategy(config.strategies, owned),
+    strategy(config.strategies, owned, config.accounts),
     riskGate(config.accounts),
     paperExecutor(config.accounts, market),
   ]
@@ -85,7 +85,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     }
     return hit
   }
-  const seqs: Record<StreamName, number> = { MD_IN: 0, MD: 0, TRADE: 0, DLQ: 0 }
+  const seqs: Record<StreamName, number> = { MD_IN: 0, MD: 0, TRADE: 0, SIGNALS: 0, DLQ: 0 }
   const run: BacktestRun = { fills: [], portfolios: [], positions: [], times: [], handled: {}, bars: 0, refused: [] }
   const codec = createCodec(partitions)
   const queue: { subject: string; stream: StreamName; inbound: Inbound }[] = []

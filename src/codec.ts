@@ -108,7 +108,7 @@ const withOhlc = new Set<MessageType>(['md.in.bar', 'md.bar'])
 function checkInvariants(type: MessageType, body: Record<string, unknown>): void {
   if (withOhlc.has(type)) checkOhlc(type, body)
   if (type === 'md.ind') checkOhlc(type, body.bar as Record<string, unknown>)
-  if (type === 'md.in.bar' && !isRealTime(body.ts as string)) throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
+  if ((type === 'md.in.bar' || type === 'md.in.context') && !isRealTime(body.ts as string)) throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]

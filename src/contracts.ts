@@ -55,8 +55,23 @@ const InjectedBar = z
   .strict()
   .describe('A bar typed by a person or a feed. The symbol comes from the subject.')
 
+const InjectedContext = z
+  .object({
+    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe('When the forecasts were made: a date (UTC) or a date-time with a zone'),
+    symbol: Symbol.optional().describe('Optional; must equal the subject token'),
+    consensus_forecast: z.number().describe('The market consensus price forecast'),
+    distribution_estimate: z.number().describe("The strategy's own estimate of where the price distribution is centred"),
+  })
+  .strict()
+  .describe('Phase-5 NarrativeGap inputs for a symbol, typed by a person or a feed; they apply to the bars that follow')
+
+const Context = z
+  .object({ ts: Ts, consensus_forecast: z.number(), distribution_estimate: z.number() })
+  .strict()
+  .describe('The latest md.in.context of the symbol accepted before this bar')
+
 const Bar = z
-  .object({ ...envelope('md.bar'), symbol: Symbol, timeframe: Timeframe, ...OhlcvFields })
+  .object({ ...envelope('md.bar'), symbol: Symbol, timeframe: Timeframe, ...OhlcvFields, context: Context.optional() })
   .strict()
   .describe('A validated, de-duplicated, in-order bar')
 
@@ -73,6 +88,7 @@ const Indicators = z
     bar_seq: z.int().min(0).describe('Stream sequence of the md.bar message: the cursor the executor uses to find the next bar'),
     bar: z.object(OhlcvFields).strict(),
     values: IndicatorValues,
+    context: Context.optional(),
   })
   .strict()
   .describe('A bar with every indicator value the strategies declared for its symbol and timeframe')
@@ -86,11 +102,41 @@ const tradeFields = {
   qty: Qty,
 }
 
+const OrderType = z.enum(['market', 'stop', 'limit']).describe('market: the open of the next bar; stop/limit: a protective exit on the signal bar itself, at the stop or target')
+const ExitReason = z.enum(['signal', 'stop_loss', 'take_profit', 'max_bars', 'reversal', 'manual'])
+const Level = z.object({ kind: z.enum(['pct', 'distance', 'price', 'rr']), value: z.number().gt(0) }).strict()
+const Bracket = z
+  .object({
+    stop_loss: Level.nullable().describe('pct of the fill price, a distance, or a price'),
+    take_profit: Level.nullable().describe('pct of the fill price, or rr × the stop distance'),
+    max_bars: z.int().min(1).nullable(),
+  })
+  .strict()
+  .describe('Protective exits of an entry, measured from its fill price')
+const SizingSpec = z
+  .object({ method: z.enum(['fixed_qty', 'pct_equity', 'risk_pct']), value: z.number().gt(0), phase5: z.boolean() })
+  .strict()
+const Phase5Factors = z
+  .object({ ng_score: NonNeg, ng_multiplier: NonNeg, brier_adjustment: NonNeg, dpi_enhancement: NonNeg })
+  .strict()
+  .describe('The Phase-5 sizing factors of the entry (SPEC 5.5)')
+
 const Idea = z
   .object({
     ...envelope('trade.idea'),
     ...tradeFields,
+    qty: Qty.nullable().describe('null: the risk gate sizes it (sizing) or, for an exit, it is the whole position'),
     timeframe: Timeframe,
+    order_type: OrderType,
+    exit_reason: ExitReason.nullable(),
+    sizing: SizingSpec.nullable().describe('How the risk gate sizes an entry'),
+    bracket: Bracket.nullable(),
+    stop_distance: z.number().gt(0).nullable().describe('Stop distance at the signal close (risk_pct sizing, rr_expectation)'),
+    max_qty: Qty.nullable().describe("The strategy's risk_caps.max_lot_size"),
+    max_positions: z.int().min(1).nullable().describe("The strategy's risk_caps.max_concurrent_positions"),
+    ng_score: NonNeg.max(1).describe('NarrativeGap at the signal bar; 0 without context'),
+    dpi: z.number().min(-1).max(1).nullable().describe('DPI at the signal bar, when the strategy declares one'),
+    dpi_regime: z.string().max(40).nullable().describe('DPI regime at the signal bar'),
     position_side: PositionSide,
     close_position: z.boolean().describe('Exit the whole position, whatever its size at fill time'),
     price: Price.describe('Close of the signal bar (reference price for risk checks)'),
@@ -122,6 +168,7 @@ const IdeaStatus = z
   .object({
     ...envelope('trade.idea_status'),
     ...tradeFields,
+    qty: NonNeg.describe('The quantity as sized (0 when it could not be)'),
     idea_id: Id,
     confidence: z.number().min(0).max(100),
     status: z.enum(IDEA_STATUSES),
@@ -136,11 +183,14 @@ const Order = z
     ...tradeFields,
     idea_id: Id,
     timeframe: Timeframe,
-    order_type: z.enum(['market']),
+    order_type: OrderType,
+    exit_reason: ExitReason.nullable(),
     reduce_only: z.boolean(),
     close_position: z.boolean(),
     ref_price: Price,
     bar_seq: z.int().min(0),
+    bracket: Bracket.nullable(),
+    phase5: Phase5Factors.nullable(),
   })
   .strict()
   .describe('An order the risk gate let through; fills on the first bar of its symbol after the signal bar')
@@ -160,7 +210,7 @@ const OrderStatus = z
 
 const FillModel = z
   .object({
-    type: z.enum(['next_open']),
+    type: z.enum(['next_open', 'stop', 'limit']),
     slippage_bps: NonNeg,
     commission_pct: NonNeg,
     commission_per_share: NonNeg,
@@ -179,6 +229,8 @@ const Fill = z
     commission: NonNeg,
     fill_model: FillModel,
     bar_id: Id,
+    exit_reason: ExitReason.nullable(),
+    phase5: Phase5Factors.nullable(),
   })
   .strict()
   .describe('A simulated execution; ts is the time of the bar it filled on')
@@ -196,7 +248,9 @@ const Position = z
     status: z.enum(['open', 'closed']),
     opened_at: Ts,
     closed_at: Ts.nullable(),
-    exit_reason: z.string().max(50).nullable(),
+    exit_reason: ExitReason.nullable(),
+    stop_price: Price.nullable(),
+    target_price: Price.nullable(),
     seq: z.int().min(0).describe('Increases with every change of the account books'),
   })
   .strict()
@@ -221,6 +275,49 @@ const Portfolio = z
   .strict()
   .describe('The account books after a change (fill or mark-to-market)')
 
+const Phase5Metrics = z
+  .object({
+    ...envelope('metrics.phase5'),
+    account: Account,
+    trigger: z.enum(['position_closed', 'daily']).describe('A position closed, or the first portfolio of a new bar-time day'),
+    brier_score: NonNeg,
+    prediction_count: z.int().min(0),
+    recent_accuracy: NonNeg,
+    ng_signal_count: z.int().min(0),
+    avg_ng_score: NonNeg,
+    high_ng_trades: z.int().min(0),
+    dpi_regime: z.string().max(40).nullable(),
+    avg_dpi_enhancement: NonNeg,
+    health_status: z.enum(['healthy', 'warning', 'critical']),
+  })
+  .strict()
+  .describe('Phase-5 health of an account (SPEC 5.5)')
+
+const GayedSignal = z
+  .object({
+    name: z.enum(['utilities_spy', 'lumber_gold', 'treasury_curve', 'vix_defensive', 'sp500_ma']),
+    signal: z.enum(['Risk-On', 'Risk-Off', 'Neutral']),
+    value: z.number(),
+    strength: z.enum(['Strong', 'Moderate', 'Weak']),
+    confidence: z.number().min(0).max(1),
+  })
+  .strict()
+
+const StrategySignal = z
+  .object({
+    ...envelope('strategy.signal'),
+    account: Account,
+    strategy_id: Id,
+    signals: z.array(GayedSignal).describe('Every signal with enough history'),
+    consensus: z.enum(['Risk-On', 'Risk-Off', 'Mixed']),
+    confidence: z.number().min(0).max(1),
+    risk_on_weight: NonNeg,
+    risk_off_weight: NonNeg,
+    holding: Symbol.nullable().describe('What the strategy holds after this day (null: nothing yet)'),
+  })
+  .strict()
+  .describe('The state of a multi-symbol strategy (Gayed consensus) after a day')
+
 const DeadLetter = z
   .object({
     id: Id,
@@ -243,6 +340,7 @@ export const STREAMS = {
   MD_IN: { subjects: ['md.in.>'], description: 'Raw market data typed by operators and feeds' },
   MD: { subjects: ['md.bar.>', 'md.ind.>'], description: 'Validated bars and indicator values, partitioned by symbol' },
   TRADE: { subjects: ['trade.>'], description: 'Ideas, decisions, orders, fills, positions, portfolios, by account' },
+  SIGNALS: { subjects: ['strategy.>', 'metrics.>'], description: 'Strategy states and Phase-5 metrics, by account' },
   DLQ: { subjects: ['dlq.>'], description: 'Dead letters: refused messages with the reason' },
 } as const
 export type StreamName = keyof typeof STREAMS
@@ -260,6 +358,7 @@ const contract = <S extends z.ZodType>(c: Contract<S>) => c
 
 export const contracts = {
   'md.in.bar': contract({ subject: 'md.in.bar.{symbol}', stream: 'MD_IN', schema: InjectedBar, producer: 'operators, feeds, paperd replay' }),
+  'md.in.context': contract({ subject: 'md.in.context.{symbol}', stream: 'MD_IN', schema: InjectedContext, producer: 'operators, feeds' }),
   'md.bar': contract({ subject: 'md.bar.{partition}.{symbol}', stream: 'MD', schema: Bar, producer: 'market-snapshots' }),
   'md.ind': contract({ subject: 'md.ind.{partition}.{symbol}', stream: 'MD', schema: Indicators, producer: 'indicators' }),
   'trade.idea': contract({ subject: 'trade.idea.{account}', stream: 'TRADE', schema: Idea, producer: 'strategy' }),
@@ -270,6 +369,8 @@ export const contracts = {
   'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: Fill, producer: 'paper-executor' }),
   'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: Position, producer: 'paper-executor' }),
   'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: Portfolio, producer: 'paper-executor' }),
+  'strategy.signal': contract({ subject: 'strategy.signal.{account}', stream: 'SIGNALS', schema: StrategySignal, producer: 'strategy (Gayed consensus)' }),
+  'metrics.phase5': contract({ subject: 'metrics.phase5.{account}', stream: 'SIGNALS', schema: Phase5Metrics, producer: 'risk-gate' }),
   dlq: contract({ subject: 'dlq.{actor}', stream: 'DLQ', schema: DeadLetter, producer: 'every actor (the runtime)' }),
 } as const
 
@@ -277,7 +378,7 @@ export type MessageType = keyof typeof contracts
 export type Message<T extends MessageType> = z.infer<(typeof contracts)[T]['schema']>
 /** A message with its type, as handlers receive and return them: a discriminated union. */
 export type Envelope<T extends MessageType = MessageType> = { [K in T]: { type: K; data: Message<K> } }[T]
-export type Published = Exclude<MessageType, 'md.in.bar'>
+export type Published = Exclude<MessageType, 'md.in.bar' | 'md.in.context'>
 export type InjectedBar = Message<'md.in.bar'>
 export type Bar = Message<'md.bar'>
 

@@ -130,10 +130,10 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: En
   const build: Record<ActorName, () => AnyActorDef> = {
     'market-snapshots': () => marketSnapshots(),
     indicators: () => indicators(strategies, env.ownedPartitions),
-    strategy: () => strategy(strategies, env.ownedPartitions),
+    strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts),
     'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)),
-    persister: () => persister(createStore(deps.sql!)),
+    persister: () => persister(createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null })),
   }
   return names.map((n) => build[n]())
 }

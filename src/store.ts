@@ -40,26 +40,26 @@ export const TABLES: Record<string, TableSpec> = {
     conflict: 'do nothing',
   },
   positions: {
-    columns: { position_id: 'text', account: 'text', symbol: 'text', side: 'text', qty: 'numeric', avg_price: 'numeric', realized_pnl: 'numeric', status: 'text', exit_reason: 'text', opened_at: 'timestamptz', closed_at: 'timestamptz', seq: 'bigint' },
+    columns: { position_id: 'text', account: 'text', symbol: 'text', side: 'text', qty: 'numeric', avg_price: 'numeric', realized_pnl: 'numeric', status: 'text', exit_reason: 'text', opened_at: 'timestamptz', closed_at: 'timestamptz', seq: 'bigint', stop_price: 'numeric', target_price: 'numeric' },
     key: ['position_id'],
-    conflict: updateAll('positions', ['side', 'qty', 'avg_price', 'realized_pnl', 'status', 'exit_reason', 'closed_at', 'seq'], '$t.seq < excluded.seq'),
+    conflict: updateAll('positions', ['side', 'qty', 'avg_price', 'realized_pnl', 'status', 'exit_reason', 'closed_at', 'seq', 'stop_price', 'target_price'], '$t.seq < excluded.seq'),
     prefer: newerSeq,
   },
   trades: {
-    columns: { trade_id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', qty: 'numeric', price: 'numeric', commission: 'numeric', ts: 'timestamptz', intent: 'text', position_id: 'text', order_id: 'text', idea_id: 'text', fill_model: 'jsonb' },
+    columns: { trade_id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', qty: 'numeric', price: 'numeric', commission: 'numeric', ts: 'timestamptz', intent: 'text', position_id: 'text', order_id: 'text', idea_id: 'text', fill_model: 'jsonb', exit_reason: 'text', ng_score: 'numeric', ng_multiplier: 'numeric', brier_adjustment: 'numeric', dpi_enhancement: 'numeric' },
     key: ['trade_id'],
     conflict: 'do nothing',
   },
   orders: {
-    columns: { order_id: 'text', account: 'text', idea_id: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', order_type: 'text', ref_price: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz' },
+    columns: { order_id: 'text', account: 'text', idea_id: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', order_type: 'text', ref_price: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz', exit_reason: 'text' },
     key: ['order_id'],
-    conflict: mergeRanked('orders', ['idea_id', 'strategy_id', 'symbol', 'side', 'intent', 'qty', 'order_type', 'ref_price', 'ts']),
+    conflict: mergeRanked('orders', ['idea_id', 'strategy_id', 'symbol', 'side', 'intent', 'qty', 'order_type', 'ref_price', 'ts', 'exit_reason']),
     prefer: higherRank,
   },
   trade_ideas: {
-    columns: { id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', confidence: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz' },
+    columns: { id: 'text', account: 'text', strategy_id: 'text', symbol: 'text', side: 'text', intent: 'text', qty: 'numeric', confidence: 'numeric', status: 'text', status_rank: 'smallint', reason: 'text', ts: 'timestamptz', order_type: 'text', exit_reason: 'text' },
     key: ['id'],
-    conflict: mergeRanked('trade_ideas', []),
+    conflict: mergeRanked('trade_ideas', ['qty', 'order_type', 'exit_reason']),
     prefer: higherRank,
   },
   decision_history: {
@@ -75,6 +75,16 @@ export const TABLES: Record<string, TableSpec> = {
   snapshot_indicators: {
     columns: { symbol: 'text', timeframe: 'text', ts: 'timestamptz', values: 'jsonb' },
     key: ['symbol', 'timeframe', 'ts'],
+    conflict: 'do nothing',
+  },
+  phase5_metrics: {
+    columns: { id: 'text', account: 'text', ts: 'timestamptz', trigger: 'text', brier_score: 'numeric', prediction_count: 'integer', recent_accuracy: 'numeric', ng_signal_count: 'integer', avg_ng_score: 'numeric', high_ng_trades: 'integer', dpi_regime: 'text', avg_dpi_enhancement: 'numeric', health_status: 'text' },
+    key: ['id'],
+    conflict: 'do nothing',
+  },
+  strategy_signals: {
+    columns: { id: 'text', account: 'text', strategy_id: 'text', ts: 'timestamptz', consensus: 'text', confidence: 'numeric', risk_on_weight: 'numeric', risk_off_weight: 'numeric', holding: 'text', signals: 'jsonb' },
+    key: ['id'],
     conflict: 'do nothing',
   },
   dead_letters: {
@@ -125,7 +135,47 @@ export function columnsOf(table: string, rows: Record<string, unknown>[]): (stri
   return Object.entries(spec.columns).map(([col, type]) => unique.map((r) => toParam(r[col], type)))
 }
 
-export function createStore(sql: Sql) {
+const SNAPSHOT_TABLES = ['snapshot_market', 'snapshot_indicators'] as const
+
+const prune = (table: string) =>
+  `delete from ${table} where symbol = $1 and timeframe = $2 and ts < $3::timestamptz - make_interval(secs => $4::double precision)`
+
+export interface StoreOptions {
+  /** Keep snapshot rows this many days behind the newest bar of their symbol and timeframe; null = forever. */
+  snapshotRetentionDays?: number | null
+}
+
+/**
+ * Snapshot retention, measured in bar time (the newest bar of a series), never the clock: a replay of
+ * old data keeps its own window. A series is pruned at most once per bar-time day per process.
+ */
+function retention(days: number | null | undefined) {
+  const prunedDay = new Map<string, string>()
+  return (byTable: Map<string, Record<string, unknown>[]>) => {
+    if (!days) return []
+    const due: { table: string; symbol: string; timeframe: string; newest: string }[] = []
+    for (const table of SNAPSHOT_TABLES) {
+      const newest = new Map<string, { symbol: string; timeframe: string; ts: string }>()
+      for (const r of byTable.get(table) ?? []) {
+        const key = `${r.symbol as string}|${r.timeframe as string}`
+        const seen = newest.get(key)
+        if (!seen || (r.ts as string) > seen.ts) newest.set(key, { symbol: r.symbol as string, timeframe: r.timeframe as string, ts: r.ts as string })
+      }
+      for (const [key, n] of newest) {
+        const day = n.ts.slice(0, 10)
+        const mark = `${table}|${key}`
+        if ((prunedDay.get(mark) ?? '') >= day) continue
+        prunedDay.set(mark, day)
+        due.push({ table, symbol: n.symbol, timeframe: n.timeframe, newest: n.ts })
+      }
+    }
+    return due
+  }
+}
+
+export function createStore(sql: Sql, options: StoreOptions = {}) {
+  const pruneDue = retention(options.snapshotRetentionDays)
+  const retentionSecs = String((options.snapshotRetentionDays ?? 0) * 86_400)
   return {
     async commit(writes: Write[], positions: ConsumerPosition[]): Promise<void> {
       const byTable = new Map<string, Record<string, unknown>[]>()
@@ -134,9 +184,11 @@ export function createStore(sql: Sql) {
         if (rows) rows.push(w.row)
         else byTable.set(w.table, [w.row])
       }
+      const prunes = pruneDue(byTable)
       try {
         await sql.begin((tx) => {
           const queries = [...byTable].map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
+          for (const p of prunes) queries.push(tx.unsafe(prune(p.table), [p.symbol, p.timeframe, p.newest, retentionSecs] as never[], { prepare: true }))
           if (positions.length) {
             queries.push(tx.unsafe(OFFSETS, [positions.map((p) => p.consumer), positions.map((p) => p.stream), positions.map((p) => String(p.seq))] as never[], { prepare: true }))
           }

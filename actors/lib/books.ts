@@ -9,6 +9,9 @@ export interface PositionBook {
   avg_price: number
   realized_pnl: number
   opened_at: string
+  /** Protective levels set by the entry that opened it (null: none). */
+  stop?: number | null
+  target?: number | null
 }
 
 export interface Books {

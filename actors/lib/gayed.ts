@@ -287,6 +287,8 @@ export const DEFAULT_SYMBOLS: Readonly<Record<GayedRole, string>> = {
   vix: 'VIX',
 }
 
+export const GAYED_ROLES = Object.keys(DEFAULT_SYMBOLS) as readonly GayedRole[]
+
 const SIGNAL_ROLES: Readonly<Record<GayedSignalName, readonly GayedRole[]>> = {
   utilities_spy: ['xlu', 'spy'],
   lumber_gold: ['wood', 'gld'],

@@ -277,7 +277,7 @@ export interface Phase5Size {
  * Whole-number floor that forgives binary noise: 100 × 1.1 × … can land at 109.99999999999999 when
  * it is 110 on paper, so values within 1e-9 (relative) below an integer count as that integer.
  */
-function floorQty(q: number): number {
+export function floorQty(q: number): number {
   return Math.floor(q + Math.abs(q) * 1e-9)
 }
 

@@ -8,7 +8,7 @@ import type { Message } from '../../src/contracts.js'
 import { handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { declarationsOf, handleBar as handleIndicatorBar, type IndicatorsState } from '../../actors/indicators.js'
 import { handleIndicators, watchers, type StrategyState } from '../../actors/strategy.js'
-import { handleRisk, type RiskState } from '../../actors/risk-gate.js'
+import { handleRisk, newRiskState, type RiskState } from '../../actors/risk-gate.js'
 import { handleExecution, type ExecutorState, type MarketData } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import { writesOf } from '../../actors/persister.js'
@@ -33,11 +33,11 @@ type Handler = (input: Inbound) => Step<unknown> | Promise<Step<unknown>>
 export function handlers(config: ConfigFile, market: MarketData): Record<PipelineActor, Handler> {
   const account = config.accounts[0]!
   const declarations = declarationsOf(config.strategies)
-  const index = watchers(config.strategies)
+  const index = watchers(config.strategies, config.accounts)
   const snapshots: SnapshotsState = { last: {} }
   const indicators: IndicatorsState = { series: {} }
   const strategy: StrategyState = { books: {} }
-  const risk: RiskState = { cash: account.starting_cash, positions: {}, outstanding: {}, queue: [] }
+  const risk: RiskState = newRiskState(account.starting_cash)
   const executor: ExecutorState = { books: newBooks(account.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } }
   return {
     'market-snapshots': (i: Inbound) => handleInjectedBar(snapshots, i as Inbound<'md.in.bar'>),

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/actor.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
+import { rulesOf } from '../../src/config-file.js'
 
 // SPEC §5.2, copied exactly: "it must work exactly as written".
 const CANONICAL_TEXT = `{
@@ -61,6 +62,7 @@ describe('the canonical config (SPEC §5.2)', () => {
     ])
     expect(cfg.strategies).toEqual([
       {
+        type: 'rules',
         id: 'sma-cross',
         account: 'main',
         symbols: ['ORCL'],
@@ -100,9 +102,31 @@ describe('the canonical config (SPEC §5.2)', () => {
     c.strategies[0].indicators.trend = { type: 'ema', period: 50, source: 'high' }
     c.strategies[0].entry.long = { all: [{ crossesAbove: ['fast', 'slow'] }, { any: [{ gt: ['close', 'trend'] }, { not: { lt: ['volume', 1000] } }] }] }
     c.strategies[0].confidence = { base: 60, adjust: [{ when: { gt: ['close', 'trend'] }, add: 25 }] }
-    const s = parseConfig(c).strategies[0]!
+    const s = rulesOf(parseConfig(c).strategies)[0]!
     expect(s.indicators.trend).toEqual({ type: 'ema', period: 50, source: 'high' })
     expect(s.confidence).toEqual({ base: 60, adjust: [{ when: { gt: ['close', 'trend'] }, add: 25 }] })
+  })
+})
+
+describe('the whole strategy language (SPEC §5.2)', () => {
+  it('accepts shorts, brackets, sessions, forbidden, caps, rr_expectation, Phase-5 sizing and a Gayed strategy', () => {
+    const c = canonical()
+    const s = c.strategies[0]
+    s.indicators.atr14 = { type: 'atr', period: 14 }
+    s.indicators.dpi = { type: 'dpi' }
+    s.entry.short = { crossesBelow: ['fast', 'slow'] }
+    s.exit = { long: { lt: ['close', 'slow'] }, short: { gt: ['close', 'slow'] }, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 }, max_bars: 60 }
+    s.session_windows = [{ days: ['Mon', 'tue', 'WED'], start: '09:30', end: '16:00', tz: 'America/New_York' }, { start: '07:00Z', end: '11:00Z' }]
+    s.forbidden = [{ gt: ['atr14', 5] }]
+    s.risk_caps = { max_lot_size: 500, max_concurrent_positions: 2 }
+    s.rr_expectation = 1.5
+    s.sizing = { risk_pct: 0.01, phase5: true }
+    c.strategies.push({ type: 'gayed', id: 'gayed', account: 'main', defensive: 'IEF', inputs: { vix: null } })
+    c.persistence = { snapshot_retention_days: 30 }
+    const cfg = parseConfig(c)
+    expect(cfg.strategies[0]).toMatchObject({ type: 'rules', session_windows: [{ tz: 'America/New_York' }, { tz: 'UTC' }], sizing: { risk_pct: 0.01, phase5: true } })
+    expect(cfg.strategies[1]).toMatchObject({ type: 'gayed', timeframe: '1d', risk_on: 'SPY', defensive: 'IEF', inputs: { vix: null }, sizing: { pct_equity: 0.95 } })
+    expect(cfg.persistence).toEqual({ snapshot_retention_days: 30 })
   })
 })
 
@@ -150,6 +174,41 @@ describe('bad configs: one line naming the path of the first error', () => {
     ['a bad timeframe', (c) => { c.strategies[0].timeframe = 'daily' }, 'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d'],
     ['missing sizing', (c) => { delete c.strategies[0].sizing }, /^config: strategies\[0\]\.sizing: /],
     ['no accounts', (c) => { c.accounts = [] }, /^config: accounts: /],
+    ['an entry with neither side', (c) => { c.strategies[0].entry = {} }, 'config: strategies[0].entry: give "long", "short" or both'],
+    ['an undeclared operand in a short exit', (c) => { c.strategies[0].exit.short = { gt: ['macd.line', 0] } },
+      'config: strategies[0].exit.short.gt[0]: "macd.line" is neither a declared indicator nor a bar field'],
+    ['an undeclared operand in forbidden', (c) => { c.strategies[0].forbidden = [{ gt: ['close', 1] }, { lt: ['rsi', 30] }] },
+      'config: strategies[0].forbidden[1].lt[0]: "rsi" is neither a declared indicator nor a bar field'],
+    ['two stop kinds', (c) => { c.strategies[0].exit.stop_loss = { pct: 0.05, price: 40 } },
+      'config: strategies[0].exit.stop_loss: stop_loss: give exactly one of pct, atr, price (got pct and price)'],
+    ['an atr stop without its indicator', (c) => { c.strategies[0].exit.stop_loss = { atr: 2 } },
+      /^config: strategies\[0\]\.exit\.stop_loss: stop_loss: "atr" and "indicator" go together/],
+    ['an atr stop on a non-atr indicator', (c) => { c.strategies[0].exit.stop_loss = { atr: 2, indicator: 'fast' } },
+      'config: strategies[0].exit.stop_loss.indicator: "fast" is not a declared atr indicator'],
+    ['a stop of 100%', (c) => { c.strategies[0].exit.stop_loss = { pct: 1 } }, /^config: strategies\[0\]\.exit\.stop_loss\.pct: /],
+    ['an rr target without a stop', (c) => { c.strategies[0].exit.take_profit = { rr: 2 } },
+      'config: strategies[0].exit.take_profit.rr: rr is a multiple of the stop distance: add exit.stop_loss'],
+    ['a zero max_bars', (c) => { c.strategies[0].exit.max_bars = 0 }, /^config: strategies\[0\]\.exit\.max_bars: /],
+    ['two sizing methods', (c) => { c.strategies[0].sizing = { fixed_qty: 1, pct_equity: 0.5 } },
+      'config: strategies[0].sizing: sizing: give exactly one of fixed_qty, pct_equity, risk_pct (got fixed_qty and pct_equity)'],
+    ['risk_pct without a stop', (c) => { c.strategies[0].sizing = { risk_pct: 0.01 } },
+      'config: strategies[0].sizing.risk_pct: risk_pct needs exit.stop_loss (the risk is the stop distance)'],
+    ['phase5 sizing without a dpi', (c) => { c.strategies[0].sizing = { fixed_qty: 10, phase5: true } },
+      'config: strategies[0].sizing.phase5: Phase-5 sizing reads the DPI: declare one, e.g. "dpi": {"type": "dpi"}'],
+    ['rr_expectation without a target', (c) => { c.strategies[0].rr_expectation = 2; c.strategies[0].exit.stop_loss = { pct: 0.02 } },
+      'config: strategies[0].rr_expectation: rr_expectation needs exit.stop_loss and exit.take_profit'],
+    ['a session day that is not a day', (c) => { c.strategies[0].session_windows = [{ days: ['Mon', 'Funday'] }] },
+      'config: strategies[0].session_windows[0].days[1]: Mon, Tue, Wed, Thu, Fri, Sat or Sun'],
+    ['a session time that is not a time', (c) => { c.strategies[0].session_windows = [{ start: '9:30' }] },
+      'config: strategies[0].session_windows[0].start: a time of day HH:MM (24 h)'],
+    ['an unknown time zone', (c) => { c.strategies[0].session_windows = [{ start: '09:30', tz: 'Mars/Olympus' }] },
+      'config: strategies[0].session_windows[0].tz: an IANA time zone such as America/New_York'],
+    ['an unknown risk cap', (c) => { c.strategies[0].risk_caps = { max_leverage: 2 } }, 'config: strategies[0].risk_caps: Unrecognized key: "max_leverage"'],
+    ['an unknown strategy type', (c) => { c.strategies[0].type = 'ml' }, /^config: strategies\[0\]\.type: /],
+    ['a gayed strategy with an unknown input role', (c) => { c.strategies.push({ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } }) },
+      'config: strategies[1].inputs: Unrecognized key: "oil"'],
+    ['a gayed strategy holding the same symbol both ways', (c) => { c.strategies.push({ type: 'gayed', id: 'g', account: 'main', defensive: 'SPY' }) },
+      'config: strategies[1].defensive: "SPY" is also the risk_on symbol'],
     ['an unknown top-level key', (c) => { c.strategy = [] }, /^config: \(root\): Unrecognized key: "strategy"/],
   ])('%s', (_, edit, want) => {
     const c = canonical()

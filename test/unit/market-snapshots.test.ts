@@ -104,7 +104,7 @@ describe('market-snapshots', () => {
     expect(def.name).toBe('market-snapshots')
     expect(def.ordered).toBe(true)
     const [input] = def.scopes[0]!.inputs
-    expect(input).toMatchObject({ stream: 'MD_IN', accepts: ['md.in.bar'] })
+    expect(input).toMatchObject({ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'] })
     // No filter: the whole stream, so a message on a subject no contract knows is dead-lettered too.
     expect(input!.filter).toBeUndefined()
     expect(def.init(def.scopes[0]!)).toEqual({ last: {} })

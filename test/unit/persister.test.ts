@@ -87,6 +87,7 @@ describe('persister.writesOf: each message type → its rows', () => {
     expect(writes[0]!.row).toEqual({
       trade_id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, qty: d.qty, price: d.price, commission: d.commission,
       ts: d.ts, intent: d.intent, position_id: d.position_id, order_id: d.order_id, idea_id: d.idea_id, fill_model: d.fill_model,
+      exit_reason: d.exit_reason, ng_score: null, ng_multiplier: null, brier_adjustment: null, dpi_enhancement: null,
     })
     expect(writes[1]!.row).toMatchObject({ order_id: d.order_id, status: 'filled', status_rank: 1 })
   })
@@ -96,7 +97,7 @@ describe('persister.writesOf: each message type → its rows', () => {
     const d = m.data
     expect(writesOf(m)).toEqual([{ table: 'positions', row: {
       position_id: d.position_id, account: d.account, symbol: d.symbol, side: d.side, qty: d.qty, avg_price: d.avg_price, realized_pnl: d.realized_pnl,
-      status: d.status, exit_reason: d.exit_reason, opened_at: d.opened_at, closed_at: d.closed_at, seq: d.seq,
+      status: d.status, exit_reason: d.exit_reason, opened_at: d.opened_at, closed_at: d.closed_at, seq: d.seq, stop_price: d.stop_price, target_price: d.target_price,
     } }])
   })
 
@@ -130,7 +131,7 @@ describe('persister.writesOf: each message type → its rows', () => {
   it('the actor is an unordered sink over the whole TRADE, MD and DLQ streams, and its handler only returns writes', () => {
     const def = persister({ commit: async () => {} })
     expect(def.ordered).toBe(false)
-    expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['DLQ', undefined]])
+    expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['SIGNALS', undefined], ['DLQ', undefined]])
     const m = sample('trade.fill')
     expect(def.handle(null, m, scope)).toEqual({ state: null, writes: writesOf(m) })
   })

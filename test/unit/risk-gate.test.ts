@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { CASH_GAP_ALLOWANCE, FILL_HORIZON_BARS, estimatedCost, handleRisk, riskGate, type RiskState } from '../../actors/risk-gate.js'
+import { CASH_GAP_ALLOWANCE, FILL_HORIZON_BARS, estimatedCost, handleRisk, newRiskState, riskGate, type RiskState } from '../../actors/risk-gate.js'
 import type { Inbound } from '../../src/actor.js'
 import { createCodec } from '../../src/codec.js'
 import type { AccountConfig } from '../../src/config-file.js'
@@ -13,7 +13,7 @@ type Idea = Message<'trade.idea'>
 function account(risk: Partial<AccountConfig['risk']> = {}, starting_cash = 10000, costs: Partial<AccountConfig['costs']> = {}): AccountConfig {
   return parseConfig({ accounts: [{ id: 'main', starting_cash, costs, risk }] }).accounts[0]!
 }
-const fresh = (a: AccountConfig): RiskState => ({ cash: a.starting_cash, positions: {}, outstanding: {}, queue: [] })
+const fresh = (a: AccountConfig): RiskState => newRiskState(a.starting_cash)
 
 const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
 
@@ -25,6 +25,9 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
     id: `idea:s:${symbol}:${ts}:${intent}:long`, type: 'trade.idea', ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: barId,
     account: 'main', strategy_id: 's', symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, timeframe: '1d',
     position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: d * 10, confidence: 100, reason: `${intent}.long`,
+    order_type: 'market', exit_reason: intent === 'exit' ? 'signal' : null,
+    sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
+    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null,
     ...over,
   }
 }
@@ -35,8 +38,9 @@ function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade
   const orderId = `order:${i.id}`
   return {
     id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: i.correlation_id, account: 'main',
-    strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty, order_id: orderId, idea_id: i.id,
+    strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty ?? 100, order_id: orderId, idea_id: i.id,
     position_id: `position:fill:order:${i.symbol}`, price, commission, fill_model: ZERO_COSTS, bar_id: `bar:${i.symbol}:1d:${day(d)}`,
+    exit_reason: i.intent === 'exit' ? 'signal' : null, phase5: null,
   }
 }
 
@@ -45,6 +49,7 @@ function position(symbol: string, d: number, qty: number, status: 'open' | 'clos
     id: `pos:${symbol}:${d}:${status}`, type: 'trade.position', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main',
     position_id: `position:${symbol}`, symbol, side: 'long', qty, avg_price: 50, realized_pnl: 0, status,
     opened_at: day(1), closed_at: status === 'closed' ? day(d) : null, exit_reason: status === 'closed' ? 'signal' : null, seq: d,
+    stop_price: null, target_price: null,
   }
 }
 
@@ -89,7 +94,7 @@ describe('risk-gate verdicts', () => {
     expect(ofType(emit, 'trade.order')[0]).toEqual<Message<'trade.order'>>({
       id: `order:${i.id}`, type: 'trade.order', ts: i.ts, causation_id: i.id, correlation_id: i.correlation_id, account: 'main',
       strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 100, idea_id: i.id, timeframe: '1d', order_type: 'market',
-      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20,
+      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20, exit_reason: null, bracket: null, phase5: null,
     })
     expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ id: `status:${i.id}:auto_executed`, status: 'auto_executed', reason: 'pass', idea_id: i.id, causation_id: i.id })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({
@@ -136,7 +141,7 @@ describe('risk-gate verdicts', () => {
 
   it('insufficient cash allows for a gap: refused only beyond CASH_GAP_ALLOWANCE of the estimate', () => {
     const acct = account({}, 10000, { commission_pct: 0.001 })
-    const cost = (price: number) => estimatedCost(idea(2, 'entry', { price }), acct)
+    const cost = (price: number) => estimatedCost(idea(2, 'entry', { price }), 100, acct)
     expect(cost(100)).toBeCloseTo(100 * 100 * 1.001, 9)
     // Largest price still passing: cost·(1 − allowance) ≤ cash.
     const edge = 10000 / (1 - CASH_GAP_ALLOWANCE) / 100 / 1.001
@@ -148,8 +153,8 @@ describe('risk-gate verdicts', () => {
   it('estimatedCost includes slippage and commission (max of min and pct + per share)', () => {
     const acct = account({}, 10000, { slippage_bps: 10, commission_pct: 0.001, commission_per_share: 0.01, commission_min: 5 })
     const price = 50 * 1.001
-    expect(estimatedCost(idea(2, 'entry'), acct)).toBeCloseTo(100 * price + Math.max(5, 100 * price * 0.001 + 100 * 0.01), 9)
-    expect(estimatedCost(idea(2, 'entry', { qty: 1 }), acct)).toBeCloseTo(price + 5, 9)
+    expect(estimatedCost(idea(2, 'entry'), 100, acct)).toBeCloseTo(100 * price + Math.max(5, 100 * price * 0.001 + 100 * 0.01), 9)
+    expect(estimatedCost(idea(2, 'entry', { qty: 1 }), 1, acct)).toBeCloseTo(price + 5, 9)
   })
 })
 
@@ -171,8 +176,9 @@ describe('risk-gate: max_concurrent_trades counts open positions and working ent
   it('given a closed position, it no longer counts', () => {
     const acct = account({ max_concurrent_trades: 1 })
     const state = longOrcl(acct)
-    const { steps } = gate(acct, [msg('trade.position', position('ORCL', 6, 0, 'closed')), msg('trade.idea', idea(7, 'entry', { symbol: 'AAPL', price: 10 }))], state)
-    expect(ofType(steps[1]!.emit!, 'trade.idea_status')[0]!.status).toBe('auto_executed')
+    const exit = idea(5, 'exit')
+    const { steps } = gate(acct, [msg('trade.idea', exit), msg('trade.fill', fill(exit, 6, 50)), msg('trade.position', position('ORCL', 6, 0, 'closed')), msg('trade.idea', idea(7, 'entry', { symbol: 'AAPL', price: 10 }))], state)
+    expect(ofType(steps[3]!.emit!, 'trade.idea_status')[0]!.status).toBe('auto_executed')
   })
 
   it('an entry waiting behind another symbol’s entry is judged on the filled books: rejected once that position is open', () => {
@@ -218,8 +224,8 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
     expect(ofType(emit, 'trade.order')[0]).toMatchObject({ id: `order:${entry.id}`, intent: 'entry', qty: 100 })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ id: `decision:${entry.id}:ai_auto_executed`, risk_check_result: 'pass' })
-    expect(steps[3]!.emit).toBeUndefined()
-    expect(steps[4]!.emit).toBeUndefined()
+    expect(steps[3]!.emit!.map((o) => o.type)).toEqual(['metrics.phase5']) // a position closed
+    expect(ofType(steps[4]!.emit!, 'metrics.phase5')[0]).toMatchObject({ trigger: 'daily' }) // the first portfolio of a new day
   })
 
   it('judged before the exit filled (no deferral), the same entry would have been refused for cash', () => {
@@ -269,14 +275,14 @@ describe('risk-gate: orders on other symbols hold ideas back only within the fil
 })
 
 describe('risk-gate: books', () => {
-  it('follows cash from fills and portfolios, positions from position messages', () => {
+  it('follows cash and positions (with their average cost) from fills, cash from portfolios', () => {
     const acct = account({}, 10000, {})
     const e = idea(2, 'entry')
     const { state } = gate(acct, [msg('trade.idea', e), msg('trade.fill', fill(e, 3, 51, 5.1))])
     expect(state.cash).toBeCloseTo(10000 - 5100 - 5.1, 9)
     expect(state.outstanding).toEqual({})
     const after = gate(acct, [msg('trade.position', position('ORCL', 3, 100)), msg('trade.portfolio', portfolio(3, 4890))], state).state
-    expect(after.positions).toEqual({ ORCL: 100 })
+    expect(after.positions).toEqual({ ORCL: { qty: 100, avg: 51, strategy: 's' } })
     expect(after.cash).toBe(4890)
   })
 
@@ -290,7 +296,7 @@ describe('risk-gate: books', () => {
   it('the actor owns one scope per account, over trade.*.<account>', () => {
     const def = riskGate([account()])
     expect(def.scopes[0]).toMatchObject({ key: 'main', inputs: [{ stream: 'TRADE', filter: 'trade.*.main' }] })
-    expect(def.init(def.scopes[0]!)).toEqual({ cash: 10000, positions: {}, outstanding: {}, queue: [] })
+    expect(def.init(def.scopes[0]!)).toEqual(newRiskState(10000))
   })
 
   it('state survives a JSON round-trip while an idea waits', () => {

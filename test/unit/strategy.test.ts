@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { compileStrategy, confidenceOf, handleIndicators, strategy, watchers, type StrategyState } from '../../actors/strategy.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
+import { rulesOf } from '../../src/config-file.js'
 import type { Message } from '../../src/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
@@ -54,6 +55,16 @@ describe('strategy: the canonical sma-cross', () => {
         bar_seq: 1003,
         confidence: 100,
         reason: 'entry.long',
+        order_type: 'market',
+        exit_reason: null,
+        sizing: { method: 'fixed_qty', value: 100, phase5: false },
+        bracket: null,
+        stop_distance: null,
+        max_qty: null,
+        max_positions: null,
+        ng_score: 0,
+        dpi: null,
+        dpi_regime: null,
       },
     ])
     for (const out of emit) codec.check(out.type, out.data)
@@ -64,7 +75,7 @@ describe('strategy: the canonical sma-cross', () => {
     const ideas = ofType(emit, 'trade.idea')
     expect(ideas.map((i) => [i.ts.slice(0, 10), i.intent, i.side, i.qty, i.close_position])).toEqual([
       ['2024-01-03', 'entry', 'buy', 100, false],
-      ['2024-01-05', 'exit', 'sell', 100, true],
+      ['2024-01-05', 'exit', 'sell', null, true], // the whole position, whatever it is at the fill
     ])
     expect(ideas[1]!.id).toBe('idea:sma-cross:ORCL:2024-01-05T00:00:00.000Z:exit:long')
     expect(ideas[1]!.reason).toBe('exit.long')
@@ -144,7 +155,7 @@ describe('strategy: confidence', () => {
     ['clamped at 100', { base: 90, adjust: [{ when: { gt: ['close', 100] }, add: 25 }] }, 100],
     ['clamped at 0', { base: 10, adjust: [{ when: { gt: ['close', 100] }, add: -25 }] }, 0],
   ])('%s', (_, confidence, want) => {
-    const s = confidence === undefined ? config.strategies[0]! : withConfidence(confidence)
+    const s = rulesOf(confidence === undefined ? config.strategies : [withConfidence(confidence)])[0]!
     expect(confidenceOf(compileStrategy(s), now, undefined)).toBe(want)
   })
 
