@@ -24,7 +24,8 @@ export const CASH_GAP_ALLOWANCE = 0.1
 
 /**
  * An idea is judged against the books as of its bar: an order the gate passed for an earlier bar
- * fills on a bar at or before this one, so the idea waits for that fill (or rejection). Replays that
+ * fills on a bar at or before this one, and a stop or target exit fills within its own bar, before
+ * that bar's close; so the idea waits for that fill (or rejection). Replays that
  * run the strategy far ahead of the executor then decide exactly as a live run does.
  * For an order on the idea's own symbol and timeframe the wait always ends (the idea's bar proves
  * the fill bar exists). An order on another symbol may never get its bar (a halted feed), so it
@@ -38,6 +39,8 @@ interface Outstanding {
   timeframe: string
   intent: 'entry' | 'exit'
   signalTs: string
+  /** A stop or target exit: it fills on its signal bar itself, so it settles before that bar's close. */
+  protective?: boolean
   /** Ideas after this bar time no longer wait for the order. */
   horizonTs: string
   /** Cash set aside for an entry (estimated cost at the reference price). */
@@ -174,7 +177,7 @@ function drain(state: RiskState, account: AccountConfig, emit: Outbound[]): stri
   while (state.queue.length) {
     const idea = state.queue[0]!
     const blocked = Object.values(state.outstanding).some(
-      (o) => o.signalTs < idea.ts && ((o.symbol === idea.symbol && o.timeframe === idea.timeframe) || idea.ts <= o.horizonTs),
+      (o) => (o.signalTs < idea.ts || (o.protective === true && o.signalTs === idea.ts)) && ((o.symbol === idea.symbol && o.timeframe === idea.timeframe) || idea.ts <= o.horizonTs),
     )
     if (blocked) return outcome ?? 'waiting'
     state.queue.shift()
@@ -197,6 +200,7 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
       timeframe: idea.timeframe,
       intent: idea.intent,
       signalTs: idea.ts,
+      ...(idea.order_type !== 'market' ? { protective: true } : {}),
       horizonTs,
       reserve: idea.intent === 'entry' ? estimatedCost(idea, sized.qty, account) : 0,
       // Selling a long brings cash in; buying back a short takes it out.

@@ -148,21 +148,23 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
       push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev)))
       book.held = null
     }
-    // max_bars: a market exit decided on the close of bar max_bars − 1 fills at the open of bar
-    // max_bars after the fill bar, so the position is held exactly max_bars bars.
-    const maxBars = book.held?.bracket?.max_bars
-    if (book.held && book.held.fill !== null && maxBars && book.held.bars >= maxBars - 1) {
-      push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
-      book.held = null
-    }
     const side = entrySide(c, now, prev)
     if (side && book.held?.side !== side && mayEnter(c, ind, now, prev)) {
       const entry = entryIdea(c, ind, side, confidenceOf(c, now, prev))
       if (entry) {
         if (book.held) push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
         push(entry)
-        book.held = { side, bracket: c.bracket, fill: null, levels: null, bars: 0 }
+        // The idea's own bracket: an ATR stop is fixed as a distance on the signal bar.
+        book.held = { side, bracket: (entry.data as Idea).bracket, fill: null, levels: null, bars: 0 }
       }
+    }
+    // max_bars: a market exit decided on the close of bar max_bars − 1 fills at the open of bar
+    // max_bars after the fill bar, so the position is held exactly max_bars bars. Until that open
+    // the position is still held: an entry the same way waits, an opposite one reverses it.
+    const maxBars = book.held?.bracket?.max_bars
+    if (book.held && book.held.fill !== null && maxBars && book.held.bars >= maxBars - 1) {
+      push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
+      book.held = null
     }
     book.prev = now
   }

@@ -24,6 +24,10 @@ export interface BacktestRun {
   fills: Message<'trade.fill'>[]
   portfolios: Message<'trade.portfolio'>[]
   positions: Message<'trade.position'>[]
+  /** Where every idea ended (auto_executed, rejected with the reason, …). */
+  statuses: Message<'trade.idea_status'>[]
+  /** Orders the executor could not fill (no position, insufficient cash, …). */
+  orderStatuses: Message<'trade.order_status'>[]
   /** Every bar time seen, in order, per timeframe of the inputs. */
   times: string[]
   /** Messages handled by each actor. */
@@ -86,7 +90,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     return hit
   }
   const seqs: Record<StreamName, number> = { MD_IN: 0, MD: 0, TRADE: 0, SIGNALS: 0, DLQ: 0 }
-  const run: BacktestRun = { fills: [], portfolios: [], positions: [], times: [], handled: {}, bars: 0, refused: [] }
+  const run: BacktestRun = { fills: [], portfolios: [], positions: [], statuses: [], orderStatuses: [], times: [], handled: {}, bars: 0, refused: [] }
   const codec = createCodec(partitions)
   const queue: { subject: string; stream: StreamName; inbound: Inbound }[] = []
 
@@ -102,6 +106,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     } else if (type === 'trade.fill') run.fills.push(data as Message<'trade.fill'>)
     else if (type === 'trade.portfolio') run.portfolios.push(data as Message<'trade.portfolio'>)
     else if (type === 'trade.position') run.positions.push(data as Message<'trade.position'>)
+    else if (type === 'trade.idea_status') run.statuses.push(data as Message<'trade.idea_status'>)
+    else if (type === 'trade.order_status') run.orderStatuses.push(data as Message<'trade.order_status'>)
     queue.push({ subject, stream, inbound })
   }
 

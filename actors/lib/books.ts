@@ -48,7 +48,9 @@ export interface FillEffect {
  * an opposite position closes it and opens the remainder the other way.
  */
 export function applyFill(b: Books, symbol: string, sign: 1 | -1, qty: number, price: number, commission: number, ts: string, positionId: string): FillEffect {
-  b.cash = b.cash - sign * qty * price - commission
+  // Written as a trader books it (a buy costs notional + commission, a sell brings notional − commission),
+  // so the cash of an independent ledger doing the same arithmetic is equal to the last bit.
+  b.cash = sign > 0 ? b.cash - (qty * price + commission) : b.cash + (qty * price - commission)
   b.realized_pnl -= commission
   let pos = b.positions[symbol]
   let closed: PositionBook | null = null

@@ -16,6 +16,8 @@ describe('backtest report', () => {
     portfolios: [pf(1, 1000), pf(2, 1100), pf(2, 990), pf(4, 990), pf(5, 1045, 1045)],
     positions: [pos(1, 'a', 'open', 0), pos(2, 'a', 'closed', 60), pos(2, 'b', 'open', 0), pos(4, 'b', 'closed', -20)],
     fills: [],
+    statuses: [],
+    orderStatuses: [],
     handled: {},
     bars: 5,
     refused: [],
