@@ -28,6 +28,10 @@ export interface BacktestRun {
   statuses: Message<'trade.idea_status'>[]
   /** Orders the executor could not fill (no position, insufficient cash, …). */
   orderStatuses: Message<'trade.order_status'>[]
+  /** States of multi-symbol strategies (Gayed), one per complete day. */
+  signals: Message<'strategy.signal'>[]
+  /** Phase-5 metrics rows. */
+  metrics: Message<'metrics.phase5'>[]
   /** Every bar time seen, in order, per timeframe of the inputs. */
   times: string[]
   /** Messages handled by each actor. */
@@ -90,7 +94,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     return hit
   }
   const seqs: Record<StreamName, number> = { MD_IN: 0, MD: 0, TRADE: 0, SIGNALS: 0, DLQ: 0 }
-  const run: BacktestRun = { fills: [], portfolios: [], positions: [], statuses: [], orderStatuses: [], times: [], handled: {}, bars: 0, refused: [] }
+  const run: BacktestRun = { fills: [], portfolios: [], positions: [], statuses: [], orderStatuses: [], signals: [], metrics: [], times: [], handled: {}, bars: 0, refused: [] }
   const codec = createCodec(partitions)
   const queue: { subject: string; stream: StreamName; inbound: Inbound }[] = []
 
@@ -108,6 +112,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     else if (type === 'trade.position') run.positions.push(data as Message<'trade.position'>)
     else if (type === 'trade.idea_status') run.statuses.push(data as Message<'trade.idea_status'>)
     else if (type === 'trade.order_status') run.orderStatuses.push(data as Message<'trade.order_status'>)
+    else if (type === 'strategy.signal') run.signals.push(data as Message<'strategy.signal'>)
+    else if (type === 'metrics.phase5') run.metrics.push(data as Message<'metrics.phase5'>)
     queue.push({ subject, stream, inbound })
   }
 

@@ -18,6 +18,8 @@ describe('backtest report', () => {
     fills: [],
     statuses: [],
     orderStatuses: [],
+    signals: [],
+    metrics: [],
     handled: {},
     bars: 5,
     refused: [],
