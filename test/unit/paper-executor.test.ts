@@ -30,7 +30,7 @@ function bar(d: number, ohlc: { open: number; high?: number; low?: number; close
 
 let orderSeq = 0
 /** A market order from the idea of `symbol`'s bar on day d (bar_seq = that bar's sequence). */
-function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: string; close?: boolean; intent?: 'entry' | 'exit'; timeframe?: string } = {}): Inbound<'trade.order'> {
+function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: string; close?: boolean; intent?: 'entry' | 'exit'; timeframe?: string; over?: Partial<Order> } = {}): Inbound<'trade.order'> {
   const symbol = opts.symbol ?? 'ORCL'
   const intent = opts.intent ?? (side === 'buy' ? 'entry' : 'exit')
   const ts = day(d)
@@ -40,6 +40,7 @@ function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: st
     strategy_id: 's', symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d', order_type: 'market',
     reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', ref_price: 50, bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
     exit_reason: intent === 'exit' ? 'signal' : null, bracket: null, phase5: null,
+    ...opts.over,
   }
   return inbound('trade.order', data, { seq: ++orderSeq })
 }
@@ -293,5 +294,72 @@ describe('paper-executor: fills do not depend on when the order arrives (SPEC §
     const outcome = (r: typeof inStep) => [...ofType(r.emit, 'trade.fill').map((f) => `fill ${f.symbol} ${f.side}`), ...ofType(r.emit, 'trade.order_status').map((s) => `${s.status} ${s.symbol} ${s.reason}`)].sort()
     expect(outcome(behind)).toEqual(outcome(inStep))
     expect(behind.state.books).toEqual(inStep.state.books)
+  })
+})
+
+describe('paper-executor: protective exits and rotations', () => {
+  const bracket = { stop_loss: { kind: 'pct' as const, value: 0.05 }, take_profit: { kind: 'pct' as const, value: 0.1 }, max_bars: null }
+  /** Long 10 ORCL: entry signal day 1, filled day 2 at the open 100 → stop 95, target 110. */
+  const entry = () => [bar(1, { open: 99, close: 99 }), order(1, 'buy', 10, { over: { bracket } }), bar(2, { open: 100, close: 100 })]
+  const protective = (d: number, reason: 'stop_loss' | 'take_profit') =>
+    order(d, 'sell', 10, { over: { order_type: reason === 'stop_loss' ? 'stop' : 'limit', exit_reason: reason, bar_seq: d * 10 }, intent: 'exit', close: true })
+
+  it('the entry sets the levels from its fill price; the position message carries them', async () => {
+    const { emit } = await execute(account(), entry())
+    expect(ofType(emit, 'trade.position')[0]).toMatchObject({ stop_price: 95, target_price: 100 * (1 + 0.1) })
+  })
+
+  it.each<[string, { open: number; high?: number; low?: number; close: number }, 'stop_loss' | 'take_profit', number]>([
+    ['a stop traded through within the bar fills at the stop, less slippage', { open: 98, low: 94, close: 96 }, 'stop_loss', 95 * (1 - 0.001)],
+    ['a gap below the stop fills at the open, less slippage', { open: 90, close: 92 }, 'stop_loss', 90 * (1 - 0.001)],
+    ['a target reached within the bar fills at the target, no slippage (a limit)', { open: 105, high: 111, close: 108 }, 'take_profit', 110.00000000000001],
+    ['a gap above the target fills at the open, no slippage', { open: 112, close: 113 }, 'take_profit', 112],
+  ])('%s', async (_, ohlc, reason, price) => {
+    const acct = account({ slippage_bps: 10 })
+    const history = [bar(1, { open: 99, close: 99 }), order(1, 'buy', 10, { over: { bracket } }), bar(2, { open: 100 / 1.001, close: 100 }), protective(3, reason), bar(3, ohlc)]
+    const { emit } = await execute(acct, history)
+    const exit = ofType(emit, 'trade.fill').at(-1)!
+    expect(exit).toMatchObject({ intent: 'exit', exit_reason: reason, ts: day(3), fill_model: { type: reason === 'stop_loss' ? 'stop' : 'limit' } })
+    expect(exit.price).toBeCloseTo(price, 9)
+    expect(ofType(emit, 'trade.position').at(-1)).toMatchObject({ status: 'closed', exit_reason: reason })
+  })
+
+  it('fills on its own bar whether that bar came before or after the order (a late order looks it up)', async () => {
+    const inStep = await execute(account(), [...entry(), protective(3, 'stop_loss'), bar(3, { open: 98, low: 94, close: 96 })])
+    const late = bar(3, { open: 98, low: 94, close: 96 })
+    const lagging = await execute(account(), [...entry(), late, protective(3, 'stop_loss')], { stream: [late] })
+    expect(ofType(lagging.emit, 'trade.fill')).toEqual(ofType(inStep.emit, 'trade.fill'))
+  })
+
+  it('a protective exit its bar does not trigger is rejected, not filled', async () => {
+    const { emit } = await execute(account(), [...entry(), protective(3, 'stop_loss'), bar(3, { open: 98, low: 96, close: 97 })])
+    expect(ofType(emit, 'trade.order_status').at(-1)).toMatchObject({ status: 'rejected', reason: 'not_triggered' })
+  })
+
+  it('a short entry needs its notional in cash (100% margin) and brings the proceeds in', async () => {
+    const poor = await execute(account({}, 500), [bar(1, { open: 99, close: 99 }), order(1, 'sell', 10, { intent: 'entry' }), bar(2, { open: 100, close: 100 })])
+    expect(ofType(poor.emit, 'trade.order_status')[0]).toMatchObject({ reason: 'insufficient_cash' })
+    const { state, emit } = await execute(account({}, 5000), [bar(1, { open: 99, close: 99 }), order(1, 'sell', 10, { intent: 'entry' }), bar(2, { open: 100, close: 100 })])
+    expect(ofType(emit, 'trade.position')[0]).toMatchObject({ side: 'short', qty: 10 })
+    expect(state.books.cash).toBe(6000)
+  })
+
+  it('an entry cash cannot cover waits for an exit due on an earlier-signalled bar, then fills at its own bar’s open', async () => {
+    // All cash in 95 AAPL; a rotation sells AAPL and buys ORCL on day 3, and ORCL's bar comes first.
+    const acct = account({}, 10_000)
+    const history = [
+      bar(1, { open: 100, close: 100 }, 'AAPL'), order(1, 'buy', 95, { symbol: 'AAPL' }), bar(2, { open: 100, close: 100 }, 'AAPL'),
+      bar(2, { open: 50, close: 50 }), order(2, 'sell', 95, { symbol: 'AAPL', intent: 'exit', close: true }), order(2, 'buy', 150, { intent: 'entry' }),
+      bar(3, { open: 51, close: 52 }), bar(3, { open: 102, close: 103 }, 'AAPL'),
+    ]
+    const { emit, state } = await execute(acct, history)
+    expect(ofType(emit, 'trade.fill').map((f) => [f.symbol, f.side, f.price])).toEqual([['AAPL', 'buy', 100], ['AAPL', 'sell', 102], ['ORCL', 'buy', 51]])
+    expect(ofType(emit, 'trade.order_status')).toEqual([])
+    expect(state.deferred).toBeUndefined()
+  })
+
+  it('with no exit due, the entry is rejected for cash at once', async () => {
+    const { emit } = await execute(account({}, 1000), [bar(2, { open: 50, close: 50 }), order(2, 'buy', 150, { intent: 'entry' }), bar(3, { open: 51, close: 52 })])
+    expect(ofType(emit, 'trade.order_status')[0]).toMatchObject({ reason: 'insufficient_cash' })
   })
 })
