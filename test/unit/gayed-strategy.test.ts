@@ -45,7 +45,7 @@ describe('Gayed consensus strategy on crafted series', async () => {
     expect(rotation).toHaveLength(2)
     expect(rotation[0]![0]).toBe(rotation[1]![0])
     expect(rotation.map((f) => f.slice(1))).toEqual([['sell', 'SPY', 'exit'], ['buy', 'TLT', 'entry']])
-    expect(rotation[0]![0] > day(SWITCH_DAY).slice(0, 10)).toBe(true)
+    expect(String(rotation[0]![0]) > day(SWITCH_DAY).slice(0, 10)).toBe(true)
     // pct_equity 0.95 of 100 000 at the first day's close of 101 → floor(940.59) = 940 shares.
     expect(run.fills[0]!.qty).toBe(940)
     expect(run.orderStatuses).toEqual([]) // TLT's bar comes first each day: its buy waited for SPY's sale

@@ -158,7 +158,8 @@ describe('NarrativeGap from md.in.context', () => {
   it('a context is validated like a bar: a missing forecast, an impossible date or a symbol mismatch is refused', () => {
     expect(() => codec.check('md.in.context', { ts: '2024-01-01', consensus_forecast: 1 })).toThrow(/distribution_estimate/)
     expect(() => codec.check('md.in.context', { ts: '2024-02-30', consensus_forecast: 1, distribution_estimate: 2 })).toThrow(/not a real date/)
-    expect(() => codec.check('md.in.context', { ts: '2024-01-01', consensus_forecast: 1, distribution_estimate: 2, symbol: 'AAPL' }, { symbol: 'ORCL' })).toThrow(/does not match/)
+    const payload = new TextEncoder().encode(JSON.stringify({ ts: '2024-01-01', consensus_forecast: 1, distribution_estimate: 2, symbol: 'AAPL' }))
+    expect(() => codec.decode('md.in.context.ORCL', payload, { seq: 1, msgId: undefined })).toThrow(/does not match/)
   })
 
   it('the entry carries NG = |consensus − distribution| ÷ close (0 without context) and the DPI of the signal bar', () => {
