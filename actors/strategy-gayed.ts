@@ -1,6 +1,6 @@
 // The built-in Gayed Risk-On/Risk-Off consensus (SPEC §5.2, seed 001) as a strategy scope. It needs
 // the daily closes of seven symbols that live in different symbol partitions, so it does not run in a
-// partition scope: each Gayed strategy is a scope of its own (`gayed:<id>`) reading every md.bar, and
+// partition scope: each Gayed strategy is a scope of its own (`gayed-<id>`: a KV key and durable-name token) reading every md.bar, and
 // exactly one process owns it (the owner of the partition its key hashes to), however the strategy
 // actor is spread over processes. The day's evaluation depends only on the set of that day's closes
 // (lib/gayed), never on the order the symbols arrived in.
@@ -33,7 +33,7 @@ export interface GayedScopeState {
 }
 
 export const gayedScope = (g: GayedConfig): Scope => ({
-  key: `gayed:${g.id}`,
+  key: `gayed-${g.id}`,
   inputs: [{ name: 'bars', stream: 'MD', filter: filterOf('md.bar'), accepts: ['md.bar'] }],
 })
 

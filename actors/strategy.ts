@@ -320,7 +320,7 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: n
   const index = watchers(strategies, accounts)
   const gayed = gayedOf(strategies)
   const gayedScopes = gayed.map(gayedScope).filter((scope) => partitionCount === undefined || partitions.includes(partitionOf(scope.key, partitionCount)))
-  const gayedById = new Map(gayed.map((g) => [`gayed:${g.id}`, g]))
+  const gayedById = new Map(gayed.map((g) => [`gayed-${g.id}`, g]))
   return defineActor<StrategyState>({
     name: 'strategy',
     ordered: true,

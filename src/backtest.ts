@@ -54,7 +54,15 @@ export function mergeByTime(inputs: BacktestInput[]): { symbol: string; timefram
   return all
 }
 
-export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: { partitions?: number } = {}): Promise<BacktestRun> {
+/** Phase-5 NarrativeGap inputs, as `md.in.context.<SYM>` would carry them. */
+export interface BacktestContext {
+  symbol: string
+  ts: string
+  consensus_forecast: number
+  distribution_estimate: number
+}
+
+export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: { partitions?: number; contexts?: BacktestContext[] } = {}): Promise<BacktestRun> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
   const owned = [...Array(partitions).keys()]
   const barsBySymbol = new Map<string, { bar: Bar; seq: number }[]>()
@@ -117,20 +125,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     queue.push({ subject, stream, inbound })
   }
 
-  let lastTs = ''
-  for (const { symbol, timeframe, bar } of mergeByTime(inputs)) {
-    const subject = `md.in.bar.${symbol}`
-    const data = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
-    try {
-      codec.check('md.in.bar', data)
-    } catch (err) {
-      run.refused.push({ symbol, ts: bar.ts, reason: (err as Error).message })
-      continue
-    }
-    // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
-    queue.push({ subject, stream: 'MD_IN', inbound: { type: 'md.in.bar', data, subject, params: { symbol }, seq: ++seqs.MD_IN, msgId: `in:${symbol}:${timeframe}:${bar.ts}` } as Inbound })
-    if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
-    run.bars++
+  const drain = async () => {
     for (let next = 0; next < queue.length; next++) {
       const { subject, stream, inbound } = queue[next]!
       for (const { route, accepts } of routesFor(subject, stream)) {
@@ -144,6 +139,33 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       }
     }
     queue.length = 0
+  }
+
+  // A context applies from the first bar at or after its time, as if published just before that bar.
+  const contexts = [...(opts.contexts ?? [])].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
+  let c = 0
+  let lastTs = ''
+  for (const { symbol, timeframe, bar } of mergeByTime(inputs)) {
+    for (; c < contexts.length && contexts[c]!.ts <= bar.ts; c++) {
+      const { symbol: ctxSymbol, ...body } = contexts[c]!
+      const subject = `md.in.context.${ctxSymbol}`
+      codec.check('md.in.context', body)
+      queue.push({ subject, stream: 'MD_IN', inbound: { type: 'md.in.context', data: body, subject, params: { symbol: ctxSymbol }, seq: ++seqs.MD_IN, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound })
+      await drain()
+    }
+    const subject = `md.in.bar.${symbol}`
+    const data = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
+    try {
+      codec.check('md.in.bar', data)
+    } catch (err) {
+      run.refused.push({ symbol, ts: bar.ts, reason: (err as Error).message })
+      continue
+    }
+    // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
+    queue.push({ subject, stream: 'MD_IN', inbound: { type: 'md.in.bar', data, subject, params: { symbol }, seq: ++seqs.MD_IN, msgId: `in:${symbol}:${timeframe}:${bar.ts}` } as Inbound })
+    if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
+    run.bars++
+    await drain()
   }
   return run
 }

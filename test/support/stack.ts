@@ -43,9 +43,12 @@ export interface Stack {
   sql: Sql
   config: ConfigFile
   daemon: Daemon | null
+  /** Every daemon started, the first one included (a split deployment runs several). */
+  daemons: Daemon[]
   /** A plain client, as an operator's `nats` CLI would be. */
   client: NatsConnection
-  start(actors?: ActorName[]): Promise<Daemon>
+  /** Starts a daemon in this process; `env` adds variables (PAPERD_PARTITIONS for a split deployment). */
+  start(actors?: ActorName[], env?: Record<string, string>): Promise<Daemon>
   stopDaemon(): Promise<void>
   quiesce(timeoutMs?: number): Promise<void>
   /** The trades table as fills compare: bar date-time, side, qty, price, commission, in time order. */
@@ -65,14 +68,18 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
   const stack: Stack = {
     nats, db, sql, config, client,
     daemon: null,
-    async start(actors = [...ACTOR_NAMES]) {
-      const env = loadEnv(envVars)
-      stack.daemon = await startDaemon({ env, actors, config, log: createLogger(env.logLevel), waitForNats: false })
-      await stack.daemon.live
-      return stack.daemon
+    daemons: [],
+    async start(actors = [...ACTOR_NAMES], extra = {}) {
+      const env = loadEnv({ ...envVars, ...extra })
+      const daemon = await startDaemon({ env, actors, config, log: createLogger(env.logLevel), waitForNats: false })
+      await daemon.live
+      stack.daemons.push(daemon)
+      stack.daemon ??= daemon
+      return daemon
     },
     async stopDaemon() {
-      await stack.daemon?.stop()
+      await Promise.all(stack.daemons.map((d) => d.stop()))
+      stack.daemons = []
       stack.daemon = null
     },
     async quiesce(timeoutMs = 60_000) {

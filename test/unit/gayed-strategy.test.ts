@@ -60,9 +60,9 @@ describe('Gayed consensus strategy on crafted series', async () => {
 
 describe('who runs a Gayed strategy when the strategy actor is split over processes', () => {
   it('exactly the owner of the partition its scope key hashes to', () => {
-    const owner = partitionOf('gayed:gayed', 16)
+    const owner = partitionOf('gayed-gayed', 16)
     const halves = [[...Array(8).keys()], [...Array(8).keys()].map((p) => p + 8)]
-    const running = halves.map((owned) => strategy(config.strategies, owned, config.accounts, 16).scopes.filter((s) => s.key === 'gayed:gayed'))
+    const running = halves.map((owned) => strategy(config.strategies, owned, config.accounts, 16).scopes.filter((s) => s.key === 'gayed-gayed'))
     expect(running.map((r) => r.length)).toEqual(halves.map((h) => (h.includes(owner) ? 1 : 0)))
     expect(running.flat()[0]).toMatchObject({ inputs: [{ stream: 'MD', filter: 'md.bar.*.*', accepts: ['md.bar'] }] })
   })
