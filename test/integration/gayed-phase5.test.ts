@@ -68,7 +68,8 @@ describe('Gayed and Phase-5 over a split deployment', () => {
     const rows = await stack.sql`select trade_id, account, symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts,
       ng_score::float8 as ng_score, ng_multiplier::float8 as ng_multiplier, brier_adjustment::float8 as brier_adjustment, dpi_enhancement::float8 as dpi_enhancement
       from trades order by trade_id`
-    const daemon = rows.map((t) => ({ ...t, ts: (t.ts as Date).toISOString() }))
+    type Row = { trade_id: string; account: string; symbol: string; side: string; qty: number; price: number; commission: number; ts: string; ng_score: number | null; ng_multiplier: number | null; brier_adjustment: number | null; dpi_enhancement: number | null }
+    const daemon = rows.map((t) => ({ ...t, ts: (t.ts as Date).toISOString() }) as Row)
     const backtest = run.fills
       .map((f) => ({ trade_id: f.id, account: f.account, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, commission: f.commission, ts: f.ts, ng_score: f.phase5?.ng_score ?? null, ng_multiplier: f.phase5?.ng_multiplier ?? null, brier_adjustment: f.phase5?.brier_adjustment ?? null, dpi_enhancement: f.phase5?.dpi_enhancement ?? null }))
       .sort((a, b) => a.trade_id.localeCompare(b.trade_id))
