@@ -56,6 +56,8 @@ export interface Holding {
   avg: number
   /** The strategy whose entry opened it. */
   strategy: string
+  /** Realized P&L net of commissions, as the executor books it: its sign is the Brier outcome. */
+  pnl?: number
 }
 
 export interface RiskState {
@@ -250,25 +252,37 @@ function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
   }
 }
 
-/** Follows a fill: cash, and the position with its average cost, exactly as the executor's books move. */
-function applyFill(state: RiskState, f: Message<'trade.fill'>): void {
+/**
+ * Follows a fill: cash, and the position with its average cost and net P&L, exactly as the
+ * executor's books move. Returns the net P&L of the position the fill closed, if it closed one: the
+ * outcome is known here, with the fill, before any idea waiting on it is judged.
+ */
+function applyFill(state: RiskState, f: Message<'trade.fill'>): number | null {
   state.cash += f.side === 'buy' ? -(f.qty * f.price) - f.commission : f.qty * f.price - f.commission
   const signed = f.side === 'buy' ? f.qty : -f.qty
   const h = state.positions[f.symbol]
   if (!h) {
-    state.positions[f.symbol] = { qty: signed, avg: f.price, strategy: f.strategy_id }
-    return
+    state.positions[f.symbol] = { qty: signed, avg: f.price, strategy: f.strategy_id, pnl: -f.commission }
+    return null
   }
+  h.pnl = (h.pnl ?? 0) - f.commission
   if (Math.sign(h.qty) === Math.sign(signed)) {
     const held = Math.abs(h.qty)
     h.avg = (held * h.avg + f.qty * f.price) / (held + f.qty)
     h.qty += signed
-    return
+    return null
   }
+  const closing = Math.min(f.qty, Math.abs(h.qty))
+  h.pnl += (f.price - h.avg) * closing * Math.sign(h.qty)
   const rest = h.qty + signed
+  if (rest !== 0 && Math.sign(rest) === Math.sign(h.qty)) {
+    h.qty = rest
+    return null
+  }
+  const pnl = h.pnl
   if (rest === 0) delete state.positions[f.symbol]
-  else if (Math.sign(rest) !== Math.sign(h.qty)) state.positions[f.symbol] = { qty: rest, avg: f.price, strategy: f.strategy_id }
-  else h.qty = rest
+  else state.positions[f.symbol] = { qty: rest, avg: f.price, strategy: f.strategy_id, pnl: 0 }
+  return pnl
 }
 
 function metrics(state: RiskState, account: string, trigger: 'position_closed' | 'daily', id: string, ts: string, cause: string): Outbound {
@@ -305,7 +319,11 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
       const f = input.data
       // Cash and the position move with the fill; the position and portfolio that follow confirm
       // them. Waiting ideas are judged right below, before those arrive, so both must be current.
-      applyFill(state, f)
+      const closedPnl = applyFill(state, f)
+      if (closedPnl !== null) {
+        recordOutcome(state.brier, f.position_id, closedPnl > 0)
+        emit.push(metrics(state, account.id, 'position_closed', `p5:${account.id}:close:${f.position_id}`, f.ts, f.id))
+      }
       if (f.intent === 'entry' && f.phase5) {
         recordForecast(state.brier, f.position_id, forecastFromNg(f.phase5.ng_score))
         recordTrade(state.stats, f.phase5.ng_score, f.phase5.dpi_enhancement)
@@ -318,15 +336,9 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
       delete state.outstanding[input.data.order_id]
       outcome = drain(state, account, emit) ?? 'books'
       break
-    case 'trade.position': {
-      const p = input.data
-      if (p.status === 'closed') {
-        recordOutcome(state.brier, p.position_id, p.realized_pnl > 0)
-        emit.push(metrics(state, account.id, 'position_closed', `p5:${account.id}:close:${p.position_id}`, p.ts, p.id))
-      }
+    case 'trade.position':
       outcome = 'books'
       break
-    }
     case 'trade.portfolio': {
       const p = input.data
       state.cash = p.cash

@@ -221,10 +221,11 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     expect(after.queue).toEqual([])
     // the exit's fill releases it: judged and passed
     const emit = steps[2]!.emit!
-    expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
+    // The fill closes the position (its Phase-5 row), then releases the entry.
+    expect(emit.map((o) => o.type)).toEqual(['metrics.phase5', 'trade.order', 'trade.idea_status', 'trade.decision'])
     expect(ofType(emit, 'trade.order')[0]).toMatchObject({ id: `order:${entry.id}`, intent: 'entry', qty: 100 })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ id: `decision:${entry.id}:ai_auto_executed`, risk_check_result: 'pass' })
-    expect(steps[3]!.emit!.map((o) => o.type)).toEqual(['metrics.phase5']) // a position closed
+    expect(steps[3]!.emit).toBeUndefined()
     expect(ofType(steps[4]!.emit!, 'metrics.phase5')[0]).toMatchObject({ trigger: 'daily' }) // the first portfolio of a new day
   })
 
@@ -282,7 +283,7 @@ describe('risk-gate: books', () => {
     expect(state.cash).toBeCloseTo(10000 - 5100 - 5.1, 9)
     expect(state.outstanding).toEqual({})
     const after = gate(acct, [msg('trade.position', position('ORCL', 3, 100)), msg('trade.portfolio', portfolio(3, 4890))], state).state
-    expect(after.positions).toEqual({ ORCL: { qty: 100, avg: 51, strategy: 's' } })
+    expect(after.positions).toEqual({ ORCL: { qty: 100, avg: 51, strategy: 's', pnl: -5.1 } })
     expect(after.cash).toBe(4890)
   })
 

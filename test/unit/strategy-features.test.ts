@@ -215,9 +215,9 @@ describe('risk gate: sizing', () => {
 
 describe('risk gate: the Brier tracker and phase5_metrics', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
-  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string): Message<'trade.fill'> => ({
+  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => ({
     id: `fill:${id}`, type: 'trade.fill', ts, causation_id: id, correlation_id: id, account: 'main', strategy_id: 's', symbol: 'ORCL', side, intent, qty: 10,
-    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price: 50, commission: 0, bar_id: 'b',
+    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, commission: 0, bar_id: 'b',
     fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0 },
     exit_reason: intent === 'exit' ? 'signal' : null,
     phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
@@ -227,14 +227,14 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
     qty: 0, avg_price: 50, realized_pnl: pnl, status: 'closed', opened_at: ts, closed_at: ts, exit_reason: 'signal', stop_price: null, target_price: null, seq: 1,
   })
 
-  it('records min(0.9, 10·NG) when a Phase-5 position opens and the outcome when it closes; a row at each close', () => {
+  it('records min(0.9, 10·NG) when a Phase-5 position opens and the outcome with the fill that closes it; a row at each close', () => {
     const history: Inbound[] = [
       inbound('trade.fill', fill('a1', 'entry', 'buy', 0.03, day(1)), { seq: 1 }), // forecast 0.3
-      inbound('trade.fill', fill('a2', 'exit', 'sell', null, day(2)), { seq: 2 }),
-      inbound('trade.position', closed('pos:a', 12, day(2)), { seq: 3 }), // won: (0.3 − 1)² = 0.49
+      inbound('trade.fill', fill('a2', 'exit', 'sell', null, day(2), 51.2), { seq: 2 }), // +12: won, (0.3 − 1)² = 0.49
+      inbound('trade.position', closed('pos:a', 12, day(2)), { seq: 3 }),
       inbound('trade.fill', fill('b1', 'entry', 'buy', 0.1, day(3)), { seq: 4 }), // forecast 0.9 (capped)
-      inbound('trade.fill', fill('b2', 'exit', 'sell', null, day(4)), { seq: 5 }),
-      inbound('trade.position', closed('pos:b', -3, day(4)), { seq: 6 }), // lost: (0.9 − 0)² = 0.81
+      inbound('trade.fill', fill('b2', 'exit', 'sell', null, day(4), 49.7), { seq: 5 }), // −3: lost, (0.9 − 0)² = 0.81
+      inbound('trade.position', closed('pos:b', -3, day(4)), { seq: 6 }),
     ]
     const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, account), newRiskState(10_000), history)
     const rows = ofType(emit, 'metrics.phase5')
