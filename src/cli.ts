@@ -7,14 +7,14 @@ import { SingleBar, Presets } from 'cli-progress'
 import { Command, InvalidArgumentError } from 'commander'
 import { SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, type Env } from './config.js'
-import { parseBarsCsv } from './csv.js'
+import { parseBarsCsv, parseContextCsv } from './csv.js'
 import { openDatabase, startDaemon } from './daemon.js'
 import { createLogger, safeUrl } from './log.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
-import { runBacktest, type BacktestInput } from './backtest.js'
+import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
@@ -140,12 +140,14 @@ program
   .requiredOption('--config <file>', 'JSON config with accounts and strategies')
   .requiredOption('--data <FILE:SYM[:TF]>', 'a CSV of bars and its symbol (timeframe defaults to --timeframe); repeat for more symbols', collect, [])
   .option('--timeframe <tf>', 'timeframe of the bars', timeframeArg, '1d')
+  .option('--context <FILE:SYM>', 'a CSV of Phase-5 NarrativeGap inputs (ts,consensus_forecast,distribution_estimate) for a symbol, as md.in.context carries them; repeatable', collect, [])
   .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
-  .action(async (o: { config: string; data: string[]; timeframe: string; out?: string }) => {
+  .action(async (o: { config: string; data: string[]; context: string[]; timeframe: string; out?: string }) => {
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
+    const contexts = o.context.flatMap(contextArg)
     const t0 = performance.now()
-    const run = await runBacktest(config, inputs)
+    const run = await runBacktest(config, inputs, { contexts })
     const seconds = (performance.now() - t0) / 1000
     if (run.refused.length) console.error(`refused ${run.refused.length} bar(s) the daemon would dead-letter, first: ${run.refused[0]!.symbol} ${run.refused[0]!.ts}: ${run.refused[0]!.reason}`)
     const reports = config.accounts.map((a) => accountReport(run, a, o.timeframe))
@@ -173,6 +175,20 @@ function dataArg(spec: string, timeframe: string): BacktestInput {
   const { bars, skipped } = parseBarsCsv(text, m[1]!)
   if (skipped.length) console.error(`${m[1]}: skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
   return { symbol: m[2]!, timeframe: m[3] ?? timeframe, bars }
+}
+
+function contextArg(spec: string): BacktestContext[] {
+  const m = /^(.+?):([A-Z0-9_-]{1,32})$/.exec(spec)
+  if (!m) throw new ConfigError(`--context ${spec}: expected FILE:SYMBOL (symbols are A-Z 0-9 _ -)`)
+  let parsed: ReturnType<typeof parseContextCsv>
+  try {
+    parsed = parseContextCsv(readFileSync(m[1]!, 'utf8'), m[1]!)
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    throw new ConfigError(e.code ? `cannot read ${m[1]}: ${e.code}` : e.message)
+  }
+  if (parsed.skipped.length) console.error(`${m[1]}: skipped ${parsed.skipped.length} row(s), first: line ${parsed.skipped[0]!.line}: ${parsed.skipped[0]!.reason}`)
+  return parsed.contexts.map((c) => ({ symbol: m[2]!, ...c }))
 }
 
 /** A progress bar on a terminal; silent otherwise (logs and CI output stay clean). */

@@ -237,3 +237,35 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
 export async function readBarsCsv(path: string): Promise<ParsedBars> {
   return parseBarsCsv(await readFile(path, 'utf8'), path)
 }
+
+/** One NarrativeGap context row (what md.in.context carries). */
+export interface CsvContext {
+  ts: string
+  consensus_forecast: number
+  distribution_estimate: number
+}
+
+/**
+ * Parses a context CSV `ts,consensus_forecast,distribution_estimate` (ts as in bar files; names
+ * case-insensitive, any order, extra columns ignored) for `paperd backtest --context`. Rows that
+ * cannot be read are returned in `skipped`; contexts come back sorted by ts.
+ */
+export function parseContextCsv(text: string, source = 'csv'): { contexts: CsvContext[]; skipped: SkippedRow[] } {
+  const [head, ...rows] = splitCsv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source)
+  const names = ['ts', 'consensus_forecast', 'distribution_estimate'] as const
+  const lower = head?.cells.map((c) => c.toLowerCase()) ?? []
+  const at = names.map((n) => (n === 'ts' ? lower.findIndex((c) => ALIASES.ts.includes(c)) : lower.indexOf(n)))
+  if (!head || at.some((i) => i < 0)) throw new Error(`${source}:${head?.line ?? 1}: expected a header "ts,consensus_forecast,distribution_estimate"`)
+  const contexts: (CsvContext & { ms: number })[] = []
+  const skipped: SkippedRow[] = []
+  for (const r of rows) {
+    const ms = parseTs(r.cells[at[0]!] ?? '')
+    const cf = parseNumber(r.cells[at[1]!] ?? '', 'consensus_forecast')
+    const de = parseNumber(r.cells[at[2]!] ?? '', 'distribution_estimate')
+    const bad = [ms, cf, de].find((v) => typeof v === 'string')
+    if (bad !== undefined) skipped.push({ line: r.line, reason: bad as string })
+    else contexts.push({ ms: ms as number, ts: new Date(ms as number).toISOString(), consensus_forecast: cf as number, distribution_estimate: de as number })
+  }
+  contexts.sort((a, b) => a.ms - b.ms)
+  return { contexts: contexts.map(({ ms: _, ...c }) => c), skipped }
+}

@@ -75,6 +75,11 @@ describe('the canonical config (SPEC §5.2)', () => {
     ])
   })
 
+  it('examples/strategies.json (the whole language and a Gayed rotation) is a valid config', () => {
+    const file = loadConfigFile(join(PACKAGE_ROOT, 'examples/strategies.json'))
+    expect(file.strategies.map((s) => s.type)).toEqual(['rules', 'gayed'])
+  })
+
   it('examples/canonical.json is the same document', () => {
     const file = loadConfigFile(join(PACKAGE_ROOT, 'examples/canonical.json'))
     expect(file).toEqual(parseConfig(canonical()))

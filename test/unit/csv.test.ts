@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseBarsCsv, readBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv, readBarsCsv, parseContextCsv } from '../../src/csv.js'
 
 const YAHOO = [
   'Date,Open,High,Low,Close,Adj Close,Volume',
@@ -191,5 +191,20 @@ describe('readBarsCsv', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('parseContextCsv (paperd backtest --context)', () => {
+  it('reads ts, consensus_forecast and distribution_estimate in any order, sorted by time; bad rows are skipped with a reason', () => {
+    const { contexts, skipped } = parseContextCsv('Distribution_Estimate,ts,consensus_forecast,note\n101,2024-01-03,104,x\n100,2024-01-02,103\n,2024-01-04,1\n', 'ctx.csv')
+    expect(contexts).toEqual([
+      { ts: '2024-01-02T00:00:00.000Z', consensus_forecast: 103, distribution_estimate: 100 },
+      { ts: '2024-01-03T00:00:00.000Z', consensus_forecast: 104, distribution_estimate: 101 },
+    ])
+    expect(skipped).toEqual([{ line: 4, reason: 'empty distribution_estimate' }])
+  })
+
+  it('refuses a file without the three columns, naming what it expects', () => {
+    expect(() => parseContextCsv('ts,consensus\n2024-01-02,1\n', 'ctx.csv')).toThrow('ctx.csv:1: expected a header "ts,consensus_forecast,distribution_estimate"')
   })
 })
