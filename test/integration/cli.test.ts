@@ -33,6 +33,9 @@ describe('paperd CLI errors', () => {
     ['an unknown account', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'nope', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.account: unknown account "nope"/],
     ['a dotted symbol', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['BRK.B'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.symbols\[0\]: symbols are A-Z 0-9 _ - \(write BRK\.B as BRK-B\)/],
     ['no accounts', { strategies: [] }, /accounts: /],
+    ['an rr target without a stop', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { short: { gt: ['close', 1] } }, exit: { take_profit: { rr: 2 } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.exit\.take_profit\.rr: rr is a multiple of the stop distance: add exit\.stop_loss/],
+    ['a session window in an unknown time zone', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, session_windows: [{ tz: 'Mars/Base' }], sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.session_windows\[0\]\.tz: an IANA time zone/],
+    ['a Gayed strategy with an unknown input', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } }] }, /strategies\[0\]\.inputs: Unrecognized key: "oil"/],
   ])('refuses %s with one line naming the path, exit 2', async (_, config, message) => {
     const r = await paperd(['start', '--config', file('bad.json', JSON.stringify(config))])
     expect(r.code).toBe(2)

@@ -51,6 +51,12 @@ describe('JSON Schemas', () => {
     const ajv = new Ajv({ strict: true, allowUnionTypes: true, allErrors: true })
     const validate = ajv.compile(JSON.parse(read('schemas/config.json')))
     expect(validate(JSON.parse(read('examples/canonical.json'))), JSON.stringify(validate.errors)).toBe(true)
+    expect(validate(JSON.parse(read('examples/strategies.json'))), JSON.stringify(validate.errors)).toBe(true)
+    // An editor using the schema flags what paperd refuses: an unknown key deep in a strategy.
+    const bad = JSON.parse(read('examples/strategies.json'))
+    bad.strategies[0].exit.stop_loss.atr_multiple = 2
+    expect(validate(bad)).toBe(false)
+    expect(validate.errors?.some((e) => e.instancePath === '/strategies/0/exit/stop_loss')).toBe(true)
   })
 
   it('every message schema rejects unknown fields (additionalProperties false at the top level)', () => {
