@@ -70,6 +70,11 @@ export interface ActorDef<S = unknown> {
    * is retried by the server (nak with backoff, bounded by max_deliver).
    */
   ordered: boolean
+  /**
+   * The shape of the state, for checkpoints: bump it when a release changes what the state holds,
+   * and a checkpoint written by an older release is ignored (the state is rebuilt by replay).
+   */
+  stateVersion?: number
   scopes: Scope[]
   init(scope: Scope): S
   handle(state: S, input: Inbound, scope: Scope): Step<S> | Promise<Step<S>>

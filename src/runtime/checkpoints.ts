@@ -9,6 +9,8 @@ export const CHECKPOINT_BUCKET = 'paperd_state'
 
 export interface Checkpoint<S = unknown> {
   version: 1
+  /** The actor's state shape (ActorDef.stateVersion); absent in checkpoints written before it existed = 1. */
+  stateVersion?: number
   /** durable consumer name → stream sequence the state includes. */
   positions: Record<string, number>
   state: S

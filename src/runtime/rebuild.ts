@@ -25,7 +25,11 @@ export interface Rebuilt<S> {
 
 export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInput[], io: Io, key: string): Promise<Rebuilt<S>> {
   const log = io.log.child({ actor: def.name, scope: scope.key })
-  const checkpoint = await io.checkpoints.load(key)
+  const stored = await io.checkpoints.load(key)
+  // A checkpoint of another state shape (written by an older paperd) is not loaded: the state is
+  // rebuilt by replaying the streams from their start, as on a first run.
+  const checkpoint = stored && (stored.stateVersion ?? 1) === (def.stateVersion ?? 1) ? stored : null
+  if (stored && !checkpoint) log.warn({ stored: stored.stateVersion ?? 1, current: def.stateVersion ?? 1 }, 'checkpoint of another state version ignored; replaying from the streams')
   let state = checkpoint ? (checkpoint.state as S) : def.init(scope)
   const positions = new Map<string, number>()
   const ranges: { input: LiveInput; from: number; to: number }[] = []

@@ -111,7 +111,7 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
       }
       for (const [durable, seq] of result.acked) positions.set(durable, seq)
       if (def.ordered && Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) {
-        await saveCheckpoint(io, key, positions, state, log)
+        await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log)
         lastCheckpoint = Date.now()
       }
     }
@@ -121,7 +121,7 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
     io.metrics.scopesLive.dec({ actor: def.name })
   }
   await pumps
-  if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, log)
+  if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log)
   log.debug('stopped')
 }
 
@@ -335,9 +335,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   })
 }
 
-async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, log: Io['log']): Promise<void> {
+async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, stateVersion: number, log: Io['log']): Promise<void> {
   try {
-    await io.checkpoints.save(key, { version: 1, positions: Object.fromEntries(positions), state })
+    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state })
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'checkpoint not saved; the next start replays more')
   }
