@@ -6,7 +6,8 @@
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
 import { rulesOf, type AnyStrategyConfig, type IndicatorSpec } from '../src/config-file.js'
 import { filterOf, type Bar } from '../src/contracts.js'
-import { newIndicator, putValues, updateIndicator, type IndicatorState } from './lib/indicators/index.js'
+import { PairMemo, pairKeys } from './lib/keys.js'
+import { newIndicator, updateInto, type IndicatorState } from './lib/indicators/index.js'
 
 /** `${symbol}|${timeframe}` → declared name → spec. */
 export type Declarations = Map<string, Record<string, IndicatorSpec>>
@@ -32,22 +33,27 @@ export const partitionScope = (partition: number): Scope => ({
   inputs: [{ stream: 'MD', filter: filterOf('md.bar', { partition }), accepts: ['md.bar'] }],
 })
 
+const seriesKeys = pairKeys()
+
 export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, declarations: Declarations): Step<IndicatorsState> {
   const bar = input.data
-  const key = `${bar.symbol}|${bar.timeframe}`
+  const key = seriesKeys.get(bar.symbol, bar.timeframe)
   const declared = declarations.get(key)
   if (!declared) return { state, outcome: 'unwatched' }
   const series = (state.series[key] ??= {})
   const values: Record<string, number> = {}
-  for (const [name, spec] of Object.entries(declared)) {
-    const out = updateIndicator((series[name] ??= newIndicator(spec)), bar)
-    if (out) putValues(values, name, out)
+  // for…in: the declaration order of Object.entries, without its arrays on every bar.
+  for (const name in declared) {
+    updateInto(values, name, (series[name] ??= newIndicator(declared[name]!)), bar)
   }
   return { state, emit: [{ type: 'md.ind', data: indicatorMessage(bar, input.seq, values) }] }
 }
 
+/** `ind:${symbol}:${timeframe}:`, the start of every md.ind id of the pair (the bar time follows). */
+const indIds = new PairMemo((symbol, timeframe) => `ind:${symbol}:${timeframe}:`)
+
 const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, number>) => ({
-  id: `ind:${bar.symbol}:${bar.timeframe}:${bar.ts}`,
+  id: indIds.get(bar.symbol, bar.timeframe) + bar.ts,
   type: 'md.ind' as const,
   ts: bar.ts,
   causation_id: bar.id,

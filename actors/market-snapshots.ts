@@ -8,6 +8,7 @@
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
 import type { Bar } from '../src/contracts.js'
+import { PairMemo, pairKeys } from './lib/keys.js'
 
 export const DEFAULT_TIMEFRAME = '1d'
 
@@ -27,15 +28,20 @@ export const scope: Scope = {
   inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'] }],
 }
 
+/** `${symbol}|${timeframe}`, the keys of `last`. */
+const lastKeys = pairKeys()
+/** `bar:${symbol}:${timeframe}:`, the start of every bar id of the pair (the bar time follows). */
+const barIds = new PairMemo((symbol, timeframe) => `bar:${symbol}:${timeframe}:`)
+
 export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.bar'>): Step<SnapshotsState> {
   const symbol = input.params.symbol!
   const timeframe = input.data.timeframe ?? DEFAULT_TIMEFRAME
   const ts = canonicalTime(input.data.ts)
-  const key = `${symbol}|${timeframe}`
+  const key = lastKeys.get(symbol, timeframe)
   const last = state.last[key]
   if (last !== undefined && ts <= last) return { state, outcome: ts === last ? 'duplicate' : 'out_of_order' }
   state.last[key] = ts
-  const id = `bar:${symbol}:${timeframe}:${ts}`
+  const id = barIds.get(symbol, timeframe) + ts
   const { open, high, low, close, volume } = input.data
   const bar: Bar = {
     id,

@@ -16,9 +16,14 @@ import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
 
 type Order = Message<'trade.order'>
 
+export type NextBar = { bar: Bar; seq: number } | null
+
 export interface MarketData {
-  /** The first bar of `symbol`/`timeframe` stored after stream sequence `afterSeq`, if any yet. */
-  nextBar(symbol: string, timeframe: string, afterSeq: number): Promise<{ bar: Bar; seq: number } | null>
+  /**
+   * The first bar of `symbol`/`timeframe` stored after stream sequence `afterSeq`, if any yet. A
+   * port that knows at once (the backtest's, in memory) may answer without a Promise.
+   */
+  nextBar(symbol: string, timeframe: string, afterSeq: number): NextBar | Promise<NextBar>
 }
 
 export interface ExecutorState {
@@ -49,16 +54,24 @@ class Out {
   }
 }
 
+const NONE: readonly Order[] = []
+
 /** Market orders fill on the first bar after the signal bar; protective exits on the signal bar itself. */
 const protective = (o: Order) => o.order_type !== 'market'
 const fillsOn = (o: Order, bar: Bar) => o.timeframe === bar.timeframe && (protective(o) ? bar.ts >= o.ts : bar.ts > o.ts)
 
-export async function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): Promise<void> {
+/** Handles an order; a Promise only when the market port answers with one. */
+export function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
   if (order.close_position && !state.books.positions[order.symbol]) return reject(order, 'no_position', out)
   // The fill bar is known from the stream. If this executor has already handled it (the order is
   // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
   // fill — so an executor that lags behind the stream ends with the same books as one in step.
-  const next = await market.nextBar(order.symbol, order.timeframe, protective(order) ? order.bar_seq - 1 : order.bar_seq)
+  const next = market.nextBar(order.symbol, order.timeframe, protective(order) ? order.bar_seq - 1 : order.bar_seq)
+  if (next instanceof Promise) return next.then((n) => placeOrder(state, order, n, account, out))
+  placeOrder(state, order, next, account, out)
+}
+
+function placeOrder(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, out: Out): void {
   if (next && fillsOn(order, next.bar) && next.seq <= state.cursor.bars) {
     fill(state, order, next.bar, account, out)
     settleDeferred(state, account, out)
@@ -69,7 +82,8 @@ export async function handleOrder(state: ExecutorState, order: Order, account: A
 
 export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig, out: Out): void {
   const waiting = state.working[bar.symbol]
-  const due = waiting?.filter((o) => fillsOn(o, bar)) ?? []
+  // Most bars find no order waiting: no array for them.
+  const due = waiting ? waiting.filter((o) => fillsOn(o, bar)) : NONE
   if (!state.books.positions[bar.symbol] && due.length === 0) return
   mark(state.books, bar.symbol, bar.ts, bar.close)
   if (due.length) {
@@ -81,8 +95,17 @@ export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig
     for (const order of due) if (protective(order)) fill(state, order, bar, account, out)
     settleDeferred(state, account, out)
   } else {
-    out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, `pf:${account.id}:${bar.id}`, bar.ts, bar.id, bar.correlation_id, out.seq()) })
+    out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, portfolioIdPrefix(account.id) + bar.id, bar.ts, bar.id, bar.correlation_id, out.seq()) })
   }
+}
+
+const portfolioIds = new Map<string, string>()
+
+/** `pf:${account}:`, built once: the portfolio of a held symbol is published on every bar. */
+function portfolioIdPrefix(account: string): string {
+  let prefix = portfolioIds.get(account)
+  if (prefix === undefined) portfolioIds.set(account, (prefix = `pf:${account}:`))
+  return prefix
 }
 
 /** Whether an exit still to fill, on a bar at or before `ts`, could free cash for an entry. */
@@ -237,13 +260,23 @@ function reject(order: Order, reason: string, out: Out): void {
   })
 }
 
-export async function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, market: MarketData): Promise<Step<ExecutorState>> {
+/**
+ * One message through the executor. Synchronous unless an order has to wait for the market port's
+ * Promise: a bar (most messages) never does, so a caller running many pays no tick for them.
+ */
+export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, market: MarketData): Step<ExecutorState> | Promise<Step<ExecutorState>> {
   if (input.type === 'trade.order') state.cursor.orders = Math.max(state.cursor.orders, input.seq)
   else state.cursor.bars = Math.max(state.cursor.bars, input.seq)
   const out = new Out(state.cursor.orders + state.cursor.bars)
-  if (input.type === 'trade.order') await handleOrder(state, input.data, account, market, out)
-  else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
+  if (input.type === 'trade.order') {
+    const placed = handleOrder(state, input.data, account, market, out)
+    if (placed) return placed.then(() => finish(state, account, out))
+  } else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
   else return { state, outcome: 'skipped' }
+  return finish(state, account, out)
+}
+
+function finish(state: ExecutorState, account: AccountConfig, out: Out): Step<ExecutorState> {
   settleDeferred(state, account, out)
   return out.emit.length ? { state, emit: out.emit } : { state }
 }

@@ -213,14 +213,22 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
   return v.status
 }
 
-/** What every message caused by an idea starts with: its id, type, the idea's bar time and lineage. */
-function causedBy<T extends 'trade.order' | 'trade.idea_status' | 'trade.decision'>(idea: Idea, type: T, id: string) {
-  return { id, type, ts: idea.ts, causation_id: idea.id, correlation_id: idea.correlation_id, account: idea.account, strategy_id: idea.strategy_id, symbol: idea.symbol, idea_id: idea.id }
-}
+// The three messages an idea causes start with the same fields (its id, type, the idea's bar time
+// and lineage). They are written out in each literal rather than spread from a shared head: V8 adds
+// every property that follows a spread on a slow path (about a microsecond each), which made these
+// builders the hottest code of the gate.
 
 function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
   return {
-    ...causedBy(idea, 'trade.order', `order:${idea.id}`),
+    id: `order:${idea.id}`,
+    type: 'trade.order',
+    ts: idea.ts,
+    causation_id: idea.id,
+    correlation_id: idea.correlation_id,
+    account: idea.account,
+    strategy_id: idea.strategy_id,
+    symbol: idea.symbol,
+    idea_id: idea.id,
     side: idea.side,
     intent: idea.intent,
     qty: sized.qty,
@@ -237,12 +245,36 @@ function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
 }
 
 function statusOf(idea: Idea, v: Verdict, qty: number): Message<'trade.idea_status'> {
-  return { ...causedBy(idea, 'trade.idea_status', `status:${idea.id}:${v.status}`), side: idea.side, intent: idea.intent, qty, confidence: idea.confidence, status: v.status, reason: v.result }
+  return {
+    id: `status:${idea.id}:${v.status}`,
+    type: 'trade.idea_status',
+    ts: idea.ts,
+    causation_id: idea.id,
+    correlation_id: idea.correlation_id,
+    account: idea.account,
+    strategy_id: idea.strategy_id,
+    symbol: idea.symbol,
+    idea_id: idea.id,
+    side: idea.side,
+    intent: idea.intent,
+    qty,
+    confidence: idea.confidence,
+    status: v.status,
+    reason: v.result,
+  }
 }
 
 function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
   return {
-    ...causedBy(idea, 'trade.decision', `decision:${idea.id}:${v.action}`),
+    id: `decision:${idea.id}:${v.action}`,
+    type: 'trade.decision',
+    ts: idea.ts,
+    causation_id: idea.id,
+    correlation_id: idea.correlation_id,
+    account: idea.account,
+    strategy_id: idea.strategy_id,
+    symbol: idea.symbol,
+    idea_id: idea.id,
     action: v.action,
     status: v.status,
     risk_check_result: v.result,
@@ -361,6 +393,8 @@ export const riskGate = (accounts: AccountConfig[]) => {
   return defineActor<RiskState>({
     name: 'risk-gate',
     ordered: true,
+    // 2: positions carry their average cost and net P&L; the Brier tracker and Phase-5 stats.
+    stateVersion: 2,
     scopes: accounts.map((a) => accountScope(a.id)),
     init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash),
     handle: (state, input, scope) => handleRisk(state, input, byId.get(scope.key)!),

@@ -19,6 +19,7 @@ import { partitionOf } from '../src/partition.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
 import { dpiRegimeName } from './lib/indicators/index.js'
+import { pairKeys } from './lib/keys.js'
 import { narrativeGap } from './lib/phase5.js'
 import { gayedScope, handleGayedBar, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
 
@@ -118,15 +119,19 @@ export function confidenceOf(s: Compiled, now: BarFrame, prev: BarFrame | undefi
   return Math.min(100, Math.max(0, c))
 }
 
+const watchedKeys = pairKeys()
+const bookKeys = pairKeys()
+
 export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>, index: Map<string, Compiled[]>): Step<StrategyState> {
   const ind = input.data
-  const strategies = index.get(`${ind.symbol}|${ind.timeframe}`)
+  const strategies = index.get(watchedKeys.get(ind.symbol, ind.timeframe))
   if (!strategies) return { state, outcome: 'unwatched' }
   const now: BarFrame = { bar: ind.bar, values: ind.values }
+  // Pushed to in place rather than through a closure: one capturing `emit` would put this call's
+  // variables on the heap on every bar, and most bars propose nothing.
   let emit: Outbound[] | undefined
-  const push = (idea: Outbound) => (emit ??= []).push(idea)
   for (const c of strategies) {
-    const book = (state.books[`${c.config.id}|${ind.symbol}`] ??= { prev: null, held: null })
+    const book = (state.books[bookKeys.get(c.config.id, ind.symbol)] ??= { prev: null, held: null })
     const prev = book.prev ?? undefined
     const held = book.held
     if (held) {
@@ -139,21 +144,21 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
         held.bars++
         const hit = held.levels ? protectiveExit(held.levels, held.side, ind.bar) : null
         if (hit) {
-          push(exitIdea(c, ind, held.side, hit.reason, hit.order_type, confidenceOf(c, now, prev)))
+          ;(emit ??= []).push(exitIdea(c, ind, held.side, hit.reason, hit.order_type, confidenceOf(c, now, prev)))
           book.held = null
         }
       }
     }
     if (book.held && c.exit[book.held.side]?.(now, prev)) {
-      push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev)))
+      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev)))
       book.held = null
     }
     const side = entrySide(c, now, prev)
     if (side && book.held?.side !== side && mayEnter(c, ind, now, prev)) {
       const entry = entryIdea(c, ind, side, confidenceOf(c, now, prev))
       if (entry) {
-        if (book.held) push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
-        push(entry)
+        if (book.held) (emit ??= []).push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
+        ;(emit ??= []).push(entry)
         // The idea's own bracket: an ATR stop is fixed as a distance on the signal bar.
         book.held = { side, bracket: (entry.data as Idea).bracket, fill: null, levels: null, bars: 0 }
       }
@@ -163,7 +168,7 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
     // the position is still held: an entry the same way waits, an opposite one reverses it.
     const maxBars = book.held?.bracket?.max_bars
     if (book.held && book.held.fill !== null && maxBars && book.held.bars >= maxBars - 1) {
-      push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
+      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
       book.held = null
     }
     book.prev = now
@@ -183,19 +188,24 @@ function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | 
   return c.inSession(ind.ts)
 }
 
-function base(c: Compiled, ind: Indicators, id: string, side: PositionSide, intent: 'entry' | 'exit', confidence: number) {
+/** What an entry or an exit sets on its own; `ideaOf` adds the fields every idea shares. */
+type IdeaTail = Pick<Idea, 'qty' | 'order_type' | 'exit_reason' | 'sizing' | 'bracket' | 'stop_distance' | 'max_qty' | 'max_positions' | 'ng_score' | 'dpi' | 'dpi_regime' | 'reason'>
+
+// One literal with every field, not a shared head spread into each idea: V8 adds every property
+// that follows a spread on a slow path, which cost microseconds per idea.
+function ideaOf(c: Compiled, ind: Indicators, id: string, side: PositionSide, intent: 'entry' | 'exit', confidence: number, t: IdeaTail): Outbound {
   const s = c.config
   const buy = (side === 'long') === (intent === 'entry')
-  return {
+  const data: Idea = {
     id,
-    type: 'trade.idea' as const,
+    type: 'trade.idea',
     ts: ind.ts,
     causation_id: ind.id,
     correlation_id: ind.bar_id,
     account: s.account,
     strategy_id: s.id,
     symbol: ind.symbol,
-    side: buy ? ('buy' as const) : ('sell' as const),
+    side: buy ? 'buy' : 'sell',
     intent,
     timeframe: ind.timeframe,
     position_side: side,
@@ -203,12 +213,24 @@ function base(c: Compiled, ind: Indicators, id: string, side: PositionSide, inte
     price: ind.bar.close,
     bar_seq: ind.bar_seq,
     confidence,
+    qty: t.qty,
+    order_type: t.order_type,
+    exit_reason: t.exit_reason,
+    sizing: t.sizing,
+    bracket: t.bracket,
+    stop_distance: t.stop_distance,
+    max_qty: t.max_qty,
+    max_positions: t.max_positions,
+    ng_score: t.ng_score,
+    dpi: t.dpi,
+    dpi_regime: t.dpi_regime,
+    reason: t.reason,
   }
+  return { type: 'trade.idea', data }
 }
 
 function exitIdea(c: Compiled, ind: Indicators, side: PositionSide, reason: ExitReason, orderType: Idea['order_type'], confidence: number): Outbound {
-  const data: Idea = {
-    ...base(c, ind, `idea:${c.config.id}:${ind.symbol}:${ind.ts}:exit:${side}`, side, 'exit', confidence),
+  return ideaOf(c, ind, `idea:${c.config.id}:${ind.symbol}:${ind.ts}:exit:${side}`, side, 'exit', confidence, {
     qty: null,
     order_type: orderType,
     exit_reason: reason,
@@ -221,8 +243,7 @@ function exitIdea(c: Compiled, ind: Indicators, side: PositionSide, reason: Exit
     dpi: null,
     dpi_regime: null,
     reason: reason === 'signal' ? `exit.${side}` : reason,
-  }
-  return { type: 'trade.idea', data }
+  })
 }
 
 /** The entry idea, or null when its stop cannot be placed yet (ATR warming up) or reward:risk is too low. */
@@ -247,8 +268,7 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
   const ng = ctx ? narrativeGap(close, ctx.consensus_forecast, ctx.distribution_estimate) : 0
   const dpi = c.dpi ? ind.values[`${c.dpi}.value`] : undefined
   const regime = c.dpi ? ind.values[`${c.dpi}.regime`] : undefined
-  const data: Idea = {
-    ...base(c, ind, `idea:${s.id}:${ind.symbol}:${ind.ts}:entry:${side}`, side, 'entry', confidence),
+  return ideaOf(c, ind, `idea:${s.id}:${ind.symbol}:${ind.ts}:entry:${side}`, side, 'entry', confidence, {
     qty: s.sizing.fixed_qty !== undefined && !s.sizing.phase5 ? s.sizing.fixed_qty : null,
     order_type: 'market',
     exit_reason: null,
@@ -261,8 +281,7 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
     dpi: dpi ?? null,
     dpi_regime: (regime !== undefined ? dpiRegimeName(regime) : undefined) ?? null,
     reason: `entry.${side}`,
-  }
-  return { type: 'trade.idea', data }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,6 +343,8 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: n
   return defineActor<StrategyState>({
     name: 'strategy',
     ordered: true,
+    // 2: a book holds the position with its bracket (side, fill, levels, bars held).
+    stateVersion: 2,
     scopes: [...partitions.map(partitionScope), ...gayedScopes],
     init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
     handle: (state, input, scope) => {

@@ -21,6 +21,7 @@ import { createLogger } from '../src/log.js'
 import { partitionOf } from '../src/partition.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { measureCeiling, type CeilingResult } from './ceiling.js'
+import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
 import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
 
@@ -320,7 +321,14 @@ async function main(): Promise<number> {
     const t0 = performance.now()
     const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
     const seconds = (performance.now() - t0) / 1000
-    return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length }
+    // Profiled on a run of its own, so sampling does not slow the one timed above.
+    let profile: ProfileSummary | undefined
+    if (args.profile) {
+      const stop = await startProfiling()
+      await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+      profile = summariseProfile(await stop(), join(BENCH_DIR, 'backtest.cpuprofile'))
+    }
+    return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, ...(profile ? { profile } : {}) }
   })
 
   const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest, errors }
@@ -350,7 +358,7 @@ function print(r: {
   drain: RunResult | null
   plain: PlainInsertResult | null
   latency: LatencyResult[]
-  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number } | null
+  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number; profile?: ProfileSummary } | null
 }): void {
   const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest } = r
   console.log(`\npaperd bench — ${meta.startedAt}`)
@@ -410,7 +418,7 @@ function print(r: {
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
   }
 
-  for (const [what, p] of [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile]] as const) {
+  for (const [what, p] of [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile], ['the backtest', backtest?.profile]] as const) {
     if (!p) continue
     console.log(`\nCPU profile of ${what} (${fmt(p.sampledMs)} ms sampled; ${p.file}):`)
     console.log(table([['area', 'self ms', '%'], ...p.areas.slice(0, 12).map((a) => [a.area, fmt(a.selfMs), fmt(a.pct, 1)])], ['l', 'r', 'r']))

@@ -8,9 +8,10 @@ import { indicators } from '../actors/indicators.js'
 import { marketSnapshots } from '../actors/market-snapshots.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
+import { PairMemo } from '../actors/lib/keys.js'
 import type { ConfigFile } from './config-file.js'
 import { createCodec } from './codec.js'
-import { contracts, matchSubject, subjectMatches, subjectOf, type Bar, type Message, type StreamName } from './contracts.js'
+import { contracts, matchSubject, messageTypes, subjectMatches, subjectOf, type Bar, type Message, type MessageType, type Published, type StreamName } from './contracts.js'
 import type { CsvBar } from './csv.js'
 import { DEFAULT_PARTITIONS } from './partition.js'
 
@@ -41,10 +42,19 @@ export interface BacktestRun {
   refused: { symbol: string; ts: string; reason: string }[]
 }
 
+/** One scope of one actor, with its state and the count of messages its actor has handled. */
 interface Route {
   def: AnyActorDef
   scope: Scope
-  state: { value: unknown }
+  state: unknown
+  counter: { name: string; n: number }
+}
+
+/** Where the messages of one subject go: its template tokens and the scopes that take them. */
+interface Destination {
+  subject: string
+  params: Readonly<Record<string, string>>
+  routes: Route[]
 }
 
 /** Bars of every input in bar-time order; ties keep the order of the inputs. */
@@ -52,6 +62,15 @@ export function mergeByTime(inputs: BacktestInput[]): { symbol: string; timefram
   const all = inputs.flatMap((input, i) => input.bars.map((bar, j) => ({ symbol: input.symbol, timeframe: input.timeframe, bar, i, j })))
   all.sort((a, b) => (a.bar.ts < b.bar.ts ? -1 : a.bar.ts > b.bar.ts ? 1 : a.i - b.i || a.j - b.j))
   return all
+}
+
+/** Whether `bars` is already in mergeByTime's order on its own: times as strings, never going back. */
+function inTimeOrder(bars: CsvBar[]): boolean {
+  for (let i = 0; i < bars.length; i++) {
+    const ts = bars[i]!.ts
+    if (typeof ts !== 'string' || (i > 0 && ts < bars[i - 1]!.ts)) return false
+  }
+  return true
 }
 
 /** Phase-5 NarrativeGap inputs, as `md.in.context.<SYM>` would carry them. */
@@ -62,22 +81,38 @@ export interface BacktestContext {
   distribution_estimate: number
 }
 
-export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: { partitions?: number; contexts?: BacktestContext[] } = {}): Promise<BacktestRun> {
+export interface BacktestOptions {
+  partitions?: number
+  contexts?: BacktestContext[]
+  /**
+   * Also check every message the handlers publish against its contract (schema, invariants, subject
+   * tokens), as the daemon's codec does on the wire. Off by default: the handlers are trusted code in
+   * this process and the check would cost more than the handlers themselves. Input bars and contexts
+   * are always checked (they come from outside).
+   */
+  validate?: boolean
+}
+
+export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions = {}): Promise<BacktestRun> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
   const owned = [...Array(partitions).keys()]
-  const barsBySymbol = new Map<string, { bar: Bar; seq: number }[]>()
+  /** symbol → timeframe → the md.bar messages stored so far and their stream sequences. */
+  const stored = new Map<string, Map<string, { bars: Bar[]; seqs: number[] }>>()
   const market: MarketData = {
-    // The bars stored so far, as the daemon's stream lookup would see them.
-    async nextBar(symbol, timeframe, afterSeq) {
-      const list = barsBySymbol.get(`${symbol}|${timeframe}`) ?? []
+    // The bars stored so far, as the daemon's stream lookup would see them. Answered synchronously,
+    // so the executor handles an order without waiting for a tick.
+    nextBar(symbol, timeframe, afterSeq) {
+      const list = stored.get(symbol)?.get(timeframe)
+      if (!list) return null
+      const seqs = list.seqs
       let lo = 0
-      let hi = list.length
+      let hi = seqs.length
       while (lo < hi) {
         const mid = (lo + hi) >> 1
-        if (list[mid]!.seq <= afterSeq) lo = mid + 1
+        if (seqs[mid]! <= afterSeq) lo = mid + 1
         else hi = mid
       }
-      return list[lo] ?? null
+      return lo < seqs.length ? { bar: list.bars[lo]!, seq: seqs[lo]! } : null
     },
   }
   const defs: AnyActorDef[] = [
@@ -87,73 +122,145 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     riskGate(config.accounts),
     paperExecutor(config.accounts, market),
   ]
-  const routes = defs.flatMap((def) => def.scopes.map((scope) => ({ def, scope, state: { value: def.init(scope) } })))
-  const routeCache = new Map<string, { route: Route; accepts: boolean }[]>()
-  const routesFor = (subject: string, stream: StreamName) => {
-    let hit = routeCache.get(subject)
-    if (!hit) {
-      const type = matchSubject(subject)!.type
-      hit = []
-      for (const route of routes) for (const input of route.scope.inputs) {
-        if (input.stream === stream && (!input.filter || subjectMatches(input.filter, subject))) hit.push({ route, accepts: input.accepts.includes(type) })
-      }
-      routeCache.set(subject, hit)
-    }
-    return hit
-  }
-  const seqs: Record<StreamName, number> = { MD_IN: 0, MD: 0, TRADE: 0, SIGNALS: 0, DLQ: 0 }
+  const routes: Route[] = defs.flatMap((def) => {
+    const counter = { name: def.name, n: 0 }
+    return def.scopes.map((scope) => ({ def, scope, state: def.init(scope) as unknown, counter }))
+  })
   const run: BacktestRun = { fills: [], portfolios: [], positions: [], statuses: [], orderStatuses: [], signals: [], metrics: [], times: [], handled: {}, bars: 0, refused: [] }
+  /** Actors in the order they first handled a message: the key order of `run.handled`. */
+  const counted: Route['counter'][] = []
   const codec = createCodec(partitions)
-  const queue: { subject: string; stream: StreamName; inbound: Inbound }[] = []
+  const validate = opts.validate === true
 
-  const store = (type: Outbound['type'], data: Outbound['data'], msgId?: string) => {
-    const subject = subjectOf(type, data as Record<string, unknown>, partitions)
-    const stream = contracts[type].stream
-    const seq = ++seqs[stream]
-    const inbound = { type, data, subject, params: matchSubject(subject)!.params, seq, msgId: msgId ?? data.id } as Inbound
+  // Subjects repeat (a few per symbol and account), so where each goes is worked out once.
+  const destinations = new Map<string, Destination>()
+  const destinationOf = (subject: string, stream: StreamName): Destination => {
+    let d = destinations.get(subject)
+    if (!d) {
+      const match = matchSubject(subject)!
+      const type = match.type
+      const to: Route[] = []
+      for (const route of routes) for (const input of route.scope.inputs) {
+        if (input.stream === stream && (!input.filter || subjectMatches(input.filter, subject)) && input.accepts.includes(type)) to.push(route)
+      }
+      destinations.set(subject, (d = { subject, params: match.params, routes: to }))
+    }
+    return d
+  }
+  const seqs: Record<StreamName, { n: number }> = { MD_IN: { n: 0 }, MD: { n: 0 }, TRADE: { n: 0 }, SIGNALS: { n: 0 }, DLQ: { n: 0 } }
+  const sinks: Partial<Record<Published, unknown[]>> = {
+    'trade.fill': run.fills,
+    'trade.portfolio': run.portfolios,
+    'trade.position': run.positions,
+    'trade.idea_status': run.statuses,
+    'trade.order_status': run.orderStatuses,
+    'strategy.signal': run.signals,
+    'metrics.phase5': run.metrics,
+  }
+  /**
+   * Per published type: its stream's sequence, where its messages are kept, and its destinations by
+   * the one body field its subject is made of (symbol, account), so building and parsing the subject
+   * happens once per value instead of once per message.
+   */
+  const kinds = new Map<MessageType, { seq: { n: number }; sink: unknown[] | undefined; field: string | undefined; byToken: Map<unknown, Destination> }>()
+  for (const type of messageTypes) {
+    const fields = new Set([...contracts[type].subject.matchAll(/\{(\w+)\}/g)].map((m) => (m[1] === 'partition' ? 'symbol' : m[1]!)))
+    kinds.set(type, { seq: seqs[contracts[type].stream], sink: sinks[type as Published], field: fields.size === 1 ? [...fields][0] : undefined, byToken: new Map() })
+  }
+
+  // The FIFO of messages still to hand to their scopes, as two parallel arrays (message, scopes)
+  // reused from bar to bar: entries from `head` to `tail` are pending; the drain rewinds both when
+  // it empties the queue (truncating the arrays instead would reallocate them on every bar).
+  const queued: Inbound[] = []
+  const targets: Route[][] = []
+  let head = 0
+  let hop = 0
+  let tail = 0
+  const enqueue = (inbound: Inbound, to: Route[]) => {
+    queued[tail] = inbound
+    targets[tail++] = to
+  }
+
+  const store = (type: Outbound['type'], data: Outbound['data']) => {
+    const kind = kinds.get(type)!
+    const body = data as Record<string, unknown>
+    let d: Destination | undefined
+    if (kind.field === undefined) d = destinationOf(subjectOf(type, body, partitions), contracts[type].stream)
+    else {
+      const token = body[kind.field]
+      d = kind.byToken.get(token)
+      // subjectOf throws on a missing token; a token seen before built its subject fine.
+      if (!d) kind.byToken.set(token, (d = destinationOf(subjectOf(type, body, partitions), contracts[type].stream)))
+    }
+    const seq = ++kind.seq.n
+    const inbound = { type, data, subject: d.subject, params: d.params, seq, msgId: data.id } as Inbound
+    if (validate) codec.check(type, data, d.params)
     if (type === 'md.bar') {
       const bar = data as Bar
-      const key = `${bar.symbol}|${bar.timeframe}`
-      ;(barsBySymbol.get(key) ?? barsBySymbol.set(key, []).get(key)!).push({ bar, seq })
-    } else if (type === 'trade.fill') run.fills.push(data as Message<'trade.fill'>)
-    else if (type === 'trade.portfolio') run.portfolios.push(data as Message<'trade.portfolio'>)
-    else if (type === 'trade.position') run.positions.push(data as Message<'trade.position'>)
-    else if (type === 'trade.idea_status') run.statuses.push(data as Message<'trade.idea_status'>)
-    else if (type === 'trade.order_status') run.orderStatuses.push(data as Message<'trade.order_status'>)
-    else if (type === 'strategy.signal') run.signals.push(data as Message<'strategy.signal'>)
-    else if (type === 'metrics.phase5') run.metrics.push(data as Message<'metrics.phase5'>)
-    queue.push({ subject, stream, inbound })
+      let bySymbol = stored.get(bar.symbol)
+      if (!bySymbol) stored.set(bar.symbol, (bySymbol = new Map()))
+      let list = bySymbol.get(bar.timeframe)
+      if (!list) bySymbol.set(bar.timeframe, (list = { bars: [], seqs: [] }))
+      list.bars.push(bar)
+      list.seqs.push(seq)
+    } else kind.sink?.push(data)
+    enqueue(inbound, d.routes)
   }
 
-  const drain = async () => {
-    for (let next = 0; next < queue.length; next++) {
-      const { subject, stream, inbound } = queue[next]!
-      for (const { route, accepts } of routesFor(subject, stream)) {
-        if (!accepts) continue
-        const result = route.def.handle(route.state.value, inbound, route.scope)
-        // Only the executor's handler is asynchronous (its market port); don't pay a tick for the rest.
-        const step: Step<unknown> = result instanceof Promise ? await result : result
-        route.state.value = step.state
-        run.handled[route.def.name] = (run.handled[route.def.name] ?? 0) + 1
-        for (const out of step.emit ?? []) store(out.type, out.data)
+  const settle = (route: Route, step: Step<unknown>) => {
+    route.state = step.state
+    if (route.counter.n++ === 0) counted.push(route.counter)
+    const emit = step.emit
+    if (emit) for (let i = 0; i < emit.length; i++) store(emit[i]!.type, emit[i]!.data)
+  }
+
+  // Hands queued messages to their scopes in order. Every handler but an asynchronous one runs
+  // without yielding: a Promise (none of the in-process handlers returns one with the synchronous
+  // market port above) suspends the drain, which resumes where it stopped once the step is known.
+  const drain = (): Promise<void> | undefined => {
+    for (; head < tail; head++, hop = 0) {
+      const inbound = queued[head]!
+      const to = targets[head]!
+      while (hop < to.length) {
+        const route = to[hop++]!
+        const result = route.def.handle(route.state, inbound, route.scope)
+        if (result instanceof Promise) {
+          return result.then((step: Step<unknown>) => {
+            settle(route, step)
+            return drain()
+          })
+        }
+        settle(route, result)
       }
     }
-    queue.length = 0
+    head = tail = 0
+    return undefined
   }
 
   // A context applies from the first bar at or after its time, as if published just before that bar.
   const contexts = [...(opts.contexts ?? [])].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))
   let c = 0
   let lastTs = ''
-  for (const { symbol, timeframe, bar } of mergeByTime(inputs)) {
+  const barDestinations = new Map<string, Destination>()
+  const msgIds = new PairMemo((symbol, timeframe) => `in:${symbol}:${timeframe}:`)
+  // One input already in time order (a CSV file) is fed as it is: the merge would copy and sort it.
+  const single = inputs.length === 1 && inTimeOrder(inputs[0]!.bars) ? inputs[0]! : undefined
+  const merged = single ? undefined : mergeByTime(inputs)
+  const count = single ? single.bars.length : merged!.length
+  for (let k = 0; k < count; k++) {
+    const m = merged?.[k]
+    const symbol = m ? m.symbol : single!.symbol
+    const timeframe = m ? m.timeframe : single!.timeframe
+    const bar = m ? m.bar : single!.bars[k]!
     for (; c < contexts.length && contexts[c]!.ts <= bar.ts; c++) {
       const { symbol: ctxSymbol, ...body } = contexts[c]!
       const subject = `md.in.context.${ctxSymbol}`
       codec.check('md.in.context', body)
-      queue.push({ subject, stream: 'MD_IN', inbound: { type: 'md.in.context', data: body, subject, params: { symbol: ctxSymbol }, seq: ++seqs.MD_IN, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound })
-      await drain()
+      const d = destinationOf(subject, 'MD_IN')
+      enqueue({ type: 'md.in.context', data: body, subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound, d.routes)
+      const pending = drain()
+      if (pending) await pending
     }
-    const subject = `md.in.bar.${symbol}`
     const data = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
     try {
       codec.check('md.in.bar', data)
@@ -161,12 +268,15 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       run.refused.push({ symbol, ts: bar.ts, reason: (err as Error).message })
       continue
     }
+    let d = barDestinations.get(symbol)
+    if (!d) barDestinations.set(symbol, (d = destinationOf(`md.in.bar.${symbol}`, 'MD_IN')))
     // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
-    queue.push({ subject, stream: 'MD_IN', inbound: { type: 'md.in.bar', data, subject, params: { symbol }, seq: ++seqs.MD_IN, msgId: `in:${symbol}:${timeframe}:${bar.ts}` } as Inbound })
+    enqueue({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound, d.routes)
     if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
     run.bars++
-    await drain()
+    const pending = drain()
+    if (pending) await pending
   }
+  for (const counter of counted) run.handled[counter.name] = counter.n
   return run
 }
-

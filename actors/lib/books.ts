@@ -91,21 +91,31 @@ export function markPrice(b: Books, symbol: string): number | undefined {
 /** Records a newer close; older bars (late fills looked up from the stream) do not move the mark back. */
 export function mark(b: Books, symbol: string, ts: string, price: number): void {
   const m = b.marks[symbol]
-  if (!m || ts >= m.ts) b.marks[symbol] = { ts, price }
+  if (!m) b.marks[symbol] = { ts, price }
+  else if (ts >= m.ts) {
+    // In place: a held symbol is marked on every bar, and nothing keeps a mark but the books.
+    m.ts = ts
+    m.price = price
+  }
 }
 
 /** Equity at the latest marks; raises the peak when equity makes a new high. */
 export function revalue(b: Books) {
   let unrealized = 0
   let value = 0
-  for (const [symbol, p] of Object.entries(b.positions)) {
+  let open = 0
+  // for…in visits a plain object's keys in Object.keys order (so the sums are the same to the bit)
+  // without the arrays Object.entries builds on every bar of a held symbol.
+  for (const symbol in b.positions) {
+    const p = b.positions[symbol]!
     const price = markPrice(b, symbol) ?? p.avg_price
     unrealized += (price - p.avg_price) * p.qty
     value += price * p.qty
+    open++
   }
   const equity = b.cash + value
   if (equity > b.peak_equity) b.peak_equity = equity
-  return { equity, unrealized, drawdown: b.peak_equity - equity, open: Object.keys(b.positions).length }
+  return { equity, unrealized, drawdown: b.peak_equity - equity, open }
 }
 
 export function commissionOf(qty: number, price: number, c: { commission_pct: number; commission_per_share: number; commission_min: number }): number {

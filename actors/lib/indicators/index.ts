@@ -200,22 +200,36 @@ export function newIndicator(spec: IndicatorSpec): IndicatorState {
   }
 }
 
-const single = (v: number | undefined): IndicatorValues | undefined => (v === undefined ? undefined : { '': v })
-
 /** Advances the state by one bar (mutating it); the bar's values, or undefined before warm-up. */
 export function updateIndicator(state: IndicatorState, bar: OhlcvBar): IndicatorValues | undefined {
+  const out = advance(state, bar)
+  return typeof out === 'number' ? { '': out } : out
+}
+
+/**
+ * Advances the state by one bar and writes the bar's values into `into` under their operand names:
+ * `putValues(into, name, updateIndicator(state, bar))`, without a record for a single value.
+ */
+export function updateInto(into: Record<string, number>, name: string, state: IndicatorState, bar: OhlcvBar): void {
+  const out = advance(state, bar)
+  if (typeof out === 'number') into[name] = out
+  else if (out) putValues(into, name, out)
+}
+
+/** A single-valued indicator's value as a bare number; the others' as their record. */
+function advance(state: IndicatorState, bar: OhlcvBar): number | IndicatorValues | undefined {
   switch (state.kind) {
     case 'sma':
-      return single(updateSma(state.ma, bar[state.source]))
+      return updateSma(state.ma, bar[state.source])
     case 'ema':
-      return single(updateEma(state.ma, bar[state.source]))
+      return updateEma(state.ma, bar[state.source])
     case 'rsi':
-      return single(updateRsi(state.rsi, bar[state.source]))
+      return updateRsi(state.rsi, bar[state.source])
     case 'atr':
-      return single(updateAtr(state.atr, bar.high, bar.low, bar.close))
+      return updateAtr(state.atr, bar.high, bar.low, bar.close)
     case 'highest':
     case 'lowest':
-      return single(updateExtreme(state.ext, bar[state.source]))
+      return updateExtreme(state.ext, bar[state.source])
     case 'macd':
       return updateMacd(state.macd, bar[state.source])
     case 'bbands':

@@ -1,0 +1,36 @@
+// The in-process backtest's own shortcuts must not show in its results: published messages are not
+// re-validated unless asked (the handlers are trusted code), and one input already in time order is
+// fed without the merge's copy and sort. Both are checked against the slow way here.
+import { readFileSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { syntheticBars } from '../../bench/synthetic-bars.js'
+import { runBacktest } from '../../src/backtest.js'
+import { parseConfig } from '../../src/config.js'
+import { parseBarsCsv } from '../../src/csv.js'
+import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
+
+const CSV = 'test/fixtures/ORCL-daily.csv'
+const orcl = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars
+const config = parseConfig(configOf(LANGUAGE_CASES, 'SYM'))
+
+describe('runBacktest', () => {
+  it('with validate on, every message the handlers publish passes its contract, and the run is the same', async () => {
+    const inputs = [{ symbol: 'SYM', timeframe: '1d', bars: orcl }]
+    const trusted = await runBacktest(config, inputs)
+    const validated = await runBacktest(config, inputs, { validate: true })
+    expect(trusted.fills.length).toBeGreaterThan(100)
+    expect(JSON.stringify(validated)).toBe(JSON.stringify(trusted))
+  })
+
+  it('an input out of time order runs as if it were sorted, bars of equal time in input order', async () => {
+    const bars = syntheticBars(600, { seed: 5 })
+    // Every tenth bar again with another close: the second of a pair is the duplicate that is dropped.
+    const sorted = bars.flatMap((b, i) => (i % 10 === 0 ? [b, { ...b, close: b.open }] : [b]))
+    // Newest first; the sort is stable, so each pair of equal times keeps its order.
+    const reversed = [...sorted].sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0))
+    const inOrder = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: sorted }])
+    const outOfOrder = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: reversed }])
+    expect(inOrder.fills.length).toBeGreaterThan(10)
+    expect(JSON.stringify(outOfOrder)).toBe(JSON.stringify(inOrder))
+  })
+})
