@@ -33,7 +33,7 @@ export interface ExecutorState {
   /** Entries cash could not cover yet, with the bar they fill on, waiting for due exits. */
   deferred?: { order: Order; bar: Bar }[]
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
-  cursor: { orders: number; bars: number }
+  cursor: { orders: number; bars: number; commands?: number }
 }
 
 export const accountScope = (account: string): Scope => ({
@@ -41,6 +41,7 @@ export const accountScope = (account: string): Scope => ({
   inputs: [
     { name: 'orders', stream: 'TRADE', filter: filterOf('trade.order', { account }), accepts: ['trade.order'] },
     { name: 'bars', stream: 'MD', filter: filterOf('md.bar'), accepts: ['md.bar'] },
+    { name: 'commands', stream: 'TRADE', filter: filterOf('trade.command', { account }), accepts: ['trade.command'] },
   ],
 })
 
@@ -152,6 +153,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   }
   const fillId = `fill:${order.id}`
   const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
+  if (position !== closed) position.timeframe ??= order.timeframe
   if (order.intent === 'entry' && order.bracket && position !== closed) {
     const levels = levelsOf(order.bracket, position.qty > 0 ? 'long' : 'short', price)
     position.stop = levels.stop
@@ -219,7 +221,7 @@ function positionMessage(order: Order, fillId: string, ts: string, p: PositionBo
 }
 
 function portfolio(b: Books, account: string, id: string, ts: string, cause: string, correlation: string, seq: number): Message<'trade.portfolio'> {
-  const v = revalue(b)
+  const v = revalue(b, ts)
   return {
     id,
     type: 'trade.portfolio',
@@ -234,6 +236,7 @@ function portfolio(b: Books, account: string, id: string, ts: string, cause: str
     unrealized_pnl: v.unrealized,
     peak_equity: b.peak_equity,
     drawdown: v.drawdown,
+    daily_pnl: v.daily_pnl,
     trade_count: b.trade_count,
     winning_trades: b.winning_trades,
     open_positions: v.open,
@@ -260,18 +263,98 @@ function reject(order: Order, reason: string, out: Out): void {
   })
 }
 
+type Command = Message<'trade.command'>
+
+/**
+ * An operator's command, ordered with the account's orders: cancel a working order, or close a
+ * position at the next bar of its timeframe (an exit order of reason `manual`). Every command ends in
+ * a trade.command_status saying what became of it.
+ */
+export function handleCommand(state: ExecutorState, cmd: Command, out: Out): void {
+  const status = (ok: boolean, error: string | null, orderId: string | null): void => {
+    out.emit.push({
+      type: 'trade.command_status',
+      data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: orderId },
+    })
+  }
+  if (cmd.command === 'cancel_order') {
+    const id = cmd.order_id ?? ''
+    for (const symbol of Object.keys(state.working)) {
+      const orders = state.working[symbol]!
+      const order = orders.find((o) => o.id === id)
+      if (!order) continue
+      if (orders.length === 1) delete state.working[symbol]
+      else state.working[symbol] = orders.filter((o) => o !== order)
+      cancelled(order, cmd, out)
+      return status(true, null, id)
+    }
+    const deferred = state.deferred?.find((d) => d.order.id === id)
+    if (deferred) {
+      state.deferred = state.deferred!.filter((d) => d !== deferred)
+      if (!state.deferred.length) delete state.deferred
+      cancelled(deferred.order, cmd, out)
+      return status(true, null, id)
+    }
+    return status(false, `order ${id} is not working (filled, rejected, cancelled or unknown)`, null)
+  }
+  const symbol = cmd.symbol ?? ''
+  const held = state.books.positions[symbol]
+  const mark = state.books.marks[symbol]
+  if (!held || !mark) return status(false, `no open ${symbol} position`, null)
+  if (state.working[symbol]?.some((o) => o.close_position)) return status(false, `an order closing ${symbol} is already working`, null)
+  const order: Order = {
+    id: `order:${cmd.id}`,
+    type: 'trade.order',
+    // The last bar this executor handled for the symbol: the close fills at the open of the next one.
+    ts: mark.ts,
+    causation_id: cmd.id,
+    correlation_id: cmd.correlation_id,
+    account: cmd.account,
+    strategy_id: 'manual',
+    symbol,
+    side: held.qty > 0 ? 'sell' : 'buy',
+    intent: 'exit',
+    qty: Math.abs(held.qty),
+    idea_id: cmd.id,
+    timeframe: held.timeframe ?? '1d',
+    order_type: 'market',
+    exit_reason: 'manual',
+    reduce_only: true,
+    close_position: true,
+    ref_price: mark.price,
+    bar_seq: state.cursor.bars,
+    bracket: null,
+    phase5: null,
+  }
+  ;(state.working[symbol] ??= []).push(order)
+  status(true, null, order.id)
+}
+
+function cancelled(order: Order, cmd: Command, out: Out): void {
+  out.emit.push({
+    type: 'trade.order_status',
+    data: {
+      id: `order-status:${order.id}:cancelled`, type: 'trade.order_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: order.correlation_id,
+      account: order.account, order_id: order.id, idea_id: order.idea_id, symbol: order.symbol, status: 'cancelled', reason: `cancelled by ${cmd.requested_by}`,
+    },
+  })
+}
+
 /**
  * One message through the executor. Synchronous unless an order has to wait for the market port's
  * Promise: a bar (most messages) never does, so a caller running many pays no tick for them.
  */
 export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, market: MarketData): Step<ExecutorState> | Promise<Step<ExecutorState>> {
-  if (input.type === 'trade.order') state.cursor.orders = Math.max(state.cursor.orders, input.seq)
-  else state.cursor.bars = Math.max(state.cursor.bars, input.seq)
-  const out = new Out(state.cursor.orders + state.cursor.bars)
+  const c = state.cursor
+  if (input.type === 'trade.order') c.orders = Math.max(c.orders, input.seq)
+  else if (input.type === 'trade.command') c.commands = Math.max(c.commands ?? 0, input.seq)
+  else c.bars = Math.max(c.bars, input.seq)
+  const out = new Out(c.orders + c.bars + (c.commands ?? 0))
   if (input.type === 'trade.order') {
     const placed = handleOrder(state, input.data, account, market, out)
     if (placed) return placed.then(() => finish(state, account, out))
   } else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
+  else if (input.type === 'trade.command') handleCommand(state, input.data, out)
   else return { state, outcome: 'skipped' }
   return finish(state, account, out)
 }

@@ -63,8 +63,8 @@ export function writesOf(input: Inbound): Write[] {
       const d = input.data
       return [
         { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
-        { table: 'portfolio_state', row: { account: d.account, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, peak_equity: d.peak_equity, drawdown: d.drawdown, trade_count: d.trade_count, winning_trades: d.winning_trades, open_positions: d.open_positions, seq: d.seq, ts: d.ts, message_id: d.id } },
-        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: d.seq, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, drawdown: d.drawdown } },
+        { table: 'portfolio_state', row: { account: d.account, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, peak_equity: d.peak_equity, drawdown: d.drawdown, daily_pnl: d.daily_pnl, trade_count: d.trade_count, winning_trades: d.winning_trades, open_positions: d.open_positions, seq: d.seq, ts: d.ts, message_id: d.id } },
+        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: d.seq, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, drawdown: d.drawdown, daily_pnl: d.daily_pnl } },
       ]
     }
     case 'metrics.phase5': {

@@ -267,6 +267,7 @@ const Portfolio = z
     unrealized_pnl: Money,
     peak_equity: Money,
     drawdown: NonNeg,
+    daily_pnl: Money.describe('Equity now minus equity at the end of the previous bar-time UTC day'),
     trade_count: z.int().min(0),
     winning_trades: z.int().min(0),
     open_positions: z.int().min(0),
@@ -274,6 +275,33 @@ const Portfolio = z
   })
   .strict()
   .describe('The account books after a change (fill or mark-to-market)')
+
+export const COMMANDS = ['cancel_order', 'close_position'] as const
+
+const Command = z
+  .object({
+    ...envelope('trade.command'),
+    account: Account,
+    command: z.enum(COMMANDS),
+    order_id: Id.nullable().describe('cancel_order: the working order'),
+    symbol: Symbol.nullable().describe('close_position: the position'),
+    requested_by: z.string().min(1).max(100),
+  })
+  .strict()
+  .describe("An operator's command (ctl.* request), written into the account's stream so it is ordered with its orders")
+
+const CommandStatus = z
+  .object({
+    ...envelope('trade.command_status'),
+    account: Account,
+    command_id: Id,
+    command: z.enum(COMMANDS),
+    ok: z.boolean(),
+    error: z.string().max(300).nullable(),
+    order_id: Id.nullable().describe('The order cancelled, or the order that will close the position'),
+  })
+  .strict()
+  .describe('What became of an operator command')
 
 const Phase5Metrics = z
   .object({
@@ -366,6 +394,8 @@ export const contracts = {
   'trade.idea_status': contract({ subject: 'trade.idea_status.{account}', stream: 'TRADE', schema: IdeaStatus, producer: 'risk-gate' }),
   'trade.order': contract({ subject: 'trade.order.{account}', stream: 'TRADE', schema: Order, producer: 'risk-gate' }),
   'trade.order_status': contract({ subject: 'trade.order_status.{account}', stream: 'TRADE', schema: OrderStatus, producer: 'paper-executor' }),
+  'trade.command': contract({ subject: 'trade.command.{account}', stream: 'TRADE', schema: Command, producer: 'control (ctl.* requests)' }),
+  'trade.command_status': contract({ subject: 'trade.command_status.{account}', stream: 'TRADE', schema: CommandStatus, producer: 'paper-executor' }),
   'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: Fill, producer: 'paper-executor' }),
   'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: Position, producer: 'paper-executor' }),
   'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: Portfolio, producer: 'paper-executor' }),

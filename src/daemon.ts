@@ -14,6 +14,7 @@ import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
 import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec } from './codec.js'
+import { startControl } from './control.js'
 import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
 import { readiness, serveHttp, type HttpServer } from './http.js'
@@ -76,7 +77,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
-  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc) }
+  const states = new Map<string, () => unknown>()
+  const control = startControl({ nc, js, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
+  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published: control.published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   const running = defs.map((def) => runActor(def, io, abort.signal))
@@ -103,6 +106,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     stop: () =>
       (stopping ??= (async () => {
         log.info('stopping: no more pulls, finishing in-flight messages')
+        control.stop()
         abort.abort()
         await Promise.allSettled(running.map((r) => r.done))
         publisher.close()

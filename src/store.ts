@@ -29,13 +29,13 @@ const mergeRanked = (table: string, keep: string[]) =>
 export const TABLES: Record<string, TableSpec> = {
   accounts: { columns: { id: 'text', starting_cash: 'numeric' }, key: ['id'], conflict: 'do nothing' },
   portfolio_state: {
-    columns: { account: 'text', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', peak_equity: 'numeric', drawdown: 'numeric', trade_count: 'integer', winning_trades: 'integer', open_positions: 'integer', seq: 'bigint', ts: 'timestamptz', message_id: 'text' },
+    columns: { account: 'text', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', peak_equity: 'numeric', drawdown: 'numeric', daily_pnl: 'numeric', trade_count: 'integer', winning_trades: 'integer', open_positions: 'integer', seq: 'bigint', ts: 'timestamptz', message_id: 'text' },
     key: ['account'],
-    conflict: updateAll('portfolio_state', ['cash', 'equity', 'realized_pnl', 'unrealized_pnl', 'peak_equity', 'drawdown', 'trade_count', 'winning_trades', 'open_positions', 'seq', 'ts', 'message_id'], '$t.seq < excluded.seq'),
+    conflict: updateAll('portfolio_state', ['cash', 'equity', 'realized_pnl', 'unrealized_pnl', 'peak_equity', 'drawdown', 'daily_pnl', 'trade_count', 'winning_trades', 'open_positions', 'seq', 'ts', 'message_id'], '$t.seq < excluded.seq'),
     prefer: newerSeq,
   },
   portfolio_history: {
-    columns: { id: 'text', account: 'text', ts: 'timestamptz', seq: 'bigint', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', drawdown: 'numeric' },
+    columns: { id: 'text', account: 'text', ts: 'timestamptz', seq: 'bigint', cash: 'numeric', equity: 'numeric', realized_pnl: 'numeric', unrealized_pnl: 'numeric', drawdown: 'numeric', daily_pnl: 'numeric' },
     key: ['id'],
     conflict: 'do nothing',
   },

@@ -12,6 +12,8 @@ export interface PositionBook {
   /** Protective levels set by the entry that opened it (null: none). */
   stop?: number | null
   target?: number | null
+  /** Timeframe of the order that opened it: a manual close fills on that timeframe's next bar. */
+  timeframe?: string
 }
 
 export interface Books {
@@ -24,6 +26,10 @@ export interface Books {
   positions: Record<string, PositionBook>
   /** symbol → last known close and its bar time. */
   marks: Record<string, { ts: string; price: number }>
+  /** Bar-time UTC day of the last valuation, and the equity the day started from (daily P&L). */
+  day?: string
+  day_start_equity?: number
+  last_equity?: number
 }
 
 export const newBooks = (startingCash: number): Books => ({
@@ -99,8 +105,27 @@ export function mark(b: Books, symbol: string, ts: string, price: number): void 
   }
 }
 
-/** Equity at the latest marks; raises the peak when equity makes a new high. */
-export function revalue(b: Books) {
+/**
+ * Equity at the latest marks as of bar time `ts`: raises the peak on a new high, and rolls the
+ * daily P&L over when `ts` starts a new UTC day (the day starts from the last equity of the one before).
+ */
+export function revalue(b: Books, ts?: string) {
+  const v = valuation(b)
+  if (v.equity > b.peak_equity) b.peak_equity = v.equity
+  if (ts !== undefined) {
+    const day = ts.slice(0, 10)
+    // Only forward: a late fill priced on an older bar does not reopen a day already closed.
+    if (b.day === undefined || day > b.day) {
+      b.day_start_equity = b.last_equity ?? b.starting_cash
+      b.day = day
+    }
+    b.last_equity = v.equity
+  }
+  return { equity: v.equity, unrealized: v.unrealized, open: v.open, drawdown: b.peak_equity - v.equity, daily_pnl: v.equity - (b.day_start_equity ?? b.starting_cash) }
+}
+
+/** Equity, unrealized P&L and open positions at the latest marks, changing nothing (for reads). */
+export function valuation(b: Books) {
   let unrealized = 0
   let value = 0
   let open = 0
@@ -113,9 +138,7 @@ export function revalue(b: Books) {
     value += price * p.qty
     open++
   }
-  const equity = b.cash + value
-  if (equity > b.peak_equity) b.peak_equity = equity
-  return { equity, unrealized, drawdown: b.peak_equity - equity, open }
+  return { equity: b.cash + value, unrealized, open }
 }
 
 export function commissionOf(qty: number, price: number, c: { commission_pct: number; commission_per_share: number; commission_min: number }): number {

@@ -1,7 +1,7 @@
 // What the runtime needs from the outside world, passed in by the composition root.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { Codec } from '../codec.js'
+import type { Codec, Encoded } from '../codec.js'
 import type { Logger } from '../log.js'
 import type { Metrics } from '../metrics.js'
 import type { CheckpointStore } from './checkpoints.js'
@@ -18,6 +18,10 @@ export interface Io {
   publisher: Publisher
   /** Number of NATS reconnects so far: ordered scopes resynchronise when it changes. */
   epoch(): number
+  /** `${actor}.${scope}` → the scope's current state, while it runs (control-plane reads). */
+  states?: Map<string, () => unknown>
+  /** Told of every batch of outputs once JetStream has acknowledged them (control-plane replies). */
+  published?: (out: readonly Encoded[]) => void
 }
 
 /** Counts reconnects of a connection. */

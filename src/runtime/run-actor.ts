@@ -79,6 +79,8 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   let state = def.init(scope)
   let positions = new Map<string, number>()
   if (def.ordered) ({ state, positions } = await rebuild(def, scope, inputs, io, key))
+  const read = () => state
+  io.states?.set(key, read)
   io.metrics.scopesLive.inc({ actor: def.name })
   markLive()
   log.debug('live')
@@ -118,6 +120,7 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   } finally {
     stopAll()
     outer.removeEventListener('abort', stopAll)
+    if (io.states?.get(key) === read) io.states.delete(key)
     io.metrics.scopesLive.dec({ actor: def.name })
   }
   await pumps
@@ -194,6 +197,7 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   const out = results.flatMap((r) => r.out)
   const published = await publishAll(def.name, out, batch.map((b) => b.m), io, signal, log)
   if (!published) return { state, acked: null }
+  if (out.length) io.published?.(out)
   endFlush()
 
   const acked = new Map<string, number>()

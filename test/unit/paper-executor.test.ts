@@ -262,10 +262,10 @@ describe('paper-executor: books', () => {
     expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
   })
 
-  it('the actor owns one scope per account: its orders and every bar', () => {
+  it('the actor owns one scope per account: its orders, every bar and its operator commands', () => {
     const def = paperExecutor([account()], marketOf(() => []))
     expect(def.scopes[0]!.key).toBe('main')
-    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', 'trade.order.main'], ['MD', 'md.bar.*.*']])
+    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', 'trade.order.main'], ['MD', 'md.bar.*.*'], ['TRADE', 'trade.command.main']])
   })
 })
 
@@ -361,5 +361,52 @@ describe('paper-executor: protective exits and rotations', () => {
   it('with no exit due, the entry is rejected for cash at once', async () => {
     const { emit } = await execute(account({}, 1000), [bar(2, { open: 50, close: 50 }), order(2, 'buy', 150, { intent: 'entry' }), bar(3, { open: 51, close: 52 })])
     expect(ofType(emit, 'trade.order_status')[0]).toMatchObject({ reason: 'insufficient_cash' })
+  })
+})
+
+describe('paper-executor: operator commands and daily P&L', () => {
+  let cmdSeq = 0
+  const command = (over: Partial<Message<'trade.command'>>): Inbound<'trade.command'> => {
+    const id = `cmd:${over.command ?? 'cancel_order'}:main:${++cmdSeq}`
+    return inbound('trade.command', {
+      id, type: 'trade.command', ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, account: 'main',
+      command: 'cancel_order', order_id: null, symbol: null, requested_by: 'ops', ...over,
+    }, { seq: 10_000 + cmdSeq })
+  }
+
+  it('cancel_order takes a working order off the book: order_status cancelled, command_status ok; nothing fills', async () => {
+    const o = order(2, 'buy', 10)
+    const { emit, state } = await execute(account(), [bar(2, { open: 49, close: 50 }), o, command({ order_id: o.data.id }), bar(3, { open: 51, close: 52 })])
+    expect(ofType(emit, 'trade.order_status')).toEqual([expect.objectContaining({ order_id: o.data.id, status: 'cancelled', reason: 'cancelled by ops' })])
+    expect(ofType(emit, 'trade.command_status')[0]).toMatchObject({ ok: true, error: null, order_id: o.data.id, command: 'cancel_order' })
+    expect(ofType(emit, 'trade.fill')).toEqual([])
+    expect(state.working).toEqual({})
+  })
+
+  it('cancel_order of an order that already filled (or never existed) is refused with the reason', async () => {
+    const o = order(2, 'buy', 10)
+    const { emit } = await execute(account(), [bar(2, { open: 49, close: 50 }), o, bar(3, { open: 51, close: 52 }), command({ order_id: o.data.id })])
+    expect(ofType(emit, 'trade.command_status')[0]).toMatchObject({ ok: false, error: `order ${o.data.id} is not working (filled, rejected, cancelled or unknown)` })
+  })
+
+  it('close_position closes at the open of the next bar with reason manual; a second close while it works, or no position, is refused', async () => {
+    const history = [bar(1, { open: 49, close: 50 }), order(1, 'buy', 10), bar(2, { open: 50, close: 55 }), command({ command: 'close_position', symbol: 'ORCL' }), command({ command: 'close_position', symbol: 'ORCL' }), command({ command: 'close_position', symbol: 'AAPL' }), bar(3, { open: 57, close: 58 })]
+    const { emit, state } = await execute(account(), history)
+    const statuses = ofType(emit, 'trade.command_status')
+    expect(statuses.map((s) => [s.ok, s.error])).toEqual([[true, null], [false, 'an order closing ORCL is already working'], [false, 'no open AAPL position']])
+    const exit = ofType(emit, 'trade.fill').at(-1)!
+    expect(exit).toMatchObject({ side: 'sell', qty: 10, price: 57, ts: day(3), exit_reason: 'manual', strategy_id: 'manual', order_id: statuses[0]!.order_id })
+    expect(ofType(emit, 'trade.position').at(-1)).toMatchObject({ status: 'closed', exit_reason: 'manual' })
+    expect(state.books.positions).toEqual({})
+  })
+
+  it('daily P&L: equity against the last equity of the previous bar-time day', async () => {
+    const { emit } = await execute(account(), [bar(1, { open: 49, close: 50 }), order(1, 'buy', 10), bar(2, { open: 50, close: 55 }), bar(3, { open: 56, close: 53 }), bar(4, { open: 53, close: 60 })])
+    // day 2: bought at 50, marked 55 → +50 over the starting 10 000; day 3: 55 → 53 = −20; day 4: 53 → 60 = +70
+    expect(ofType(emit, 'trade.portfolio').map((p) => [p.ts.slice(0, 10), p.equity, p.daily_pnl])).toEqual([
+      ['2024-01-02', 10_050, 50],
+      ['2024-01-03', 10_030, -20],
+      ['2024-01-04', 10_100, 70],
+    ])
   })
 })

@@ -56,7 +56,7 @@ function position(symbol: string, d: number, qty: number, status: 'open' | 'clos
 function portfolio(d: number, cash: number): Message<'trade.portfolio'> {
   return {
     id: `pf:${d}:${cash}`, type: 'trade.portfolio', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main', starting_cash: 10000,
-    cash, equity: cash, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10000, drawdown: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq: d,
+    cash, equity: cash, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10000, drawdown: 0, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq: d,
   }
 }
 

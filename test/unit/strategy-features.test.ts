@@ -250,7 +250,7 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
   it('a daily row on the first portfolio of each bar-time day', () => {
     const pf = (d: number, seq: number) => inbound('trade.portfolio', {
       id: `pf:${d}:${seq}`, type: 'trade.portfolio', ts: day(d), causation_id: 'c', correlation_id: 'c', account: 'main', starting_cash: 10_000, cash: 10_000,
-      equity: 10_000, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10_000, drawdown: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq,
+      equity: 10_000, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10_000, drawdown: 0, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq,
     }, { seq })
     const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, account), newRiskState(10_000), [pf(1, 1), pf(1, 2), pf(2, 3), pf(2, 4), pf(3, 5)])
     expect(ofType(emit, 'metrics.phase5').map((r) => [r.id, r.brier_score, r.health_status])).toEqual([

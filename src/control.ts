@@ -1,0 +1,197 @@
+// The operator control plane over NATS request/reply (SPEC §5.3, §5.4): JSON on plain `ctl.*`
+// subjects, the account in the body, so an operator types one subject whatever the deployment.
+//
+// Reads answer from the running scope's state. Commands that change an account are never applied
+// here: they are written into the account's stream (trade.command.<ACCT>) so the owning actor applies
+// them in order with everything else, and survive restarts and replays like any input; the reply waits
+// for the actor's trade.command_status. Every process that runs the actor subscribes; only the one
+// that runs the account's scope answers (an unknown account is answered by all, identically).
+import { randomUUID } from 'node:crypto'
+import type { JetStreamClient } from '@nats-io/jetstream'
+import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
+import { z } from 'zod'
+import { valuation } from '../actors/lib/books.js'
+import type { ExecutorState } from '../actors/paper-executor.js'
+import type { ActorName } from './actor.js'
+import type { Codec, Encoded } from './codec.js'
+import type { ConfigFile } from './config-file.js'
+import { ACCOUNT_PATTERN, COMMANDS, SYMBOL_PATTERN, subjectOf, type Message } from './contracts.js'
+import type { Logger } from './log.js'
+
+/** How long a command request waits for the actor to apply it. */
+export const COMMAND_REPLY_MS = 10_000
+
+const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN), 'an account id')
+const By = z.string().min(1).max(100).describe('who asks')
+const RequestId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional().describe('makes a retried request idempotent')
+
+const requests = {
+  'ctl.portfolio.get': z.object({ account: Account }).strict(),
+  'ctl.orders.cancel': z.object({ account: Account, order_id: z.string().min(1).max(256), by: By, request_id: RequestId }).strict(),
+  'ctl.positions.close': z.object({ account: Account, symbol: z.string().regex(new RegExp(SYMBOL_PATTERN), 'a symbol'), by: By, request_id: RequestId }).strict(),
+} as const
+export type ControlSubject = keyof typeof requests
+
+type Reply = { ok: true } & Record<string, unknown> | { ok: false; error: string }
+
+export interface Control {
+  stop(): void
+}
+
+export interface ControlOptions {
+  nc: NatsConnection
+  js: JetStreamClient
+  codec: Codec
+  log: Logger
+  config: ConfigFile | undefined
+  actors: readonly ActorName[]
+  partitions: number
+  /** The runtime's live scope states (Io.states). */
+  states: Map<string, () => unknown>
+}
+
+/** Subscribes the ctl.* subjects of the actors this process runs. */
+export function startControl(o: ControlOptions): Control & { published(out: readonly Encoded[]): void } {
+  const waiting = new Map<string, (status: Message<'trade.command_status'>) => void>()
+  const subs: Subscription[] = []
+  const accounts = new Set(o.config?.accounts.map((a) => a.id) ?? [])
+  const log = o.log.child({ component: 'control' })
+
+  const handlers: Partial<Record<ControlSubject, (body: never) => Promise<Reply | null>>> = {}
+  if (o.actors.includes('paper-executor')) {
+    handlers['ctl.portfolio.get'] = async (body: z.infer<(typeof requests)['ctl.portfolio.get']>) => {
+      const state = executorState(body.account)
+      return typeof state === 'string' ? fail(state) : portfolioReply(body.account, state)
+    }
+    handlers['ctl.orders.cancel'] = async (body: z.infer<(typeof requests)['ctl.orders.cancel']>) =>
+      command(body.account, 'cancel_order', body.by, body.request_id, { order_id: body.order_id, symbol: null })
+    handlers['ctl.positions.close'] = async (body: z.infer<(typeof requests)['ctl.positions.close']>) =>
+      command(body.account, 'close_position', body.by, body.request_id, { order_id: null, symbol: body.symbol })
+  }
+
+  /** The executor scope's state, or why there is none to read. */
+  function executorState(account: string): ExecutorState | string {
+    const read = o.states.get(`paper-executor.${account}`)
+    return read ? (read() as ExecutorState) : `account ${account} is still rebuilding its books; try again`
+  }
+
+  async function command(account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: { order_id: string | null; symbol: string | null }): Promise<Reply> {
+    if (!o.states.has(`paper-executor.${account}`)) return fail(`account ${account} is still rebuilding its books; try again`)
+    const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
+    // The command is an input from outside, like a bar from a feed: it carries the time it was made.
+    const data: Message<'trade.command'> = { id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb, ...target, requested_by: by }
+    o.codec.check('trade.command', data)
+    const answered = new Promise<Message<'trade.command_status'> | null>((resolve) => {
+      const timer = setTimeout(() => {
+        waiting.delete(id)
+        resolve(null)
+      }, COMMAND_REPLY_MS)
+      waiting.set(id, (status) => {
+        clearTimeout(timer)
+        waiting.delete(id)
+        resolve(status)
+      })
+    })
+    await o.js.publish(subjectOf('trade.command', data, o.partitions), JSON.stringify(data), { msgID: id })
+    log.info({ account, command: verb, by, id, ...target }, 'operator command')
+    const status = await answered
+    if (!status) return fail(`no answer from the executor within ${COMMAND_REPLY_MS / 1000} s; the command ${id} is stored and applies when it is handled`)
+    return status.ok ? { ok: true, command_id: id, order_id: status.order_id } : fail(status.error ?? 'refused')
+  }
+
+  async function answer(subject: ControlSubject, m: Msg): Promise<void> {
+    let body: unknown
+    try {
+      body = m.data.length ? JSON.parse(m.string()) : {}
+    } catch (err) {
+      return respond(m, fail(`request is not JSON: ${(err as Error).message}`))
+    }
+    const parsed = requests[subject].safeParse(body)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      return respond(m, fail(`${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`))
+    }
+    const account = (parsed.data as { account: string }).account
+    if (!accounts.has(account)) return respond(m, fail(`unknown account "${account}"`))
+    try {
+      const reply = await handlers[subject]!(parsed.data as never)
+      if (reply) respond(m, reply)
+    } catch (err) {
+      log.error({ err, subject }, 'control request failed')
+      respond(m, fail((err as Error).message))
+    }
+  }
+
+  for (const subject of Object.keys(handlers) as ControlSubject[]) {
+    const sub = o.nc.subscribe(subject, { callback: (err, m) => (err ? log.warn({ err: err.message, subject }, 'control subscription') : void answer(subject, m)) })
+    subs.push(sub)
+  }
+
+  return {
+    published(out) {
+      if (!waiting.size) return
+      for (const e of out) {
+        if (e.type !== 'trade.command_status') continue
+        const status = JSON.parse(new TextDecoder().decode(e.payload)) as Message<'trade.command_status'>
+        waiting.get(status.command_id)?.(status)
+      }
+    },
+    stop() {
+      for (const s of subs) s.unsubscribe()
+    },
+  }
+}
+
+const fail = (error: string): Reply => ({ ok: false, error })
+
+function respond(m: Msg, reply: Reply): void {
+  if (m.reply) m.respond(JSON.stringify(reply))
+}
+
+/** ctl.portfolio.get: the books as the executor holds them now, valued at its latest marks. */
+export function portfolioReply(account: string, s: ExecutorState): Reply {
+  const b = s.books
+  const v = valuation(b)
+  const positions = Object.entries(b.positions).map(([symbol, p]) => {
+    const mark = b.marks[symbol]
+    return {
+      symbol,
+      side: p.qty > 0 ? 'long' : 'short',
+      qty: Math.abs(p.qty),
+      avg_price: p.avg_price,
+      mark: mark?.price ?? null,
+      marked_at: mark?.ts ?? null,
+      unrealized_pnl: ((mark?.price ?? p.avg_price) - p.avg_price) * p.qty,
+      realized_pnl: p.realized_pnl,
+      opened_at: p.opened_at,
+      stop_price: p.stop ?? null,
+      target_price: p.target ?? null,
+    }
+  })
+  const orders = [...Object.values(s.working).flat(), ...(s.deferred ?? []).map((d) => d.order)]
+  const working_orders = orders.map((w) => ({
+    order_id: w.id,
+    symbol: w.symbol,
+    side: w.side,
+    intent: w.intent,
+    qty: w.close_position ? Math.abs(b.positions[w.symbol]?.qty ?? w.qty) : w.qty,
+    order_type: w.order_type,
+    exit_reason: w.exit_reason,
+    signal_ts: w.ts,
+  }))
+  return {
+    ok: true,
+    account,
+    cash: b.cash,
+    equity: v.equity,
+    realized_pnl: b.realized_pnl,
+    unrealized_pnl: v.unrealized,
+    peak_equity: Math.max(b.peak_equity, v.equity),
+    drawdown: Math.max(b.peak_equity, v.equity) - v.equity,
+    daily_pnl: v.equity - (b.day_start_equity ?? b.starting_cash),
+    trade_count: b.trade_count,
+    winning_trades: b.winning_trades,
+    positions,
+    working_orders,
+  }
+}

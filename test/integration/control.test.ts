@@ -1,0 +1,70 @@
+// The executor's control plane over NATS request/reply, driven like an operator with the NATS CLI:
+// read the books, close a position at the next bar, cancel, and get a clear error for every bad
+// request — which changes nothing.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { jetstream } from '@nats-io/jetstream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseBarsCsv } from '../../src/csv.js'
+import { smaCrossReference } from '../support/reference-broker.js'
+import { startStack, type Stack } from '../support/stack.js'
+
+const CSV = 'test/fixtures/ORCL-daily.csv'
+const text = readFileSync(CSV, 'utf8')
+const bars = parseBarsCsv(text, CSV).bars
+const opts = { fast: 10, slow: 30, qty: 100, cash: 10_000, commissionPct: 0.001 }
+// The first prefix of the file that ends holding a position.
+const cut = [...Array(bars.length).keys()].find((n) => n > 60 && smaCrossReference(bars.slice(0, n), opts).held > 0)!
+const prefix = join(mkdtempSync(join(tmpdir(), 'paperd-ctl-')), 'prefix.csv')
+writeFileSync(prefix, text.split('\n').slice(0, cut + 1).join('\n'))
+
+describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.cancel', () => {
+  let stack: Stack
+  const ask = async (subject: string, body: unknown) => {
+    const reply = await stack.client.request(subject, typeof body === 'string' ? body : JSON.stringify(body), { timeout: 15_000 })
+    return reply.json<Record<string, unknown> & { ok: boolean; error?: string }>()
+  }
+  beforeAll(async () => {
+    stack = await startStack()
+    await stack.start()
+    expect((await stack.cli(['replay', prefix, '--symbol', 'ORCL', '--wait', '--timeout', '90'])).code).toBe(0)
+  }, 120_000)
+  afterAll(async () => stack?.close())
+
+  it('ctl.portfolio.get answers with the books: cash, equity, the open position and no working order', async () => {
+    const ref = smaCrossReference(bars.slice(0, cut), opts)
+    const r = await ask('ctl.portfolio.get', { account: 'main' })
+    expect(r).toMatchObject({ ok: true, account: 'main', working_orders: [] })
+    expect(r.cash).toBeCloseTo(ref.cash, 6)
+    expect(r.positions).toEqual([expect.objectContaining({ symbol: 'ORCL', side: 'long', qty: 100, mark: bars[cut - 1]!.close })])
+    expect(r.equity).toBeCloseTo(ref.cash + 100 * bars[cut - 1]!.close, 6)
+  })
+
+  it('ctl.positions.close closes at the open of the next bar, with reason manual', async () => {
+    const r = await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL', by: 'alice' })
+    expect(r).toMatchObject({ ok: true })
+    const pending = await ask('ctl.portfolio.get', { account: 'main' })
+    expect(pending.working_orders).toEqual([expect.objectContaining({ order_id: r.order_id, symbol: 'ORCL', side: 'sell', qty: 100, exit_reason: 'manual' })])
+    const next = bars[cut]!
+    await jetstream(stack.client).publish('md.in.bar.ORCL', JSON.stringify({ ts: next.ts, open: next.open, high: next.high, low: next.low, close: next.close, volume: next.volume }), { msgID: `in:ORCL:1d:${next.ts}` })
+    await stack.quiesce()
+    const [last] = await stack.sql`select side, qty::float8 as qty, price::float8 as price, ts, exit_reason, order_id from trades order by ts desc, recorded_at desc limit 1`
+    expect(last).toMatchObject({ side: 'sell', qty: 100, price: next.open, exit_reason: 'manual', order_id: r.order_id })
+    const [position] = await stack.sql`select status, exit_reason from positions order by opened_at desc limit 1`
+    expect(position).toMatchObject({ status: 'closed', exit_reason: 'manual' })
+    expect((await ask('ctl.portfolio.get', { account: 'main' })).positions).toEqual([])
+  })
+
+  it('refuses what cannot be done, and every malformed request, with a clear error', async () => {
+    expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL', by: 'alice' })).toEqual({ ok: false, error: 'no open ORCL position' })
+    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'order:nope', by: 'alice' })).toEqual({ ok: false, error: 'order order:nope is not working (filled, rejected, cancelled or unknown)' })
+    expect(await ask('ctl.portfolio.get', 'not json')).toMatchObject({ ok: false, error: expect.stringMatching(/^request is not JSON/) })
+    expect(await ask('ctl.portfolio.get', {})).toMatchObject({ ok: false, error: expect.stringMatching(/^account: /) })
+    expect(await ask('ctl.portfolio.get', { account: 'ghost' })).toEqual({ ok: false, error: 'unknown account "ghost"' })
+    expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL' })).toMatchObject({ ok: false, error: expect.stringMatching(/^by: /) })
+    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'x', by: 'a', extra: 1 })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
+    const [cash] = await stack.sql<{ n: number }[]>`select count(*)::int as n from trades`
+    expect(cash!.n).toBe(smaCrossReference(bars.slice(0, cut), opts).fills.length + 1)
+  })
+})
