@@ -13,6 +13,7 @@ import type { AccountConfig, Costs } from '../src/config-file.js'
 import { filterOf, type Bar, type Message } from '../src/contracts.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
+import { entryFill, slipped, stopTouched, type EntryFill, type EntryOrder } from './lib/entry-orders.js'
 
 type Order = Message<'trade.order'>
 
@@ -32,6 +33,8 @@ export interface ExecutorState {
   working: Record<string, Order[]>
   /** Entries cash could not cover yet, with the bar they fill on, waiting for due exits. */
   deferred?: { order: Order; bar: Bar }[]
+  /** Limit/stop entries still working: bars seen since the signal, and whether a stop-limit's stop was touched. */
+  resting?: Record<string, { bars: number; triggered: boolean }>
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
   cursor: { orders: number; bars: number; commands?: number }
 }
@@ -57,9 +60,12 @@ class Out {
 
 const NONE: readonly Order[] = []
 
-/** Market orders fill on the first bar after the signal bar; protective exits on the signal bar itself. */
-const protective = (o: Order) => o.order_type !== 'market'
+/** A stop or target exit the strategy decided on its bar: it fills on the signal bar itself. */
+const protective = (o: Order) => o.intent === 'exit' && o.order_type !== 'market'
+/** A limit, stop or stop-limit entry: it may fill on any bar from the next one until it expires. */
+const resting = (o: Order) => o.intent === 'entry' && o.order_type !== 'market'
 const fillsOn = (o: Order, bar: Bar) => o.timeframe === bar.timeframe && (protective(o) ? bar.ts >= o.ts : bar.ts > o.ts)
+const entryOrderOf = (o: Order): EntryOrder => ({ type: o.order_type, sign: o.side === 'buy' ? 1 : -1, limit: o.limit_price, stop: o.stop_price })
 
 /** Handles an order; a Promise only when the market port answers with one. */
 export function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
@@ -68,17 +74,54 @@ export function handleOrder(state: ExecutorState, order: Order, account: Account
   // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
   // fill — so an executor that lags behind the stream ends with the same books as one in step.
   const next = market.nextBar(order.symbol, order.timeframe, protective(order) ? order.bar_seq - 1 : order.bar_seq)
-  if (next instanceof Promise) return next.then((n) => placeOrder(state, order, n, account, out))
-  placeOrder(state, order, next, account, out)
+  if (next instanceof Promise) return next.then((n) => placeOrder(state, order, n, account, market, out))
+  return placeOrder(state, order, next, account, market, out)
 }
 
-function placeOrder(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, out: Out): void {
+function placeOrder(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
+  if (resting(order)) return placeResting(state, order, next, account, market, out)
   if (next && fillsOn(order, next.bar) && next.seq <= state.cursor.bars) {
     fill(state, order, next.bar, account, out)
     settleDeferred(state, account, out)
     return
   }
   ;(state.working[order.symbol] ??= []).push(order)
+}
+
+/** A late limit/stop entry walks the bars this executor has already handled, then waits for the rest. */
+function placeResting(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
+  let n = next
+  for (;;) {
+    if (!n || !fillsOn(order, n.bar) || n.seq > state.cursor.bars) {
+      ;(state.working[order.symbol] ??= []).push(order)
+      return
+    }
+    if (tryResting(state, order, n.bar, account, out) !== 'waiting') return settleDeferred(state, account, out)
+    const after = market.nextBar(order.symbol, order.timeframe, n.seq)
+    if (after instanceof Promise) return after.then((a) => placeResting(state, order, a, account, market, out))
+    n = after
+  }
+}
+
+/** One bar against a limit/stop entry: filled, expired (cancelled), or still waiting. */
+function tryResting(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out): 'filled' | 'expired' | 'waiting' {
+  const track = state.resting?.[order.id] ?? { bars: 0, triggered: false }
+  const eo = entryOrderOf(order)
+  const hit = entryFill(eo, bar, track.triggered)
+  if (hit) {
+    if (state.resting) delete state.resting[order.id]
+    fill(state, order, bar, account, out, hit)
+    return 'filled'
+  }
+  if (eo.type === 'stop_limit' && stopTouched(eo, bar)) track.triggered = true
+  track.bars++
+  if (track.bars >= (order.valid_bars ?? 1)) {
+    if (state.resting) delete state.resting[order.id]
+    cancel(order, bar.ts, bar.id, 'expired', out)
+    return 'expired'
+  }
+  ;(state.resting ??= {})[order.id] = track
+  return 'waiting'
 }
 
 export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig, out: Out): void {
@@ -91,8 +134,12 @@ export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig
     const rest = waiting!.filter((o) => !due.includes(o))
     if (rest.length) state.working[bar.symbol] = rest
     else delete state.working[bar.symbol]
-    // At the open first (market orders, exits before entries as they came), then the protective exits within the bar.
-    for (const order of due) if (!protective(order)) fill(state, order, bar, account, out)
+    // At the open first (market orders, exits before entries as they came), then limit/stop entries,
+    // then the protective exits within the bar.
+    for (const order of due) if (!protective(order) && !resting(order)) fill(state, order, bar, account, out)
+    for (const order of due) {
+      if (resting(order) && tryResting(state, order, bar, account, out) === 'waiting') (state.working[bar.symbol] ??= []).push(order)
+    }
     for (const order of due) if (protective(order)) fill(state, order, bar, account, out)
     settleDeferred(state, account, out)
   } else {
@@ -124,7 +171,7 @@ function settleDeferred(state: ExecutorState, account: AccountConfig, out: Out):
   if (!state.deferred.length) delete state.deferred
 }
 
-function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out): void {
+function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out, entry?: EntryFill): void {
   const b = state.books
   const held = b.positions[order.symbol]
   const sign = order.side === 'buy' ? 1 : -1
@@ -132,8 +179,11 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   const qty = order.close_position ? Math.abs(held!.qty) : order.qty
   const c: Costs = account.costs
   let price: number
-  let model: 'next_open' | 'stop' | 'limit' = 'next_open'
-  if (protective(order)) {
+  let model: EntryFill['model'] = 'next_open'
+  if (entry) {
+    price = slipped(entry, sign, c.slippage_bps)
+    model = entry.model
+  } else if (protective(order)) {
     const side = held!.qty > 0 ? 'long' : 'short'
     const hit = protectiveExit({ stop: held!.stop ?? null, target: held!.target ?? null }, side, bar)
     if (!hit || hit.reason !== order.exit_reason) return reject(order, 'not_triggered', out)
@@ -285,6 +335,7 @@ export function handleCommand(state: ExecutorState, cmd: Command, out: Out): voi
       if (!order) continue
       if (orders.length === 1) delete state.working[symbol]
       else state.working[symbol] = orders.filter((o) => o !== order)
+      if (state.resting) delete state.resting[order.id]
       cancelled(order, cmd, out)
       return status(true, null, id)
     }
@@ -319,6 +370,9 @@ export function handleCommand(state: ExecutorState, cmd: Command, out: Out): voi
     timeframe: held.timeframe ?? '1d',
     order_type: 'market',
     exit_reason: 'manual',
+    limit_price: null,
+    stop_price: null,
+    valid_bars: null,
     reduce_only: true,
     close_position: true,
     ref_price: mark.price,
@@ -331,11 +385,15 @@ export function handleCommand(state: ExecutorState, cmd: Command, out: Out): voi
 }
 
 function cancelled(order: Order, cmd: Command, out: Out): void {
+  cancel(order, cmd.ts, cmd.id, `cancelled by ${cmd.requested_by}`, out)
+}
+
+function cancel(order: Order, ts: string, cause: string, reason: string, out: Out): void {
   out.emit.push({
     type: 'trade.order_status',
     data: {
-      id: `order-status:${order.id}:cancelled`, type: 'trade.order_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: order.correlation_id,
-      account: order.account, order_id: order.id, idea_id: order.idea_id, symbol: order.symbol, status: 'cancelled', reason: `cancelled by ${cmd.requested_by}`,
+      id: `order-status:${order.id}:cancelled`, type: 'trade.order_status', ts, causation_id: cause, correlation_id: order.correlation_id,
+      account: order.account, order_id: order.id, idea_id: order.idea_id, symbol: order.symbol, status: 'cancelled', reason,
     },
   })
 }

@@ -239,6 +239,9 @@ function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
     close_position: idea.close_position,
     ref_price: idea.price,
     bar_seq: idea.bar_seq,
+    limit_price: idea.limit_price,
+    stop_price: idea.stop_price,
+    valid_bars: idea.valid_bars,
     bracket: idea.bracket,
     phase5: sized.phase5,
   }

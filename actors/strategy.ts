@@ -18,6 +18,7 @@ import { filterOf, type Message } from '../src/contracts.js'
 import { partitionOf } from '../src/partition.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
+import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'
 import { dpiRegimeName } from './lib/indicators/index.js'
 import { pairKeys } from './lib/keys.js'
 import { narrativeGap } from './lib/phase5.js'
@@ -27,7 +28,9 @@ import { gayedScope, handleGayedBar, newGayedScopeState, type GayedScopeState } 
 interface Held {
   side: PositionSide
   bracket: Bracket | null
-  /** The entry's fill price, known from the bar after the signal; null until then. */
+  /** The entry order while it works (limit/stop/stop-limit ones may take bars, or expire). */
+  entry?: { order: EntryOrder; valid: number; seen: number; triggered: boolean }
+  /** The entry's fill price, known from its fill bar; null until then. */
   fill: number | null
   levels: Levels | null
   /** Bars handled since the fill bar (0 on the fill bar). */
@@ -136,10 +139,23 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
     const held = book.held
     if (held) {
       if (held.fill === null) {
-        // The bar after the signal: the entry filled at its open (the executor's rule).
-        held.fill = ind.bar.open * (1 + ((held.side === 'long' ? 1 : -1) * c.slippageBps) / 10_000)
-        held.levels = held.bracket ? levelsOf(held.bracket, held.side, held.fill) : null
-        held.bars = 0
+        // A bar after the signal: the entry fills by the executor's rules (lib/entry-orders), a
+        // market order at this open; a limit or stop one when this bar trades through it, or expires.
+        const e = held.entry
+        const hit = e ? entryFill(e.order, ind.bar, e.triggered) : { price: ind.bar.open, model: 'next_open' as const }
+        if (hit) {
+          held.fill = slipped(hit, held.side === 'long' ? 1 : -1, c.slippageBps)
+          held.levels = held.bracket ? levelsOf(held.bracket, held.side, held.fill) : null
+          held.bars = 0
+          delete held.entry
+        } else {
+          if (e!.order.type === 'stop_limit' && stopTouched(e!.order, ind.bar)) e!.triggered = true
+          if (++e!.seen >= e!.valid) book.held = null
+          // While the order works nothing else is proposed for this symbol: no exit of a position
+          // not held yet, no second entry.
+          book.prev = now
+          continue
+        }
       } else {
         held.bars++
         const hit = held.levels ? protectiveExit(held.levels, held.side, ind.bar) : null
@@ -160,7 +176,12 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
         if (book.held) (emit ??= []).push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
         ;(emit ??= []).push(entry)
         // The idea's own bracket: an ATR stop is fixed as a distance on the signal bar.
-        book.held = { side, bracket: (entry.data as Idea).bracket, fill: null, levels: null, bars: 0 }
+        const placed = entry.data as Idea
+        book.held = { side, bracket: placed.bracket, fill: null, levels: null, bars: 0 }
+        if (placed.order_type !== 'market') {
+          const order: EntryOrder = { type: placed.order_type, sign: side === 'long' ? 1 : -1, limit: placed.limit_price, stop: placed.stop_price }
+          book.held.entry = { order, valid: placed.valid_bars ?? 1, seen: 0, triggered: false }
+        }
       }
     }
     // max_bars: a market exit decided on the close of bar max_bars − 1 fills at the open of bar
@@ -189,7 +210,7 @@ function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | 
 }
 
 /** What an entry or an exit sets on its own; `ideaOf` adds the fields every idea shares. */
-type IdeaTail = Pick<Idea, 'qty' | 'order_type' | 'exit_reason' | 'sizing' | 'bracket' | 'stop_distance' | 'max_qty' | 'max_positions' | 'ng_score' | 'dpi' | 'dpi_regime' | 'reason'>
+type IdeaTail = Pick<Idea, 'qty' | 'order_type' | 'limit_price' | 'stop_price' | 'valid_bars' | 'exit_reason' | 'sizing' | 'bracket' | 'stop_distance' | 'max_qty' | 'max_positions' | 'ng_score' | 'dpi' | 'dpi_regime' | 'reason'>
 
 // One literal with every field, not a shared head spread into each idea: V8 adds every property
 // that follows a spread on a slow path, which cost microseconds per idea.
@@ -215,6 +236,9 @@ function ideaOf(c: Compiled, ind: Indicators, id: string, side: PositionSide, in
     confidence,
     qty: t.qty,
     order_type: t.order_type,
+    limit_price: t.limit_price,
+    stop_price: t.stop_price,
+    valid_bars: t.valid_bars,
     exit_reason: t.exit_reason,
     sizing: t.sizing,
     bracket: t.bracket,
@@ -233,6 +257,9 @@ function exitIdea(c: Compiled, ind: Indicators, side: PositionSide, reason: Exit
   return ideaOf(c, ind, `idea:${c.config.id}:${ind.symbol}:${ind.ts}:exit:${side}`, side, 'exit', confidence, {
     qty: null,
     order_type: orderType,
+    limit_price: null,
+    stop_price: null,
+    valid_bars: null,
     exit_reason: reason,
     sizing: null,
     bracket: null,
@@ -270,7 +297,7 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
   const regime = c.dpi ? ind.values[`${c.dpi}.regime`] : undefined
   return ideaOf(c, ind, `idea:${s.id}:${ind.symbol}:${ind.ts}:entry:${side}`, side, 'entry', confidence, {
     qty: s.sizing.fixed_qty !== undefined && !s.sizing.phase5 ? s.sizing.fixed_qty : null,
-    order_type: 'market',
+    ...entryPrices(s.entry_order, side, close),
     exit_reason: null,
     sizing: { method, value: s.sizing[method]!, phase5: s.sizing.phase5 ?? false },
     bracket,
@@ -282,6 +309,15 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
     dpi_regime: (regime !== undefined ? dpiRegimeName(regime) : undefined) ?? null,
     reason: `entry.${side}`,
   })
+}
+
+/** Prices of a limit/stop entry from the signal close (a long limit below it, a long stop above it). */
+function entryPrices(o: StrategyConfig['entry_order'], side: PositionSide, close: number): Pick<Idea, 'order_type' | 'limit_price' | 'stop_price' | 'valid_bars'> {
+  if (!o || o.type === 'market') return { order_type: 'market', limit_price: null, stop_price: null, valid_bars: null }
+  const up = side === 'long' ? 1 : -1
+  const stop = o.type === 'stop' || o.type === 'stop_limit' ? close * (1 + up * o.offset_pct) : null
+  const limit = o.type === 'limit' ? close * (1 - up * o.offset_pct) : o.type === 'stop_limit' ? stop! * (1 + up * o.limit_offset_pct) : null
+  return { order_type: o.type, limit_price: limit, stop_price: stop, valid_bars: o.valid_bars }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -186,6 +186,17 @@ const RiskCaps = z
   })
   .strict()
 
+const EntryOrderSpec = z
+  .object({
+    type: z.enum(['market', 'limit', 'stop', 'stop_limit']),
+    offset_pct: z.number().min(0).max(0.5).default(0).describe('From the signal close: a long limit below it, a long stop above it (shorts mirrored)'),
+    limit_offset_pct: z.number().min(0).max(0.5).default(0).describe('stop_limit: the limit beyond the stop (above it for a long)'),
+    valid_bars: z.int().min(1).max(10_000).default(1).describe('Bars from the next one during which it may fill; then it is cancelled (expired)'),
+  })
+  .strict()
+  .describe('How entries are placed (default market: the next open)')
+export type EntryOrderSpec = z.infer<typeof EntryOrderSpec>
+
 const StrategyId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
 const SymbolName = z.string().regex(new RegExp(SYMBOL_PATTERN), 'symbols are A-Z 0-9 _ - (write BRK.B as BRK-B)')
 
@@ -211,6 +222,7 @@ const RulesStrategy = z
       })
       .strict()
       .default({}),
+    entry_order: EntryOrderSpec.optional(),
     session_windows: z.array(SessionWindow).min(1).optional(),
     forbidden: z.array(ConditionSchema).optional().describe('No entry while any of these holds'),
     risk_caps: RiskCaps.optional(),

@@ -102,7 +102,15 @@ const tradeFields = {
   qty: Qty,
 }
 
-const OrderType = z.enum(['market', 'stop', 'limit']).describe('market: the open of the next bar; stop/limit: a protective exit on the signal bar itself, at the stop or target')
+const OrderType = z
+  .enum(['market', 'stop', 'limit', 'stop_limit'])
+  .describe('Entries: market (the open of the next bar), limit, stop or stop_limit at their prices from the next bar on. Exits: market, or stop/limit for a protective exit on the signal bar itself, at the stop or target')
+/** Prices of an entry order other than market, and how long it works. */
+const entryOrderFields = {
+  limit_price: Price.nullable().describe('limit and stop_limit entries'),
+  stop_price: Price.nullable().describe('stop and stop_limit entries'),
+  valid_bars: z.int().min(1).nullable().describe('A limit/stop entry not filled within this many bars after the signal is cancelled (expired)'),
+}
 const ExitReason = z.enum(['signal', 'stop_loss', 'take_profit', 'max_bars', 'reversal', 'manual'])
 const Level = z.object({ kind: z.enum(['pct', 'distance', 'price', 'rr']), value: z.number().gt(0) }).strict()
 const Bracket = z
@@ -128,6 +136,7 @@ const Idea = z
     qty: Qty.nullable().describe('null: the risk gate sizes it (sizing) or, for an exit, it is the whole position'),
     timeframe: Timeframe,
     order_type: OrderType,
+    ...entryOrderFields,
     exit_reason: ExitReason.nullable(),
     sizing: SizingSpec.nullable().describe('How the risk gate sizes an entry'),
     bracket: Bracket.nullable(),
@@ -184,6 +193,7 @@ const Order = z
     idea_id: Id,
     timeframe: Timeframe,
     order_type: OrderType,
+    ...entryOrderFields,
     exit_reason: ExitReason.nullable(),
     reduce_only: z.boolean(),
     close_position: z.boolean(),
@@ -210,7 +220,7 @@ const OrderStatus = z
 
 const FillModel = z
   .object({
-    type: z.enum(['next_open', 'stop', 'limit']),
+    type: z.enum(['next_open', 'stop', 'limit', 'stop_limit']),
     slippage_bps: NonNeg,
     commission_pct: NonNeg,
     commission_per_share: NonNeg,

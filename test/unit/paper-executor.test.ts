@@ -39,7 +39,7 @@ function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: st
     id: `order:${ideaId}`, type: 'trade.order', ts, causation_id: ideaId, correlation_id: `bar:${symbol}:1d:${ts}`, account: 'main',
     strategy_id: 's', symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d', order_type: 'market',
     reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', ref_price: 50, bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
-    exit_reason: intent === 'exit' ? 'signal' : null, bracket: null, phase5: null,
+    exit_reason: intent === 'exit' ? 'signal' : null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
     ...opts.over,
   }
   return inbound('trade.order', data, { seq: ++orderSeq })

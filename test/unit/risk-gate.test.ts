@@ -25,7 +25,7 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
     id: `idea:s:${symbol}:${ts}:${intent}:long`, type: 'trade.idea', ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: barId,
     account: 'main', strategy_id: 's', symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, timeframe: '1d',
     position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: d * 10, confidence: 100, reason: `${intent}.long`,
-    order_type: 'market', exit_reason: intent === 'exit' ? 'signal' : null,
+    order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: intent === 'exit' ? 'signal' : null,
     sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
     bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null,
     ...over,
@@ -94,7 +94,7 @@ describe('risk-gate verdicts', () => {
     expect(ofType(emit, 'trade.order')[0]).toEqual<Message<'trade.order'>>({
       id: `order:${i.id}`, type: 'trade.order', ts: i.ts, causation_id: i.id, correlation_id: i.correlation_id, account: 'main',
       strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 100, idea_id: i.id, timeframe: '1d', order_type: 'market',
-      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20, exit_reason: null, bracket: null, phase5: null,
+      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20, exit_reason: null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
     })
     expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ id: `status:${i.id}:auto_executed`, status: 'auto_executed', reason: 'pass', idea_id: i.id, causation_id: i.id })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({

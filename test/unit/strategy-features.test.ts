@@ -176,7 +176,7 @@ describe('risk gate: sizing', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
   const idea = (over: Partial<Idea>): Idea => ({
     id: 'idea:s:ORCL:x:entry:long', type: 'trade.idea', ts: day(1), causation_id: 'c', correlation_id: 'r', account: 'main', strategy_id: 's', symbol: 'ORCL',
-    side: 'buy', intent: 'entry', qty: null, timeframe: '1d', order_type: 'market', exit_reason: null, sizing: { method: 'fixed_qty', value: 100, phase5: false },
+    side: 'buy', intent: 'entry', qty: null, timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: null, sizing: { method: 'fixed_qty', value: 100, phase5: false },
     bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long',
     close_position: false, price: 50, bar_seq: 1, confidence: 100, reason: 'entry.long', ...over,
   })
