@@ -33,6 +33,8 @@ export interface ExecutorState {
   working: Record<string, Order[]>
   /** Entries cash could not cover yet, with the bar they fill on, waiting for due exits. */
   deferred?: { order: Order; bar: Bar }[]
+  /** Orders partly filled under a volume cap: parts filled so far. */
+  parts?: Record<string, number>
   /** Limit/stop entries still working: bars seen since the signal, and whether a stop-limit's stop was touched. */
   resting?: Record<string, { bars: number; triggered: boolean }>
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
@@ -156,6 +158,15 @@ function portfolioIdPrefix(account: string): string {
   return prefix
 }
 
+/**
+ * What a volume cap leaves of an order works on from the next bar of its symbol, at that bar's open
+ * (a market order for the rest, whatever the first part was).
+ */
+function carryOver(state: ExecutorState, order: Order, rest: number, bar: Bar): void {
+  const remainder: Order = { ...order, ts: bar.ts, qty: rest, order_type: 'market', limit_price: null, stop_price: null, valid_bars: null }
+  ;(state.working[order.symbol] ??= []).push(remainder)
+}
+
 /** Whether an exit still to fill, on a bar at or before `ts`, could free cash for an entry. */
 function exitDue(state: ExecutorState, ts: string): boolean {
   for (const orders of Object.values(state.working)) for (const o of orders) if (o.intent === 'exit' && o.ts < ts) return true
@@ -176,8 +187,12 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   const held = b.positions[order.symbol]
   const sign = order.side === 'buy' ? 1 : -1
   if (order.close_position && (!held || Math.sign(held.qty) === sign)) return reject(order, 'no_position', out)
-  const qty = order.close_position ? Math.abs(held!.qty) : order.qty
+  const wanted = order.close_position ? Math.abs(held!.qty) : order.qty
   const c: Costs = account.costs
+  // Volume cap: a fill takes at most this share of the bar's volume; the rest works on the next bar.
+  const cap = account.costs.volume_cap_pct === null ? Infinity : Math.floor(bar.volume * account.costs.volume_cap_pct)
+  if (cap <= 0) return carryOver(state, order, wanted, bar)
+  const qty = Math.min(wanted, cap)
   let price: number
   let model: EntryFill['model'] = 'next_open'
   if (entry) {
@@ -201,7 +216,13 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
     }
     return reject(order, 'insufficient_cash', out)
   }
-  const fillId = `fill:${order.id}`
+  // Parts of an order beyond the first (volume cap) get their own ids; the first keeps the plain one.
+  const part = state.parts?.[order.id] ?? 0
+  const fillId = part === 0 ? `fill:${order.id}` : `fill:${order.id}:${part + 1}`
+  if (qty < wanted) {
+    ;(state.parts ??= {})[order.id] = part + 1
+    carryOver(state, order, wanted - qty, bar)
+  } else if (part > 0) delete state.parts![order.id]
   const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
   if (position !== closed) position.timeframe ??= order.timeframe
   if (order.intent === 'entry' && order.bracket && position !== closed) {
@@ -231,7 +252,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
         position_id: changed.position_id,
         price,
         commission,
-        fill_model: { type: model, ...c },
+        fill_model: { type: model, slippage_bps: c.slippage_bps, commission_pct: c.commission_pct, commission_per_share: c.commission_per_share, commission_min: c.commission_min, volume_cap_pct: c.volume_cap_pct },
         bar_id: bar.id,
         exit_reason: order.intent === 'exit' ? (order.exit_reason ?? 'signal') : null,
         phase5: order.intent === 'entry' ? order.phase5 : null,

@@ -225,6 +225,7 @@ const FillModel = z
     commission_pct: NonNeg,
     commission_per_share: NonNeg,
     commission_min: NonNeg,
+    volume_cap_pct: z.number().gt(0).max(1).nullable().describe('A fill takes at most this share of the bar volume; null = no cap'),
   })
   .strict()
 

@@ -52,7 +52,7 @@ describe('the canonical config (SPEC §5.2)', () => {
       {
         id: 'main',
         starting_cash: 10000,
-        costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0 },
+        costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0, volume_cap_pct: null },
         risk: {
           ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
           daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
@@ -90,7 +90,7 @@ describe('the canonical config (SPEC §5.2)', () => {
       accounts: [{ id: 'a', starting_cash: 1000 }],
       strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }],
     })
-    expect(cfg.accounts[0]!.costs).toEqual({ commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: 0 })
+    expect(cfg.accounts[0]!.costs).toEqual({ commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: 0, volume_cap_pct: null })
     expect(cfg.accounts[0]!.risk).toEqual({
       ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: null, max_concurrent_trades: null,
       daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,

@@ -116,7 +116,7 @@ describe('paper-executor: prices and costs', () => {
       : [order(1, 'buy', 1), bar(2, { open: 100, close: 100 }), order(2, 'sell', 1), bar(3, { open: 100, close: 100 })]
     const fills = ofType((await execute(acct, history)).emit, 'trade.fill')
     expect(last(fills).price).toBeCloseTo(want, 12)
-    expect(last(fills).fill_model).toEqual({ type: 'next_open', commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: bps })
+    expect(last(fills).fill_model).toEqual({ type: 'next_open', commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: bps, volume_cap_pct: null })
   })
 
   it.each<[string, Partial<AccountConfig['costs']>, number, number, number]>([
@@ -408,5 +408,23 @@ describe('paper-executor: operator commands and daily P&L', () => {
       ['2024-01-03', 10_030, -20],
       ['2024-01-04', 10_100, 70],
     ])
+  })
+})
+
+describe('paper-executor: volume cap', () => {
+  it('a fill takes at most volume_cap_pct of the bar volume; the rest fills at the next opens, each part its own trade', async () => {
+    const acct = parseConfig({ accounts: [{ id: 'main', starting_cash: 100_000, costs: { volume_cap_pct: 0.1 } }] }).accounts[0]!
+    // Every bar has volume 1000 → at most 100 per bar.
+    const { emit, state } = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 250), bar(3, { open: 51, close: 52 }), bar(4, { open: 53, close: 54 }), bar(5, { open: 55, close: 56 }), bar(6, { open: 57, close: 58 })])
+    const fills = ofType(emit, 'trade.fill')
+    const id = `fill:order:idea:s:ORCL:${day(2)}:entry:long`
+    expect(fills.map((f) => [f.id, f.ts, f.qty, f.price, f.fill_model.volume_cap_pct])).toEqual([
+      [id, day(3), 100, 51, 0.1],
+      [`${id}:2`, day(4), 100, 53, 0.1],
+      [`${id}:3`, day(5), 50, 55, 0.1],
+    ])
+    expect(state.books.positions.ORCL).toMatchObject({ qty: 250, avg_price: (100 * 51 + 100 * 53 + 50 * 55) / 250 })
+    expect(state.working).toEqual({})
+    expect(state.parts ?? {}).toEqual({})
   })
 })

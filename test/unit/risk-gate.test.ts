@@ -32,7 +32,7 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
   }
 }
 
-const ZERO_COSTS = { type: 'next_open' as const, slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0 }
+const ZERO_COSTS = { type: 'next_open' as const, slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null }
 
 function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade.fill'> {
   const orderId = `order:${i.id}`

@@ -218,7 +218,7 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
   const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => ({
     id: `fill:${id}`, type: 'trade.fill', ts, causation_id: id, correlation_id: id, account: 'main', strategy_id: 's', symbol: 'ORCL', side, intent, qty: 10,
     order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, commission: 0, bar_id: 'b',
-    fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0 },
+    fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null },
     exit_reason: intent === 'exit' ? 'signal' : null,
     phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
   })
