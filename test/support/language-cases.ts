@@ -67,6 +67,30 @@ export const LANGUAGE_CASES: LanguageCase[] = [
       sizing: { fixed_qty: 80 },
     },
   },
+  {
+    name: 'limit entries below/above the close, with a bracket',
+    account: 'limits',
+    ref: {
+      cash: 25_000, costs,
+      indicators: smas,
+      entry: { long: up, short: down },
+      exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.06 } },
+      entry_order: { type: 'limit', offset_pct: 0.01, valid_bars: 3 },
+      sizing: { fixed_qty: 60 },
+    },
+  },
+  {
+    name: 'stop-limit breakouts with max_bars',
+    account: 'breakout',
+    ref: {
+      cash: 25_000, costs,
+      indicators: { top: { type: 'highest', period: 10, source: 'close' }, bottom: { type: 'lowest', period: 10, source: 'close' } },
+      entry: { long: { gte: ['close', 'top'] }, short: { lte: ['close', 'bottom'] } },
+      exit: { max_bars: 8, stop_loss: { pct: 0.03 } },
+      entry_order: { type: 'stop_limit', offset_pct: 0.002, limit_offset_pct: 0.01, valid_bars: 2 },
+      sizing: { fixed_qty: 70 },
+    },
+  },
 ]
 
 /** The paperd config of a set of cases: one account and one strategy per case, all on `symbol`. */
@@ -82,6 +106,7 @@ export function configOf(cases: LanguageCase[], symbol: string) {
       entry: c.ref.entry,
       exit: c.ref.exit,
       ...(c.ref.forbidden ? { forbidden: c.ref.forbidden } : {}),
+      ...(c.ref.entry_order ? { entry_order: c.ref.entry_order } : {}),
       ...(c.ref.rr_expectation !== undefined ? { rr_expectation: c.ref.rr_expectation } : {}),
       sizing: c.ref.sizing,
     })),

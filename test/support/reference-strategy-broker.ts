@@ -9,8 +9,11 @@
 //   * conditions are evaluated at the close of bar i with three-valued logic (a missing value makes
 //     a comparison UNKNOWN; only TRUE fires);
 //   * signals become market orders that fill at the next bar's open (exit before entry);
+//   * an entry may instead be a limit, stop or stop-limit order priced off the signal close, that
+//     works from the next bar for valid_bars bars (the symbol is frozen meanwhile) or expires;
 //   * protective exits (max_bars, stop, target) are checked on every bar after the entry bar;
-//   * market and stop fills pay slippage, take-profit (limit) fills do not;
+//   * market and stop fills pay slippage, take-profit and limit fills do not (a stop-limit
+//     triggered inside a bar fills at its stop price without slippage);
 //   * commission = max(min, qty·price·pct + qty·perShare).
 //
 // Speed and elegance are non-goals: each rule should be readable next to its statement.
@@ -50,6 +53,20 @@ export type RefIndicator =
 export type RefStopLoss = { pct: number } | { atr: number; indicator: string } | { price: number }
 export type RefTakeProfit = { pct: number } | { rr: number }
 
+/**
+ * How an entry is placed. Absent or 'market': a market order at the next bar's open. Otherwise the
+ * order is priced off the signal close C and works from the next bar for valid_bars bars:
+ *   limit      long L = C·(1 − offset_pct),  short L = C·(1 + offset_pct)
+ *   stop       long S = C·(1 + offset_pct),  short S = C·(1 − offset_pct)
+ *   stop_limit S as for stop; long L = S·(1 + limit_offset_pct), short L = S·(1 − limit_offset_pct)
+ */
+export interface RefEntryOrder {
+  type: 'market' | 'limit' | 'stop' | 'stop_limit'
+  offset_pct?: number // default 0
+  limit_offset_pct?: number // default 0 (stop_limit only)
+  valid_bars?: number // default 1
+}
+
 export interface RefConfig {
   cash: number
   costs: { commission_pct: number; commission_per_share: number; commission_min: number; slippage_bps: number }
@@ -59,6 +76,7 @@ export interface RefConfig {
   forbidden?: RefCond[]
   rr_expectation?: number
   sizing: { fixed_qty: number } | { pct_equity: number } | { risk_pct: number }
+  entry_order?: RefEntryOrder
 }
 
 export type RefSide = 'long' | 'short'
@@ -68,6 +86,8 @@ export interface RefResult {
   cash: number
   position: { side: RefSide; qty: number } | null
   exits: { ts: string; reason: string }[]
+  /** Entry orders (limit/stop/stop_limit) cancelled unfilled after valid_bars bars: the ts of that last bar. */
+  expired: { ts: string }[]
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -180,6 +200,80 @@ interface Position {
 
 interface PendingEntry { side: RefSide; qty: number; signalBar: number }
 
+/** A limit / stop / stop-limit entry order working on the bars after its signal bar. */
+interface WorkingEntry extends PendingEntry {
+  type: 'limit' | 'stop' | 'stop_limit'
+  limit: number | undefined // L (limit, stop_limit)
+  stop: number | undefined // S (stop, stop_limit)
+  triggered: boolean // stop_limit only: the stop has been reached, it is now a limit at L
+  barsWorked: number
+}
+
+/**
+ * The entry order priced off the signal close C (the exact expressions of the rules).
+ * long buys, short sells.
+ */
+function workingEntry(e: PendingEntry, C: number, o: RefEntryOrder): WorkingEntry {
+  const type = o.type
+  if (type === 'market') throw new Error('reference broker: a market entry does not work over bars')
+  const offset_pct = o.offset_pct ?? 0
+  const limit_offset_pct = o.limit_offset_pct ?? 0
+  let limit: number | undefined
+  let stop: number | undefined
+  if (type === 'limit') {
+    limit = e.side === 'long' ? C * (1 - offset_pct) : C * (1 + offset_pct)
+  } else {
+    stop = e.side === 'long' ? C * (1 + offset_pct) : C * (1 - offset_pct)
+    if (type === 'stop_limit') limit = e.side === 'long' ? stop * (1 + limit_offset_pct) : stop * (1 - limit_offset_pct)
+  }
+  return { ...e, type, limit, stop, triggered: false, barsWorked: 0 }
+}
+
+/**
+ * Whether the working order fills on this bar, and at what base price (before slippage); null when
+ * it does not. May set w.triggered (stop_limit reached at the open without filling its limit).
+ */
+function entryOrderFill(w: WorkingEntry, bar: RefBar): { base: number; slipped: boolean } | null {
+  const O = bar.open
+  const H = bar.high
+  const Lo = bar.low
+  const buy = w.side === 'long'
+  /** limit buy: O ≤ L → O, else Lo ≤ L → L. limit sell: O ≥ L → O, else H ≥ L → L. No slippage. */
+  const asLimit = (L: number): { base: number; slipped: boolean } | null => {
+    if (buy) {
+      if (O <= L) return { base: O, slipped: false }
+      if (Lo <= L) return { base: L, slipped: false }
+    } else {
+      if (O >= L) return { base: O, slipped: false }
+      if (H >= L) return { base: L, slipped: false }
+    }
+    return null
+  }
+  if (w.type === 'limit') return asLimit(w.limit!)
+  const S = w.stop!
+  if (w.type === 'stop') {
+    // stop buy: O ≥ S → O, else H ≥ S → S. stop sell: O ≤ S → O, else Lo ≤ S → S. Slippage applies.
+    if (buy) {
+      if (O >= S) return { base: O, slipped: true }
+      if (H >= S) return { base: S, slipped: true }
+    } else {
+      if (O <= S) return { base: O, slipped: true }
+      if (Lo <= S) return { base: S, slipped: true }
+    }
+    return null
+  }
+  // stop_limit: once triggered, a plain limit at L on every later bar.
+  if (w.triggered) return asLimit(w.limit!)
+  if (buy ? O >= S : O <= S) {
+    // Triggered at the open: on this same bar it fills like the limit, or stays triggered.
+    w.triggered = true
+    return asLimit(w.limit!)
+  }
+  // Triggered inside the bar: fills at S, without slippage.
+  if (buy ? H >= S : Lo <= S) return { base: S, slipped: false }
+  return null
+}
+
 export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
   const ind = computeIndicators(bars, cfg.indicators)
   const costs = cfg.costs
@@ -190,10 +284,20 @@ export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
   let position: Position | null = null
   const fills: RefFill[] = []
   const exits: { ts: string; reason: string }[] = []
+  const expired: { ts: string }[] = []
+
+  const entryOrder = cfg.entry_order
+  const marketEntries = entryOrder === undefined || entryOrder.type === 'market'
+  const validBars = entryOrder?.valid_bars ?? 1
+  if (!marketEntries && !(Number.isInteger(validBars) && validBars >= 1)) {
+    throw new Error(`reference broker: entry_order.valid_bars must be a positive integer, got ${validBars}`)
+  }
 
   // Market orders decided at a close, filled at the next bar's open (exit before entry).
   let pendingExit: RefExitReason | null = null
   let pendingEntry: PendingEntry | null = null
+  // A limit / stop / stop-limit entry order working from the bar after its signal bar.
+  let working: WorkingEntry | null = null
 
   /** The ATR (or any named indicator's single output) at bar i, for ATR stops. */
   const atrAt = (name: string, i: number) => operandValue(name, i, bars, ind)
@@ -210,6 +314,22 @@ export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
   }
   const commissionFor = (qty: number, price: number) =>
     Math.max(costs.commission_min, qty * price * costs.commission_pct + qty * costs.commission_per_share)
+
+  /**
+   * Fills an entry at bar k at `base` (slipped or not) when the cash covers it and returns the new
+   * position, its stop and target measured from the fill price; otherwise skips it silently (null).
+   */
+  const enter = (k: number, e: PendingEntry, base: number, slipped: boolean): Position | null => {
+    const side = e.side === 'long' ? 'buy' : 'sell'
+    const s = side === 'buy' ? 1 : -1
+    const price = slipped ? base * (1 + (s * costs.slippage_bps) / 10000) : base
+    // 100% margin for shorts too: the account must be able to pay the whole notional + commission.
+    if (cash >= e.qty * price + commissionFor(e.qty, price)) {
+      const F = fill(k, side, e.qty, base, slipped, 'entry')
+      return { side: e.side, qty: e.qty, entryBar: k, ...protectiveLevels(e, F) }
+    }
+    return null
+  }
 
   /** Closes the whole position: a long is sold, a short is bought back. */
   const closePosition = (k: number, base: number, slipped: boolean, reason: RefExitReason) => {
@@ -243,16 +363,30 @@ export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
     pendingExit = null
     if (pendingEntry !== null && position === null) {
       const e: PendingEntry = pendingEntry
-      const side = e.side === 'long' ? 'buy' : 'sell'
-      const s = side === 'buy' ? 1 : -1
-      const price = bar.open * (1 + (s * costs.slippage_bps) / 10000)
-      // 100% margin for shorts too: the account must be able to pay the whole notional + commission.
-      if (cash >= e.qty * price + commissionFor(e.qty, price)) {
-        const F = fill(k, side, e.qty, bar.open, true, 'entry')
-        position = { side: e.side, qty: e.qty, entryBar: k, ...protectiveLevels(e, F) }
-      }
+      if (marketEntries) position = enter(k, e, bar.open, true)
+      else working = workingEntry(e, bars[e.signalBar]!.close, entryOrder!)
     }
     pendingEntry = null
+
+    // 1b. A working limit / stop / stop-limit entry: it fills on this bar (the rest of the bar then
+    //     proceeds as usual), or the bar is skipped entirely (no position, no signals); after the
+    //     valid_bars-th bar without a fill it is cancelled. A fill the cash cannot cover ends the
+    //     order as a skipped entry, as for market orders, and the bar proceeds.
+    if (working !== null) {
+      const w: WorkingEntry = working
+      w.barsWorked++
+      const at = entryOrderFill(w, bar)
+      if (at !== null) {
+        working = null
+        position = enter(k, w, at.base, at.slipped) // flat while the order works
+      } else {
+        if (w.barsWorked >= validBars) {
+          expired.push({ ts: bar.ts })
+          working = null
+        }
+        continue
+      }
+    }
 
     // 2. Protective exits, only for a position entered on an earlier bar.
     if (position !== null && position.entryBar < k) {
@@ -317,11 +451,12 @@ export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
     pendingEntry = { side: want, qty, signalBar: k }
   }
 
-  // End of the series: pending orders are dropped; an open position is reported as it is.
+  // End of the series: pending and working orders are dropped (not counted as expired); an open
+  // position is reported as it is.
   const pos = position as Position | null
-  return { fills, cash, position: pos === null ? null : { side: pos.side, qty: pos.qty }, exits }
+  return { fills, cash, position: pos === null ? null : { side: pos.side, qty: pos.qty }, exits, expired }
 
-  /** Stop and target levels, fixed when the entry fills at F (the slipped price). */
+  /** Stop and target levels, fixed when the entry fills at F (the actual fill price, slipped or not). */
   function protectiveLevels(e: PendingEntry, F: number): { stop: number | undefined; target: number | undefined } {
     const dir = e.side === 'long' ? 1 : -1
     let stop: number | undefined

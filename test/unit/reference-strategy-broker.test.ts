@@ -511,3 +511,246 @@ describe('reference strategy broker: costs', () => {
     expect(r.cash).toBeCloseTo(10994, 10)
   })
 })
+
+describe('reference strategy broker: entry orders', () => {
+  // Every case signals at t0 with a close of exactly 100 (C = 100) unless stated; fixed_qty 10.
+  const long100 = { long: { eq: ['close', 100] as [string, number] } }
+  const short100 = { short: { eq: ['close', 100] as [string, number] } }
+  const SLIP = { ...NO_COSTS, slippage_bps: 10 }
+
+  it("type 'market' is today's behaviour (offsets and valid_bars ignored)", () => {
+    const bars = series([
+      [100, 101, 99, 100],
+      [103, 104, 102, 103],
+    ])
+    const plain = referenceBroker(bars, config({ entry: long100 }))
+    const market = referenceBroker(bars, config({ entry: long100, entry_order: { type: 'market', offset_pct: 0.5, valid_bars: 3 } }))
+    expect(market).toEqual(plain)
+    expect(market.fills).toEqual([fill('t1', 'buy', 10, 103, 'entry')])
+    expect(market.expired).toEqual([])
+  })
+
+  it('limit buy: fills on the 2nd working bar at L when the low reaches it, without slippage', () => {
+    // L = 100·(1 − 0.02) = 98. Works t1..t3.
+    // t1: O 99 > 98, low 98.5 > 98 → no fill. t2: O 99 > 98, low 97 ≤ 98 → buy 10 at 98 (no slippage
+    // even with 10 bps configured): cash 10000 − 980 = 9020.
+    const bars = series([
+      [100, 101, 99, 100],
+      [99, 100, 98.5, 99],
+      [99, 99.5, 97, 98.5],
+    ])
+    const r = referenceBroker(
+      bars,
+      config({ costs: SLIP, entry: long100, entry_order: { type: 'limit', offset_pct: 0.02, valid_bars: 3 } }),
+    )
+    expect(r.fills).toEqual([fill('t2', 'buy', 10, 98, 'entry')])
+    expect(r.cash).toBe(9020)
+    expect(r.position).toEqual({ side: 'long', qty: 10 })
+    expect(r.expired).toEqual([])
+  })
+
+  it('limit buy: a gap open below L fills at the open; the target is measured from that fill', () => {
+    // L = 98. t1 no fill (as above). t2 opens 96 ≤ 98 → buy at 96: cash 10000 − 960 = 9040.
+    // take_profit 25%: T = 96·1.25 = 120 (not 98·1.25 = 122.5). t2 is the fill bar (bracket not
+    // checked). t3 high 121 ≥ 120 → sell at 120: cash 9040 + 1200 = 10240.
+    const bars = series([
+      [100, 101, 99, 100],
+      [99, 100, 98.5, 99],
+      [96, 97, 95, 96.5],
+      [110, 121, 109, 115],
+    ])
+    const r = referenceBroker(
+      bars,
+      config({
+        entry: long100,
+        exit: { take_profit: { pct: 0.25 } },
+        entry_order: { type: 'limit', offset_pct: 0.02, valid_bars: 3 },
+      }),
+    )
+    expect(r.fills).toEqual([fill('t2', 'buy', 10, 96, 'entry'), fill('t3', 'sell', 10, 120, 'take_profit')])
+    expect(r.cash).toBe(10240)
+    expect(r.position).toBeNull()
+  })
+
+  it('limit short entry: sells at L = C·(1 + offset) when the high reaches it, or at a gap open above', () => {
+    // L = 100·1.02 = 102; valid_bars defaults to 1 (works on t1 only).
+    const cfg = config({ costs: SLIP, entry: short100, entry_order: { type: 'limit', offset_pct: 0.02 } })
+    // t1: O 101 < 102, high 102.5 ≥ 102 → sell 10 at 102 (no slippage): cash 10000 + 1020 = 11020.
+    const intrabar = referenceBroker(
+      series([
+        [100, 101, 99, 100],
+        [101, 102.5, 100, 101],
+      ]),
+      cfg,
+    )
+    expect(intrabar.fills).toEqual([fill('t1', 'sell', 10, 102, 'entry')])
+    expect(intrabar.cash).toBe(11020)
+    expect(intrabar.position).toEqual({ side: 'short', qty: 10 })
+    // t1 opens 103 ≥ 102 → sell at 103: cash 11030.
+    const gap = referenceBroker(
+      series([
+        [100, 101, 99, 100],
+        [103, 104, 101, 102],
+      ]),
+      cfg,
+    )
+    expect(gap.fills).toEqual([fill('t1', 'sell', 10, 103, 'entry')])
+    expect(gap.cash).toBe(11030)
+  })
+
+  it('stop buy: breakout at S and gap open above S, both with slippage; stop sell mirrored', () => {
+    // S = 100·1.01 = 101, slippage 10 bps.
+    const cfg = config({ costs: SLIP, entry: long100, entry_order: { type: 'stop', offset_pct: 0.01 } })
+    // t1: O 100 < 101, high 101.5 ≥ 101 → buy at 101·1.001 = 101.101: cash 10000 − 1011.01 = 8988.99.
+    const breakout = referenceBroker(
+      series([
+        [100, 101, 99, 100],
+        [100, 101.5, 99.5, 101],
+      ]),
+      cfg,
+    )
+    expect(breakout.fills.map((f) => [f.ts, f.side, f.qty, f.reason])).toEqual([['t1', 'buy', 10, 'entry']])
+    expect(breakout.fills[0]!.price).toBeCloseTo(101.101, 10)
+    expect(breakout.cash).toBeCloseTo(8988.99, 10)
+    // t1 opens 103 ≥ 101 → buy at 103·1.001 = 103.103: cash 10000 − 1031.03 = 8968.97.
+    const gap = referenceBroker(
+      series([
+        [100, 101, 99, 100],
+        [103, 104, 102, 103],
+      ]),
+      cfg,
+    )
+    expect(gap.fills[0]!.price).toBeCloseTo(103.103, 10)
+    expect(gap.cash).toBeCloseTo(8968.97, 10)
+    // Short: S = 100·0.99 = 99. t1: O 100 > 99, low 98.5 ≤ 99 → sell at 99·0.999 = 98.901:
+    // cash 10000 + 989.01 = 10989.01.
+    const short = referenceBroker(
+      series([
+        [100, 101, 99.5, 100],
+        [100, 100.5, 98.5, 99],
+      ]),
+      config({ costs: SLIP, entry: short100, entry_order: { type: 'stop', offset_pct: 0.01 } }),
+    )
+    expect(short.fills.map((f) => [f.ts, f.side, f.reason])).toEqual([['t1', 'sell', 'entry']])
+    expect(short.fills[0]!.price).toBeCloseTo(98.901, 10)
+    expect(short.cash).toBeCloseTo(10989.01, 10)
+  })
+
+  // stop_limit long: S = 100·1.01 = 101, L = 101·1.005 = 101.505; slippage 10 bps never applies.
+  const stopLimit = (valid_bars: number) =>
+    config({
+      costs: SLIP,
+      entry: long100,
+      entry_order: { type: 'stop_limit', offset_pct: 0.01, limit_offset_pct: 0.005, valid_bars },
+    })
+
+  it('stop_limit triggered inside the bar fills at S without slippage', () => {
+    // t1: O 100 < 101, high 102 ≥ 101 → buy at 101: cash 10000 − 1010 = 8990.
+    const r = referenceBroker(
+      series([
+        [100, 101, 99, 100],
+        [100, 102, 99.5, 101.8],
+      ]),
+      stopLimit(1),
+    )
+    expect(r.fills).toEqual([fill('t1', 'buy', 10, 101, 'entry')])
+    expect(r.cash).toBe(8990)
+  })
+
+  it('stop_limit triggered at a gap open beyond the limit: no fill that bar, later a limit at L', () => {
+    // t1: O 103 ≥ 101 → triggered at the open; O 103 > L and low 102 > L → no fill, stays triggered.
+    const head: OHLC[] = [
+      [100, 101, 99, 100],
+      [103, 104, 102, 103],
+    ]
+    // t2: O 102 > L, low 101 ≤ 101.505 → buy at L = 101.505 (no slippage): cash 10000 − 1015.05 = 8984.95.
+    const later = referenceBroker(series([...head, [102, 102.5, 101, 101.8]]), stopLimit(3))
+    expect(later.fills.map((f) => [f.ts, f.side, f.qty, f.reason])).toEqual([['t2', 'buy', 10, 'entry']])
+    expect(later.fills[0]!.price).toBeCloseTo(101.505, 10)
+    expect(later.cash).toBeCloseTo(8984.95, 10)
+    // The triggered state sticks: t2 never reaches S (high 100.8 < 101), but as a limit O 100.5 ≤ L
+    // → buy at the open 100.5: cash 10000 − 1005 = 8995.
+    const sticky = referenceBroker(series([...head, [100.5, 100.8, 100.2, 100.6]]), stopLimit(3))
+    expect(sticky.fills).toEqual([fill('t2', 'buy', 10, 100.5, 'entry')])
+    expect(sticky.cash).toBe(8995)
+    // With valid_bars 1 the t1 bar is the last: expired at t1, nothing filled.
+    const once = referenceBroker(series([...head, [102, 102.5, 101, 101.8]]), stopLimit(1))
+    expect(once.fills).toEqual([])
+    expect(once.expired).toEqual([{ ts: 't1' }])
+  })
+
+  it('stop_limit expiry after valid_bars without a fill; a later entry signal works again', () => {
+    // valid_bars 2: works t1, t2. t1, t2: O < 101 and high < 101 → nothing.
+    // After t2's check it expires (expired t2). t2 closes 100 but is a working bar → that signal is
+    // ignored (otherwise a new order would work on t3 and fill there at 101, t3's high being 101.5).
+    // t3 (no order working) closes 100 → new order S 101, L 101.505 working on t4.
+    // t4: O 100.5 < 101, high 101.2 ≥ 101 → buy at 101: cash 8990.
+    const bars = series([
+      [100, 100.5, 99.5, 100],
+      [100, 100.8, 99.6, 100.2],
+      [100.2, 100.9, 99.8, 100],
+      [100, 101.5, 99.7, 100],
+      [100.5, 101.2, 100.3, 101],
+    ])
+    const r = referenceBroker(bars, stopLimit(2))
+    expect(r.expired).toEqual([{ ts: 't2' }])
+    expect(r.fills).toEqual([fill('t4', 'buy', 10, 101, 'entry')])
+    expect(r.cash).toBe(8990)
+    // Cut after t3: the expiry is recorded, no fill; the t3 order still working at the end is
+    // dropped (not counted as expired).
+    const cut = referenceBroker(bars.slice(0, 4), stopLimit(2))
+    expect(cut.fills).toEqual([])
+    expect(cut.expired).toEqual([{ ts: 't2' }])
+    expect(cut.cash).toBe(10000)
+    expect(cut.position).toBeNull()
+  })
+
+  it('signals are ignored while the order works; the fill bar proceeds as usual', () => {
+    // Limit long, L = 98, valid_bars 3; entry.long close ≥ 100, entry.short close < 95, exit.long
+    // close < 96.
+    // t1: low 99 > 98, no fill; closes 94 → short signal ignored (no cancel, no reversal).
+    // t2: low 98.5 > 98, no fill; closes 104 → long signal ignored (a new order at
+    //     L = 104·0.98 = 101.92 would have filled at t3's open 99).
+    // t3: low 95 ≤ 98 → buy 10 at 98 (cash 9020); the bar proceeds: close 95.5 < 96 → exit.long.
+    // t4: sell 10 at the open 96 (signal): cash 9020 + 960 = 9980.
+    const bars = series([
+      [100, 101, 99, 100],
+      [99.5, 100, 99, 94],
+      [99, 105, 98.5, 104],
+      [99, 99.5, 95, 95.5],
+      [96, 97, 95.5, 96],
+    ])
+    const r = referenceBroker(
+      bars,
+      config({
+        entry: { long: { gte: ['close', 100] }, short: { lt: ['close', 95] } },
+        exit: { long: { lt: ['close', 96] } },
+        entry_order: { type: 'limit', offset_pct: 0.02, valid_bars: 3 },
+      }),
+    )
+    expect(r.fills).toEqual([fill('t3', 'buy', 10, 98, 'entry'), fill('t4', 'sell', 10, 96, 'signal')])
+    expect(r.exits).toEqual([{ ts: 't4', reason: 'signal' }])
+    expect(r.expired).toEqual([])
+    expect(r.cash).toBe(9980)
+    expect(r.position).toBeNull()
+  })
+
+  it('a limit fill the cash cannot cover is skipped; the order ends and that bar proceeds', () => {
+    // cash 1000, qty 10, commission_min 10; L = C = 100 (offset 0).
+    // t1: O 100.5 > 100, low 99.5 ≤ 100 → at 100: 1000 + 10 = 1010 > 1000 → skipped (not expired).
+    //     t1 closes 100 → a new order, L = 100, works on t2.
+    // t2: O 99 ≤ 100 → buy at 99: 990 + 10 = 1000 ≤ 1000 → filled, cash 0.
+    const bars = series([
+      [100, 101, 99, 100],
+      [100.5, 101, 99.5, 100],
+      [99, 100, 98, 99],
+    ])
+    const r = referenceBroker(
+      bars,
+      config({ cash: 1000, costs: { ...NO_COSTS, commission_min: 10 }, entry: long100, entry_order: { type: 'limit' } }),
+    )
+    expect(r.fills).toEqual([fill('t2', 'buy', 10, 99, 'entry', 10)])
+    expect(r.expired).toEqual([])
+    expect(r.cash).toBe(0)
+  })
+})
