@@ -48,7 +48,7 @@ export type RefIndicator =
   | { type: 'atr'; period: number }
   | { type: 'macd'; fast: number; slow: number; signal: number }
   | { type: 'bbands'; period: number; stddev: number }
-  | { type: 'highest' | 'lowest'; period: number }
+  | { type: 'highest' | 'lowest'; period: number; source?: 'open' | 'high' | 'low' | 'close' | 'volume' }
 
 export type RefStopLoss = { pct: number } | { atr: number; indicator: string } | { price: number }
 export type RefTakeProfit = { pct: number } | { rr: number }
