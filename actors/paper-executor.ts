@@ -71,7 +71,9 @@ const entryOrderOf = (o: Order): EntryOrder => ({ type: o.order_type, sign: o.si
 
 /** Handles an order; a Promise only when the market port answers with one. */
 export function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
-  if (order.close_position && !state.books.positions[order.symbol]) return reject(order, 'no_position', out)
+  // No check of the position here: whether there is one to close is decided at the fill bar, like
+  // the price. Checked on arrival, the answer would depend on how far this executor had got through
+  // the bars — after a restart, its orders and bars come back in a different interleaving.
   // The fill bar is known from the stream. If this executor has already handled it (the order is
   // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
   // fill — so an executor that lags behind the stream ends with the same books as one in step.

@@ -159,11 +159,24 @@ describe('paper-executor: rejections', () => {
     expect(state.books.cash).toBe(0)
   })
 
-  it('given close_position with no position, it is rejected at once (no_position)', async () => {
+  it('given close_position with no position at its fill bar, it is rejected then (no_position)', async () => {
     const acct = account()
     const o = order(2, 'sell', 10, { close: true })
-    const { steps } = await execute(acct, [o])
-    expect(ofType(steps[0]!.emit, 'trade.order_status')).toMatchObject([{ order_id: o.data.id, status: 'rejected', reason: 'no_position' }])
+    const { steps } = await execute(acct, [o, bar(3, { open: 50, close: 51 })])
+    expect(steps[0]!.emit).toEqual([])
+    expect(ofType(steps[1]!.emit, 'trade.order_status')).toMatchObject([{ order_id: o.data.id, status: 'rejected', reason: 'no_position' }])
+  })
+
+  it('an exit arriving before the bars that open its position (a restart re-delivers them later) still fills at its own bar', async () => {
+    // In step: the entry fills on day 3, the exit (signal day 3) on day 4. After a restart the exit
+    // order may come back before the day-3 bar: it must wait for its fill bar, not find "no position".
+    const acct = account()
+    const entry = order(2, 'buy', 10)
+    const exit = order(3, 'sell', 10, { close: true })
+    const inStep = await execute(acct, [bar(2, { open: 49, close: 50 }), entry, bar(3, { open: 51, close: 52 }), exit, bar(4, { open: 53, close: 54 })])
+    const reordered = await execute(acct, [bar(2, { open: 49, close: 50 }), entry, exit, bar(3, { open: 51, close: 52 }), bar(4, { open: 53, close: 54 })])
+    expect(ofType(reordered.emit, 'trade.fill').map((f) => [f.side, f.price, f.ts])).toEqual([['buy', 51, day(3)], ['sell', 53, day(4)]])
+    expect(ofType(reordered.emit, 'trade.fill')).toEqual(ofType(inStep.emit, 'trade.fill'))
   })
 })
 
