@@ -344,10 +344,12 @@ type Command = Message<'trade.command'>
  * a trade.command_status saying what became of it.
  */
 export function handleCommand(state: ExecutorState, cmd: Command, out: Out): void {
+  // Risk commands travel on the same subject; the risk gate answers them.
+  if (cmd.command !== 'cancel_order' && cmd.command !== 'close_position') return
   const status = (ok: boolean, error: string | null, orderId: string | null): void => {
     out.emit.push({
       type: 'trade.command_status',
-      data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: orderId },
+      data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: orderId, detail: null },
     })
   }
   if (cmd.command === 'cancel_order') {

@@ -8,7 +8,7 @@ import type { ConsumerPosition } from '../src/actor.js'
 export const scope: Scope = {
   key: 'all',
   inputs: [
-    { name: 'trade', stream: 'TRADE', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio'] },
+    { name: 'trade', stream: 'TRADE', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.risk_state'] },
     { name: 'md', stream: 'MD', accepts: ['md.bar', 'md.ind'] },
     { name: 'signals', stream: 'SIGNALS', accepts: ['strategy.signal', 'metrics.phase5'] },
     { name: 'dlq', stream: 'DLQ', accepts: ['dlq'] },
@@ -66,6 +66,10 @@ export function writesOf(input: Inbound): Write[] {
         { table: 'portfolio_state', row: { account: d.account, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, peak_equity: d.peak_equity, drawdown: d.drawdown, daily_pnl: d.daily_pnl, trade_count: d.trade_count, winning_trades: d.winning_trades, open_positions: d.open_positions, seq: d.seq, ts: d.ts, message_id: d.id } },
         { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: d.seq, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, drawdown: d.drawdown, daily_pnl: d.daily_pnl } },
       ]
+    }
+    case 'trade.risk_state': {
+      const d = input.data
+      return [{ table: 'risk_config', row: { account: d.account, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, version: d.version, ts: d.ts } }]
     }
     case 'metrics.phase5': {
       const { type: _type, causation_id: _c, correlation_id: _r, ...row } = input.data

@@ -7,7 +7,8 @@
 // publishing metrics.phase5.<ACCT> at each position close and on the first portfolio of each day.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
-import type { AccountConfig } from '../src/config-file.js'
+import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/config-file.js'
+import { DEFAULT_SYMBOLS } from './lib/gayed.js'
 import { accountFilter, type Message } from '../src/contracts.js'
 import { timeframeMs } from './lib/timeframe.js'
 import {
@@ -73,9 +74,24 @@ export interface RiskState {
   regime: string | null
   /** Bar-time day of the last daily metrics row. */
   metricsDay: string | null
+  /** The risk config as it applies now: the file's, changed at runtime by ctl.risk.set. */
+  risk?: RiskConfig
+  halted?: boolean
+  last_halt_reason?: string | null
+  /** Version of the risk state (trade.risk_state), raised by every change. */
+  version?: number
+  /** Ideas waiting for a person, by id, with the quantity they were sized to. */
+  approvals?: Record<string, { idea: Idea; expires_at: string }>
+  /** The latest bar time the gate has seen (ideas, portfolios): approvals expire against it. */
+  clock?: string
+  /** Entries passed on the current bar-time day (max_orders_per_day). */
+  today?: { day: string; orders: number }
 }
 
-export const newRiskState = (cash: number): RiskState => ({ cash, positions: {}, outstanding: {}, queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null })
+export const newRiskState = (cash: number, risk?: RiskConfig): RiskState => ({
+  cash, positions: {}, outstanding: {}, queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null,
+  ...(risk ? { risk: { ...risk }, halted: false, last_halt_reason: null, version: 0, approvals: {} } : {}),
+})
 
 type Idea = Message<'trade.idea'>
 type Status = Message<'trade.idea_status'>['status']
@@ -86,7 +102,7 @@ export const accountScope = (account: string): Scope => ({
   inputs: [{
     stream: 'TRADE',
     filter: accountFilter(account),
-    accepts: ['trade.idea', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.order_status'],
+    accepts: ['trade.idea', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.order_status', 'trade.command'],
   }],
 })
 
@@ -132,19 +148,36 @@ export function sizeOf(state: RiskState, idea: Idea): Sized {
   return { qty: Math.max(0, qty), phase5 }
 }
 
-export function judge(state: RiskState, idea: Idea, account: AccountConfig, sized: Sized): Verdict {
-  const risk = account.risk
+/**
+ * The verdict on an idea. Exits always pass (reduce-only), halted or not. An entry, in order: halted
+ * → halted_by_risk; AI trading disabled, low confidence or a symbol off the strategy's watchlist →
+ * needs_approval (unless `approved`: a person said yes, and the limits are checked again); then
+ * every limit → rejected with its reason; else auto_executed.
+ */
+export function judge(state: RiskState, idea: Idea, account: AccountConfig, sized: Sized, approved = false, watchlist?: ReadonlySet<string>): Verdict {
+  const risk = state.risk ?? account.risk
   const reject = (reason: string, rationale: string): Verdict => ({ status: 'rejected', action: 'risk_rejected', result: `fail:${reason}`, rationale })
   if (idea.intent === 'exit') {
     if (sized.qty === 0) return reject('no_position', `no open ${idea.symbol} position to exit`)
-    return { status: 'auto_executed', action: 'ai_auto_executed', result: 'pass', rationale: 'exits (reduce-only) always pass' }
+    return { status: 'auto_executed', action: approved ? 'human_approved' : 'ai_auto_executed', result: 'pass', rationale: 'exits (reduce-only) always pass' }
   }
-  if (!risk.ai_trading_enabled) return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:ai_trading_disabled', rationale: 'AI trading is disabled: a person must approve entries' }
-  if (idea.confidence < risk.min_confidence_threshold) {
-    return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:min_confidence', rationale: `confidence ${idea.confidence} is below ${risk.min_confidence_threshold}` }
+  if (state.halted) return { status: 'halted_by_risk', action: 'risk_rejected', result: `fail:halted:${state.last_halt_reason ?? 'manual'}`, rationale: `trading is halted (${state.last_halt_reason ?? 'manual'})` }
+  if (!approved) {
+    if (!risk.ai_trading_enabled) return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:ai_trading_disabled', rationale: 'AI trading is disabled: a person must approve entries' }
+    if (idea.confidence < risk.min_confidence_threshold) {
+      return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:min_confidence', rationale: `confidence ${idea.confidence} is below ${risk.min_confidence_threshold}` }
+    }
+    if (watchlist && !watchlist.has(idea.symbol) && !risk.allow_off_watchlist_autotrade) {
+      return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:off_watchlist', rationale: `${idea.symbol} is not on strategy ${idea.strategy_id}'s watchlist` }
+    }
   }
   if (sized.qty <= 0) return reject('size_zero', `sizing ${idea.sizing?.method ?? 'qty'} gives less than one unit at ${idea.price}`)
   if (risk.max_lot_size !== null && sized.qty > risk.max_lot_size) return reject('max_lot_size', `qty ${sized.qty} exceeds max_lot_size ${risk.max_lot_size}`)
+  if (risk.max_notional_per_order !== null && sized.qty * idea.price > risk.max_notional_per_order) {
+    return reject('max_notional_per_order', `notional ${round(sized.qty * idea.price)} exceeds max_notional_per_order ${risk.max_notional_per_order}`)
+  }
+  const today = state.today?.day === idea.ts.slice(0, 10) ? state.today.orders : 0
+  if (risk.max_orders_per_day !== null && today >= risk.max_orders_per_day) return reject('max_orders_per_day', `${today} entries passed today reach max_orders_per_day ${risk.max_orders_per_day}`)
   const pending = Object.values(state.outstanding)
   const open = Object.values(state.positions).length
   const entries = pending.filter((o) => o.intent === 'entry').length
@@ -174,7 +207,7 @@ export function estimatedCost(idea: Idea, qty: number, account: AccountConfig): 
 const round = (x: number) => Math.round(x * 100) / 100
 
 /** Judges waiting ideas in arrival order, as long as no earlier order is still to settle. */
-function drain(state: RiskState, account: AccountConfig, emit: Outbound[]): string | undefined {
+function drain(state: RiskState, account: AccountConfig, emit: Outbound[], lists?: Watchlists): string | undefined {
   let outcome: string | undefined
   while (state.queue.length) {
     const idea = state.queue[0]!
@@ -183,15 +216,30 @@ function drain(state: RiskState, account: AccountConfig, emit: Outbound[]): stri
     )
     if (blocked) return outcome ?? 'waiting'
     state.queue.shift()
-    outcome = decide(state, idea, account, emit)
+    outcome = decide(state, idea, account, emit, lists)
   }
   return outcome
 }
 
-function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outbound[]): Status {
+function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outbound[], lists?: Watchlists): Status {
   const sized = sizeOf(state, idea)
-  const v = judge(state, idea, account, sized)
-  if (v.status === 'auto_executed') {
+  const v = judge(state, idea, account, sized, false, lists?.get(idea.strategy_id) ?? (lists ? EMPTY : undefined))
+  if (v.status === 'needs_approval' && state.approvals) {
+    const minutes = (state.risk ?? account.risk).approval_timeout_minutes
+    state.approvals[idea.id] = { idea, expires_at: new Date(Date.parse(idea.ts) + minutes * 60_000).toISOString() }
+  }
+  if (v.status === 'auto_executed') place(state, idea, sized, account, emit)
+  emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty) }, { type: 'trade.decision', data: decisionOf(idea, v) })
+  return v.status
+}
+
+/** Emits the order of a passed idea and sets its cash aside until it settles. */
+function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[]): void {
+  {
+    if (idea.intent === 'entry') {
+      const day = idea.ts.slice(0, 10)
+      state.today = state.today?.day === day ? { day, orders: state.today.orders + 1 } : { day, orders: 1 }
+    }
     const order = orderFor(idea, sized)
     emit.push({ type: 'trade.order', data: order })
     const horizonTs = new Date(Date.parse(idea.ts) + FILL_HORIZON_BARS * timeframeMs(idea.timeframe)).toISOString()
@@ -209,8 +257,6 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
       proceeds: idea.intent === 'exit' ? held * idea.price : 0,
     }
   }
-  emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty) }, { type: 'trade.decision', data: decisionOf(idea, v) })
-  return v.status
 }
 
 // The three messages an idea causes start with the same fields (its id, type, the idea's bar time
@@ -247,9 +293,9 @@ function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
   }
 }
 
-function statusOf(idea: Idea, v: Verdict, qty: number): Message<'trade.idea_status'> {
+function statusOf(idea: Idea, v: Verdict, qty: number, suffix = ''): Message<'trade.idea_status'> {
   return {
-    id: `status:${idea.id}:${v.status}`,
+    id: `status:${idea.id}:${v.status}${suffix}`,
     type: 'trade.idea_status',
     ts: idea.ts,
     causation_id: idea.id,
@@ -267,7 +313,7 @@ function statusOf(idea: Idea, v: Verdict, qty: number): Message<'trade.idea_stat
   }
 }
 
-function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
+function decisionOf(idea: Idea, v: Verdict, by: { requested_by: string; cause: string; ts: string } | null = null): Message<'trade.decision'> {
   return {
     id: `decision:${idea.id}:${v.action}`,
     type: 'trade.decision',
@@ -282,8 +328,136 @@ function decisionOf(idea: Idea, v: Verdict): Message<'trade.decision'> {
     status: v.status,
     risk_check_result: v.result,
     rationale: v.rationale,
-    human_override: false,
-    requested_by: null,
+    human_override: by !== null,
+    requested_by: by?.requested_by ?? null,
+  }
+}
+
+/** Strategy id → the symbols it watches (off-watchlist ideas need approval). */
+export type Watchlists = ReadonlyMap<string, ReadonlySet<string>>
+const EMPTY: ReadonlySet<string> = new Set()
+const GAYED_DEFAULT_SYMBOLS = Object.values(DEFAULT_SYMBOLS)
+
+type Command = Message<'trade.command'>
+
+/** The account's risk as ctl.risk.get shows it. */
+export function riskView(state: RiskState) {
+  return { risk: state.risk ?? null, halted: state.halted ?? false, last_halt_reason: state.last_halt_reason ?? null }
+}
+
+/** Ideas waiting for a person, as ctl.ideas.pending shows them. */
+export function pendingView(state: RiskState) {
+  return Object.values(state.approvals ?? {}).map(({ idea, expires_at }) => ({
+    id: idea.id, strategy_id: idea.strategy_id, symbol: idea.symbol, side: idea.side, qty: sizeOf(state, idea).qty, confidence: idea.confidence, reason: idea.reason, ts: idea.ts, expires_at,
+  }))
+}
+
+/** A decision about the account itself (a halt, a resume): no idea, no symbol. */
+function accountDecision(account: string, id: string, ts: string, cause: string, action: 'ai_halted' | 'ai_resumed', result: string, rationale: string, by: string | null): Outbound {
+  return {
+    type: 'trade.decision',
+    data: {
+      id, type: 'trade.decision', ts, causation_id: cause, correlation_id: cause, account, strategy_id: null, symbol: null, idea_id: null,
+      action, status: null, risk_check_result: result, rationale, human_override: by !== null, requested_by: by,
+    },
+  }
+}
+
+/** The risk state after a change, for risk_config and anyone watching. */
+function riskStateMessage(state: RiskState, account: string, ts: string, cause: string, by: string): Outbound {
+  state.version = (state.version ?? 0) + 1
+  return {
+    type: 'trade.risk_state',
+    data: {
+      id: `risk-state:${account}:${state.version}`, type: 'trade.risk_state', ts, causation_id: cause, correlation_id: cause, account,
+      risk: { ...state.risk! }, halted: state.halted ?? false, last_halt_reason: state.last_halt_reason ?? null, updated_by: by, version: state.version,
+    },
+  }
+}
+
+/** Halts the account (entries end halted_by_risk until a resume); exits still pass. */
+function halt(state: RiskState, account: string, reason: string, ts: string, cause: string, by: string | null, emit: Outbound[]): void {
+  state.halted = true
+  state.last_halt_reason = reason
+  emit.push(
+    accountDecision(account, `decision:halt:${cause}`, ts, cause, 'ai_halted', `fail:${reason}`, by ? `halted by ${by}: ${reason}` : `halted: ${reason}`, by),
+    riskStateMessage(state, account, ts, cause, by ?? 'system'),
+  )
+}
+
+/** An operator command for the gate: change limits, halt, resume, approve or reject an idea. */
+function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, emit: Outbound[], lists?: Watchlists): void {
+  const status = (ok: boolean, error: string | null, detail: Record<string, unknown> | null): void => {
+    emit.push({
+      type: 'trade.command_status',
+      data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: null, detail },
+    })
+  }
+  const ts = state.clock ?? cmd.ts
+  state.risk ??= { ...account.risk }
+  state.approvals ??= {}
+  switch (cmd.command) {
+    case 'risk_set':
+      Object.assign(state.risk, cmd.risk ?? {})
+      emit.push(riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by))
+      return status(true, null, { risk: { ...state.risk } })
+    case 'risk_halt':
+      halt(state, account.id, cmd.reason ?? 'manual', ts, cmd.id, cmd.requested_by, emit)
+      return status(true, null, { halted: true, last_halt_reason: state.last_halt_reason })
+    case 'risk_resume':
+      if (state.halted) {
+        state.halted = false
+        emit.push(
+          accountDecision(account.id, `decision:resume:${cmd.id}`, ts, cmd.id, 'ai_resumed', 'pass', `resumed by ${cmd.requested_by}`, cmd.requested_by),
+          riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by),
+        )
+      }
+      return status(true, null, { halted: false, last_halt_reason: state.last_halt_reason ?? null })
+    case 'idea_approve':
+    case 'idea_reject': {
+      const waiting = state.approvals[cmd.idea_id ?? '']
+      if (!waiting) return status(false, `idea ${cmd.idea_id} is not waiting for approval (decided, expired or unknown)`, null)
+      delete state.approvals[waiting.idea.id]
+      const idea = waiting.idea
+      const by = { requested_by: cmd.requested_by, cause: cmd.id, ts }
+      let v: Verdict
+      const sized = sizeOf(state, idea)
+      if (cmd.command === 'idea_reject') v = { status: 'rejected', action: 'human_rejected', result: `fail:human:${cmd.reason ?? 'rejected'}`, rationale: cmd.reason ?? 'rejected by a person' }
+      else {
+        // Approval re-checks every limit as the books are now.
+        v = judge(state, idea, account, sized, true, lists?.get(idea.strategy_id))
+        if (v.status === 'auto_executed') {
+          v = { ...v, action: 'human_approved', rationale: `approved by ${cmd.requested_by}; all limits pass` }
+          place(state, idea, sized, account, emit)
+        }
+      }
+      emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty, `:${v.action}`) }, { type: 'trade.decision', data: decisionOf(idea, v, by) })
+      return status(true, null, { status: v.status, reason: v.result })
+    }
+    default:
+      return // the executor's commands
+  }
+}
+
+/** Ideas that waited for a person longer than approval_timeout_minutes (bar time) are rejected. */
+function expireApprovals(state: RiskState, emit: Outbound[]): void {
+  if (!state.approvals || !state.clock) return
+  for (const { idea, expires_at } of Object.values(state.approvals)) {
+    if (expires_at > state.clock) continue
+    delete state.approvals[idea.id]
+    const v: Verdict = { status: 'rejected', action: 'risk_rejected', result: 'fail:approval_expired', rationale: `no approval by ${expires_at}` }
+    emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sizeOf(state, idea).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(idea, { ...v }, null) })
+  }
+}
+
+/** A portfolio breaching the drawdown limit or reaching the daily target halts the account. */
+function checkHalts(state: RiskState, p: Message<'trade.portfolio'>, account: AccountConfig, emit: Outbound[]): void {
+  const risk = state.risk
+  if (!risk || state.halted) return
+  if (risk.halt_on_drawdown && risk.max_drawdown_amount !== null && p.drawdown > risk.max_drawdown_amount) {
+    halt(state, account.id, 'max_drawdown', p.ts, p.id, null, emit)
+  } else if (risk.stop_after_target && risk.daily_profit_target !== null && p.daily_pnl >= risk.daily_profit_target) {
+    halt(state, account.id, 'daily_target_reached', p.ts, p.id, null, emit)
   }
 }
 
@@ -336,10 +510,19 @@ function metrics(state: RiskState, account: string, trigger: 'position_closed' |
   }
 }
 
-export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig): Step<RiskState> {
+export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig, lists?: Watchlists): Step<RiskState> {
   const emit: Outbound[] = []
   let outcome: string | undefined
+  // Bar time moves with ideas and portfolios (never with commands, which carry the clock of a person).
+  if ((input.type === 'trade.idea' || input.type === 'trade.portfolio') && (!state.clock || input.data.ts > state.clock)) {
+    state.clock = input.data.ts
+    expireApprovals(state, emit)
+  }
   switch (input.type) {
+    case 'trade.command':
+      handleCommand(state, input.data, account, emit, lists)
+      outcome = emit.length ? 'command' : 'skipped'
+      break
     case 'trade.idea': {
       const idea = input.data
       if (idea.intent === 'entry') {
@@ -347,7 +530,7 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
         if (idea.dpi_regime !== null) state.regime = idea.dpi_regime
       }
       state.queue.push(idea)
-      outcome = drain(state, account, emit)
+      outcome = drain(state, account, emit, lists)
       break
     }
     case 'trade.fill': {
@@ -364,12 +547,12 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
         recordTrade(state.stats, f.phase5.ng_score, f.phase5.dpi_enhancement)
       }
       delete state.outstanding[f.order_id]
-      outcome = drain(state, account, emit) ?? 'books'
+      outcome = drain(state, account, emit, lists) ?? 'books'
       break
     }
     case 'trade.order_status':
       delete state.outstanding[input.data.order_id]
-      outcome = drain(state, account, emit) ?? 'books'
+      outcome = drain(state, account, emit, lists) ?? 'books'
       break
     case 'trade.position':
       outcome = 'books'
@@ -377,6 +560,7 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
     case 'trade.portfolio': {
       const p = input.data
       state.cash = p.cash
+      checkHalts(state, p, account, emit)
       const day = p.ts.slice(0, 10)
       if (state.metricsDay !== day) {
         if (state.metricsDay !== null) emit.push(metrics(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, p.ts, p.id))
@@ -391,15 +575,21 @@ export function handleRisk(state: RiskState, input: Inbound, account: AccountCon
   return emit.length ? { state, emit, outcome } : { state, outcome }
 }
 
-export const riskGate = (accounts: AccountConfig[]) => {
+/** Each strategy's watchlist: its symbols (a Gayed strategy: its inputs and what it may hold). */
+export function watchlistsOf(strategies: readonly AnyStrategyConfig[]): Watchlists {
+  return new Map(strategies.map((s) => [s.id, new Set(s.type === 'gayed' ? [...Object.values(s.inputs).filter((v): v is string => !!v), ...GAYED_DEFAULT_SYMBOLS, s.risk_on, s.defensive] : s.symbols)]))
+}
+
+export const riskGate = (accounts: AccountConfig[], strategies: readonly AnyStrategyConfig[] = []) => {
   const byId = new Map(accounts.map((a) => [a.id, a]))
+  const lists = watchlistsOf(strategies)
   return defineActor<RiskState>({
     name: 'risk-gate',
     ordered: true,
-    // 2: positions carry their average cost and net P&L; the Brier tracker and Phase-5 stats.
-    stateVersion: 2,
+    // 3: positions with cost and P&L, the Brier tracker and Phase-5 stats, runtime risk, halts, approvals.
+    stateVersion: 3,
     scopes: accounts.map((a) => accountScope(a.id)),
-    init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash),
-    handle: (state, input, scope) => handleRisk(state, input, byId.get(scope.key)!),
+    init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash, byId.get(scope.key)!.risk),
+    handle: (state, input, scope) => handleRisk(state, input, byId.get(scope.key)!, lists),
   })
 }

@@ -119,7 +119,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     marketSnapshots(),
     indicators(config.strategies, owned),
     strategy(config.strategies, owned, config.accounts),
-    riskGate(config.accounts),
+    riskGate(config.accounts, config.strategies),
     paperExecutor(config.accounts, market),
   ]
   const routes: Route[] = defs.flatMap((def) => {

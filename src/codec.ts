@@ -54,7 +54,8 @@ export function loadValidators(dir = SCHEMAS_DIR): Map<MessageType, ValidateFunc
 }
 
 function compileValidators(dir: string): Map<MessageType, ValidateFunction> {
-  const ajv = new Ajv({ allErrors: false, strict: true, verbose: true })
+  // allowUnionTypes: a risk value is a number, a boolean or null (JSON Schema's type: [..] list).
+  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true })
   const validators = new Map<MessageType, ValidateFunction>()
   for (const type of messageTypes) {
     const schema = JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8'))

@@ -91,9 +91,14 @@ const Risk = z
     max_drawdown_amount: z.number().min(0).nullable().default(null),
     halt_on_drawdown: z.boolean().default(false),
     allow_off_watchlist_autotrade: z.boolean().default(false),
+    max_notional_per_order: z.number().gt(0).nullable().default(null).describe('Max qty × price of an entry; null = no limit'),
+    max_orders_per_day: z.int().min(1).nullable().default(null).describe('Entries passed per bar-time UTC day; null = no limit'),
+    approval_timeout_minutes: z.number().gt(0).default(1440).describe('An idea waiting for approval longer than this (in bar time) is rejected'),
   })
   .strict()
 export type RiskConfig = z.infer<typeof Risk>
+/** What ctl.risk.set accepts: any subset of the risk fields, each validated like the config file's. */
+export const RiskPatch = Risk.partial().strict()
 
 const Account = z
   .object({

@@ -160,11 +160,11 @@ const Decision = z
   .object({
     ...envelope('trade.decision'),
     account: Account,
-    idea_id: Id,
-    strategy_id: Id,
-    symbol: Symbol,
+    idea_id: Id.nullable().describe('null for a decision about the account (a halt, a resume)'),
+    strategy_id: Id.nullable(),
+    symbol: Symbol.nullable(),
     action: z.enum(DECISION_ACTIONS),
-    status: z.enum(IDEA_STATUSES),
+    status: z.enum(IDEA_STATUSES).nullable(),
     risk_check_result: z.string().max(100).describe('pass, fail:<reason> or approval:<reason>'),
     rationale: z.string().max(500),
     human_override: z.boolean(),
@@ -287,7 +287,11 @@ const Portfolio = z
   .strict()
   .describe('The account books after a change (fill or mark-to-market)')
 
-export const COMMANDS = ['cancel_order', 'close_position'] as const
+export const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
+export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject'] as const
+export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
+/** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
+const RiskValue = z.union([z.number(), z.boolean(), z.null()])
 
 const Command = z
   .object({
@@ -296,6 +300,9 @@ const Command = z
     command: z.enum(COMMANDS),
     order_id: Id.nullable().describe('cancel_order: the working order'),
     symbol: Symbol.nullable().describe('close_position: the position'),
+    idea_id: Id.nullable().describe('idea_approve, idea_reject: the idea waiting for approval'),
+    reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
+    risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
     requested_by: z.string().min(1).max(100),
   })
   .strict()
@@ -310,9 +317,23 @@ const CommandStatus = z
     ok: z.boolean(),
     error: z.string().max(300).nullable(),
     order_id: Id.nullable().describe('The order cancelled, or the order that will close the position'),
+    detail: z.record(z.string(), z.unknown()).nullable().describe('What the command left: the risk state, the idea status'),
   })
   .strict()
   .describe('What became of an operator command')
+
+const RiskState = z
+  .object({
+    ...envelope('trade.risk_state'),
+    account: Account,
+    risk: z.record(z.string(), RiskValue).describe('Every risk field as it now applies'),
+    halted: z.boolean(),
+    last_halt_reason: z.string().max(200).nullable(),
+    updated_by: z.string().max(100).describe('who changed it (system for an automatic halt)'),
+    version: z.int().min(1).describe('Increases with every change'),
+  })
+  .strict()
+  .describe("An account's risk config and halt state after a change (risk_config)")
 
 const Phase5Metrics = z
   .object({
@@ -407,6 +428,7 @@ export const contracts = {
   'trade.order_status': contract({ subject: 'trade.order_status.{account}', stream: 'TRADE', schema: OrderStatus, producer: 'paper-executor' }),
   'trade.command': contract({ subject: 'trade.command.{account}', stream: 'TRADE', schema: Command, producer: 'control (ctl.* requests)' }),
   'trade.command_status': contract({ subject: 'trade.command_status.{account}', stream: 'TRADE', schema: CommandStatus, producer: 'paper-executor' }),
+  'trade.risk_state': contract({ subject: 'trade.risk_state.{account}', stream: 'TRADE', schema: RiskState, producer: 'risk-gate' }),
   'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: Fill, producer: 'paper-executor' }),
   'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: Position, producer: 'paper-executor' }),
   'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: Portfolio, producer: 'paper-executor' }),

@@ -12,9 +12,10 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { z } from 'zod'
 import { valuation } from '../actors/lib/books.js'
 import type { ExecutorState } from '../actors/paper-executor.js'
+import { pendingView, riskView, type RiskState } from '../actors/risk-gate.js'
 import type { ActorName } from './actor.js'
 import type { Codec, Encoded } from './codec.js'
-import type { ConfigFile } from './config-file.js'
+import { RiskPatch, type ConfigFile } from './config-file.js'
 import { ACCOUNT_PATTERN, COMMANDS, SYMBOL_PATTERN, subjectOf, type Message } from './contracts.js'
 import type { Logger } from './log.js'
 
@@ -25,12 +26,21 @@ const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN), 'an account id')
 const By = z.string().min(1).max(100).describe('who asks')
 const RequestId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional().describe('makes a retried request idempotent')
 
+const IdeaId = z.string().min(1).max(256)
 const requests = {
   'ctl.portfolio.get': z.object({ account: Account }).strict(),
   'ctl.orders.cancel': z.object({ account: Account, order_id: z.string().min(1).max(256), by: By, request_id: RequestId }).strict(),
   'ctl.positions.close': z.object({ account: Account, symbol: z.string().regex(new RegExp(SYMBOL_PATTERN), 'a symbol'), by: By, request_id: RequestId }).strict(),
+  'ctl.risk.get': z.object({ account: Account }).strict(),
+  'ctl.risk.set': z.object({ account: Account, by: By, risk: RiskPatch, request_id: RequestId }).strict(),
+  'ctl.risk.halt': z.object({ account: Account, by: By, reason: z.string().min(1).max(150), request_id: RequestId }).strict(),
+  'ctl.risk.resume': z.object({ account: Account, by: By, request_id: RequestId }).strict(),
+  'ctl.ideas.pending': z.object({ account: Account }).strict(),
+  'ctl.ideas.approve': z.object({ account: Account, id: IdeaId, by: By, request_id: RequestId }).strict(),
+  'ctl.ideas.reject': z.object({ account: Account, id: IdeaId, by: By, reason: z.string().min(1).max(150).default('rejected by a person'), request_id: RequestId }).strict(),
 } as const
 export type ControlSubject = keyof typeof requests
+type Body<S extends ControlSubject> = z.infer<(typeof requests)[S]>
 
 type Reply = { ok: true } & Record<string, unknown> | { ok: false; error: string }
 
@@ -57,29 +67,48 @@ export function startControl(o: ControlOptions): Control & { published(out: read
   const accounts = new Set(o.config?.accounts.map((a) => a.id) ?? [])
   const log = o.log.child({ component: 'control' })
 
-  const handlers: Partial<Record<ControlSubject, (body: never) => Promise<Reply | null>>> = {}
+  const handlers: Partial<Record<ControlSubject, (body: never) => Promise<Reply>>> = {}
+  const on = <S extends ControlSubject>(subject: S, fn: (body: Body<S>) => Promise<Reply>) => (handlers[subject] = fn as (body: never) => Promise<Reply>)
   if (o.actors.includes('paper-executor')) {
-    handlers['ctl.portfolio.get'] = async (body: z.infer<(typeof requests)['ctl.portfolio.get']>) => {
-      const state = executorState(body.account)
-      return typeof state === 'string' ? fail(state) : portfolioReply(body.account, state)
-    }
-    handlers['ctl.orders.cancel'] = async (body: z.infer<(typeof requests)['ctl.orders.cancel']>) =>
-      command(body.account, 'cancel_order', body.by, body.request_id, { order_id: body.order_id, symbol: null })
-    handlers['ctl.positions.close'] = async (body: z.infer<(typeof requests)['ctl.positions.close']>) =>
-      command(body.account, 'close_position', body.by, body.request_id, { order_id: null, symbol: body.symbol })
+    on('ctl.portfolio.get', async (b) => {
+      const state = stateOf<ExecutorState>('paper-executor', b.account)
+      return typeof state === 'string' ? fail(state) : portfolioReply(b.account, state)
+    })
+    on('ctl.orders.cancel', (b) => command('paper-executor', b.account, 'cancel_order', b.by, b.request_id, { order_id: b.order_id }))
+    on('ctl.positions.close', (b) => command('paper-executor', b.account, 'close_position', b.by, b.request_id, { symbol: b.symbol }))
+  }
+  if (o.actors.includes('risk-gate')) {
+    on('ctl.risk.get', async (b) => {
+      const state = stateOf<RiskState>('risk-gate', b.account)
+      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ...riskView(state) }
+    })
+    on('ctl.risk.set', (b) => command('risk-gate', b.account, 'risk_set', b.by, b.request_id, { risk: b.risk as Record<string, number | boolean | null> }))
+    on('ctl.risk.halt', (b) => command('risk-gate', b.account, 'risk_halt', b.by, b.request_id, { reason: b.reason }))
+    on('ctl.risk.resume', (b) => command('risk-gate', b.account, 'risk_resume', b.by, b.request_id, {}))
+    on('ctl.ideas.pending', async (b) => {
+      const state = stateOf<RiskState>('risk-gate', b.account)
+      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state) }
+    })
+    on('ctl.ideas.approve', (b) => command('risk-gate', b.account, 'idea_approve', b.by, b.request_id, { idea_id: b.id }))
+    on('ctl.ideas.reject', (b) => command('risk-gate', b.account, 'idea_reject', b.by, b.request_id, { idea_id: b.id, reason: b.reason }))
   }
 
-  /** The executor scope's state, or why there is none to read. */
-  function executorState(account: string): ExecutorState | string {
-    const read = o.states.get(`paper-executor.${account}`)
-    return read ? (read() as ExecutorState) : `account ${account} is still rebuilding its books; try again`
+  /** A running scope's state, or why there is none to read. */
+  function stateOf<S>(actor: ActorName, account: string): S | string {
+    const read = o.states.get(`${actor}.${account}`)
+    return read ? (read() as S) : `account ${account} is still rebuilding its state; try again`
   }
 
-  async function command(account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: { order_id: string | null; symbol: string | null }): Promise<Reply> {
-    if (!o.states.has(`paper-executor.${account}`)) return fail(`account ${account} is still rebuilding its books; try again`)
+  type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'reason' | 'risk'>>
+  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<Reply> {
+    if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
     // The command is an input from outside, like a bar from a feed: it carries the time it was made.
-    const data: Message<'trade.command'> = { id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb, ...target, requested_by: by }
+    const data: Message<'trade.command'> = {
+      id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb,
+      order_id: target.order_id ?? null, symbol: target.symbol ?? null, idea_id: target.idea_id ?? null, reason: target.reason ?? null, risk: target.risk ?? null,
+      requested_by: by,
+    }
     o.codec.check('trade.command', data)
     const answered = new Promise<Message<'trade.command_status'> | null>((resolve) => {
       const timer = setTimeout(() => {
@@ -95,8 +124,8 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     await o.js.publish(subjectOf('trade.command', data, o.partitions), JSON.stringify(data), { msgID: id })
     log.info({ account, command: verb, by, id, ...target }, 'operator command')
     const status = await answered
-    if (!status) return fail(`no answer from the executor within ${COMMAND_REPLY_MS / 1000} s; the command ${id} is stored and applies when it is handled`)
-    return status.ok ? { ok: true, command_id: id, order_id: status.order_id } : fail(status.error ?? 'refused')
+    if (!status) return fail(`no answer from the ${actor} within ${COMMAND_REPLY_MS / 1000} s; the command ${id} is stored and applies when it is handled`)
+    return status.ok ? { ok: true, command_id: id, ...(status.order_id ? { order_id: status.order_id } : {}), ...status.detail } : fail(status.error ?? 'refused')
   }
 
   async function answer(subject: ControlSubject, m: Msg): Promise<void> {
@@ -114,8 +143,7 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     const account = (parsed.data as { account: string }).account
     if (!accounts.has(account)) return respond(m, fail(`unknown account "${account}"`))
     try {
-      const reply = await handlers[subject]!(parsed.data as never)
-      if (reply) respond(m, reply)
+      respond(m, await handlers[subject]!(parsed.data as never))
     } catch (err) {
       log.error({ err, subject }, 'control request failed')
       respond(m, fail((err as Error).message))

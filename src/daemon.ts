@@ -135,7 +135,7 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: En
     'market-snapshots': () => marketSnapshots(),
     indicators: () => indicators(strategies, env.ownedPartitions),
     strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
-    'risk-gate': () => riskGate(accounts),
+    'risk-gate': () => riskGate(accounts, strategies),
     'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)),
     persister: () => persister(createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null })),
   }

@@ -77,6 +77,12 @@ export const TABLES: Record<string, TableSpec> = {
     key: ['symbol', 'timeframe', 'ts'],
     conflict: 'do nothing',
   },
+  risk_config: {
+    columns: { account: 'text', risk: 'jsonb', halted: 'boolean', last_halt_reason: 'text', updated_by: 'text', version: 'integer', ts: 'timestamptz' },
+    key: ['account'],
+    conflict: updateAll('risk_config', ['risk', 'halted', 'last_halt_reason', 'updated_by', 'version', 'ts'], '$t.version < excluded.version'),
+    prefer: (a, b) => Number(a.version) >= Number(b.version),
+  },
   phase5_metrics: {
     columns: { id: 'text', account: 'text', ts: 'timestamptz', trigger: 'text', brier_score: 'numeric', prediction_count: 'integer', recent_accuracy: 'numeric', ng_signal_count: 'integer', avg_ng_score: 'numeric', high_ng_trades: 'integer', dpi_regime: 'text', avg_dpi_enhancement: 'numeric', health_status: 'text' },
     key: ['id'],
@@ -97,7 +103,11 @@ export const TABLES: Record<string, TableSpec> = {
 const statements = new Map(
   Object.entries(TABLES).map(([table, spec]) => {
     const cols = Object.keys(spec.columns)
-    const args = cols.map((c, i) => (spec.columns[c] === 'jsonb' ? `$${i + 1}::text[]::jsonb[]` : `$${i + 1}::${spec.columns[c]}[]`)).join(', ')
+    // jsonb and boolean go as text and are cast by Postgres: postgres.js would take an object with a
+    // `type` key for a typed parameter, and serializes a boolean[] parameter as `x === true ? 't' : 'f'`
+    // (so the text 'true' became false).
+    const viaText = (t: PgType) => t === 'jsonb' || t === 'boolean'
+    const args = cols.map((c, i) => (viaText(spec.columns[c]!) ? `$${i + 1}::text[]::${spec.columns[c]}[]` : `$${i + 1}::${spec.columns[c]}[]`)).join(', ')
     return [table, `insert into ${table} (${cols.map(quote).join(', ')}) select * from unnest(${args}) on conflict (${spec.key.join(', ')}) ${spec.conflict}`]
   }),
 )

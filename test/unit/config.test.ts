@@ -56,7 +56,7 @@ describe('the canonical config (SPEC §5.2)', () => {
         risk: {
           ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
           daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
-          allow_off_watchlist_autotrade: false,
+          allow_off_watchlist_autotrade: false, max_notional_per_order: null, max_orders_per_day: null, approval_timeout_minutes: 1440,
         },
       },
     ])
@@ -94,7 +94,7 @@ describe('the canonical config (SPEC §5.2)', () => {
     expect(cfg.accounts[0]!.risk).toEqual({
       ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: null, max_concurrent_trades: null,
       daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
-      allow_off_watchlist_autotrade: false,
+      allow_off_watchlist_autotrade: false, max_notional_per_order: null, max_orders_per_day: null, approval_timeout_minutes: 1440,
     })
     expect(cfg.strategies[0]).toMatchObject({ timeframe: '1d', indicators: {}, exit: {} })
     expect(cfg.strategies[0]!.confidence).toBeUndefined()

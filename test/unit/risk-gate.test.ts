@@ -297,7 +297,7 @@ describe('risk-gate: books', () => {
   it('the actor owns one scope per account, over trade.*.<account>', () => {
     const def = riskGate([account()])
     expect(def.scopes[0]).toMatchObject({ key: 'main', inputs: [{ stream: 'TRADE', filter: 'trade.*.main' }] })
-    expect(def.init(def.scopes[0]!)).toEqual(newRiskState(10000))
+    expect(def.init(def.scopes[0]!)).toEqual(newRiskState(10000, account().risk))
   })
 
   it('state survives a JSON round-trip while an idea waits', () => {
