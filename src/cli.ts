@@ -15,6 +15,7 @@ import { connectNats } from './nats.js'
 import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
+import { formatStatus, statusReport } from './status.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
@@ -156,6 +157,24 @@ program
       const body = reports.length === 1 ? { ...reports[0], bars: run.bars, seconds } : { accounts: reports, bars: run.bars, seconds }
       writeFileSync(o.out, `${JSON.stringify(body, null, 2)}\n`)
       console.error(`report written to ${o.out}`)
+    }
+  })
+
+program
+  .command('status')
+  .description('actors and their instances, consumer lag, and each account\'s halt state and books (asked over NATS)')
+  .option('--json', 'print the report as JSON')
+  .action(async (o: { json?: boolean }) => {
+    const env = loadEnv(process.env)
+    const log = createLogger('warn')
+    const nc = await connectNats(env.nats, 'paperd status', log, false).catch((err: Error) => {
+      throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
+    })
+    try {
+      const report = await statusReport(nc, await jetstreamManager(nc))
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report))
+    } finally {
+      await nc.close()
     }
   })
 

@@ -18,6 +18,7 @@ import type { Codec, Encoded } from './codec.js'
 import { RiskPatch, type ConfigFile } from './config-file.js'
 import { ACCOUNT_PATTERN, COMMANDS, SYMBOL_PATTERN, subjectOf, type Message } from './contracts.js'
 import type { Logger } from './log.js'
+import type { MicroEndpoint } from './micro.js'
 
 /** How long a command request waits for the actor to apply it. */
 export const COMMAND_REPLY_MS = 10_000
@@ -61,8 +62,16 @@ export interface ControlOptions {
 }
 
 /** Subscribes the ctl.* subjects of the actors this process runs. */
-export function startControl(o: ControlOptions): Control & { published(out: readonly Encoded[]): void } {
+/** Which actor answers each control subject (for `nats micro info`). */
+export const CONTROL_OWNERS: Record<ControlSubject, ActorName> = {
+  'ctl.portfolio.get': 'paper-executor', 'ctl.orders.cancel': 'paper-executor', 'ctl.positions.close': 'paper-executor',
+  'ctl.risk.get': 'risk-gate', 'ctl.risk.set': 'risk-gate', 'ctl.risk.halt': 'risk-gate', 'ctl.risk.resume': 'risk-gate',
+  'ctl.ideas.pending': 'risk-gate', 'ctl.ideas.approve': 'risk-gate', 'ctl.ideas.reject': 'risk-gate',
+}
+
+export function startControl(o: ControlOptions): Control & { published(out: readonly Encoded[]): void; endpoints: Map<ControlSubject, MicroEndpoint> } {
   const waiting = new Map<string, (status: Message<'trade.command_status'>) => void>()
+  const endpoints = new Map<ControlSubject, MicroEndpoint>()
   const subs: Subscription[] = []
   const accounts = new Set(o.config?.accounts.map((a) => a.id) ?? [])
   const log = o.log.child({ component: 'control' })
@@ -129,33 +138,49 @@ export function startControl(o: ControlOptions): Control & { published(out: read
   }
 
   async function answer(subject: ControlSubject, m: Msg): Promise<void> {
+    const ep = endpoints.get(subject)!
+    const t0 = process.hrtime.bigint()
+    ep.num_requests++
+    const reply = await reply_(subject, m)
+    ep.processing_time += Number(process.hrtime.bigint() - t0)
+    if (reply && !reply.ok) {
+      ep.num_errors++
+      ep.last_error = reply.error
+    }
+    if (reply) respond(m, reply)
+  }
+
+  /** The reply to one request, or null to stay silent (another process owns it). */
+  async function reply_(subject: ControlSubject, m: Msg): Promise<Reply | null> {
     let body: unknown
     try {
       body = m.data.length ? JSON.parse(m.string()) : {}
     } catch (err) {
-      return respond(m, fail(`request is not JSON: ${(err as Error).message}`))
+      return fail(`request is not JSON: ${(err as Error).message}`)
     }
     const parsed = requests[subject].safeParse(body)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
-      return respond(m, fail(`${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`))
+      return fail(`${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`)
     }
     const account = (parsed.data as { account: string }).account
-    if (!accounts.has(account)) return respond(m, fail(`unknown account "${account}"`))
+    if (!accounts.has(account)) return fail(`unknown account "${account}"`)
     try {
-      respond(m, await handlers[subject]!(parsed.data as never))
+      return await handlers[subject]!(parsed.data as never)
     } catch (err) {
       log.error({ err, subject }, 'control request failed')
-      respond(m, fail((err as Error).message))
+      return fail((err as Error).message)
     }
   }
 
   for (const subject of Object.keys(handlers) as ControlSubject[]) {
+    endpoints.set(subject, { name: subject.slice(4).replace('.', '_'), subject, num_requests: 0, num_errors: 0, last_error: '', processing_time: 0 })
     const sub = o.nc.subscribe(subject, { callback: (err, m) => (err ? log.warn({ err: err.message, subject }, 'control subscription') : void answer(subject, m)) })
     subs.push(sub)
   }
 
   return {
+    endpoints,
     published(out) {
       if (!waiting.size) return
       for (const e of out) {

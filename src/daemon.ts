@@ -3,6 +3,7 @@
 // Start order: log → metrics → Postgres (+ migrations) → NATS → topology → actors → HTTP.
 // Stop order, the reverse: stop pulling → finish in-flight batches → drain NATS → close Postgres.
 import { setMaxListeners } from 'node:events'
+import { hostname } from 'node:os'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import postgres, { type Sql } from 'postgres'
@@ -14,7 +15,9 @@ import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
 import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec } from './codec.js'
-import { startControl } from './control.js'
+import { CONTROL_OWNERS, startControl } from './control.js'
+import { instanceId, serveMicro } from './micro.js'
+import { VERSION } from './paths.js'
 import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
 import { readiness, serveHttp, type HttpServer } from './http.js'
@@ -83,6 +86,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   const running = defs.map((def) => runActor(def, io, abort.signal))
+  // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
+  // scopes it owns, the control endpoints it answers.
+  const micro = serveMicro(nc, defs.map((def) => {
+    const scopes = def.scopes.map((s) => s.key)
+    return {
+      name: def.name,
+      id: instanceId(),
+      version: VERSION,
+      description: `paperd ${def.name}`,
+      metadata: { scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','), pid: String(process.pid), host: hostname() },
+      endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
+      data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
+    }
+  }))
   const live = Promise.all(running.map((r) => r.live)).then(() => {
     log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
   })
@@ -107,6 +124,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       (stopping ??= (async () => {
         log.info('stopping: no more pulls, finishing in-flight messages')
         control.stop()
+        micro.stop()
         abort.abort()
         await Promise.allSettled(running.map((r) => r.done))
         publisher.close()

@@ -18,3 +18,6 @@ function findRoot(): string {
 export const PACKAGE_ROOT = findRoot()
 export const SCHEMAS_DIR = join(PACKAGE_ROOT, 'schemas')
 export const SQL_DIR = join(PACKAGE_ROOT, 'sql')
+
+/** paperd's version, from its package.json (reported to `nats micro info`). */
+export const VERSION: string = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')).version

@@ -56,6 +56,29 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect((await ask('ctl.portfolio.get', { account: 'main' })).positions).toEqual([])
   })
 
+  it('every actor answers $SRV.PING and $SRV.INFO (nats micro ls) with its instance, version and control endpoints', async () => {
+    const pings: Record<string, unknown>[] = []
+    for await (const m of await stack.client.requestMany('$SRV.PING', '', { maxWait: 1000, strategy: 'timer' })) pings.push(m.json())
+    expect(pings.map((p) => p.name).sort()).toEqual(['indicators', 'market-snapshots', 'paper-executor', 'persister', 'risk-gate', 'strategy'])
+    expect(pings.every((p) => p.type === 'io.nats.micro.v1.ping_response' && typeof p.id === 'string' && p.version === '0.1.0')).toBe(true)
+    const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{ endpoints: { subject: string }[]; metadata: { scopes: string } }>()
+    expect(info.endpoints.map((e) => e.subject)).toEqual(expect.arrayContaining(['ctl.risk.get', 'ctl.risk.halt', 'ctl.ideas.approve']))
+    expect(info.metadata.scopes).toBe('main')
+    const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{ endpoints: { subject: string; num_requests: number }[] }>()
+    expect(stats.endpoints.find((e) => e.subject === 'ctl.portfolio.get')!.num_requests).toBeGreaterThan(0)
+  })
+
+  it('paperd status prints the actors, the consumers with their lag and each account', async () => {
+    const r = await stack.cli(['status'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toMatch(/^actors \(6 instances\)/)
+    expect(r.stdout).toMatch(/risk-gate\s+\S+\s+0\.1\.0\s+main\s+1\/1/)
+    expect(r.stdout).toMatch(/TRADE\s+risk-gate-main\s+0\s+0/)
+    expect(r.stdout).toMatch(/main\s+no\s+—\s+\d+\.\d\d/)
+    const json = JSON.parse((await stack.cli(['status', '--json'])).stdout)
+    expect(json.accounts).toEqual([expect.objectContaining({ account: 'main', halted: false, positions: 0, working_orders: 0 })])
+  })
+
   it('refuses what cannot be done, and every malformed request, with a clear error', async () => {
     expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL', by: 'alice' })).toEqual({ ok: false, error: 'no open ORCL position' })
     expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'order:nope', by: 'alice' })).toEqual({ ok: false, error: 'order order:nope is not working (filled, rejected, cancelled or unknown)' })

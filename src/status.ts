@@ -1,0 +1,91 @@
+// `paperd status`: what is running and how far behind it is, asked over NATS like an operator would —
+// every actor instance from the micro protocol ($SRV.INFO/STATS), every durable consumer's lag from
+// JetStream, and each account's halt state and books from the control plane.
+import type { JetStreamManager } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { STREAMS } from './contracts.js'
+
+export interface StatusReport {
+  instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]
+  consumers: { stream: string; name: string; pending: number; ack_pending: number; redelivered: number }[]
+  accounts: { account: string; halted: boolean | null; last_halt_reason: string | null; cash: number | null; equity: number | null; positions: number | null; working_orders: number | null; error?: string }[]
+}
+
+async function collect(nc: NatsConnection, subject: string, maxWaitMs: number): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = []
+  try {
+    for await (const m of await nc.requestMany(subject, '', { maxWait: maxWaitMs, strategy: 'timer' })) out.push(m.json<Record<string, unknown>>())
+  } catch {
+    // no responders: nothing is running
+  }
+  return out
+}
+
+export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, opts: { waitMs?: number } = {}): Promise<StatusReport> {
+  const wait = opts.waitMs ?? 750
+  const [infos, stats] = await Promise.all([collect(nc, '$SRV.INFO', wait), collect(nc, '$SRV.STATS', wait)])
+  const statsById = new Map(stats.map((s) => [s.id as string, s]))
+  const instances = infos
+    .map((i) => {
+      const md = (i.metadata ?? {}) as Record<string, string>
+      const data = ((statsById.get(i.id as string)?.endpoints as { data?: Record<string, number> }[] | undefined)?.[0]?.data) ?? null
+      return { actor: i.name as string, id: i.id as string, version: i.version as string, scopes: md.scopes ?? '', host: md.host ?? '', pid: md.pid ?? '', scopes_live: data?.scopes_live ?? null, scopes_total: data?.scopes ?? null }
+    })
+    .sort((a, b) => a.actor.localeCompare(b.actor) || a.id.localeCompare(b.id))
+
+  const consumers: StatusReport['consumers'] = []
+  for (const stream of Object.keys(STREAMS)) {
+    try {
+      for await (const c of jsm.consumers.list(stream)) {
+        consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
+      }
+    } catch {
+      // stream not created yet
+    }
+  }
+  consumers.sort((a, b) => a.stream.localeCompare(b.stream) || a.name.localeCompare(b.name))
+
+  // Accounts: one risk-gate durable per account, `risk-gate-<account>`.
+  const accountIds = [...new Set(consumers.filter((c) => c.name.startsWith('risk-gate-')).map((c) => c.name.slice('risk-gate-'.length)))].sort()
+  const ask = async (subject: string, account: string) => {
+    try {
+      return (await nc.request(subject, JSON.stringify({ account }), { timeout: 2000 })).json<Record<string, unknown>>()
+    } catch (err) {
+      return { ok: false, error: (err as Error).message }
+    }
+  }
+  const accounts = await Promise.all(accountIds.map(async (account) => {
+    const [risk, books] = await Promise.all([ask('ctl.risk.get', account), ask('ctl.portfolio.get', account)])
+    return {
+      account,
+      halted: risk.ok ? (risk.halted as boolean) : null,
+      last_halt_reason: risk.ok ? ((risk.last_halt_reason as string | null) ?? null) : null,
+      cash: books.ok ? (books.cash as number) : null,
+      equity: books.ok ? (books.equity as number) : null,
+      positions: books.ok ? (books.positions as unknown[]).length : null,
+      working_orders: books.ok ? (books.working_orders as unknown[]).length : null,
+      ...(!risk.ok || !books.ok ? { error: String((!risk.ok ? risk.error : books.error) ?? 'no answer') } : {}),
+    }
+  }))
+  return { instances, consumers, accounts }
+}
+
+/** The report as aligned text tables. */
+export function formatStatus(r: StatusReport): string {
+  const table = (head: string[], rows: (string | number | null | boolean)[][]) => {
+    const cells = [head, ...rows.map((row) => row.map((c) => (c === null ? '—' : String(c))))]
+    const widths = head.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))
+    return cells.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+  }
+  const money = (x: number | null) => (x === null ? null : x.toFixed(2))
+  return [
+    `actors (${r.instances.length} instances)`,
+    r.instances.length ? table(['actor', 'instance', 'version', 'scopes', 'live', 'host', 'pid'], r.instances.map((i) => [i.actor, i.id.slice(0, 8), i.version, i.scopes, i.scopes_live === null ? null : `${i.scopes_live}/${i.scopes_total}`, i.host, i.pid])) : '  none answered $SRV.INFO',
+    '',
+    'consumers',
+    r.consumers.length ? table(['stream', 'durable', 'pending', 'ack pending', 'redelivered'], r.consumers.map((c) => [c.stream, c.name, c.pending, c.ack_pending, c.redelivered])) : '  none',
+    '',
+    'accounts',
+    r.accounts.length ? table(['account', 'halted', 'reason', 'cash', 'equity', 'positions', 'working'], r.accounts.map((a) => [a.account, a.halted === null ? (a.error ?? null) : a.halted ? 'yes' : 'no', a.last_halt_reason, money(a.cash), money(a.equity), a.positions, a.working_orders])) : '  none',
+  ].join('\n')
+}
