@@ -86,6 +86,8 @@ export interface RiskState {
   clock?: string
   /** Entries passed on the current bar-time day (max_orders_per_day). */
   today?: { day: string; orders: number }
+  /** Strategies a person disabled: their entries are rejected (exits still pass). */
+  disabled?: Record<string, string>
 }
 
 export const newRiskState = (cash: number, risk?: RiskConfig): RiskState => ({
@@ -161,6 +163,7 @@ export function judge(state: RiskState, idea: Idea, account: AccountConfig, size
     if (sized.qty === 0) return reject('no_position', `no open ${idea.symbol} position to exit`)
     return { status: 'auto_executed', action: approved ? 'human_approved' : 'ai_auto_executed', result: 'pass', rationale: 'exits (reduce-only) always pass' }
   }
+  if (state.disabled?.[idea.strategy_id] !== undefined) return reject('strategy_disabled', `strategy ${idea.strategy_id} was disabled by ${state.disabled[idea.strategy_id]}`)
   if (state.halted) return { status: 'halted_by_risk', action: 'risk_rejected', result: `fail:halted:${state.last_halt_reason ?? 'manual'}`, rationale: `trading is halted (${state.last_halt_reason ?? 'manual'})` }
   if (!approved) {
     if (!risk.ai_trading_enabled) return { status: 'needs_approval', action: 'ai_proposed', result: 'approval:ai_trading_disabled', rationale: 'AI trading is disabled: a person must approve entries' }
@@ -345,6 +348,11 @@ export function riskView(state: RiskState) {
   return { risk: state.risk ?? null, halted: state.halted ?? false, last_halt_reason: state.last_halt_reason ?? null }
 }
 
+/** The account's strategies and whether each may enter, as ctl.strategies.list shows them. */
+export function strategiesView(state: RiskState, ids: readonly string[]) {
+  return ids.map((id) => ({ id, enabled: state.disabled?.[id] === undefined, ...(state.disabled?.[id] !== undefined ? { disabled_by: state.disabled[id] } : {}) }))
+}
+
 /** Ideas waiting for a person, as ctl.ideas.pending shows them. */
 export function pendingView(state: RiskState) {
   return Object.values(state.approvals ?? {}).map(({ idea, expires_at }) => ({
@@ -413,6 +421,15 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
         )
       }
       return status(true, null, { halted: false, last_halt_reason: state.last_halt_reason ?? null })
+    case 'strategy_enable':
+    case 'strategy_disable': {
+      const id = cmd.strategy_id ?? ''
+      if (lists && !lists.has(id)) return status(false, `unknown strategy "${id}"`, null)
+      state.disabled ??= {}
+      if (cmd.command === 'strategy_disable') state.disabled[id] = cmd.requested_by
+      else delete state.disabled[id]
+      return status(true, null, { strategy: id, enabled: cmd.command === 'strategy_enable' })
+    }
     case 'idea_approve':
     case 'idea_reject': {
       const waiting = state.approvals[cmd.idea_id ?? '']

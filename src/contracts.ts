@@ -288,7 +288,7 @@ const Portfolio = z
   .describe('The account books after a change (fill or mark-to-market)')
 
 export const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
-export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject'] as const
+export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'strategy_enable', 'strategy_disable'] as const
 export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
 /** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
 const RiskValue = z.union([z.number(), z.boolean(), z.null()])
@@ -301,6 +301,7 @@ const Command = z
     order_id: Id.nullable().describe('cancel_order: the working order'),
     symbol: Symbol.nullable().describe('close_position: the position'),
     idea_id: Id.nullable().describe('idea_approve, idea_reject: the idea waiting for approval'),
+    strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
     risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
     requested_by: z.string().min(1).max(100),

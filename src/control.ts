@@ -12,7 +12,7 @@ import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
 import { z } from 'zod'
 import { valuation } from '../actors/lib/books.js'
 import type { ExecutorState } from '../actors/paper-executor.js'
-import { pendingView, riskView, type RiskState } from '../actors/risk-gate.js'
+import { pendingView, riskView, strategiesView, type RiskState } from '../actors/risk-gate.js'
 import type { ActorName } from './actor.js'
 import type { Codec, Encoded } from './codec.js'
 import { RiskPatch, type ConfigFile } from './config-file.js'
@@ -39,6 +39,9 @@ const requests = {
   'ctl.ideas.pending': z.object({ account: Account }).strict(),
   'ctl.ideas.approve': z.object({ account: Account, id: IdeaId, by: By, request_id: RequestId }).strict(),
   'ctl.ideas.reject': z.object({ account: Account, id: IdeaId, by: By, reason: z.string().min(1).max(150).default('rejected by a person'), request_id: RequestId }).strict(),
+  'ctl.strategies.list': z.object({ account: Account }).strict(),
+  'ctl.strategies.enable': z.object({ account: Account, id: z.string().min(1).max(64), by: By, request_id: RequestId }).strict(),
+  'ctl.strategies.disable': z.object({ account: Account, id: z.string().min(1).max(64), by: By, request_id: RequestId }).strict(),
 } as const
 export type ControlSubject = keyof typeof requests
 type Body<S extends ControlSubject> = z.infer<(typeof requests)[S]>
@@ -67,6 +70,7 @@ export const CONTROL_OWNERS: Record<ControlSubject, ActorName> = {
   'ctl.portfolio.get': 'paper-executor', 'ctl.orders.cancel': 'paper-executor', 'ctl.positions.close': 'paper-executor',
   'ctl.risk.get': 'risk-gate', 'ctl.risk.set': 'risk-gate', 'ctl.risk.halt': 'risk-gate', 'ctl.risk.resume': 'risk-gate',
   'ctl.ideas.pending': 'risk-gate', 'ctl.ideas.approve': 'risk-gate', 'ctl.ideas.reject': 'risk-gate',
+  'ctl.strategies.list': 'risk-gate', 'ctl.strategies.enable': 'risk-gate', 'ctl.strategies.disable': 'risk-gate',
 }
 
 export function startControl(o: ControlOptions): Control & { published(out: readonly Encoded[]): void; endpoints: Map<ControlSubject, MicroEndpoint> } {
@@ -100,6 +104,13 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     })
     on('ctl.ideas.approve', (b) => command('risk-gate', b.account, 'idea_approve', b.by, b.request_id, { idea_id: b.id }))
     on('ctl.ideas.reject', (b) => command('risk-gate', b.account, 'idea_reject', b.by, b.request_id, { idea_id: b.id, reason: b.reason }))
+    on('ctl.strategies.list', async (b) => {
+      const state = stateOf<RiskState>('risk-gate', b.account)
+      const ids = (o.config?.strategies ?? []).filter((s) => s.account === b.account).map((s) => s.id)
+      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, strategies: strategiesView(state, ids) }
+    })
+    on('ctl.strategies.enable', (b) => command('risk-gate', b.account, 'strategy_enable', b.by, b.request_id, { strategy_id: b.id }))
+    on('ctl.strategies.disable', (b) => command('risk-gate', b.account, 'strategy_disable', b.by, b.request_id, { strategy_id: b.id }))
   }
 
   /** A running scope's state, or why there is none to read. */
@@ -108,14 +119,14 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     return read ? (read() as S) : `account ${account} is still rebuilding its state; try again`
   }
 
-  type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'reason' | 'risk'>>
+  type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk'>>
   async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<Reply> {
     if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
     // The command is an input from outside, like a bar from a feed: it carries the time it was made.
     const data: Message<'trade.command'> = {
       id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb,
-      order_id: target.order_id ?? null, symbol: target.symbol ?? null, idea_id: target.idea_id ?? null, reason: target.reason ?? null, risk: target.risk ?? null,
+      order_id: target.order_id ?? null, symbol: target.symbol ?? null, idea_id: target.idea_id ?? null, strategy_id: target.strategy_id ?? null, reason: target.reason ?? null, risk: target.risk ?? null,
       requested_by: by,
     }
     o.codec.check('trade.command', data)

@@ -79,6 +79,14 @@ describe('risk gate and approvals over NATS', () => {
     expect(cfg).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown', updated_by: 'system', max_dd: '50' })
   })
 
+  it('a disabled strategy’s entries are rejected (strategy_disabled) until it is enabled again', async () => {
+    expect(await ask('ctl.strategies.list', { account: 'ops' })).toMatchObject({ ok: true, strategies: [{ id: 'level', enabled: true }] })
+    expect(await ask('ctl.strategies.disable', { account: 'ops', id: 'level', by: 'dan' })).toMatchObject({ ok: true, enabled: false })
+    expect(await ask('ctl.strategies.list', { account: 'ops' })).toMatchObject({ strategies: [{ id: 'level', enabled: false, disabled_by: 'dan' }] })
+    expect(await ask('ctl.strategies.disable', { account: 'ops', id: 'nope', by: 'dan' })).toEqual({ ok: false, error: 'unknown strategy "nope"' })
+    expect(await ask('ctl.strategies.enable', { account: 'ops', id: 'level', by: 'dan' })).toMatchObject({ ok: true, enabled: true })
+  })
+
   it('malformed requests get a clear error and change nothing', async () => {
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { max_lot_size: -1 } })).toMatchObject({ ok: false, error: expect.stringMatching(/^risk\.max_lot_size: /) })
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { leverage: 5 } })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })

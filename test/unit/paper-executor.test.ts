@@ -383,7 +383,7 @@ describe('paper-executor: operator commands and daily P&L', () => {
     const id = `cmd:${over.command ?? 'cancel_order'}:main:${++cmdSeq}`
     return inbound('trade.command', {
       id, type: 'trade.command', ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, account: 'main',
-      command: 'cancel_order', order_id: null, symbol: null, idea_id: null, reason: null, risk: null, requested_by: 'ops', ...over,
+      command: 'cancel_order', order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'ops', ...over,
     }, { seq: 10_000 + cmdSeq })
   }
 

@@ -26,7 +26,7 @@ function idea(d: number, over: Partial<Message<'trade.idea'>> = {}): Inbound {
 }
 function command(command: Message<'trade.command'>['command'], over: Partial<Message<'trade.command'>> = {}): Inbound {
   const id = `cmd:${command}:main:${++seq}`
-  return inbound('trade.command', { id, type: 'trade.command', ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, account: 'main', command, order_id: null, symbol: null, idea_id: null, reason: null, risk: null, requested_by: 'ops', ...over }, { seq: ++seq })
+  return inbound('trade.command', { id, type: 'trade.command', ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, account: 'main', command, order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'ops', ...over }, { seq: ++seq })
 }
 function portfolio(d: number, over: Partial<Message<'trade.portfolio'>> = {}): Inbound {
   return inbound('trade.portfolio', {
@@ -124,5 +124,19 @@ describe('risk gate: order limits', () => {
     const yesterday = newRiskState(10_000, account({ max_orders_per_day: 1 }).risk)
     yesterday.today = { day: day(1).slice(0, 10), orders: 7 }
     expect(statuses(gate(account({ max_orders_per_day: 1 }), [idea(2)], yesterday).emit)).toEqual([['auto_executed', 'pass']])
+  })
+})
+
+describe('risk gate: strategies switched off by a person', () => {
+  it('entries of a disabled strategy are rejected (strategy_disabled), its exits pass; enabling lets entries through', () => {
+    const lists = new Map([['s', new Set(['ORCL'])]])
+    const acct = account()
+    const state = newRiskState(10_000, acct.risk)
+    state.positions.AAPL = { qty: 5, avg: 10, strategy: 's' }
+    const exit = idea(2, { id: 'idea:exit', symbol: 'AAPL', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
+    const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, acct, lists), state, [
+      command('strategy_disable', { strategy_id: 's' }), idea(2), exit, command('strategy_enable', { strategy_id: 's' }), idea(2, { id: 'idea:again' }),
+    ])
+    expect(statuses(emit)).toEqual([['rejected', 'fail:strategy_disabled'], ['auto_executed', 'pass'], ['auto_executed', 'pass']])
   })
 })
