@@ -69,7 +69,10 @@ export function writesOf(input: Inbound): Write[] {
     }
     case 'trade.risk_state': {
       const d = input.data
-      return [{ table: 'risk_config', row: { account: d.account, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, version: d.version, ts: d.ts } }]
+      return [
+        { table: 'risk_config', row: { account: d.account, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, version: d.version, ts: d.ts } },
+        { table: 'risk_config_history', row: { id: d.id, account: d.account, version: d.version, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, ts: d.ts } },
+      ]
     }
     case 'metrics.phase5': {
       const { type: _type, causation_id: _c, correlation_id: _r, ...row } = input.data

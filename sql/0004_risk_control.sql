@@ -13,3 +13,17 @@ create table risk_config (
   ts               timestamptz not null,           -- bar time of the change
   updated_at       timestamptz not null default now()
 );
+
+-- Every change of an account's risk config or halt state, who made it, append-only.
+create table risk_config_history (
+  id               text primary key,               -- the trade.risk_state message id
+  account          text not null,
+  version          integer not null,
+  risk             jsonb not null,
+  halted           boolean not null,
+  last_halt_reason text,
+  updated_by       text not null,
+  ts               timestamptz not null,
+  recorded_at      timestamptz not null default now()
+);
+create index risk_config_history_account on risk_config_history (account, version);

@@ -83,6 +83,11 @@ export const TABLES: Record<string, TableSpec> = {
     conflict: updateAll('risk_config', ['risk', 'halted', 'last_halt_reason', 'updated_by', 'version', 'ts'], '$t.version < excluded.version'),
     prefer: (a, b) => Number(a.version) >= Number(b.version),
   },
+  risk_config_history: {
+    columns: { id: 'text', account: 'text', version: 'integer', risk: 'jsonb', halted: 'boolean', last_halt_reason: 'text', updated_by: 'text', ts: 'timestamptz' },
+    key: ['id'],
+    conflict: 'do nothing',
+  },
   phase5_metrics: {
     columns: { id: 'text', account: 'text', ts: 'timestamptz', trigger: 'text', brier_score: 'numeric', prediction_count: 'integer', recent_accuracy: 'numeric', ng_signal_count: 'integer', avg_ng_score: 'numeric', high_ng_trades: 'integer', dpi_regime: 'text', avg_dpi_enhancement: 'numeric', health_status: 'text' },
     key: ['id'],

@@ -77,6 +77,8 @@ describe('risk gate and approvals over NATS', () => {
     expect((await ideas()).at(-1)).toMatchObject({ status: 'halted_by_risk', reason: 'fail:halted:max_drawdown' })
     const [cfg] = await stack.sql`select halted, last_halt_reason, updated_by, risk->>'max_drawdown_amount' as max_dd from risk_config where account = 'ops'`
     expect(cfg).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown', updated_by: 'system', max_dd: '50' })
+    const history = await stack.sql`select version, updated_by, halted from risk_config_history where account = 'ops' order by version`
+    expect(history.map((h) => [h.version, h.updated_by, h.halted])).toEqual([[1, 'alice', true], [2, 'alice', false], [3, 'bob', false], [4, 'bob', false], [5, 'system', true]])
   })
 
   it('a disabled strategy’s entries are rejected (strategy_disabled) until it is enabled again', async () => {
