@@ -430,6 +430,12 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
       else delete state.disabled[id]
       return status(true, null, { strategy: id, enabled: cmd.command === 'strategy_enable' })
     }
+    case 'idea_expire':
+      // Sent by the control plane when an idea has waited approval_timeout_minutes of wall time.
+      if (!expire(state, cmd.idea_id ?? '', `no approval within ${(state.risk ?? account.risk).approval_timeout_minutes} min`, emit)) {
+        return status(false, `idea ${cmd.idea_id} is not waiting for approval`, null)
+      }
+      return status(true, null, { status: 'rejected', reason: 'fail:approval_expired' })
     case 'idea_approve':
     case 'idea_reject': {
       const waiting = state.approvals[cmd.idea_id ?? '']
@@ -460,11 +466,18 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
 function expireApprovals(state: RiskState, emit: Outbound[]): void {
   if (!state.approvals || !state.clock) return
   for (const { idea, expires_at } of Object.values(state.approvals)) {
-    if (expires_at > state.clock) continue
-    delete state.approvals[idea.id]
-    const v: Verdict = { status: 'rejected', action: 'risk_rejected', result: 'fail:approval_expired', rationale: `no approval by ${expires_at}` }
-    emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sizeOf(state, idea).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(idea, { ...v }, null) })
+    if (expires_at <= state.clock) expire(state, idea.id, `no approval by ${expires_at} (bar time)`, emit)
   }
+}
+
+/** Rejects an idea still waiting for approval: approval_expired. */
+function expire(state: RiskState, id: string, rationale: string, emit: Outbound[]): boolean {
+  const waiting = state.approvals?.[id]
+  if (!waiting) return false
+  delete state.approvals![id]
+  const v: Verdict = { status: 'rejected', action: 'risk_rejected', result: 'fail:approval_expired', rationale }
+  emit.push({ type: 'trade.idea_status', data: statusOf(waiting.idea, v, sizeOf(state, waiting.idea).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(waiting.idea, v, null) })
+  return true
 }
 
 /** A portfolio breaching the drawdown limit or reaching the daily target halts the account. */

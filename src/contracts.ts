@@ -288,7 +288,7 @@ const Portfolio = z
   .describe('The account books after a change (fill or mark-to-market)')
 
 export const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
-export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'strategy_enable', 'strategy_disable'] as const
+export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'idea_expire', 'strategy_enable', 'strategy_disable'] as const
 export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
 /** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
 const RiskValue = z.union([z.number(), z.boolean(), z.null()])

@@ -22,6 +22,8 @@ import type { MicroEndpoint } from './micro.js'
 
 /** How long a command request waits for the actor to apply it. */
 export const COMMAND_REPLY_MS = 10_000
+/** How often pending approvals are checked against their wall-time timeout. */
+const EXPIRY_CHECK_MS = 1_000
 
 const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN), 'an account id')
 const By = z.string().min(1).max(100).describe('who asks')
@@ -184,6 +186,37 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     }
   }
 
+  // Approvals also expire in wall time (a person's clock): the gate keeps no clock, so this process,
+  // which runs it, notes when each idea started waiting and sends an idea_expire command into the
+  // account's stream once approval_timeout_minutes have passed. After a restart the wait starts
+  // again from when this process first sees the idea (never shorter).
+  const waitingSince = new Map<string, number>()
+  const expiring = new Set<string>()
+  const expiryTimer = o.actors.includes('risk-gate')
+    ? setInterval(() => {
+        const now = Date.now()
+        const stillWaiting = new Set<string>()
+        for (const account of accounts) {
+          const read = o.states.get(`risk-gate.${account}`)
+          if (!read) continue
+          const state = read() as RiskState
+          const timeout = (state.risk?.approval_timeout_minutes ?? 1440) * 60_000
+          for (const id of Object.keys(state.approvals ?? {})) {
+            stillWaiting.add(id)
+            const since = waitingSince.get(id) ?? (waitingSince.set(id, now), now)
+            if (now - since < timeout || expiring.has(id)) continue
+            expiring.add(id)
+            void command('risk-gate', account, 'idea_expire', 'system', `expire-${id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-50)}`, { idea_id: id }).finally(() => {
+              expiring.delete(id)
+              waitingSince.delete(id)
+            })
+          }
+        }
+        for (const id of waitingSince.keys()) if (!stillWaiting.has(id)) waitingSince.delete(id)
+      }, EXPIRY_CHECK_MS)
+    : null
+  expiryTimer?.unref()
+
   for (const subject of Object.keys(handlers) as ControlSubject[]) {
     endpoints.set(subject, { name: subject.slice(4).replace('.', '_'), subject, num_requests: 0, num_errors: 0, last_error: '', processing_time: 0 })
     const sub = o.nc.subscribe(subject, { callback: (err, m) => (err ? log.warn({ err: err.message, subject }, 'control subscription') : void answer(subject, m)) })
@@ -201,6 +234,7 @@ export function startControl(o: ControlOptions): Control & { published(out: read
       }
     },
     stop() {
+      if (expiryTimer) clearInterval(expiryTimer)
       for (const s of subs) s.unsubscribe()
     },
   }

@@ -89,11 +89,25 @@ describe('risk gate and approvals over NATS', () => {
     expect(await ask('ctl.strategies.enable', { account: 'ops', id: 'level', by: 'dan' })).toMatchObject({ ok: true, enabled: true })
   })
 
+  it('an idea nobody approves within approval_timeout_minutes (wall time) is rejected as approval_expired', async () => {
+    await ask('ctl.risk.set', { account: 'ops', by: 'bob', risk: { ai_trading_enabled: false, approval_timeout_minutes: 0.02 } })
+    await ask('ctl.risk.resume', { account: 'ops', by: 'bob' })
+    await bar(95, 89) // the strategy believed its halted entry filled: this exit resets it
+    await bar(95, 101)
+    expect((await ideas()).at(-1)).toMatchObject({ status: 'needs_approval' })
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
+      await new Promise((r) => setTimeout(r, 250))
+      if (((await ask('ctl.ideas.pending', { account: 'ops' })).ideas as unknown[]).length === 0) break
+    }
+    await stack.quiesce()
+    expect((await ideas()).at(-1)).toMatchObject({ status: 'rejected', reason: 'fail:approval_expired' })
+  })
+
   it('malformed requests get a clear error and change nothing', async () => {
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { max_lot_size: -1 } })).toMatchObject({ ok: false, error: expect.stringMatching(/^risk\.max_lot_size: /) })
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { leverage: 5 } })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
     expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) })
     expect(await ask('ctl.ideas.reject', { account: 'ghost', id: 'x', by: 'x' })).toEqual({ ok: false, error: 'unknown account "ghost"' })
-    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: true, risk: { max_lot_size: null } })
+    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: false, risk: { max_lot_size: null } })
   })
 })
