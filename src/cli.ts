@@ -16,6 +16,7 @@ import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { formatStatus, statusReport } from './status.js'
+import { listDeadLetters, replayDeadLetters } from './dlq.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
@@ -165,18 +166,60 @@ program
   .description('actors and their instances, consumer lag, and each account\'s halt state and books (asked over NATS)')
   .option('--json', 'print the report as JSON')
   .action(async (o: { json?: boolean }) => {
-    const env = loadEnv(process.env)
-    const log = createLogger('warn')
-    const nc = await connectNats(env.nats, 'paperd status', log, false).catch((err: Error) => {
-      throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
-    })
-    try {
+    await withNats('paperd status', async (nc) => {
       const report = await statusReport(nc, await jetstreamManager(nc))
       console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report))
-    } finally {
-      await nc.close()
-    }
+    })
   })
+
+const dlq = program.command('dlq').description('dead letters: refused messages with the reason, from the DLQ stream')
+
+dlq
+  .command('list')
+  .description('list dead letters, oldest first')
+  .option('--actor <name>', 'only those one actor refused')
+  .option('--json', 'print them as JSON (with payloads)')
+  .action(async (o: { actor?: string; json?: boolean }) => {
+    await withNats('paperd dlq', async (nc) => {
+      const letters = await listDeadLetters(jetstream(nc), await jetstreamManager(nc), { actor: o.actor })
+      if (o.json) return console.log(JSON.stringify(letters, null, 2))
+      for (const d of letters) console.log(`${d.ts}  ${d.actor}  ${d.subject}  ${d.id}\n    ${d.reason}`)
+      console.error(`${letters.length} dead letter(s)`)
+    })
+  })
+
+dlq
+  .command('replay')
+  .description('publish dead letters again on their original subjects (after a fix)')
+  .option('--actor <name>', 'only those one actor refused')
+  .option('--id <id...>', 'only these dead letters')
+  .action(async (o: { actor?: string; id?: string[] }) => {
+    await withNats('paperd dlq', async (nc) => {
+      const js = jetstream(nc)
+      let letters = await listDeadLetters(js, await jetstreamManager(nc), { actor: o.actor })
+      if (o.id) {
+        const unknown = o.id.filter((id) => !letters.some((d) => d.id === id))
+        if (unknown.length) throw new ConfigError(`no dead letter ${unknown.join(', ')}`)
+        letters = letters.filter((d) => o.id!.includes(d.id))
+      }
+      const { replayed, skipped } = await replayDeadLetters(js, letters)
+      for (const s of skipped) console.error(`skipped ${s.id}: ${s.why}`)
+      console.error(`replayed ${replayed} dead letter(s)`)
+    })
+  })
+
+/** Runs `fn` with a NATS connection from the environment, closed afterwards. */
+async function withNats(name: string, fn: (nc: Awaited<ReturnType<typeof connectNats>>) => Promise<void>): Promise<void> {
+  const env = loadEnv(process.env)
+  const nc = await connectNats(env.nats, name, createLogger('warn'), false).catch((err: Error) => {
+    throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
+  })
+  try {
+    await fn(nc)
+  } finally {
+    await nc.close()
+  }
+}
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
