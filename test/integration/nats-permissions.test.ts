@@ -1,0 +1,99 @@
+// ops/nats/nats-server.conf: it passes `nats-server -t`; with it an actor's user is refused when it
+// publishes another actor's subject, the operator can inject bars and call ctl.*, and a whole paperd
+// running as its user trades a replay end to end (JetStream API, checkpoints, micro, control replies).
+import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ACTOR_NAMES } from '../../src/actor.js'
+import { loadEnv, parseConfig } from '../../src/config.js'
+import { parseBarsCsv } from '../../src/csv.js'
+import { startDaemon, type Daemon } from '../../src/daemon.js'
+import { createLogger } from '../../src/log.js'
+import { waitForQuiescence } from '../../src/quiesce.js'
+import { replayBars } from '../../src/replay.js'
+import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
+import { CANONICAL } from '../support/stack.js'
+
+const CONF = 'ops/nats/nats-server.conf'
+const PASSWORDS: Record<string, string> = {
+  PAPERD_MARKET_SNAPSHOTS_PASSWORD: 'ms-secret', PAPERD_INDICATORS_PASSWORD: 'ind-secret', PAPERD_STRATEGY_PASSWORD: 'st-secret',
+  PAPERD_RISK_GATE_PASSWORD: 'rg-secret', PAPERD_PAPER_EXECUTOR_PASSWORD: 'ex-secret', PAPERD_PERSISTER_PASSWORD: 'pe-secret',
+  PAPERD_PASSWORD: 'all-secret', PAPERD_OPERATOR_PASSWORD: 'op-secret',
+}
+
+/** Publishes and reports the permission error the server sends back, if any. */
+async function publishRefused(nc: NatsConnection, subject: string): Promise<string | null> {
+  let refused: string | null = null
+  const watch = (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') refused = String((s as { error: Error }).error?.message ?? s)
+  })()
+  nc.publish(subject, '{}')
+  await nc.flush()
+  await new Promise((r) => setTimeout(r, 300))
+  void watch
+  return refused
+}
+
+describe('ops/nats/nats-server.conf', () => {
+  let nats: NatsServer
+  let db: TestDatabase
+  let daemon: Daemon | undefined
+  const clients: NatsConnection[] = []
+  const as = async (user: string, password: string) => {
+    const nc = await connect({ servers: nats.url, user, pass: password })
+    clients.push(nc)
+    return nc
+  }
+  beforeAll(async () => {
+    Object.assign(process.env, PASSWORDS)
+    // The file's monitoring port and store are for a deployment; the test server picks its own.
+    nats = await startNatsServer({ config: readFileSync(CONF, 'utf8').replace(/^http_port:.*$/m, '').replace(/^\s*store_dir:.*$/m, '') })
+    db = await createTestDatabase()
+  })
+  afterAll(async () => {
+    await daemon?.stop()
+    for (const c of clients) await c.close()
+    await nats?.stop()
+    await db?.drop()
+  })
+
+  it('passes nats-server -t', () => {
+    const r = spawnSync('nats-server', ['-t', '-c', CONF], { env: { ...process.env, ...PASSWORDS }, encoding: 'utf8' })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout + r.stderr).toContain(`configuration file ${CONF} is valid`)
+  })
+
+  it('an actor cannot publish another actor’s outputs, but may publish its own', async () => {
+    const strategy = await as('strategy', PASSWORDS.PAPERD_STRATEGY_PASSWORD!)
+    expect(await publishRefused(strategy, 'trade.fill.main')).toMatch(/Permissions Violation for Publish to "trade.fill.main"/)
+    expect(await publishRefused(strategy, 'md.in.bar.ORCL')).toMatch(/Permissions Violation/)
+    expect(await publishRefused(strategy, 'trade.idea.main')).toBeNull()
+    const executor = await as('paper-executor', PASSWORDS.PAPERD_PAPER_EXECUTOR_PASSWORD!)
+    expect(await publishRefused(executor, 'trade.order.main')).toMatch(/Permissions Violation/)
+    expect(await publishRefused(executor, 'trade.fill.main')).toBeNull()
+  })
+
+  it('refuses a wrong password', async () => {
+    await expect(connect({ servers: nats.url, user: 'strategy', pass: 'nope', reconnect: false })).rejects.toThrow(/Authorization/i)
+  })
+
+  it('a whole paperd as user paperd trades a replay the operator injects, and the operator can call ctl.*', async () => {
+    const env = loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://paperd:${PASSWORDS.PAPERD_PASSWORD}@`), DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: 'warn' })
+    daemon = await startDaemon({ env, actors: [...ACTOR_NAMES], config: parseConfig(CANONICAL), log: createLogger('warn'), waitForNats: false })
+    await daemon.live
+    const operator = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
+    const bars = parseBarsCsv(readFileSync('test/fixtures/ORCL-daily.csv', 'utf8')).bars.slice(0, 200)
+    await replayBars(operator, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
+    await waitForQuiescence(await jetstreamManager(operator), { timeoutMs: 60_000 })
+    const sql = postgres(db.url, { onnotice: () => {}, max: 1 })
+    const [row] = await sql<{ n: number }[]>`select count(*)::int as n from trades`
+    await sql.end()
+    expect(row!.n).toBeGreaterThan(0)
+    const reply = (await operator.request('ctl.risk.get', JSON.stringify({ account: 'main' }), { timeout: 5000 })).json<{ ok: boolean; halted: boolean }>()
+    expect(reply).toMatchObject({ ok: true, halted: false })
+  })
+})
