@@ -21,10 +21,10 @@ export interface Daemon {
 const spawned = new Set<ChildProcess>()
 
 /** `paperd start ARGS…` as its own process against the stack's servers; resolves once /readyz says ready. */
-export async function spawnDaemon(stack: Stack, args: string[]): Promise<Daemon> {
+export async function spawnDaemon(stack: Stack, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], {
-    env: { ...process.env, NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: String(port), LOG_LEVEL: 'info' },
+    env: { ...process.env, NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: String(port), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   spawned.add(child)
