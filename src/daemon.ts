@@ -16,6 +16,7 @@ import { strategy } from '../actors/strategy.js'
 import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec } from './codec.js'
 import { CONTROL_OWNERS, startControl } from './control.js'
+import { registerStateMetrics } from './state-metrics.js'
 import { instanceId, serveMicro } from './micro.js'
 import { VERSION } from './paths.js'
 import { ConfigError, type Env } from './config.js'
@@ -85,6 +86,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published: control.published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
+  // Account gauges from the scopes this process runs; consumer lag once per process (the main one).
+  registerStateMetrics(metrics.registry, states, opts.processMetrics ?? true ? jsm : null)
   const running = defs.map((def) => runActor(def, io, abort.signal))
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.

@@ -1,0 +1,61 @@
+// Gauges read at scrape time from what the process runs: each account's books (paper-executor) and
+// risk state (risk-gate), and the lag of every paperd durable consumer. Labels are accounts, streams
+// and durable names — all bounded by the config, never ids.
+import type { JetStreamManager } from '@nats-io/jetstream'
+import { Gauge, type Registry } from 'prom-client'
+import { valuation } from '../actors/lib/books.js'
+import type { ExecutorState } from '../actors/paper-executor.js'
+import { brierScore } from '../actors/lib/phase5.js'
+import type { RiskState } from '../actors/risk-gate.js'
+import { STREAMS } from './contracts.js'
+
+export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
+  const accounts = (actor: string) => [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))
+  const books = (name: string, help: string, pick: (s: ExecutorState) => number) =>
+    new Gauge({
+      name, help, labelNames: ['account'] as const, registers: [registry],
+      collect() {
+        this.reset()
+        for (const { account, read } of accounts('paper-executor')) this.set({ account }, pick(read() as ExecutorState))
+      },
+    })
+  books('paperd_account_equity', 'Account equity at the latest marks (currency units)', (s) => valuation(s.books).equity)
+  books('paperd_account_cash', 'Account cash (currency units)', (s) => s.books.cash)
+  books('paperd_account_drawdown', 'Peak equity minus equity (currency units)', (s) => Math.max(0, Math.max(s.books.peak_equity, valuation(s.books).equity) - valuation(s.books).equity))
+  books('paperd_account_realized_pnl', 'Realized P&L, net of commissions (currency units)', (s) => s.books.realized_pnl)
+  books('paperd_account_open_positions', 'Open positions', (s) => Object.keys(s.books.positions).length)
+  books('paperd_account_exposure', 'Sum of |position| × mark (currency units)', (s) => Object.entries(s.books.positions).reduce((a, [sym, p]) => a + Math.abs(p.qty) * (s.books.marks[sym]?.price ?? p.avg_price), 0))
+  books('paperd_account_working_orders', 'Orders waiting for their fill bar', (s) => Object.values(s.working).reduce((a, o) => a + o.length, 0))
+
+  const risk = (name: string, help: string, pick: (s: RiskState) => number) =>
+    new Gauge({
+      name, help, labelNames: ['account'] as const, registers: [registry],
+      collect() {
+        this.reset()
+        for (const { account, read } of accounts('risk-gate')) this.set({ account }, pick(read() as RiskState))
+      },
+    })
+  risk('paperd_account_halted', '1 while the account is halted (entries end halted_by_risk)', (s) => (s.halted ? 1 : 0))
+  risk('paperd_ideas_pending_approval', 'Ideas waiting for a person', (s) => Object.keys(s.approvals ?? {}).length)
+  risk('paperd_phase5_brier_score', 'Brier score of the account (0.5 with no outcome yet)', (s) => brierScore(s.brier))
+  risk('paperd_risk_max_drawdown_amount', 'The account drawdown limit (currency units; 0 when none)', (s) => s.risk?.max_drawdown_amount ?? 0)
+
+  if (!jsm) return
+  const lag = (name: string, help: string, field: 'num_pending' | 'num_ack_pending' | 'num_redelivered') =>
+    new Gauge({
+      name, help, labelNames: ['stream', 'consumer'] as const, registers: [registry],
+      async collect() {
+        this.reset()
+        for (const stream of Object.keys(STREAMS)) {
+          try {
+            for await (const c of jsm.consumers.list(stream)) this.set({ stream, consumer: c.name }, c[field])
+          } catch {
+            // the stream is not there yet
+          }
+        }
+      },
+    })
+  lag('paperd_consumer_pending_messages', 'Messages not yet delivered to a durable consumer', 'num_pending')
+  lag('paperd_consumer_ack_pending_messages', 'Messages delivered and not yet acknowledged', 'num_ack_pending')
+  lag('paperd_consumer_redelivered_messages', 'Messages delivered more than once, now', 'num_redelivered')
+}
