@@ -51,7 +51,7 @@ describe('ops/nats/nats-server.conf', () => {
   beforeAll(async () => {
     Object.assign(process.env, PASSWORDS)
     // The file's monitoring port and store are for a deployment; the test server picks its own.
-    nats = await startNatsServer({ config: readFileSync(CONF, 'utf8').replace(/^http_port:.*$/m, '').replace(/^\s*store_dir:.*$/m, '') })
+    nats = await startNatsServer({ config: readFileSync(CONF, 'utf8').replace(/^http:.*$/m, '').replace(/^\s*store_dir:.*$/m, '') })
     db = await createTestDatabase()
   })
   afterAll(async () => {
