@@ -16,6 +16,7 @@ import { waitForQuiescence } from './quiesce.js'
 import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { formatStatus, statusReport } from './status.js'
+import { ensureLocalNats } from './local-nats.js'
 import { listDeadLetters, replayDeadLetters } from './dlq.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
@@ -41,6 +42,8 @@ program
     const config = env.configPath ? loadConfigFile(env.configPath) : undefined
     const log = createLogger(env.logLevel)
     log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
+    // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
+    const localNats = await ensureLocalNats(env.nats, env.dataDir, log)
     const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
     const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
     if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
@@ -63,7 +66,7 @@ program
           log.error('shutdown took too long; exiting')
           process.exit(1)
         }, SHUTDOWN_LIMIT_MS).unref()
-        void daemon.stop().then(resolve)
+        void daemon.stop().then(() => localNats?.stop()).then(resolve)
       }
       process.on('SIGTERM', onSignal)
       process.on('SIGINT', onSignal)

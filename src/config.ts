@@ -20,6 +20,7 @@ const Env = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   PAPERD_PARTITIONS: z.string().optional(),
   PAPERD_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default('auto'),
+  PAPERD_DATA_DIR: z.string().min(1).default('./data'),
 })
 
 export interface NatsOptions {
@@ -41,6 +42,8 @@ export interface Env {
   ownedPartitions: number[]
   /** Worker threads for `paperd start`: a number, or auto (two when there are two cores). */
   threads: number | 'auto'
+  /** Where paperd keeps local data of a first run (a local nats-server's store): PAPERD_DATA_DIR. */
+  dataDir: string
 }
 
 /** Reads the environment once. `overrides` are CLI flags, which win over variables. */
@@ -69,6 +72,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     partitions: DEFAULT_PARTITIONS,
     ownedPartitions,
     threads: e.PAPERD_THREADS,
+    dataDir: e.PAPERD_DATA_DIR,
   }
 }
 

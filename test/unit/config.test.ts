@@ -265,6 +265,7 @@ describe('loadEnv', () => {
       partitions: 16,
       ownedPartitions: Array.from({ length: 16 }, (_, i) => i),
       threads: 'auto',
+      dataDir: './data',
     })
   })
 

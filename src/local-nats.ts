@@ -1,0 +1,69 @@
+// First run without a NATS server: when NATS_URL points at this machine and nothing answers there,
+// `paperd start` starts `nats-server -js` from PATH on that port, with its store under the data
+// directory (so a restart finds its streams again), and stops it on exit. Anywhere else, or with no
+// nats-server installed, it says in one line what to do.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync } from 'node:fs'
+import { createConnection } from 'node:net'
+import { delimiter, join } from 'node:path'
+import { ConfigError, type NatsOptions } from './config.js'
+import type { Logger } from './log.js'
+
+const LOCAL = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
+
+/** Whether something accepts TCP connections at host:port (a quick probe, no NATS protocol). */
+function answers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: host.replace(/^\[|\]$/g, ''), port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(timeoutMs, () => done(false))
+    socket.once('connect', () => done(true))
+    socket.once('error', () => done(false))
+  })
+}
+
+export function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
+  for (const dir of path.split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name)
+  return null
+}
+
+/** The local server started for this process, if one had to be. */
+export interface LocalNats {
+  stop(): Promise<void>
+}
+
+export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: Logger, path?: string): Promise<LocalNats | null> {
+  const servers = Array.isArray(nats.servers) ? nats.servers : [nats.servers ?? '127.0.0.1:4222']
+  if (servers.length !== 1) return null
+  const m = /^(?:tls:\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(servers[0]!)
+  if (!m || !LOCAL.has(m[1]!)) return null
+  const host = m[1]!
+  const port = Number(m[2])
+  if (await answers(host, port)) return null
+  const bin = findOnPath('nats-server', path)
+  if (!bin) {
+    throw new ConfigError(`no NATS at ${host}:${port} and no nats-server on PATH: install one (apt-get install nats-server, brew install nats-server, or a release from https://github.com/nats-io/nats-server/releases) or set NATS_URL`)
+  }
+  const store = join(dataDir, 'nats')
+  mkdirSync(store, { recursive: true })
+  const child: ChildProcess = spawn(bin, ['-js', '-a', host.replace(/^\[|\]$/g, ''), '-p', String(port), '-sd', store], { stdio: 'ignore' })
+  log.info({ bin, port, store }, 'no NATS answering: started a local nats-server -js')
+  for (const deadline = Date.now() + 15_000; !(await answers(host, port)); ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new ConfigError(`the local nats-server (${bin}) did not start on ${host}:${port}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return {
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
+    },
+  }
+}

@@ -1,0 +1,71 @@
+// A first run without a NATS server: `paperd start` with NATS_URL on this machine and nothing
+// answering starts `nats-server -js` from PATH on that port, its store under PAPERD_DATA_DIR (a
+// restart finds its streams again), and stops it on exit; with no nats-server installed it says in
+// one line how to get one.
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
+import { describe, expect, it } from 'vitest'
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+  const port = (server.address() as { port: number }).port
+  await new Promise((r) => server.close(r))
+  return port
+}
+
+function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--actors', 'market-snapshots'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += d))
+  child.stderr!.on('data', (d) => (out += d))
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
+  return { child, exited, output: () => out }
+}
+
+async function ready(metricsPort: number, output: () => string) {
+  for (const deadline = Date.now() + 30_000; ; ) {
+    if (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false)) return
+    if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+describe('paperd start without a NATS server', () => {
+  it('starts a local nats-server -js from PATH, keeps its store across restarts, and stops it on exit', async () => {
+    const natsPort = await freePort()
+    const dataDir = mkdtempSync(join(tmpdir(), 'paperd-data-'))
+    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: dataDir }
+    const mPort = await freePort()
+    const run = start({ ...env, METRICS_PORT: String(mPort) })
+    await ready(mPort, run.output)
+    expect(run.output()).toContain('no NATS answering: started a local nats-server -js')
+    const nc = await connect({ servers: `127.0.0.1:${natsPort}` })
+    await jetstream(nc).publish('md.in.bar.ORCL', JSON.stringify({ ts: '2024-01-02', open: 1, high: 1, low: 1, close: 1, volume: 1 }), { msgID: 'first-run' })
+    await nc.close()
+    run.child.kill('SIGTERM')
+    expect(await run.exited).toBe(0)
+    // The local server went with it.
+    await expect(connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 1000 })).rejects.toThrow()
+
+    const again = start({ ...env, METRICS_PORT: String(mPort) })
+    await ready(mPort, again.output)
+    const nc2 = await connect({ servers: `127.0.0.1:${natsPort}` })
+    expect((await (await jetstreamManager(nc2)).streams.info('MD_IN')).state.messages).toBe(1)
+    await nc2.close()
+    again.child.kill('SIGTERM')
+    expect(await again.exited).toBe(0)
+  }, 90_000)
+
+  it('without nats-server on PATH: one line saying how to get one, exit 2', async () => {
+    const natsPort = await freePort()
+    const run = start({ PATH: '/nonexistent', NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' })
+    expect(await run.exited).toBe(2)
+    expect(run.output().trim().split('\n').at(-1)).toMatch(new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`))
+  })
+})
