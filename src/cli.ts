@@ -6,7 +6,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, InvalidArgumentError } from 'commander'
 import { SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
-import { ConfigError, loadConfigFile, loadEnv, parseActorList, type Env } from './config.js'
+import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config.js'
 import { parseBarsCsv, parseContextCsv } from './csv.js'
 import { openDatabase, startDaemon } from './daemon.js'
 import { createLogger, safeUrl } from './log.js'
@@ -17,6 +17,7 @@ import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { formatStatus, statusReport } from './status.js'
 import { ensureLocalNats } from './local-nats.js'
+import { DEMO_CONFIG, startDemoFeed } from './demo.js'
 import { listDeadLetters, replayDeadLetters } from './dlq.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
@@ -38,15 +39,29 @@ program
   .option('--threads <n|auto>', 'worker threads to spread the actors over (or PAPERD_THREADS; default auto: 2 on a multi-core machine)')
   .action(async (o: { actors: string; config?: string; partitions?: string; threads?: string }) => {
     const env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads })
-    const actors = parseActorList(o.actors)
-    const config = env.configPath ? loadConfigFile(env.configPath) : undefined
+    let actors = parseActorList(o.actors)
     const log = createLogger(env.logLevel)
+    // A first run: no config → the bundled demo; no DATABASE_URL (and no --actors) → no persister.
+    const demo = !env.configPath && o.actors === 'all'
+    const config = env.configPath ? loadConfigFile(env.configPath) : demo ? parseConfig(DEMO_CONFIG) : undefined
+    if (!env.databaseUrl && o.actors === 'all') {
+      actors = actors.filter((a) => a !== 'persister')
+      log.warn('no DATABASE_URL: running without the persister (trading happens on NATS; nothing is written to Postgres)')
+    }
     log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
     // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
     const localNats = await ensureLocalNats(env.nats, env.dataDir, log)
     const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
     const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
     if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
+    let stopDemo = () => {}
+    let demoNc: Awaited<ReturnType<typeof connectNats>> | null = null
+    if (demo) {
+      await daemon.live
+      demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
+      stopDemo = await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs)
+      log.info(`demo: watch it with  nats sub 'trade.>'  or  nats req ctl.portfolio.get '{"account":"demo"}'`)
+    }
     if ('lost' in daemon) {
       void daemon.lost.then((err) => {
         log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
@@ -66,7 +81,11 @@ program
           log.error('shutdown took too long; exiting')
           process.exit(1)
         }, SHUTDOWN_LIMIT_MS).unref()
-        void daemon.stop().then(() => localNats?.stop()).then(resolve)
+        stopDemo()
+        void (demoNc?.close() ?? Promise.resolve())
+          .then(() => daemon.stop())
+          .then(() => localNats?.stop())
+          .then(resolve)
       }
       process.on('SIGTERM', onSignal)
       process.on('SIGINT', onSignal)

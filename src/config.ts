@@ -21,6 +21,7 @@ const Env = z.object({
   PAPERD_PARTITIONS: z.string().optional(),
   PAPERD_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default('auto'),
   PAPERD_DATA_DIR: z.string().min(1).default('./data'),
+  PAPERD_DEMO_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
 })
 
 export interface NatsOptions {
@@ -44,6 +45,8 @@ export interface Env {
   threads: number | 'auto'
   /** Where paperd keeps local data of a first run (a local nats-server's store): PAPERD_DATA_DIR. */
   dataDir: string
+  /** How often the bundled demo (no config) feeds a bar per symbol: PAPERD_DEMO_INTERVAL_MS. */
+  demoIntervalMs: number
 }
 
 /** Reads the environment once. `overrides` are CLI flags, which win over variables. */
@@ -73,6 +76,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     ownedPartitions,
     threads: e.PAPERD_THREADS,
     dataDir: e.PAPERD_DATA_DIR,
+    demoIntervalMs: e.PAPERD_DEMO_INTERVAL_MS,
   }
 }
 

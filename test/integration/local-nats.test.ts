@@ -19,8 +19,8 @@ async function freePort(): Promise<number> {
   return port
 }
 
-function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', '--actors', 'market-snapshots'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+function start(env: Record<string, string>, args = ['--actors', 'market-snapshots']) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
@@ -60,6 +60,22 @@ describe('paperd start without a NATS server', () => {
     await nc2.close()
     again.child.kill('SIGTERM')
     expect(await again.exited).toBe(0)
+  }, 90_000)
+
+  it('with no env and no config at all, it trades the bundled demo within a minute (no DATABASE_URL: no persister)', async () => {
+    const natsPort = await freePort()
+    const mPort = await freePort()
+    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: String(mPort), PAPERD_DEMO_INTERVAL_MS: '100' }, [])
+    await ready(mPort, run.output)
+    const nc = await connect({ servers: `127.0.0.1:${natsPort}` })
+    const sub = nc.subscribe('trade.fill.demo', { max: 1 })
+    const fill = await Promise.race([(async () => { for await (const m of sub) return m.json<{ symbol: string; side: string }>() })(), new Promise<null>((r) => setTimeout(() => r(null), 45_000))])
+    expect(fill, run.output()).toMatchObject({ side: 'buy' })
+    expect(run.output()).toContain('no DATABASE_URL: running without the persister')
+    expect(run.output()).toContain("demo: watch it with  nats sub 'trade.>'")
+    await nc.close()
+    run.child.kill('SIGTERM')
+    expect(await run.exited).toBe(0)
   }, 90_000)
 
   it('without nats-server on PATH: one line saying how to get one, exit 2', async () => {

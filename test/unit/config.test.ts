@@ -266,6 +266,7 @@ describe('loadEnv', () => {
       ownedPartitions: Array.from({ length: 16 }, (_, i) => i),
       threads: 'auto',
       dataDir: './data',
+      demoIntervalMs: 1000,
     })
   })
 
