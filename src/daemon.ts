@@ -14,7 +14,8 @@ import { persister } from '../actors/persister.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
 import type { ActorName, AnyActorDef } from './actor.js'
-import { createCodec, type Codec } from './codec.js'
+import { createCodec, type Codec, type Encoded } from './codec.js'
+import type { Message } from './contracts.js'
 import { CONTROL_OWNERS, startControl } from './control.js'
 import { registerStateMetrics } from './state-metrics.js'
 import { instanceId, serveMicro } from './micro.js'
@@ -83,7 +84,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const publisher = createPublisher(nc)
   const states = new Map<string, () => unknown>()
   const control = startControl({ nc, js, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
-  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published: control.published }
+  const decoder = new TextDecoder()
+  const published = (out: readonly Encoded[]) => {
+    control.published(out)
+    for (const e of out) {
+      if (e.type !== 'trade.idea_status') continue
+      const s = JSON.parse(decoder.decode(e.payload)) as Message<'trade.idea_status'>
+      metrics.ideas.inc({ status: s.status })
+      // Bounded: the limit's name, never a halt's free-text reason.
+      if (s.status !== 'auto_executed' && s.intent === 'entry') metrics.denials.inc({ reason: s.reason.split(':').slice(0, 2).join(':') })
+    }
+  }
+  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   // Account gauges from the scopes this process runs; consumer lag once per process (the main one).

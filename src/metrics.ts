@@ -59,6 +59,18 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['actor'] as const,
       registers: [registry],
     }),
+    ideas: new Counter({
+      name: 'paperd_ideas_total',
+      help: 'Ideas by the status the risk gate gave them (an idea waiting for approval counts again when decided)',
+      labelNames: ['status'] as const,
+      registers: [registry],
+    }),
+    denials: new Counter({
+      name: 'paperd_risk_denials_total',
+      help: 'Entries the risk gate refused or sent to approval, by reason (fail:<limit>, approval:<why>, fail:halted)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     replayed: new Counter({
       name: 'paperd_replayed_messages_total',
       help: 'Messages re-applied to rebuild actor state at start',

@@ -21,7 +21,7 @@ describe('ops files name only what exists', () => {
   beforeAll(async () => {
     stack = await startStack()
     const daemon = await stack.start()
-    const bars = parseBarsCsv(readFileSync('test/fixtures/ORCL-daily.csv', 'utf8')).bars.slice(0, 100)
+    const bars = parseBarsCsv(readFileSync('test/fixtures/ORCL-daily.csv', 'utf8')).bars.slice(0, 300)
     await replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
     await stack.quiesce()
     metrics = await fetch(`http://127.0.0.1:${daemon.http!.port}/metrics`).then((r) => r.text())
@@ -39,6 +39,7 @@ describe('ops files name only what exists', () => {
     expect(metrics).toMatch(/^paperd_account_equity\{account="main"\} \d/m)
     expect(metrics).toMatch(/^paperd_account_halted\{account="main"\} 0$/m)
     expect(metrics).toMatch(/^paperd_consumer_pending_messages\{stream="TRADE",consumer="risk-gate-main"\} 0$/m)
+    expect(metrics).toMatch(/^paperd_ideas_total\{status="auto_executed"\} [1-9]/m)
   })
 
   it('every table the dashboard queries exists', async () => {
