@@ -10,6 +10,8 @@ import { defineActor, type Inbound, type Outbound, type Scope, type Step } from 
 import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/config-file.js'
 import { DEFAULT_SYMBOLS } from './lib/gayed.js'
 import { accountFilter, type Message } from '../src/contracts.js'
+import { commissionOf } from './lib/books.js'
+import { fillPrice } from './lib/brackets.js'
 import { timeframeMs } from './lib/timeframe.js'
 import {
   brierAdjustment, dpiEnhancement, floorQty, forecastFromNg, newBrier, newPhase5Stats, ngMultiplier, phase5Metrics, phase5Size,
@@ -202,9 +204,8 @@ export function judge(state: RiskState, idea: Idea, account: AccountConfig, size
 
 /** Cash an entry needs at the reference price: the notional (100% margin for shorts too) plus commission. */
 export function estimatedCost(idea: Idea, qty: number, account: AccountConfig): number {
-  const c = account.costs
-  const price = idea.price * (1 + c.slippage_bps / 10_000)
-  return qty * price + Math.max(c.commission_min, qty * price * c.commission_pct + qty * c.commission_per_share)
+  const price = fillPrice(idea.price, 1, 'market', account.costs.slippage_bps)
+  return qty * price + commissionOf(qty, price, account.costs)
 }
 
 const round = (x: number) => Math.round(x * 100) / 100
@@ -238,27 +239,26 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
 
 /** Emits the order of a passed idea and sets its cash aside until it settles. */
 function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[]): void {
-  {
-    if (idea.intent === 'entry') {
-      const day = idea.ts.slice(0, 10)
-      state.today = state.today?.day === day ? { day, orders: state.today.orders + 1 } : { day, orders: 1 }
-    }
-    const order = orderFor(idea, sized)
-    emit.push({ type: 'trade.order', data: order })
-    const horizonTs = new Date(Date.parse(idea.ts) + FILL_HORIZON_BARS * timeframeMs(idea.timeframe)).toISOString()
-    const held = state.positions[idea.symbol]?.qty ?? 0
-    state.outstanding[order.id] = {
-      symbol: idea.symbol,
-      strategy: idea.strategy_id,
-      timeframe: idea.timeframe,
-      intent: idea.intent,
-      signalTs: idea.ts,
-      ...(idea.order_type !== 'market' ? { protective: true } : {}),
-      horizonTs,
-      reserve: idea.intent === 'entry' ? estimatedCost(idea, sized.qty, account) : 0,
-      // Selling a long brings cash in; buying back a short takes it out.
-      proceeds: idea.intent === 'exit' ? held * idea.price : 0,
-    }
+  if (idea.intent === 'entry') {
+    const day = idea.ts.slice(0, 10)
+    state.today = state.today?.day === day ? { day, orders: state.today.orders + 1 } : { day, orders: 1 }
+  }
+  const order = orderFor(idea, sized)
+  emit.push({ type: 'trade.order', data: order })
+  const horizonTs = new Date(Date.parse(idea.ts) + FILL_HORIZON_BARS * timeframeMs(idea.timeframe)).toISOString()
+  const held = state.positions[idea.symbol]?.qty ?? 0
+  state.outstanding[order.id] = {
+    symbol: idea.symbol,
+    strategy: idea.strategy_id,
+    timeframe: idea.timeframe,
+    intent: idea.intent,
+    signalTs: idea.ts,
+    // Only a stop or target exit fills on its own bar; a limit/stop entry works from the next bar on.
+    ...(idea.intent === 'exit' && idea.order_type !== 'market' ? { protective: true } : {}),
+    horizonTs,
+    reserve: idea.intent === 'entry' ? estimatedCost(idea, sized.qty, account) : 0,
+    // Selling a long brings cash in; buying back a short takes it out.
+    proceeds: idea.intent === 'exit' ? held * idea.price : 0,
   }
 }
 

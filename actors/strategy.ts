@@ -78,7 +78,7 @@ export interface Compiled {
 export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Compiled {
   const compileSides = (c: { long?: unknown; short?: unknown }) => {
     const out: Partial<Record<PositionSide, Test>> = {}
-    if (s && c.long) out.long = compileCondition(c.long as never)
+    if (c.long) out.long = compileCondition(c.long as never)
     if (c.short) out.short = compileCondition(c.short as never)
     return out
   }

@@ -154,17 +154,17 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     const ep = endpoints.get(subject)!
     const t0 = process.hrtime.bigint()
     ep.num_requests++
-    const reply = await reply_(subject, m)
+    const reply = await replyTo(subject, m)
     ep.processing_time += Number(process.hrtime.bigint() - t0)
-    if (reply && !reply.ok) {
+    if (!reply.ok) {
       ep.num_errors++
       ep.last_error = reply.error
     }
-    if (reply) respond(m, reply)
+    respond(m, reply)
   }
 
-  /** The reply to one request, or null to stay silent (another process owns it). */
-  async function reply_(subject: ControlSubject, m: Msg): Promise<Reply | null> {
+  /** The reply to one request. */
+  async function replyTo(subject: ControlSubject, m: Msg): Promise<Reply> {
     let body: unknown
     try {
       body = m.data.length ? JSON.parse(m.string()) : {}

@@ -3,7 +3,7 @@
 // directory (so a restart finds its streams again), and stops it on exit. Anywhere else, or with no
 // nats-server installed, it says in one line what to do.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { accessSync, constants, mkdirSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { delimiter, join } from 'node:path'
 import { ConfigError, type NatsOptions } from './config.js'
@@ -25,8 +25,17 @@ function answers(host: string, port: number, timeoutMs = 500): Promise<boolean> 
   })
 }
 
+/** The first executable `name` on PATH. */
 export function findOnPath(name: string, path = process.env.PATH ?? ''): string | null {
-  for (const dir of path.split(delimiter)) if (dir && existsSync(join(dir, name))) return join(dir, name)
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue
+    try {
+      accessSync(join(dir, name), constants.X_OK)
+      return join(dir, name)
+    } catch {
+      // not here; keep looking
+    }
+  }
   return null
 }
 

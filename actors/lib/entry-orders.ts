@@ -1,6 +1,7 @@
 // Entry orders other than market (SPEC §5.4, issue 4): limit, stop and stop-limit, filled when a bar
 // trades through them — decided by data. The strategy follows its own pending entry with these
 // functions and the executor fills it with them, so both agree on the bar and the price. Pure.
+import { fillPrice } from './brackets.js'
 
 export type EntryType = 'market' | 'limit' | 'stop' | 'stop_limit'
 
@@ -58,5 +59,5 @@ export function stopTouched(o: EntryOrder, bar: Ohlc): boolean {
 
 /** Fill price after slippage: stops and market orders pay it, limit and stop-limit fills do not. */
 export function slipped(fill: EntryFill, sign: 1 | -1, slippageBps: number): number {
-  return fill.model === 'limit' || fill.model === 'stop_limit' ? fill.price : fill.price * (1 + (sign * slippageBps) / 10_000)
+  return fillPrice(fill.price, sign, fill.model === 'limit' || fill.model === 'stop_limit' ? 'limit' : 'market', slippageBps)
 }

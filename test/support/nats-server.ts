@@ -2,10 +2,11 @@
 // Tests never skip when the binary is missing: a silently skipped integration suite looks green and
 // hides regressions, so we throw with the exact install command instead.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
+import { findOnPath } from '../../src/local-nats.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface NatsServer {
@@ -37,19 +38,6 @@ function installExitHook(): void {
   })
 }
 
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    const candidate = join(dir, name)
-    try {
-      accessSync(candidate, constants.X_OK)
-      return candidate
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined
-}
 
 function portIsOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
