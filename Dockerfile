@@ -1,5 +1,6 @@
 # paperd container image: build with the full toolchain, run on a slim image as a non-root user.
-FROM node:22-bookworm-slim AS build
+# Node 26: the Active LTS line (since October 2026).
+FROM node:26-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -10,7 +11,7 @@ COPY bench bench
 COPY ops ops
 RUN npm run build && npm prune --omit=dev
 
-FROM node:22-bookworm-slim
+FROM node:26-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules node_modules
@@ -19,6 +20,10 @@ COPY package.json ./
 COPY schemas schemas
 COPY sql sql
 COPY examples examples
+# Local data of a run without DATABASE_URL (the embedded Postgres) or NATS: writable by the user.
+RUN mkdir -p /app/data && chown node:node /app/data
+ENV PAPERD_DATA_DIR=/app/data
+VOLUME /app/data
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

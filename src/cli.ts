@@ -17,6 +17,7 @@ import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { formatStatus, statusReport } from './status.js'
 import { ensureLocalNats } from './local-nats.js'
+import { EMBEDDED_POOL, startEmbeddedPostgres } from './embedded-pg.js'
 import { DEMO_CONFIG, startDemoFeed } from './demo.js'
 import { listDeadLetters, replayDeadLetters } from './dlq.js'
 import { accountReport, formatReport } from './backtest-report.js'
@@ -38,19 +39,21 @@ program
   .option('--partitions <list>', 'symbol partitions this process owns, e.g. 0-7 (or PAPERD_PARTITIONS; default all)')
   .option('--threads <n|auto>', 'worker threads to spread the actors over (or PAPERD_THREADS; default auto: 2 on a multi-core machine)')
   .action(async (o: { actors: string; config?: string; partitions?: string; threads?: string }) => {
-    const env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads })
-    let actors = parseActorList(o.actors)
+    let env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads })
+    const actors = parseActorList(o.actors)
     const log = createLogger(env.logLevel)
-    // A first run: no config → the bundled demo; no DATABASE_URL (and no --actors) → no persister.
+    // A first run: no config → the bundled demo; no DATABASE_URL (and no --actors) → an embedded
+    // Postgres under the data directory. An explicit --actors persister still needs DATABASE_URL.
     const demo = !env.configPath && o.actors === 'all'
     const config = env.configPath ? loadConfigFile(env.configPath) : demo ? parseConfig(DEMO_CONFIG) : undefined
-    if (!env.databaseUrl && o.actors === 'all') {
-      actors = actors.filter((a) => a !== 'persister')
-      log.warn('no DATABASE_URL: running without the persister (trading happens on NATS; nothing is written to Postgres)')
-    }
+    const embedded = !env.databaseUrl && o.actors === 'all' ? await startEmbeddedPostgres(env.dataDir, env.embeddedPgPort, log) : null
+    if (embedded) env = { ...env, databaseUrl: embedded.url, databasePool: EMBEDDED_POOL }
     log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
     // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
-    const localNats = await ensureLocalNats(env.nats, env.dataDir, log)
+    const localNats = await ensureLocalNats(env.nats, env.dataDir, log).catch(async (err: unknown) => {
+      await embedded?.stop()
+      throw err
+    })
     const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
     const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
     if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
@@ -60,7 +63,11 @@ program
       await daemon.live
       demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
       stopDemo = await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs)
-      log.info(`demo: watch it with  nats sub 'trade.>'  or  nats req ctl.portfolio.get '{"account":"demo"}'`)
+    }
+    if (demo || embedded) {
+      // Where to look, for someone who just typed the first command.
+      log.info(`watch it:  nats sub 'trade.>'   nats req ctl.portfolio.get '{"account":"${config?.accounts[0]?.id ?? 'demo'}"}'`)
+      if (embedded) log.info(`books:     psql ${embedded.url} -c 'select * from trades order by ts desc limit 10'`)
     }
     if ('lost' in daemon) {
       void daemon.lost.then((err) => {
@@ -85,6 +92,7 @@ program
         void (demoNc?.close() ?? Promise.resolve())
           .then(() => daemon.stop())
           .then(() => localNats?.stop())
+          .then(() => embedded?.stop())
           .then(resolve)
       }
       process.on('SIGTERM', onSignal)

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ACTOR_NAMES, type ActorName } from './actor.js'
 import { ConfigFileSchema, type ConfigFile } from './config-file.js'
+import { parseDatabaseTls } from './db-tls.js'
 import { DEFAULT_PARTITIONS, parsePartitionList } from './partition.js'
 
 export class ConfigError extends Error {
@@ -12,8 +13,15 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
+/** A file path; empty counts as unset (compose files often pass `VAR: ${VAR:-}`). */
+const optionalPath = z.string().optional().transform((v) => (v ? v : undefined))
+
 const Env = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  NATS_CREDS: optionalPath,
+  NATS_TLS_CA: optionalPath,
+  NATS_TLS_CERT: optionalPath,
+  NATS_TLS_KEY: optionalPath,
   DATABASE_URL: z.string().optional(),
   PAPERD_CONFIG: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
@@ -22,13 +30,19 @@ const Env = z.object({
   PAPERD_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default('auto'),
   PAPERD_DATA_DIR: z.string().min(1).default('./data'),
   PAPERD_DEMO_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
+  PAPERD_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
 })
 
+/** How to reach NATS: plain data (it is handed to worker threads), files by path, never their contents. */
 export interface NatsOptions {
   servers: string[]
   token?: string
   user?: string
   pass?: string
+  /** A .creds file (user JWT + NKEY seed): NATS_CREDS. Read at each (re)connect, so it can be rotated in place. */
+  credsFile?: string
+  /** Present = TLS required. Files: NATS_TLS_CA (trust), NATS_TLS_CERT + NATS_TLS_KEY (client certificate). */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string }
 }
 
 export interface Env {
@@ -36,6 +50,8 @@ export interface Env {
   /** The NATS URL with any credentials masked, for logs and messages. */
   natsDisplay: string
   databaseUrl: string | undefined
+  /** Connections in the persister's pool (1 for the embedded database). */
+  databasePool?: number
   configPath: string | undefined
   logLevel: (typeof LOG_LEVELS)[number]
   metricsPort: number
@@ -45,6 +61,8 @@ export interface Env {
   threads: number | 'auto'
   /** Where paperd keeps local data of a first run (a local nats-server's store): PAPERD_DATA_DIR. */
   dataDir: string
+  /** Port of the embedded Postgres of a run without DATABASE_URL: PAPERD_PG_PORT. */
+  embeddedPgPort: number
   /** How often the bundled demo (no config) feeds a bar per symbol: PAPERD_DEMO_INTERVAL_MS. */
   demoIntervalMs: number
 }
@@ -62,8 +80,20 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     throw new ConfigError((err as Error).message)
   }
   const nats = parseNatsUrl(e.NATS_URL)
+  natsSecurity(nats.options, e)
   if (e.DATABASE_URL !== undefined && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
     throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql://')
+  }
+  if (e.DATABASE_URL !== undefined) {
+    let tls: ReturnType<typeof parseDatabaseTls>
+    try {
+      tls = parseDatabaseTls(e.DATABASE_URL)
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+    for (const [param, path] of [['sslrootcert', tls.rootcert], ['sslcert', tls.cert], ['sslkey', tls.key]] as const) {
+      if (path !== undefined) readable(`DATABASE_URL: ${param}`, path)
+    }
   }
   return {
     nats: nats.options,
@@ -77,6 +107,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     threads: e.PAPERD_THREADS,
     dataDir: e.PAPERD_DATA_DIR,
     demoIntervalMs: e.PAPERD_DEMO_INTERVAL_MS,
+    embeddedPgPort: e.PAPERD_PG_PORT,
   }
 }
 
@@ -109,6 +140,41 @@ export function parseNatsUrl(raw: string): { options: NatsOptions; display: stri
   }
   if (servers.length === 0) throw new ConfigError('NATS_URL is empty')
   return { options, display: shown.join(',') }
+}
+
+/**
+ * NATS_CREDS and NATS_TLS_*: checked here, once, so a wrong path or a file that is not what it should
+ * be is a one-line error at start (naming the variable and the path, never a file's contents).
+ */
+function natsSecurity(options: NatsOptions, e: { NATS_CREDS?: string | undefined; NATS_TLS_CA?: string | undefined; NATS_TLS_CERT?: string | undefined; NATS_TLS_KEY?: string | undefined }): void {
+  if (e.NATS_CREDS !== undefined) {
+    if (options.token !== undefined || options.user !== undefined) throw new ConfigError('NATS_CREDS and credentials in NATS_URL: use one or the other')
+    const text = readable('NATS_CREDS', e.NATS_CREDS)
+    // The layout nats.js parses (`nsc generate creds`): a user JWT block, then a user NKEY seed block.
+    const blocks = [...text.matchAll(/\s*(?:(?:-{3,}[^\n]*-{3,}\n)(.+)(?:\n\s*-{3,}[^\n]*-{3,}\n))/g)].map((m) => m[1]!.trim())
+    if (blocks.length < 2 || !blocks[0]!.startsWith('eyJ') || !blocks[1]!.startsWith('SU')) {
+      throw new ConfigError(`NATS_CREDS: ${e.NATS_CREDS} is not a NATS user credentials file (a user JWT and a user NKEY seed, as nsc generate creds writes)`)
+    }
+    options.credsFile = e.NATS_CREDS
+  }
+  if ((e.NATS_TLS_CERT === undefined) !== (e.NATS_TLS_KEY === undefined)) {
+    throw new ConfigError('NATS_TLS_CERT and NATS_TLS_KEY go together: the client certificate and its private key')
+  }
+  const tls: NonNullable<NatsOptions['tls']> = {}
+  if (e.NATS_TLS_CA !== undefined) readable('NATS_TLS_CA', (tls.caFile = e.NATS_TLS_CA))
+  if (e.NATS_TLS_CERT !== undefined) readable('NATS_TLS_CERT', (tls.certFile = e.NATS_TLS_CERT))
+  if (e.NATS_TLS_KEY !== undefined) readable('NATS_TLS_KEY', (tls.keyFile = e.NATS_TLS_KEY))
+  // nats.js upgrades to TLS whenever the server offers it, but only an explicit tls option makes it
+  // refuse a server that does not (tls:// alone is not enough for the client).
+  if (Object.keys(tls).length > 0 || options.servers.some((s) => s.startsWith('tls://'))) options.tls = tls
+}
+
+function readable(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
 }
 
 /** Reads and validates the JSON config file. */

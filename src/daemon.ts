@@ -17,7 +17,7 @@ import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec, type Encoded } from './codec.js'
 import type { Message } from './contracts.js'
 import { CONTROL_OWNERS, startControl } from './control.js'
-import { registerStateMetrics } from './state-metrics.js'
+import { registerSessionMetrics, registerStateMetrics } from './state-metrics.js'
 import { instanceId, serveMicro } from './micro.js'
 import { VERSION } from './paths.js'
 import { ConfigError, type Env } from './config.js'
@@ -34,6 +34,7 @@ import { createPublisher } from './runtime/publisher.js'
 import { runActor } from './runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from './runtime/topology.js'
 import { createStore } from './store.js'
+import { parseDatabaseTls, postgresSsl } from './db-tls.js'
 
 export interface DaemonOptions {
   env: Env
@@ -44,6 +45,8 @@ export interface DaemonOptions {
   waitForNats?: boolean
   /** Node process metrics in this daemon's registry (not on worker threads). */
   processMetrics?: boolean
+  /** The consumer lag gauges (paperd_consumer_*) in this daemon's registry: once per process; default = processMetrics. */
+  consumerMetrics?: boolean
 }
 
 export interface Daemon {
@@ -69,7 +72,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let sql: Sql | null = null
   if (opts.actors.includes('persister')) {
     if (!env.databaseUrl) throw new ConfigError('the persister needs DATABASE_URL (postgres://user:pass@host:5432/db)')
-    sql = openDatabase(env.databaseUrl)
+    sql = openDatabase(env.databaseUrl, env.databasePool)
     await migrate(sql, { log: (msg) => log.info(msg) })
   }
 
@@ -98,8 +101,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
-  // Account gauges from the scopes this process runs; consumer lag once per process (the main one).
-  registerStateMetrics(metrics.registry, states, opts.processMetrics ?? true ? jsm : null)
+  // Account gauges from the scopes this process runs; consumer lag once per process (the main
+  // thread's daemon, or the first worker thread's).
+  registerStateMetrics(metrics.registry, states, opts.consumerMetrics ?? opts.processMetrics ?? true ? jsm : null)
+  if (opts.actors.includes('strategy')) registerSessionMetrics(metrics.registry, opts.config?.strategies ?? [])
   const running = defs.map((def) => runActor(def, io, abort.signal))
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.
@@ -151,9 +156,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   }
 }
 
-export function openDatabase(url: string): Sql {
-  return postgres(url, {
-    max: 4,
+/** A pool on DATABASE_URL; its TLS parameters (sslmode, sslrootcert, sslcert, sslkey) as libpq reads them (src/db-tls.ts). */
+export function openDatabase(url: string, max = 4): Sql {
+  const tls = parseDatabaseTls(url)
+  return postgres(tls.url, {
+    ...(tls.mode !== undefined ? { ssl: postgresSsl(tls) } : {}),
+    max,
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},

@@ -47,6 +47,8 @@ export interface LocalNats {
 export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: Logger, path?: string): Promise<LocalNats | null> {
   const servers = Array.isArray(nats.servers) ? nats.servers : [nats.servers ?? '127.0.0.1:4222']
   if (servers.length !== 1) return null
+  // Credentials or TLS mean a secured server is expected there: never stand in for it with an open one.
+  if (nats.credsFile !== undefined || nats.tls !== undefined || nats.token !== undefined || nats.user !== undefined) return null
   const m = /^(?:tls:\/\/)?(\[[^\]]+\]|[^:]+):(\d+)$/.exec(servers[0]!)
   if (!m || !LOCAL.has(m[1]!)) return null
   const host = m[1]!

@@ -1,11 +1,28 @@
 // Prometheus metrics: one registry per process (never the global one, so tests stay isolated),
-// recorded by the runtime only. Labels are bounded (actor, outcome, type) — never ids.
+// recorded by the runtime only (handlers are pure). Labels are bounded (actor, outcome, type,
+// table) — never ids. Names follow the Prometheus conventions `promtool check metrics` enforces:
+// the paperd_ prefix, base units (_seconds), _total on counters only (a test runs promtool on a
+// running daemon's /metrics).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/**
+ * prom-client's default Node process metrics with the paperd_ prefix: the standard names after it
+ * (paperd_process_cpu_seconds_total, paperd_process_resident_memory_bytes,
+ * paperd_nodejs_eventloop_lag_seconds, paperd_nodejs_heap_size_used_bytes, …). Its three
+ * `nodejs_active_*_total` series are gauges named like counters (promtool: "non-counter metrics
+ * should not have _total suffix"); they are left out — `sum(paperd_nodejs_active_handles)` and
+ * friends (by type) give the same numbers.
+ */
+export function collectProcessMetrics(registry: Registry): void {
+  const prefix = 'paperd_'
+  collectDefaultMetrics({ register: registry, prefix })
+  for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`${prefix}nodejs_active_${what}_total`)
+}
 
 /** `processMetrics`: false on worker threads, whose process is already measured by the main thread. */
 export function createMetrics(opts: { processMetrics?: boolean } = {}) {
   const registry = new Registry()
-  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'paperd_process_' })
+  if (opts.processMetrics ?? true) collectProcessMetrics(registry)
   const metrics = {
     registry,
     messages: new Counter({
@@ -53,10 +70,36 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       labelNames: ['actor', 'what'] as const,
       registers: [registry],
     }),
+    scopesOwned: new Gauge({
+      name: 'paperd_scopes_owned',
+      help: 'Scopes (symbol partitions, accounts, Gayed strategies) this process runs, live or not; paperd_scopes_live below it means scopes rebuilding or restarting',
+      labelNames: ['actor'] as const,
+      registers: [registry],
+    }),
     scopesLive: new Gauge({
       name: 'paperd_scopes_live',
       help: 'Scopes (partitions, accounts) this process owns and has caught up on',
       labelNames: ['actor'] as const,
+      registers: [registry],
+    }),
+    barToFill: new Histogram({
+      name: 'paperd_bar_to_fill_seconds',
+      help: 'Wall time from the JetStream timestamp of the message that decided a fill (trigger="bars": its fill bar on MD; "orders"/"commands": the order or command, when its fill bar was stored before it) to the PubAck of the batch carrying the fill; server clock to this process clock',
+      labelNames: ['trigger'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    commitSeconds: new Histogram({
+      name: 'paperd_persister_commit_duration_seconds',
+      help: 'Time of one persister transaction (a batch of row writes and its consumer positions), by result (ok, transient, failed)',
+      labelNames: ['result'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    rows: new Counter({
+      name: 'paperd_persister_rows_total',
+      help: 'Row writes (upserts) the persister committed, by table; a redelivered message is written, and counted, again',
+      labelNames: ['table'] as const,
       registers: [registry],
     }),
     ideas: new Counter({

@@ -5,8 +5,10 @@ import type { JetStreamManager } from '@nats-io/jetstream'
 import { Gauge, type Registry } from 'prom-client'
 import { valuation } from '../actors/lib/books.js'
 import type { ExecutorState } from '../actors/paper-executor.js'
-import { brierScore } from '../actors/lib/phase5.js'
+import { brierScore, phase5Metrics } from '../actors/lib/phase5.js'
 import type { RiskState } from '../actors/risk-gate.js'
+import { sessionTest } from '../actors/strategy.js'
+import type { AnyStrategyConfig } from './config-file.js'
 import { STREAMS } from './contracts.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
@@ -38,6 +40,10 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
   risk('paperd_account_halted', '1 while the account is halted (entries end halted_by_risk)', (s) => (s.halted ? 1 : 0))
   risk('paperd_ideas_pending_approval', 'Ideas waiting for a person', (s) => Object.keys(s.approvals ?? {}).length)
   risk('paperd_phase5_brier_score', 'Brier score of the account (0.5 with no outcome yet)', (s) => brierScore(s.brier))
+  const p5 = (s: RiskState) => phase5Metrics({ brier: s.brier, stats: s.stats, dpiRegime: s.regime })
+  risk('paperd_phase5_avg_ng_score', 'Mean NarrativeGap score of the Phase-5 entries (0 before the first)', (s) => p5(s).avg_ng_score)
+  risk('paperd_phase5_avg_dpi_enhancement', 'Mean DPI sizing factor of the Phase-5 entries (1 before the first)', (s) => p5(s).avg_dpi_enhancement)
+  risk('paperd_phase5_predictions', 'Phase-5 forecasts with an outcome (the Brier score is over these)', (s) => p5(s).prediction_count)
   risk('paperd_risk_max_drawdown_amount', 'The account drawdown limit (currency units; 0 when none)', (s) => s.risk?.max_drawdown_amount ?? 0)
 
   if (!jsm) return
@@ -58,4 +64,24 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
   lag('paperd_consumer_pending_messages', 'Messages not yet delivered to a durable consumer', 'num_pending')
   lag('paperd_consumer_ack_pending_messages', 'Messages delivered and not yet acknowledged', 'num_ack_pending')
   lag('paperd_consumer_redelivered_messages', 'Messages delivered more than once, now', 'num_redelivered')
+}
+
+/**
+ * Whether each strategy that declares session_windows is inside one now, by the wall clock — the one
+ * thing here that is about the present rather than the data: it lets an alert tell "no bars while
+ * the market is open" from a quiet night. Strategies without windows have no series.
+ */
+export function registerSessionMetrics(registry: Registry, strategies: readonly AnyStrategyConfig[], now: () => Date = () => new Date()): void {
+  const tests = strategies.flatMap((s) => ('session_windows' in s && s.session_windows?.length ? [{ strategy: s.id, open: sessionTest(s.session_windows) }] : []))
+  new Gauge({
+    name: 'paperd_strategy_session_open',
+    help: "1 while one of the strategy's session windows is open by the wall clock, else 0 (strategies that declare session_windows)",
+    labelNames: ['strategy'] as const,
+    registers: [registry],
+    collect() {
+      this.reset()
+      const ts = now().toISOString()
+      for (const t of tests) this.set({ strategy: t.strategy }, t.open(ts) ? 1 : 0)
+    },
+  })
 }

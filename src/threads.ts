@@ -3,12 +3,13 @@
 // this thread serves HTTP — /metrics merged from every worker — and orders the shutdown.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { AggregatorRegistry, Registry, collectDefaultMetrics } from 'prom-client'
+import { AggregatorRegistry, Registry } from 'prom-client'
 import { ACTOR_NAMES, type ActorName } from './actor.js'
 import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
 import { serveHttp, type HttpServer } from './http.js'
 import type { Logger } from './log.js'
+import { collectProcessMetrics } from './metrics.js'
 
 /** Actors in pipeline order: contiguous slices of it keep chatty neighbours together. */
 const ORDER: ActorName[] = [...ACTOR_NAMES]
@@ -30,6 +31,8 @@ export interface WorkerInit {
   actors: ActorName[]
   config: ConfigFile | undefined
   waitForNats: boolean
+  /** This worker serves the consumer lag gauges of the process (the first one does; the sum of the others' would count each durable again). */
+  consumerMetrics: boolean
 }
 
 type Reply = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: string }
@@ -56,7 +59,7 @@ function newWorker(workerData: WorkerInit): Worker {
 
 export async function startThreads(opts: { env: Env; groups: ActorName[][]; config: ConfigFile | undefined; log: Logger; waitForNats?: boolean }): Promise<ThreadedDaemon> {
   const { env, log } = opts
-  const threads = opts.groups.map((actors) => spawn({ env: { ...env, metricsPort: -1 }, actors, config: opts.config, waitForNats: opts.waitForNats ?? true }, log))
+  const threads = opts.groups.map((actors, i) => spawn({ env: { ...env, metricsPort: -1 }, actors, config: opts.config, waitForNats: opts.waitForNats ?? true, consumerMetrics: i === 0 }, log))
   // A worker that cannot start (bad config, unreachable database) stops the others and fails the start.
   try {
     await Promise.race([Promise.all(threads.map((t) => t.started)), ...threads.map((t) => t.failed.then((err) => Promise.reject(err)))])
@@ -69,7 +72,7 @@ export async function startThreads(opts: { env: Env; groups: ActorName[][]; conf
   void live.then(() => (isLive = true))
 
   const own = new Registry()
-  collectDefaultMetrics({ register: own, prefix: 'paperd_process_' })
+  collectProcessMetrics(own)
   const metrics = async () => {
     const parts = (await Promise.all(threads.map((t) => t.ask('metrics')))) as Parameters<typeof AggregatorRegistry.aggregate>[0]
     return Registry.merge([own, AggregatorRegistry.aggregate(parts)])

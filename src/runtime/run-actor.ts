@@ -37,10 +37,13 @@ export interface RunningActor {
 }
 
 export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal): RunningActor {
+  io.metrics.scopesOwned.inc({ actor: def.name }, def.scopes.length)
   const scopes = def.scopes.map((scope) => runScope(def, scope, io, signal))
   return {
     live: Promise.all(scopes.map((s) => s.live)).then(() => undefined),
-    done: Promise.all(scopes.map((s) => s.done)).then(() => undefined),
+    done: Promise.all(scopes.map((s) => s.done)).then(() => {
+      io.metrics.scopesOwned.dec({ actor: def.name }, def.scopes.length)
+    }),
   }
 }
 
@@ -197,7 +200,10 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   const out = results.flatMap((r) => r.out)
   const published = await publishAll(def.name, out, batch.map((b) => b.m), io, signal, log)
   if (!published) return { state, acked: null }
-  if (out.length) io.published?.(out)
+  if (out.length) {
+    io.published?.(out)
+    observeFills(batch, results, io)
+  }
   endFlush()
 
   const acked = new Map<string, number>()
@@ -234,6 +240,24 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   return { state, acked }
 }
 
+/**
+ * paperd_bar_to_fill_seconds: for every fill of the batch, now (every PubAck is in) minus the
+ * JetStream timestamp of the message whose handling emitted it — the fill bar, or the order or
+ * command that arrived after its fill bar was stored. Fills re-emitted by a rebuild are never
+ * published, so never measured.
+ */
+function observeFills(batch: Item[], results: Applied<unknown>[], io: Io): void {
+  let now = 0
+  results.forEach((r, i) => {
+    if (!r.out.some((e) => e.type === 'trade.fill')) return
+    now ||= Date.now()
+    const { input, m } = batch[i]!
+    const seconds = Math.max(0, now - m.info.timestampNanos / 1e6) / 1000
+    const hist = io.metrics.barToFill.labels(input.spec.name ?? 'all')
+    for (const e of r.out) if (e.type === 'trade.fill') hist.observe(seconds)
+  })
+}
+
 /** Redelivery delay after the n-th failed delivery: 1 s, 2 s, 4 s … capped at 30 s. */
 export const backoffMs = (deliveries: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, deliveries - 1))
 
@@ -256,7 +280,7 @@ async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied
   const ok = results.map((r, i) => (r.disposition === 'ack' ? i : -1)).filter((i) => i >= 0)
   const writesOf = (indexes: number[]): Write[] => indexes.flatMap((i) => results[i]!.writes)
   try {
-    await retryTransient(() => commit(writesOf(ok), positions(ok)), batch.map((b) => b.m), def.name, io, signal, log)
+    await retryTransient(() => timedCommit(commit, writesOf(ok), positions(ok), io), batch.map((b) => b.m), def.name, io, signal, log)
     return
   } catch (err) {
     if (err instanceof TransientCommitError) throw err
@@ -264,7 +288,7 @@ async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied
   }
   for (const i of ok) {
     try {
-      await retryTransient(() => commit(results[i]!.writes, positions([i])), [batch[i]!.m], def.name, io, signal, log)
+      await retryTransient(() => timedCommit(commit, results[i]!.writes, positions([i]), io), [batch[i]!.m], def.name, io, signal, log)
     } catch (err) {
       if (err instanceof TransientCommitError) throw err
       const r = results[i]!
@@ -281,6 +305,21 @@ async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied
       }
     }
   }
+}
+
+/** One commit, timed (paperd_persister_commit_duration_seconds) and, once durable, its rows counted by table. */
+async function timedCommit(commit: NonNullable<ActorDef['commit']>, writes: Write[], positions: ConsumerPosition[], io: Io): Promise<void> {
+  const end = io.metrics.commitSeconds.startTimer()
+  try {
+    await commit(writes, positions)
+  } catch (err) {
+    end({ result: err instanceof TransientCommitError ? 'transient' : 'failed' })
+    throw err
+  }
+  end({ result: 'ok' })
+  const byTable = new Map<string, number>()
+  for (const w of writes) byTable.set(w.table, (byTable.get(w.table) ?? 0) + 1)
+  for (const [table, n] of byTable) io.metrics.rows.inc({ table }, n)
 }
 
 async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: string, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {

@@ -1,13 +1,15 @@
 // A first run without a NATS server: `paperd start` with NATS_URL on this machine and nothing
 // answering starts `nats-server -js` from PATH on that port, its store under PAPERD_DATA_DIR (a
 // restart finds its streams again), and stops it on exit; with no nats-server installed it says in
-// one line how to get one.
+// one line how to get one. With no DATABASE_URL either, the books go to an embedded Postgres (PGlite)
+// under the same directory.
 import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
+import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { freePort } from '../support/process.js'
 
@@ -54,21 +56,43 @@ describe('paperd start without a NATS server', () => {
     expect(await again.exited).toBe(0)
   }, 90_000)
 
-  it('with no env and no config at all, it trades the bundled demo within a minute (no DATABASE_URL: no persister)', async () => {
-    const natsPort = await freePort()
-    const mPort = await freePort()
-    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: String(mPort), PAPERD_DEMO_INTERVAL_MS: '100' }, [])
-    await ready(mPort, run.output)
-    const nc = await connect({ servers: `127.0.0.1:${natsPort}` })
-    const sub = nc.subscribe('trade.fill.demo', { max: 1 })
-    const fill = await Promise.race([(async () => { for await (const m of sub) return m.json<{ symbol: string; side: string }>() })(), new Promise<null>((r) => setTimeout(() => r(null), 45_000))])
-    expect(fill, run.output()).toMatchObject({ side: 'buy' })
-    expect(run.output()).toContain('no DATABASE_URL: running without the persister')
-    expect(run.output()).toContain("demo: watch it with  nats sub 'trade.>'")
-    await nc.close()
-    run.child.kill('SIGTERM')
-    expect(await run.exited).toBe(0)
-  }, 90_000)
+  it('with no env and no config at all, it trades the bundled demo into an embedded Postgres within a minute, and keeps its books across a restart', async () => {
+    // Nothing set but ports (tests run side by side) and the data directory: the demo's own pace.
+    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${await freePort()}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()) }
+    const db = postgres(`postgres://postgres@127.0.0.1:${env.PAPERD_PG_PORT}/postgres`, { max: 1, onnotice: () => {} })
+    const trades = async () => (await db<{ n: number; last: string | null }[]>`select count(*)::int as n, max(ts)::text as last from trades`)[0]!
+    try {
+      const started = Date.now()
+      const mPort = await freePort()
+      const run = start({ ...env, METRICS_PORT: String(mPort) }, [])
+      await ready(mPort, run.output)
+      for (; (await trades()).n === 0; await new Promise((r) => setTimeout(r, 250))) {
+        expect(Date.now() - started, run.output()).toBeLessThan(60_000)
+      }
+      expect(run.output()).toContain('no DATABASE_URL: embedded Postgres (PGlite) started')
+      expect(run.output()).toContain(`books:     psql postgres://postgres@127.0.0.1:${env.PAPERD_PG_PORT}/postgres`)
+      expect(run.output()).toContain("watch it:  nats sub 'trade.>'")
+      const before = await trades()
+      run.child.kill('SIGTERM')
+      expect(await run.exited, run.output()).toBe(0)
+
+      // The same data directory (db reconnects): the rows are still there, and the demo trades on.
+      const mPort2 = await freePort()
+      const again = start({ ...env, METRICS_PORT: String(mPort2) }, [])
+      await ready(mPort2, again.output)
+      const kept = await trades()
+      expect(kept.n).toBeGreaterThanOrEqual(before.n)
+      expect(kept.last! >= before.last!).toBe(true)
+      for (const deadline = Date.now() + 45_000; (await trades()).n === kept.n; await new Promise((r) => setTimeout(r, 250))) {
+        expect(Date.now(), again.output()).toBeLessThan(deadline)
+      }
+      expect((await trades()).last! > kept.last!).toBe(true)
+      again.child.kill('SIGTERM')
+      expect(await again.exited, again.output()).toBe(0)
+    } finally {
+      await db.end()
+    }
+  }, 150_000)
 
   it('without nats-server on PATH: one line saying how to get one, exit 2', async () => {
     const natsPort = await freePort()

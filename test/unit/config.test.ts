@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/actor.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config.js'
+import { parseDatabaseTls, postgresSsl } from '../../src/db-tls.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
 import { rulesOf } from '../../src/config-file.js'
 
@@ -267,6 +268,7 @@ describe('loadEnv', () => {
       threads: 'auto',
       dataDir: './data',
       demoIntervalMs: 1000,
+      embeddedPgPort: 54329,
     })
   })
 
@@ -367,6 +369,115 @@ describe('parseNatsUrl', () => {
       expect(message).not.toMatch(/hunter2|ter2/)
     },
   )
+})
+
+describe('NATS credentials and TLS files (NATS_CREDS, NATS_TLS_*)', () => {
+  // A creds file as `nsc generate creds` writes it (the JWT and seed are made up: only the layout is checked here).
+  const SEED = 'SUAEXAMPLESEEDEXAMPLESEEDEXAMPLESEEDEXAMPLESEEDEXAMPLESE'
+  const creds = join(tmp, 'user.creds')
+  writeFileSync(creds, `-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${SEED}\n------END USER NKEY SEED------\n`)
+  const notCreds = join(tmp, 'not.creds')
+  writeFileSync(notCreds, `just a secret: ${SEED}\n`)
+  const pem = join(tmp, 'some.pem')
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+  const fail = (vars: Record<string, string>): string => {
+    try {
+      loadEnv(vars)
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      expect((err as Error).message).not.toContain('\n')
+      return (err as Error).message
+    }
+    throw new Error('expected a ConfigError')
+  }
+
+  it('NATS_CREDS names the creds file the client authenticates with; empty means unset', () => {
+    expect(loadEnv({ NATS_CREDS: creds }).nats).toEqual({ servers: ['127.0.0.1:4222'], credsFile: creds })
+    expect(loadEnv({ NATS_CREDS: '' }).nats).toEqual({ servers: ['127.0.0.1:4222'] })
+  })
+
+  it('a missing or malformed creds file, or creds with URL credentials, is a one-line error that never shows the file', () => {
+    expect(fail({ NATS_CREDS: join(tmp, 'missing.creds') })).toMatch(/^NATS_CREDS: cannot read .*missing\.creds: ENOENT$/)
+    const malformed = fail({ NATS_CREDS: notCreds })
+    expect(malformed).toMatch(/^NATS_CREDS: .*not\.creds is not a NATS user credentials file/)
+    expect(malformed).not.toContain(SEED)
+    expect(fail({ NATS_CREDS: creds, NATS_URL: 'nats://bob:hunter2@n1' })).toBe('NATS_CREDS and credentials in NATS_URL: use one or the other')
+  })
+
+  it('NATS_TLS_CA / _CERT / _KEY become the tls option, and tls:// alone requires TLS', () => {
+    expect(loadEnv({ NATS_TLS_CA: pem }).nats).toEqual({ servers: ['127.0.0.1:4222'], tls: { caFile: pem } })
+    expect(loadEnv({ NATS_URL: 'nats://n1', NATS_TLS_CA: pem, NATS_TLS_CERT: pem, NATS_TLS_KEY: pem }).nats.tls).toEqual({ caFile: pem, certFile: pem, keyFile: pem })
+    expect(loadEnv({ NATS_URL: 'tls://n1:4443' }).nats).toEqual({ servers: ['tls://n1:4443'], tls: {} })
+    expect(loadEnv({ NATS_URL: 'nats://n1' }).nats.tls).toBeUndefined()
+  })
+
+  it('a TLS file that cannot be read, or a certificate without its key, is a one-line error', () => {
+    expect(fail({ NATS_TLS_CA: join(tmp, 'nope.pem') })).toMatch(/^NATS_TLS_CA: cannot read .*nope\.pem: ENOENT$/)
+    expect(fail({ NATS_TLS_CERT: pem })).toBe('NATS_TLS_CERT and NATS_TLS_KEY go together: the client certificate and its private key')
+    expect(fail({ NATS_TLS_KEY: pem })).toBe('NATS_TLS_CERT and NATS_TLS_KEY go together: the client certificate and its private key')
+  })
+})
+
+describe('DATABASE_URL TLS parameters', () => {
+  const pem = join(tmp, 'ca.pem')
+  writeFileSync(pem, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n')
+
+  it('takes sslmode, sslrootcert, sslcert and sslkey out of the URL and keeps the rest', () => {
+    expect(parseDatabaseTls('postgres://u:p@db/x')).toEqual({ url: 'postgres://u:p@db/x', mode: undefined })
+    expect(parseDatabaseTls('postgres://u:p@db/x?application_name=a')).toEqual({ url: 'postgres://u:p@db/x?application_name=a', mode: undefined })
+    expect(parseDatabaseTls('postgres://u:p@db/x?sslmode=require')).toEqual({ url: 'postgres://u:p@db/x', mode: 'require' })
+    expect(parseDatabaseTls(`postgres://u:p@db/x?sslmode=verify-full&sslrootcert=${pem}&application_name=a`)).toEqual({ url: 'postgres://u:p@db/x?application_name=a', mode: 'verify-full', rootcert: pem })
+    expect(parseDatabaseTls('postgres://u:p@db/x?sslmode=verify-ca&sslcert=/c.pem&sslkey=/k.pem')).toEqual({ url: 'postgres://u:p@db/x', mode: 'verify-ca', cert: '/c.pem', key: '/k.pem' })
+    expect(parseDatabaseTls('postgres://u:p@db/x?sslrootcert=system')).toEqual({ url: 'postgres://u:p@db/x', mode: 'verify-full' })
+  })
+
+  it('maps each sslmode to what libpq does', () => {
+    const ssl = (mode: string, extra = '') => postgresSsl(parseDatabaseTls(`postgres://db/x?sslmode=${mode}${extra}`))
+    expect(ssl('disable')).toBe(false)
+    expect(ssl('allow')).toBe('prefer')
+    expect(ssl('prefer')).toBe('prefer')
+    expect(ssl('require')).toEqual({ rejectUnauthorized: false })
+    const verifyCa = ssl('verify-ca') as { rejectUnauthorized: boolean; checkServerIdentity: () => unknown }
+    expect(verifyCa.rejectUnauthorized).toBe(true)
+    expect(verifyCa.checkServerIdentity()).toBeUndefined() // the chain only, not the host name
+    expect(ssl('verify-full')).toMatchObject({ rejectUnauthorized: true })
+    const withCa = ssl('verify-full', `&sslrootcert=${pem}`) as { ca: Buffer }
+    expect(withCa.ca.toString()).toContain('BEGIN CERTIFICATE')
+    // libpq: require with a root certificate verifies the chain like verify-ca.
+    const requireCa = ssl('require', `&sslrootcert=${pem}`) as { rejectUnauthorized: boolean; checkServerIdentity?: unknown }
+    expect(requireCa.rejectUnauthorized).toBe(true)
+    expect(requireCa.checkServerIdentity).toBeTypeOf('function')
+  })
+
+  it('verify-full checks the certificate against the URL host, an IP address included', () => {
+    const check = (url: string) => (postgresSsl(parseDatabaseTls(url)) as { checkServerIdentity: (h: string, c: object) => Error | undefined }).checkServerIdentity
+    const cert = (altnames: string) => ({ subject: { CN: 'x' }, subjectaltname: altnames })
+    // Node passes "localhost" for an IP address (no server name): the URL's host is what counts.
+    expect(check('postgres://u:p@127.0.0.1:5432/x?sslmode=verify-full')('localhost', cert('IP Address:127.0.0.1'))).toBeUndefined()
+    expect(check('postgres://u:p@127.0.0.1:5432/x?sslmode=verify-full')('localhost', cert('DNS:localhost'))).toBeInstanceOf(Error)
+    expect(check('postgres://u:p%40@db.internal/x?sslmode=verify-full')('db.internal', cert('DNS:db.internal'))).toBeUndefined()
+    expect(check('postgres://u:p@db.internal/x?sslmode=verify-full')('db.internal', cert('DNS:other.internal'))).toBeInstanceOf(Error)
+    expect(check('postgres://u:p@[::1]:5432/x?sslmode=verify-full')('localhost', cert('IP Address:0:0:0:0:0:0:0:1'))).toBeUndefined()
+    expect(check('postgres://u:p@db1:5432,db2:5433/x?sslmode=verify-full')('db2', cert('DNS:db2'))).toBeUndefined()
+  })
+
+  it.each([
+    ['postgres://u:hunter2@db/x?sslmode=verify_full', 'DATABASE_URL: sslmode=verify_full is not one of disable, allow, prefer, require, verify-ca, verify-full'],
+    ['postgres://u:hunter2@db/x?sslrootcert=/ca.pem', 'DATABASE_URL: sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full'],
+    ['postgres://u:hunter2@db/x?sslmode=prefer&sslrootcert=/ca.pem', 'DATABASE_URL: sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full'],
+    ['postgres://u:hunter2@db/x?sslmode=require&sslcert=/c.pem', 'DATABASE_URL: sslcert and sslkey go together (the client certificate and its key)'],
+    [`postgres://u:hunter2@db/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`, 'DATABASE_URL: sslrootcert: cannot read /nonexistent/ca.pem: ENOENT'],
+  ])('loadEnv refuses %s in one line, without the password', (url, want) => {
+    let message = ''
+    try {
+      loadEnv({ DATABASE_URL: url })
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      message = (err as Error).message
+    }
+    expect(message).toBe(want)
+    expect(message).not.toContain('hunter2')
+  })
 })
 
 describe('parseActorList', () => {
