@@ -49,15 +49,22 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log: 
   const server = createServer((socket) => {
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))
+    // The handler parses the wire protocol and calls the queue it is given; ours has the same methods.
     const handler = new PGLiteSocketHandler({ queryQueue: queue as never, closeOnDetach: true })
     void handler.attach(socket)
   })
   server.maxConnections = MAX_CONNECTIONS
-  const address = await listen(server, port).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EADDRINUSE') throw err
-    log.warn({ port }, 'embedded Postgres: port in use, taking a free one')
-    return listen(server, 0)
-  })
+  const address = await listen(server, port)
+    .catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EADDRINUSE') throw err
+      log.warn({ port }, 'embedded Postgres: port in use, taking a free one')
+      return listen(server, 0)
+    })
+    .catch(async (err: Error) => {
+      await db.close()
+      lock.release()
+      throw new ConfigError(`the embedded database cannot listen on 127.0.0.1:${port}: ${err.message}`)
+    })
   const url = `postgres://postgres@${address}/postgres`
   log.info({ dir, url, ms: Date.now() - started }, 'no DATABASE_URL: embedded Postgres (PGlite) started')
   return {
