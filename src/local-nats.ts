@@ -69,8 +69,13 @@ export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: L
     }
     await new Promise((r) => setTimeout(r, 100))
   }
+  // paperd may also leave by process.exit (a second Ctrl-C, a lost worker, a shutdown that took too
+  // long): the server it started goes with it rather than living on, orphaned, holding the port.
+  const orphanGuard = () => child.kill('SIGTERM')
+  process.once('exit', orphanGuard)
   return {
     async stop() {
+      process.off('exit', orphanGuard)
       if (child.exitCode !== null) return
       const exited = new Promise((r) => child.once('exit', r))
       child.kill('SIGTERM')

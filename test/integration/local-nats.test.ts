@@ -56,6 +56,23 @@ describe('paperd start without a NATS server', () => {
     expect(await again.exited).toBe(0)
   }, 90_000)
 
+  it('takes the nats-server it started along when it leaves in a hurry (a second Ctrl-C)', async () => {
+    const natsPort = await freePort()
+    const mPort = await freePort()
+    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: String(mPort) })
+    await ready(mPort, run.output)
+    run.child.kill('SIGINT')
+    while (!run.output().includes('signal received')) await new Promise((r) => setTimeout(r, 20))
+    run.child.kill('SIGINT')
+    expect(await run.exited, run.output()).toBe(1)
+    expect(run.output()).toContain('second signal: exiting now')
+    for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 100))) {
+      const up = await connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 500 }).then((nc) => nc.close().then(() => true), () => false)
+      if (!up) break
+      expect(Date.now(), 'the local nats-server outlived paperd').toBeLessThan(deadline)
+    }
+  }, 60_000)
+
   it('with no env and no config at all, it trades the bundled demo into an embedded Postgres within a minute, and keeps its books across a restart', async () => {
     // Nothing set but ports (tests run side by side) and the data directory: the demo's own pace.
     const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${await freePort()}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()) }
