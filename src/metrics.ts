@@ -45,6 +45,13 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
       registers: [registry],
     }),
+    publishSeconds: new Histogram({
+      name: 'paperd_publish_duration_seconds',
+      help: "Time from publishing a batch's outputs to the last PubAck (retries included), batches with outputs only",
+      labelNames: ['actor'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: 'paperd_batch_size',
       help: 'Messages per processed batch',

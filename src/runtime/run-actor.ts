@@ -343,6 +343,8 @@ async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: str
  * processed again after restart.
  */
 async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, signal: AbortSignal, log: Io['log']): Promise<boolean> {
+  if (out.length === 0) return true
+  const endPublish = io.metrics.publishSeconds.startTimer({ actor })
   let pending = out
   for (let attempt = 1; pending.length; attempt++) {
     const results = await Promise.allSettled(pending.map((e) => io.publisher.publish(e.subject, e.payload, e.id)))
@@ -350,7 +352,10 @@ async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, 
     const byType = new Map<string, number>()
     for (const [i, r] of results.entries()) if (r.status === 'fulfilled') byType.set(pending[i]!.type, (byType.get(pending[i]!.type) ?? 0) + 1)
     for (const [type, n] of byType) io.metrics.published.inc({ type }, n)
-    if (failed.length === 0) return true
+    if (failed.length === 0) {
+      endPublish()
+      return true
+    }
     const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
     io.metrics.retries.inc({ actor, what: 'publish' }, failed.length)
     log.warn({ err: (reason as Error)?.message, failed: failed.length, attempt }, 'publish failed; retrying')
