@@ -216,7 +216,10 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
   const total = Math.round(rate * LAT_SECONDS)
   const publishedAt = new Map<string, number>()
   const series = seriesOf(syms, Math.ceil(total / syms.length), 200)
-  const run = await runDaemon(t, { actors: [...ACTOR_NAMES], config: fastCrossFor(syms), drive: steadyDriver(series, rate, total, publishedAt), sampleLag: false })
+  const run = await runDaemon(t, {
+    actors: [...ACTOR_NAMES], config: fastCrossFor(syms), drive: steadyDriver(series, rate, total, publishedAt), sampleLag: false,
+    ...(args.profile ? { profileFile: join(BENCH_DIR, `latency-${rate}.cpuprofile`) } : {}),
+  })
   const sql = postgres(t.dbUrl, { max: 1, onnotice: () => {} })
   try {
     const trades = await sql<{ symbol: string; ts: Date; recorded_at: Date }[]>`select symbol, ts, recorded_at from trades`
@@ -418,7 +421,8 @@ function print(r: {
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
   }
 
-  for (const [what, p] of [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile], ['the backtest', backtest?.profile]] as const) {
+  const profiles: [string, ProfileSummary | undefined][] = [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile], ...latency.map((l): [string, ProfileSummary | undefined] => [`the latency run at ${l.rate}/s`, l.run.profile]), ['the backtest', backtest?.profile]]
+  for (const [what, p] of profiles) {
     if (!p) continue
     console.log(`\nCPU profile of ${what} (${fmt(p.sampledMs)} ms sampled; ${p.file}):`)
     console.log(table([['area', 'self ms', '%'], ...p.areas.slice(0, 12).map((a) => [a.area, fmt(a.selfMs), fmt(a.pct, 1)])], ['l', 'r', 'r']))
