@@ -1,0 +1,119 @@
+// The deployment files CI cannot run (no Docker engine, no Railway) still have to agree with the
+// code and with each other: every file they mount exists, every command parses as paperd would
+// parse it, every NATS user they connect as exists in ops/nats/nats-server.conf with a password the
+// NATS service is given, Prometheus discovers exactly the paperd services, and the images are what
+// the README promises (NATS ≥ 2.10, a multi-stage non-root image with a health check).
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { parse } from 'yaml'
+import { ACTOR_NAMES } from '../../src/actor.js'
+import { loadConfigFile, parseActorList } from '../../src/config.js'
+
+interface Service {
+  image?: string
+  build?: unknown
+  command?: string[]
+  volumes?: (string | { source: string })[]
+  environment?: Record<string, string>
+  deploy?: { replicas?: number }
+  depends_on?: unknown
+}
+
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, Service> }
+const natsConf = readFileSync('ops/nats/nats-server.conf', 'utf8')
+const paperdServices = Object.entries(compose.services).filter(([, s]) => s.build !== undefined)
+
+/** `--flag value` from a paperd command line. */
+const flag = (args: string[], name: string) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+
+/** Users of the NATS config: name → the variable holding its password. */
+const natsUsers = new Map([...natsConf.matchAll(/\{\s*user:\s*([\w-]+),\s*password:\s*\$(\w+)/g)].map((m) => [m[1]!, m[2]!]))
+
+const versionOf = (image: string) => image.split(':')[1]!.split('-')[0]!.split('.').map(Number)
+
+describe('docker-compose.yml', () => {
+  it('mounts only files and folders that exist', () => {
+    const sources = Object.values(compose.services).flatMap((s) => s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.source)).filter((src) => src.startsWith('./'))
+    expect(sources.length).toBeGreaterThan(3)
+    for (const src of sources) expect(existsSync(src), src).toBe(true)
+  })
+
+  it('pins NATS at 2.10 or later, with JetStream configured by ops/nats', () => {
+    const nats = compose.services.nats!
+    const [major, minor] = versionOf(nats.image!)
+    expect(major! > 2 || (major === 2 && minor! >= 10), nats.image).toBe(true)
+    expect(nats.command).toEqual(['nats-server', '-c', '/etc/nats/nats-server.conf'])
+    expect(natsConf).toMatch(/^jetstream \{/m)
+    // Every password the config reads from the environment is given to the NATS service.
+    expect([...natsUsers.keys()].sort()).toEqual([...ACTOR_NAMES, 'operator', 'paperd'].sort())
+    for (const variable of natsUsers.values()) expect(nats.environment, variable).toHaveProperty(variable)
+  })
+
+  it('runs paperd split by actor group, every actor somewhere, each under a NATS user that exists', () => {
+    const running = new Set<string>()
+    for (const [name, s] of paperdServices) {
+      const args = s.command!
+      expect(args[0], name).toBe('start')
+      const actors = parseActorList(flag(args, '--actors'))
+      for (const a of actors) running.add(a)
+      const config = flag(args, '--config')
+      if (config) expect(() => loadConfigFile(config), name).not.toThrow()
+      const user = new URL(s.environment!.NATS_URL!).username
+      expect(natsUsers.has(user), `${name}: NATS user ${user}`).toBe(true)
+      // A service of one actor connects as that actor's user; several actors need the all-actors user.
+      expect(user, name).toBe(actors.length === 1 ? actors[0] : 'paperd')
+      if (actors.includes('persister')) expect(s.environment!.DATABASE_URL, name).toMatch(/^postgres:\/\//)
+    }
+    expect([...running].sort()).toEqual([...ACTOR_NAMES].sort())
+    expect(paperdServices.some(([, s]) => (s.deploy?.replicas ?? 1) > 1), 'an example of several replicas of one actor').toBe(true)
+  })
+
+  it('has Prometheus discover exactly the paperd services, on the metrics port they serve', () => {
+    const prom = parse(readFileSync('ops/prometheus/prometheus.yml', 'utf8')) as { scrape_configs: { dns_sd_configs: { names: string[]; port: number }[] }[] }
+    const sd = prom.scrape_configs.flatMap((c) => c.dns_sd_configs ?? [])
+    expect(sd.flatMap((d) => d.names).sort()).toEqual(paperdServices.map(([n]) => n).sort())
+    for (const d of sd) expect(paperdServices.every(([, s]) => Number(s.environment!.METRICS_PORT) === d.port)).toBe(true)
+  })
+})
+
+describe('Dockerfile', () => {
+  const text = readFileSync('Dockerfile', 'utf8')
+  it('is multi-stage, on an even-numbered (LTS) Node, runs as a non-root user, and has a health check', () => {
+    const froms = [...text.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]))
+    expect(froms.length).toBeGreaterThanOrEqual(2)
+    for (const major of froms) expect(major % 2, `node:${major}`).toBe(0)
+    expect(text).toMatch(/^USER (?!root)\w+/m)
+    expect(text).toMatch(/^HEALTHCHECK .*\/healthz/m)
+  })
+})
+
+describe('ops/railway', () => {
+  const files = readdirSync('ops/railway').filter((f) => f.endsWith('.json'))
+  it('gives every paperd service a start command paperd accepts, /readyz, and more draining time than a shutdown takes', () => {
+    const running = new Set<string>()
+    for (const file of files.filter((f) => f.startsWith('paperd-'))) {
+      const { build, deploy } = JSON.parse(readFileSync(join('ops/railway', file), 'utf8'))
+      expect(existsSync(build.dockerfilePath), file).toBe(true)
+      const args = (deploy.startCommand as string).split(/\s+/)
+      expect(args.slice(0, 3), file).toEqual(['node', 'dist/src/cli.js', 'start'])
+      for (const a of parseActorList(flag(args, '--actors'))) running.add(a)
+      expect(deploy.healthcheckPath, file).toBe('/readyz')
+      expect(deploy.drainingSeconds, file).toBeGreaterThan(12) // SHUTDOWN_LIMIT_MS in src/cli.ts
+    }
+    expect([...running].sort()).toEqual([...ACTOR_NAMES].sort())
+  })
+
+  it('builds NATS from the same locked-down config, pinned at 2.10 or later', () => {
+    const nats = JSON.parse(readFileSync('ops/railway/nats.json', 'utf8'))
+    const dockerfile = readFileSync(nats.build.dockerfilePath, 'utf8')
+    const image = /^FROM (nats:\S+)/m.exec(dockerfile)![1]!
+    const [major, minor] = versionOf(image)
+    expect(major! > 2 || (major === 2 && minor! >= 10), image).toBe(true)
+    expect(dockerfile).toContain('COPY ops/nats/nats-server.conf /etc/nats/nats-server.conf')
+    expect(nats.deploy.startCommand).toBe('nats-server -c /etc/nats/nats-server.conf')
+  })
+})
