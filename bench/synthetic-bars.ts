@@ -18,20 +18,37 @@ export function prng(seed: number): () => number {
 
 const round2 = (x: number) => Math.round(x * 100) / 100
 
-export function syntheticBars(n: number, opts: { seed?: number; start?: string; price?: number; stepMs?: number } = {}): SyntheticBar[] {
+export interface SyntheticOptions {
+  seed?: number
+  start?: string
+  price?: number
+  /** Bar spacing; daily bars (the default) skip weekends. */
+  stepMs?: number
+}
+
+/** The series bar after bar, without end: the same bars as syntheticBars, as many as are taken. */
+export function* syntheticBarStream(opts: SyntheticOptions = {}): Generator<SyntheticBar, never> {
   const rand = prng(opts.seed ?? 42)
   const stepMs = opts.stepMs ?? 86_400_000
   let t = Date.parse(opts.start ?? '2015-01-02T00:00:00Z')
   let close = opts.price ?? 50
-  const out: SyntheticBar[] = []
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; ; i++) {
     const open = round2(Math.max(1, close * (1 + (rand() - 0.5) * 0.02)))
     close = round2(Math.max(1, open * (1 + (rand() - 0.5) * 0.04 + Math.sin(i / 40) * 0.004)))
     const high = round2(Math.max(open, close) * (1 + rand() * 0.01))
     const low = round2(Math.min(open, close) * (1 - rand() * 0.01))
-    out.push({ ts: new Date(t).toISOString(), open, high, low, close, volume: Math.round(1e6 * (0.5 + rand())) })
+    yield { ts: new Date(t).toISOString(), open, high, low, close, volume: Math.round(1e6 * (0.5 + rand())) }
     t += stepMs
     if (stepMs === 86_400_000) while ([0, 6].includes(new Date(t).getUTCDay())) t += stepMs
+  }
+}
+
+export function syntheticBars(n: number, opts: SyntheticOptions = {}): SyntheticBar[] {
+  const out: SyntheticBar[] = []
+  if (n <= 0) return out
+  for (const bar of syntheticBarStream(opts)) {
+    out.push(bar)
+    if (out.length >= n) break
   }
   return out
 }
