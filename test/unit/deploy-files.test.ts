@@ -89,6 +89,11 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/^USER (?!root)\w+/m)
     expect(text).toMatch(/^HEALTHCHECK .*\/healthz/m)
   })
+
+  it('gets a build context without local state: no node_modules, build output or ./data (an embedded database)', () => {
+    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim())
+    for (const entry of ['.git', 'node_modules', 'dist', 'data']) expect(ignored, entry).toContain(entry)
+  })
 })
 
 describe('ops/railway', () => {
