@@ -3,13 +3,14 @@
 // and a few measuring helpers. Deliberately a small copy of test/support (bench code is compiled
 // into dist/ and must not import test code; tests import the synthetic bars from here instead).
 import { syntheticBars, type SyntheticBar } from './synthetic-bars.js'
+import { findOnPath } from '../src/local-nats.js'
 import { safeUrl } from '../src/log.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
-import { delimiter, join } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import postgres from 'postgres'
 
@@ -86,19 +87,6 @@ function isAlive(pid: number | undefined): boolean {
   } catch {
     return false
   }
-}
-
-function findOnPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue
-    try {
-      accessSync(join(dir, name), constants.X_OK)
-      return join(dir, name)
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined
 }
 
 const portIsOpen = (port: number) =>

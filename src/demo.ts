@@ -25,23 +25,23 @@ export const DEMO_CONFIG = {
 
 /** Publishes one bar per demo symbol every `intervalMs`; returns a stop function. */
 export async function startDemoFeed(js: JetStreamClient, jsm: JetStreamManager, log: Logger, intervalMs: number): Promise<() => void> {
-  const series = DEMO_SYMBOLS.map((symbol, i) => ({ symbol, bars: syntheticBarStream({ seed: 1000 + i, price: 40 + 30 * i, start: DEMO_START, stepMs: 60_000 }) }))
-  const first: Map<string, SyntheticBar> = new Map()
-  for (const s of series) {
-    const last = await jsm.streams.getMessage('MD_IN', { last_by_subj: `md.in.bar.${s.symbol}` }).catch(() => null)
-    let bar = s.bars.next().value
+  const series: { symbol: string; bars: Generator<SyntheticBar, never>; next: SyntheticBar }[] = []
+  for (const [i, symbol] of DEMO_SYMBOLS.entries()) {
+    const bars = syntheticBarStream({ seed: 1000 + i, price: 40 + 30 * i, start: DEMO_START, stepMs: 60_000 })
+    let next = bars.next().value
+    const last = await jsm.streams.getMessage('MD_IN', { last_by_subj: `md.in.bar.${symbol}` }).catch(() => null)
     if (last) {
       // Walk the seeded series past the last bar sent (a few million steps take about a second).
       const sent = new Date(JSON.parse(new TextDecoder().decode(last.data)).ts).toISOString()
-      while (bar.ts <= sent) bar = s.bars.next().value
+      while (next.ts <= sent) next = bars.next().value
     }
-    first.set(s.symbol, bar)
+    series.push({ symbol, bars, next })
   }
-  log.info({ symbols: DEMO_SYMBOLS, timeframe: DEMO_TIMEFRAME, everyMs: intervalMs, from: first.get(DEMO_SYMBOLS[0])!.ts }, 'demo: no config given, trading the canonical SMA cross on a synthetic feed')
+  log.info({ symbols: DEMO_SYMBOLS, timeframe: DEMO_TIMEFRAME, everyMs: intervalMs, from: series[0]!.next.ts }, 'demo: no config given, trading the canonical SMA cross on a synthetic feed')
   const timer = setInterval(() => {
     for (const s of series) {
-      const bar = first.get(s.symbol) ?? s.bars.next().value
-      first.delete(s.symbol)
+      const bar = s.next
+      s.next = s.bars.next().value
       js.publish(`md.in.bar.${s.symbol}`, injectedBar(bar, DEMO_TIMEFRAME), { msgID: `demo:${s.symbol}:${bar.ts}` }).catch((err: Error) => log.warn({ err: err.message }, 'demo feed publish'))
     }
   }, intervalMs)

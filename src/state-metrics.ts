@@ -13,30 +13,28 @@ import { STREAMS } from './contracts.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
   const accounts = (actor: string) => [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))
-  const books = (name: string, help: string, pick: (s: ExecutorState) => number) =>
+  /** A gauge per account, read from the state of the given actor's scopes at scrape time. */
+  const perAccount = <S>(actor: string) => (name: string, help: string, pick: (s: S) => number) =>
     new Gauge({
       name, help, labelNames: ['account'] as const, registers: [registry],
       collect() {
         this.reset()
-        for (const { account, read } of accounts('paper-executor')) this.set({ account }, pick(read() as ExecutorState))
+        for (const { account, read } of accounts(actor)) this.set({ account }, pick(read() as S))
       },
     })
+  const books = perAccount<ExecutorState>('paper-executor')
   books('paperd_account_equity', 'Account equity at the latest marks (currency units)', (s) => valuation(s.books).equity)
   books('paperd_account_cash', 'Account cash (currency units)', (s) => s.books.cash)
-  books('paperd_account_drawdown', 'Peak equity minus equity (currency units)', (s) => Math.max(0, Math.max(s.books.peak_equity, valuation(s.books).equity) - valuation(s.books).equity))
+  books('paperd_account_drawdown', 'Peak equity minus equity (currency units)', (s) => {
+    const equity = valuation(s.books).equity
+    return Math.max(0, Math.max(s.books.peak_equity, equity) - equity)
+  })
   books('paperd_account_realized_pnl', 'Realized P&L, net of commissions (currency units)', (s) => s.books.realized_pnl)
   books('paperd_account_open_positions', 'Open positions', (s) => Object.keys(s.books.positions).length)
   books('paperd_account_exposure', 'Sum of |position| × mark (currency units)', (s) => Object.entries(s.books.positions).reduce((a, [sym, p]) => a + Math.abs(p.qty) * (s.books.marks[sym]?.price ?? p.avg_price), 0))
   books('paperd_account_working_orders', 'Orders waiting for their fill bar', (s) => Object.values(s.working).reduce((a, o) => a + o.length, 0))
 
-  const risk = (name: string, help: string, pick: (s: RiskState) => number) =>
-    new Gauge({
-      name, help, labelNames: ['account'] as const, registers: [registry],
-      collect() {
-        this.reset()
-        for (const { account, read } of accounts('risk-gate')) this.set({ account }, pick(read() as RiskState))
-      },
-    })
+  const risk = perAccount<RiskState>('risk-gate')
   risk('paperd_account_halted', '1 while the account is halted (entries end halted_by_risk)', (s) => (s.halted ? 1 : 0))
   risk('paperd_ideas_pending_approval', 'Ideas waiting for a person', (s) => Object.keys(s.approvals ?? {}).length)
   risk('paperd_phase5_brier_score', 'Brier score of the account (0.5 with no outcome yet)', (s) => brierScore(s.brier))
