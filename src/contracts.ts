@@ -240,6 +240,7 @@ const Fill = z
     commission: NonNeg,
     fill_model: FillModel,
     bar_id: Id,
+    bar_seq: z.int().min(0).describe('MD stream sequence of the bar it filled on: where the fill sits in the market history'),
     exit_reason: ExitReason.nullable(),
     phase5: Phase5Factors.nullable(),
   })
@@ -304,6 +305,7 @@ const Command = z
     strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
     risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
+    bar_seq: z.int().min(0).nullable().optional().describe("close_position: the symbol's last bar in MD when the command was written; the close fills on the next bar after it"),
     requested_by: z.string().min(1).max(100),
   })
   .strict()

@@ -102,7 +102,7 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     on('ctl.risk.resume', (b) => command('risk-gate', b.account, 'risk_resume', b.by, b.request_id, {}))
     on('ctl.ideas.pending', async (b) => {
       const state = stateOf<RiskState>('risk-gate', b.account)
-      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state) }
+      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state, o.config!.accounts.find((a) => a.id === b.account)!) }
     })
     on('ctl.ideas.approve', (b) => command('risk-gate', b.account, 'idea_approve', b.by, b.request_id, { idea_id: b.id }))
     on('ctl.ideas.reject', (b) => command('risk-gate', b.account, 'idea_reject', b.by, b.request_id, { idea_id: b.id, reason: b.reason }))

@@ -24,7 +24,6 @@ import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
 import { readiness, serveHttp, type HttpServer } from './http.js'
 import type { Logger } from './log.js'
-import { streamMarketData } from './market-data.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
@@ -81,7 +80,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jsm = await jetstreamManager(nc, { timeout: 10_000 })
   await ensureStreams(jsm)
   const codec = createCodec(env.partitions)
-  const defs = buildActors(opts.actors, opts.config, env, { sql, jsm, codec })
+  const defs = buildActors(opts.actors, opts.config, env, { sql })
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
@@ -98,7 +97,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (s.status !== 'auto_executed' && s.intent === 'entry') metrics.denials.inc({ reason: s.reason.split(':').slice(0, 2).join(':') })
     }
   }
-  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
+  const io = { nc, js, jsm, codec, partitions: env.partitions, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   // Account gauges from the scopes this process runs; consumer lag once per process (the main
@@ -169,7 +168,7 @@ export function openDatabase(url: string, max = 4): Sql {
   })
 }
 
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null; jsm: Parameters<typeof streamMarketData>[0]; codec: Codec }): AnyActorDef[] {
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null }): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
@@ -177,7 +176,7 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: En
     indicators: () => indicators(strategies, env.ownedPartitions),
     strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts, strategies),
-    'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)),
+    'paper-executor': () => paperExecutor(accounts),
     persister: () => persister(createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null })),
   }
   return names.map((n) => build[n]())

@@ -66,10 +66,12 @@ describe('risk gate and approvals over NATS', () => {
   it('a drawdown beyond max_drawdown_amount halts by itself (max_drawdown); later entries are halted_by_risk but the exit still fills', async () => {
     await ask('ctl.risk.set', { account: 'ops', by: 'bob', risk: { ai_trading_enabled: true, max_drawdown_amount: 50, halt_on_drawdown: true } })
     await bar(103, 96) // long 10 from 103: −70 → drawdown above 50
-    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown' })
-    const [halted] = await stack.sql`select action, symbol, risk_check_result, human_override from decision_history where action = 'ai_halted' and human_override = false`
-    expect(halted).toMatchObject({ symbol: null, risk_check_result: 'fail:max_drawdown' })
+    // The gate judges the books as of each idea's bar: the breach is found (and dated at its bar)
+    // when the next idea is judged — here the exit signal.
     await bar(95, 88) // exit signal
+    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown' })
+    const [halted] = await stack.sql`select action, symbol, risk_check_result, human_override, occurred_at from decision_history where action = 'ai_halted' and human_override = false`
+    expect(halted).toMatchObject({ symbol: null, risk_check_result: 'fail:max_drawdown' })
     await bar(87, 87) // …fills at this open, halted or not
     const [exit] = await stack.sql`select side, price::float8 as price from trades order by ts desc limit 1`
     expect(exit).toMatchObject({ side: 'sell', price: 87 })
