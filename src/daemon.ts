@@ -66,7 +66,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { env, log } = opts
   const needsConfig = opts.actors.filter((a) => NEEDS_CONFIG.includes(a))
   if (needsConfig.length && !opts.config) throw new ConfigError(`${needsConfig.join(', ')} need a config file: pass --config FILE or set PAPERD_CONFIG`)
-  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true })
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true, actors: opts.actors })
 
   let sql: Sql | null = null
   if (opts.actors.includes('persister')) {

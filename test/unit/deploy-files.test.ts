@@ -1,8 +1,9 @@
 // The deployment files CI cannot run (no Docker engine, no Railway) still have to agree with the
 // code and with each other: every file they mount exists, every command parses as paperd would
 // parse it, every NATS user they connect as exists in ops/nats/nats-server.conf with a password the
-// NATS service is given, Prometheus discovers exactly the paperd services, and the images are what
-// the README promises (NATS ≥ 2.10, a multi-stage non-root image with a health check).
+// NATS service is given, Prometheus discovers exactly the paperd services, the images are what
+// the README promises (NATS ≥ 2.10, a multi-stage non-root image with a health check), and the
+// dashboard and alert queries hold when every actor group is its own process.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -120,5 +121,32 @@ describe('ops/railway', () => {
     expect(major! > 2 || (major === 2 && minor! >= 10), image).toBe(true)
     expect(dockerfile).toContain('COPY ops/nats/nats-server.conf /etc/nats/nats-server.conf')
     expect(nats.deploy.startCommand).toBe('nats-server -c /etc/nats/nats-server.conf')
+  })
+})
+
+describe('the Grafana dashboard and the alert rules', () => {
+  const dashboard = JSON.parse(readFileSync('ops/grafana/dashboards/paperd.json', 'utf8')) as { panels: { title: string; targets: { expr?: string; legendFormat?: string }[] }[] }
+  const queries = dashboard.panels.flatMap((p) => p.targets.filter((t) => t.expr !== undefined).map((t) => ({ panel: p.title, expr: t.expr!, legend: t.legendFormat })))
+  const alerts = (parse(readFileSync('ops/prometheus/alerts.yml', 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules)
+  /** The expression without its quoted strings (label values, regexes), so only operators remain. */
+  const operators = (expr: string) => expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')
+
+  it('draws one query per series: no panel joins metrics with `or`, which hides one wherever their labels match', () => {
+    expect(queries.length).toBeGreaterThan(20)
+    expect(queries.filter((q) => /\bor\b/i.test(operators(q.expr))).map((q) => `${q.panel}: ${q.expr}`)).toEqual([])
+    // Several queries in a panel: each names its series.
+    for (const p of dashboard.panels.filter((p) => p.targets.filter((t) => t.expr).length > 1)) {
+      for (const t of p.targets) expect(t.legendFormat, `${p.title}: ${t.expr}`).toBeTruthy()
+    }
+  })
+
+  it('counts each durable once: every process exports the consumer gauges, so every query takes max by (stream, consumer)', () => {
+    const consumerQueries = [...queries.map((q) => q.expr), ...alerts.map((a) => a.expr)].filter((e) => e.includes('paperd_consumer_'))
+    expect(consumerQueries.length).toBeGreaterThanOrEqual(4)
+    for (const e of consumerQueries) {
+      const uses = e.match(/paperd_consumer_[a-z_]+/g)!.length
+      const aggregated = e.match(/max by \(stream, consumer\) \((?:delta\()?paperd_consumer_[a-z_]+/g)?.length ?? 0
+      expect(aggregated, e).toBe(uses)
+    }
   })
 })
