@@ -1,5 +1,5 @@
 // The wire boundary: bytes ↔ typed messages. ajv checks every inbound and outbound message against
-// the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency,
+// the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency, a subnormal volume,
 // subject tokens agreeing with the body) are checked here too. Nothing else parses message bytes.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -117,7 +117,7 @@ function describe(validate: ValidateFunction): string {
   const description = (e.parentSchema as { description?: string } | undefined)?.description
   if (e.keyword === 'pattern' && description) return `${where} is not valid (${description})`
   const bound = BOUNDS[e.keyword]
-  if (bound) return `${where} ${number(e.data as number)} ${bound} ${number((e.params as { limit: number }).limit)}`
+  if (bound) return `${where} ${shown(e.data as number)} ${bound} ${shown((e.params as { limit: number }).limit)}`
   return `${where} ${e.message ?? 'is invalid'}`
 }
 
@@ -130,7 +130,7 @@ const BOUNDS: Record<string, string> = {
 }
 
 /** As JavaScript writes it, but 1e12 rather than 1000000000000 and 1e308 rather than 1e+308. */
-function number(n: number): string {
+function shown(n: number): string {
   const exp = n.toExponential()
   return (Math.abs(n) >= 1e9 && !exp.includes('.') ? exp : String(n)).replace('e+', 'e')
 }
