@@ -63,7 +63,7 @@ export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.b
     return {
       state,
       outcome: 'conflict',
-      refused: `the ${symbol} ${timeframe} bar of ${ts} contradicts the one already accepted: ${ohlcv(last)} accepted, ${ohlcv(input.data)} received (corrections are not applied: the accepted bar was already traded on)`,
+      refused: `the ${symbol} ${timeframe} bar of ${ts} contradicts the one already accepted: ${ohlcv(last)} accepted, ${ohlcv(input.data)} received (corrections are not applied: indicators and trades already used the accepted bar)`,
     }
   }
   // Updated in place: no allocation per bar once a pair has been seen.

@@ -45,7 +45,7 @@ describe('runBacktest', () => {
         ts: b.ts,
         reason:
           `md.in.bar: the SYM 1d bar of ${b.ts} contradicts the one already accepted: open ${b.open} high ${b.high} low ${b.low} close ${b.close} volume ${b.volume} accepted, ` +
-          `open ${b.open} high ${b.high} low ${b.low} close ${b.high} volume ${b.volume} received (corrections are not applied: the accepted bar was already traded on)`,
+          `open ${b.open} high ${b.high} low ${b.low} close ${b.high} volume ${b.volume} received (corrections are not applied: indicators and trades already used the accepted bar)`,
       },
     ])
     const clean = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars }])

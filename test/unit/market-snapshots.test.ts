@@ -96,7 +96,7 @@ describe('market-snapshots', () => {
     const sent = { ...ohlcv, ...change }
     expect(steps[1]!.refused).toBe(
       'the ORCL 1d bar of 2024-01-02T00:00:00.000Z contradicts the one already accepted: open 10 high 11 low 9 close 10.5 volume 100 accepted, ' +
-        `open ${sent.open} high ${sent.high} low ${sent.low} close ${sent.close} volume ${sent.volume} received (corrections are not applied: the accepted bar was already traded on)`,
+        `open ${sent.open} high ${sent.high} low ${sent.low} close ${sent.close} volume ${sent.volume} received (corrections are not applied: indicators and trades already used the accepted bar)`,
     )
     expect(state.last).toEqual({ 'ORCL|1d': { ts: '2024-01-02T00:00:00.000Z', ...ohlcv } })
   })
