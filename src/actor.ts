@@ -36,6 +36,12 @@ export interface Step<S> {
   writes?: Write[]
   /** Outcome label for metrics when it is not plain "ok" (e.g. "duplicate"). Bounded set per actor. */
   outcome?: string
+  /**
+   * Why the input is refused, when only the state can tell it is bad (a bar contradicting the one
+   * already accepted at its time): the runtime dead-letters it with this reason, like a message the
+   * codec refused. A refusing step emits and writes nothing, and leaves the state as it was.
+   */
+  refused?: string
 }
 
 /** One durable consumer feeding a scope. */

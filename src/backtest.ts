@@ -39,7 +39,7 @@ export interface BacktestRun {
   /** Messages handled by each actor. */
   handled: Record<string, number>
   bars: number
-  /** Input bars the daemon would have dead-lettered (inconsistent OHLC, …), with the reason. */
+  /** Input bars the daemon would have dead-lettered (inconsistent OHLC, a contradicted bar, …), with the reason. */
   refused: { symbol: string; ts: string; reason: string }[]
 }
 
@@ -189,9 +189,11 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     enqueue(inbound, d.routes)
   }
 
-  const settle = (route: Route, step: Step<unknown>) => {
+  const settle = (route: Route, step: Step<unknown>, inbound: Inbound) => {
     route.state = step.state
     if (route.counter.n++ === 0) counted.push(route.counter)
+    // What the daemon dead-letters once a handler has seen it (a bar contradicting an accepted one).
+    if (step.refused !== undefined) run.refused.push({ symbol: inbound.params.symbol ?? '', ts: (inbound.data as { ts: string }).ts, reason: `${inbound.type}: ${step.refused}` })
     const emit = step.emit
     if (emit) for (let i = 0; i < emit.length; i++) store(emit[i]!.type, emit[i]!.data)
   }
@@ -207,7 +209,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
         const route = to[hop++]!
         const lookups = route.def.lookup?.(route.state, inbound, route.scope)
         const found = lookups?.length ? lookupInMemory(barsOf, lookups) : NOTHING
-        settle(route, route.def.handle(route.state, inbound, route.scope, found))
+        settle(route, route.def.handle(route.state, inbound, route.scope, found), inbound)
       }
     }
     head = tail = 0

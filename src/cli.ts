@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, InvalidArgumentError } from 'commander'
-import { SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
+import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config.js'
 import { parseBarsCsv, parseContextCsv } from './csv.js'
 import { openDatabase, startDaemon } from './daemon.js'
@@ -296,7 +296,7 @@ function symbolArg(v: string): string {
   return v
 }
 function timeframeArg(v: string): string {
-  if (!new RegExp(TIMEFRAME_PATTERN).test(v)) throw new InvalidArgumentError('like 1m, 15m, 1h, 1d')
+  if (!new RegExp(TIMEFRAME_PATTERN).test(v)) throw new InvalidArgumentError(TIMEFRAME_RULE)
   return v
 }
 function speedArg(v: string): number {

@@ -3,8 +3,8 @@
 // only after their outputs are stored (and the persister only after its commit), so at that point
 // every effect of the input is in JetStream and in Postgres.
 import type { JetStreamManager } from '@nats-io/jetstream'
-import { ACTOR_NAMES } from './actor.js'
 import { STREAMS, type StreamName } from './contracts.js'
+import { isPaperdDurable } from './runtime/topology.js'
 
 export interface Backlog {
   total: number
@@ -13,18 +13,15 @@ export interface Backlog {
   streams: Record<string, number>
 }
 
-const ours = (durable: string) => ACTOR_NAMES.some((a) => durable === a || durable.startsWith(`${a}-`))
-
 export async function backlog(jsm: JetStreamManager): Promise<Backlog> {
   const out: Backlog = { total: 0, lagging: {}, streams: {} }
   for (const stream of Object.keys(STREAMS) as StreamName[]) {
     const info = await jsm.streams.info(stream)
     out.streams[stream] = info.state.last_seq
     for await (const c of jsm.consumers.list(stream)) {
-      const durable = c.config.durable_name
-      if (!durable || !ours(durable)) continue
+      if (!isPaperdDurable(c)) continue
       const n = c.num_pending + c.num_ack_pending
-      if (n > 0) out.lagging[durable] = n
+      if (n > 0) out.lagging[c.name] = n
       out.total += n
     }
   }

@@ -1,13 +1,18 @@
 // `paperd status`: what is running and how far behind it is, asked over NATS like an operator would —
-// every actor instance from the micro protocol ($SRV.INFO/STATS), every durable consumer's lag from
-// JetStream, and each account's halt state and books from the control plane.
+// every actor instance from the micro protocol ($SRV.INFO/STATS), the lag of every paperd durable
+// from JetStream (other consumers — the ephemeral ones a killed process leaves for minutes, anyone
+// else's — are only counted: their backlog is not paperd's lag), and each account's halt state and
+// books from the control plane.
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { STREAMS } from './contracts.js'
+import { isPaperdDurable } from './runtime/topology.js'
 
 export interface StatusReport {
   instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]
   consumers: { stream: string; name: string; pending: number; ack_pending: number; redelivered: number }[]
+  /** Consumers on paperd's streams that are not paperd durables (ephemeral, someone else's): not lag. */
+  other_consumers: number
   accounts: { account: string; halted: boolean | null; last_halt_reason: string | null; cash: number | null; equity: number | null; positions: number | null; working_orders: number | null; error?: string }[]
 }
 
@@ -34,10 +39,12 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, op
     .sort((a, b) => a.actor.localeCompare(b.actor) || a.id.localeCompare(b.id))
 
   const consumers: StatusReport['consumers'] = []
+  let others = 0
   for (const stream of Object.keys(STREAMS)) {
     try {
       for await (const c of jsm.consumers.list(stream)) {
-        consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
+        if (!isPaperdDurable(c)) others++
+        else consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
       }
     } catch {
       // stream not created yet
@@ -67,7 +74,7 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, op
       ...(!risk.ok || !books.ok ? { error: String((!risk.ok ? risk.error : books.error) ?? 'no answer') } : {}),
     }
   }))
-  return { instances, consumers, accounts }
+  return { instances, consumers, other_consumers: others, accounts }
 }
 
 /** The report as aligned text tables. */
@@ -84,6 +91,7 @@ export function formatStatus(r: StatusReport): string {
     '',
     'consumers',
     r.consumers.length ? table(['stream', 'durable', 'pending', 'ack pending', 'redelivered'], r.consumers.map((c) => [c.stream, c.name, c.pending, c.ack_pending, c.redelivered])) : '  none',
+    ...(r.other_consumers ? [`(and ${r.other_consumers} consumer(s) not paperd's — ephemeral, or someone else's — whose backlog is not lag)`] : []),
     '',
     'accounts',
     r.accounts.length ? table(['account', 'halted', 'reason', 'cash', 'equity', 'positions', 'working'], r.accounts.map((a) => [a.account, a.halted === null ? (a.error ?? null) : a.halted ? 'yes' : 'no', a.last_halt_reason, money(a.cash), money(a.equity), a.positions, a.working_orders])) : '  none',
