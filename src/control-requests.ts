@@ -23,8 +23,8 @@ const idField = (what: string, pattern: string, rule: string) =>
 /** Free text of bounded length. */
 const textField = (what: string, max: number) =>
   text(what)
-    .min(1, { error: 'is empty' })
-    .max(max, { error: (iss) => `is ${(iss.input as string).length} characters long; at most ${max}` })
+    .min(1, { error: `empty (${article(what)})` })
+    .max(max, { error: (iss) => `${(iss.input as string).length} characters long (${article(what)}): at most ${max}` })
 
 const Account = idField('account id', ACCOUNT_PATTERN, '1-32 characters a-z 0-9 _ -')
 const Symbol = idField('symbol', SYMBOL_PATTERN, '1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)')
