@@ -132,7 +132,9 @@ export function routeControl(o: RoutingOptions): Routing {
     const dot = key.indexOf('.')
     const actor = key.slice(0, dot) as ActorName
     if (stopped || !actors.has(actor)) return
-    if (live && !owned.has(key)) owned.set(key, subscribe(ownerSubscription(actor, key.slice(dot + 1)), undefined, (m) => void own(m)))
+    // In the queue group too: should two processes ever run one account (a misconfiguration, or a
+    // scope moving between processes), a command is still applied once.
+    if (live && !owned.has(key)) owned.set(key, subscribe(ownerSubscription(actor, key.slice(dot + 1)), CONTROL_QUEUE, (m) => void own(m)))
     if (!live) {
       owned.get(key)?.unsubscribe()
       owned.delete(key)
