@@ -15,9 +15,12 @@ import type { LiveStates } from './live-states.js'
 import type { Logger } from './log.js'
 import type { MicroEndpoint } from './micro.js'
 
-/** How long the other processes have to say which accounts they run, after the last one spoke. */
-const RUNNING_STALL_MS = 150
-const RUNNING_MAX_MS = 600
+/**
+ * How long the other processes have to say which accounts they run, when nobody runs the one asked
+ * for. A fixed wait keeps the refusal quick; the list is best effort (this process's own accounts,
+ * and those of whoever answered in time).
+ */
+const RUNNING_WAIT_MS = 300
 
 export type ControlHandler = (body: never) => Promise<ControlReply>
 
@@ -90,13 +93,14 @@ export function routeControl(o: RoutingOptions): Routing {
 
   /** Why no process took a request for `account`: still starting somewhere, or run by none. */
   async function nobodyRuns(actor: ActorName, account: string): Promise<ControlReply> {
-    const running = new Set<string>()
-    const starting = new Set<string>()
+    const here = runningHere(actor)
+    const running = new Set(here.running)
+    const starting = new Set(here.starting)
     try {
-      for await (const m of await o.nc.requestMany(runningSubject(actor), '', { strategy: 'stall', stall: RUNNING_STALL_MS, maxWait: RUNNING_MAX_MS })) {
-        const here = m.json<RunningAccounts>()
-        for (const a of here.running) running.add(a)
-        for (const a of here.starting) starting.add(a)
+      for await (const m of await o.nc.requestMany(runningSubject(actor), '', { strategy: 'timer', maxWait: RUNNING_WAIT_MS })) {
+        const there = m.json<RunningAccounts>()
+        for (const a of there.running) running.add(a)
+        for (const a of there.starting) starting.add(a)
       }
     } catch (err) {
       log.warn({ err: (err as Error).message, actor }, 'could not ask which accounts run')
