@@ -28,8 +28,6 @@ export const COMMAND_REPLY_MS = 10_000
 /** How often pending approvals are checked against their wall-time timeout. */
 const EXPIRY_CHECK_MS = 1_000
 
-type Reply = ControlReply
-
 export interface Control {
   stop(): void
 }
@@ -57,7 +55,7 @@ export function startControl(o: ControlOptions): Control & {
   const log = o.log.child({ component: 'control' })
 
   const handlers: Partial<Record<ControlSubject, ControlHandler>> = {}
-  const on = <S extends ControlSubject>(subject: S, fn: (body: ControlBody<S>) => Promise<Reply>) => (handlers[subject] = fn as ControlHandler)
+  const on = <S extends ControlSubject>(subject: S, fn: (body: ControlBody<S>) => Promise<ControlReply>) => (handlers[subject] = fn as ControlHandler)
   if (o.actors.includes('paper-executor')) {
     on('ctl.portfolio.get', async (b) => {
       const state = stateOf<ExecutorState>('paper-executor', b.account)
@@ -96,7 +94,7 @@ export function startControl(o: ControlOptions): Control & {
   }
 
   type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk'>>
-  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<Reply> {
+  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<ControlReply> {
     if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
     // The command is an input from outside, like a bar from a feed: it carries the time it was made.
@@ -181,7 +179,7 @@ export function startControl(o: ControlOptions): Control & {
 }
 
 /** ctl.portfolio.get: the books as the executor holds them now, valued at its latest marks. */
-export function portfolioReply(account: string, s: ExecutorState): Reply {
+export function portfolioReply(account: string, s: ExecutorState): ControlReply {
   const b = s.books
   const v = valuation(b)
   const positions = Object.entries(b.positions).map(([symbol, p]) => {

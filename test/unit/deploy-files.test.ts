@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/actor.js'
 import { loadConfigFile, parseActorList } from '../../src/config.js'
+import { subjectMatches } from '../../src/contracts.js'
 import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
 
 interface Service {
@@ -42,14 +43,8 @@ function natsPermissions(user: string): { publish: string[]; subscribe: string[]
   return { publish: list(block[1]!), subscribe: list(block[2]!) }
 }
 
-/** Whether a NATS subject matches one of the patterns (`*` one token, `>` the rest). */
-function allowed(patterns: string[], subject: string): boolean {
-  const tokens = subject.split('.')
-  return patterns.some((p) => {
-    const parts = p.split('.')
-    return parts.every((t, i) => t === '>' ? i < tokens.length : t === '*' ? tokens[i] !== undefined : t === tokens[i]) && (parts.at(-1) === '>' || parts.length === tokens.length)
-  })
-}
+/** Whether one of the allowed patterns matches the subject. */
+const allowed = (patterns: string[], subject: string) => patterns.some((p) => subjectMatches(p, subject))
 
 const versionOf = (image: string) => image.split(':')[1]!.split('-')[0]!.split('.').map(Number)
 
