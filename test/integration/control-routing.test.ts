@@ -24,10 +24,10 @@ describe('control requests with accounts split over processes', () => {
     const payload = body instanceof Uint8Array || typeof body === 'string' ? body : JSON.stringify(body)
     return (await stack.client.request(subject, payload, { timeout: 15_000 })).json<Reply>()
   }
-  /** Requests answered per process, from $SRV.STATS of every instance of `actor`. */
+  /** Requests answered per process, from $SRV.STATS of the three instances of `actor`. */
   const answered = async (actor: string, subject: string) => {
     const counts: number[] = []
-    for await (const m of await stack.client.requestMany(`$SRV.STATS.${actor}`, '', { maxWait: 1000, strategy: 'timer' })) {
+    for await (const m of await stack.client.requestMany(`$SRV.STATS.${actor}`, '', { strategy: 'count', maxMessages: 3, maxWait: 10_000 })) {
       counts.push(m.json<{ endpoints: { subject: string; num_requests: number }[] }>().endpoints.find((e) => e.subject === subject)?.num_requests ?? 0)
     }
     return counts.sort()
@@ -61,7 +61,7 @@ describe('control requests with accounts split over processes', () => {
     // Exactly one front door answered each request: the endpoint counts of all instances add up to what was sent.
     const after = { portfolio: await answered('paper-executor', 'ctl.portfolio.get'), risk: await answered('risk-gate', 'ctl.risk.get') }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
-    expect(after.portfolio).toHaveLength(3)
+    expect([before.portfolio, before.risk, after.portfolio, after.risk].map((c) => c.length)).toEqual([3, 3, 3, 3])
     expect(sum(after.portfolio) - sum(before.portfolio)).toBe(50)
     expect(sum(after.risk) - sum(before.risk)).toBe(50)
   })
