@@ -16,7 +16,9 @@ import { strategy } from '../actors/strategy.js'
 import type { ActorName, AnyActorDef } from './actor.js'
 import { createCodec, type Codec, type Encoded } from './codec.js'
 import type { Message } from './contracts.js'
-import { CONTROL_OWNERS, startControl } from './control.js'
+import { startControl } from './control.js'
+import { CONTROL_OWNERS } from './control-requests.js'
+import { LiveStates } from './live-states.js'
 import { registerSessionMetrics, registerStateMetrics } from './state-metrics.js'
 import { instanceId, serveMicro } from './micro.js'
 import { VERSION } from './paths.js'
@@ -84,7 +86,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
-  const states = new Map<string, () => unknown>()
+  const states = new LiveStates()
   const control = startControl({ nc, js, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
   const decoder = new TextDecoder()
   const published = (out: readonly Encoded[]) => {
@@ -119,7 +121,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
     }
   }))
-  const live = Promise.all(running.map((r) => r.live)).then(() => {
+  // Live once every scope is, and NATS knows this process answers for their accounts.
+  const live = Promise.all(running.map((r) => r.live)).then(() => control.flush().catch(() => undefined)).then(() => {
     log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
   })
   let isLive = false

@@ -9,6 +9,8 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 export interface MicroEndpoint {
   name: string
   subject: string
+  /** The queue group the endpoint subscribes in ('' for none). */
+  queue_group: string
   num_requests: number
   num_errors: number
   last_error: string
@@ -38,12 +40,12 @@ export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop
   const head = (s: MicroService, type: string) => ({ type: `io.nats.micro.v1.${type}_response`, name: s.name, id: s.id, version: s.version, metadata: s.metadata })
   const replies = {
     PING: (s: MicroService) => head(s, 'ping'),
-    INFO: (s: MicroService) => ({ ...head(s, 'info'), description: s.description, endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: '', metadata: null })) }),
+    INFO: (s: MicroService) => ({ ...head(s, 'info'), description: s.description, endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: e.queue_group, metadata: null })) }),
     STATS: (s: MicroService) => ({
       ...head(s, 'stats'),
       started,
       endpoints: s.endpoints.map((e) => ({
-        name: e.name, subject: e.subject, queue_group: '', num_requests: e.num_requests, num_errors: e.num_errors, last_error: e.last_error,
+        name: e.name, subject: e.subject, queue_group: e.queue_group, num_requests: e.num_requests, num_errors: e.num_errors, last_error: e.last_error,
         processing_time: e.processing_time, average_processing_time: e.num_requests ? Math.round(e.processing_time / e.num_requests) : 0, data: s.data?.() ?? null,
       })),
     }),

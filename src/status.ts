@@ -5,6 +5,7 @@
 // books from the control plane.
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
+import type { ControlSubject } from './control-requests.js'
 import { STREAMS } from './contracts.js'
 import { isPaperdDurable } from './runtime/topology.js'
 
@@ -54,7 +55,7 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, op
 
   // Accounts: one risk-gate durable per account, `risk-gate-<account>`.
   const accountIds = [...new Set(consumers.filter((c) => c.name.startsWith('risk-gate-')).map((c) => c.name.slice('risk-gate-'.length)))].sort()
-  const ask = async (subject: string, account: string) => {
+  const ask = async (subject: ControlSubject, account: string) => {
     try {
       return (await nc.request(subject, JSON.stringify({ account }), { timeout: 2000 })).json<Record<string, unknown>>()
     } catch (err) {

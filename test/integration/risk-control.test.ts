@@ -108,8 +108,10 @@ describe('risk gate and approvals over NATS', () => {
   it('malformed requests get a clear error and change nothing', async () => {
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { max_lot_size: -1 } })).toMatchObject({ ok: false, error: expect.stringMatching(/^risk\.max_lot_size: /) })
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { leverage: 5 } })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
-    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) })
-    expect(await ask('ctl.ideas.reject', { account: 'ghost', id: 'x', by: 'x' })).toEqual({ ok: false, error: 'unknown account "ghost"' })
+    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x' })).toEqual({ ok: false, error: 'reason: missing (a reason)' })
+    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x', reason: 'r'.repeat(151) })).toEqual({ ok: false, error: 'reason: 151 characters long (a reason): at most 150' })
+    expect(await ask('ctl.ideas.reject', { account: 'ghost', id: 'x', by: 'x' })).toEqual({ ok: false, error: 'no process runs account "ghost" (its risk-gate): is it started with the account in its config? Accounts running: ops' })
+    expect(await ask('ctl.ideas.approve', { account: 'ops', id: '', by: 'x' })).toEqual({ ok: false, error: 'id: empty (an idea id)' })
     expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: false, risk: { max_lot_size: null } })
   })
 })

@@ -47,8 +47,8 @@ export interface Stack {
   daemons: Daemon[]
   /** A plain client, as an operator's `nats` CLI would be. */
   client: NatsConnection
-  /** Starts a daemon in this process; `env` adds variables (PAPERD_PARTITIONS for a split deployment). */
-  start(actors?: ActorName[], env?: Record<string, string>): Promise<Daemon>
+  /** Starts a daemon in this process; `env` adds variables (PAPERD_PARTITIONS for a split deployment), `config` replaces the stack's (accounts split by config). */
+  start(actors?: ActorName[], env?: Record<string, string>, config?: ConfigFile): Promise<Daemon>
   stopDaemon(): Promise<void>
   quiesce(timeoutMs?: number): Promise<void>
   /** The trades table as fills compare: bar date-time, side, qty, price, commission, in time order. */
@@ -69,9 +69,9 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
     nats, db, sql, config, client,
     daemon: null,
     daemons: [],
-    async start(actors = [...ACTOR_NAMES], extra = {}) {
+    async start(actors = [...ACTOR_NAMES], extra = {}, own = config) {
       const env = loadEnv({ ...envVars, ...extra })
-      const daemon = await startDaemon({ env, actors, config, log: createLogger(env.logLevel), waitForNats: false })
+      const daemon = await startDaemon({ env, actors, config: own, log: createLogger(env.logLevel), waitForNats: false })
       await daemon.live
       stack.daemons.push(daemon)
       stack.daemon ??= daemon

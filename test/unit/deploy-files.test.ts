@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/actor.js'
 import { loadConfigFile, parseActorList } from '../../src/config.js'
+import { subjectMatches } from '../../src/contracts.js'
+import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
 
 interface Service {
   image?: string
@@ -34,6 +36,17 @@ const flag = (args: string[], name: string) => {
 /** Users of the NATS config: name → the variable holding its password. */
 const natsUsers = new Map([...natsConf.matchAll(/\{\s*user:\s*([\w-]+),\s*password:\s*\$(\w+)/g)].map((m) => [m[1]!, m[2]!]))
 
+/** A user's allow lists in ops/nats/nats-server.conf. */
+function natsPermissions(user: string): { publish: string[]; subscribe: string[] } {
+  const block = new RegExp(`\\{\\s*user:\\s*${user},[^\\n]*\\n\\s*publish: \\{ allow: \\[([^\\]]*)\\] \\}\\n\\s*subscribe: \\{ allow: \\[([^\\]]*)\\] \\}`).exec(natsConf)
+  if (!block) throw new Error(`no permissions for user ${user} in ops/nats/nats-server.conf`)
+  const list = (text: string) => [...text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
+  return { publish: list(block[1]!), subscribe: list(block[2]!) }
+}
+
+/** Whether one of the allowed patterns matches the subject. */
+const allowed = (patterns: string[], subject: string) => patterns.some((p) => subjectMatches(p, subject))
+
 const versionOf = (image: string) => image.split(':')[1]!.split('-')[0]!.split('.').map(Number)
 
 describe('docker-compose.yml', () => {
@@ -52,6 +65,25 @@ describe('docker-compose.yml', () => {
     // Every password the config reads from the environment is given to the NATS service.
     expect([...natsUsers.keys()].sort()).toEqual([...ACTOR_NAMES, 'operator', 'paperd'].sort())
     for (const variable of natsUsers.values()) expect(nats.environment, variable).toHaveProperty(variable)
+  })
+
+  it('lets the users of the control actors take their ctl.* requests and route them (src/control-requests.ts)', () => {
+    for (const subject of CONTROL_SUBJECTS) {
+      const actor = CONTROL_OWNERS[subject]
+      const routed = [ownerSubject(actor, 'main', subject), runningSubject(actor)]
+      for (const user of [actor, 'paperd']) {
+        const { publish, subscribe } = natsPermissions(user)
+        expect(allowed(subscribe, subject), `${user} subscribes ${subject}`).toBe(true)
+        for (const s of routed) {
+          expect(allowed(publish, s), `${user} publishes ${s}`).toBe(true)
+          expect(allowed(subscribe, s), `${user} subscribes ${s}`).toBe(true)
+        }
+      }
+      expect(natsPermissions(actor).publish, actor).toContain(ownerPermission(actor))
+      expect(allowed(natsPermissions('operator').publish, subject), `operator publishes ${subject}`).toBe(true)
+    }
+    // Another actor's user may not answer for these accounts.
+    expect(allowed(natsPermissions('strategy').subscribe, ownerSubject('risk-gate', 'main', 'ctl.risk.halt'))).toBe(false)
   })
 
   it('runs paperd split by actor group, every actor somewhere, each under a NATS user that exists', () => {
