@@ -77,7 +77,7 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^actors \(6 instances\)/)
     expect(r.stdout).toMatch(/risk-gate\s+\S+\s+0\.1\.0\s+main\s+1\/1/)
-    expect(r.stdout).toMatch(/indicators\s+\S+\s+0\.1\.0\s+\S+\s+16\/16/)
+    expect(r.stdout).toMatch(/indicators\s+\S+\s+0\.1\.0\s+p0,.*\(16\)\s+16\/16/)
     expect(r.stdout).toMatch(/^gaps\n {2}none/m)
     expect(r.stdout).toMatch(/TRADE\s+risk-gate-main\s+0\s+0/)
     expect(r.stdout).toMatch(/main\s+no\s+—\s+\d+\.\d\d/)

@@ -2,13 +2,12 @@
 // the daemon runs), the consumers that exist and the instances that answered micro STATS.
 import { describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/actor.js'
-import { parseConfig } from '../../src/config.js'
+import { loadConfigFile } from '../../src/config.js'
 import { deploymentActors } from '../../src/daemon.js'
 import type { Instance } from '../../src/micro.js'
 import { describeWaiting, everyScopeLive, expectedWork, onlyBacklog, stillToDo, type Backlog, type Expectation } from '../../src/quiesce.js'
-import { CANONICAL } from '../support/stack.js'
 
-const work = expectedWork(deploymentActors(parseConfig(CANONICAL)), true)
+const work = expectedWork(deploymentActors(loadConfigFile('examples/canonical.json')), true)
 const partitions = [...Array(16).keys()].map((p) => `p${p}`)
 
 /** An instance of `actor` owning `owned`, with `live` of them live (all by default). */
