@@ -1,6 +1,7 @@
 // `paperd status`: what is running and how far behind it is, asked over NATS like an operator would —
-// every actor instance from the micro protocol ($SRV.INFO/STATS), every durable consumer's lag from
-// JetStream, and each account's halt state and books from the control plane.
+// every actor instance from the micro protocol ($SRV.STATS, with its scopes live), every durable
+// consumer's lag from JetStream, each account's halt state and books from the control plane, and the
+// gaps `replay --wait` would wait on (actors with no instance, scopes not live, durables missing).
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { STREAMS, type StreamName } from './contracts.js'
