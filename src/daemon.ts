@@ -13,7 +13,7 @@ import { paperExecutor } from '../actors/paper-executor.js'
 import { persister } from '../actors/persister.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
-import type { ActorName, AnyActorDef } from './actor.js'
+import { ACTOR_NAMES, type ActorName, type AnyActorDef } from './actor.js'
 import { createCodec, type Codec, type Encoded } from './codec.js'
 import type { Message } from './contracts.js'
 import { startControl } from './control.js'
@@ -29,6 +29,7 @@ import type { Logger } from './log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
+import { DEFAULT_PARTITIONS } from './partition.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
 import { reconnectEpoch } from './runtime/io.js'
 import { createPublisher } from './runtime/publisher.js'
@@ -119,6 +120,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metadata: { scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','), pid: String(process.pid), host: hostname() },
       endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
       data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
+      scopes: () => ({ owned: scopes, live: scopes.filter((k) => states.has(`${def.name}.${k}`)) }),
     }
   }))
   // Live once every scope is, and NATS knows this process answers for their accounts.
@@ -171,7 +173,19 @@ export function openDatabase(url: string, max = 4): Sql {
   })
 }
 
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null }): AnyActorDef[] {
+/**
+ * Every actor of a whole deployment of `config` — all six, over every partition — with the scopes
+ * the processes running them own between them: the work `paperd replay --wait` waits for. The same
+ * definitions a daemon runs, never run themselves (their ports refuse).
+ */
+export function deploymentActors(config: ConfigFile | undefined, partitions = DEFAULT_PARTITIONS): AnyActorDef[] {
+  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: [...Array(partitions).keys()] }, null)
+}
+
+const notRunning = () => Promise.reject(new Error('a definition for its scopes only: not running'))
+
+/** The chosen actors for a config and the partitions this process owns; `deps` null: definitions only, ports that refuse. */
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pick<Env, 'partitions' | 'ownedPartitions'>, deps: { sql: Sql | null } | null): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
@@ -180,7 +194,7 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: En
     strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts, strategies),
     'paper-executor': () => paperExecutor(accounts),
-    persister: () => persister(createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null })),
+    persister: () => persister(deps ? createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null }) : { commit: notRunning }),
   }
   return names.map((n) => build[n]())
 }

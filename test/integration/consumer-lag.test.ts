@@ -7,7 +7,7 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
-import { backlog } from '../../src/quiesce.js'
+import { backlog, expectedWork } from '../../src/quiesce.js'
 import { ensureConsumers, ensureStreams, isPaperdDurable } from '../../src/runtime/topology.js'
 import { registerStateMetrics } from '../../src/state-metrics.js'
 import { formatStatus, statusReport } from '../../src/status.js'
@@ -51,7 +51,7 @@ describe('consumer lag counts only paperd durables', () => {
   })
 
   it('paperd status lists only paperd durables, and says how many other consumers it left out', async () => {
-    const report = await statusReport(nc, jsm, { waitMs: 50 })
+    const report = await statusReport(nc, jsm, expectedWork([], false), { waitMs: 50 })
     expect(report.consumers).toEqual([{ stream: 'MD_IN', name: 'market-snapshots', pending: BARS, ack_pending: 0, redelivered: 0 }])
     expect(report.other_consumers).toBe(2)
     const text = formatStatus(report)

@@ -68,6 +68,10 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(info.metadata.scopes).toBe('main')
     const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{ endpoints: { subject: string; num_requests: number }[] }>()
     expect(stats.endpoints.find((e) => e.subject === 'ctl.portfolio.get')!.num_requests).toBeGreaterThan(0)
+    // Every actor, with control endpoints or not, says which scopes it owns and which are live (replay --wait counts on it).
+    const indicators = (await stack.client.request('$SRV.STATS.indicators', '', { timeout: 2000 })).json<{ scopes: { owned: string[]; live: string[] } }>()
+    expect(indicators.scopes.owned).toHaveLength(16)
+    expect(indicators.scopes.live).toEqual(indicators.scopes.owned)
   })
 
   it('paperd status prints the actors, the consumers with their lag and each account', async () => {
@@ -75,6 +79,8 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^actors \(6 instances\)/)
     expect(r.stdout).toMatch(/risk-gate\s+\S+\s+0\.1\.0\s+main\s+1\/1/)
+    expect(r.stdout).toMatch(/indicators\s+\S+\s+0\.1\.0\s+p0,.*\(16\)\s+16\/16/)
+    expect(r.stdout).toMatch(/^gaps\n {2}none/m)
     expect(r.stdout).toMatch(/TRADE\s+risk-gate-main\s+0\s+0/)
     expect(r.stdout).toMatch(/main\s+no\s+—\s+\d+\.\d\d/)
     const json = JSON.parse((await stack.cli(['status', '--json'])).stdout)
