@@ -22,7 +22,7 @@ import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-or
 import { dpiRegimeName } from './lib/indicators/index.js'
 import { pairKeys } from './lib/keys.js'
 import { narrativeGap } from './lib/phase5.js'
-import { gayedScope, handleGayedBar, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
+import { gayedScope, handleGayed, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
 
 /** The position a strategy asked for on one symbol. */
 interface Held {
@@ -380,12 +380,13 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: n
     name: 'strategy',
     ordered: true,
     // 2: a book holds the position with its bracket (side, fill, levels, bars held).
-    stateVersion: 2,
+    // 3: a Gayed scope follows its ideas' fate (held, pending, deferred days).
+    stateVersion: 3,
     scopes: [...partitions.map(partitionScope), ...gayedScopes],
     init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
     handle: (state, input, scope) => {
       const g = gayedById.get(scope.key)
-      if (g) return handleGayedBar(state, input as Inbound<'md.bar'>, g) as Step<StrategyState>
+      if (g) return handleGayed(state, input, g) as Step<StrategyState>
       return handleIndicators(state, input as Inbound<'md.ind'>, index)
     },
   })

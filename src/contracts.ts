@@ -447,7 +447,7 @@ const StrategySignal = z
     confidence: z.number().min(0).max(1),
     risk_on_weight: NonNeg,
     risk_off_weight: NonNeg,
-    holding: Symbol.nullable().describe('What the strategy holds after this day (null: nothing yet)'),
+    holding: Symbol.nullable().describe("What the account holds of this strategy at this day's close (null: nothing); a rotation decided this day shows from the next"),
   })
   .strict()
   .describe('The state of a multi-symbol strategy (Gayed consensus) after a day')

@@ -31,7 +31,7 @@ import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { DEFAULT_PARTITIONS } from './partition.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
-import { reconnectEpoch } from './runtime/io.js'
+import { connectionState } from './runtime/io.js'
 import { createPublisher } from './runtime/publisher.js'
 import { runActor } from './runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from './runtime/topology.js'
@@ -100,7 +100,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (s.status !== 'auto_executed' && s.intent === 'entry') metrics.denials.inc({ reason: s.reason.split(':').slice(0, 2).join(':') })
     }
   }
-  const io = { nc, js, jsm, codec, partitions: env.partitions, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
+  const io = { nc, js, jsm, codec, partitions: env.partitions, log, metrics, publisher, checkpoints: await openCheckpoints(js), ...connectionState(nc), states, published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   // Account gauges from the scopes this process runs; consumer lag once per process (the main

@@ -20,17 +20,35 @@ export interface Io {
   publisher: Publisher
   /** Number of NATS reconnects so far: ordered scopes resynchronise when it changes. */
   epoch(): number
+  /**
+   * null while the connection is up, else a promise of its return: a pull sent while it is down
+   * would reach the server late, beside the next one.
+   */
+  whenConnected?(): Promise<void> | null
   /** `${actor}.${scope}` → the scope's current state, while it runs (control-plane reads). */
   states?: Map<string, () => unknown>
   /** Told of every batch of outputs once JetStream has acknowledged them (control-plane replies). */
   published?: (out: readonly Encoded[]) => void
 }
 
-/** Counts reconnects of a connection. */
-export function reconnectEpoch(nc: NatsConnection): () => number {
+/** Follows a connection's status: how many times it reconnected, and whether it is up now. */
+export function connectionState(nc: NatsConnection): { epoch: () => number; whenConnected: () => Promise<void> | null } {
   let reconnects = 0
+  let up = true
+  let waiters: (() => void)[] = []
   void (async () => {
-    for await (const s of nc.status()) if (s.type === 'reconnect') reconnects++
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') up = false
+      else if (s.type === 'reconnect') {
+        reconnects++
+        up = true
+        for (const w of waiters) w()
+        waiters = []
+      }
+    }
   })()
-  return () => reconnects
+  return {
+    epoch: () => reconnects,
+    whenConnected: () => (up || nc.isClosed() ? null : new Promise<void>((resolve) => waiters.push(resolve))),
+  }
 }

@@ -9,7 +9,7 @@ import { apply, type ReadLookups } from './apply.js'
 import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'
 import type { Io } from './io.js'
-import { ensureConsumer, resetConsumer } from './topology.js'
+import { ensureConsumer, resetConsumer, retireDurables } from './topology.js'
 import type { ConsumerConfig } from '@nats-io/jetstream'
 
 export interface LiveInput {
@@ -22,6 +22,11 @@ export interface Rebuilt<S> {
   state: S
   /** durable → stream sequence the state includes. */
   positions: Map<string, number>
+  /**
+   * durable → the consumer's delivery sequence before its next delivery: every delivery to this
+   * scope must follow it by exactly one (a gap is a delivery that went to a pull nobody reads).
+   */
+  deliveries: Map<string, number>
   replayed: number
 }
 
@@ -34,7 +39,9 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   if (stored && !checkpoint) log.warn({ stored: stored.stateVersion ?? 1, current: def.stateVersion ?? 1 }, 'checkpoint of another state version ignored; replaying from the streams')
   let state = checkpoint ? (checkpoint.state as S) : def.init(scope)
   const positions = new Map<string, number>()
+  const deliveries = new Map<string, number>()
   const ranges: { input: LiveInput; from: number; to: number }[] = []
+  await retireDurables(io.jsm, def.name, scope)
   for (const input of inputs) {
     // A durable deleted by hand is recreated; the checkpoint then says where to resume.
     await ensureConsumer(io.jsm, input.spec.stream, input.config)
@@ -44,12 +51,14 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     if (acked > saved) ranges.push({ input, from: saved + 1, to: acked })
     const start = Math.max(acked, saved)
     positions.set(input.durable, start)
+    deliveries.set(input.durable, info.delivered.consumer_seq)
     // Messages delivered but not acknowledged by a previous process would come back only after
     // ack_wait, behind newer ones; and a checkpoint may be ahead of a lost ack. Either way the
     // durable restarts exactly after what the state includes.
     if (info.num_ack_pending > 0 || start !== acked) {
       log.info({ durable: input.durable, acked, start, pending: info.num_ack_pending }, 'repositioning consumer')
       await resetConsumer(io.jsm, input.spec.stream, input.config, start + 1)
+      deliveries.set(input.durable, 0) // a new consumer: its deliveries count from one
     }
   }
   let replayed = 0
@@ -64,7 +73,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     io.metrics.replayed.inc({ actor: def.name }, replayed)
     log.info({ replayed, ms: Math.round(performance.now() - t0), fromCheckpoint: checkpoint !== null }, 'state rebuilt')
   }
-  return { state, positions, replayed }
+  return { state, positions, deliveries, replayed }
 }
 
 /** Messages of each range in stream order, ranges merged by stream timestamp. */

@@ -83,7 +83,8 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   const inputs: LiveInput[] = scope.inputs.map((spec) => ({ spec, durable: durableName(def.name, scope, spec), config: consumerConfig(def, scope, spec) }))
   let state = def.init(scope)
   let positions = new Map<string, number>()
-  if (def.ordered) ({ state, positions } = await rebuild(def, scope, inputs, io, key))
+  let deliveries = new Map<string, number>()
+  if (def.ordered) ({ state, positions, deliveries } = await rebuild(def, scope, inputs, io, key))
   const read = () => state
   io.states?.set(key, read)
   io.metrics.scopesLive.inc({ actor: def.name })
@@ -107,7 +108,7 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
     for (;;) {
       const batch = await mailbox.take(MAX_BATCH)
       if (!batch) break
-      if (def.ordered) checkOrder(batch, positions, epoch, io)
+      if (def.ordered) checkOrder(batch, positions, deliveries, epoch, io)
       const result = await processBatch(def, scope, state, batch, positions, io, outer, log)
       state = result.state
       if (!result.acked) {
@@ -142,6 +143,11 @@ async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: Ab
   const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
   while (!signal.aborted) {
     try {
+      const down = io.whenConnected?.()
+      if (down) {
+        await Promise.race([down, sleep(PULL_EXPIRES_MS, signal)])
+        continue
+      }
       const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS })
       for await (const m of batch) mailbox.push({ input, m })
     } catch (err) {
@@ -164,17 +170,26 @@ class Resync extends Error {
 /**
  * An ordered scope handles each message exactly once, in stream order. After a NATS reconnect the
  * server may resend what it had delivered before (acks lost) behind newer messages, and any
- * redelivery means the same. Rather than guess, the scope is rebuilt from what the server has
- * acknowledged and its consumers restart exactly after it — before this batch touches the state.
+ * redelivery means the same. A delivery may also have gone to a pull request nobody reads any more
+ * (one sent while the connection was down reaches the server after the reconnect, beside the new
+ * one, and the two share the deliveries): cumulative acks would then acknowledge it unread, so every
+ * delivery must follow the one before by exactly one. Rather than guess, the scope is rebuilt from
+ * what the server has acknowledged and its consumers restart exactly after it — before this batch
+ * touches the state or acknowledges anything.
  */
-function checkOrder(batch: Item[], positions: Map<string, number>, epoch: number, io: Io): void {
+function checkOrder(batch: Item[], positions: Map<string, number>, deliveries: Map<string, number>, epoch: number, io: Io): void {
   if (io.epoch() !== epoch) throw new Resync('NATS reconnected')
   const last = new Map(positions)
+  const delivered = new Map(deliveries)
   for (const { input, m } of batch) {
     if (m.info.deliveryCount > 1) throw new Resync(`redelivery of ${input.durable} seq ${m.seq}`)
     if (m.seq <= (last.get(input.durable) ?? 0)) throw new Resync(`${input.durable} went back to seq ${m.seq}`)
+    const expected = (delivered.get(input.durable) ?? 0) + 1
+    if (m.info.deliverySequence !== expected) throw new Resync(`${input.durable} delivered #${m.info.deliverySequence} after #${expected - 1}: a delivery went elsewhere`)
     last.set(input.durable, m.seq)
+    delivered.set(input.durable, expected)
   }
+  for (const [durable, n] of delivered) deliveries.set(durable, n)
 }
 
 interface BatchResult<S> {

@@ -45,8 +45,27 @@ export function streamConfig(name: StreamName, limits: StreamLimits): Partial<St
   }
 }
 
-export function durableName(actor: string, scope: Scope, input: InputSpec): string {
+export function durableName(actor: string, scope: Scope, input: Pick<InputSpec, 'name'>): string {
   return [actor, scope.key === 'all' ? null : scope.key, input.name].filter(Boolean).join('-')
+}
+
+/**
+ * Inputs an earlier release had and this one does not: their durables are deleted when the scope
+ * starts, so nothing counts their backlog as lag. (paper-executor: commands now come with its orders.)
+ */
+export const RETIRED_INPUTS: Partial<Record<string, { stream: string; name: string }[]>> = {
+  'paper-executor': [{ stream: 'TRADE', name: 'commands' }],
+}
+
+/** Deletes the durables of a scope's retired inputs, if an earlier release left them. */
+export async function retireDurables(jsm: JetStreamManager, actor: string, scope: Scope): Promise<void> {
+  for (const input of RETIRED_INPUTS[actor] ?? []) {
+    try {
+      await jsm.consumers.delete(input.stream, durableName(actor, scope, input))
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err
+    }
+  }
 }
 
 /**
@@ -55,7 +74,10 @@ export function durableName(actor: string, scope: Scope, input: InputSpec): stri
  * consumers a killed process's rebuild left behind (they linger, with a random name and a full
  * backlog, until their inactive threshold) and anyone else's consumers on the streams.
  */
-export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'>): boolean {
+export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'> | null | undefined): c is Pick<ConsumerInfo, 'name' | 'config'> {
+  // The server's consumer list can hold null for a consumer deleted while it was listed (the
+  // ephemeral ones lookups and rebuilds use come and go all the time).
+  if (!c?.config) return false
   const durable = c.config.durable_name
   return durable !== undefined && durable === c.name && ACTOR_NAMES.some((a) => durable === a || durable.startsWith(`${a}-`))
 }
@@ -95,7 +117,14 @@ const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start
 
 export async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
   try {
-    await jsm.consumers.info(stream, cfg.durable_name)
+    const info = await jsm.consumers.info(stream, cfg.durable_name)
+    // A release that changes what an input reads (its filter) starts that durable afresh: 2.9 cannot
+    // change a filter in place, and the scope's state version changes with it, so it replays anyway.
+    if ((info.config.filter_subject ?? undefined) !== (cfg.filter_subject ?? undefined)) {
+      await jsm.consumers.delete(stream, cfg.durable_name)
+      await jsm.consumers.add(stream, cfg)
+      return
+    }
     const mutable: Partial<ConsumerConfig> = { ...cfg }
     for (const key of IMMUTABLE) delete mutable[key]
     await jsm.consumers.update(stream, cfg.durable_name, mutable)

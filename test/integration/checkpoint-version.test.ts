@@ -1,11 +1,12 @@
 // A release that changes an actor's state shape bumps its stateVersion; checkpoints written by the
 // older release are then ignored and the state is rebuilt by replaying the streams. Here every
 // checkpoint is replaced by one of a foreign version holding nonsense: had it been loaded, the
-// actors would crash or trade wrongly; instead the run ends exactly like an uninterrupted one.
+// actors would crash or trade wrongly; instead the run ends exactly like an uninterrupted one. The
+// durables an older release named differently are replaced or removed.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { jetstream } from '@nats-io/jetstream'
+import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHECKPOINT_BUCKET } from '../../src/runtime/checkpoints.js'
@@ -39,7 +40,15 @@ describe('checkpoints of another state version', () => {
       const cp = (await kv.get(key))!.json<{ positions: Record<string, number> }>()
       await kv.put(key, JSON.stringify({ version: 1, stateVersion: 999, positions: cp.positions, state: { nonsense: true } }))
     }
+    // The durables an earlier release gave the executor: its orders on their own filter, and a
+    // separate one for commands. The new release reads both through one, and drops the other.
+    const jsm = await jetstreamManager(stack.client)
+    await jsm.consumers.delete('TRADE', 'paper-executor-main-orders')
+    await jsm.consumers.add('TRADE', { durable_name: 'paper-executor-main-orders', filter_subject: 'trade.order.main', ack_policy: AckPolicy.All })
+    await jsm.consumers.add('TRADE', { durable_name: 'paper-executor-main-commands', filter_subject: 'trade.command.main', ack_policy: AckPolicy.All })
     await stack.start()
+    expect((await jsm.consumers.info('TRADE', 'paper-executor-main-orders')).config.filter_subject).toBe('trade.*.main')
+    await expect(jsm.consumers.info('TRADE', 'paper-executor-main-commands')).rejects.toThrow(/consumer not found/)
     const run = await stack.cli(['replay', CSV, '--symbol', 'ORCL', '--wait', '--timeout', '90'])
     expect(run.code, run.stderr).toBe(0)
     expect(await stack.trades()).toEqual(reference.fills)

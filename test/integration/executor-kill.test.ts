@@ -1,18 +1,20 @@
-// The paper executor as its own process (`paperd start --actors paper-executor`), killed with SIGKILL
-// twice in the middle of a replay of five strategies with stops, targets, shorts and reversals: once
-// restarted, its books and every table must be exactly what an uninterrupted run gives (the
-// in-process backtest and the independent reference broker). Working orders survive the kills.
+// The risk gate and the paper executor, each its own process (`paperd start --actors risk-gate`,
+// `--actors paper-executor`), SIGKILLed in turn while a replay of seven strategies (stops, targets,
+// shorts, reversals, risk_pct sizing on an ATR stop, limit and stop-limit entries) is visibly being
+// traded: each kill lands once new fills have appeared since the last one, before the replay is over.
+// Restarted, they must end exactly like an uninterrupted run: every fill equals the in-process
+// backtest's, and every account's cash the independent reference broker's, once `replay --wait`
+// returns. (A longer, random version of this is `npm run soak`.)
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACTOR_NAMES } from '../../src/actor.js'
 import { runBacktest } from '../../src/backtest.js'
 import { parseConfig } from '../../src/config.js'
 import { parseBarsCsv } from '../../src/csv.js'
 import { replayBars } from '../../src/replay.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
-import { killSpawned, spawnDaemon } from '../support/process.js'
+import { killSpawned, spawnDaemon, type Daemon } from '../support/process.js'
 import { referenceBroker, type RefBar } from '../support/reference-strategy-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 
@@ -22,31 +24,42 @@ const config = configOf(LANGUAGE_CASES, 'ORCL')
 const configFile = join(mkdtempSync(join(tmpdir(), 'paperd-kill-')), 'config.json')
 writeFileSync(configFile, JSON.stringify(config))
 
-describe('killing the executor mid-replay', () => {
+describe('killing the risk gate and the executor mid-replay', () => {
   let stack: Stack
   beforeAll(async () => {
     stack = await startStack(config)
-    await stack.start(ACTOR_NAMES.filter((a) => a !== 'paper-executor'))
+    await stack.start(['market-snapshots', 'indicators', 'strategy', 'persister'])
   })
   afterAll(async () => {
     killSpawned()
     await stack?.close()
   })
 
-  it('twice with SIGKILL: after a restart the tables equal an uninterrupted run', async () => {
-    const executor = () => spawnDaemon(stack, ['--actors', 'paper-executor', '--config', configFile])
-    const replay = replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: 150 }) // ~5 s of bars: both kills land while they flow
-    for (const after of [250, 400]) {
-      const victim = await executor()
-      await new Promise((r) => setTimeout(r, after))
-      victim.child.kill('SIGKILL')
-      expect((await victim.exited).signal).toBe('SIGKILL')
+  const fills = async () => Number((await stack.sql<{ n: string }[]>`select count(*) as n from trades`)[0]!.n)
+
+  it('SIGKILLed in turn while fills come in: afterwards every fill and every cash balance equal an uninterrupted run', async () => {
+    const start = { 'risk-gate': () => spawnDaemon(stack, ['--actors', 'risk-gate', '--config', configFile]), 'paper-executor': () => spawnDaemon(stack, ['--actors', 'paper-executor', '--config', configFile]) }
+    const running: Record<keyof typeof start, Daemon> = { 'risk-gate': await start['risk-gate'](), 'paper-executor': await start['paper-executor']() }
+    let replayed = false
+    // ~10 s of bars: the kills land while they flow.
+    const replay = replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: 75 }).finally(() => (replayed = true))
+    const kills: string[] = []
+    let seen = await fills()
+    for (const victim of ['paper-executor', 'risk-gate', 'paper-executor', 'risk-gate'] as const) {
+      // Work in flight: fills have appeared since the last kill, and bars are still coming.
+      for (const deadline = Date.now() + 20_000; !replayed && (await fills()) <= seen && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50))
+      if (replayed) break
+      seen = await fills()
+      running[victim].child.kill('SIGKILL')
+      expect((await running[victim].exited).signal).toBe('SIGKILL')
+      kills.push(victim)
+      running[victim] = await start[victim]()
     }
+    expect(kills.length, 'at least one kill of each while fills were coming in').toBeGreaterThanOrEqual(2)
     await replay
-    const survivor = await executor()
-    await stack.quiesce(90_000)
-    survivor.child.kill('SIGTERM')
-    expect((await survivor.exited).code).toBe(0)
+    // What an operator runs: the same file again (nothing new is stored) and wait for the deployment.
+    const wait = await stack.cli(['replay', CSV, '--symbol', 'ORCL', '--wait', '--timeout', '120', '--config', configFile], 150_000)
+    expect(wait.code, wait.stderr).toBe(0)
 
     const run = await runBacktest(parseConfig(config), [{ symbol: 'ORCL', timeframe: '1d', bars }])
     const daemon = await stack.sql`select trade_id, account, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, exit_reason from trades order by trade_id`
@@ -62,5 +75,9 @@ describe('killing the executor mid-replay', () => {
     const finalPositions = new Map<string, (typeof run.positions)[number]>()
     for (const p of run.positions) finalPositions.set(p.position_id, p)
     expect(positions.map((p) => ({ ...p }))).toEqual([...finalPositions.values()].map((p) => ({ position_id: p.position_id, status: p.status, exit_reason: p.exit_reason, qty: p.qty, pnl: p.realized_pnl })).sort((a, b) => a.position_id.localeCompare(b.position_id)))
-  }, 180_000)
+    for (const d of Object.values(running)) {
+      d.child.kill('SIGTERM')
+      expect((await d.exited).code).toBe(0)
+    }
+  }, 300_000)
 })

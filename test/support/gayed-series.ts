@@ -22,12 +22,18 @@ const PHASES: Record<string, { start: number; on: number; off: number }> = {
 /** The symbols in the order a feed publishes each day (TLT before SPY: a rotation's buy comes first). */
 export const GAYED_SYMBOLS = ['TLT', 'VIX', 'IEF', 'GLD', 'WOOD', 'XLU', 'SPY']
 
-export function gayedSeries(): Record<string, CsvBar[]> {
+/**
+ * The series; `phases` changes a symbol's daily growth, `gaps` makes a symbol's price jump by a
+ * factor at a day's open (and go on from there).
+ */
+export function gayedSeries(phases: Record<string, Partial<{ start: number; on: number; off: number }>> = {}, gaps: Record<string, Record<number, number>> = {}): Record<string, CsvBar[]> {
   const out: Record<string, CsvBar[]> = {}
-  for (const [symbol, p] of Object.entries(PHASES)) {
+  for (const [symbol, base] of Object.entries(PHASES)) {
+    const p = { ...base, ...phases[symbol] }
     const bars: CsvBar[] = []
     let close = p.start
     for (let d = 0; d < GAYED_DAYS; d++) {
+      if (gaps[symbol]?.[d] !== undefined) close = Math.round(close * gaps[symbol][d]! * 1e6) / 1e6
       const open = close
       if (symbol === 'VIX') close = d < SWITCH_DAY ? 20 : 10
       else close = Math.round(close * (d < SWITCH_DAY ? p.on : p.off) * 1e6) / 1e6

@@ -23,6 +23,7 @@ import { riskGate } from '../../actors/risk-gate.js'
 import { paperExecutor } from '../../actors/paper-executor.js'
 import { mergeByTime, type BacktestInput } from '../../src/backtest.js'
 import { DEFAULT_PARTITIONS } from '../../src/partition.js'
+import { prng } from '../../bench/synthetic-bars.js'
 
 /** A message as stored: its stream sequence and when it was appended (the stream's timestamp). */
 interface Stored {
@@ -30,18 +31,6 @@ interface Stored {
   seq: number
   at: number
   input: Inbound
-}
-
-/** A seeded PRNG (mulberry32): the same seed gives the same schedule. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const clone = <T>(x: T): T => structuredClone(x)
@@ -131,7 +120,7 @@ export interface SimResult {
  * config and bars.
  */
 export function simulate(config: ConfigFile, up: Upstream, account: string, opts: SimOptions): SimResult {
-  const random = rng(opts.seed)
+  const random = prng(opts.seed)
   const killRate = opts.killRate ?? 0
   const maxBatch = opts.maxBatch ?? 8
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!

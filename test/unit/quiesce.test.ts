@@ -30,7 +30,7 @@ describe('the work of a deployment', () => {
     expect(keys('paper-executor')).toEqual(['main'])
     expect(keys('persister')).toEqual(['all'])
     expect(work.scopes.find((s) => s.actor === 'paper-executor')!.durables).toEqual([
-      { stream: 'TRADE', name: 'paper-executor-main-orders' }, { stream: 'MD', name: 'paper-executor-main-bars' }, { stream: 'TRADE', name: 'paper-executor-main-commands' },
+      { stream: 'TRADE', name: 'paper-executor-main-orders' }, { stream: 'MD', name: 'paper-executor-main-bars' },
     ])
     expect(work.scopes.find((s) => s.actor === 'persister')!.durables.map((d) => d.name)).toEqual(['persister-trade', 'persister-md', 'persister-signals', 'persister-dlq'])
     expect(work.scopes.find((s) => s.actor === 'indicators' && s.key === 'p3')!.durables).toEqual([{ stream: 'MD', name: 'indicators-p3' }])
@@ -51,9 +51,9 @@ describe('what is still to do', () => {
 
   it('an actor that never ran: no live instance and its durables missing, named', () => {
     const others = everyone(work).filter((i) => i.actor !== 'paper-executor')
-    const waiting = stillToDo(work, drained(work, ['paper-executor-main-orders', 'paper-executor-main-bars', 'paper-executor-main-commands']), others)
-    expect(waiting).toEqual([{ actor: 'paper-executor', noInstance: true, notLive: ['main'], missing: ['paper-executor-main-orders', 'paper-executor-main-bars', 'paper-executor-main-commands'], busy: {} }])
-    expect(describeWaiting(waiting)).toBe('paper-executor (no live instance): durables paper-executor-main-orders, paper-executor-main-bars, paper-executor-main-commands missing')
+    const waiting = stillToDo(work, drained(work, ['paper-executor-main-orders', 'paper-executor-main-bars']), others)
+    expect(waiting).toEqual([{ actor: 'paper-executor', noInstance: true, notLive: ['main'], missing: ['paper-executor-main-orders', 'paper-executor-main-bars'], busy: {} }])
+    expect(describeWaiting(waiting)).toBe('paper-executor (no live instance): durables paper-executor-main-orders, paper-executor-main-bars missing')
     expect(everyScopeLive(work, others)).toBe(false)
   })
 

@@ -1,0 +1,157 @@
+// `npm run soak [-- --seconds S] [--seed N] [--symbols K]`: the risk gate and the paper executor, each
+// its own `paperd start` process, SIGKILLed at random moments (seeded) again and again while daily
+// bars of several symbols are replayed; the other actors run in this process. When the replays are
+// done and the deployment has processed everything, every fill must equal `paperd backtest` on the
+// same config and data, and every account's final cash its backtest's. It prints what it did and
+// exits 1 on the first difference. Minutes long, so it is not part of `npm test` (which runs a
+// short, deterministic version: test/integration/executor-kill.test.ts, and every interleaving of
+// the two handlers: test/unit/interleavings.test.ts).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { jetstreamManager } from '@nats-io/jetstream'
+import { connect } from '@nats-io/transport-node'
+import postgres from 'postgres'
+import { runBacktest } from '../src/backtest.js'
+import { loadEnv, parseConfig } from '../src/config.js'
+import { deploymentActors, startDaemon } from '../src/daemon.js'
+import { createLogger } from '../src/log.js'
+import { expectedWork, waitForQuiescence } from '../src/quiesce.js'
+import { replayBars } from '../src/replay.js'
+import { PACKAGE_ROOT } from '../src/paths.js'
+import { Cleanup, createDatabase, startNatsServer } from './support.js'
+import { prng, syntheticBars } from './synthetic-bars.js'
+
+const { values: args } = parseArgs({
+  options: { seconds: { type: 'string', default: '120' }, seed: { type: 'string', default: '1' }, symbols: { type: 'string', default: '3' } },
+  strict: true,
+})
+const seconds = Number(args.seconds)
+const seed = Number(args.seed)
+const symbolCount = Number(args.symbols)
+if (!(seconds > 0) || !Number.isInteger(seed) || !(symbolCount >= 1 && symbolCount <= 8)) {
+  console.error('usage: npm run soak -- [--seconds S > 0] [--seed N] [--symbols 1..8]')
+  process.exit(2)
+}
+
+/** Per symbol: a fixed-qty account with a stop and a target, and a risk_pct account sized on an ATR stop. */
+function soakConfig(symbols: string[]) {
+  const costs = { commission_pct: 0.001, commission_per_share: 0, commission_min: 1, slippage_bps: 5 }
+  const smas = { fast: { type: 'sma', period: 10 }, slow: { type: 'sma', period: 30 } }
+  const up = { crossesAbove: ['fast', 'slow'] }
+  const down = { crossesBelow: ['fast', 'slow'] }
+  return {
+    accounts: symbols.flatMap((s) => [
+      { id: `fixed-${s.toLowerCase()}`, starting_cash: 20_000, costs, risk: { max_lot_size: null } },
+      { id: `atr-${s.toLowerCase()}`, starting_cash: 50_000, costs, risk: { max_lot_size: null } },
+    ]),
+    strategies: symbols.flatMap((s) => [
+      {
+        id: `bracket-${s.toLowerCase()}`, account: `fixed-${s.toLowerCase()}`, symbols: [s], timeframe: '1d', indicators: smas,
+        entry: { long: up, short: down }, exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } }, sizing: { fixed_qty: 100 },
+      },
+      {
+        id: `atr-${s.toLowerCase()}`, account: `atr-${s.toLowerCase()}`, symbols: [s], timeframe: '1d', indicators: { ...smas, atr14: { type: 'atr', period: 14 } },
+        entry: { long: up, short: down }, exit: { long: down, short: up, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 } }, sizing: { risk_pct: 0.01 },
+      },
+    ]),
+  }
+}
+
+async function main(): Promise<number> {
+  const cleanup = new Cleanup()
+  const onSignal = () => void cleanup.runAll().then(() => process.exit(130))
+  process.once('SIGINT', onSignal)
+  const random = prng(seed)
+  try {
+    const symbols = ['SOAKA', 'SOAKB', 'SOAKC', 'SOAKD', 'SOAKE', 'SOAKF', 'SOAKG', 'SOAKH'].slice(0, symbolCount)
+    const data = symbols.map((symbol, k) => ({ symbol, timeframe: '1d', bars: syntheticBars(1500, { seed: seed * 100 + k, start: '2010-01-04T00:00:00Z', price: 50 + 10 * k, stepMs: 86_400_000 }) }))
+    const config = soakConfig(symbols)
+    const dir = mkdtempSync(join(tmpdir(), 'paperd-soak-'))
+    cleanup.add('remove the config', async () => rmSync(dir, { recursive: true, force: true }))
+    const configFile = join(dir, 'config.json')
+    writeFileSync(configFile, JSON.stringify(config))
+    const parsed = parseConfig(config)
+
+    const nats = await startNatsServer()
+    cleanup.add('stop nats-server', () => nats.stop())
+    const db = await createDatabase(cleanup)
+    const log = createLogger('warn')
+    const env = loadEnv({ NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn', METRICS_PORT: '-1' })
+    const upstream = await startDaemon({ env, actors: ['market-snapshots', 'indicators', 'strategy', 'persister'], config: parsed, log })
+    cleanup.add('stop the in-process actors', () => upstream.stop())
+    await upstream.live
+
+    // The two processes under test, restarted after every kill.
+    const spawnActor = (actor: string): ChildProcess => {
+      const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'start', '--actors', actor, '--config', configFile], {
+        env: { ...process.env, NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: 'warn', PAPERD_THREADS: '1' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      })
+      cleanup.add(`kill ${actor} ${child.pid}`, async () => void child.kill('SIGKILL'))
+      return child
+    }
+    const victims = { 'risk-gate': spawnActor('risk-gate'), 'paper-executor': spawnActor('paper-executor') }
+
+    const nc = await connect({ servers: nats.url })
+    cleanup.add('close the feed connection', () => nc.close())
+    const bars = data[0]!.bars.length
+    // Spread the bars over most of the run, every symbol in step (bar time order, as the backtest).
+    const speed = Math.max(5, Math.round(bars / (seconds * 0.8)))
+    console.log(`soak: seed ${seed}, ${symbols.length} symbol(s) × ${bars} daily bars at ${speed} bars/s each, ${config.accounts.length} accounts; killing the risk gate and the executor for ~${seconds} s`)
+    let replaying = true
+    const replays = Promise.all(data.map((d) => replayBars(nc, d.bars, { symbol: d.symbol, timeframe: '1d', speed }))).finally(() => (replaying = false))
+
+    let kills = 0
+    const started = Date.now()
+    while (replaying && Date.now() - started < seconds * 1000) {
+      // A random moment: 0.5 to 4 s from now, whichever process the dice say.
+      await new Promise((r) => setTimeout(r, 500 + random() * 3500))
+      if (!replaying) break
+      const actor = random() < 0.5 ? 'risk-gate' : 'paper-executor'
+      victims[actor].kill('SIGKILL')
+      await new Promise((r) => victims[actor].once('exit', r))
+      victims[actor] = spawnActor(actor)
+      kills++
+      process.stdout.write(`\r  ${kills} kills (last: ${actor}) after ${Math.round((Date.now() - started) / 1000)} s   `)
+    }
+    await replays
+    console.log(`\nsoak: replays done after ${kills} kills; waiting for the deployment to process everything`)
+    const jsm = await jetstreamManager(nc)
+    await waitForQuiescence(jsm, { timeoutMs: 300_000, deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) } })
+
+    const run = await runBacktest(parsed, data)
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+    cleanup.add('close the database pool', () => sql.end({ timeout: 5 }))
+    const trades = await sql<{ trade_id: string; qty: number; price: number; commission: number }[]>`select trade_id, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades`
+    const got = new Map(trades.map((t) => [t.trade_id, t]))
+    let differences = 0
+    for (const f of run.fills) {
+      const t = got.get(f.id)
+      if (!t || t.qty !== f.qty || t.price !== f.price || t.commission !== f.commission) {
+        if (differences++ < 10) console.error(`  fill ${f.id}: backtest ${f.qty} @ ${f.price}, daemon ${t ? `${t.qty} @ ${t.price}` : 'none'}`)
+      }
+      got.delete(f.id)
+    }
+    for (const id of got.keys()) if (differences++ < 10) console.error(`  fill ${id}: in the daemon only`)
+    const finalCash = new Map<string, number>()
+    for (const p of run.portfolios) finalCash.set(p.account, p.cash)
+    for (const row of await sql<{ account: string; cash: number }[]>`select account, cash::float8 as cash from portfolio_state`) {
+      if (finalCash.get(row.account) !== row.cash && differences++ < 10) console.error(`  cash of ${row.account}: backtest ${finalCash.get(row.account)}, daemon ${row.cash}`)
+    }
+    console.log(`soak: ${kills} kills, ${run.fills.length} fills in ${parsed.accounts.length} accounts: ${differences === 0 ? 'every fill and every cash balance equal the backtest' : `${differences} difference(s)`}`)
+    return differences === 0 ? 0 : 1
+  } finally {
+    await cleanup.runAll()
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`soak failed: ${(err as Error).stack ?? err}`)
+    process.exit(1)
+  },
+)
