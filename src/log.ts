@@ -29,7 +29,7 @@ export function createLogger(level: string, options: LogOptions = {}): Logger {
 /**
  * `[12:00:01.234] INFO: message {"actor":"persister",…}`: pino-pretty's formatter, run in place and
  * written synchronously (no transport thread), so the last lines before an exit are never lost.
- * Colours when the terminal takes them (NO_COLOR and FORCE_COLOR are honoured).
+ * Colours when the terminal takes them (NO_COLOR and FORCE_COLOR are honoured, by colorette).
  */
 function prettyDestination(options: LogOptions): DestinationStream {
   const sink = options.stream ?? pino.destination({ dest: options.fd ?? 1, sync: true })
@@ -39,6 +39,8 @@ function prettyDestination(options: LogOptions): DestinationStream {
     errorLikeObjectKeys: [],
     ignore: 'pid,hostname,svc',
     translateTime: 'SYS:HH:MM:ss.l',
+    // A stream of our own (a test, a file) is no terminal; fd 1 or 2 get colours when it is one.
+    ...(options.stream ? { colorize: false } : {}),
   })
   return { write: (line: string) => void sink.write(pretty(line)) }
 }
