@@ -13,8 +13,9 @@ import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { freePort } from '../support/process.js'
 
-function start(env: Record<string, string>, args = ['--actors', 'market-snapshots']) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** `paperd start`; `detached` puts it in a process group of its own, as a shell does a foreground job. */
+function start(env: Record<string, string>, args = ['--actors', 'market-snapshots'], detached = false) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached })
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
@@ -23,7 +24,8 @@ function start(env: Record<string, string>, args = ['--actors', 'market-snapshot
 }
 
 async function ready(metricsPort: number, output: () => string) {
-  for (const deadline = Date.now() + 30_000; ; ) {
+  // A deadline, not a wait: an embedded Postgres can take many seconds to start on a loaded machine.
+  for (const deadline = Date.now() + 60_000; ; ) {
     if (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false)) return
     if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
     await new Promise((r) => setTimeout(r, 100))
@@ -55,6 +57,26 @@ describe('paperd start without a NATS server', () => {
     again.child.kill('SIGTERM')
     expect(await again.exited).toBe(0)
   }, 90_000)
+
+  it('a Ctrl-C at the terminal (SIGINT to the whole process group) reaches paperd alone: it drains against its nats-server, then stops it', async () => {
+    const natsPort = await freePort()
+    const mPort = await freePort()
+    // The first run of the README: every actor, the demo, the embedded Postgres.
+    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()), METRICS_PORT: String(mPort) }
+    const run = start(env, [], true)
+    try {
+      await ready(mPort, run.output)
+      process.kill(-run.child.pid!, 'SIGINT')
+      expect(await run.exited, run.output()).toBe(0)
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    }
+    // Had the server gone with the Ctrl-C, the actors' pulls and checkpoints would have failed.
+    const shutdown = run.output().slice(run.output().indexOf('"msg":"signal received"'))
+    expect(shutdown, shutdown).not.toMatch(/"level":[4-6]0/)
+    expect(shutdown).toContain('"msg":"stopped"')
+    await expect(connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 1000 })).rejects.toThrow()
+  }, 120_000)
 
   it('takes the nats-server it started along when it leaves in a hurry (a second Ctrl-C)', async () => {
     const natsPort = await freePort()
@@ -89,6 +111,9 @@ describe('paperd start without a NATS server', () => {
       expect(run.output()).toContain('no DATABASE_URL: embedded Postgres (PGlite) started')
       expect(run.output()).toContain(`books:     psql postgres://postgres@127.0.0.1:${env.PAPERD_PG_PORT}/postgres`)
       expect(run.output()).toContain("watch it:  nats sub 'trade.>'")
+      // Shell to paste, not a JSON-escaped log message.
+      expect(run.output()).toContain(`nats req ctl.portfolio.get '{"account":"demo"}'`)
+      expect(run.output()).toMatch(/^metrics: {3}curl -s http:\/\/localhost:\d+\/metrics$/m)
       const before = await trades()
       run.child.kill('SIGTERM')
       expect(await run.exited, run.output()).toBe(0)
