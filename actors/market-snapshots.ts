@@ -1,10 +1,17 @@
 // market-snapshots: turns bars typed by people and feeds (md.in.bar.<SYM>) into the canonical,
 // partitioned bar stream (md.bar.<P>.<SYM>). The codec has already refused malformed bars (they are
 // dead-lettered); here a bar whose time is not after the last accepted bar of its symbol and
-// timeframe is dropped and counted: re-sent bars never trade twice, late bars never rewrite history.
+// timeframe is not forwarded: re-sent bars never trade twice, late bars never rewrite history.
+// - The same time with the same values (a re-send, a replay) is a `duplicate`: counted, nothing else.
+// - The same time with other values (a provider's correction) is refused: dead-lettered with both
+//   values and logged. Corrections are not applied: indicators, ideas and fills were already made
+//   from the first bar, and replaying the stream must make them again, so the first one stands.
+// - An earlier time is `out_of_order`, whatever its values: only the last bar's values are kept, and
+//   a replay of a whole file re-sends every earlier bar (that is no error either).
 // Phase-5 context (md.in.context.<SYM>: the forecasts NarrativeGap compares) arrives on the same
 // stream; the latest accepted one rides on every later bar of its symbol, so a bar and the context
-// it is judged with are fixed by the order of MD_IN alone, in the daemon as in a backtest.
+// it is judged with are fixed by the order of MD_IN alone, in the daemon as in a backtest. A context
+// at the time of the latest one is judged like a bar: the same values are a duplicate, others refused.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
 import type { Bar } from '../src/contracts.js'
@@ -14,9 +21,19 @@ export const DEFAULT_TIMEFRAME = '1d'
 
 type Context = NonNullable<Bar['context']>
 
+/** The last accepted bar of a symbol and timeframe: its canonical time and its values. */
+export interface LastBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
+
 export interface SnapshotsState {
-  /** `${symbol}|${timeframe}` → canonical ts of the last accepted bar. */
-  last: Record<string, string>
+  /** `${symbol}|${timeframe}` → the last accepted bar (a bar at its time again must carry its values). */
+  last: Record<string, LastBar>
   /** symbol → the latest accepted context. */
   context?: Record<string, Context>
 }
@@ -39,10 +56,26 @@ export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.b
   const ts = canonicalTime(input.data.ts)
   const key = lastKeys.get(symbol, timeframe)
   const last = state.last[key]
-  if (last !== undefined && ts <= last) return { state, outcome: ts === last ? 'duplicate' : 'out_of_order' }
-  state.last[key] = ts
-  const id = barIds.get(symbol, timeframe) + ts
   const { open, high, low, close, volume } = input.data
+  if (last !== undefined && ts <= last.ts) {
+    if (ts < last.ts) return { state, outcome: 'out_of_order' }
+    if (last.open === open && last.high === high && last.low === low && last.close === close && last.volume === volume) return { state, outcome: 'duplicate' }
+    return {
+      state,
+      outcome: 'conflict',
+      refused: `the ${symbol} ${timeframe} bar of ${ts} contradicts the one already accepted: ${ohlcv(last)} accepted, ${ohlcv(input.data)} received (corrections are not applied: indicators and trades already used the accepted bar)`,
+    }
+  }
+  // Updated in place: no allocation per bar once a pair has been seen.
+  if (last) {
+    last.ts = ts
+    last.open = open
+    last.high = high
+    last.low = low
+    last.close = close
+    last.volume = volume
+  } else state.last[key] = { ts, open, high, low, close, volume }
+  const id = barIds.get(symbol, timeframe) + ts
   const bar: Bar = {
     id,
     type: 'md.bar',
@@ -62,21 +95,36 @@ export function handleInjectedBar(state: SnapshotsState, input: Inbound<'md.in.b
   return { state, emit: [{ type: 'md.bar', data: bar }] }
 }
 
-/** Keeps the newest context per symbol; an older or equal time is a duplicate or out of order. */
+const ohlcv = (b: Omit<LastBar, 'ts'>) => `open ${b.open} high ${b.high} low ${b.low} close ${b.close} volume ${b.volume}`
+
+/** Keeps the newest context per symbol; an older time is out of order, the same time a duplicate or refused. */
 export function handleContext(state: SnapshotsState, input: Inbound<'md.in.context'>): Step<SnapshotsState> {
   const symbol = input.params.symbol!
   const ts = canonicalTime(input.data.ts)
   const contexts = (state.context ??= {})
   const last = contexts[symbol]
-  if (last && ts <= last.ts) return { state, outcome: ts === last.ts ? 'duplicate' : 'out_of_order' }
-  contexts[symbol] = { ts, consensus_forecast: input.data.consensus_forecast, distribution_estimate: input.data.distribution_estimate }
+  const { consensus_forecast, distribution_estimate } = input.data
+  if (last && ts <= last.ts) {
+    if (ts < last.ts) return { state, outcome: 'out_of_order' }
+    if (last.consensus_forecast === consensus_forecast && last.distribution_estimate === distribution_estimate) return { state, outcome: 'duplicate' }
+    return {
+      state,
+      outcome: 'conflict',
+      refused: `the ${symbol} context of ${ts} contradicts the one already accepted: ${forecasts(last)} accepted, ${forecasts(input.data)} received (corrections are not applied)`,
+    }
+  }
+  contexts[symbol] = { ts, consensus_forecast, distribution_estimate }
   return { state, outcome: 'context' }
 }
+
+const forecasts = (c: Pick<Context, 'consensus_forecast' | 'distribution_estimate'>) => `consensus_forecast ${c.consensus_forecast} distribution_estimate ${c.distribution_estimate}`
 
 export const marketSnapshots = () =>
   defineActor<SnapshotsState>({
     name: 'market-snapshots',
     ordered: true,
+    // 2: `last` holds the last bar's values, not only its time (a contradicting bar is refused).
+    stateVersion: 2,
     scopes: [scope],
     init: () => ({ last: {} }),
     handle: (state, input) => (input.type === 'md.in.context' ? handleContext(state, input as Inbound<'md.in.context'>) : handleInjectedBar(state, input as Inbound<'md.in.bar'>)),

@@ -1,52 +1,47 @@
 // paper-executor: the only actor that changes an account's books. A market order fills at the open
 // of the first bar of its symbol after the signal bar — decided by data, not by arrival: if this
-// executor has already handled that bar when the order arrives, the `market` port finds it in the
-// stream; otherwise the order waits and fills when the bar comes. Publishes the fill, the position and the portfolio after each
-// fill, and the portfolio again when a bar moves the mark of a held symbol.
+// executor has already handled that bar when the order arrives, it looks the bar up in the stream
+// (ActorDef.lookup: the runtime reads it before the call); otherwise the order waits and fills when
+// the bar comes. Orders and operator commands come through one consumer of the account's stream, so
+// they are applied in the order they were written. Publishes the fill, the position and the
+// portfolio after each fill, and the portfolio again when a bar moves the mark of a held symbol.
 // Protective exits (stop-loss, take-profit) are orders the strategy decided on the bar that fires
 // them; they fill on that same bar, priced here from the levels this executor set at the entry's
 // actual fill (lib/brackets). An entry that cash cannot cover waits while an exit that frees cash is
 // due on a bar at or before its own (a rotation sells one symbol and buys another on the same day).
-// Pure apart from the read-only `market` port (a lookup into the append-only bar stream).
-import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
+// Pure: no I/O, no clock.
+import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
 import type { AccountConfig, Costs } from '../src/config-file.js'
-import { filterOf, type Bar, type Message } from '../src/contracts.js'
+import { accountFilter, filterOf, type Bar, type Message } from '../src/contracts.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
 import { entryFill, slipped, stopTouched, type EntryFill, type EntryOrder } from './lib/entry-orders.js'
 
 type Order = Message<'trade.order'>
 
-export type NextBar = { bar: Bar; seq: number } | null
-
-export interface MarketData {
-  /**
-   * The first bar of `symbol`/`timeframe` stored after stream sequence `afterSeq`, if any yet. A
-   * port that knows at once (the backtest's, in memory) may answer without a Promise.
-   */
-  nextBar(symbol: string, timeframe: string, afterSeq: number): NextBar | Promise<NextBar>
-}
-
 export interface ExecutorState {
   books: Books
   /** symbol → orders waiting for their fill bar. */
   working: Record<string, Order[]>
   /** Entries cash could not cover yet, with the bar they fill on, waiting for due exits. */
-  deferred?: { order: Order; bar: Bar }[]
+  deferred?: { order: Order; bar: Bar; seq: number }[]
   /** Orders partly filled under a volume cap: parts filled so far. */
   parts?: Record<string, number>
   /** Limit/stop entries still working: bars seen since the signal, and whether a stop-limit's stop was touched. */
   resting?: Record<string, { bars: number; triggered: boolean }>
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
-  cursor: { orders: number; bars: number; commands?: number }
+  cursor: { orders: number; bars: number }
 }
 
+/**
+ * The account's orders and operator commands through one consumer (in the order they were
+ * written: a cancel never overtakes the order it cancels), and every bar.
+ */
 export const accountScope = (account: string): Scope => ({
   key: account,
   inputs: [
-    { name: 'orders', stream: 'TRADE', filter: filterOf('trade.order', { account }), accepts: ['trade.order'] },
+    { name: 'orders', stream: 'TRADE', filter: accountFilter(account), accepts: ['trade.order', 'trade.command'] },
     { name: 'bars', stream: 'MD', filter: filterOf('md.bar'), accepts: ['md.bar'] },
-    { name: 'commands', stream: 'TRADE', filter: filterOf('trade.command', { account }), accepts: ['trade.command'] },
   ],
 })
 
@@ -66,55 +61,56 @@ const NONE: readonly Order[] = []
 const protective = (o: Order) => o.intent === 'exit' && o.order_type !== 'market'
 /** A limit, stop or stop-limit entry: it may fill on any bar from the next one until it expires. */
 const resting = (o: Order) => o.intent === 'entry' && o.order_type !== 'market'
-const fillsOn = (o: Order, bar: Bar) => o.timeframe === bar.timeframe && (protective(o) ? bar.ts >= o.ts : bar.ts > o.ts)
+/** The bars an order may fill on: its timeframe's, from the signal bar itself (protective) or the one after. */
+const fillsOn = (o: Order, bar: Bar, seq: number) => o.timeframe === bar.timeframe && (protective(o) ? seq >= o.bar_seq : seq > o.bar_seq)
 const entryOrderOf = (o: Order): EntryOrder => ({ type: o.order_type, sign: o.side === 'buy' ? 1 : -1, limit: o.limit_price, stop: o.stop_price })
 
-/** Handles an order; a Promise only when the market port answers with one. */
-export function handleOrder(state: ExecutorState, order: Order, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
-  // No check of the position here: whether there is one to close is decided at the fill bar, like
-  // the price. Checked on arrival, the answer would depend on how far this executor had got through
-  // the bars — after a restart, its orders and bars come back in a different interleaving.
-  // The fill bar is known from the stream. If this executor has already handled it (the order is
-  // late), fill now; otherwise wait and fill while handling that bar, in bar order with every other
-  // fill — so an executor that lags behind the stream ends with the same books as one in step.
-  const next = market.nextBar(order.symbol, order.timeframe, protective(order) ? order.bar_seq - 1 : order.bar_seq)
-  if (next instanceof Promise) return next.then((n) => placeOrder(state, order, n, account, market, out))
-  return placeOrder(state, order, next, account, market, out)
+/**
+ * The bars an order needs that this executor has already handled (it came after its fill bar: a
+ * replay, a restart, a slow risk gate): those of its symbol after its signal bar, up to the last bar
+ * handled. A market order needs one; a limit/stop entry up to its validity; a volume cap any number.
+ */
+export function orderLookup(state: ExecutorState, order: Pick<Order, 'symbol' | 'timeframe' | 'bar_seq' | 'order_type' | 'intent' | 'valid_bars'>, account: AccountConfig): BarLookup | null {
+  const after = protective(order as Order) ? order.bar_seq - 1 : order.bar_seq
+  if (after >= state.cursor.bars) return null
+  const limit = account.costs.volume_cap_pct !== null ? undefined : resting(order as Order) ? (order.valid_bars ?? 1) : 1
+  return { symbol: order.symbol, timeframe: order.timeframe, after, through: state.cursor.bars, ...(limit !== undefined ? { limit } : {}) }
 }
 
-function placeOrder(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
-  if (resting(order)) return placeResting(state, order, next, account, market, out)
-  if (next && fillsOn(order, next.bar) && next.seq <= state.cursor.bars) {
-    fill(state, order, next.bar, account, out)
-    settleDeferred(state, account, out)
-    return
-  }
-  ;(state.working[order.symbol] ??= []).push(order)
+/**
+ * Handles an order. Whether there is a position to close is decided at the fill bar, like the price:
+ * checked on arrival, the answer would depend on how far this executor had got through the bars.
+ * Bars it has already handled (`late`, from the lookup) are walked now, in stream order; otherwise
+ * the order waits and fills while handling its bar, in bar order with every other fill.
+ */
+export function handleOrder(state: ExecutorState, order: Order, late: readonly FoundBar[], account: AccountConfig, out: Out): void {
+  walk(state, order, late, account, out)
 }
 
-/** A late limit/stop entry walks the bars this executor has already handled, then waits for the rest. */
-function placeResting(state: ExecutorState, order: Order, next: NextBar, account: AccountConfig, market: MarketData, out: Out): void | Promise<void> {
-  let n = next
-  for (;;) {
-    if (!n || !fillsOn(order, n.bar) || n.seq > state.cursor.bars) {
-      ;(state.working[order.symbol] ??= []).push(order)
-      return
+/** Walks an order (and what a volume cap leaves of it) over bars already handled; the rest waits. */
+function walk(state: ExecutorState, order: Order, bars: readonly FoundBar[], account: AccountConfig, out: Out): void {
+  let current: Order | undefined = order
+  for (const { bar, seq } of bars) {
+    if (!current) return
+    if (!fillsOn(current, bar, seq)) continue
+    if (resting(current)) {
+      if (tryResting(state, current, bar, seq, account, out) !== 'waiting') return
+      continue
     }
-    if (tryResting(state, order, n.bar, account, out) !== 'waiting') return settleDeferred(state, account, out)
-    const after = market.nextBar(order.symbol, order.timeframe, n.seq)
-    if (after instanceof Promise) return after.then((a) => placeResting(state, order, a, account, market, out))
-    n = after
+    current = fill(state, current, bar, seq, account, out)
   }
+  if (current) (state.working[current.symbol] ??= []).push(current)
 }
 
 /** One bar against a limit/stop entry: filled, expired (cancelled), or still waiting. */
-function tryResting(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out): 'filled' | 'expired' | 'waiting' {
+function tryResting(state: ExecutorState, order: Order, bar: Bar, seq: number, account: AccountConfig, out: Out): 'filled' | 'expired' | 'waiting' {
   const track = state.resting?.[order.id] ?? { bars: 0, triggered: false }
   const eo = entryOrderOf(order)
   const hit = entryFill(eo, bar, track.triggered)
   if (hit) {
     if (state.resting) delete state.resting[order.id]
-    fill(state, order, bar, account, out, hit)
+    const rest = fill(state, order, bar, seq, account, out, hit)
+    if (rest) (state.working[rest.symbol] ??= []).push(rest)
     return 'filled'
   }
   if (eo.type === 'stop_limit' && stopTouched(eo, bar)) track.triggered = true
@@ -128,10 +124,10 @@ function tryResting(state: ExecutorState, order: Order, bar: Bar, account: Accou
   return 'waiting'
 }
 
-export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig, out: Out): void {
+export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: AccountConfig, out: Out): void {
   const waiting = state.working[bar.symbol]
   // Most bars find no order waiting: no array for them.
-  const due = waiting ? waiting.filter((o) => fillsOn(o, bar)) : NONE
+  const due = waiting ? waiting.filter((o) => fillsOn(o, bar, seq)) : NONE
   if (!state.books.positions[bar.symbol] && due.length === 0) return
   mark(state.books, bar.symbol, bar.ts, bar.close)
   if (due.length) {
@@ -140,11 +136,12 @@ export function handleBar(state: ExecutorState, bar: Bar, account: AccountConfig
     else delete state.working[bar.symbol]
     // At the open first (market orders, exits before entries as they came), then limit/stop entries,
     // then the protective exits within the bar.
-    for (const order of due) if (!protective(order) && !resting(order)) fill(state, order, bar, account, out)
+    const keep = (rest: Order | undefined) => rest && (state.working[rest.symbol] ??= []).push(rest)
+    for (const order of due) if (!protective(order) && !resting(order)) keep(fill(state, order, bar, seq, account, out))
     for (const order of due) {
-      if (resting(order) && tryResting(state, order, bar, account, out) === 'waiting') (state.working[bar.symbol] ??= []).push(order)
+      if (resting(order) && tryResting(state, order, bar, seq, account, out) === 'waiting') (state.working[bar.symbol] ??= []).push(order)
     }
-    for (const order of due) if (protective(order)) fill(state, order, bar, account, out)
+    for (const order of due) if (protective(order)) keep(fill(state, order, bar, seq, account, out))
     settleDeferred(state, account, out)
   } else {
     out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, portfolioIdPrefix(account.id) + bar.id, bar.ts, bar.id, bar.correlation_id, out.seq()) })
@@ -164,9 +161,8 @@ function portfolioIdPrefix(account: string): string {
  * What a volume cap leaves of an order works on from the next bar of its symbol, at that bar's open
  * (a market order for the rest, whatever the first part was).
  */
-function carryOver(state: ExecutorState, order: Order, rest: number, bar: Bar): void {
-  const remainder: Order = { ...order, ts: bar.ts, qty: rest, order_type: 'market', limit_price: null, stop_price: null, valid_bars: null }
-  ;(state.working[order.symbol] ??= []).push(remainder)
+function carryOver(order: Order, rest: number, bar: Bar, seq: number): Order {
+  return { ...order, ts: bar.ts, bar_seq: seq, qty: rest, order_type: 'market', limit_price: null, stop_price: null, valid_bars: null }
 }
 
 /** Whether an exit still to fill, on a bar at or before `ts`, could free cash for an entry. */
@@ -180,20 +176,27 @@ function settleDeferred(state: ExecutorState, account: AccountConfig, out: Out):
   const deferred = state.deferred
   if (!deferred?.length) return
   state.deferred = []
-  for (const { order, bar } of deferred) fill(state, order, bar, account, out)
+  for (const { order, bar, seq } of deferred) {
+    const rest = fill(state, order, bar, seq, account, out)
+    if (rest) (state.working[rest.symbol] ??= []).push(rest)
+  }
   if (!state.deferred.length) delete state.deferred
 }
 
-function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConfig, out: Out, entry?: EntryFill): void {
+/**
+ * Fills `order` on `bar` (stream sequence `seq`), or rejects or defers it. Returns what a volume cap
+ * leaves of it, to work on the next bar of its symbol.
+ */
+function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account: AccountConfig, out: Out, entry?: EntryFill): Order | undefined {
   const b = state.books
   const held = b.positions[order.symbol]
   const sign = order.side === 'buy' ? 1 : -1
-  if (order.close_position && (!held || Math.sign(held.qty) === sign)) return reject(order, 'no_position', out)
+  if (order.close_position && (!held || Math.sign(held.qty) === sign)) return reject(order, bar.ts, 'no_position', out)
   const wanted = order.close_position ? Math.abs(held!.qty) : order.qty
   const c: Costs = account.costs
   // Volume cap: a fill takes at most this share of the bar's volume; the rest works on the next bar.
   const cap = account.costs.volume_cap_pct === null ? Infinity : Math.floor(bar.volume * account.costs.volume_cap_pct)
-  if (cap <= 0) return carryOver(state, order, wanted, bar)
+  if (cap <= 0) return carryOver(order, wanted, bar, seq)
   const qty = Math.min(wanted, cap)
   let price: number
   let model: EntryFill['model'] = 'next_open'
@@ -203,7 +206,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   } else if (protective(order)) {
     const side = held!.qty > 0 ? 'long' : 'short'
     const hit = protectiveExit({ stop: held!.stop ?? null, target: held!.target ?? null }, side, bar)
-    if (!hit || hit.reason !== order.exit_reason) return reject(order, 'not_triggered', out)
+    if (!hit || hit.reason !== order.exit_reason) return reject(order, bar.ts, 'not_triggered', out)
     price = fillPrice(hit.price, sign, hit.order_type, c.slippage_bps)
     model = hit.order_type
   } else {
@@ -213,17 +216,18 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   // An entry needs its notional in cash, long or short (100% margin).
   if (order.intent === 'entry' && qty * price + commission > b.cash) {
     if (exitDue(state, bar.ts)) {
-      ;(state.deferred ??= []).push({ order, bar })
-      return
+      ;(state.deferred ??= []).push({ order, bar, seq })
+      return undefined
     }
-    return reject(order, 'insufficient_cash', out)
+    return reject(order, bar.ts, 'insufficient_cash', out)
   }
   // Parts of an order beyond the first (volume cap) get their own ids; the first keeps the plain one.
   const part = state.parts?.[order.id] ?? 0
   const fillId = part === 0 ? `fill:${order.id}` : `fill:${order.id}:${part + 1}`
+  let remainder: Order | undefined
   if (qty < wanted) {
     ;(state.parts ??= {})[order.id] = part + 1
-    carryOver(state, order, wanted - qty, bar)
+    remainder = carryOver(order, wanted - qty, bar, seq)
   } else if (part > 0) delete state.parts![order.id]
   const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
   if (position !== closed) position.timeframe ??= order.timeframe
@@ -256,6 +260,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
         commission,
         fill_model: { type: model, slippage_bps: c.slippage_bps, commission_pct: c.commission_pct, commission_per_share: c.commission_per_share, commission_min: c.commission_min, volume_cap_pct: c.volume_cap_pct },
         bar_id: bar.id,
+        bar_seq: seq,
         exit_reason: order.intent === 'exit' ? (order.exit_reason ?? 'signal') : null,
         phase5: order.intent === 'entry' ? order.phase5 : null,
       },
@@ -264,6 +269,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, account: AccountConf
   )
   if (closed && position !== closed) out.emit.push(positionMessage(order, fillId, bar.ts, position, false, out.seq()))
   out.emit.push({ type: 'trade.portfolio', data: portfolio(b, order.account, `pf:${fillId}`, bar.ts, fillId, order.correlation_id, out.seq()) })
+  return remainder
 }
 
 function positionMessage(order: Order, fillId: string, ts: string, p: PositionBook, closed: boolean, seq: number): Outbound {
@@ -317,13 +323,14 @@ function portfolio(b: Books, account: string, id: string, ts: string, cause: str
   }
 }
 
-function reject(order: Order, reason: string, out: Out): void {
+/** Rejects an order on the bar at `ts` (its fill bar): it leaves the book without a fill. */
+function reject(order: Order, ts: string, reason: string, out: Out): undefined {
   out.emit.push({
     type: 'trade.order_status',
     data: {
       id: `order-status:${order.id}:rejected`,
       type: 'trade.order_status',
-      ts: order.ts,
+      ts,
       causation_id: order.id,
       correlation_id: order.correlation_id,
       account: order.account,
@@ -334,6 +341,7 @@ function reject(order: Order, reason: string, out: Out): void {
       reason,
     },
   })
+  return undefined
 }
 
 type Command = Message<'trade.command'>
@@ -343,7 +351,7 @@ type Command = Message<'trade.command'>
  * position at the next bar of its timeframe (an exit order of reason `manual`). Every command ends in
  * a trade.command_status saying what became of it.
  */
-export function handleCommand(state: ExecutorState, cmd: Command, out: Out): void {
+export function handleCommand(state: ExecutorState, cmd: Command, late: readonly FoundBar[], account: AccountConfig, out: Out): void {
   // Risk commands travel on the same subject; the risk gate answers them.
   if (cmd.command !== 'cancel_order' && cmd.command !== 'close_position') return
   const status = (ok: boolean, error: string | null, orderId: string | null): void => {
@@ -373,26 +381,39 @@ export function handleCommand(state: ExecutorState, cmd: Command, out: Out): voi
     }
     return status(false, `order ${id} is not working (filled, rejected, cancelled or unknown)`, null)
   }
+  const order = closeOrder(state, cmd)
+  if (!order) return status(false, `no open ${cmd.symbol ?? ''} position`, null)
+  if (state.working[order.symbol]?.some((o) => o.close_position && o.strategy_id === 'manual')) return status(false, `an order closing ${order.symbol} is already working`, null)
+  walk(state, order, late, account, out)
+  status(true, null, order.id)
+}
+
+/**
+ * The order a close_position command places: an exit of the whole position (decided at its fill bar,
+ * like every exit), filling on the first bar of the position's timeframe after the stream position
+ * the command names (the control plane stamps the symbol's last bar when it writes the command).
+ * Null when there is neither a position nor an entry working on the symbol.
+ */
+function closeOrder(state: ExecutorState, cmd: Command): Order | null {
   const symbol = cmd.symbol ?? ''
   const held = state.books.positions[symbol]
-  const mark = state.books.marks[symbol]
-  if (!held || !mark) return status(false, `no open ${symbol} position`, null)
-  if (state.working[symbol]?.some((o) => o.close_position)) return status(false, `an order closing ${symbol} is already working`, null)
-  const order: Order = {
+  const entry = state.working[symbol]?.find((o) => o.intent === 'entry') ?? state.deferred?.find((d) => d.order.symbol === symbol)?.order
+  if (!held && !entry) return null
+  const sign = held ? Math.sign(held.qty) : entry!.side === 'buy' ? 1 : -1
+  return {
     id: `order:${cmd.id}`,
     type: 'trade.order',
-    // The last bar this executor handled for the symbol: the close fills at the open of the next one.
-    ts: mark.ts,
+    ts: cmd.ts,
     causation_id: cmd.id,
     correlation_id: cmd.correlation_id,
     account: cmd.account,
     strategy_id: 'manual',
     symbol,
-    side: held.qty > 0 ? 'sell' : 'buy',
+    side: sign > 0 ? 'sell' : 'buy',
     intent: 'exit',
-    qty: Math.abs(held.qty),
+    qty: held ? Math.abs(held.qty) : entry!.qty,
     idea_id: cmd.id,
-    timeframe: held.timeframe ?? '1d',
+    timeframe: held?.timeframe ?? entry!.timeframe,
     order_type: 'market',
     exit_reason: 'manual',
     limit_price: null,
@@ -400,13 +421,12 @@ export function handleCommand(state: ExecutorState, cmd: Command, out: Out): voi
     valid_bars: null,
     reduce_only: true,
     close_position: true,
-    ref_price: mark.price,
-    bar_seq: state.cursor.bars,
+    ref_price: state.books.marks[symbol]?.price ?? held?.avg_price ?? entry!.ref_price,
+    // Without a stamp (a command written by hand) the close follows the bars this executor has seen.
+    bar_seq: cmd.bar_seq ?? state.cursor.bars,
     bracket: null,
     phase5: null,
   }
-  ;(state.working[symbol] ??= []).push(order)
-  status(true, null, order.id)
 }
 
 function cancelled(order: Order, cmd: Command, out: Out): void {
@@ -423,37 +443,42 @@ function cancel(order: Order, ts: string, cause: string, reason: string, out: Ou
   })
 }
 
-/**
- * One message through the executor. Synchronous unless an order has to wait for the market port's
- * Promise: a bar (most messages) never does, so a caller running many pays no tick for them.
- */
-export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, market: MarketData): Step<ExecutorState> | Promise<Step<ExecutorState>> {
-  const c = state.cursor
-  if (input.type === 'trade.order') c.orders = Math.max(c.orders, input.seq)
-  else if (input.type === 'trade.command') c.commands = Math.max(c.commands ?? 0, input.seq)
-  else c.bars = Math.max(c.bars, input.seq)
-  const out = new Out(c.orders + c.bars + (c.commands ?? 0))
-  if (input.type === 'trade.order') {
-    const placed = handleOrder(state, input.data, account, market, out)
-    if (placed) return placed.then(() => finish(state, account, out))
-  } else if (input.type === 'md.bar') handleBar(state, input.data, account, out)
-  else if (input.type === 'trade.command') handleCommand(state, input.data, out)
-  else return { state, outcome: 'skipped' }
-  return finish(state, account, out)
+/** What handling `input` needs from the stream: the bars an order (or a close) placed late must walk. */
+export function executorLookup(state: ExecutorState, input: Inbound, account: AccountConfig): BarLookup[] | null {
+  let order: Order | null = null
+  if (input.type === 'trade.order') order = input.data
+  else if (input.type === 'trade.command' && input.data.command === 'close_position') order = closeOrder(state, input.data)
+  const l = order && orderLookup(state, order, account)
+  return l ? [l] : null
 }
 
-function finish(state: ExecutorState, account: AccountConfig, out: Out): Step<ExecutorState> {
+/** One message through the executor. */
+export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, found: Found = NO_BARS): Step<ExecutorState> {
+  const c = state.cursor
+  if (input.type === 'md.bar') c.bars = Math.max(c.bars, input.seq)
+  else c.orders = Math.max(c.orders, input.seq)
+  const out = new Out(c.orders + c.bars)
+  if (input.type === 'trade.order') handleOrder(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
+  else if (input.type === 'md.bar') handleBar(state, input.data, input.seq, account, out)
+  else if (input.type === 'trade.command') handleCommand(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
+  else return { state, outcome: 'skipped' }
   settleDeferred(state, account, out)
   return out.emit.length ? { state, emit: out.emit } : { state }
 }
 
-export const paperExecutor = (accounts: AccountConfig[], market: MarketData) => {
+const NO_BARS: Found = []
+const NONE_FOUND: readonly FoundBar[] = []
+
+export const paperExecutor = (accounts: AccountConfig[]) => {
   const byId = new Map(accounts.map((a) => [a.id, a]))
   return defineActor<ExecutorState>({
     name: 'paper-executor',
     ordered: true,
+    // 2: orders and commands through one consumer; fills decided by stream position.
+    stateVersion: 2,
     scopes: accounts.map((a) => accountScope(a.id)),
     init: (scope) => ({ books: newBooks(byId.get(scope.key)!.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } }),
-    handle: (state, input, scope) => handleExecution(state, input, byId.get(scope.key)!, market),
+    lookup: (state, input, scope) => executorLookup(state, input, byId.get(scope.key)!),
+    handle: (state, input, scope, found) => handleExecution(state, input, byId.get(scope.key)!, found),
   })
 }

@@ -1,18 +1,25 @@
 // risk-gate: the only actor that decides what may trade. For each idea of its account it publishes
 // an order (trade.order) or not, the status the idea reached (trade.idea_status) and one audit entry
-// (trade.decision). Exits (reduce-only) always pass. It follows the account's books from the
-// executor's fills, positions and portfolios on the same stream, and judges each idea against the
-// books as of the idea's bar (see FILL_HORIZON_BARS). It sizes entries (fixed, a share of equity, a
-// risk budget over the stop distance, and the Phase-5 product) and keeps the account's Brier tracker,
-// publishing metrics.phase5.<ACCT> at each position close and on the first portfolio of each day.
+// (trade.decision). Exits (reduce-only) always pass. It judges each idea against the account's books
+// as of the idea's bar — a ledger (lib/ledger) kept from the executor's fills and the bars it looks
+// up, advanced in market-stream order, so the decision is the same whenever the executor's messages
+// arrive (after a restart, in a fast replay, with the executor far behind). Ideas and operator
+// commands are handled in the order they were written, one after another: an idea waits while an
+// order may still settle on a bar at or before its own, and everything behind it waits with it.
+// It sizes entries (fixed, a share of equity, a risk budget over the stop distance, and the Phase-5
+// product), halts on drawdown or a daily target as the books reach them, and keeps the account's
+// Brier tracker, publishing metrics.phase5.<ACCT> at each position close and once a bar-time day.
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
+import { defineActor, type BarLookup, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
 import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/config-file.js'
 import { DEFAULT_SYMBOLS } from './lib/gayed.js'
 import { accountFilter, type Message } from '../src/contracts.js'
 import { commissionOf } from './lib/books.js'
 import { fillPrice } from './lib/brackets.js'
-import { timeframeMs } from './lib/timeframe.js'
+import {
+  absorbBars, advance, availableCash, complete, equityOf, follow, live, newLedger, receiveFill, receiveSettlement, relevantFrom,
+  type AdvanceHooks, type Ledger, type Outstanding,
+} from './lib/ledger.js'
 import {
   brierAdjustment, dpiEnhancement, floorQty, forecastFromNg, newBrier, newPhase5Stats, ngMultiplier, phase5Metrics, phase5Size,
   recordForecast, recordIdea, recordOutcome, recordTrade, type BrierState, type Phase5Stats,
@@ -25,51 +32,14 @@ import {
  */
 export const CASH_GAP_ALLOWANCE = 0.1
 
-/**
- * An idea is judged against the books as of its bar: an order the gate passed for an earlier bar
- * fills on a bar at or before this one, and a stop or target exit fills within its own bar, before
- * that bar's close; so the idea waits for that fill (or rejection). Replays that
- * run the strategy far ahead of the executor then decide exactly as a live run does.
- * For an order on the idea's own symbol and timeframe the wait always ends (the idea's bar proves
- * the fill bar exists). An order on another symbol may never get its bar (a halted feed), so it
- * holds ideas back only while they are within this many bars of its signal.
- */
-export const FILL_HORIZON_BARS = 10
-
-interface Outstanding {
-  symbol: string
-  strategy: string
-  timeframe: string
-  intent: 'entry' | 'exit'
-  signalTs: string
-  /** A stop or target exit: it fills on its signal bar itself, so it settles before that bar's close. */
-  protective?: boolean
-  /** Ideas after this bar time no longer wait for the order. */
-  horizonTs: string
-  /** Cash set aside for an entry (estimated cost at the reference price). */
-  reserve: number
-  /** Proceeds expected from an exit (position at the reference price). */
-  proceeds: number
-}
-
-/** An open position as the gate follows it from fills. */
-export interface Holding {
-  /** Signed: long > 0, short < 0. */
-  qty: number
-  avg: number
-  /** The strategy whose entry opened it. */
-  strategy: string
-  /** Realized P&L net of commissions, as the executor books it: its sign is the Brier outcome. */
-  pnl?: number
-}
+type Command = Message<'trade.command'>
+/** What waits its turn: ideas and operator commands, in the order they were written. */
+type Turn = { idea: Message<'trade.idea'> } | { command: Command }
 
 export interface RiskState {
-  cash: number
-  positions: Record<string, Holding>
-  /** Orders passed and not yet filled or rejected, by order id. */
-  outstanding: Record<string, Outstanding>
-  /** Ideas waiting for earlier orders to settle, in arrival order. */
-  queue: Idea[]
+  ledger: Ledger
+  /** Ideas and commands not handled yet, in arrival order. */
+  queue: Turn[]
   brier: BrierState
   stats: Phase5Stats
   /** The DPI regime of the latest entry idea that carried one. */
@@ -77,37 +47,32 @@ export interface RiskState {
   /** Bar-time day of the last daily metrics row. */
   metricsDay: string | null
   /** The risk config as it applies now: the file's, changed at runtime by ctl.risk.set. */
-  risk?: RiskConfig
-  halted?: boolean
-  last_halt_reason?: string | null
+  risk: RiskConfig
+  halted: boolean
+  last_halt_reason: string | null
   /** Version of the risk state (trade.risk_state), raised by every change. */
-  version?: number
-  /** Ideas waiting for a person, by id, with the quantity they were sized to. */
-  approvals?: Record<string, { idea: Idea; expires_at: string }>
-  /** The latest bar time the gate has seen (ideas, portfolios): approvals expire against it. */
-  clock?: string
+  version: number
+  /** Ideas waiting for a person, by id. */
+  approvals: Record<string, { idea: Idea; expires_at: string }>
   /** Entries passed on the current bar-time day (max_orders_per_day). */
   today?: { day: string; orders: number }
   /** Strategies a person disabled: their entries are rejected (exits still pass). */
   disabled?: Record<string, string>
 }
 
-export const newRiskState = (cash: number, risk?: RiskConfig): RiskState => ({
-  cash, positions: {}, outstanding: {}, queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null,
-  ...(risk ? { risk: { ...risk }, halted: false, last_halt_reason: null, version: 0, approvals: {} } : {}),
+export const newRiskState = (cash: number, risk: RiskConfig): RiskState => ({
+  ledger: newLedger(cash), queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null,
+  risk: { ...risk }, halted: false, last_halt_reason: null, version: 0, approvals: {},
 })
 
 type Idea = Message<'trade.idea'>
 type Status = Message<'trade.idea_status'>['status']
 type Action = Message<'trade.decision'>['action']
 
+/** Everything about the account on TRADE; of it the gate reads ideas, commands and the executor's settlements. */
 export const accountScope = (account: string): Scope => ({
   key: account,
-  inputs: [{
-    stream: 'TRADE',
-    filter: accountFilter(account),
-    accepts: ['trade.idea', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.order_status', 'trade.command'],
-  }],
+  inputs: [{ stream: 'TRADE', filter: accountFilter(account), accepts: ['trade.idea', 'trade.fill', 'trade.order_status', 'trade.command'] }],
 })
 
 interface Verdict { status: Status; action: Action; result: string; rationale: string }
@@ -118,22 +83,14 @@ export interface Sized {
   phase5: Message<'trade.order'>['phase5']
 }
 
-/**
- * Equity for sizing, as of the idea's bar: settled cash, the idea's own symbol at the signal close,
- * other open positions at cost (the gate sees no bars of them; marking them would make a decision
- * depend on how far the executor has got).
- */
-export function sizingEquity(state: RiskState, idea: Idea): number {
-  let equity = state.cash
-  for (const [symbol, h] of Object.entries(state.positions)) equity += h.qty * (symbol === idea.symbol ? idea.price : h.avg)
-  return equity
-}
+/** Equity for sizing, as of the idea's bar: cash and every position at its last close. */
+export const sizingEquity = (state: RiskState): number => equityOf(state.ledger)
 
-export function sizeOf(state: RiskState, idea: Idea): Sized {
-  if (idea.intent === 'exit') return { qty: Math.abs(state.positions[idea.symbol]?.qty ?? 0), phase5: null }
+export function sizeOf(state: RiskState, idea: Idea, account: AccountConfig): Sized {
+  if (idea.intent === 'exit') return { qty: Math.abs(state.ledger.books.positions[idea.symbol]?.qty ?? 0), phase5: null }
   const sizing = idea.sizing
   if (!sizing) return { qty: idea.qty ?? 0, phase5: null }
-  const equity = sizingEquity(state, idea)
+  const equity = sizingEquity(state)
   let qty: number
   if (sizing.method === 'fixed_qty') qty = sizing.value
   else if (sizing.method === 'pct_equity') qty = floorQty((sizing.value * equity) / idea.price)
@@ -149,6 +106,10 @@ export function sizeOf(state: RiskState, idea: Idea): Sized {
     qty = phase5Size({ base: qty, ngMultiplier: phase5.ng_multiplier, brierAdjustment: phase5.brier_adjustment, dpiEnhancement: phase5.dpi_enhancement, equity, price: idea.price }).qty
   }
   if (idea.max_qty !== null) qty = Math.min(qty, idea.max_qty)
+  // A share of equity is a share of what the account can spend: never more than the cash it may use
+  // (exits working count at what they bring) buys at the reference price, costs included — so a
+  // rotation that sells one symbol to buy another is affordable by construction.
+  if (sizing.method === 'pct_equity') qty = Math.min(qty, affordable(availableCash(state.ledger), idea, account))
   return { qty: Math.max(0, qty), phase5 }
 }
 
@@ -159,7 +120,7 @@ export function sizeOf(state: RiskState, idea: Idea): Sized {
  * every limit → rejected with its reason; else auto_executed.
  */
 export function judge(state: RiskState, idea: Idea, account: AccountConfig, sized: Sized, approved = false, watchlist?: ReadonlySet<string>): Verdict {
-  const risk = state.risk ?? account.risk
+  const risk = state.risk
   const reject = (reason: string, rationale: string): Verdict => ({ status: 'rejected', action: 'risk_rejected', result: `fail:${reason}`, rationale })
   if (idea.intent === 'exit') {
     if (sized.qty === 0) return reject('no_position', `no open ${idea.symbol} position to exit`)
@@ -183,8 +144,9 @@ export function judge(state: RiskState, idea: Idea, account: AccountConfig, size
   }
   const today = state.today?.day === idea.ts.slice(0, 10) ? state.today.orders : 0
   if (risk.max_orders_per_day !== null && today >= risk.max_orders_per_day) return reject('max_orders_per_day', `${today} entries passed today reach max_orders_per_day ${risk.max_orders_per_day}`)
-  const pending = Object.values(state.outstanding)
-  const open = Object.values(state.positions).length
+  const pending = live(state.ledger)
+  const positions = state.ledger.books.positions
+  const open = Object.keys(positions).length
   const entries = pending.filter((o) => o.intent === 'entry').length
   const closing = pending.filter((o) => o.intent === 'exit').length
   const concurrent = open + entries - closing
@@ -193,11 +155,12 @@ export function judge(state: RiskState, idea: Idea, account: AccountConfig, size
   }
   if (idea.max_positions !== null) {
     const mine = (o: { strategy: string }) => o.strategy === idea.strategy_id
-    const held = Object.values(state.positions).filter(mine).length + pending.filter((o) => mine(o) && o.intent === 'entry').length - pending.filter((o) => mine(o) && o.intent === 'exit').length
+    const owners = Object.keys(positions).map((symbol) => ({ strategy: state.ledger.owners[symbol]?.strategy ?? '' }))
+    const held = owners.filter(mine).length + pending.filter((o) => mine(o) && o.intent === 'entry').length - pending.filter((o) => mine(o) && o.intent === 'exit').length
     if (held >= idea.max_positions) return reject('max_concurrent_positions', `strategy ${idea.strategy_id} holds ${held} positions, its risk_caps allow ${idea.max_positions}`)
   }
   const cost = estimatedCost(idea, sized.qty, account)
-  const available = state.cash + pending.reduce((a, o) => a + o.proceeds - o.reserve, 0)
+  const available = availableCash(state.ledger)
   if (cost * (1 - CASH_GAP_ALLOWANCE) > available) return reject('insufficient_cash', `estimated cost ${round(cost)} exceeds available cash ${round(available)}`)
   return { status: 'auto_executed', action: 'ai_auto_executed', result: 'pass', rationale: 'all limits pass' }
 }
@@ -210,26 +173,70 @@ export function estimatedCost(idea: Idea, qty: number, account: AccountConfig): 
 
 const round = (x: number) => Math.round(x * 100) / 100
 
-/** Judges waiting ideas in arrival order, as long as no earlier order is still to settle. */
+/** The most units `cash` pays for at the idea's reference price, slippage and commission included. */
+function affordable(cash: number, idea: Idea, account: AccountConfig): number {
+  if (cash <= 0) return 0
+  let qty = floorQty(cash / fillPrice(idea.price, 1, 'market', account.costs.slippage_bps))
+  while (qty > 0 && estimatedCost(idea, qty, account) > cash) qty--
+  return qty
+}
+
+/**
+ * Handles waiting ideas and commands in arrival order. An idea is judged once the books can be
+ * advanced to its bar (no order may still settle at or before it unheard of); until then it and
+ * everything behind it wait — so a command written after an idea always finds it judged.
+ */
 function drain(state: RiskState, account: AccountConfig, emit: Outbound[], lists?: Watchlists): string | undefined {
   let outcome: string | undefined
   while (state.queue.length) {
-    const idea = state.queue[0]!
-    const blocked = Object.values(state.outstanding).some(
-      (o) => (o.signalTs < idea.ts || (o.protective === true && o.signalTs === idea.ts)) && ((o.symbol === idea.symbol && o.timeframe === idea.timeframe) || idea.ts <= o.horizonTs),
-    )
-    if (blocked) return outcome ?? 'waiting'
-    state.queue.shift()
-    outcome = decide(state, idea, account, emit, lists)
+    const turn = state.queue[0]!
+    if ('idea' in turn) {
+      const idea = turn.idea
+      const n = Math.max(idea.bar_seq, state.ledger.asOf)
+      if (!complete(state.ledger, n)) return outcome ?? 'waiting'
+      advanceTo(state, n, account, emit)
+      state.queue.shift()
+      outcome = decide(state, idea, account, emit, lists)
+    } else {
+      state.queue.shift()
+      handleCommand(state, turn.command, account, emit, lists)
+      outcome = 'command'
+    }
   }
   return outcome
 }
 
+/** Advances the books to MD position n: fills and marks in stream order, halts and days as they come. */
+function advanceTo(state: RiskState, n: number, account: AccountConfig, emit: Outbound[]): void {
+  const hooks: AdvanceHooks = {
+    filled(f, closedPnl) {
+      if (closedPnl !== null) {
+        recordOutcome(state.brier, f.position_id, closedPnl > 0)
+        emit.push(metrics(state, account.id, 'position_closed', `p5:${account.id}:close:${f.position_id}`, f.ts, f.id))
+      }
+      if (f.intent === 'entry' && f.phase5) {
+        recordForecast(state.brier, f.position_id, forecastFromNg(f.phase5.ng_score))
+        recordTrade(state.stats, f.phase5.ng_score, f.phase5.dpi_enhancement)
+      }
+    },
+    valued(ts, cause, v) {
+      const day = ts.slice(0, 10)
+      if (state.metricsDay !== day) {
+        if (state.metricsDay !== null && day > state.metricsDay) emit.push(metrics(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, ts, cause))
+        if (state.metricsDay === null || day > state.metricsDay) state.metricsDay = day
+      }
+      checkHalts(state, v, ts, cause, account, emit)
+    },
+  }
+  advance(state.ledger, n, hooks)
+  expireApprovals(state, account, emit)
+}
+
 function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outbound[], lists?: Watchlists): Status {
-  const sized = sizeOf(state, idea)
+  const sized = sizeOf(state, idea, account)
   const v = judge(state, idea, account, sized, false, lists?.get(idea.strategy_id) ?? (lists ? EMPTY : undefined))
-  if (v.status === 'needs_approval' && state.approvals) {
-    const minutes = (state.risk ?? account.risk).approval_timeout_minutes
+  if (v.status === 'needs_approval') {
+    const minutes = state.risk.approval_timeout_minutes
     state.approvals[idea.id] = { idea, expires_at: new Date(Date.parse(idea.ts) + minutes * 60_000).toISOString() }
   }
   if (v.status === 'auto_executed') place(state, idea, sized, account, emit)
@@ -237,29 +244,33 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
   return v.status
 }
 
-/** Emits the order of a passed idea and sets its cash aside until it settles. */
-function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[]): void {
+/**
+ * Emits the order of a passed idea and follows it until it settles. It fills on the first bar of its
+ * symbol after `barSeq` — the idea's bar, or for an approval the bar the books had reached by then.
+ */
+function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[], barSeq = idea.bar_seq): void {
   if (idea.intent === 'entry') {
     const day = idea.ts.slice(0, 10)
     state.today = state.today?.day === day ? { day, orders: state.today.orders + 1 } : { day, orders: 1 }
   }
-  const order = orderFor(idea, sized)
+  const order = orderFor(idea, sized, barSeq)
   emit.push({ type: 'trade.order', data: order })
-  const horizonTs = new Date(Date.parse(idea.ts) + FILL_HORIZON_BARS * timeframeMs(idea.timeframe)).toISOString()
-  const held = state.positions[idea.symbol]?.qty ?? 0
-  state.outstanding[order.id] = {
+  const kind: Outstanding['kind'] = idea.intent === 'exit' ? (idea.order_type === 'market' ? 'market' : 'protective') : idea.order_type === 'market' ? 'market' : 'resting'
+  follow(state.ledger, order.id, {
     symbol: idea.symbol,
     strategy: idea.strategy_id,
     timeframe: idea.timeframe,
     intent: idea.intent,
+    signalSeq: barSeq,
     signalTs: idea.ts,
-    // Only a stop or target exit fills on its own bar; a limit/stop entry works from the next bar on.
-    ...(idea.intent === 'exit' && idea.order_type !== 'market' ? { protective: true } : {}),
-    horizonTs,
+    kind,
+    ...(kind === 'resting'
+      ? { entry: { order: { type: idea.order_type, sign: idea.side === 'buy' ? 1 : -1, limit: idea.limit_price, stop: idea.stop_price }, valid: idea.valid_bars ?? 1, seen: 0, triggered: false } }
+      : {}),
+    qty: sized.qty,
+    filled: 0,
     reserve: idea.intent === 'entry' ? estimatedCost(idea, sized.qty, account) : 0,
-    // Selling a long brings cash in; buying back a short takes it out.
-    proceeds: idea.intent === 'exit' ? held * idea.price : 0,
-  }
+  })
 }
 
 // The three messages an idea causes start with the same fields (its id, type, the idea's bar time
@@ -267,7 +278,7 @@ function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfi
 // every property that follows a spread on a slow path (about a microsecond each), which made these
 // builders the hottest code of the gate.
 
-function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
+function orderFor(idea: Idea, sized: Sized, barSeq: number): Message<'trade.order'> {
   return {
     id: `order:${idea.id}`,
     type: 'trade.order',
@@ -287,7 +298,7 @@ function orderFor(idea: Idea, sized: Sized): Message<'trade.order'> {
     reduce_only: idea.intent === 'exit',
     close_position: idea.close_position,
     ref_price: idea.price,
-    bar_seq: idea.bar_seq,
+    bar_seq: barSeq,
     limit_price: idea.limit_price,
     stop_price: idea.stop_price,
     valid_bars: idea.valid_bars,
@@ -341,11 +352,10 @@ export type Watchlists = ReadonlyMap<string, ReadonlySet<string>>
 const EMPTY: ReadonlySet<string> = new Set()
 const GAYED_DEFAULT_SYMBOLS = Object.values(DEFAULT_SYMBOLS)
 
-type Command = Message<'trade.command'>
 
 /** The account's risk as ctl.risk.get shows it. */
 export function riskView(state: RiskState) {
-  return { risk: state.risk ?? null, halted: state.halted ?? false, last_halt_reason: state.last_halt_reason ?? null }
+  return { risk: state.risk, halted: state.halted, last_halt_reason: state.last_halt_reason }
 }
 
 /** The account's strategies and whether each may enter, as ctl.strategies.list shows them. */
@@ -354,9 +364,9 @@ export function strategiesView(state: RiskState, ids: readonly string[]) {
 }
 
 /** Ideas waiting for a person, as ctl.ideas.pending shows them. */
-export function pendingView(state: RiskState) {
+export function pendingView(state: RiskState, account: AccountConfig) {
   return Object.values(state.approvals ?? {}).map(({ idea, expires_at }) => ({
-    id: idea.id, strategy_id: idea.strategy_id, symbol: idea.symbol, side: idea.side, qty: sizeOf(state, idea).qty, confidence: idea.confidence, reason: idea.reason, ts: idea.ts, expires_at,
+    id: idea.id, strategy_id: idea.strategy_id, symbol: idea.symbol, side: idea.side, qty: sizeOf(state, idea, account).qty, confidence: idea.confidence, reason: idea.reason, ts: idea.ts, expires_at,
   }))
 }
 
@@ -373,12 +383,12 @@ function accountDecision(account: string, id: string, ts: string, cause: string,
 
 /** The risk state after a change, for risk_config and anyone watching. */
 function riskStateMessage(state: RiskState, account: string, ts: string, cause: string, by: string): Outbound {
-  state.version = (state.version ?? 0) + 1
+  state.version += 1
   return {
     type: 'trade.risk_state',
     data: {
       id: `risk-state:${account}:${state.version}`, type: 'trade.risk_state', ts, causation_id: cause, correlation_id: cause, account,
-      risk: { ...state.risk! }, halted: state.halted ?? false, last_halt_reason: state.last_halt_reason ?? null, updated_by: by, version: state.version,
+      risk: { ...state.risk }, halted: state.halted, last_halt_reason: state.last_halt_reason, updated_by: by, version: state.version,
     },
   }
 }
@@ -401,9 +411,8 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
       data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: null, detail },
     })
   }
-  const ts = state.clock ?? cmd.ts
-  state.risk ??= { ...account.risk }
-  state.approvals ??= {}
+  // A command takes effect at the bar the books have reached (a person's clock is not market time).
+  const ts = state.ledger.asOfTs ?? cmd.ts
   switch (cmd.command) {
     case 'risk_set':
       Object.assign(state.risk, cmd.risk ?? {})
@@ -420,7 +429,7 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
           riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by),
         )
       }
-      return status(true, null, { halted: false, last_halt_reason: state.last_halt_reason ?? null })
+      return status(true, null, { halted: false, last_halt_reason: state.last_halt_reason })
     case 'strategy_enable':
     case 'strategy_disable': {
       const id = cmd.strategy_id ?? ''
@@ -432,7 +441,7 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
     }
     case 'idea_expire':
       // Sent by the control plane when an idea has waited approval_timeout_minutes of wall time.
-      if (!expire(state, cmd.idea_id ?? '', `no approval within ${(state.risk ?? account.risk).approval_timeout_minutes} min`, emit)) {
+      if (!expire(state, cmd.idea_id ?? '', `no approval within ${state.risk.approval_timeout_minutes} min`, account, emit)) {
         return status(false, `idea ${cmd.idea_id} is not waiting for approval`, null)
       }
       return status(true, null, { status: 'rejected', reason: 'fail:approval_expired' })
@@ -444,84 +453,63 @@ function handleCommand(state: RiskState, cmd: Command, account: AccountConfig, e
       const idea = waiting.idea
       const by = { requested_by: cmd.requested_by, cause: cmd.id, ts }
       let v: Verdict
-      const sized = sizeOf(state, idea)
+      const sized = sizeOf(state, idea, account)
       if (cmd.command === 'idea_reject') v = { status: 'rejected', action: 'human_rejected', result: `fail:human:${cmd.reason ?? 'rejected'}`, rationale: cmd.reason ?? 'rejected by a person' }
       else {
         // Approval re-checks every limit as the books are now.
         v = judge(state, idea, account, sized, true, lists?.get(idea.strategy_id))
         if (v.status === 'auto_executed') {
           v = { ...v, action: 'human_approved', rationale: `approved by ${cmd.requested_by}; all limits pass` }
-          place(state, idea, sized, account, emit)
+          // It fills on the first bar after the one the books have reached: an approval never buys the past.
+          place(state, idea, sized, account, emit, Math.max(idea.bar_seq, state.ledger.asOf))
         }
       }
       emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty, `:${v.action}`) }, { type: 'trade.decision', data: decisionOf(idea, v, by) })
       return status(true, null, { status: v.status, reason: v.result })
     }
+    case 'close_position': {
+      // The executor closes at the first bar after the one the command names: follow that exit.
+      const p = state.ledger.books.positions[cmd.symbol ?? '']
+      if (!p || cmd.bar_seq === null || cmd.bar_seq === undefined) return
+      const owner = state.ledger.owners[cmd.symbol!]
+      follow(state.ledger, `order:${cmd.id}`, {
+        symbol: cmd.symbol!, strategy: 'manual', timeframe: owner?.timeframe ?? '1d', intent: 'exit', signalSeq: cmd.bar_seq, signalTs: ts, kind: 'market', qty: Math.abs(p.qty), filled: 0, reserve: 0,
+      })
+      return
+    }
     default:
-      return // the executor's commands
+      return // cancel_order: the executor answers, and its order status settles the order here
   }
 }
 
 /** Ideas that waited for a person longer than approval_timeout_minutes (bar time) are rejected. */
-function expireApprovals(state: RiskState, emit: Outbound[]): void {
-  if (!state.approvals || !state.clock) return
+function expireApprovals(state: RiskState, account: AccountConfig, emit: Outbound[]): void {
+  const clock = state.ledger.asOfTs
+  if (!clock) return
   for (const { idea, expires_at } of Object.values(state.approvals)) {
-    if (expires_at <= state.clock) expire(state, idea.id, `no approval by ${expires_at} (bar time)`, emit)
+    if (expires_at <= clock) expire(state, idea.id, `no approval by ${expires_at} (bar time)`, account, emit)
   }
 }
 
 /** Rejects an idea still waiting for approval: approval_expired. */
-function expire(state: RiskState, id: string, rationale: string, emit: Outbound[]): boolean {
-  const waiting = state.approvals?.[id]
+function expire(state: RiskState, id: string, rationale: string, account: AccountConfig, emit: Outbound[]): boolean {
+  const waiting = state.approvals[id]
   if (!waiting) return false
-  delete state.approvals![id]
+  delete state.approvals[id]
   const v: Verdict = { status: 'rejected', action: 'risk_rejected', result: 'fail:approval_expired', rationale }
-  emit.push({ type: 'trade.idea_status', data: statusOf(waiting.idea, v, sizeOf(state, waiting.idea).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(waiting.idea, v, null) })
+  emit.push({ type: 'trade.idea_status', data: statusOf(waiting.idea, v, sizeOf(state, waiting.idea, account).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(waiting.idea, v, null) })
   return true
 }
 
-/** A portfolio breaching the drawdown limit or reaching the daily target halts the account. */
-function checkHalts(state: RiskState, p: Message<'trade.portfolio'>, account: AccountConfig, emit: Outbound[]): void {
+/** Books breaching the drawdown limit or reaching the daily target halt the account, at that bar. */
+function checkHalts(state: RiskState, v: { drawdown: number; daily_pnl: number }, ts: string, cause: string, account: AccountConfig, emit: Outbound[]): void {
   const risk = state.risk
-  if (!risk || state.halted) return
-  if (risk.halt_on_drawdown && risk.max_drawdown_amount !== null && p.drawdown > risk.max_drawdown_amount) {
-    halt(state, account.id, 'max_drawdown', p.ts, p.id, null, emit)
-  } else if (risk.stop_after_target && risk.daily_profit_target !== null && p.daily_pnl >= risk.daily_profit_target) {
-    halt(state, account.id, 'daily_target_reached', p.ts, p.id, null, emit)
+  if (state.halted) return
+  if (risk.halt_on_drawdown && risk.max_drawdown_amount !== null && v.drawdown > risk.max_drawdown_amount) {
+    halt(state, account.id, 'max_drawdown', ts, cause, null, emit)
+  } else if (risk.stop_after_target && risk.daily_profit_target !== null && v.daily_pnl >= risk.daily_profit_target) {
+    halt(state, account.id, 'daily_target_reached', ts, cause, null, emit)
   }
-}
-
-/**
- * Follows a fill: cash, and the position with its average cost and net P&L, exactly as the
- * executor's books move. Returns the net P&L of the position the fill closed, if it closed one: the
- * outcome is known here, with the fill, before any idea waiting on it is judged.
- */
-function applyFill(state: RiskState, f: Message<'trade.fill'>): number | null {
-  state.cash += f.side === 'buy' ? -(f.qty * f.price) - f.commission : f.qty * f.price - f.commission
-  const signed = f.side === 'buy' ? f.qty : -f.qty
-  const h = state.positions[f.symbol]
-  if (!h) {
-    state.positions[f.symbol] = { qty: signed, avg: f.price, strategy: f.strategy_id, pnl: -f.commission }
-    return null
-  }
-  h.pnl = (h.pnl ?? 0) - f.commission
-  if (Math.sign(h.qty) === Math.sign(signed)) {
-    const held = Math.abs(h.qty)
-    h.avg = (held * h.avg + f.qty * f.price) / (held + f.qty)
-    h.qty += signed
-    return null
-  }
-  const closing = Math.min(f.qty, Math.abs(h.qty))
-  h.pnl += (f.price - h.avg) * closing * Math.sign(h.qty)
-  const rest = h.qty + signed
-  if (rest !== 0 && Math.sign(rest) === Math.sign(h.qty)) {
-    h.qty = rest
-    return null
-  }
-  const pnl = h.pnl
-  if (rest === 0) delete state.positions[f.symbol]
-  else state.positions[f.symbol] = { qty: rest, avg: f.price, strategy: f.strategy_id, pnl: 0 }
-  return pnl
 }
 
 function metrics(state: RiskState, account: string, trigger: 'position_closed' | 'daily', id: string, ts: string, cause: string): Outbound {
@@ -540,69 +528,72 @@ function metrics(state: RiskState, account: string, trigger: 'position_closed' |
   }
 }
 
-export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig, lists?: Watchlists): Step<RiskState> {
+export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig, lists?: Watchlists, found: Found = NOTHING): Step<RiskState> {
   const emit: Outbound[] = []
+  for (const { lookup, bars } of found) absorbBars(state.ledger, lookup.symbol, lookup.through, bars)
   let outcome: string | undefined
-  // Bar time moves with ideas and portfolios (never with commands, which carry the clock of a person).
-  if ((input.type === 'trade.idea' || input.type === 'trade.portfolio') && (!state.clock || input.data.ts > state.clock)) {
-    state.clock = input.data.ts
-    expireApprovals(state, emit)
-  }
   switch (input.type) {
-    case 'trade.command':
-      handleCommand(state, input.data, account, emit, lists)
-      outcome = emit.length ? 'command' : 'skipped'
-      break
     case 'trade.idea': {
       const idea = input.data
       if (idea.intent === 'entry') {
         recordIdea(state.stats, idea.ng_score)
         if (idea.dpi_regime !== null) state.regime = idea.dpi_regime
       }
-      state.queue.push(idea)
+      state.queue.push({ idea })
       outcome = drain(state, account, emit, lists)
       break
     }
-    case 'trade.fill': {
-      const f = input.data
-      // Cash and the position move with the fill; the position and portfolio that follow confirm
-      // them. Waiting ideas are judged right below, before those arrive, so both must be current.
-      const closedPnl = applyFill(state, f)
-      if (closedPnl !== null) {
-        recordOutcome(state.brier, f.position_id, closedPnl > 0)
-        emit.push(metrics(state, account.id, 'position_closed', `p5:${account.id}:close:${f.position_id}`, f.ts, f.id))
-      }
-      if (f.intent === 'entry' && f.phase5) {
-        recordForecast(state.brier, f.position_id, forecastFromNg(f.phase5.ng_score))
-        recordTrade(state.stats, f.phase5.ng_score, f.phase5.dpi_enhancement)
-      }
-      delete state.outstanding[f.order_id]
+    case 'trade.command':
+      state.queue.push({ command: input.data })
+      outcome = drain(state, account, emit, lists) ?? 'waiting'
+      break
+    case 'trade.fill':
+      receiveFill(state.ledger, input.data)
+      // A fill on the bar the books are at (a stop or target exit) belongs to them now.
+      if (input.data.bar_seq <= state.ledger.asOf) advanceTo(state, state.ledger.asOf, account, emit)
       outcome = drain(state, account, emit, lists) ?? 'books'
       break
-    }
     case 'trade.order_status':
-      delete state.outstanding[input.data.order_id]
+      receiveSettlement(state.ledger, input.data.order_id)
       outcome = drain(state, account, emit, lists) ?? 'books'
       break
-    case 'trade.position':
-      outcome = 'books'
-      break
-    case 'trade.portfolio': {
-      const p = input.data
-      state.cash = p.cash
-      checkHalts(state, p, account, emit)
-      const day = p.ts.slice(0, 10)
-      if (state.metricsDay !== day) {
-        if (state.metricsDay !== null) emit.push(metrics(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, p.ts, p.id))
-        state.metricsDay = day
-      }
-      outcome = 'books'
-      break
-    }
     default:
       outcome = 'skipped'
   }
   return emit.length ? { state, emit, outcome } : { state, outcome }
+}
+
+const NOTHING: Found = []
+
+/**
+ * The bars handling `input` may need: those of every symbol the books may touch up to the furthest
+ * bar of the ideas waiting (this one included), from where each was looked up to. The same state and
+ * input always name the same bars.
+ */
+export function riskLookup(state: RiskState, input: Inbound): BarLookup[] | null {
+  if (input.type !== 'trade.idea' && input.type !== 'trade.command' && input.type !== 'trade.fill') return null
+  let through = 0
+  const waiting: { symbol: string; from: number }[] = []
+  const note = (idea: Idea) => {
+    through = Math.max(through, idea.bar_seq)
+    waiting.push({ symbol: idea.symbol, from: idea.bar_seq - 1 })
+  }
+  for (const turn of state.queue) {
+    if ('idea' in turn) note(turn.idea)
+    else {
+      const approved = state.approvals[turn.command.idea_id ?? '']
+      if (approved) waiting.push({ symbol: approved.idea.symbol, from: approved.idea.bar_seq - 1 })
+    }
+  }
+  if (input.type === 'trade.idea') note(input.data)
+  else if (input.type === 'trade.command') {
+    const approved = state.approvals[input.data.idea_id ?? '']
+    if (approved) waiting.push({ symbol: approved.idea.symbol, from: approved.idea.bar_seq - 1 })
+  } else if (input.type === 'trade.fill') waiting.push({ symbol: input.data.symbol, from: input.data.bar_seq - 1 })
+  if (through <= 0) return null
+  const out: BarLookup[] = []
+  for (const [symbol, after] of relevantFrom(state.ledger, waiting)) if (after < through) out.push({ symbol, after, through })
+  return out.length ? out : null
 }
 
 /** Each strategy's watchlist: its symbols (a Gayed strategy: its inputs and what it may hold). */
@@ -616,10 +607,11 @@ export const riskGate = (accounts: AccountConfig[], strategies: readonly AnyStra
   return defineActor<RiskState>({
     name: 'risk-gate',
     ordered: true,
-    // 3: positions with cost and P&L, the Brier tracker and Phase-5 stats, runtime risk, halts, approvals.
-    stateVersion: 3,
+    // 4: the books as a ledger in market time (fills and looked-up bars), ideas and commands in one queue.
+    stateVersion: 4,
     scopes: accounts.map((a) => accountScope(a.id)),
     init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash, byId.get(scope.key)!.risk),
-    handle: (state, input, scope) => handleRisk(state, input, byId.get(scope.key)!, lists),
+    lookup: (state, input) => riskLookup(state, input),
+    handle: (state, input, scope, found) => handleRisk(state, input, byId.get(scope.key)!, lists, found),
   })
 }

@@ -6,7 +6,7 @@
 // State is owned by the runtime and handed back on every call; handlers may update it in place (it is
 // rebuilt by replaying inputs after a restart, so in-place updates stay deterministic) and must keep
 // it plain JSON data, because the runtime checkpoints it.
-import type { Envelope, MessageType, Published, StreamName } from './contracts.js'
+import type { Bar, Envelope, MessageType, Published, StreamName } from './contracts.js'
 
 export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
 export type ActorName = (typeof ACTOR_NAMES)[number]
@@ -36,6 +36,12 @@ export interface Step<S> {
   writes?: Write[]
   /** Outcome label for metrics when it is not plain "ok" (e.g. "duplicate"). Bounded set per actor. */
   outcome?: string
+  /**
+   * Why the input is refused, when only the state can tell it is bad (a bar contradicting the one
+   * already accepted at its time): the runtime dead-letters it with this reason, like a message the
+   * codec refused. A refusing step emits and writes nothing, and leaves the state as it was.
+   */
+  refused?: string
 }
 
 /** One durable consumer feeding a scope. */
@@ -61,6 +67,34 @@ export interface Scope {
   inputs: InputSpec[]
 }
 
+/**
+ * Bars a handler needs besides its input: those of one symbol stored in MD after a stream position.
+ * A handler cannot read a stream (it is pure), so it names what it needs with `lookup`, a pure
+ * function of its state and input, and the runtime reads it before the call — from JetStream in the
+ * daemon (retried like a publish), from memory in the backtest. The MD stream is append-only, so
+ * the same lookup always finds the same bars: the handler's result stays a function of its inputs.
+ */
+export interface BarLookup {
+  symbol: string
+  /** Only bars of this timeframe; absent: every timeframe of the symbol. */
+  timeframe?: string
+  /** Stream sequence after which to read (exclusive). */
+  after: number
+  /** Last stream sequence to read (inclusive). */
+  through: number
+  /** At most this many bars (of the timeframe). */
+  limit?: number
+}
+
+/** A bar found by a lookup, with its MD stream sequence. */
+export interface FoundBar {
+  seq: number
+  bar: Bar
+}
+
+/** Per lookup, in the order asked: the lookup and the bars it found, in stream order. */
+export type Found = readonly { lookup: BarLookup; bars: readonly FoundBar[] }[]
+
 export interface ActorDef<S = unknown> {
   name: ActorName
   /**
@@ -77,7 +111,10 @@ export interface ActorDef<S = unknown> {
   stateVersion?: number
   scopes: Scope[]
   init(scope: Scope): S
-  handle(state: S, input: Inbound, scope: Scope): Step<S> | Promise<Step<S>>
+  /** What the handler must be given besides `input` (see BarLookup); null or absent: nothing. */
+  lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
+  /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */
+  handle(state: S, input: Inbound, scope: Scope, found: Found): Step<S>
   /** Effect port for `writes` (the persister's store): one durable transaction per batch. */
   commit?(writes: Write[], positions: ConsumerPosition[]): Promise<void>
 }

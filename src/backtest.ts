@@ -2,8 +2,9 @@
 // NATS and no Postgres. Every message goes through a FIFO queue to the scopes whose durable
 // consumers would receive it (same filters, same stream sequences, same ids), so the trades are
 // the ones the daemon makes on the same data. Bars of several symbols are fed in bar-time order.
-import type { AnyActorDef, Inbound, Outbound, Scope, Step } from './actor.js'
-import { paperExecutor, type MarketData } from '../actors/paper-executor.js'
+import type { AnyActorDef, Found, FoundBar, Inbound, Outbound, Scope, Step } from './actor.js'
+import { paperExecutor } from '../actors/paper-executor.js'
+import { lookupInMemory } from './runtime/lookups.js'
 import { indicators } from '../actors/indicators.js'
 import { marketSnapshots } from '../actors/market-snapshots.js'
 import { riskGate } from '../actors/risk-gate.js'
@@ -38,7 +39,7 @@ export interface BacktestRun {
   /** Messages handled by each actor. */
   handled: Record<string, number>
   bars: number
-  /** Input bars the daemon would have dead-lettered (inconsistent OHLC, …), with the reason. */
+  /** Input bars the daemon would have dead-lettered (inconsistent OHLC, a contradicted bar, …), with the reason. */
   refused: { symbol: string; ts: string; reason: string }[]
 }
 
@@ -96,31 +97,15 @@ export interface BacktestOptions {
 export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions = {}): Promise<BacktestRun> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
   const owned = [...Array(partitions).keys()]
-  /** symbol → timeframe → the md.bar messages stored so far and their stream sequences. */
-  const stored = new Map<string, Map<string, { bars: Bar[]; seqs: number[] }>>()
-  const market: MarketData = {
-    // The bars stored so far, as the daemon's stream lookup would see them. Answered synchronously,
-    // so the executor handles an order without waiting for a tick.
-    nextBar(symbol, timeframe, afterSeq) {
-      const list = stored.get(symbol)?.get(timeframe)
-      if (!list) return null
-      const seqs = list.seqs
-      let lo = 0
-      let hi = seqs.length
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1
-        if (seqs[mid]! <= afterSeq) lo = mid + 1
-        else hi = mid
-      }
-      return lo < seqs.length ? { bar: list.bars[lo]!, seq: seqs[lo]! } : null
-    },
-  }
+  /** symbol → the md.bar messages stored so far, with their stream sequences: what lookups read. */
+  const stored = new Map<string, FoundBar[]>()
+  const barsOf = (symbol: string) => stored.get(symbol)
   const defs: AnyActorDef[] = [
     marketSnapshots(),
     indicators(config.strategies, owned),
     strategy(config.strategies, owned, config.accounts),
     riskGate(config.accounts, config.strategies),
-    paperExecutor(config.accounts, market),
+    paperExecutor(config.accounts),
   ]
   const routes: Route[] = defs.flatMap((def) => {
     const counter = { name: def.name, n: 0 }
@@ -197,44 +182,37 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     if (validate) codec.check(type, data, d.params)
     if (type === 'md.bar') {
       const bar = data as Bar
-      let bySymbol = stored.get(bar.symbol)
-      if (!bySymbol) stored.set(bar.symbol, (bySymbol = new Map()))
-      let list = bySymbol.get(bar.timeframe)
-      if (!list) bySymbol.set(bar.timeframe, (list = { bars: [], seqs: [] }))
-      list.bars.push(bar)
-      list.seqs.push(seq)
+      let list = stored.get(bar.symbol)
+      if (!list) stored.set(bar.symbol, (list = []))
+      list.push({ seq, bar })
     } else kind.sink?.push(data)
     enqueue(inbound, d.routes)
   }
 
-  const settle = (route: Route, step: Step<unknown>) => {
+  const settle = (route: Route, step: Step<unknown>, inbound: Inbound) => {
     route.state = step.state
     if (route.counter.n++ === 0) counted.push(route.counter)
+    // What the daemon dead-letters once a handler has seen it (a bar contradicting an accepted one).
+    if (step.refused !== undefined) run.refused.push({ symbol: inbound.params.symbol ?? '', ts: (inbound.data as { ts: string }).ts, reason: `${inbound.type}: ${step.refused}` })
     const emit = step.emit
     if (emit) for (let i = 0; i < emit.length; i++) store(emit[i]!.type, emit[i]!.data)
   }
 
-  // Hands queued messages to their scopes in order. Every handler but an asynchronous one runs
-  // without yielding: a Promise (none of the in-process handlers returns one with the synchronous
-  // market port above) suspends the drain, which resumes where it stopped once the step is known.
-  const drain = (): Promise<void> | undefined => {
+  // Hands queued messages to their scopes in order. What a handler looks up is read from the bars
+  // stored so far, as the daemon reads it from the stream.
+  const NOTHING: Found = []
+  const drain = (): void => {
     for (; head < tail; head++, hop = 0) {
       const inbound = queued[head]!
       const to = targets[head]!
       while (hop < to.length) {
         const route = to[hop++]!
-        const result = route.def.handle(route.state, inbound, route.scope)
-        if (result instanceof Promise) {
-          return result.then((step: Step<unknown>) => {
-            settle(route, step)
-            return drain()
-          })
-        }
-        settle(route, result)
+        const lookups = route.def.lookup?.(route.state, inbound, route.scope)
+        const found = lookups?.length ? lookupInMemory(barsOf, lookups) : NOTHING
+        settle(route, route.def.handle(route.state, inbound, route.scope, found), inbound)
       }
     }
     head = tail = 0
-    return undefined
   }
 
   // A context applies from the first bar at or after its time, as if published just before that bar.
@@ -258,8 +236,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       codec.check('md.in.context', body)
       const d = destinationOf(subject, 'MD_IN')
       enqueue({ type: 'md.in.context', data: body, subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound, d.routes)
-      const pending = drain()
-      if (pending) await pending
+      drain()
     }
     const data = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
     try {
@@ -274,8 +251,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     enqueue({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound, d.routes)
     if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
     run.bars++
-    const pending = drain()
-    if (pending) await pending
+    drain()
   }
   for (const counter of counted) run.handled[counter.name] = counter.n
   return run

@@ -6,14 +6,14 @@ import { dirname, resolve } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
+import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config.js'
 import { parseBarsCsv, parseContextCsv } from './csv.js'
-import { openDatabase, startDaemon } from './daemon.js'
+import { deploymentActors, openDatabase, startDaemon } from './daemon.js'
 import { createLogger, safeUrl, type Logger } from './log.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
-import { waitForQuiescence } from './quiesce.js'
+import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './quiesce.js'
 import { replayBars } from './replay.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
 import { formatStatus, statusReport } from './status.js'
@@ -142,11 +142,13 @@ program
   .requiredOption('--symbol <SYM>', 'symbol the bars belong to', symbolArg)
   .option('--timeframe <tf>', 'bar timeframe', timeframeArg, '1d')
   .option('--speed <max|N>', 'max, or N bars per second', speedArg, Infinity)
-  .option('--wait', 'return only when every actor has processed everything (including the persister commit)')
+  .option('--wait', 'return only when every actor of the deployment has processed everything (including the persister commit); exit 1 at --timeout')
   .option('--timeout <seconds>', 'give up waiting after this long', positiveNumber, 600)
-  .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number }) => {
-    const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
+  .option('--config <file>', 'with --wait: the deployment\'s config (or PAPERD_CONFIG), so every account\'s and strategy\'s scopes are waited for')
+  .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number; config?: string }) => {
+    const env = loadEnv(process.env, { config: o.config }, process.stderr.isTTY === true)
     const log = commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
+    const expected = o.wait ? deploymentWork(env.configPath) : null
     let text: string
     try {
       text = readFileSync(file, 'utf8')
@@ -167,18 +169,27 @@ program
       const result = await replayBars(nc, bars, { symbol: o.symbol, timeframe: o.timeframe, speed: o.speed, signal: abort.signal, onProgress: (n) => progress.update(n) })
       progress.stop()
       console.error(`published ${result.published} bars of ${o.symbol} (${result.duplicates} already stored)`)
-      if (o.wait) {
+      if (expected) {
         const waiting = bar('processing', 1)
         let peak = 1
-        await waitForQuiescence(jsm, {
-          timeoutMs: o.timeout * 1000,
-          onProgress: (b) => {
-            peak = Math.max(peak, b.total)
-            waiting.setTotal(peak)
-            waiting.update(peak - b.total)
-          },
-        })
-        waiting.stop()
+        let said = ''
+        try {
+          await waitForQuiescence(jsm, {
+            timeoutMs: o.timeout * 1000,
+            deployment: { nc, expected },
+            onProgress: (b, left) => {
+              peak = Math.max(peak, b.total)
+              waiting.setTotal(peak)
+              waiting.update(peak - b.total)
+              // What keeps it from counting down (an actor not running, a scope rebuilding), once per change.
+              const blocked = onlyBacklog(left) ? '' : describeWaiting(left.filter((w) => !onlyBacklog([w])).map((w) => ({ ...w, busy: {} })))
+              if (blocked !== said) waiting.note(blocked && `waiting for ${blocked}`)
+              said = blocked
+            },
+          })
+        } finally {
+          waiting.stop()
+        }
         console.error('every actor has processed everything')
       }
     } finally {
@@ -216,9 +227,11 @@ program
   .command('status')
   .description('actors and their instances, consumer lag, and each account\'s halt state and books (asked over NATS)')
   .option('--json', 'print the report as JSON')
-  .action(async (o: { json?: boolean }) => {
+  .option('--config <file>', 'the deployment\'s config (or PAPERD_CONFIG), to name every account\'s scopes no instance runs')
+  .action(async (o: { json?: boolean; config?: string }) => {
+    const expected = deploymentWork(loadEnv(process.env, { config: o.config }).configPath)
     await withNats('paperd status', async (nc) => {
-      const report = await statusReport(nc, await jetstreamManager(nc))
+      const report = await statusReport(nc, await jetstreamManager(nc), expected)
       console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report))
     })
   })
@@ -267,6 +280,15 @@ dlq
 /** The log of a one-shot command: on stderr, since stdout is the command's output. */
 function commandLogger(env: Env, level: string): Logger {
   return createLogger(level, { fd: 2, format: env.logFormat })
+}
+
+/**
+ * The work of the deployment: every scope of every actor its config gives. Without a config, the
+ * scopes every deployment has (market-snapshots, the partitions of indicators and strategy, the
+ * persister) and every scope a running instance owns, with all six actors required.
+ */
+function deploymentWork(configPath: string | undefined): Expectation {
+  return expectedWork(deploymentActors(configPath ? loadConfigFile(configPath) : undefined), configPath !== undefined)
 }
 
 /** Runs `fn` with a NATS connection from the environment, closed afterwards. */
@@ -323,12 +345,12 @@ function contextArg(spec: string): BacktestContext[] {
   return parsed.contexts.map((c) => ({ symbol: m[2]!, ...c }))
 }
 
-/** A progress bar on a terminal; silent otherwise (logs and CI output stay clean). */
+/** A progress bar on a terminal; silent otherwise (logs and CI output stay clean) but for notes, which become lines. */
 function bar(label: string, total: number) {
-  if (!process.stderr.isTTY) return { update: (_: number) => {}, setTotal: (_: number) => {}, stop: () => {} }
-  const b = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic)
-  b.start(total, 0)
-  return { update: (n: number) => b.update(n), setTotal: (n: number) => b.setTotal(n), stop: () => b.stop() }
+  if (!process.stderr.isTTY) return { update: (_: number) => {}, setTotal: (_: number) => {}, note: (text: string) => text && console.error(text), stop: () => {} }
+  const b = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} {note}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic)
+  b.start(total, 0, { note: '' })
+  return { update: (n: number) => b.update(n), setTotal: (n: number) => b.setTotal(n), note: (text: string) => b.update({ note: text.slice(0, Math.max(0, (process.stderr.columns ?? 80) - label.length - 50)) }), stop: () => b.stop() }
 }
 
 function symbolArg(v: string): string {
@@ -336,7 +358,7 @@ function symbolArg(v: string): string {
   return v
 }
 function timeframeArg(v: string): string {
-  if (!new RegExp(TIMEFRAME_PATTERN).test(v)) throw new InvalidArgumentError('like 1m, 15m, 1h, 1d')
+  if (!new RegExp(TIMEFRAME_PATTERN).test(v)) throw new InvalidArgumentError(TIMEFRAME_RULE)
   return v
 }
 function speedArg(v: string): number {

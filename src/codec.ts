@@ -1,11 +1,11 @@
 // The wire boundary: bytes ↔ typed messages. ajv checks every inbound and outbound message against
-// the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency,
+// the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency, a subnormal volume,
 // subject tokens agreeing with the body) are checked here too. Nothing else parses message bytes.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import type { Inbound, Outbound } from './actor.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN, matchSubject, messageTypes, subjectOf, type MessageType } from './contracts.js'
+import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN, matchSubject, messageTypes, subjectOf, type MessageType } from './contracts.js'
 import { partitionOf } from './partition.js'
 import { SCHEMAS_DIR } from './paths.js'
 
@@ -116,7 +116,23 @@ function describe(validate: ValidateFunction): string {
   if (e.keyword === 'required') return `${where}: missing field "${(e.params as { missingProperty: string }).missingProperty}"`
   const description = (e.parentSchema as { description?: string } | undefined)?.description
   if (e.keyword === 'pattern' && description) return `${where} is not valid (${description})`
+  const bound = BOUNDS[e.keyword]
+  if (bound) return `${where} ${shown(e.data as number)} ${bound} ${shown((e.params as { limit: number }).limit)}`
   return `${where} ${e.message ?? 'is invalid'}`
+}
+
+/** A number refused by a bound, with the value it had: "open 1e308 is above the maximum 1e12". */
+const BOUNDS: Record<string, string> = {
+  minimum: 'is below the minimum',
+  maximum: 'is above the maximum',
+  exclusiveMinimum: 'must be above',
+  exclusiveMaximum: 'must be below',
+}
+
+/** As JavaScript writes it, but 1e12 rather than 1000000000000 and 1e308 rather than 1e+308. */
+function shown(n: number): string {
+  const exp = n.toExponential()
+  return (Math.abs(n) >= 1e9 && !exp.includes('.') ? exp : String(n)).replace('e+', 'e')
 }
 
 const withOhlc = new Set<MessageType>(['md.in.bar', 'md.bar'])
@@ -159,7 +175,9 @@ function isRealTime(ts: string): boolean {
 }
 
 function checkOhlc(type: MessageType, bar: Record<string, unknown>): void {
-  const { open, high, low, close } = bar as { open: number; high: number; low: number; close: number }
+  const { open, high, low, close, volume } = bar as { open: number; high: number; low: number; close: number; volume: number }
+  // The schema bounds prices away from zero; a volume may be 0, but not an underflow (1e-320).
+  if (volume > 0 && volume < MARKET_LIMITS.minPositiveVolume) throw new InvalidMessage(`${type}: volume ${volume} is subnormal (a positive volume is at least ${MARKET_LIMITS.minPositiveVolume})`)
   if (high < low) throw new InvalidMessage(`${type}: high ${high} is below low ${low}`)
   if (open < low || open > high) throw new InvalidMessage(`${type}: open ${open} is outside [low ${low}, high ${high}]`)
   if (close < low || close > high) throw new InvalidMessage(`${type}: close ${close} is outside [low ${low}, high ${high}]`)

@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { DPI_MIN_PERIOD } from '../actors/lib/indicators/dpi.js'
 import { MAX_PERIOD, outputsOf } from '../actors/lib/indicators/index.js'
 import { GAYED_ROLES, type GayedRole } from '../actors/lib/gayed.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN } from './contracts.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
 
 const Operand = z
   .union([z.string(), z.number()])
@@ -212,7 +212,7 @@ const RulesStrategy = z
     id: StrategyId,
     account: z.string(),
     symbols: z.array(SymbolName).min(1),
-    timeframe: z.string().regex(new RegExp(TIMEFRAME_PATTERN), 'like 1m, 15m, 1h, 1d').default('1d'),
+    timeframe: z.string().regex(new RegExp(TIMEFRAME_PATTERN), TIMEFRAME_RULE).default('1d'),
     indicators: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'names start with a letter; letters, digits, _'), IndicatorSpec).default({}),
     entry: z
       .object({ long: ConditionSchema.optional(), short: ConditionSchema.optional() })

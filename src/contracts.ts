@@ -8,20 +8,85 @@ import { partitionOf } from './partition.js'
 
 export const SYMBOL_PATTERN = '^[A-Z0-9_-]{1,32}$'
 export const ACCOUNT_PATTERN = '^[a-z0-9_-]{1,32}$'
-export const TIMEFRAME_PATTERN = '^[1-9][0-9]{0,3}(s|m|h|d|w)$'
+
+/**
+ * The bounds of market data: what md.in.bar and md.in.context may carry, and so every bar built from
+ * them. A real market never reaches them; a number beyond them is a unit error, a corrupted feed or an
+ * attack, and would poison indicators and books (1e308 overflows any sum, a subnormal divides to
+ * Infinity, a 64-digit volume is not the number written). They are fixed numbers, not "now ± n
+ * years": a bar accepted today is accepted by a replay of the same stream in ten years (SPEC §3.1).
+ * The schemas carry them (minimum, maximum, patterns), so ajv enforces them and the JSON Schemas and
+ * the README tell them; the codec adds what JSON Schema cannot say (a subnormal volume).
+ */
+export const MARKET_LIMITS = {
+  /**
+   * Prices and price forecasts, whatever the quote currency: a micro-cap crypto token is ~1e-10 USD,
+   * bitcoin in Iranian rials ~1e11. 24 orders of magnitude, and still far from both ends of a double.
+   */
+  minPrice: 1e-12,
+  maxPrice: 1e12,
+  /** Volumes: beyond 2^53 - 1 a JSON number no longer parses to the integer written. */
+  maxVolume: Number.MAX_SAFE_INTEGER,
+  /** Positive volumes below this are subnormal doubles: an underflow, not a quantity. */
+  minPositiveVolume: 2 ** -1022,
+  /**
+   * Years of a bar or context time, as written: the oldest price series anyone feeds (19th-century
+   * exchange records, Shiller's data from 1871) to well past any forecast horizon. Whole centuries
+   * (the ts pattern says them).
+   */
+  firstYear: 1800,
+  lastYear: 2199,
+  /** The longest bar: a year (52w, 366d, 8784h; seconds and minutes stay within 4 digits as before). */
+  maxTimeframeDays: 366,
+} as const
+
+/** A regex group matching the decimal integers 1..max, without leading zeros. */
+function oneTo(max: number): string {
+  const s = String(max)
+  if (/^9+$/.test(s)) return `[1-9][0-9]{0,${s.length - 1}}`
+  const alts: string[] = []
+  if (s.length > 1) alts.push(s.length === 2 ? '[1-9]' : `[1-9][0-9]{0,${s.length - 2}}`)
+  for (let i = 0; i < s.length; i++) {
+    const lowest = i === 0 ? 1 : 0
+    const d = Number(s[i])
+    if (d <= lowest) continue
+    const digit = d - 1 === lowest ? String(lowest) : `[${lowest}-${d - 1}]`
+    const rest = s.length - i - 1
+    alts.push(`${s.slice(0, i)}${digit}${rest === 0 ? '' : rest === 1 ? '[0-9]' : `[0-9]{${rest}}`}`)
+  }
+  alts.push(s)
+  return `(?:${alts.join('|')})`
+}
+
+const TIMEFRAME_MAX_COUNT = {
+  s: 9999,
+  m: 9999,
+  h: MARKET_LIMITS.maxTimeframeDays * 24,
+  d: MARKET_LIMITS.maxTimeframeDays,
+  w: Math.floor(MARKET_LIMITS.maxTimeframeDays / 7),
+}
+/** A count and a unit (s, m, h, d, w), at most a year long. */
+export const TIMEFRAME_PATTERN = `^(?:${Object.entries(TIMEFRAME_MAX_COUNT).map(([unit, max]) => `${oneTo(max)}${unit}`).join('|')})$`
+export const TIMEFRAME_RULE = `like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (${TIMEFRAME_MAX_COUNT.w}w, ${TIMEFRAME_MAX_COUNT.d}d, ${TIMEFRAME_MAX_COUNT.h}h)`
 /** Canonical event time: what every actor publishes (`Date#toISOString()`). */
 export const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
-/** What a person or a feed may type: a date, or a date-time with a zone. */
+const CENTURIES = Array.from({ length: (MARKET_LIMITS.lastYear + 1 - MARKET_LIMITS.firstYear) / 100 }, (_, i) => MARKET_LIMITS.firstYear / 100 + i)
+/** What a person or a feed may type: a date, or a date-time with a zone, in the years MARKET_LIMITS allows. */
 export const TS_INPUT_PATTERN =
-  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$'
+  `^(?:${CENTURIES.join('|')})\\d{2}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$`
+const INPUT_YEARS = `years ${MARKET_LIMITS.firstYear} to ${MARKET_LIMITS.lastYear}`
 
 const Symbol = z.string().regex(new RegExp(SYMBOL_PATTERN)).describe('Ticker; also a subject token (BRK.B is written BRK-B)')
 const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN)).describe('Account id; also a subject token')
-const Timeframe = z.string().regex(new RegExp(TIMEFRAME_PATTERN)).describe('Bar length, e.g. 1m, 1h, 1d')
+const Timeframe = z.string().regex(new RegExp(TIMEFRAME_PATTERN)).describe(`Bar length, ${TIMEFRAME_RULE}`)
 const Ts = z.string().regex(new RegExp(TS_PATTERN)).describe('Event time, ISO-8601 UTC with milliseconds')
 const Id = z.string().min(1).max(256)
 const Price = z.number().gt(0)
 const Qty = z.number().gt(0)
+const exponent = (n: number) => n.toExponential().replace('e+', 'e')
+/** A market price or a price forecast (MARKET_LIMITS). */
+const marketPrice = (what: string) =>
+  z.number().min(MARKET_LIMITS.minPrice).max(MARKET_LIMITS.maxPrice).describe(`${what}, from ${exponent(MARKET_LIMITS.minPrice)} to ${exponent(MARKET_LIMITS.maxPrice)}`)
 const Money = z.number()
 const NonNeg = z.number().min(0)
 const Side = z.enum(['buy', 'sell'])
@@ -43,12 +108,18 @@ const envelope = <T extends string>(type: T) => ({
   correlation_id: Id.describe('Id of the bar or idea the chain started from'),
 })
 
-const OhlcvFields = { open: Price, high: Price, low: Price, close: Price, volume: NonNeg }
+const OhlcvFields = {
+  open: marketPrice('Price'),
+  high: marketPrice('Price'),
+  low: marketPrice('Price'),
+  close: marketPrice('Price'),
+  volume: z.number().min(0).max(MARKET_LIMITS.maxVolume).describe(`Traded quantity, from 0 to 2^53 - 1 (${MARKET_LIMITS.maxVolume}), not subnormal`),
+}
 
 const InjectedBar = z
   .object({
-    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe('Bar open time: a date (UTC) or a date-time with a zone'),
-    timeframe: Timeframe.optional().describe('Defaults to 1d'),
+    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe(`Bar open time: a date (UTC) or a date-time with a zone, ${INPUT_YEARS}`),
+    timeframe: Timeframe.optional().describe(`Bar length, ${TIMEFRAME_RULE}; defaults to 1d`),
     symbol: Symbol.optional().describe('Optional; must equal the subject token'),
     ...OhlcvFields,
   })
@@ -57,16 +128,16 @@ const InjectedBar = z
 
 const InjectedContext = z
   .object({
-    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe('When the forecasts were made: a date (UTC) or a date-time with a zone'),
+    ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe(`When the forecasts were made: a date (UTC) or a date-time with a zone, ${INPUT_YEARS}`),
     symbol: Symbol.optional().describe('Optional; must equal the subject token'),
-    consensus_forecast: z.number().describe('The market consensus price forecast'),
-    distribution_estimate: z.number().describe("The strategy's own estimate of where the price distribution is centred"),
+    consensus_forecast: marketPrice('The market consensus price forecast'),
+    distribution_estimate: marketPrice("The strategy's own estimate of where the price distribution is centred"),
   })
   .strict()
   .describe('Phase-5 NarrativeGap inputs for a symbol, typed by a person or a feed; they apply to the bars that follow')
 
 const Context = z
-  .object({ ts: Ts, consensus_forecast: z.number(), distribution_estimate: z.number() })
+  .object({ ts: Ts, consensus_forecast: marketPrice('Consensus forecast'), distribution_estimate: marketPrice('Distribution estimate') })
   .strict()
   .describe('The latest md.in.context of the symbol accepted before this bar')
 
@@ -240,6 +311,7 @@ const Fill = z
     commission: NonNeg,
     fill_model: FillModel,
     bar_id: Id,
+    bar_seq: z.int().min(0).describe('MD stream sequence of the bar it filled on: where the fill sits in the market history'),
     exit_reason: ExitReason.nullable(),
     phase5: Phase5Factors.nullable(),
   })
@@ -304,6 +376,7 @@ const Command = z
     strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
     risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
+    bar_seq: z.int().min(0).nullable().optional().describe("close_position: the symbol's last bar in MD when the command was written; the close fills on the next bar after it"),
     requested_by: z.string().min(1).max(100),
   })
   .strict()

@@ -1,22 +1,25 @@
 // The operator control plane over NATS request/reply (SPEC §5.3, §5.4): JSON on plain `ctl.*`
 // subjects, the account in the body, so an operator types one subject whatever the deployment.
+// The requests are defined in control-requests.ts; control-routing.ts brings each to the one process
+// running its account; this file answers it there.
 //
 // Reads answer from the running scope's state. Commands that change an account are never applied
 // here: they are written into the account's stream (trade.command.<ACCT>) so the owning actor applies
 // them in order with everything else, and survive restarts and replays like any input; the reply waits
-// for the actor's trade.command_status. Every process that runs the actor subscribes; only the one
-// that runs the account's scope answers (an unknown account is answered by all, identically).
+// for the actor's trade.command_status, which this process sees because it runs the actor.
 import { randomUUID } from 'node:crypto'
 import type { JetStreamClient } from '@nats-io/jetstream'
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node'
-import { z } from 'zod'
+import type { NatsConnection } from '@nats-io/transport-node'
 import { valuation } from '../actors/lib/books.js'
 import type { ExecutorState } from '../actors/paper-executor.js'
 import { pendingView, riskView, strategiesView, type RiskState } from '../actors/risk-gate.js'
 import type { ActorName } from './actor.js'
 import type { Codec, Encoded } from './codec.js'
-import { RiskPatch, type ConfigFile } from './config-file.js'
-import { ACCOUNT_PATTERN, COMMANDS, SYMBOL_PATTERN, subjectOf, type Message } from './contracts.js'
+import type { ConfigFile } from './config-file.js'
+import { COMMANDS, subjectOf, type Message } from './contracts.js'
+import { fail, type ControlBody, type ControlReply, type ControlSubject } from './control-requests.js'
+import { routeControl, type ControlHandler } from './control-routing.js'
+import type { LiveStates } from './live-states.js'
 import type { Logger } from './log.js'
 import type { MicroEndpoint } from './micro.js'
 
@@ -24,31 +27,6 @@ import type { MicroEndpoint } from './micro.js'
 export const COMMAND_REPLY_MS = 10_000
 /** How often pending approvals are checked against their wall-time timeout. */
 const EXPIRY_CHECK_MS = 1_000
-
-const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN), 'an account id')
-const By = z.string().min(1).max(100).describe('who asks')
-const RequestId = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional().describe('makes a retried request idempotent')
-
-const IdeaId = z.string().min(1).max(256)
-const requests = {
-  'ctl.portfolio.get': z.object({ account: Account }).strict(),
-  'ctl.orders.cancel': z.object({ account: Account, order_id: z.string().min(1).max(256), by: By, request_id: RequestId }).strict(),
-  'ctl.positions.close': z.object({ account: Account, symbol: z.string().regex(new RegExp(SYMBOL_PATTERN), 'a symbol'), by: By, request_id: RequestId }).strict(),
-  'ctl.risk.get': z.object({ account: Account }).strict(),
-  'ctl.risk.set': z.object({ account: Account, by: By, risk: RiskPatch, request_id: RequestId }).strict(),
-  'ctl.risk.halt': z.object({ account: Account, by: By, reason: z.string().min(1).max(150), request_id: RequestId }).strict(),
-  'ctl.risk.resume': z.object({ account: Account, by: By, request_id: RequestId }).strict(),
-  'ctl.ideas.pending': z.object({ account: Account }).strict(),
-  'ctl.ideas.approve': z.object({ account: Account, id: IdeaId, by: By, request_id: RequestId }).strict(),
-  'ctl.ideas.reject': z.object({ account: Account, id: IdeaId, by: By, reason: z.string().min(1).max(150).default('rejected by a person'), request_id: RequestId }).strict(),
-  'ctl.strategies.list': z.object({ account: Account }).strict(),
-  'ctl.strategies.enable': z.object({ account: Account, id: z.string().min(1).max(64), by: By, request_id: RequestId }).strict(),
-  'ctl.strategies.disable': z.object({ account: Account, id: z.string().min(1).max(64), by: By, request_id: RequestId }).strict(),
-} as const
-export type ControlSubject = keyof typeof requests
-type Body<S extends ControlSubject> = z.infer<(typeof requests)[S]>
-
-type Reply = { ok: true } & Record<string, unknown> | { ok: false; error: string }
 
 export interface Control {
   stop(): void
@@ -62,28 +40,22 @@ export interface ControlOptions {
   config: ConfigFile | undefined
   actors: readonly ActorName[]
   partitions: number
-  /** The runtime's live scope states (Io.states). */
-  states: Map<string, () => unknown>
+  /** The runtime's live scope states (Io.states): this process owns an account while its state is there. */
+  states: LiveStates
 }
 
-/** Subscribes the ctl.* subjects of the actors this process runs. */
-/** Which actor answers each control subject (for `nats micro info`). */
-export const CONTROL_OWNERS: Record<ControlSubject, ActorName> = {
-  'ctl.portfolio.get': 'paper-executor', 'ctl.orders.cancel': 'paper-executor', 'ctl.positions.close': 'paper-executor',
-  'ctl.risk.get': 'risk-gate', 'ctl.risk.set': 'risk-gate', 'ctl.risk.halt': 'risk-gate', 'ctl.risk.resume': 'risk-gate',
-  'ctl.ideas.pending': 'risk-gate', 'ctl.ideas.approve': 'risk-gate', 'ctl.ideas.reject': 'risk-gate',
-  'ctl.strategies.list': 'risk-gate', 'ctl.strategies.enable': 'risk-gate', 'ctl.strategies.disable': 'risk-gate',
-}
-
-export function startControl(o: ControlOptions): Control & { published(out: readonly Encoded[]): void; endpoints: Map<ControlSubject, MicroEndpoint> } {
+/** Answers the ctl.* subjects of the actors this process runs, for the accounts it runs. */
+export function startControl(o: ControlOptions): Control & {
+  published(out: readonly Encoded[]): void
+  endpoints: Map<ControlSubject, MicroEndpoint>
+  /** Resolves once NATS knows this process owns the accounts whose scopes are live. */
+  flush(): Promise<void>
+} {
   const waiting = new Map<string, (status: Message<'trade.command_status'>) => void>()
-  const endpoints = new Map<ControlSubject, MicroEndpoint>()
-  const subs: Subscription[] = []
-  const accounts = new Set(o.config?.accounts.map((a) => a.id) ?? [])
   const log = o.log.child({ component: 'control' })
 
-  const handlers: Partial<Record<ControlSubject, (body: never) => Promise<Reply>>> = {}
-  const on = <S extends ControlSubject>(subject: S, fn: (body: Body<S>) => Promise<Reply>) => (handlers[subject] = fn as (body: never) => Promise<Reply>)
+  const handlers: Partial<Record<ControlSubject, ControlHandler>> = {}
+  const on = <S extends ControlSubject>(subject: S, fn: (body: ControlBody<S>) => Promise<ControlReply>) => (handlers[subject] = fn as ControlHandler)
   if (o.actors.includes('paper-executor')) {
     on('ctl.portfolio.get', async (b) => {
       const state = stateOf<ExecutorState>('paper-executor', b.account)
@@ -102,7 +74,7 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     on('ctl.risk.resume', (b) => command('risk-gate', b.account, 'risk_resume', b.by, b.request_id, {}))
     on('ctl.ideas.pending', async (b) => {
       const state = stateOf<RiskState>('risk-gate', b.account)
-      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state) }
+      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state, o.config!.accounts.find((a) => a.id === b.account)!) }
     })
     on('ctl.ideas.approve', (b) => command('risk-gate', b.account, 'idea_approve', b.by, b.request_id, { idea_id: b.id }))
     on('ctl.ideas.reject', (b) => command('risk-gate', b.account, 'idea_reject', b.by, b.request_id, { idea_id: b.id, reason: b.reason }))
@@ -122,7 +94,7 @@ export function startControl(o: ControlOptions): Control & { published(out: read
   }
 
   type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk'>>
-  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<Reply> {
+  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<ControlReply> {
     if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
     // The command is an input from outside, like a bar from a feed: it carries the time it was made.
@@ -150,55 +122,20 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     return status.ok ? { ok: true, command_id: id, ...(status.order_id ? { order_id: status.order_id } : {}), ...status.detail } : fail(status.error ?? 'refused')
   }
 
-  async function answer(subject: ControlSubject, m: Msg): Promise<void> {
-    const ep = endpoints.get(subject)!
-    const t0 = process.hrtime.bigint()
-    ep.num_requests++
-    const reply = await replyTo(subject, m)
-    ep.processing_time += Number(process.hrtime.bigint() - t0)
-    if (!reply.ok) {
-      ep.num_errors++
-      ep.last_error = reply.error
-    }
-    respond(m, reply)
-  }
-
-  /** The reply to one request. */
-  async function replyTo(subject: ControlSubject, m: Msg): Promise<Reply> {
-    let body: unknown
-    try {
-      body = m.data.length ? JSON.parse(m.string()) : {}
-    } catch (err) {
-      return fail(`request is not JSON: ${(err as Error).message}`)
-    }
-    const parsed = requests[subject].safeParse(body)
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!
-      return fail(`${issue.path.length ? issue.path.join('.') : 'request'}: ${issue.message}`)
-    }
-    const account = (parsed.data as { account: string }).account
-    if (!accounts.has(account)) return fail(`unknown account "${account}"`)
-    try {
-      return await handlers[subject]!(parsed.data as never)
-    } catch (err) {
-      log.error({ err, subject }, 'control request failed')
-      return fail((err as Error).message)
-    }
-  }
-
-  // Approvals also expire in wall time (a person's clock): the gate keeps no clock, so this process,
-  // which runs it, notes when each idea started waiting and sends an idea_expire command into the
-  // account's stream once approval_timeout_minutes have passed. After a restart the wait starts
-  // again from when this process first sees the idea (never shorter).
+  // Approvals also expire in wall time (a person's clock): the gate keeps no clock, so the process
+  // running the account's scope — only it has the state — notes when each idea started waiting and
+  // sends an idea_expire command into the account's stream once approval_timeout_minutes have
+  // passed. After a restart (or a move to another process) the wait starts again from when this
+  // process first sees the idea (never shorter).
   const waitingSince = new Map<string, number>()
   const expiring = new Set<string>()
   const expiryTimer = o.actors.includes('risk-gate')
     ? setInterval(() => {
         const now = Date.now()
         const stillWaiting = new Set<string>()
-        for (const account of accounts) {
-          const read = o.states.get(`risk-gate.${account}`)
-          if (!read) continue
+        for (const [key, read] of o.states) {
+          if (!key.startsWith('risk-gate.')) continue
+          const account = key.slice('risk-gate.'.length)
           const state = read() as RiskState
           const timeout = (state.risk?.approval_timeout_minutes ?? 1440) * 60_000
           for (const id of Object.keys(state.approvals ?? {})) {
@@ -217,14 +154,15 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     : null
   expiryTimer?.unref()
 
-  for (const subject of Object.keys(handlers) as ControlSubject[]) {
-    endpoints.set(subject, { name: subject.slice(4).replace('.', '_'), subject, num_requests: 0, num_errors: 0, last_error: '', processing_time: 0 })
-    const sub = o.nc.subscribe(subject, { callback: (err, m) => (err ? log.warn({ err: err.message, subject }, 'control subscription') : void answer(subject, m)) })
-    subs.push(sub)
-  }
+  const routing = routeControl({
+    nc: o.nc, log: o.log, handlers, states: o.states, accounts: o.config?.accounts.map((a) => a.id) ?? [],
+    // The owner answers a command within COMMAND_REPLY_MS; the front door waits a little longer for that answer.
+    forwardTimeoutMs: COMMAND_REPLY_MS + 2_000,
+  })
 
   return {
-    endpoints,
+    endpoints: routing.endpoints,
+    flush: routing.flush,
     published(out) {
       if (!waiting.size) return
       for (const e of out) {
@@ -235,19 +173,13 @@ export function startControl(o: ControlOptions): Control & { published(out: read
     },
     stop() {
       if (expiryTimer) clearInterval(expiryTimer)
-      for (const s of subs) s.unsubscribe()
+      routing.stop()
     },
   }
 }
 
-const fail = (error: string): Reply => ({ ok: false, error })
-
-function respond(m: Msg, reply: Reply): void {
-  if (m.reply) m.respond(JSON.stringify(reply))
-}
-
 /** ctl.portfolio.get: the books as the executor holds them now, valued at its latest marks. */
-export function portfolioReply(account: string, s: ExecutorState): Reply {
+export function portfolioReply(account: string, s: ExecutorState): ControlReply {
   const b = s.books
   const v = valuation(b)
   const positions = Object.entries(b.positions).map(([symbol, p]) => {

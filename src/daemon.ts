@@ -13,10 +13,12 @@ import { paperExecutor } from '../actors/paper-executor.js'
 import { persister } from '../actors/persister.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
-import type { ActorName, AnyActorDef } from './actor.js'
+import { ACTOR_NAMES, type ActorName, type AnyActorDef } from './actor.js'
 import { createCodec, type Codec, type Encoded } from './codec.js'
 import type { Message } from './contracts.js'
-import { CONTROL_OWNERS, startControl } from './control.js'
+import { startControl } from './control.js'
+import { CONTROL_OWNERS } from './control-requests.js'
+import { LiveStates } from './live-states.js'
 import { registerSessionMetrics, registerStateMetrics } from './state-metrics.js'
 import { instanceId, serveMicro } from './micro.js'
 import { VERSION } from './paths.js'
@@ -24,10 +26,10 @@ import { ConfigError, type Env } from './config.js'
 import type { ConfigFile } from './config-file.js'
 import { readiness, serveHttp, type HttpServer } from './http.js'
 import type { Logger } from './log.js'
-import { streamMarketData } from './market-data.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
+import { DEFAULT_PARTITIONS } from './partition.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
 import { reconnectEpoch } from './runtime/io.js'
 import { createPublisher } from './runtime/publisher.js'
@@ -67,7 +69,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { env, log } = opts
   const needsConfig = opts.actors.filter((a) => NEEDS_CONFIG.includes(a))
   if (needsConfig.length && !opts.config) throw new ConfigError(`${needsConfig.join(', ')} need a config file: pass --config FILE or set PAPERD_CONFIG`)
-  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true })
+  const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true, actors: opts.actors })
 
   let sql: Sql | null = null
   if (opts.actors.includes('persister')) {
@@ -81,11 +83,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jsm = await jetstreamManager(nc, { timeout: 10_000 })
   await ensureStreams(jsm)
   const codec = createCodec(env.partitions)
-  const defs = buildActors(opts.actors, opts.config, env, { sql, jsm, codec })
+  const defs = buildActors(opts.actors, opts.config, env, { sql })
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
-  const states = new Map<string, () => unknown>()
+  const states = new LiveStates()
   const control = startControl({ nc, js, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
   const decoder = new TextDecoder()
   const published = (out: readonly Encoded[]) => {
@@ -98,7 +100,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (s.status !== 'auto_executed' && s.intent === 'entry') metrics.denials.inc({ reason: s.reason.split(':').slice(0, 2).join(':') })
     }
   }
-  const io = { nc, js, jsm, codec, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
+  const io = { nc, js, jsm, codec, partitions: env.partitions, log, metrics, publisher, checkpoints: await openCheckpoints(js), epoch: reconnectEpoch(nc), states, published }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   // Account gauges from the scopes this process runs; consumer lag once per process (the main
@@ -118,9 +120,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metadata: { scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','), pid: String(process.pid), host: hostname() },
       endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
       data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
+      scopes: () => ({ owned: scopes, live: scopes.filter((k) => states.has(`${def.name}.${k}`)) }),
     }
   }))
-  const live = Promise.all(running.map((r) => r.live)).then(() => {
+  // Live once every scope is, and NATS knows this process answers for their accounts.
+  const live = Promise.all(running.map((r) => r.live)).then(() => control.flush().catch(() => undefined)).then(() => {
     log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
   })
   let isLive = false
@@ -169,7 +173,19 @@ export function openDatabase(url: string, max = 4): Sql {
   })
 }
 
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Env, deps: { sql: Sql | null; jsm: Parameters<typeof streamMarketData>[0]; codec: Codec }): AnyActorDef[] {
+/**
+ * Every actor of a whole deployment of `config` — all six, over every partition — with the scopes
+ * the processes running them own between them: the work `paperd replay --wait` waits for. The same
+ * definitions a daemon runs, never run themselves (their ports refuse).
+ */
+export function deploymentActors(config: ConfigFile | undefined, partitions = DEFAULT_PARTITIONS): AnyActorDef[] {
+  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: [...Array(partitions).keys()] }, null)
+}
+
+const notRunning = () => Promise.reject(new Error('a definition for its scopes only: not running'))
+
+/** The chosen actors for a config and the partitions this process owns; `deps` null: definitions only, ports that refuse. */
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pick<Env, 'partitions' | 'ownedPartitions'>, deps: { sql: Sql | null } | null): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
@@ -177,8 +193,8 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: En
     indicators: () => indicators(strategies, env.ownedPartitions),
     strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts, strategies),
-    'paper-executor': () => paperExecutor(accounts, streamMarketData(deps.jsm, deps.codec, env.partitions)),
-    persister: () => persister(createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null })),
+    'paper-executor': () => paperExecutor(accounts),
+    persister: () => persister(deps ? createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null }) : { commit: notRunning }),
   }
   return names.map((n) => build[n]())
 }

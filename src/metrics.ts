@@ -19,8 +19,11 @@ export function collectProcessMetrics(registry: Registry): void {
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`${prefix}nodejs_active_${what}_total`)
 }
 
-/** `processMetrics`: false on worker threads, whose process is already measured by the main thread. */
-export function createMetrics(opts: { processMetrics?: boolean } = {}) {
+/**
+ * `processMetrics`: false on worker threads, whose process is already measured by the main thread.
+ * `actors`: the actors this registry's process runs; their labelled series start at 0 (see below).
+ */
+export function createMetrics(opts: { processMetrics?: boolean; actors?: readonly string[] } = {}) {
   const registry = new Registry()
   if (opts.processMetrics ?? true) collectProcessMetrics(registry)
   const metrics = {
@@ -128,7 +131,23 @@ export function createMetrics(opts: { processMetrics?: boolean } = {}) {
       registers: [registry],
     }),
   }
+  initActorSeries(metrics, opts.actors ?? [])
   return metrics
+}
+
+/**
+ * A labelled series appears at its first inc(), so the first dead letter, the first failed commit or
+ * a scope that never went live would be invisible to increase() and to comparisons in the alert rules
+ * (ops/prometheus/alerts.yml): the series an alert reads start at 0 for every actor the process runs.
+ */
+function initActorSeries(metrics: Metrics, actors: readonly string[]): void {
+  for (const actor of actors) {
+    metrics.messages.inc({ actor, outcome: 'ok' }, 0)
+    metrics.deadLetters.inc({ actor }, 0)
+    metrics.scopesOwned.inc({ actor }, 0)
+    metrics.scopesLive.inc({ actor }, 0)
+  }
+  if (actors.includes('persister')) for (const result of ['ok', 'transient', 'failed']) metrics.commitSeconds.zero({ result })
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

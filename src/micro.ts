@@ -9,6 +9,8 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node'
 export interface MicroEndpoint {
   name: string
   subject: string
+  /** The queue group the endpoint subscribes in ('' for none). */
+  queue_group: string
   num_requests: number
   num_errors: number
   last_error: string
@@ -24,6 +26,28 @@ export interface MicroService {
   endpoints: MicroEndpoint[]
   /** Extra numbers for STATS (per endpoint `data` in the protocol; here the service's own). */
   data?: () => Record<string, unknown>
+  /** The scopes this instance owns and which of them are live now, for STATS (every actor, with or without endpoints). */
+  scopes?: () => ScopeReport
+}
+
+/**
+ * paperd's own field of a STATS reply, beside the protocol's (their readers ignore fields they do
+ * not know): scope keys, so `paperd replay --wait` and `paperd status` can tell a scope that is
+ * rebuilding (owned, not live) from one no instance runs (in nobody's `owned`).
+ */
+export interface ScopeReport {
+  owned: string[]
+  live: string[]
+}
+
+/** A running actor instance, as its STATS reply describes it. */
+export interface Instance {
+  actor: string
+  id: string
+  version: string
+  metadata: Record<string, string>
+  /** null: an instance that does not report its scopes (another release). */
+  scopes: ScopeReport | null
 }
 
 /** A nuid-like id: 22 characters of [0-9A-Za-z]. */
@@ -38,12 +62,13 @@ export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop
   const head = (s: MicroService, type: string) => ({ type: `io.nats.micro.v1.${type}_response`, name: s.name, id: s.id, version: s.version, metadata: s.metadata })
   const replies = {
     PING: (s: MicroService) => head(s, 'ping'),
-    INFO: (s: MicroService) => ({ ...head(s, 'info'), description: s.description, endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: '', metadata: null })) }),
+    INFO: (s: MicroService) => ({ ...head(s, 'info'), description: s.description, endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: e.queue_group, metadata: null })) }),
     STATS: (s: MicroService) => ({
       ...head(s, 'stats'),
       started,
+      ...(s.scopes ? { scopes: s.scopes() } : {}),
       endpoints: s.endpoints.map((e) => ({
-        name: e.name, subject: e.subject, queue_group: '', num_requests: e.num_requests, num_errors: e.num_errors, last_error: e.last_error,
+        name: e.name, subject: e.subject, queue_group: e.queue_group, num_requests: e.num_requests, num_errors: e.num_errors, last_error: e.last_error,
         processing_time: e.processing_time, average_processing_time: e.num_requests ? Math.round(e.processing_time / e.num_requests) : 0, data: s.data?.() ?? null,
       })),
     }),
@@ -58,4 +83,33 @@ export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop
     }
   }
   return { stop: () => subs.forEach((s) => s.unsubscribe()) }
+}
+
+/**
+ * Every instance that answers $SRV.STATS: replies are taken until none came for `stallMs`, or at
+ * most `maxWaitMs` — or until `enough` says what came is all the caller needs. An instance slow to
+ * answer is missing from the result, never wrongly present.
+ */
+export async function askInstances(nc: NatsConnection, opts: { maxWaitMs?: number; stallMs?: number; enough?: (seen: Instance[]) => boolean } = {}): Promise<Instance[]> {
+  const seen: Instance[] = []
+  try {
+    const replies = await nc.requestMany('$SRV.STATS', '', { strategy: 'stall', stall: opts.stallMs ?? 250, maxWait: opts.maxWaitMs ?? 1500 })
+    for await (const m of replies) {
+      let r: Record<string, unknown>
+      try {
+        r = m.json<Record<string, unknown>>()
+      } catch {
+        continue // another service on this account answering in its own way
+      }
+      const scopes = r.scopes as ScopeReport | undefined
+      seen.push({
+        actor: String(r.name), id: String(r.id), version: String(r.version ?? ''), metadata: (r.metadata ?? {}) as Record<string, string>,
+        scopes: scopes && Array.isArray(scopes.owned) && Array.isArray(scopes.live) ? { owned: scopes.owned.map(String), live: scopes.live.map(String) } : null,
+      })
+      if (opts.enough?.(seen)) break
+    }
+  } catch {
+    // no responders: nothing is running
+  }
+  return seen
 }

@@ -1,6 +1,6 @@
 // Gauges read at scrape time from what the process runs: each account's books (paper-executor) and
 // risk state (risk-gate), and the lag of every paperd durable consumer. Labels are accounts, streams
-// and durable names — all bounded by the config, never ids.
+// and durable names — all bounded by the config, never ids (other consumers are not reported).
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { Gauge, type Registry } from 'prom-client'
 import { valuation } from '../actors/lib/books.js'
@@ -10,6 +10,7 @@ import type { RiskState } from '../actors/risk-gate.js'
 import { sessionTest } from '../actors/strategy.js'
 import type { AnyStrategyConfig } from './config-file.js'
 import { STREAMS } from './contracts.js'
+import { isPaperdDurable } from './runtime/topology.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
   const accounts = (actor: string) => [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))
@@ -52,7 +53,8 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
         this.reset()
         for (const stream of Object.keys(STREAMS)) {
           try {
-            for await (const c of jsm.consumers.list(stream)) this.set({ stream, consumer: c.name }, c[field])
+            // Only paperd's durables: an ephemeral consumer is not lag, and its random name is no label.
+            for await (const c of jsm.consumers.list(stream)) if (isPaperdDurable(c)) this.set({ stream, consumer: c.name }, c[field])
           } catch {
             // the stream is not there yet
           }

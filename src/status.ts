@@ -1,53 +1,57 @@
 // `paperd status`: what is running and how far behind it is, asked over NATS like an operator would —
-// every actor instance from the micro protocol ($SRV.INFO/STATS), every durable consumer's lag from
-// JetStream, and each account's halt state and books from the control plane.
+// every actor instance from the micro protocol ($SRV.STATS, with its scopes live), the lag of every
+// paperd durable from JetStream (other consumers — the ephemeral ones a killed process leaves for
+// minutes, anyone else's — are only counted: their backlog is not paperd's lag), each account's halt
+// state and books from the control plane, and the gaps `replay --wait` would wait on (actors with no
+// instance, scopes not live, durables missing).
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { STREAMS } from './contracts.js'
+import type { ControlSubject } from './control-requests.js'
+import { STREAMS, type StreamName } from './contracts.js'
+import { askInstances } from './micro.js'
+import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
+import { isPaperdDurable } from './runtime/topology.js'
 
 export interface StatusReport {
   instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]
   consumers: { stream: string; name: string; pending: number; ack_pending: number; redelivered: number }[]
+  /** Consumers on paperd's streams that are not paperd durables (ephemeral, someone else's): not lag. */
+  other_consumers: number
   accounts: { account: string; halted: boolean | null; last_halt_reason: string | null; cash: number | null; equity: number | null; positions: number | null; working_orders: number | null; error?: string }[]
+  /** Work nobody is doing, as `replay --wait` sees it: actors with no instance, scopes not live, durables missing. */
+  gaps: string[]
 }
 
-async function collect(nc: NatsConnection, subject: string, maxWaitMs: number): Promise<Record<string, unknown>[]> {
-  const out: Record<string, unknown>[] = []
-  try {
-    for await (const m of await nc.requestMany(subject, '', { maxWait: maxWaitMs, strategy: 'timer' })) out.push(m.json<Record<string, unknown>>())
-  } catch {
-    // no responders: nothing is running
-  }
-  return out
-}
-
-export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, opts: { waitMs?: number } = {}): Promise<StatusReport> {
-  const wait = opts.waitMs ?? 750
-  const [infos, stats] = await Promise.all([collect(nc, '$SRV.INFO', wait), collect(nc, '$SRV.STATS', wait)])
-  const statsById = new Map(stats.map((s) => [s.id as string, s]))
-  const instances = infos
-    .map((i) => {
-      const md = (i.metadata ?? {}) as Record<string, string>
-      const data = ((statsById.get(i.id as string)?.endpoints as { data?: Record<string, number> }[] | undefined)?.[0]?.data) ?? null
-      return { actor: i.name as string, id: i.id as string, version: i.version as string, scopes: md.scopes ?? '', host: md.host ?? '', pid: md.pid ?? '', scopes_live: data?.scopes_live ?? null, scopes_total: data?.scopes ?? null }
-    })
+/** `expected`: the deployment's work (quiesce.ts expectedWork), to name what is not running. */
+export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, expected: Expectation, opts: { waitMs?: number } = {}): Promise<StatusReport> {
+  const running = await askInstances(nc, { maxWaitMs: opts.waitMs ?? 750 })
+  const instances = running
+    .map((i) => ({
+      actor: i.actor, id: i.id, version: i.version, scopes: i.metadata.scopes ?? '', host: i.metadata.host ?? '', pid: i.metadata.pid ?? '',
+      scopes_live: i.scopes?.live.length ?? null, scopes_total: i.scopes?.owned.length ?? null,
+    }))
     .sort((a, b) => a.actor.localeCompare(b.actor) || a.id.localeCompare(b.id))
 
   const consumers: StatusReport['consumers'] = []
+  let others = 0
   for (const stream of Object.keys(STREAMS)) {
     try {
       for await (const c of jsm.consumers.list(stream)) {
-        consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
+        if (!isPaperdDurable(c)) others++
+        else consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
       }
     } catch {
       // stream not created yet
     }
   }
   consumers.sort((a, b) => a.stream.localeCompare(b.stream) || a.name.localeCompare(b.name))
+  const ours = consumers.filter((c) => actorOf(c.name))
+  const present: Backlog = { total: 0, lagging: {}, streams: {}, durables: Object.fromEntries(ours.map((c) => [c.name, c.stream as StreamName])) }
+  const gaps = stillToDo(expected, present, running).map((w) => describeWaiting([w]))
 
   // Accounts: one risk-gate durable per account, `risk-gate-<account>`.
   const accountIds = [...new Set(consumers.filter((c) => c.name.startsWith('risk-gate-')).map((c) => c.name.slice('risk-gate-'.length)))].sort()
-  const ask = async (subject: string, account: string) => {
+  const ask = async (subject: ControlSubject, account: string) => {
     try {
       return (await nc.request(subject, JSON.stringify({ account }), { timeout: 2000 })).json<Record<string, unknown>>()
     } catch (err) {
@@ -67,7 +71,7 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, op
       ...(!risk.ok || !books.ok ? { error: String((!risk.ok ? risk.error : books.error) ?? 'no answer') } : {}),
     }
   }))
-  return { instances, consumers, accounts }
+  return { instances, consumers, other_consumers: others, accounts, gaps }
 }
 
 /** The report as aligned text tables. */
@@ -84,8 +88,12 @@ export function formatStatus(r: StatusReport): string {
     '',
     'consumers',
     r.consumers.length ? table(['stream', 'durable', 'pending', 'ack pending', 'redelivered'], r.consumers.map((c) => [c.stream, c.name, c.pending, c.ack_pending, c.redelivered])) : '  none',
+    ...(r.other_consumers ? [`(and ${r.other_consumers} consumer(s) not paperd's — ephemeral, or someone else's — whose backlog is not lag)`] : []),
     '',
     'accounts',
     r.accounts.length ? table(['account', 'halted', 'reason', 'cash', 'equity', 'positions', 'working'], r.accounts.map((a) => [a.account, a.halted === null ? (a.error ?? null) : a.halted ? 'yes' : 'no', a.last_halt_reason, money(a.cash), money(a.equity), a.positions, a.working_orders])) : '  none',
+    '',
+    'gaps',
+    r.gaps.length ? r.gaps.map((g) => `  ${g}`).join('\n') : '  none: every actor has a live instance, every scope is live, every durable exists',
   ].join('\n')
 }

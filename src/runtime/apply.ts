@@ -1,7 +1,7 @@
 // One message through an actor: decode and validate, hand to the handler, encode and validate what
 // it emits. Shared by live processing and by replay, so a rebuilt state is exactly the live one.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, InputSpec, Scope, Write } from '../actor.js'
+import type { ActorDef, BarLookup, Found, InputSpec, Scope, Write } from '../actor.js'
 import { InvalidMessage, type Codec, type Encoded } from '../codec.js'
 import { deadLetter } from './dead-letter.js'
 
@@ -17,7 +17,17 @@ export interface Applied<S> {
   reason?: string
 }
 
-export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec): Promise<Applied<S>> {
+/** Reads what a handler's lookup names; its failures are the runtime's to retry, never the message's. */
+export type ReadLookups = (lookups: readonly BarLookup[]) => Promise<Found>
+
+/** Raised when the bars a handler looked up could not be read (NATS trouble): retry the message. */
+export class LookupFailed extends Error {
+  override name = 'LookupFailed'
+}
+
+const NOTHING: Found = []
+
+export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec, read: ReadLookups): Promise<Applied<S>> {
   let input
   try {
     input = codec.decode(m.subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
@@ -26,11 +36,25 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
     return { state, disposition: 'term', outcome: 'invalid', out: [codec.encode(deadLetter(def.name, m, err.message))], writes: [], reason: err.message }
   }
   if (!spec.accepts.includes(input.type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
+  let found = NOTHING
   try {
-    const step = await def.handle(state, input, scope)
+    const lookups = def.lookup?.(state, input, scope)
+    if (lookups?.length) {
+      try {
+        found = await read(lookups)
+      } catch (err) {
+        throw new LookupFailed((err as Error).message, { cause: err })
+      }
+    }
+    const step = def.handle(state, input, scope, found)
+    if (step.refused !== undefined) {
+      const reason = `${input.type}: ${step.refused}`
+      return { state: step.state, disposition: 'term', outcome: step.outcome ?? 'invalid', out: [codec.encode(deadLetter(def.name, m, reason))], writes: [], reason }
+    }
     const out = step.emit ? step.emit.map((o) => codec.encode(o)) : []
     return { state: step.state, disposition: 'ack', outcome: step.outcome ?? 'ok', out, writes: step.writes ?? [] }
   } catch (err) {
+    if (err instanceof LookupFailed) throw err
     const reason = `handler failed: ${(err as Error).message}`
     // A pure handler fails the same way every time: retrying would only reorder the stream, so the
     // message is dead-lettered at once. A sink's failure may pass; the server redelivers it.

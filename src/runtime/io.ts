@@ -12,6 +12,8 @@ export interface Io {
   js: JetStreamClient
   jsm: JetStreamManager
   codec: Codec
+  /** Symbol partitions (subjects of partitioned messages). */
+  partitions: number
   log: Logger
   metrics: Metrics
   checkpoints: CheckpointStore

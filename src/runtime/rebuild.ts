@@ -3,9 +3,11 @@
 // the durable consumers acknowledged after it, then point each durable at the first message the
 // state does not include. Inputs of one scope are replayed merged by stream time, the order they
 // most likely arrived in.
-import { DeliverPolicy, type JsMsg } from '@nats-io/jetstream'
+import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, Scope } from '../actor.js'
-import { apply } from './apply.js'
+import { apply, type ReadLookups } from './apply.js'
+import { readLookups } from './lookups.js'
+import { streamRange } from './stream-range.js'
 import type { Io } from './io.js'
 import { ensureConsumer, resetConsumer } from './topology.js'
 import type { ConsumerConfig } from '@nats-io/jetstream'
@@ -53,8 +55,10 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   let replayed = 0
   if (ranges.length) {
     const t0 = performance.now()
+    // A lookup that fails here fails the rebuild; the scope is then started again from the top.
+    const read: ReadLookups = (lookups) => readLookups(io, lookups)
     for await (const { input, m } of merged(io, ranges)) {
-      state = (await apply(def, scope, input.spec, state, m, io.codec)).state
+      state = (await apply(def, scope, input.spec, state, m, io.codec, read)).state
       replayed++
     }
     io.metrics.replayed.inc({ actor: def.name }, replayed)
@@ -65,7 +69,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
 
 /** Messages of each range in stream order, ranges merged by stream timestamp. */
 async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: number }[]) {
-  const iters = ranges.map((r) => range(io, r.input.spec.stream, r.input.spec.filter, r.from, r.to)[Symbol.asyncIterator]())
+  const iters = ranges.map((r) => streamRange(io, r.input.spec.stream, r.input.spec.filter, r.from, r.to)[Symbol.asyncIterator]())
   const heads = await Promise.all(iters.map((it) => it.next()))
   for (;;) {
     let pick = -1
@@ -77,21 +81,5 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
     if (pick < 0) return
     yield { input: ranges[pick]!.input, m: heads[pick]!.value as JsMsg }
     heads[pick] = await iters[pick]!.next()
-  }
-}
-
-/** Messages on `filter` with stream sequence in [from, to], read by an ordered consumer. */
-async function* range(io: Io, stream: string, filter: string | undefined, from: number, to: number): AsyncGenerator<JsMsg> {
-  const consumer = await io.js.consumers.get(stream, { ...(filter ? { filter_subjects: filter } : {}), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: from })
-  for (;;) {
-    const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 })
-    let n = 0
-    for await (const m of batch) {
-      n++
-      if (m.seq > to) return
-      yield m
-      if (m.seq === to || m.info.pending === 0) return
-    }
-    if (n === 0) return
   }
 }

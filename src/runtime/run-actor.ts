@@ -9,7 +9,9 @@
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
 import { TransientCommitError, type ActorDef, type ConsumerPosition, type Scope, type Write } from '../actor.js'
 import type { Encoded } from '../codec.js'
-import { apply, type Applied } from './apply.js'
+import { apply, LookupFailed, type Applied, type ReadLookups } from './apply.js'
+import { backoff } from './backoff.js'
+import { readLookups } from './lookups.js'
 import { deadLetter } from './dead-letter.js'
 import type { Io } from './io.js'
 import { Mailbox } from './mailbox.js'
@@ -185,9 +187,10 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   const { metrics } = io
   const results: Applied<S>[] = []
   const handleSeconds = metrics.handleSeconds.labels(def.name)
+  const read: ReadLookups = (lookups) => readLookups(io, lookups)
   for (const { input, m } of batch) {
     const t0 = performance.now()
-    const r = await apply(def, scope, input.spec, state, m, io.codec)
+    const r = await applyRetrying(def, scope, input, state, m, batch, read, io, signal, log)
     handleSeconds.observe((performance.now() - t0) / 1000)
     state = r.state
     results.push(r)
@@ -238,6 +241,25 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   for (const [outcome, n] of outcomes) metrics.messages.inc({ actor: def.name, outcome }, n)
   if (dead) metrics.deadLetters.inc({ actor: def.name }, dead)
   return { state, acked }
+}
+
+/**
+ * One message through its handler. Bars a handler looks up that cannot be read (NATS restarting)
+ * are read again, the batch's messages kept alive meanwhile: the state is untouched until the handler
+ * runs, and the stream will hold the same bars.
+ */
+async function applyRetrying<S>(def: ActorDef<S>, scope: Scope, input: LiveInput, state: S, m: JsMsg, batch: Item[], read: ReadLookups, io: Io, signal: AbortSignal, log: Io['log']): Promise<Applied<S>> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apply(def, scope, input.spec, state, m, io.codec, read)
+    } catch (err) {
+      if (!(err instanceof LookupFailed) || signal.aborted) throw err
+      io.metrics.retries.inc({ actor: def.name, what: 'lookup' })
+      log.warn({ err: err.message, attempt, seq: m.seq }, 'reading looked-up bars failed; retrying')
+      for (const b of batch) b.m.working()
+      await sleep(backoff(attempt, 200), signal)
+    }
+  }
 }
 
 /**

@@ -3,10 +3,10 @@
 // and ≥ 2.10 (where it refuses a changed config): always info → update, or add when missing.
 import {
   AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType,
-  type ConsumerConfig, type JetStreamManager, type StreamConfig,
+  type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
-import type { ActorDef, InputSpec, Scope } from '../actor.js'
+import { ACTOR_NAMES, type ActorDef, type InputSpec, type Scope } from '../actor.js'
 import { STREAMS, type StreamName } from '../contracts.js'
 
 const STREAM_NOT_FOUND = 10059
@@ -47,6 +47,17 @@ export function streamConfig(name: StreamName, limits: StreamLimits): Partial<St
 
 export function durableName(actor: string, scope: Scope, input: InputSpec): string {
   return [actor, scope.key === 'all' ? null : scope.key, input.name].filter(Boolean).join('-')
+}
+
+/**
+ * Whether a consumer is one of paperd's durables (named by durableName): the only consumers whose
+ * backlog is paperd's lag. Others are left out of status, gauges and quiescence: the ephemeral
+ * consumers a killed process's rebuild left behind (they linger, with a random name and a full
+ * backlog, until their inactive threshold) and anyone else's consumers on the streams.
+ */
+export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'>): boolean {
+  const durable = c.config.durable_name
+  return durable !== undefined && durable === c.name && ACTOR_NAMES.some((a) => durable === a || durable.startsWith(`${a}-`))
 }
 
 /** Unacknowledged messages of a crashed persister come back after this; retries keep live ones alive with working(). */

@@ -61,11 +61,17 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     for await (const m of await stack.client.requestMany('$SRV.PING', '', { maxWait: 1000, strategy: 'timer' })) pings.push(m.json())
     expect(pings.map((p) => p.name).sort()).toEqual(['indicators', 'market-snapshots', 'paper-executor', 'persister', 'risk-gate', 'strategy'])
     expect(pings.every((p) => p.type === 'io.nats.micro.v1.ping_response' && typeof p.id === 'string' && p.version === '0.1.0')).toBe(true)
-    const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{ endpoints: { subject: string }[]; metadata: { scopes: string } }>()
+    const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{ endpoints: { subject: string; queue_group: string }[]; metadata: { scopes: string } }>()
     expect(info.endpoints.map((e) => e.subject)).toEqual(expect.arrayContaining(['ctl.risk.get', 'ctl.risk.halt', 'ctl.ideas.approve']))
+    // One queue group: whichever process takes a request forwards it to the one running its account.
+    expect(new Set(info.endpoints.map((e) => e.queue_group))).toEqual(new Set(['paperd-control']))
     expect(info.metadata.scopes).toBe('main')
     const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{ endpoints: { subject: string; num_requests: number }[] }>()
     expect(stats.endpoints.find((e) => e.subject === 'ctl.portfolio.get')!.num_requests).toBeGreaterThan(0)
+    // Every actor, with control endpoints or not, says which scopes it owns and which are live (replay --wait counts on it).
+    const indicators = (await stack.client.request('$SRV.STATS.indicators', '', { timeout: 2000 })).json<{ scopes: { owned: string[]; live: string[] } }>()
+    expect(indicators.scopes.owned).toHaveLength(16)
+    expect(indicators.scopes.live).toEqual(indicators.scopes.owned)
   })
 
   it('paperd status prints the actors, the consumers with their lag and each account', async () => {
@@ -73,6 +79,8 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/^actors \(6 instances\)/)
     expect(r.stdout).toMatch(/risk-gate\s+\S+\s+0\.1\.0\s+main\s+1\/1/)
+    expect(r.stdout).toMatch(/indicators\s+\S+\s+0\.1\.0\s+p0,.*\(16\)\s+16\/16/)
+    expect(r.stdout).toMatch(/^gaps\n {2}none/m)
     expect(r.stdout).toMatch(/TRADE\s+risk-gate-main\s+0\s+0/)
     expect(r.stdout).toMatch(/main\s+no\s+—\s+\d+\.\d\d/)
     const json = JSON.parse((await stack.cli(['status', '--json'])).stdout)
@@ -83,9 +91,9 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL', by: 'alice' })).toEqual({ ok: false, error: 'no open ORCL position' })
     expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'order:nope', by: 'alice' })).toEqual({ ok: false, error: 'order order:nope is not working (filled, rejected, cancelled or unknown)' })
     expect(await ask('ctl.portfolio.get', 'not json')).toMatchObject({ ok: false, error: expect.stringMatching(/^request is not JSON/) })
-    expect(await ask('ctl.portfolio.get', {})).toMatchObject({ ok: false, error: expect.stringMatching(/^account: /) })
-    expect(await ask('ctl.portfolio.get', { account: 'ghost' })).toEqual({ ok: false, error: 'unknown account "ghost"' })
-    expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL' })).toMatchObject({ ok: false, error: expect.stringMatching(/^by: /) })
+    expect(await ask('ctl.portfolio.get', {})).toEqual({ ok: false, error: 'account: missing (an account id)' })
+    expect(await ask('ctl.portfolio.get', { account: 'ghost' })).toEqual({ ok: false, error: 'no process runs account "ghost" (its paper-executor): is it started with the account in its config? Accounts running: main' })
+    expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL' })).toEqual({ ok: false, error: 'by: missing (a name)' })
     expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'x', by: 'a', extra: 1 })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
     const [cash] = await stack.sql<{ n: number }[]>`select count(*)::int as n from trades`
     expect(cash!.n).toBe(smaCrossReference(bars.slice(0, cut), opts).fills.length + 1)

@@ -1,6 +1,7 @@
 // ops/nats/nats-server.conf: it passes `nats-server -t`; with it an actor's user is refused when it
-// publishes another actor's subject, the operator can inject bars and call ctl.*, and a whole paperd
-// running as its user trades a replay end to end (JetStream API, checkpoints, micro, control replies).
+// publishes another actor's subject, the operator can inject bars and call ctl.*, a whole paperd
+// running as its user trades a replay end to end (JetStream API, checkpoints, micro, control replies),
+// and the risk-gate and executor running as their own users take and route control requests.
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { jetstreamManager } from '@nats-io/jetstream'
@@ -54,6 +55,7 @@ describe('ops/nats/nats-server.conf', () => {
   let nats: NatsServer
   let db: TestDatabase
   let daemon: Daemon | undefined
+  const split: Daemon[] = []
   const clients: NatsConnection[] = []
   const as = async (user: string, password: string): Promise<Client> => {
     const nc = await connect({ servers: nats.url, user, pass: password })
@@ -71,6 +73,7 @@ describe('ops/nats/nats-server.conf', () => {
     db = await createTestDatabase()
   })
   afterAll(async () => {
+    for (const d of split) await d.stop()
     await daemon?.stop()
     for (const c of clients) await c.close()
     await nats?.stop()
@@ -111,5 +114,27 @@ describe('ops/nats/nats-server.conf', () => {
     expect(row!.n).toBeGreaterThan(0)
     const reply = (await operator.request('ctl.risk.get', JSON.stringify({ account: 'main' }), { timeout: 5000 })).json<{ ok: boolean; halted: boolean }>()
     expect(reply).toMatchObject({ ok: true, halted: false })
+  })
+
+  it('the risk-gate and the executor as their own users take control requests and route them to the account\'s process', async () => {
+    // Account "split" runs in two processes of one actor each, under the actors' users; "main" runs in the whole paperd above.
+    const env = (user: string, password: string) => loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://${user}:${password}@`), METRICS_PORT: '0', LOG_LEVEL: 'warn' })
+    const config = parseConfig({ accounts: [{ id: 'split', starting_cash: 5000 }] })
+    for (const [actor, password] of [['risk-gate', PASSWORDS.PAPERD_RISK_GATE_PASSWORD!], ['paper-executor', PASSWORDS.PAPERD_PAPER_EXECUTOR_PASSWORD!]] as const) {
+      const d = await startDaemon({ env: env(actor, password), actors: [actor], config, log: createLogger('warn'), waitForNats: false })
+      split.push(d)
+      await d.live
+    }
+    const { nc: operator } = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
+    const ask = async (subject: string, body: unknown) => (await operator.request(subject, JSON.stringify(body), { timeout: 15_000 })).json<Record<string, unknown>>()
+    // Enough requests that both front doors of each queue group take some, for both accounts.
+    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => {
+      const account = i % 2 ? 'split' : 'main'
+      return i % 4 < 2 ? ask('ctl.risk.get', { account }).then((r) => [r.ok, r.account]) : ask('ctl.portfolio.get', { account }).then((r) => [r.ok, r.account])
+    }))
+    expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => [true, i % 2 ? 'split' : 'main']))
+    expect(await ask('ctl.risk.halt', { account: 'split', by: 'ops', reason: 'permissions' })).toMatchObject({ ok: true, halted: true })
+    expect(await ask('ctl.risk.resume', { account: 'split', by: 'ops' })).toMatchObject({ ok: true, halted: false })
+    expect((await ask('ctl.portfolio.get', { account: 'split' }))).toMatchObject({ ok: true, cash: 5000 })
   })
 })

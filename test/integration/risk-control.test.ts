@@ -66,10 +66,12 @@ describe('risk gate and approvals over NATS', () => {
   it('a drawdown beyond max_drawdown_amount halts by itself (max_drawdown); later entries are halted_by_risk but the exit still fills', async () => {
     await ask('ctl.risk.set', { account: 'ops', by: 'bob', risk: { ai_trading_enabled: true, max_drawdown_amount: 50, halt_on_drawdown: true } })
     await bar(103, 96) // long 10 from 103: −70 → drawdown above 50
-    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown' })
-    const [halted] = await stack.sql`select action, symbol, risk_check_result, human_override from decision_history where action = 'ai_halted' and human_override = false`
-    expect(halted).toMatchObject({ symbol: null, risk_check_result: 'fail:max_drawdown' })
+    // The gate judges the books as of each idea's bar: the breach is found (and dated at its bar)
+    // when the next idea is judged — here the exit signal.
     await bar(95, 88) // exit signal
+    expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown' })
+    const [halted] = await stack.sql`select action, symbol, risk_check_result, human_override, occurred_at from decision_history where action = 'ai_halted' and human_override = false`
+    expect(halted).toMatchObject({ symbol: null, risk_check_result: 'fail:max_drawdown' })
     await bar(87, 87) // …fills at this open, halted or not
     const [exit] = await stack.sql`select side, price::float8 as price from trades order by ts desc limit 1`
     expect(exit).toMatchObject({ side: 'sell', price: 87 })
@@ -106,8 +108,10 @@ describe('risk gate and approvals over NATS', () => {
   it('malformed requests get a clear error and change nothing', async () => {
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { max_lot_size: -1 } })).toMatchObject({ ok: false, error: expect.stringMatching(/^risk\.max_lot_size: /) })
     expect(await ask('ctl.risk.set', { account: 'ops', by: 'x', risk: { leverage: 5 } })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
-    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x' })).toMatchObject({ ok: false, error: expect.stringMatching(/^reason: /) })
-    expect(await ask('ctl.ideas.reject', { account: 'ghost', id: 'x', by: 'x' })).toEqual({ ok: false, error: 'unknown account "ghost"' })
+    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x' })).toEqual({ ok: false, error: 'reason: missing (a reason)' })
+    expect(await ask('ctl.risk.halt', { account: 'ops', by: 'x', reason: 'r'.repeat(151) })).toEqual({ ok: false, error: 'reason: 151 characters long (a reason): at most 150' })
+    expect(await ask('ctl.ideas.reject', { account: 'ghost', id: 'x', by: 'x' })).toEqual({ ok: false, error: 'no process runs account "ghost" (its risk-gate): is it started with the account in its config? Accounts running: ops' })
+    expect(await ask('ctl.ideas.approve', { account: 'ops', id: '', by: 'x' })).toEqual({ ok: false, error: 'id: empty (an idea id)' })
     expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({ halted: false, risk: { max_lot_size: null } })
   })
 })

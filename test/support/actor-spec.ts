@@ -1,11 +1,10 @@
 // Given/when/then helpers for the pure actor handlers: build `Inbound` values exactly as the runtime
 // hands them over (subject from the contract table, params from matching it, a stream sequence and
 // the Nats-Msg-Id), and play a history through a handler. No NATS, no Postgres, no mocks.
-import type { Inbound, Outbound, Step } from '../../src/actor.js'
+import type { BarLookup, Found, FoundBar, Inbound, Outbound, Step } from '../../src/actor.js'
+import { lookupInMemory } from '../../src/runtime/lookups.js'
 import { contracts, matchSubject, subjectOf, type Message, type MessageType, type StreamName } from '../../src/contracts.js'
 import { DEFAULT_PARTITIONS } from '../../src/partition.js'
-import type { MarketData } from '../../actors/paper-executor.js'
-import type { Bar } from '../../src/contracts.js'
 
 export interface InboundOptions {
   seq: number
@@ -100,18 +99,21 @@ export class Streams {
     return input
   }
 
-  /** The executor's port over the md.bar messages published so far. */
-  market(): MarketData {
-    return marketOf(() => this.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar'))
+  /** Answers lookups from the md.bar messages published so far. */
+  lookups(): (lookups: readonly BarLookup[]) => Found {
+    return lookupsFrom(() => this.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar'))
   }
 }
 
-/** A MarketData port backed by an array of md.bar messages with their stream sequences. */
-export function marketOf(bars: () => ReadonlyArray<{ seq: number; data: Bar }>): MarketData {
-  return {
-    async nextBar(symbol, timeframe, afterSeq) {
-      const hit = bars().find((b) => b.seq > afterSeq && b.data.symbol === symbol && b.data.timeframe === timeframe)
-      return hit ? { bar: hit.data, seq: hit.seq } : null
-    },
+/** Answers a handler's lookups from md.bar messages with their stream sequences, as the stream holds them. */
+export function lookupsFrom(bars: () => ReadonlyArray<{ seq: number; data: Message<'md.bar'> }>): (lookups: readonly BarLookup[]) => Found {
+  return (lookups) => {
+    const bySymbol = new Map<string, FoundBar[]>()
+    for (const b of [...bars()].sort((x, y) => x.seq - y.seq)) {
+      let list = bySymbol.get(b.data.symbol)
+      if (!list) bySymbol.set(b.data.symbol, (list = []))
+      list.push({ seq: b.seq, bar: b.data })
+    }
+    return lookupInMemory((symbol) => bySymbol.get(symbol), lookups)
   }
 }

@@ -8,11 +8,12 @@ import type { Message } from '../../src/contracts.js'
 import { handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { declarationsOf, handleBar as handleIndicatorBar, type IndicatorsState } from '../../actors/indicators.js'
 import { handleIndicators, watchers, type StrategyState } from '../../actors/strategy.js'
-import { handleRisk, newRiskState, type RiskState } from '../../actors/risk-gate.js'
-import { handleExecution, type ExecutorState, type MarketData } from '../../actors/paper-executor.js'
+import { handleRisk, newRiskState, riskLookup, type RiskState } from '../../actors/risk-gate.js'
+import { executorLookup, handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import { writesOf } from '../../actors/persister.js'
-import { Streams, marketOf } from './actor-spec.js'
+import type { BarLookup, Found } from '../../src/actor.js'
+import { Streams, lookupsFrom } from './actor-spec.js'
 
 export type PipelineActor = 'market-snapshots' | 'indicators' | 'strategy' | 'risk-gate' | 'paper-executor' | 'persister'
 
@@ -29,27 +30,28 @@ export interface PipelineResult {
 
 type Handler = (input: Inbound) => Step<unknown> | Promise<Step<unknown>>
 
-/** Fresh handlers for one account's config, each closed over its own state. */
-export function handlers(config: ConfigFile, market: MarketData): Record<PipelineActor, Handler> {
+/** Fresh handlers for one account's config, each closed over its own state; `read` answers their lookups. */
+export function handlers(config: ConfigFile, read: (lookups: readonly BarLookup[]) => Found): Record<PipelineActor, Handler> {
   const account = config.accounts[0]!
   const declarations = declarationsOf(config.strategies)
   const index = watchers(config.strategies, config.accounts)
   const snapshots: SnapshotsState = { last: {} }
   const indicators: IndicatorsState = { series: {} }
   const strategy: StrategyState = { books: {} }
-  const risk: RiskState = newRiskState(account.starting_cash)
+  const risk: RiskState = newRiskState(account.starting_cash, account.risk)
+  const found = (lookups: readonly BarLookup[] | null): Found => (lookups ? read(lookups) : [])
   const executor: ExecutorState = { books: newBooks(account.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } }
   return {
     'market-snapshots': (i: Inbound) => handleInjectedBar(snapshots, i as Inbound<'md.in.bar'>),
     indicators: (i: Inbound) => handleIndicatorBar(indicators, i as Inbound<'md.bar'>, declarations),
     strategy: (i: Inbound) => handleIndicators(strategy, i as Inbound<'md.ind'>, index),
-    'risk-gate': (i: Inbound) => handleRisk(risk, i, account),
-    'paper-executor': (i: Inbound) => handleExecution(executor, i, account, market),
+    'risk-gate': (i: Inbound) => handleRisk(risk, i, account, undefined, found(riskLookup(risk, i))),
+    'paper-executor': (i: Inbound) => handleExecution(executor, i, account, found(executorLookup(executor, i, account))),
     persister: (i: Inbound) => ({ state: null, writes: writesOf(i) }),
   }
 }
 
-const RISK_ACCEPTS = new Set(['trade.idea', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.order_status'])
+const RISK_ACCEPTS = new Set(['trade.idea', 'trade.fill', 'trade.order_status', 'trade.command'])
 
 /** Who consumes a message, in the order they get it. */
 function consumers(input: Inbound): PipelineActor[] {
@@ -68,7 +70,7 @@ function consumers(input: Inbound): PipelineActor[] {
 /** Injects `bars` (symbol + injected bar each) one at a time and runs everything to quiescence. */
 export async function runPipeline(config: ConfigFile, bars: { symbol: string; bar: Message<'md.in.bar'>; msgId?: string }[]): Promise<PipelineResult> {
   const streams = new Streams()
-  const h = handlers(config, streams.market())
+  const h = handlers(config, streams.lookups())
   const record = Object.fromEntries(
     (['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const).map((a) => [a, { inputs: [], outputs: [], writes: [] }]),
   ) as unknown as Record<PipelineActor, Recorded>
@@ -92,12 +94,14 @@ export async function runPipeline(config: ConfigFile, bars: { symbol: string; ba
 }
 
 /**
- * Replays one actor's recorded inputs through a fresh handler. The executor's port sees exactly the
- * bars it had been given so far, as in the pipeline run.
+ * Replays one actor's recorded inputs through a fresh handler. Its lookups see exactly the bars it
+ * had been given so far, as in the pipeline run.
  */
-export async function replayActor(config: ConfigFile, actor: PipelineActor, inputs: Inbound[]): Promise<Recorded> {
+export async function replayActor(config: ConfigFile, actor: PipelineActor, inputs: Inbound[], stream?: Inbound<'md.bar'>[]): Promise<Recorded> {
   const seen: Inbound<'md.bar'>[] = []
-  const h = handlers(config, marketOf(() => seen))
+  // The gate reads no bars of its own: its lookups read the MD stream of the run (`stream`), which
+  // holds whatever they name (a lookup never looks past the bar of the message that made it).
+  const h = handlers(config, lookupsFrom(() => stream ?? seen))
   const r: Recorded = { inputs, outputs: [], writes: [] }
   for (const input of inputs) {
     if (input.type === 'md.bar') seen.push(input)

@@ -1,4 +1,4 @@
-// Prometheus's own tools for the tests: `promtool check metrics` / `check rules`, and a real
+// Prometheus's own tools for the tests: `promtool check metrics` / `check rules` / `test rules`, and a real
 // `prometheus` on a free port with its storage in a temp dir (never the packaged service on 9090).
 // Like nats-server and Postgres, a missing binary is an error with the install command, never a skip.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -49,6 +49,11 @@ export async function promtoolCheckMetrics(exposition: string): Promise<{ proble
 
 export async function promtoolCheckRules(file: string): Promise<ToolResult> {
   return run(prometheusBinary('promtool'), ['check', 'rules', file])
+}
+
+/** `promtool test rules` on rule unit-test files (each names its rule files relative to itself). */
+export async function promtoolTestRules(files: string[]): Promise<ToolResult> {
+  return run(prometheusBinary('promtool'), ['test', 'rules', ...files])
 }
 
 /** `promtool check config` on a Prometheus config given as text (it also checks its rule files). */

@@ -8,9 +8,9 @@ import postgres, { type Sql } from 'postgres'
 import { ACTOR_NAMES, type ActorName } from '../../src/actor.js'
 import { loadEnv, parseConfig } from '../../src/config.js'
 import type { ConfigFile } from '../../src/config-file.js'
-import { startDaemon, type Daemon } from '../../src/daemon.js'
+import { deploymentActors, startDaemon, type Daemon } from '../../src/daemon.js'
 import { createLogger } from '../../src/log.js'
-import { waitForQuiescence } from '../../src/quiesce.js'
+import { expectedWork, waitForQuiescence } from '../../src/quiesce.js'
 import { startNatsServer, type NatsServer } from './nats-server.js'
 import { createTestDatabase, type TestDatabase } from './postgres.js'
 
@@ -47,8 +47,8 @@ export interface Stack {
   daemons: Daemon[]
   /** A plain client, as an operator's `nats` CLI would be. */
   client: NatsConnection
-  /** Starts a daemon in this process; `env` adds variables (PAPERD_PARTITIONS for a split deployment). */
-  start(actors?: ActorName[], env?: Record<string, string>): Promise<Daemon>
+  /** Starts a daemon in this process; `env` adds variables (PAPERD_PARTITIONS for a split deployment), `config` replaces the stack's (accounts split by config). */
+  start(actors?: ActorName[], env?: Record<string, string>, config?: ConfigFile): Promise<Daemon>
   stopDaemon(): Promise<void>
   quiesce(timeoutMs?: number): Promise<void>
   /** The trades table as fills compare: bar date-time, side, qty, price, commission, in time order. */
@@ -64,14 +64,17 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
   const sql = postgres(db.url, { onnotice: () => {}, max: 2 })
   const config = parseConfig(configJson)
   const client = await connect({ servers: nats.url })
+  // The whole deployment of this config: quiescent only once every actor runs it all (a test that
+  // starts the executor later, or restarts an actor, waits for it).
+  const expected = expectedWork(deploymentActors(config), true)
   const envVars = { NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' }
   const stack: Stack = {
     nats, db, sql, config, client,
     daemon: null,
     daemons: [],
-    async start(actors = [...ACTOR_NAMES], extra = {}) {
+    async start(actors = [...ACTOR_NAMES], extra = {}, own = config) {
       const env = loadEnv({ ...envVars, ...extra })
-      const daemon = await startDaemon({ env, actors, config, log: createLogger(env.logLevel), waitForNats: false })
+      const daemon = await startDaemon({ env, actors, config: own, log: createLogger(env.logLevel), waitForNats: false })
       await daemon.live
       stack.daemons.push(daemon)
       stack.daemon ??= daemon
@@ -83,7 +86,7 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
       stack.daemon = null
     },
     async quiesce(timeoutMs = 60_000) {
-      await waitForQuiescence(await jetstreamManager(client), { timeoutMs })
+      await waitForQuiescence(await jetstreamManager(client), { timeoutMs, deployment: { nc: client, expected } })
     },
     async trades() {
       const rows = await sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades order by ts`

@@ -24,7 +24,7 @@ describe('runBacktest', () => {
 
   it('an input out of time order runs as if it were sorted, bars of equal time in input order', async () => {
     const bars = syntheticBars(600, { seed: 5 })
-    // Every tenth bar again with another close: the second of a pair is the duplicate that is dropped.
+    // Every tenth bar again with another close: the second of a pair contradicts the first and is refused.
     const sorted = bars.flatMap((b, i) => (i % 10 === 0 ? [b, { ...b, close: b.open }] : [b]))
     // Newest first; the sort is stable, so each pair of equal times keeps its order.
     const reversed = [...sorted].sort((a, b) => (a.ts < b.ts ? 1 : a.ts > b.ts ? -1 : 0))
@@ -32,5 +32,24 @@ describe('runBacktest', () => {
     const outOfOrder = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: reversed }])
     expect(inOrder.fills.length).toBeGreaterThan(10)
     expect(JSON.stringify(outOfOrder)).toBe(JSON.stringify(inOrder))
+  })
+
+  it('a bar contradicting one already accepted at its time is refused with both values, as the daemon dead-letters it; a true duplicate is not', async () => {
+    const bars = syntheticBars(50, { seed: 3 })
+    const b = bars[20]!
+    const input = [...bars.slice(0, 21), { ...b }, { ...b, close: b.high }, ...bars.slice(21)]
+    const run = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: input }])
+    expect(run.refused).toEqual([
+      {
+        symbol: 'SYM',
+        ts: b.ts,
+        reason:
+          `md.in.bar: the SYM 1d bar of ${b.ts} contradicts the one already accepted: open ${b.open} high ${b.high} low ${b.low} close ${b.close} volume ${b.volume} accepted, ` +
+          `open ${b.open} high ${b.high} low ${b.low} close ${b.high} volume ${b.volume} received (corrections are not applied: indicators and trades already used the accepted bar)`,
+      },
+    ])
+    const clean = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars }])
+    expect(run.fills.length).toBeGreaterThan(0)
+    expect(JSON.stringify([run.fills, run.portfolios, run.positions])).toBe(JSON.stringify([clean.fills, clean.portfolios, clean.positions]))
   })
 })

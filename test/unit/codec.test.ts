@@ -40,6 +40,18 @@ describe('decode md.in.bar.<SYM>: accepted bars', () => {
     ['a flat bar (open = high = low = close)', { ...GOOD, open: 10, high: 10, low: 10, close: 10 }],
     ['an intraday timeframe', { ...GOOD, timeframe: '15m' }],
     ['a leap day', { ...GOOD, ts: '2024-02-29' }],
+    // The bounds of MARKET_LIMITS, at their edges.
+    ['the smallest price', { ...GOOD, open: 1e-12, high: 1e-12, low: 1e-12, close: 1e-12 }],
+    ['the largest price', { ...GOOD, open: 1e12, high: 1e12, low: 1e12, close: 1e12 }],
+    ['the largest volume (2^53 - 1)', { ...GOOD, volume: Number.MAX_SAFE_INTEGER }],
+    ['a fractional volume', { ...GOOD, volume: 0.0005 }],
+    ['the smallest normal volume', { ...GOOD, volume: 2 ** -1022 }],
+    ['the first day of 1800', { ...GOOD, ts: '1800-01-01' }],
+    ['the last instant of 2199', { ...GOOD, ts: '2199-12-31T23:59:59.999Z' }],
+    ['a year-long timeframe in weeks', { ...GOOD, timeframe: '52w' }],
+    ['a year-long timeframe in days', { ...GOOD, timeframe: '366d' }],
+    ['a year-long timeframe in hours', { ...GOOD, timeframe: '8784h' }],
+    ['a 4-digit count of seconds', { ...GOOD, timeframe: '9999s' }],
   ])('given %s, it decodes with subject params, seq and msgId', (_, body) => {
     const input = codec.decode('md.in.bar.AAPL', bytes(JSON.stringify(body)), { seq: 42, msgId: 'feed-1' })
     expect(input.type).toBe('md.in.bar')
@@ -69,9 +81,25 @@ describe('decode md.in.bar.<SYM>: refused bars, each with a readable reason', ()
     ['NaN (not JSON)', raw.replace('185.1', 'NaN'), /invalid JSON/],
     ['1e999 (Infinity after parsing)', raw.replace('185.1', '1e999'), /open must be number/],
     ['-1e999 (-Infinity)', raw.replace('184.2', '-1e999'), /low must be number/],
-    ['a negative price', JSON.stringify({ ...GOOD, low: -1 }), /low must be > 0/],
-    ['a zero price', JSON.stringify({ ...GOOD, open: 0 }), /open must be > 0/],
-    ['a negative volume', JSON.stringify({ ...GOOD, volume: -5 }), /volume must be >= 0/],
+    ['a negative price', JSON.stringify({ ...GOOD, low: -1 }), /^md\.in\.bar: low -1 is below the minimum 1e-12$/],
+    ['a zero price', JSON.stringify({ ...GOOD, open: 0 }), /^md\.in\.bar: open 0 is below the minimum 1e-12$/],
+    ['a negative volume', JSON.stringify({ ...GOOD, volume: -5 }), /^md\.in\.bar: volume -5 is below the minimum 0$/],
+    ['a price of 1e308', raw.replace('186', '1e308'), /^md\.in\.bar: high 1e308 is above the maximum 1e12$/],
+    ['a price just above the maximum', raw.replace('186', '1000000000000.001'), /^md\.in\.bar: high 1000000000000\.001 is above the maximum 1e12$/],
+    ['a subnormal price (1e-320)', raw.replace('184.2', '1e-320'), /^md\.in\.bar: low 1e-320 is below the minimum 1e-12$/],
+    ['a price just below the minimum', raw.replace('184.2', '9e-13'), /^md\.in\.bar: low 9e-13 is below the minimum 1e-12$/],
+    ['a 64-digit volume (a float once parsed)', raw.replace('1200345', '1'.repeat(64)), /^md\.in\.bar: volume 1\.1111111111111112e63 is above the maximum 9007199254740991$/],
+    ['a volume of 2^53 (not exact)', raw.replace('1200345', '9007199254740992'), /volume 9007199254740992 is above the maximum 9007199254740991$/],
+    ['a 17-digit volume (parses to another integer)', raw.replace('1200345', '10000000000000001'), /volume 1e16 is above the maximum 9007199254740991$/],
+    ['a subnormal volume (1e-320)', raw.replace('1200345', '1e-320'), /^md\.in\.bar: volume 1e-320 is subnormal \(a positive volume is at least 2\.2250738585072014e-308\)$/],
+    ['year 0001', JSON.stringify({ ...GOOD, ts: '0001-01-02' }), /^md\.in\.bar: ts is not valid \(.*years 1800 to 2199\)$/],
+    ['year 9999', JSON.stringify({ ...GOOD, ts: '9999-12-31T00:00:00Z' }), /ts is not valid \(.*years 1800 to 2199\)$/],
+    ['year 1799', JSON.stringify({ ...GOOD, ts: '1799-12-31' }), /ts is not valid/],
+    ['year 2200', JSON.stringify({ ...GOOD, ts: '2200-01-01' }), /ts is not valid/],
+    ['a timeframe of 9999w', JSON.stringify({ ...GOOD, timeframe: '9999w' }), /^md\.in\.bar: timeframe is not valid \(Bar length, .* at most a year \(52w, 366d, 8784h\); defaults to 1d\)$/],
+    ['a timeframe of 53w', JSON.stringify({ ...GOOD, timeframe: '53w' }), /timeframe is not valid/],
+    ['a timeframe of 367d', JSON.stringify({ ...GOOD, timeframe: '367d' }), /timeframe is not valid/],
+    ['a timeframe of 8785h', JSON.stringify({ ...GOOD, timeframe: '8785h' }), /timeframe is not valid/],
     ['high < low', JSON.stringify({ ...GOOD, high: 184.0, low: 184.2, open: 184.1, close: 184.1 }), /high 184 is below low 184.2/],
     ['open above high', JSON.stringify({ ...GOOD, open: 186.5 }), /open 186.5 is outside \[low 184.2, high 186\]/],
     ['open below low', JSON.stringify({ ...GOOD, open: 184 }), /open 184 is outside/],
@@ -141,6 +169,26 @@ const bar = (over: Partial<Bar> = {}): Bar => ({
   ...over,
 })
 
+describe('decode md.in.context.<SYM>', () => {
+  const CONTEXT = { ts: '2024-01-02', consensus_forecast: 190, distribution_estimate: 185 }
+  const decodeContext = (over: Record<string, unknown>) => codec.decode('md.in.context.AAPL', bytes(JSON.stringify({ ...CONTEXT, ...over })), meta)
+
+  it('accepts forecasts within the price bounds', () => {
+    expect(decodeContext({}).data).toEqual(CONTEXT)
+    expect(decodeContext({ consensus_forecast: 1e-12, distribution_estimate: 1e12 }).type).toBe('md.in.context')
+  })
+
+  it.each([
+    ['a zero consensus', { consensus_forecast: 0 }, /^md\.in\.context: consensus_forecast 0 is below the minimum 1e-12$/],
+    ['a negative estimate', { distribution_estimate: -3 }, /^md\.in\.context: distribution_estimate -3 is below the minimum 1e-12$/],
+    ['a consensus of 1e308', { consensus_forecast: 1e308 }, /consensus_forecast 1e308 is above the maximum 1e12$/],
+    ['year 0001', { ts: '0001-01-02' }, /ts is not valid \(.*years 1800 to 2199\)$/],
+    ['year 9999', { ts: '9999-01-02' }, /ts is not valid/],
+  ])('given %s, it is refused', (_, over, reason) => {
+    expect(refusal('md.in.context.AAPL', JSON.stringify({ ...CONTEXT, ...over })).message).toMatch(reason)
+  })
+})
+
 describe('decode md.bar.<P>.<SYM>', () => {
   const right = partitionOf('ORCL', 16)
 
@@ -161,6 +209,15 @@ describe('decode md.bar.<P>.<SYM>', () => {
   it('refuses a body symbol that differs from the subject', () => {
     const p = partitionOf('AAPL', 16)
     expect(refusal(`md.bar.${p}.AAPL`, JSON.stringify(bar())).message).toMatch(/./)
+  })
+
+  it.each([
+    ['a price of 1e308', { high: 1e308 }, /high 1e308 is above the maximum 1e12/],
+    ['a subnormal volume', { volume: 1e-320 }, /volume 1e-320 is subnormal/],
+    ['a timeframe of 9999w', { timeframe: '9999w' }, /timeframe is not valid/],
+    ['a context forecast of 0', { context: { ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 0, distribution_estimate: 100 } }, /context\.consensus_forecast 0 is below the minimum/],
+  ])('refuses a published bar with %s: the bounds hold on md.bar too', (_, over, reason) => {
+    expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(bar(over as Partial<Bar>))).message).toMatch(reason)
   })
 
   it('refuses a non-canonical ts on a published bar', () => {

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/contracts.js'
+import { timeframeMs } from '../../actors/lib/timeframe.js'
+import { MARKET_LIMITS, TIMEFRAME_PATTERN, TS_INPUT_PATTERN, contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/contracts.js'
 import { README_MARKERS, generatedFiles } from '../../src/generated-docs.js'
 import { DEFAULT_PARTITIONS, fnv1a32, parsePartitionList, partitionOf } from '../../src/partition.js'
 import { PACKAGE_ROOT, SCHEMAS_DIR } from '../../src/paths.js'
@@ -64,6 +65,40 @@ describe('JSON Schemas', () => {
       const schema = JSON.parse(read(`schemas/${type}.json`)) as { additionalProperties?: unknown }
       expect(schema.additionalProperties, type).toBe(false)
     }
+  })
+})
+
+describe('market data bounds (MARKET_LIMITS), carried by the JSON Schemas', () => {
+  const schema = (type: MessageType) => JSON.parse(read(`schemas/${type}.json`)) as { properties: Record<string, Record<string, unknown>> }
+
+  it.each(['md.in.bar', 'md.bar'] as const)('%s: every price is within [minPrice, maxPrice], the volume within [0, 2^53 - 1]', (type) => {
+    const { properties } = schema(type)
+    for (const field of ['open', 'high', 'low', 'close']) expect(properties[field], field).toMatchObject({ type: 'number', minimum: 1e-12, maximum: 1e12 })
+    expect(properties.volume).toMatchObject({ type: 'number', minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  })
+
+  it('md.in.context: both forecasts are prices', () => {
+    const { properties } = schema('md.in.context')
+    for (const field of ['consensus_forecast', 'distribution_estimate']) expect(properties[field], field).toMatchObject({ minimum: MARKET_LIMITS.minPrice, maximum: MARKET_LIMITS.maxPrice })
+  })
+
+  it('the timeframe pattern accepts exactly the counts of s, m, h, d, w up to 4 digits that last at most 366 days', () => {
+    const pattern = new RegExp(TIMEFRAME_PATTERN)
+    const year = MARKET_LIMITS.maxTimeframeDays * 86_400_000
+    const wrong: string[] = []
+    for (const unit of ['s', 'm', 'h', 'd', 'w']) {
+      for (let n = 1; n <= 9999; n++) if (pattern.test(`${n}${unit}`) !== timeframeMs(`${n}${unit}`) <= year) wrong.push(`${n}${unit}`)
+    }
+    expect(wrong).toEqual([])
+    for (const bad of ['0d', '01d', '1', 'd', '1y', '1D', '10000s', ' 1d', '1d ', '1h1d']) expect(pattern.test(bad), bad).toBe(false)
+  })
+
+  it('input times are accepted from the first day of firstYear to the last of lastYear, as written', () => {
+    const pattern = new RegExp(TS_INPUT_PATTERN)
+    const years = Array.from({ length: 10_000 }, (_, y) => String(y).padStart(4, '0')).filter((y) => pattern.test(`${y}-06-15`))
+    expect(years[0]).toBe(String(MARKET_LIMITS.firstYear))
+    expect(years.at(-1)).toBe(String(MARKET_LIMITS.lastYear))
+    expect(years).toHaveLength(MARKET_LIMITS.lastYear - MARKET_LIMITS.firstYear + 1)
   })
 })
 

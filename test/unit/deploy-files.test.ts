@@ -1,14 +1,17 @@
 // The deployment files CI cannot run (no Docker engine, no Railway) still have to agree with the
 // code and with each other: every file they mount exists, every command parses as paperd would
 // parse it, every NATS user they connect as exists in ops/nats/nats-server.conf with a password the
-// NATS service is given, Prometheus discovers exactly the paperd services, and the images are what
-// the README promises (NATS ≥ 2.10, a multi-stage non-root image with a health check).
+// NATS service is given, Prometheus discovers exactly the paperd services, the images are what
+// the README promises (NATS ≥ 2.10, a multi-stage non-root image with a health check), and the
+// dashboard and alert queries hold when every actor group is its own process.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/actor.js'
 import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config.js'
+import { subjectMatches } from '../../src/contracts.js'
+import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
 
 interface Service {
   image?: string
@@ -33,6 +36,17 @@ const flag = (args: string[], name: string) => {
 /** Users of the NATS config: name → the variable holding its password. */
 const natsUsers = new Map([...natsConf.matchAll(/\{\s*user:\s*([\w-]+),\s*password:\s*\$(\w+)/g)].map((m) => [m[1]!, m[2]!]))
 
+/** A user's allow lists in ops/nats/nats-server.conf. */
+function natsPermissions(user: string): { publish: string[]; subscribe: string[] } {
+  const block = new RegExp(`\\{\\s*user:\\s*${user},[^\\n]*\\n\\s*publish: \\{ allow: \\[([^\\]]*)\\] \\}\\n\\s*subscribe: \\{ allow: \\[([^\\]]*)\\] \\}`).exec(natsConf)
+  if (!block) throw new Error(`no permissions for user ${user} in ops/nats/nats-server.conf`)
+  const list = (text: string) => [...text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
+  return { publish: list(block[1]!), subscribe: list(block[2]!) }
+}
+
+/** Whether one of the allowed patterns matches the subject. */
+const allowed = (patterns: string[], subject: string) => patterns.some((p) => subjectMatches(p, subject))
+
 const versionOf = (image: string) => image.split(':')[1]!.split('-')[0]!.split('.').map(Number)
 
 describe('docker-compose.yml', () => {
@@ -51,6 +65,25 @@ describe('docker-compose.yml', () => {
     // Every password the config reads from the environment is given to the NATS service.
     expect([...natsUsers.keys()].sort()).toEqual([...ACTOR_NAMES, 'operator', 'paperd'].sort())
     for (const variable of natsUsers.values()) expect(nats.environment, variable).toHaveProperty(variable)
+  })
+
+  it('lets the users of the control actors take their ctl.* requests and route them (src/control-requests.ts)', () => {
+    for (const subject of CONTROL_SUBJECTS) {
+      const actor = CONTROL_OWNERS[subject]
+      const routed = [ownerSubject(actor, 'main', subject), runningSubject(actor)]
+      for (const user of [actor, 'paperd']) {
+        const { publish, subscribe } = natsPermissions(user)
+        expect(allowed(subscribe, subject), `${user} subscribes ${subject}`).toBe(true)
+        for (const s of routed) {
+          expect(allowed(publish, s), `${user} publishes ${s}`).toBe(true)
+          expect(allowed(subscribe, s), `${user} subscribes ${s}`).toBe(true)
+        }
+      }
+      expect(natsPermissions(actor).publish, actor).toContain(ownerPermission(actor))
+      expect(allowed(natsPermissions('operator').publish, subject), `operator publishes ${subject}`).toBe(true)
+    }
+    // Another actor's user may not answer for these accounts.
+    expect(allowed(natsPermissions('strategy').subscribe, ownerSubject('risk-gate', 'main', 'ctl.risk.halt'))).toBe(false)
   })
 
   it('runs paperd split by actor group, every actor somewhere, each under a NATS user that exists', () => {
@@ -124,5 +157,32 @@ describe('ops/railway', () => {
     expect(major! > 2 || (major === 2 && minor! >= 10), image).toBe(true)
     expect(dockerfile).toContain('COPY ops/nats/nats-server.conf /etc/nats/nats-server.conf')
     expect(nats.deploy.startCommand).toBe('nats-server -c /etc/nats/nats-server.conf')
+  })
+})
+
+describe('the Grafana dashboard and the alert rules', () => {
+  const dashboard = JSON.parse(readFileSync('ops/grafana/dashboards/paperd.json', 'utf8')) as { panels: { title: string; targets: { expr?: string; legendFormat?: string }[] }[] }
+  const queries = dashboard.panels.flatMap((p) => p.targets.filter((t) => t.expr !== undefined).map((t) => ({ panel: p.title, expr: t.expr!, legend: t.legendFormat })))
+  const alerts = (parse(readFileSync('ops/prometheus/alerts.yml', 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules)
+  /** The expression without its quoted strings (label values, regexes), so only operators remain. */
+  const operators = (expr: string) => expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')
+
+  it('draws one query per series: no panel joins metrics with `or`, which hides one wherever their labels match', () => {
+    expect(queries.length).toBeGreaterThan(20)
+    expect(queries.filter((q) => /\bor\b/i.test(operators(q.expr))).map((q) => `${q.panel}: ${q.expr}`)).toEqual([])
+    // Several queries in a panel: each names its series.
+    for (const p of dashboard.panels.filter((p) => p.targets.filter((t) => t.expr).length > 1)) {
+      for (const t of p.targets) expect(t.legendFormat, `${p.title}: ${t.expr}`).toBeTruthy()
+    }
+  })
+
+  it('counts each durable once: every process exports the consumer gauges, so every query takes max by (stream, consumer)', () => {
+    const consumerQueries = [...queries.map((q) => q.expr), ...alerts.map((a) => a.expr)].filter((e) => e.includes('paperd_consumer_'))
+    expect(consumerQueries.length).toBeGreaterThanOrEqual(4)
+    for (const e of consumerQueries) {
+      const uses = e.match(/paperd_consumer_[a-z_]+/g)!.length
+      const aggregated = e.match(/max by \(stream, consumer\) \((?:delta\()?paperd_consumer_[a-z_]+/g)?.length ?? 0
+      expect(aggregated, e).toBe(uses)
+    }
   })
 })

@@ -6,7 +6,7 @@ import type { Inbound } from '../../src/actor.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { handlers, replayActor, runPipeline, type PipelineActor, type PipelineResult } from '../support/pipeline.js'
-import { marketOf } from '../support/actor-spec.js'
+import { lookupsFrom } from '../support/actor-spec.js'
 import { prng, syntheticBars } from '../../bench/synthetic-bars.js'
 
 const config = parseConfig({
@@ -90,8 +90,9 @@ describe('determinism', () => {
   it.each(ACTORS)('%s: its recorded input history through a fresh handler, twice, gives byte-identical outputs', async (actor) => {
     const inputs = first.record[actor].inputs
     expect(inputs.length).toBeGreaterThan(0)
-    const a = await replayActor(config, actor, inputs)
-    const b = await replayActor(config, actor, inputs)
+    const bars = first.streams.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar')
+    const a = await replayActor(config, actor, inputs, actor === 'risk-gate' ? bars : undefined)
+    const b = await replayActor(config, actor, inputs, actor === 'risk-gate' ? bars : undefined)
     expect(json(b.outputs)).toBe(json(a.outputs))
     expect(json(b.writes)).toBe(json(a.writes))
     // …and they are exactly what the actor published in the pipeline run.
@@ -111,7 +112,8 @@ describe('determinism', () => {
     const ideas = live.inputs.filter((i) => i.type === 'trade.idea')
     const books = live.inputs.filter((i) => i.type !== 'trade.idea')
     expect(ideas.length).toBeGreaterThan(10)
-    const ahead = await replayActor(config, 'risk-gate', [...ideas, ...books])
+    const bars = first.streams.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar')
+    const ahead = await replayActor(config, 'risk-gate', [...ideas, ...books], bars)
     const byId = (xs: { data: { id: string } }[]) => xs.map((x) => json(x.data)).sort()
     expect(byId(ahead.outputs)).toEqual(byId(live.outputs))
   })
@@ -119,7 +121,7 @@ describe('determinism', () => {
   it('the executor makes the same fills at the same prices when every bar is already stored', async () => {
     const live = first.record['paper-executor']
     const allBars = first.streams.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar')
-    const h = handlers(config, marketOf(() => allBars))
+    const h = handlers(config, lookupsFrom(() => allBars))
     const fills: unknown[] = []
     for (const input of live.inputs) for (const out of (await h['paper-executor'](input)).emit ?? []) if (out.type === 'trade.fill') fills.push(out.data)
     const liveFills = live.outputs.filter((o) => o.type === 'trade.fill').map((o) => o.data)

@@ -2,13 +2,13 @@
 // and expiring them by data, the same whether the order arrives before or after its bars.
 import { describe, expect, it } from 'vitest'
 import { entryFill, slipped, type EntryOrder } from '../../actors/lib/entry-orders.js'
-import { handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
+import { executorLookup, handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import type { Inbound } from '../../src/actor.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
 import type { Bar, Message } from '../../src/contracts.js'
-import { inbound, marketOf, ofType } from '../support/actor-spec.js'
+import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 
 const bar = (open: number, high: number, low: number) => ({ open, high, low })
 const order = (type: EntryOrder['type'], sign: 1 | -1, prices: { limit?: number; stop?: number }): EntryOrder => ({ type, sign, limit: prices.limit ?? null, stop: prices.stop ?? null })
@@ -60,12 +60,13 @@ describe('paper-executor: limit and stop entries', () => {
 
   async function run(history: Inbound[], stored: Inbound<'md.bar'>[] = []) {
     const seen = [...stored]
-    const market = marketOf(() => [...seen].sort((a, b) => a.seq - b.seq))
+    const read = lookupsFrom(() => seen)
     let state: ExecutorState = { books: newBooks(10_000), working: {}, cursor: { orders: 0, bars: 0 } }
     const emit = []
     for (const input of history) {
       if (input.type === 'md.bar' && !seen.includes(input as Inbound<'md.bar'>)) seen.push(input as Inbound<'md.bar'>)
-      const step = await handleExecution(state, input, acct, market)
+      const lookups = executorLookup(state, input, acct)
+      const step = handleExecution(state, input, acct, lookups ? read(lookups) : [])
       state = step.state
       for (const out of step.emit ?? []) {
         codec.check(out.type, out.data)

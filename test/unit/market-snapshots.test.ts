@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { DEFAULT_TIMEFRAME, handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
+import { DEFAULT_TIMEFRAME, handleContext, handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { createCodec } from '../../src/codec.js'
 import type { Bar, InjectedBar } from '../../src/contracts.js'
-import { injected, ofType, playSync } from '../support/actor-spec.js'
+import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
 
 const codec = createCodec(16)
 const fresh = (): SnapshotsState => ({ last: {} })
@@ -79,7 +79,43 @@ describe('market-snapshots', () => {
       injected('ORCL', bar('2024-01-06'), 4),
     ])
     expect(steps.map((s) => s.outcome)).toEqual([undefined, 'out_of_order', 'out_of_order', undefined])
-    expect(state.last).toEqual({ 'ORCL|1d': '2024-01-06T00:00:00.000Z' })
+    expect(state.last).toEqual({ 'ORCL|1d': { ts: '2024-01-06T00:00:00.000Z', ...ohlcv } })
+  })
+
+  it.each<[string, Partial<InjectedBar>]>([
+    ['another open', { open: 10.25 }],
+    ['another high', { high: 11.5 }],
+    ['another low', { low: 8.5 }],
+    ['another close', { close: 10 }],
+    ['another volume', { volume: 101 }],
+  ])('given a bar at the time of the last accepted one with %s, it is refused with both values and changes nothing', (_, change) => {
+    const { steps, state, emit } = playSync(handle, fresh(), [injected('ORCL', bar('2024-01-02'), 1), injected('ORCL', bar('2024-01-02T00:00:00Z', change), 2)])
+    expect(emit).toHaveLength(1)
+    expect(steps[1]!.outcome).toBe('conflict')
+    expect(steps[1]!.emit).toBeUndefined()
+    const sent = { ...ohlcv, ...change }
+    expect(steps[1]!.refused).toBe(
+      'the ORCL 1d bar of 2024-01-02T00:00:00.000Z contradicts the one already accepted: open 10 high 11 low 9 close 10.5 volume 100 accepted, ' +
+        `open ${sent.open} high ${sent.high} low ${sent.low} close ${sent.close} volume ${sent.volume} received (corrections are not applied: indicators and trades already used the accepted bar)`,
+    )
+    expect(state.last).toEqual({ 'ORCL|1d': { ts: '2024-01-02T00:00:00.000Z', ...ohlcv } })
+  })
+
+  it('an older bar with other values is out of order, not refused: only the last bar is remembered, and replays re-send old bars', () => {
+    const { steps } = playSync(handle, fresh(), [injected('ORCL', bar('2024-01-02'), 1), injected('ORCL', bar('2024-01-03'), 2), injected('ORCL', bar('2024-01-02', { close: 9.5 }), 3)])
+    expect(steps[2]).toMatchObject({ outcome: 'out_of_order' })
+    expect(steps[2]!.refused).toBeUndefined()
+  })
+
+  it('a context at the time of the latest one: the same forecasts are a duplicate, others are refused with both', () => {
+    const ctx = (consensus_forecast: number, distribution_estimate: number, seq: number) =>
+      inbound('md.in.context', { ts: '2024-01-02', consensus_forecast, distribution_estimate }, { seq, tokens: { symbol: 'ORCL' } })
+    const { steps, state } = playSync(handleContext, fresh(), [ctx(10, 12, 1), ctx(10, 12, 2), ctx(11, 12, 3)])
+    expect(steps.map((s) => s.outcome)).toEqual(['context', 'duplicate', 'conflict'])
+    expect(steps[2]!.refused).toBe(
+      'the ORCL context of 2024-01-02T00:00:00.000Z contradicts the one already accepted: consensus_forecast 10 distribution_estimate 12 accepted, consensus_forecast 11 distribution_estimate 12 received (corrections are not applied)',
+    )
+    expect(state.context).toEqual({ ORCL: { ts: '2024-01-02T00:00:00.000Z', consensus_forecast: 10, distribution_estimate: 12 } })
   })
 
   it('symbols and timeframes are independent', () => {
@@ -108,6 +144,8 @@ describe('market-snapshots', () => {
     // No filter: the whole stream, so a message on a subject no contract knows is dead-lettered too.
     expect(input!.filter).toBeUndefined()
     expect(def.init(def.scopes[0]!)).toEqual({ last: {} })
+    // The state holds the last bar's values since version 2: a checkpoint of times only is ignored.
+    expect(def.stateVersion).toBe(2)
   })
 
   it('state survives a JSON round-trip: a restored actor still refuses the duplicate', () => {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { handleExecution, paperExecutor, type ExecutorState, type MarketData } from '../../actors/paper-executor.js'
+import { executorLookup, handleExecution, paperExecutor, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import type { Inbound, Outbound } from '../../src/actor.js'
 import { createCodec } from '../../src/codec.js'
 import type { AccountConfig } from '../../src/config-file.js'
 import { parseConfig } from '../../src/config.js'
 import type { Bar, Message } from '../../src/contracts.js'
-import { inbound, marketOf, ofType } from '../support/actor-spec.js'
+import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 
 const codec = createCodec(16)
 type Order = Message<'trade.order'>
@@ -46,17 +46,19 @@ function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: st
 }
 
 /**
- * Plays a history through the executor. The market port holds `stream` (bars already stored in MD,
- * possibly ahead of the executor's own bar input) plus every bar the executor has been given.
+ * Plays a history through the executor, as the runtime does: what it looks up is read from `stream`
+ * (bars already stored in MD, possibly ahead of the executor's own bar input) plus every bar the
+ * executor has been given.
  */
 async function execute(acct: AccountConfig, history: Inbound[], opts: { stream?: Inbound<'md.bar'>[]; state?: ExecutorState } = {}) {
   const seen: Inbound<'md.bar'>[] = [...(opts.stream ?? [])]
-  const market: MarketData = marketOf(() => [...seen].sort((a, b) => a.seq - b.seq))
+  const read = lookupsFrom(() => seen)
   let state = opts.state ?? fresh(acct)
   const steps: { emit: Outbound[]; outcome: string | undefined }[] = []
   for (const input of history) {
     if (input.type === 'md.bar' && !seen.includes(input as Inbound<'md.bar'>)) seen.push(input as Inbound<'md.bar'>)
-    const step = await handleExecution(state, input, acct, market)
+    const lookups = executorLookup(state, input, acct)
+    const step = handleExecution(state, input, acct, lookups ? read(lookups) : [])
     state = step.state
     steps.push({ emit: step.emit ?? [], outcome: step.outcome })
     for (const out of step.emit ?? []) codec.check(out.type, out.data)
@@ -143,7 +145,8 @@ describe('paper-executor: rejections', () => {
     expect(ofType(emit, 'trade.fill')).toEqual([])
     expect(ofType(emit, 'trade.order_status')).toEqual<Message<'trade.order_status'>[]>([
       {
-        id: `order-status:${o.data.id}:rejected`, type: 'trade.order_status', ts: o.data.ts, causation_id: o.data.id,
+        // dated at the bar it was refused on
+        id: `order-status:${o.data.id}:rejected`, type: 'trade.order_status', ts: day(3), causation_id: o.data.id,
         correlation_id: o.data.correlation_id, account: 'main', order_id: o.data.id, idea_id: o.data.idea_id, symbol: 'ORCL',
         status: 'rejected', reason: 'insufficient_cash',
       },
@@ -275,10 +278,10 @@ describe('paper-executor: books', () => {
     expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
   })
 
-  it('the actor owns one scope per account: its orders, every bar and its operator commands', () => {
-    const def = paperExecutor([account()], marketOf(() => []))
+  it('the actor owns one scope per account: its orders and operator commands (one consumer, in the order written), and every bar', () => {
+    const def = paperExecutor([account()])
     expect(def.scopes[0]!.key).toBe('main')
-    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', 'trade.order.main'], ['MD', 'md.bar.*.*'], ['TRADE', 'trade.command.main']])
+    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter, i.accepts])).toEqual([['TRADE', 'trade.*.main', ['trade.order', 'trade.command']], ['MD', 'md.bar.*.*', ['md.bar']]])
   })
 })
 

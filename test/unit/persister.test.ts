@@ -133,6 +133,6 @@ describe('persister.writesOf: each message type → its rows', () => {
     expect(def.ordered).toBe(false)
     expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['SIGNALS', undefined], ['DLQ', undefined]])
     const m = sample('trade.fill')
-    expect(def.handle(null, m, scope)).toEqual({ state: null, writes: writesOf(m) })
+    expect(def.handle(null, m, scope, [])).toEqual({ state: null, writes: writesOf(m) })
   })
 })

@@ -8,11 +8,13 @@ import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
+import { TestMarket } from '../support/gate-market.js'
 
 const codec = createCodec(16)
 const day = (d: number, h = 0) => new Date(Date.UTC(2024, 0, d, h)).toISOString()
 const account = (risk: Record<string, unknown> = {}) => parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000, risk }] }).accounts[0]!
 let seq = 0
+const market = new TestMarket()
 
 function idea(d: number, over: Partial<Message<'trade.idea'>> = {}): Inbound {
   const ts = day(d)
@@ -21,22 +23,32 @@ function idea(d: number, over: Partial<Message<'trade.idea'>> = {}): Inbound {
     id, type: 'trade.idea', ts, causation_id: 'c', correlation_id: `bar:${ts}`, account: 'main', strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 10,
     timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: null, sizing: { method: 'fixed_qty', value: 10, phase5: false },
     bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long', close_position: false,
-    price: 50, bar_seq: d, confidence: 80, reason: 'entry.long', ...over,
+    price: 50, bar_seq: market.seqOf(over.symbol ?? 'ORCL', d), confidence: 80, reason: 'entry.long', ...over,
+  }, { seq: ++seq })
+}
+/** A position the books already hold (as if filled before the first idea of the test). */
+function hold(state: RiskState, symbol: string, qty: number, avg = 50): RiskState {
+  state.ledger.books.positions[symbol] = { position_id: `position:${symbol}`, qty, avg_price: avg, realized_pnl: 0, opened_at: day(1) }
+  state.ledger.books.cash -= qty * avg
+  state.ledger.owners[symbol] = { strategy: 's', timeframe: '1d' }
+  return state
+}
+function fillOf(i: Inbound, d: number, price: number, m = market): Inbound {
+  const x = i.data as Message<'trade.idea'>
+  const orderId = `order:${x.id}`
+  return inbound('trade.fill', {
+    id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: x.correlation_id, account: 'main', strategy_id: x.strategy_id, symbol: x.symbol,
+    side: x.side, intent: x.intent, qty: x.qty ?? 10, order_id: orderId, idea_id: x.id, position_id: `position:${x.symbol}`, price, commission: 0,
+    fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null },
+    bar_id: `bar:${x.symbol}:1d:${day(d)}`, bar_seq: m.seqOf(x.symbol, d), exit_reason: null, phase5: null,
   }, { seq: ++seq })
 }
 function command(command: Message<'trade.command'>['command'], over: Partial<Message<'trade.command'>> = {}): Inbound {
   const id = `cmd:${command}:main:${++seq}`
   return inbound('trade.command', { id, type: 'trade.command', ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, account: 'main', command, order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'ops', ...over }, { seq: ++seq })
 }
-function portfolio(d: number, over: Partial<Message<'trade.portfolio'>> = {}): Inbound {
-  return inbound('trade.portfolio', {
-    id: `pf:${d}:${seq}`, type: 'trade.portfolio', ts: day(d), causation_id: 'c', correlation_id: 'c', account: 'main', starting_cash: 10_000, cash: 10_000, equity: 10_000,
-    realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10_000, drawdown: 0, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq: ++seq, ...over,
-  }, { seq: ++seq })
-}
-
-function gate(acct = account(), history: Inbound[], state: RiskState = newRiskState(acct.starting_cash, acct.risk)) {
-  const played = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, acct), state, history)
+function gate(acct = account(), history: Inbound[], state: RiskState = newRiskState(acct.starting_cash, acct.risk), m = market, lists?: Map<string, Set<string>>) {
+  const played = playSync(m.gate(acct, lists), state, history)
   for (const out of played.emit) codec.check(out.type, out.data)
   return played
 }
@@ -45,9 +57,8 @@ const statuses = (emit: Parameters<typeof ofType>[0]) => ofType(emit, 'trade.ide
 describe('risk gate: halts', () => {
   it('a manual halt sends entries to halted_by_risk and is audited; exits still pass; a resume lets entries through again', () => {
     const exit = idea(3, { id: 'idea:exit', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
-    const state = newRiskState(10_000, account().risk)
-    state.positions.ORCL = { qty: 10, avg: 50, strategy: 's' }
-    // The last entry shares the exit's bar: it does not wait for that exit's fill.
+    const state = hold(newRiskState(10_000, account().risk), 'ORCL', 10)
+    // The last entry (AAPL, day 3) comes after the exit's bar but before its fill (ORCL, day 4): no wait.
     const { emit } = gate(account(), [command('risk_halt', { reason: 'earnings' }), idea(2), exit, command('risk_resume'), idea(3, { id: 'idea:after', symbol: 'AAPL' })], state)
     expect(statuses(emit)).toEqual([['halted_by_risk', 'fail:halted:earnings'], ['auto_executed', 'pass'], ['auto_executed', 'pass']])
     expect(ofType(emit, 'trade.decision').filter((d) => d.idea_id === null).map((d) => [d.action, d.risk_check_result, d.human_override, d.requested_by])).toEqual([
@@ -57,20 +68,33 @@ describe('risk gate: halts', () => {
     expect(ofType(emit, 'trade.risk_state').map((r) => [r.halted, r.last_halt_reason, r.version])).toEqual([[true, 'earnings', 1], [false, 'earnings', 2]])
   })
 
-  it('drawdown above max_drawdown_amount halts with max_drawdown (when halt_on_drawdown); not before, not without the switch', () => {
+  // Long 100 ORCL bought at 50 on day 2; then it closes at 49 (day 3), 48.99 (day 4), 52.5 (day 5).
+  const falling = new TestMarket(10, ['ORCL', 'AAPL'], (symbol, d) => (symbol !== 'ORCL' ? {} : d === 3 ? { close: 49 } : d === 4 ? { close: 48.99 } : d === 5 ? { close: 52.5 } : {}))
+  // An idea that leaves nothing working (an exit of a position not held): it moves the books to its bar.
+  const probe = (d: number) => idea(d, { id: `idea:probe:${d}`, symbol: 'AAPL', bar_seq: falling.seqOf('AAPL', d), intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
+  const bought = (acct: ReturnType<typeof account>) => {
+    const entry = idea(1, { qty: 100, sizing: { method: 'fixed_qty', value: 100, phase5: false }, bar_seq: falling.seqOf('ORCL', 1) })
+    return gate(acct, [entry, fillOf(entry, 2, 50, falling)], undefined, falling)
+  }
+
+  it('drawdown above max_drawdown_amount halts with max_drawdown (when halt_on_drawdown), dated at the bar that breached it; not before, not without the switch', () => {
     const on = account({ max_drawdown_amount: 100, halt_on_drawdown: true })
-    expect(gate(on, [portfolio(2, { drawdown: 100 })]).state.halted).toBe(false)
-    const breach = gate(on, [portfolio(2, { drawdown: 100.01 }), idea(3)])
+    const atLimit = gate(on, [probe(3)], bought(on).state, falling)
+    expect(atLimit.state.halted).toBe(false) // 100 below the peak is not more than 100
+    const breach = gate(on, [probe(4)], atLimit.state, falling)
     expect([breach.state.halted, breach.state.last_halt_reason]).toEqual([true, 'max_drawdown'])
-    expect(ofType(breach.emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_halted', symbol: null, risk_check_result: 'fail:max_drawdown', human_override: false, requested_by: null })
-    expect(statuses(breach.emit)).toEqual([['halted_by_risk', 'fail:halted:max_drawdown']])
-    expect(gate(account({ max_drawdown_amount: 100 }), [portfolio(2, { drawdown: 500 })]).state.halted).toBe(false)
+    expect(ofType(breach.emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_halted', ts: day(4), symbol: null, risk_check_result: 'fail:max_drawdown', human_override: false, requested_by: null })
+    expect(statuses(gate(on, [idea(5, { id: 'idea:later', symbol: 'AAPL', bar_seq: falling.seqOf('AAPL', 5) })], breach.state, falling).emit)).toEqual([['halted_by_risk', 'fail:halted:max_drawdown']])
+    const off = account({ max_drawdown_amount: 100 })
+    expect(gate(off, [probe(3), probe(4)], bought(off).state, falling).state.halted).toBe(false)
   })
 
   it('daily P&L reaching daily_profit_target halts with daily_target_reached when stop_after_target', () => {
-    const acct = account({ daily_profit_target: 250, stop_after_target: true })
-    expect(gate(acct, [portfolio(2, { daily_pnl: 249.99 })]).state.halted).toBe(false)
-    expect(gate(acct, [portfolio(2, { daily_pnl: 250 })]).state.last_halt_reason).toBe('daily_target_reached')
+    // Day 4 ends at 48.99; day 5 closes at 52.5: +351 on the day.
+    const reached = account({ daily_profit_target: 351, stop_after_target: true })
+    expect(gate(reached, [probe(4), probe(5)], bought(reached).state, falling).state.last_halt_reason).toBe('daily_target_reached')
+    const short = account({ daily_profit_target: 351.01, stop_after_target: true })
+    expect(gate(short, [probe(4), probe(5)], bought(short).state, falling).state.halted).toBe(false)
   })
 })
 
@@ -100,16 +124,16 @@ describe('risk gate: approvals', () => {
     expect(ofType(emit, 'trade.command_status').map((c) => c.ok)).toEqual([true, false])
   })
 
-  it('unanswered for approval_timeout_minutes of bar time, it is rejected as approval_expired', () => {
+  it('unanswered for approval_timeout_minutes of bar time, it is rejected as approval_expired (when the books reach that time)', () => {
     const acct = account({ min_confidence_threshold: 90, approval_timeout_minutes: 60 })
-    const { emit, state } = gate(acct, [idea(2), portfolio(2, { ts: day(2, 0) }), inbound('trade.portfolio', { ...(portfolio(2).data as Message<'trade.portfolio'>), id: 'pf:late', ts: day(2, 1) }, { seq: ++seq })])
-    expect(statuses(emit)).toEqual([['needs_approval', 'approval:min_confidence'], ['rejected', 'fail:approval_expired']])
+    const { emit, state } = gate(acct, [idea(2), idea(3, { id: 'idea:next', symbol: 'AAPL', confidence: 95 })])
+    expect(statuses(emit)).toEqual([['needs_approval', 'approval:min_confidence'], ['rejected', 'fail:approval_expired'], ['auto_executed', 'pass']])
     expect(state.approvals).toEqual({})
   })
 
   it('a symbol off the strategy watchlist needs approval unless allow_off_watchlist_autotrade', () => {
     const lists = new Map([['s', new Set(['AAPL'])]])
-    const play = (acct: ReturnType<typeof account>) => playSync((s: RiskState, i: Inbound) => handleRisk(s, i, acct, lists), newRiskState(10_000, acct.risk), [idea(2)])
+    const play = (acct: ReturnType<typeof account>) => gate(acct, [idea(2)], newRiskState(10_000, acct.risk), market, lists)
     expect(statuses(play(account()).emit)).toEqual([['needs_approval', 'approval:off_watchlist']])
     expect(statuses(play(account({ allow_off_watchlist_autotrade: true })).emit)).toEqual([['auto_executed', 'pass']])
   })
@@ -131,12 +155,11 @@ describe('risk gate: strategies switched off by a person', () => {
   it('entries of a disabled strategy are rejected (strategy_disabled), its exits pass; enabling lets entries through', () => {
     const lists = new Map([['s', new Set(['ORCL'])]])
     const acct = account()
-    const state = newRiskState(10_000, acct.risk)
-    state.positions.AAPL = { qty: 5, avg: 10, strategy: 's' }
+    const state = hold(newRiskState(10_000, acct.risk), 'AAPL', 5, 10)
     const exit = idea(2, { id: 'idea:exit', symbol: 'AAPL', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
-    const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, acct, lists), state, [
+    const { emit } = gate(acct, [
       command('strategy_disable', { strategy_id: 's' }), idea(2), exit, command('strategy_enable', { strategy_id: 's' }), idea(2, { id: 'idea:again' }),
-    ])
+    ], state, market, lists)
     expect(statuses(emit)).toEqual([['rejected', 'fail:strategy_disabled'], ['auto_executed', 'pass'], ['auto_executed', 'pass']])
   })
 })

@@ -1,5 +1,5 @@
 // The risk gate's promises as fast-check properties over random interleavings of ideas, fills,
-// rejected orders, limit changes, halts, resumes, approvals and portfolios:
+// rejected orders, limit changes, halts, resumes and approvals:
 //   - no order it places for an entry breaks a limit in force when it placed it (lot size, notional),
 //     and none is placed while the account is halted;
 //   - an exit of a position it knows of always passes, halted or not;
@@ -8,11 +8,12 @@
 //   - every status comes with exactly one decision.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { handleRisk, newRiskState, type RiskState } from '../../actors/risk-gate.js'
+import { newRiskState, type RiskState } from '../../actors/risk-gate.js'
 import type { Inbound, Outbound } from '../../src/actor.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { inbound, ofType } from '../support/actor-spec.js'
+import { TestMarket } from '../support/gate-market.js'
 
 type Action =
   | { kind: 'idea'; symbol: number; intent: 'entry' | 'exit'; qty: number; confidence: number; price: number }
@@ -21,7 +22,6 @@ type Action =
   | { kind: 'halt' } | { kind: 'resume' }
   | { kind: 'set'; max_lot_size: number | null; max_notional_per_order: number | null; min_confidence_threshold: number }
   | { kind: 'approve'; pick: number } | { kind: 'reject_idea'; pick: number }
-  | { kind: 'portfolio'; drawdown: number }
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ kind: fc.constant('idea' as const), symbol: fc.integer({ min: 0, max: 2 }), intent: fc.constantFrom('entry' as const, 'exit' as const), qty: fc.integer({ min: 1, max: 300 }), confidence: fc.integer({ min: 0, max: 100 }), price: fc.integer({ min: 5, max: 200 }) }) },
@@ -32,10 +32,10 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('set' as const), max_lot_size: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }), max_notional_per_order: fc.option(fc.integer({ min: 100, max: 20_000 }), { nil: null }), min_confidence_threshold: fc.integer({ min: 0, max: 100 }) }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('approve' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject_idea' as const), pick: fc.nat() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('portfolio' as const), drawdown: fc.integer({ min: 0, max: 3000 }) }) },
 )
 
 const SYMBOLS = ['AAA', 'BBB', 'CCC']
+const market = new TestMarket(130, SYMBOLS)
 const TERMINAL = new Set(['auto_executed', 'rejected', 'halted_by_risk'])
 
 describe('risk gate properties (fast-check)', () => {
@@ -46,15 +46,17 @@ describe('risk gate properties (fast-check)', () => {
         let state: RiskState = newRiskState(acct.starting_cash, acct.risk)
         let seq = 0
         let day = 1
-        const ts = () => new Date(Date.UTC(2024, 0, 1, 0, day)).toISOString()
+        const ts = () => new Date(Date.UTC(2024, 0, day)).toISOString()
+        const handle = market.gate(acct)
         const orders: Message<'trade.order'>[] = []
+        const dayOf = new Map<string, number>()
         const ideas = new Map<string, Message<'trade.idea'>>()
         const terminal = new Map<string, string[]>()
         let statuses = 0
         let decisionsOnIdeas = 0
         const feed = (input: Inbound) => {
-          const before = structuredClone({ halted: state.halted, risk: state.risk, positions: state.positions })
-          const step = handleRisk(state, input, acct)
+          const before = structuredClone({ halted: state.halted, risk: state.risk })
+          const step = handle(state, input)
           state = step.state
           const emit: Outbound[] = step.emit ?? []
           for (const o of ofType(emit, 'trade.order')) {
@@ -83,32 +85,34 @@ describe('risk gate properties (fast-check)', () => {
             case 'idea': {
               const symbol = SYMBOLS[a.symbol]!
               const id = `idea:${++seq}`
-              const held = state.positions[symbol]?.qty ?? 0
+              const books = state.ledger.books.positions
+              const held = books[symbol]?.qty ?? 0
               const idea: Message<'trade.idea'> = {
                 id, type: 'trade.idea', ts: ts(), causation_id: 'c', correlation_id: 'c', account: 'p', strategy_id: 's', symbol, side: a.intent === 'entry' ? 'buy' : 'sell', intent: a.intent,
                 qty: a.intent === 'entry' ? a.qty : null, timeframe: '1m', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: a.intent === 'exit' ? 'signal' : null,
                 sizing: a.intent === 'entry' ? { method: 'fixed_qty', value: a.qty, phase5: false } : null, bracket: null, stop_distance: null, max_qty: null, max_positions: null,
-                ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long', close_position: a.intent === 'exit', price: a.price, bar_seq: seq, confidence: a.confidence, reason: 'prop',
+                ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long', close_position: a.intent === 'exit', price: a.price, bar_seq: market.seqOf(symbol, day), confidence: a.confidence, reason: 'prop',
               }
               ideas.set(id, idea)
+              dayOf.set(`order:${id}`, day)
               const emit = feed(inbound('trade.idea', idea, { seq: ++seq }))
-              // An exit of a position the gate knows, judged right away, always passes.
+              // An exit of a position the gate's books hold when it is judged always passes.
               const judged = ofType(emit, 'trade.idea_status').find((s) => s.idea_id === id)
-              if (a.intent === 'exit' && held > 0 && judged) expect(judged.status).toBe('auto_executed')
+              if (a.intent === 'exit' && held > 0 && judged && state.ledger.books.positions[symbol]) expect(judged.status).toBe('auto_executed')
               break
             }
             case 'fill':
             case 'reject_order': {
-              const open = orders.filter((o) => state.outstanding[o.id])
+              const open = orders.filter((o) => state.ledger.orders[o.id] && !state.ledger.orders[o.id]!.settled)
               if (!open.length) break
               const o = open[a.pick % open.length]!
+              // It settles on the next bar of its symbol after the one it was decided on.
+              const fillDay = (dayOf.get(o.id) ?? day) + 1
               if (a.kind === 'fill') {
-                const held = state.positions[o.symbol]?.qty ?? 0
-                const qty = o.intent === 'exit' ? held : o.qty
-                if (qty <= 0) break
+                if (o.qty <= 0) break
                 feed(inbound('trade.fill', {
-                  id: `fill:${o.id}`, type: 'trade.fill', ts: ts(), causation_id: o.id, correlation_id: 'c', account: 'p', strategy_id: 's', symbol: o.symbol, side: o.side, intent: o.intent, qty,
-                  order_id: o.id, idea_id: o.idea_id, position_id: `pos:${o.symbol}`, price: a.price, commission: 1, bar_id: 'b',
+                  id: `fill:${o.id}`, type: 'trade.fill', ts: new Date(Date.UTC(2024, 0, fillDay)).toISOString(), causation_id: o.id, correlation_id: 'c', account: 'p', strategy_id: 's', symbol: o.symbol, side: o.side, intent: o.intent, qty: o.qty,
+                  order_id: o.id, idea_id: o.idea_id, position_id: `pos:${o.symbol}`, price: a.price, commission: 1, bar_id: 'b', bar_seq: market.seqOf(o.symbol, fillDay),
                   fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 1, volume_cap_pct: null }, exit_reason: null, phase5: null,
                 }, { seq: ++seq }))
               } else {
@@ -125,18 +129,11 @@ describe('risk gate properties (fast-check)', () => {
               if (waiting.length) command(a.kind === 'approve' ? 'idea_approve' : 'idea_reject', { idea_id: waiting[a.pick % waiting.length]! })
               break
             }
-            case 'portfolio':
-              feed(inbound('trade.portfolio', {
-                id: `pf:${++seq}`, type: 'trade.portfolio', ts: ts(), causation_id: 'c', correlation_id: 'c', account: 'p', starting_cash: 50_000, cash: state.cash, equity: state.cash,
-                realized_pnl: 0, unrealized_pnl: 0, peak_equity: state.cash + a.drawdown, drawdown: a.drawdown, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq,
-              }, { seq: ++seq }))
-              if (haltOnDrawdown && a.drawdown > 1500) expect(state.halted).toBe(true)
-              break
           }
         }
         // Exactly one terminal status per idea, and none for an idea still waiting.
         for (const [id, list] of terminal) expect(list, id).toHaveLength(1)
-        const waiting = new Set([...state.queue.map((i) => i.id), ...Object.keys(state.approvals ?? {})])
+        const waiting = new Set([...state.queue.flatMap((t) => ('idea' in t ? [t.idea.id] : [])), ...Object.keys(state.approvals)])
         for (const id of waiting) expect(terminal.has(id), id).toBe(false)
         for (const id of ideas.keys()) expect(terminal.has(id) || waiting.has(id), `idea ${id} has neither a terminal status nor a place to wait`).toBe(true)
         expect(decisionsOnIdeas).toBe(statuses)

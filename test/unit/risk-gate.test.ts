@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { CASH_GAP_ALLOWANCE, FILL_HORIZON_BARS, estimatedCost, handleRisk, newRiskState, riskGate, type RiskState } from '../../actors/risk-gate.js'
+import { CASH_GAP_ALLOWANCE, estimatedCost, handleRisk, newRiskState, riskGate, type RiskState } from '../../actors/risk-gate.js'
 import type { Inbound } from '../../src/actor.js'
 import { createCodec } from '../../src/codec.js'
 import type { AccountConfig } from '../../src/config-file.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
+import { TestMarket } from '../support/gate-market.js'
 
 const codec = createCodec(16)
 type Idea = Message<'trade.idea'>
@@ -13,9 +14,11 @@ type Idea = Message<'trade.idea'>
 function account(risk: Partial<AccountConfig['risk']> = {}, starting_cash = 10000, costs: Partial<AccountConfig['costs']> = {}): AccountConfig {
   return parseConfig({ accounts: [{ id: 'main', starting_cash, costs, risk }] }).accounts[0]!
 }
-const fresh = (a: AccountConfig): RiskState => newRiskState(a.starting_cash)
+const fresh = (a: AccountConfig): RiskState => newRiskState(a.starting_cash, a.risk)
 
 const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
+// Every bar at 50, but ORCL closes at 45 on day 5 (the exit below is decided on it).
+const market = new TestMarket().set('ORCL', 5, { close: 45 })
 
 function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Idea {
   const symbol = over.symbol ?? 'ORCL'
@@ -24,7 +27,7 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
   return {
     id: `idea:s:${symbol}:${ts}:${intent}:long`, type: 'trade.idea', ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: barId,
     account: 'main', strategy_id: 's', symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, timeframe: '1d',
-    position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: d * 10, confidence: 100, reason: `${intent}.long`,
+    position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: market.seqOf(symbol, d), confidence: 100, reason: `${intent}.long`,
     order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: intent === 'exit' ? 'signal' : null,
     sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
     bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null,
@@ -39,7 +42,7 @@ function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade
   return {
     id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: i.correlation_id, account: 'main',
     strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty ?? 100, order_id: orderId, idea_id: i.id,
-    position_id: `position:fill:order:${i.symbol}`, price, commission, fill_model: ZERO_COSTS, bar_id: `bar:${i.symbol}:1d:${day(d)}`,
+    position_id: `position:fill:order:${i.symbol}`, price, commission, fill_model: ZERO_COSTS, bar_id: `bar:${i.symbol}:1d:${day(d)}`, bar_seq: market.seqOf(i.symbol, d),
     exit_reason: i.intent === 'exit' ? 'signal' : null, phase5: null,
   }
 }
@@ -73,14 +76,15 @@ const msg = <T extends Parameters<typeof inbound>[0]>(type: T, data: Message<T>)
 
 /** Plays messages through the gate for `acct`; returns the final state and the emits per message. */
 function gate(acct: AccountConfig, history: Inbound[], state = fresh(acct)) {
-  return playSync((s: RiskState, i) => handleRisk(s, i, acct), state, history)
+  return playSync(market.gate(acct), state, history)
 }
 
-/** A state already long `qty` ORCL, with the books confirmed (entry filled at 50 on day 2). */
+/** A state already long `qty` ORCL (entry filled at 50 on day 2), its books as of day 2. */
 function longOrcl(acct: AccountConfig, qty = 100) {
   const entry = idea(1, 'entry', { qty })
-  const played = gate(acct, [msg('trade.idea', entry), msg('trade.fill', fill(entry, 2, 50)), msg('trade.position', position('ORCL', 2, qty)), msg('trade.portfolio', portfolio(2, acct.starting_cash - qty * 50))])
-  expect(played.state.outstanding).toEqual({})
+  const played = gate(acct, [msg('trade.idea', entry), msg('trade.fill', fill(entry, 2, 50)), msg('trade.idea', idea(2, 'exit', { id: 'idea:probe', symbol: 'AAPL' }))])
+  expect(played.state.ledger.books.positions.ORCL?.qty).toBe(qty)
+  expect(played.state.ledger.orders).toEqual({})
   return played.state
 }
 
@@ -94,7 +98,7 @@ describe('risk-gate verdicts', () => {
     expect(ofType(emit, 'trade.order')[0]).toEqual<Message<'trade.order'>>({
       id: `order:${i.id}`, type: 'trade.order', ts: i.ts, causation_id: i.id, correlation_id: i.correlation_id, account: 'main',
       strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 100, idea_id: i.id, timeframe: '1d', order_type: 'market',
-      reduce_only: false, close_position: false, ref_price: 50, bar_seq: 20, exit_reason: null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
+      reduce_only: false, close_position: false, ref_price: 50, bar_seq: market.seqOf('ORCL', 2), exit_reason: null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
     })
     expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ id: `status:${i.id}:auto_executed`, status: 'auto_executed', reason: 'pass', idea_id: i.id, causation_id: i.id })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({
@@ -131,9 +135,10 @@ describe('risk-gate verdicts', () => {
   it('given an exit, it always passes: AI disabled, low confidence, lot size, concurrency and no cash', () => {
     const acct = account({ ai_trading_enabled: false, min_confidence_threshold: 100, max_lot_size: 1, max_concurrent_trades: 0 }, 10000)
     const state = longOrcl(account(), 100)
-    state.cash = 0
+    state.ledger.books.cash = 0
+    state.risk = acct.risk
     const i = idea(5, 'exit', { confidence: 0 })
-    const emit = gate(acct, [msg('trade.idea', i)], state).emit
+    const emit = gate(acct, [msg('trade.idea', i)], state).emit.filter((o) => o.type !== 'metrics.phase5')
     expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
     expect(ofType(emit, 'trade.order')[0]).toMatchObject({ reduce_only: true, close_position: true, side: 'sell', intent: 'exit' })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_auto_executed', risk_check_result: 'pass', rationale: 'exits (reduce-only) always pass' })
@@ -167,8 +172,11 @@ describe('risk-gate: max_concurrent_trades counts open positions and working ent
 
   it('given one open position and a limit of 1, a new entry is rejected; a limit of 2 lets it pass', () => {
     const one = longOrcl(account())
-    const verdict = (limit: number) =>
-      ofType(gate(account({ max_concurrent_trades: limit }), [msg('trade.idea', idea(5, 'entry', { symbol: 'AAPL', price: 10 }))], structuredClone(one)).emit, 'trade.idea_status')[0]!.status
+    const verdict = (limit: number) => {
+      const acct = account({ max_concurrent_trades: limit })
+      const state = { ...structuredClone(one), risk: acct.risk }
+      return ofType(gate(acct, [msg('trade.idea', idea(5, 'entry', { symbol: 'AAPL', price: 10 }))], state).emit, 'trade.idea_status')[0]!.status
+    }
     expect(verdict(1)).toBe('rejected')
     expect(verdict(2)).toBe('auto_executed')
   })
@@ -182,8 +190,8 @@ describe('risk-gate: max_concurrent_trades counts open positions and working ent
   })
 
   it('an entry waiting behind another symbol’s entry is judged on the filled books: rejected once that position is open', () => {
-    // The AAA entry (day 2) fills on day 3; the BBB idea (day 3) is within FILL_HORIZON_BARS of it,
-    // so it waits, and when the fill arrives the AAA position counts against the limit of 1.
+    // The AAA entry (day 2) fills on AAA's day-3 bar, which the stream holds before BBB's day-3 bar:
+    // the BBB idea waits for that fill, and then the AAA position counts against the limit of 1.
     const acct = account({ max_concurrent_trades: 1 })
     const a = idea(2, 'entry', { symbol: 'AAA', price: 10 })
     const b = idea(3, 'entry', { symbol: 'BBB', price: 10 })
@@ -207,6 +215,7 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
   ])('with %s: WAITS, then passes with the exit’s cash when the exit’s fill arrives', (_, risk) => {
     const acct = account(risk)
     const state = longOrcl(acct)
+    state.risk = acct.risk
     const { steps, state: after } = gate(acct, [
       msg('trade.idea', exit),
       msg('trade.idea', entry),
@@ -221,12 +230,14 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     expect(after.queue).toEqual([])
     // the exit's fill releases it: judged and passed
     const emit = steps[2]!.emit!
-    // The fill closes the position (its Phase-5 row), then releases the entry.
-    expect(emit.map((o) => o.type)).toEqual(['metrics.phase5', 'trade.order', 'trade.idea_status', 'trade.decision'])
+    // The fill closes the position (its Phase-5 row, and the day's), then releases the entry.
+    expect(emit.map((o) => o.type)).toEqual(['metrics.phase5', 'metrics.phase5', 'trade.order', 'trade.idea_status', 'trade.decision'])
+    expect(ofType(emit, 'metrics.phase5').map((m) => m.trigger)).toEqual(['position_closed', 'daily'])
     expect(ofType(emit, 'trade.order')[0]).toMatchObject({ id: `order:${entry.id}`, intent: 'entry', qty: 100 })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ id: `decision:${entry.id}:ai_auto_executed`, risk_check_result: 'pass' })
+    // Positions and portfolios are the executor's word on the books; the gate keeps its own.
     expect(steps[3]!.emit).toBeUndefined()
-    expect(ofType(steps[4]!.emit!, 'metrics.phase5')[0]).toMatchObject({ trigger: 'daily' }) // the first portfolio of a new day
+    expect(steps[4]!.emit).toBeUndefined()
   })
 
   it('judged before the exit filled (no deferral), the same entry would have been refused for cash', () => {
@@ -258,33 +269,36 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     expect(steps[2]!.outcome).toBe('waiting')
     // e7 passes; x8 then waits again for e7's order (same symbol, earlier bar)
     expect(ofType(steps[3]!.emit!, 'trade.idea_status').map((s) => s.idea_id)).toEqual([e7.id])
-    expect(state.queue.map((i) => i.id)).toEqual([x8.id])
+    expect(state.queue.map((t) => ('idea' in t ? t.idea.id : t.command.id))).toEqual([x8.id])
   })
 })
 
-describe('risk-gate: orders on other symbols hold ideas back only within the fill horizon', () => {
+describe('risk-gate: an order on another symbol holds an idea back only if it settles before the idea’s bar', () => {
   it.each([
-    [FILL_HORIZON_BARS, 'waiting'],
-    [FILL_HORIZON_BARS + 1, 'auto_executed'],
-  ])('an idea %i bars after another symbol’s unfilled order → %s', (bars, outcome) => {
+    [0, 'auto_executed'], // AAA's order fills on AAA's day-3 bar, after BBB's day-2 bar: nothing to wait for
+    [1, 'waiting'], // AAA's day-3 bar comes before BBB's day-3 bar: the fill belongs to the books the idea is judged on
+    [20, 'waiting'], // however far behind the executor is
+  ])('a BBB idea %i days after an AAA entry → %s', (days, outcome) => {
     const acct = account()
     const first = idea(2, 'entry', { symbol: 'AAA', price: 10, qty: 10 })
-    const later = idea(2 + bars, 'entry', { symbol: 'BBB', price: 10, qty: 10 })
+    const later = idea(2 + days, 'entry', { symbol: 'BBB', price: 10, qty: 10 })
     const { steps } = gate(acct, [msg('trade.idea', first), msg('trade.idea', later)])
     expect(steps[1]!.outcome).toBe(outcome)
   })
 })
 
 describe('risk-gate: books', () => {
-  it('follows cash and positions (with their average cost) from fills, cash from portfolios', () => {
+  it('follows cash and positions (with their average cost) from fills, applied when an idea’s bar reaches them; portfolios change nothing', () => {
     const acct = account({}, 10000, {})
     const e = idea(2, 'entry')
-    const { state } = gate(acct, [msg('trade.idea', e), msg('trade.fill', fill(e, 3, 51, 5.1))])
-    expect(state.cash).toBeCloseTo(10000 - 5100 - 5.1, 9)
-    expect(state.outstanding).toEqual({})
-    const after = gate(acct, [msg('trade.position', position('ORCL', 3, 100)), msg('trade.portfolio', portfolio(3, 4890))], state).state
-    expect(after.positions).toEqual({ ORCL: { qty: 100, avg: 51, strategy: 's', pnl: -5.1 } })
-    expect(after.cash).toBe(4890)
+    const { state } = gate(acct, [msg('trade.idea', e), msg('trade.fill', fill(e, 3, 51, 5.1)), msg('trade.portfolio', portfolio(3, 1))])
+    // The fill is on day 3; the books are still as of day 2 until an idea of day 3 or later.
+    expect(state.ledger.books.cash).toBe(10000)
+    const after = gate(acct, [msg('trade.idea', idea(4, 'exit', { id: 'idea:probe', symbol: 'AAPL' }))], state).state
+    expect(after.ledger.books.cash).toBeCloseTo(10000 - 5100 - 5.1, 9)
+    expect(after.ledger.books.positions).toMatchObject({ ORCL: { qty: 100, avg_price: 51, realized_pnl: -5.1 } })
+    expect(after.ledger.owners).toEqual({ ORCL: { strategy: 's', timeframe: '1d' } })
+    expect(after.ledger.orders).toEqual({})
   })
 
   it('skips messages it does not act on', () => {

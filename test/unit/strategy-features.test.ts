@@ -11,6 +11,7 @@ import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
 import type { Message } from '../../src/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
+import { TestMarket } from '../support/gate-market.js'
 
 const codec = createCodec(16)
 type Ind = Message<'md.ind'>
@@ -172,13 +173,15 @@ describe('NarrativeGap from md.in.context', () => {
   })
 })
 
+const market = new TestMarket()
+
 describe('risk gate: sizing', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
   const idea = (over: Partial<Idea>): Idea => ({
     id: 'idea:s:ORCL:x:entry:long', type: 'trade.idea', ts: day(1), causation_id: 'c', correlation_id: 'r', account: 'main', strategy_id: 's', symbol: 'ORCL',
     side: 'buy', intent: 'entry', qty: null, timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: null, sizing: { method: 'fixed_qty', value: 100, phase5: false },
     bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long',
-    close_position: false, price: 50, bar_seq: 1, confidence: 100, reason: 'entry.long', ...over,
+    close_position: false, price: 50, bar_seq: market.seqOf('ORCL', 1), confidence: 100, reason: 'entry.long', ...over,
   })
 
   it.each<[string, Partial<Idea>, number]>([
@@ -193,18 +196,32 @@ describe('risk gate: sizing', () => {
     // a short takes the DPI against it: 1 − 0.5·0.4 = 0.8 → 20 × 1.03 × 0.5 × 0.8 = 8.24 → 8
     ['phase5 for a short', { sizing: { method: 'fixed_qty', value: 20, phase5: true }, ng_score: 0.03, dpi: 0.4, position_side: 'short', side: 'sell' }, 8],
   ])('%s → %s', (_, over, qty) => {
-    expect(sizeOf(newRiskState(10_000), idea(over)).qty).toBe(qty)
+    expect(sizeOf(newRiskState(10_000, account.risk), idea(over), account).qty).toBe(qty)
   })
 
-  it('equity for sizing: settled cash, the idea’s symbol at the signal close, other positions at cost', () => {
-    const state = newRiskState(4_000)
-    state.positions = { ORCL: { qty: 50, avg: 40, strategy: 's' }, AAPL: { qty: 10, avg: 100, strategy: 's' } }
-    // 4000 + 50 × 50 (ORCL at the signal close) + 10 × 100 (AAPL at cost) = 7500; 0.5 × 7500 ÷ 50 = 75
-    expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.5, phase5: false } })).qty).toBe(75)
+  it('equity for sizing: cash and every position at its last close as of the idea’s bar', () => {
+    const state = newRiskState(4_000, account.risk)
+    const b = state.ledger.books
+    b.positions = { ORCL: { position_id: 'p1', qty: 50, avg_price: 40, realized_pnl: 0, opened_at: day(1) }, AAPL: { position_id: 'p2', qty: 10, avg_price: 100, realized_pnl: 0, opened_at: day(1) } }
+    b.marks = { ORCL: { ts: day(1), price: 50 }, AAPL: { ts: day(1), price: 90 } }
+    // 4000 + 50 × 50 + 10 × 90 = 7400; 0.5 × 7400 ÷ 50 = 74
+    expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.5, phase5: false } }), account).qty).toBe(74)
+  })
+
+  it('a share of equity never asks for more than the cash it may use buys (exits working count at what they bring)', () => {
+    const state = newRiskState(1_000, account.risk)
+    const b = state.ledger.books
+    b.positions = { AAPL: { position_id: 'p2', qty: 10, avg_price: 100, realized_pnl: 0, opened_at: day(1) } }
+    b.marks = { AAPL: { ts: day(1), price: 90 } }
+    // Equity 1000 + 900 = 1900: 95% of it is 36 at 50, but only the 1000 of cash is free → 20.
+    expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.95, phase5: false } }), account).qty).toBe(20)
+    // With AAPL being sold, its 900 count: 1900 buys 38, 95% of equity is 36.
+    state.ledger.orders['order:x'] = { symbol: 'AAPL', strategy: 's', timeframe: '1d', intent: 'exit', signalSeq: 1, signalTs: day(1), kind: 'market', qty: 10, filled: 0, reserve: 0 }
+    expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.95, phase5: false } }), account).qty).toBe(36)
   })
 
   it('the order and then the fill carry the four Phase-5 factors; the trades row records them', () => {
-    const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, account), newRiskState(10_000), [
+    const { emit } = playSync(market.gate(account), newRiskState(10_000, account.risk), [
       inbound('trade.idea', idea({ sizing: { method: 'fixed_qty', value: 20, phase5: true }, ng_score: 0.03, dpi: 0.4 }), { seq: 1 }),
     ])
     const [order] = ofType(emit, 'trade.order')
@@ -217,11 +234,18 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
   const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => ({
     id: `fill:${id}`, type: 'trade.fill', ts, causation_id: id, correlation_id: id, account: 'main', strategy_id: 's', symbol: 'ORCL', side, intent, qty: 10,
-    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, commission: 0, bar_id: 'b',
+    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, commission: 0, bar_id: 'b', bar_seq: market.seqOf('ORCL', Number(ts.slice(8, 10))),
     fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null },
     exit_reason: intent === 'exit' ? 'signal' : null,
     phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
   })
+  /** An exit of a symbol not held: it leaves nothing working, and brings the books to its bar. */
+  const probe = (d: number, seq: number) => inbound('trade.idea', {
+    id: `idea:probe:${d}`, type: 'trade.idea', ts: day(d), causation_id: 'c', correlation_id: 'r', account: 'main', strategy_id: 's', symbol: 'AAPL',
+    side: 'sell', intent: 'exit', qty: null, timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: 'signal', sizing: null,
+    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long',
+    close_position: true, price: 50, bar_seq: market.seqOf('AAPL', d), confidence: 100, reason: 'probe',
+  }, { seq })
   const closed = (position: string, pnl: number, ts: string): Message<'trade.position'> => ({
     id: `p:${position}`, type: 'trade.position', ts, causation_id: 'c', correlation_id: 'c', account: 'main', position_id: position, symbol: 'ORCL', side: 'long',
     qty: 0, avg_price: 50, realized_pnl: pnl, status: 'closed', opened_at: ts, closed_at: ts, exit_reason: 'signal', stop_price: null, target_price: null, seq: 1,
@@ -235,9 +259,10 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
       inbound('trade.fill', fill('b1', 'entry', 'buy', 0.1, day(3)), { seq: 4 }), // forecast 0.9 (capped)
       inbound('trade.fill', fill('b2', 'exit', 'sell', null, day(4), 49.7), { seq: 5 }), // −3: lost, (0.9 − 0)² = 0.81
       inbound('trade.position', closed('pos:b', -3, day(4)), { seq: 6 }),
+      probe(5, 7), // the books reach the fills
     ]
-    const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, account), newRiskState(10_000), history)
-    const rows = ofType(emit, 'metrics.phase5')
+    const { emit } = playSync(market.gate(account), newRiskState(10_000, account.risk), history)
+    const rows = ofType(emit, 'metrics.phase5').filter((r) => r.trigger === 'position_closed')
     for (const row of rows) codec.check('metrics.phase5', row)
     expect(rows.map((r) => [r.id, r.trigger, Number(r.brier_score.toFixed(12)), r.prediction_count, r.health_status])).toEqual([
       ['p5:main:close:pos:a', 'position_closed', 0.49, 1, 'critical'],
@@ -247,12 +272,8 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
     expect(rows[1]!.avg_ng_score).toBeCloseTo(0.065, 12)
   })
 
-  it('a daily row on the first portfolio of each bar-time day', () => {
-    const pf = (d: number, seq: number) => inbound('trade.portfolio', {
-      id: `pf:${d}:${seq}`, type: 'trade.portfolio', ts: day(d), causation_id: 'c', correlation_id: 'c', account: 'main', starting_cash: 10_000, cash: 10_000,
-      equity: 10_000, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10_000, drawdown: 0, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq,
-    }, { seq })
-    const { emit } = playSync((s: RiskState, i: Inbound) => handleRisk(s, i, account), newRiskState(10_000), [pf(1, 1), pf(1, 2), pf(2, 3), pf(2, 4), pf(3, 5)])
+  it('a daily row when the books reach a new bar-time day', () => {
+    const { emit } = playSync(market.gate(account), newRiskState(10_000, account.risk), [inbound('trade.fill', fill('a1', 'entry', 'buy', null, day(1)), { seq: 1 }), probe(3, 2)])
     expect(ofType(emit, 'metrics.phase5').map((r) => [r.id, r.brier_score, r.health_status])).toEqual([
       ['p5:main:daily:2024-01-02', 0.5, 'healthy'],
       ['p5:main:daily:2024-01-03', 0.5, 'healthy'],

@@ -1,0 +1,270 @@
+// Every interleaving JetStream can produce for the risk gate and the paper executor, in memory.
+//
+// The upstream actors (market-snapshots, indicators, strategy) are run once, in bar order, as the
+// backtest runs them: that gives the MD stream and every idea. Then the account's TRADE stream is
+// built the way a daemon builds it, by independent processes moving at random speeds:
+// - the feed appends the next bar to MD (and the strategy may then publish that bar's ideas);
+// - the strategy appends the ideas of a bar it has evaluated, in one publish;
+// - the gate and the executor each pull a batch from their consumers (several inputs merged in
+//   whatever order their pulls came back), handle it, publish the outputs (JetStream drops an id it
+//   already holds), then acknowledge — and may be SIGKILLed between publishing and acknowledging, to
+//   come back from their last checkpoint plus a replay of what was acknowledged after it (inputs
+//   merged by stream time, as src/runtime/rebuild.ts does), then go on from the acknowledged floor.
+// When everything has drained, the fills on TRADE must be exactly the backtest's.
+// No NATS and no clock: a seeded random scheduler, so a failing seed replays exactly.
+import type { AnyActorDef, FoundBar, Inbound, InputSpec, Outbound, Scope, Step } from '../../src/actor.js'
+import { lookupInMemory } from '../../src/runtime/lookups.js'
+import type { ConfigFile } from '../../src/config-file.js'
+import { matchSubject, subjectMatches, subjectOf, type Message, type StreamName } from '../../src/contracts.js'
+import { indicators } from '../../actors/indicators.js'
+import { marketSnapshots } from '../../actors/market-snapshots.js'
+import { strategy } from '../../actors/strategy.js'
+import { riskGate } from '../../actors/risk-gate.js'
+import { paperExecutor } from '../../actors/paper-executor.js'
+import { mergeByTime, type BacktestInput } from '../../src/backtest.js'
+import { DEFAULT_PARTITIONS } from '../../src/partition.js'
+
+/** A message as stored: its stream sequence and when it was appended (the stream's timestamp). */
+interface Stored {
+  stream: StreamName
+  seq: number
+  at: number
+  input: Inbound
+}
+
+/** A seeded PRNG (mulberry32): the same seed gives the same schedule. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const clone = <T>(x: T): T => structuredClone(x)
+
+function inboundOf(type: Outbound['type'], data: Outbound['data'], seq: number): Inbound {
+  const subject = subjectOf(type, data as Record<string, unknown>, DEFAULT_PARTITIONS)
+  return { type, data, subject, params: matchSubject(subject)!.params, seq, msgId: data.id } as Inbound
+}
+
+/** The upstream of the gate and executor, run once in bar order: MD messages, and each bar's ideas. */
+export interface Upstream {
+  /** md.bar and md.ind in stream order, with their sequences. */
+  md: Stored[]
+  /** Per MD message index: the ideas (and strategy signals) the strategy published on handling it. */
+  ideasAfter: Map<number, Outbound[]>
+}
+
+export function runUpstream(config: ConfigFile, inputs: BacktestInput[]): Upstream {
+  const owned = [...Array(DEFAULT_PARTITIONS).keys()]
+  const defs: AnyActorDef[] = [marketSnapshots(), indicators(config.strategies, owned), strategy(config.strategies, owned, config.accounts)]
+  const routes = defs.flatMap((def) => def.scopes.map((scope) => ({ def, scope, state: def.init(scope) as unknown })))
+  const md: Stored[] = []
+  const ideasAfter = new Map<number, Outbound[]>()
+  let inSeq = 0
+  for (const { symbol, timeframe, bar } of mergeByTime(inputs)) {
+    const body = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
+    const queue: Inbound[] = [{ type: 'md.in.bar', data: body, subject: `md.in.bar.${symbol}`, params: { symbol }, seq: ++inSeq, msgId: `in:${symbol}:${timeframe}:${bar.ts}` } as Inbound]
+    while (queue.length) {
+      const input = queue.shift()!
+      const stream: StreamName = input.type === 'md.in.bar' ? 'MD_IN' : 'MD'
+      for (const r of routes) {
+        if (!r.scope.inputs.some((i) => i.stream === stream && (!i.filter || subjectMatches(i.filter, input.subject)) && i.accepts.includes(input.type))) continue
+        const step = r.def.handle(r.state, input, r.scope, []) as Step<unknown>
+        r.state = step.state
+        for (const out of step.emit ?? []) {
+          if (out.type === 'md.bar' || out.type === 'md.ind') {
+            const stored: Stored = { stream: 'MD', seq: md.length + 1, at: 0, input: inboundOf(out.type, out.data, md.length + 1) }
+            md.push(stored)
+            queue.push(stored.input)
+          } else if (out.type === 'trade.idea') {
+            // The ideas of one handled message are published together, after that message.
+            const at = md.length - 1
+            ideasAfter.set(at, [...(ideasAfter.get(at) ?? []), out])
+          }
+        }
+      }
+    }
+  }
+  return { md, ideasAfter }
+}
+
+interface Consumer {
+  spec: InputSpec
+  /** Index into the stream's messages of the next one to deliver. */
+  next: number
+  /** Stream sequence acknowledged (everything up to it). */
+  acked: number
+}
+
+interface Proc {
+  name: string
+  def: AnyActorDef
+  scope: Scope
+  state: unknown
+  consumers: Consumer[]
+  checkpoint: { state: unknown; acked: number[] } | null
+  kills: number
+}
+
+export interface SimOptions {
+  seed: number
+  /** Chance that a batch's process dies after publishing, before acknowledging. */
+  killRate?: number
+  /** Largest batch a process pulls. */
+  maxBatch?: number
+}
+
+export interface SimResult {
+  fills: Message<'trade.fill'>[]
+  statuses: Message<'trade.idea_status'>[]
+  kills: number
+  trade: Inbound[]
+}
+
+/**
+ * One account's gate and executor under a random schedule. `up` comes from runUpstream on the same
+ * config and bars.
+ */
+export function simulate(config: ConfigFile, up: Upstream, account: string, opts: SimOptions): SimResult {
+  const random = rng(opts.seed)
+  const killRate = opts.killRate ?? 0
+  const maxBatch = opts.maxBatch ?? 8
+  const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!
+  const streams: Record<'MD' | 'TRADE', Stored[]> = { MD: [], TRADE: [] }
+  const ids = new Set<string>()
+  let clock = 0
+
+  const publish = (out: Outbound) => {
+    if (ids.has(out.data.id)) return // the duplicate window: the first copy stays
+    ids.add(out.data.id)
+    const seq = streams.TRADE.length + 1
+    streams.TRADE.push({ stream: 'TRADE', seq, at: ++clock, input: inboundOf(out.type, out.data, seq) })
+  }
+
+  const accounts = config.accounts.filter((a) => a.id === account)
+  /** symbol → md.bar messages appended so far: what a lookup can find. */
+  const barsBySymbol = new Map<string, FoundBar[]>()
+  const procOf = (name: string, def: AnyActorDef): Proc => {
+    const scope = def.scopes.find((s) => s.key === account)!
+    return { name, def, scope, state: def.init(scope), consumers: scope.inputs.map((spec) => ({ spec, next: 0, acked: 0 })), checkpoint: null, kills: 0 }
+  }
+  const gate = procOf('risk-gate', riskGate(accounts, config.strategies))
+  const executor = procOf('paper-executor', paperExecutor(accounts))
+  const procs = [gate, executor]
+
+  // Subjects repeat (one per type and account): each filter is matched against each once.
+  const matched = new Map<string, boolean>()
+  const matches = (spec: InputSpec, m: Stored) => {
+    if (m.stream !== spec.stream || !spec.filter) return m.stream === spec.stream
+    const key = `${spec.filter} ${m.input.subject}`
+    let hit = matched.get(key)
+    if (hit === undefined) matched.set(key, (hit = subjectMatches(spec.filter, m.input.subject)))
+    return hit
+  }
+  /** The next message a consumer would deliver, if any (skipping what its filter leaves out). */
+  const peek = (c: Consumer): number => {
+    const list = streams[c.spec.stream as 'MD' | 'TRADE']
+    let i = c.next
+    while (i < list.length && !matches(c.spec, list[i]!)) i++
+    c.next = i // what the filter leaves out is never delivered
+    return i < list.length ? i : -1
+  }
+  const handle = (p: Proc, c: Consumer, m: Stored): Outbound[] => {
+    if (!c.spec.accepts.includes(m.input.type)) return []
+    const lookups = p.def.lookup?.(p.state, m.input, p.scope)
+    const found = lookups?.length ? lookupInMemory((symbol) => barsBySymbol.get(symbol), lookups) : []
+    // What a lookup reads must already be in the stream: the handler may not see the future.
+    for (const f of found) if (f.lookup.through > streams.MD.length) throw new Error(`${p.name} looked beyond the stream: ${f.lookup.through} > ${streams.MD.length}`)
+    const step = p.def.handle(p.state, m.input, p.scope, found)
+    if ((step as unknown) instanceof Promise) throw new Error(`${p.name} returned a Promise`)
+    p.state = step.state
+    return step.emit ?? []
+  }
+
+  const runBatch = (p: Proc): boolean => {
+    const batch: { c: Consumer; m: Stored }[] = []
+    const size = 1 + Math.floor(random() * maxBatch)
+    // Pulls of several inputs come back in any order: take runs from randomly chosen inputs.
+    while (batch.length < size) {
+      const ready = p.consumers.filter((c) => peek(c) >= 0)
+      if (!ready.length) break
+      const c = pick(ready)
+      const run = 1 + Math.floor(random() * (size - batch.length))
+      for (let k = 0; k < run; k++) {
+        const i = peek(c)
+        if (i < 0) break
+        batch.push({ c, m: streams[c.spec.stream as 'MD' | 'TRADE'][i]! })
+        c.next = i + 1
+      }
+    }
+    if (!batch.length) return false
+    const out = batch.flatMap(({ c, m }) => handle(p, c, m))
+    for (const o of out) publish(o)
+    if (random() < killRate) {
+      kill(p)
+      return true
+    }
+    for (const { c, m } of batch) c.acked = Math.max(c.acked, m.seq)
+    if (random() < 0.2) p.checkpoint = { state: clone(p.state), acked: p.consumers.map((c) => c.acked) }
+    return true
+  }
+
+  /** SIGKILL, then start again: checkpoint + replay of what was acknowledged after it. */
+  const kill = (p: Proc) => {
+    p.kills++
+    p.state = p.checkpoint ? clone(p.checkpoint.state) : p.def.init(p.scope)
+    const from = p.checkpoint?.acked ?? p.consumers.map(() => 0)
+    const replay: { c: Consumer; m: Stored }[] = []
+    p.consumers.forEach((c, k) => {
+      for (const m of streams[c.spec.stream as 'MD' | 'TRADE']) if (matches(c.spec, m) && m.seq > from[k]! && m.seq <= c.acked) replay.push({ c, m })
+    })
+    replay.sort((a, b) => a.m.at - b.m.at)
+    for (const { c, m } of replay) handle(p, c, m)
+    for (const c of p.consumers) {
+      const list = streams[c.spec.stream as 'MD' | 'TRADE']
+      let i = 0
+      while (i < list.length && list[i]!.seq <= c.acked) i++
+      c.next = i
+    }
+  }
+
+  // The feed and the strategy: MD grows bar by bar; ideas follow the message they came from.
+  let fed = 0
+  let ideasPublished = -1
+  const feed = () => {
+    const m = up.md[fed++]!
+    streams.MD.push({ ...m, at: ++clock })
+    if (m.input.type === 'md.bar') {
+      const bar = m.input.data as Message<'md.bar'>
+      let list = barsBySymbol.get(bar.symbol)
+      if (!list) barsBySymbol.set(bar.symbol, (list = []))
+      list.push({ seq: m.seq, bar })
+    }
+  }
+  const strategyStep = () => {
+    ideasPublished++
+    for (const o of up.ideasAfter.get(ideasPublished) ?? []) if ((o.data as { account: string }).account === account) publish(o)
+  }
+
+  for (;;) {
+    const moves: (() => boolean)[] = []
+    if (fed < up.md.length) moves.push(() => (feed(), true))
+    if (ideasPublished < fed - 1) moves.push(() => (strategyStep(), true))
+    for (const p of procs) if (p.consumers.some((c) => peek(c) >= 0)) moves.push(() => runBatch(p))
+    if (!moves.length) break
+    pick(moves)()
+  }
+
+  const trade = streams.TRADE.map((m) => m.input)
+  return {
+    fills: trade.filter((m) => m.type === 'trade.fill').map((m) => m.data as Message<'trade.fill'>),
+    statuses: trade.filter((m) => m.type === 'trade.idea_status').map((m) => m.data as Message<'trade.idea_status'>),
+    kills: gate.kills + executor.kills,
+    trade,
+  }
+}
