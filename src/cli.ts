@@ -60,65 +60,91 @@ program
     // Postgres under the data directory. An explicit --actors persister still needs DATABASE_URL.
     const demo = !env.configPath && o.actors === 'all'
     const config = env.configPath ? loadConfigFile(env.configPath) : demo ? parseConfig(DEMO_CONFIG) : undefined
-    const embedded = !env.databaseUrl && o.actors === 'all' ? await startEmbeddedPostgres(env.dataDir, env.embeddedPgPort, log) : null
-    if (embedded) env = { ...env, databaseUrl: embedded.url, databasePool: EMBEDDED_POOL }
-    log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
-    // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
-    const localNats = await ensureLocalNats(env.nats, env.dataDir, log).catch(async (err: unknown) => {
-      await embedded?.stop()
-      throw err
-    })
-    const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
-    const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
-    if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
-    let stopDemo = () => {}
-    let demoNc: Awaited<ReturnType<typeof connectNats>> | null = null
-    if (demo) {
-      await daemon.live
-      demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
-      stopDemo = await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs)
-    }
-    if (demo || embedded) {
-      // Where to look, for someone who just typed the first command: plain shell lines on stderr, to
-      // paste into another terminal (a log line would JSON-escape the quotes).
-      const hints = [
-        `watch it:  nats sub 'trade.>'`,
-        `           nats req ctl.portfolio.get '{"account":"${config?.accounts[0]?.id ?? 'demo'}"}'`,
-        ...(daemon.http ? [`metrics:   curl -s http://localhost:${daemon.http.port}/metrics`] : []),
-        ...(embedded ? [`books:     psql ${embedded.url} -c 'select * from trades order by ts desc limit 10'`] : []),
-      ]
-      process.stderr.write(`${hints.join('\n')}\n`)
-    }
-    if ('lost' in daemon) {
-      void daemon.lost.then((err) => {
-        log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
-        process.exit(1)
-      })
-    }
-    await new Promise<void>((resolve) => {
-      let signalled = false
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (signalled) {
-          log.warn({ sig }, 'second signal: exiting now')
-          process.exit(1)
-        }
-        signalled = true
-        log.info({ sig }, 'signal received')
-        setTimeout(() => {
-          log.error('shutdown took too long; exiting')
-          process.exit(1)
-        }, SHUTDOWN_LIMIT_MS).unref()
-        stopDemo()
-        void (demoNc?.close() ?? Promise.resolve())
-          .then(() => daemon.stop())
-          .then(() => localNats?.stop())
-          .then(() => embedded?.stop())
-          .then(resolve)
+    // Signals count from here on: a Ctrl-C while paperd is still starting waits for the step under
+    // way, then stops what has started, in reverse order. (A nats-server paperd starts is in a
+    // process group of its own, out of reach of the terminal's Ctrl-C: only paperd stops it.)
+    const stops: (() => unknown)[] = []
+    const signalled = shutdownSignals(log)
+    let stopping = false
+    void signalled.then(() => (stopping = true))
+    const startup = (async () => {
+      const embedded = !env.databaseUrl && o.actors === 'all' ? await startEmbeddedPostgres(env.dataDir, env.embeddedPgPort, log) : null
+      if (embedded) {
+        stops.push(() => embedded.stop())
+        env = { ...env, databaseUrl: embedded.url, databasePool: EMBEDDED_POOL }
       }
-      process.on('SIGTERM', onSignal)
-      process.on('SIGINT', onSignal)
-    })
+      if (stopping) return
+      log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
+      // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
+      const localNats = await ensureLocalNats(env.nats, env.dataDir, log)
+      if (localNats) stops.push(() => localNats.stop())
+      if (stopping) return
+      const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
+      const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
+      stops.push(() => daemon.stop())
+      if ('lost' in daemon) {
+        void daemon.lost.then((err) => {
+          log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
+          process.exit(1)
+        })
+      }
+      if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
+      if (demo) {
+        if (await Promise.race([daemon.live.then(() => false), signalled.then(() => true)])) return
+        const demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
+        stops.push(() => demoNc.close())
+        stops.push(await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs))
+      }
+      if ((demo || embedded) && !stopping) {
+        // Where to look, for someone who just typed the first command: plain shell lines on stderr,
+        // to paste into another terminal (a log line would JSON-escape the quotes).
+        const hints = [
+          `watch it:  nats sub 'trade.>'`,
+          `           nats req ctl.portfolio.get '{"account":"${config?.accounts[0]?.id ?? 'demo'}"}'`,
+          ...(daemon.http ? [`metrics:   curl -s http://localhost:${daemon.http.port}/metrics`] : []),
+          ...(embedded ? [`books:     psql ${embedded.url} -c 'select * from trades order by ts desc limit 10'`] : []),
+        ]
+        process.stderr.write(`${hints.join('\n')}\n`)
+      }
+    })()
+    const stopAll = async () => {
+      for (const stop of stops.reverse()) await stop()
+    }
+    try {
+      // Run until a signal; a startup that fails first is this command's error.
+      await Promise.race([startup.then(() => signalled), signalled])
+    } catch (err) {
+      await stopAll().catch(() => {})
+      throw err
+    }
+    await startup.catch((err: unknown) => log.error({ err: (err as Error).message }, 'failed to start while stopping'))
+    await stopAll()
   })
+
+/**
+ * SIGTERM and SIGINT handlers: the first resolves the promise (stop gracefully, within
+ * SHUTDOWN_LIMIT_MS), a second exits at once.
+ */
+function shutdownSignals(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let signalled = false
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn({ sig }, 'second signal: exiting now')
+        process.exit(1)
+      }
+      signalled = true
+      log.info({ sig }, 'signal received')
+      setTimeout(() => {
+        log.error('shutdown took too long; exiting')
+        process.exit(1)
+      }, SHUTDOWN_LIMIT_MS).unref()
+      resolve(sig)
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}
 
 program
   .command('migrate')
