@@ -63,7 +63,7 @@ describe('paperd start as a process', () => {
     await stack.quiesce()
     expect(await stack.trades()).toEqual(reference.fills)
     await stack.stopDaemon()
-  })
+  }, 90_000)
 
   it('after SIGKILL in the middle of the work and a restart, the trades and the cash equal an uninterrupted run', async () => {
     const daemon = await spawnDaemon(stack)
