@@ -26,6 +26,7 @@ ENV PAPERD_DATA_DIR=/app/data
 VOLUME /app/data
 USER node
 EXPOSE 9464
-HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# The port paperd serves: METRICS_PORT, else PORT (a platform's, e.g. Railway), else 9464.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD node -e "fetch('http://127.0.0.1:'+(process.env.METRICS_PORT||process.env.PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["start", "--config", "examples/canonical.json"]

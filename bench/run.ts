@@ -66,12 +66,12 @@ mkdirSync(BENCH_DIR, { recursive: true })
 const LOG_FILE = join(BENCH_DIR, 'daemon.log')
 const logStream = createWriteStream(LOG_FILE)
 let warnings = 0
-const log = createLogger('warn', new Writable({
+const log = createLogger('warn', { stream: new Writable({
   write(chunk: Buffer, _enc, done) {
     warnings += chunk.toString('utf8').split('\n').filter(Boolean).length
     logStream.write(chunk, done)
   },
-}))
+}) })
 
 // Every phase's cleanup stack, so Ctrl-C / SIGTERM still stops servers and drops databases.
 const active = new Set<Cleanup>()

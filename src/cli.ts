@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // The `paperd` command and the composition root: the only place that reads process.env, installs
 // signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
-import { readFileSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
-import { Command, InvalidArgumentError } from 'commander'
+import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config.js'
 import { parseBarsCsv, parseContextCsv } from './csv.js'
 import { deploymentActors, openDatabase, startDaemon } from './daemon.js'
-import { createLogger, safeUrl } from './log.js'
+import { createLogger, safeUrl, type Logger } from './log.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
 import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './quiesce.js'
@@ -23,13 +24,26 @@ import { listDeadLetters, replayDeadLetters } from './dlq.js'
 import { accountReport, formatReport } from './backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './threads.js'
 import { ensureStreams } from './runtime/topology.js'
+import { VERSION } from './paths.js'
 
 const SHUTDOWN_LIMIT_MS = 12_000
 
+/** The command being parsed (for a usage error's pointer to its --help). */
+let parsing: Command
+
+// Usage errors are one line on stderr and exit code 2 (main prints them): commander throws instead
+// of exiting, and writes nothing to stderr itself (no help after an error). --help and --version
+// still print to stdout and exit 0.
 const program = new Command()
   .name('paperd')
   .description('Paper-trading daemon: actors over NATS JetStream, books in Postgres, Prometheus metrics')
-  .showHelpAfterError()
+  .version(VERSION, '-V, --version', 'print the version')
+  .exitOverride()
+  .configureOutput({ writeErr: () => {}, outputError: () => {} })
+  .hook('preSubcommand', (_, sub) => {
+    parsing = sub
+  })
+parsing = program
 
 program
   .command('start')
@@ -39,72 +53,104 @@ program
   .option('--partitions <list>', 'symbol partitions this process owns, e.g. 0-7 (or PAPERD_PARTITIONS; default all)')
   .option('--threads <n|auto>', 'worker threads to spread the actors over (or PAPERD_THREADS; default auto: 2 on a multi-core machine)')
   .action(async (o: { actors: string; config?: string; partitions?: string; threads?: string }) => {
-    let env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads })
+    let env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads }, process.stdout.isTTY === true)
     const actors = parseActorList(o.actors)
-    const log = createLogger(env.logLevel)
+    const log = createLogger(env.logLevel, { format: env.logFormat })
     // A first run: no config → the bundled demo; no DATABASE_URL (and no --actors) → an embedded
     // Postgres under the data directory. An explicit --actors persister still needs DATABASE_URL.
     const demo = !env.configPath && o.actors === 'all'
     const config = env.configPath ? loadConfigFile(env.configPath) : demo ? parseConfig(DEMO_CONFIG) : undefined
-    const embedded = !env.databaseUrl && o.actors === 'all' ? await startEmbeddedPostgres(env.dataDir, env.embeddedPgPort, log) : null
-    if (embedded) env = { ...env, databaseUrl: embedded.url, databasePool: EMBEDDED_POOL }
-    log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
-    // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
-    const localNats = await ensureLocalNats(env.nats, env.dataDir, log).catch(async (err: unknown) => {
-      await embedded?.stop()
-      throw err
-    })
-    const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
-    const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
-    if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
-    let stopDemo = () => {}
-    let demoNc: Awaited<ReturnType<typeof connectNats>> | null = null
-    if (demo) {
-      await daemon.live
-      demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
-      stopDemo = await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs)
-    }
-    if (demo || embedded) {
-      // Where to look, for someone who just typed the first command.
-      log.info(`watch it:  nats sub 'trade.>'   nats req ctl.portfolio.get '{"account":"${config?.accounts[0]?.id ?? 'demo'}"}'`)
-      if (embedded) log.info(`books:     psql ${embedded.url} -c 'select * from trades order by ts desc limit 10'`)
-    }
-    if ('lost' in daemon) {
-      void daemon.lost.then((err) => {
-        log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
-        process.exit(1)
-      })
-    }
-    await new Promise<void>((resolve) => {
-      let signalled = false
-      const onSignal = (sig: NodeJS.Signals) => {
-        if (signalled) {
-          log.warn({ sig }, 'second signal: exiting now')
-          process.exit(1)
-        }
-        signalled = true
-        log.info({ sig }, 'signal received')
-        setTimeout(() => {
-          log.error('shutdown took too long; exiting')
-          process.exit(1)
-        }, SHUTDOWN_LIMIT_MS).unref()
-        stopDemo()
-        void (demoNc?.close() ?? Promise.resolve())
-          .then(() => daemon.stop())
-          .then(() => localNats?.stop())
-          .then(() => embedded?.stop())
-          .then(resolve)
+    // Signals count from here on: a Ctrl-C while paperd is still starting waits for the step under
+    // way, then stops what has started, in reverse order. (A nats-server paperd starts is in a
+    // process group of its own, out of reach of the terminal's Ctrl-C: only paperd stops it.)
+    const stops: (() => unknown)[] = []
+    const signalled = shutdownSignals(log)
+    let stopping = false
+    void signalled.then(() => (stopping = true))
+    const startup = (async () => {
+      const embedded = !env.databaseUrl && o.actors === 'all' ? await startEmbeddedPostgres(env.dataDir, env.embeddedPgPort, log) : null
+      if (embedded) {
+        stops.push(() => embedded.stop())
+        env = { ...env, databaseUrl: embedded.url, databasePool: EMBEDDED_POOL }
       }
-      process.on('SIGTERM', onSignal)
-      process.on('SIGINT', onSignal)
-    })
+      if (stopping) return
+      log.info({ actors, nats: env.natsDisplay, database: env.databaseUrl ? safeUrl(env.databaseUrl) : null, metricsPort: env.metricsPort }, 'starting paperd')
+      // Nothing answering at a local NATS_URL (a first run): start nats-server -js from PATH.
+      const localNats = await ensureLocalNats(env.nats, env.dataDir, log)
+      if (localNats) stops.push(() => localNats.stop())
+      if (stopping) return
+      const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
+      const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
+      stops.push(() => daemon.stop())
+      if ('lost' in daemon) {
+        void daemon.lost.then((err) => {
+          log.fatal({ err: err.message }, 'a worker thread stopped; exiting so the supervisor restarts paperd')
+          process.exit(1)
+        })
+      }
+      if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
+      if (demo) {
+        if (await Promise.race([daemon.live.then(() => false), signalled.then(() => true)])) return
+        const demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
+        stops.push(() => demoNc.close())
+        stops.push(await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs))
+      }
+      if ((demo || embedded) && !stopping) {
+        // Where to look, for someone who just typed the first command: plain shell lines on stderr,
+        // to paste into another terminal (a log line would JSON-escape the quotes).
+        const hints = [
+          `watch it:  nats sub 'trade.>'`,
+          `           nats req ctl.portfolio.get '{"account":"${config?.accounts[0]?.id ?? 'demo'}"}'`,
+          ...(daemon.http ? [`metrics:   curl -s http://localhost:${daemon.http.port}/metrics`] : []),
+          ...(embedded ? [`books:     psql ${embedded.url} -c 'select * from trades order by ts desc limit 10'`] : []),
+        ]
+        process.stderr.write(`${hints.join('\n')}\n`)
+      }
+    })()
+    const stopAll = async () => {
+      for (const stop of stops.reverse()) await stop()
+    }
+    try {
+      // Run until a signal; a startup that fails first is this command's error.
+      await Promise.race([startup.then(() => signalled), signalled])
+    } catch (err) {
+      await stopAll().catch(() => {})
+      throw err
+    }
+    await startup.catch((err: unknown) => log.error({ err: (err as Error).message }, 'failed to start while stopping'))
+    await stopAll()
   })
+
+/**
+ * SIGTERM and SIGINT handlers: the first resolves the promise (stop gracefully, within
+ * SHUTDOWN_LIMIT_MS), a second exits at once.
+ */
+function shutdownSignals(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let signalled = false
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn({ sig }, 'second signal: exiting now')
+        process.exit(1)
+      }
+      signalled = true
+      log.info({ sig }, 'signal received')
+      setTimeout(() => {
+        log.error('shutdown took too long; exiting')
+        process.exit(1)
+      }, SHUTDOWN_LIMIT_MS).unref()
+      resolve(sig)
+    }
+    process.on('SIGTERM', onSignal)
+    process.on('SIGINT', onSignal)
+  })
+}
 
 program
   .command('migrate')
   .description('apply the SQL migrations in sql/ to DATABASE_URL (safe to run concurrently, a no-op when current)')
   .action(async () => {
-    const env = loadEnv(process.env)
+    const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
     if (!env.databaseUrl) throw new ConfigError('DATABASE_URL is not set')
     const sql = openDatabase(env.databaseUrl)
     try {
@@ -126,8 +172,8 @@ program
   .option('--timeout <seconds>', 'give up waiting after this long', positiveNumber, 600)
   .option('--config <file>', 'with --wait: the deployment\'s config (or PAPERD_CONFIG), so every account\'s and strategy\'s scopes are waited for')
   .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number; config?: string }) => {
-    const env = loadEnv(process.env, { config: o.config })
-    const log = createLogger(env.logLevel === 'info' ? 'warn' : env.logLevel, process.stderr)
+    const env = loadEnv(process.env, { config: o.config }, process.stderr.isTTY === true)
+    const log = commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
     const expected = o.wait ? deploymentWork(env.configPath) : null
     let text: string
     try {
@@ -181,14 +227,15 @@ program
   .command('backtest')
   .description('run the same actors in this process over CSV files (no NATS, no Postgres) and print a report')
   .requiredOption('--config <file>', 'JSON config with accounts and strategies')
-  .requiredOption('--data <FILE:SYM[:TF]>', 'a CSV of bars and its symbol (timeframe defaults to --timeframe); repeat for more symbols', collect, [])
+  .requiredOption('--data <FILE:SYM[:TF]>', 'a CSV of bars and its symbol (timeframe defaults to --timeframe); repeat for more symbols', collect)
   .option('--timeframe <tf>', 'timeframe of the bars', timeframeArg, '1d')
-  .option('--context <FILE:SYM>', 'a CSV of Phase-5 NarrativeGap inputs (ts,consensus_forecast,distribution_estimate) for a symbol, as md.in.context carries them; repeatable', collect, [])
+  .option('--context <FILE:SYM>', 'a CSV of Phase-5 NarrativeGap inputs (ts,consensus_forecast,distribution_estimate) for a symbol, as md.in.context carries them; repeatable', collect)
   .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
-  .action(async (o: { config: string; data: string[]; context: string[]; timeframe: string; out?: string }) => {
+  .action(async (o: { config: string; data: string[]; context?: string[]; timeframe: string; out?: string }) => {
+    if (o.out) writableDir('--out', o.out)
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
-    const contexts = o.context.flatMap(contextArg)
+    const contexts = (o.context ?? []).flatMap(contextArg)
     const t0 = performance.now()
     const run = await runBacktest(config, inputs, { contexts })
     const seconds = (performance.now() - t0) / 1000
@@ -215,7 +262,12 @@ program
     })
   })
 
-const dlq = program.command('dlq').description('dead letters: refused messages with the reason, from the DLQ stream')
+const dlq = program
+  .command('dlq')
+  .description('dead letters: refused messages with the reason, from the DLQ stream')
+  .hook('preSubcommand', (_, sub) => {
+    parsing = sub
+  })
 
 dlq
   .command('list')
@@ -251,6 +303,11 @@ dlq
     })
   })
 
+/** The log of a one-shot command: on stderr, since stdout is the command's output. */
+function commandLogger(env: Env, level: string): Logger {
+  return createLogger(level, { fd: 2, format: env.logFormat })
+}
+
 /**
  * The work of the deployment: every scope of every actor its config gives. Without a config, the
  * scopes every deployment has (market-snapshots, the partitions of indicators and strategy, the
@@ -262,8 +319,8 @@ function deploymentWork(configPath: string | undefined): Expectation {
 
 /** Runs `fn` with a NATS connection from the environment, closed afterwards. */
 async function withNats(name: string, fn: (nc: Awaited<ReturnType<typeof connectNats>>) => Promise<void>): Promise<void> {
-  const env = loadEnv(process.env)
-  const nc = await connectNats(env.nats, name, createLogger('warn'), false).catch((err: Error) => {
+  const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
+  const nc = await connectNats(env.nats, name, commandLogger(env, 'warn'), false).catch((err: Error) => {
     throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
   })
   try {
@@ -273,8 +330,17 @@ async function withNats(name: string, fn: (nc: Awaited<ReturnType<typeof connect
   }
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value]
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value]
+}
+
+/** An output file's directory must exist and be writable: said before a long run, not after it. */
+function writableDir(option: string, file: string): void {
+  try {
+    accessSync(dirname(resolve(file)), constants.W_OK)
+  } catch (err) {
+    throw new ConfigError(`${option} ${file}: cannot write there: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
 }
 
 function dataArg(spec: string, timeframe: string): BacktestInput {
@@ -333,13 +399,36 @@ function positiveNumber(v: string): number {
   return n
 }
 
+/** `paperd start: unknown option '--nope' (paperd start --help)`: commander's message, on one line. */
+function usageLine(err: CommanderError): string {
+  const path = commandPath(parsing)
+  if (err.code === 'commander.help') {
+    // A command that needs a subcommand was given none (commander would print the whole help).
+    return `${path}: missing command: ${parsing.commands.map((c) => c.name()).join(', ')} (${path} --help)`
+  }
+  const message = err.message.replace(/^error: /, '').replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?').replace(/\s*\n\s*/g, ' ')
+  return `${path}: ${message} (${path} --help)`
+}
+
+function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
 export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv)
     process.exit(0)
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; everything else is a usage error.
+      if (err.exitCode === 0) process.exit(0)
+      console.error(usageLine(err))
+      process.exit(2)
+    }
     const e = err as Error
-    console.error(`paperd: ${e.message}`)
+    console.error(`paperd: ${e.message.replace(/\s*\n\s*/g, ' ')}`)
     process.exit(e instanceof ConfigError ? 2 : 1)
   }
 }

@@ -12,9 +12,13 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+const LOG_FORMATS = ['auto', 'json', 'pretty'] as const
+export type LogFormat = 'json' | 'pretty'
 
 /** A file path; empty counts as unset (compose files often pass `VAR: ${VAR:-}`). */
 const optionalPath = z.string().optional().transform((v) => (v ? v : undefined))
+/** A TCP port; empty counts as unset too (rather than coercing to 0, "any free port"). */
+const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional())
 
 const Env = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
@@ -25,7 +29,10 @@ const Env = z.object({
   DATABASE_URL: z.string().optional(),
   PAPERD_CONFIG: z.string().optional(),
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
-  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  LOG_FORMAT: z.enum(LOG_FORMATS).default('auto'),
+  METRICS_PORT: optionalPort,
+  // Railway (and Heroku-style platforms) say which port to serve, and health-check, in PORT.
+  PORT: optionalPort,
   PAPERD_PARTITIONS: z.string().optional(),
   PAPERD_THREADS: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default('auto'),
   PAPERD_DATA_DIR: z.string().min(1).default('./data'),
@@ -54,6 +61,9 @@ export interface Env {
   databasePool?: number
   configPath: string | undefined
   logLevel: (typeof LOG_LEVELS)[number]
+  /** pino JSON lines, or one readable line per entry for a person at a terminal: LOG_FORMAT. */
+  logFormat: LogFormat
+  /** Port of /metrics, /healthz, /readyz: METRICS_PORT, else PORT, else 9464. */
   metricsPort: number
   partitions: number
   ownedPartitions: number[]
@@ -67,10 +77,19 @@ export interface Env {
   demoIntervalMs: number
 }
 
-/** Reads the environment once. `overrides` are CLI flags, which win over variables. */
-export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; partitions?: string; threads?: string } = {}): Env {
+export const DEFAULT_METRICS_PORT = 9464
+
+/**
+ * Reads the environment once. `overrides` are CLI flags, which win over variables; `tty` says whether
+ * the logs go to a terminal (LOG_FORMAT=auto is then pretty, JSON otherwise).
+ */
+export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; partitions?: string; threads?: string } = {}, tty = false): Env {
   const parsed = Env.safeParse(overrides.threads === undefined ? env : { ...env, PAPERD_THREADS: overrides.threads })
-  if (!parsed.success) throw new ConfigError(oneLine('environment', parsed.error))
+  if (!parsed.success) {
+    // A bad --threads is the flag's fault, not the variable's.
+    const flag = overrides.threads !== undefined && parsed.error.issues[0]!.path[0] === 'PAPERD_THREADS'
+    throw new ConfigError(flag ? `--threads ${overrides.threads}: expected auto or a whole number from 1 to 64` : oneLine('environment', parsed.error))
+  }
   const e = parsed.data
   const partitionSpec = overrides.partitions ?? e.PAPERD_PARTITIONS
   let ownedPartitions: number[]
@@ -101,7 +120,8 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     databaseUrl: e.DATABASE_URL,
     configPath: overrides.config ?? e.PAPERD_CONFIG,
     logLevel: e.LOG_LEVEL,
-    metricsPort: e.METRICS_PORT,
+    logFormat: e.LOG_FORMAT === 'auto' ? (tty ? 'pretty' : 'json') : e.LOG_FORMAT,
+    metricsPort: e.METRICS_PORT ?? e.PORT ?? DEFAULT_METRICS_PORT,
     partitions: DEFAULT_PARTITIONS,
     ownedPartitions,
     threads: e.PAPERD_THREADS,

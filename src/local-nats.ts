@@ -60,7 +60,10 @@ export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: L
   }
   const store = join(dataDir, 'nats')
   mkdirSync(store, { recursive: true })
-  const child: ChildProcess = spawn(bin, ['-js', '-a', host.replace(/^\[|\]$/g, ''), '-p', String(port), '-sd', store], { stdio: 'ignore' })
+  // Its own process group: a Ctrl-C at the terminal reaches paperd alone, which then stops the server
+  // after its actors have drained and checkpointed (in paperd's group, the server would quit at once,
+  // in the middle of that shutdown).
+  const child: ChildProcess = spawn(bin, ['-js', '-a', host.replace(/^\[|\]$/g, ''), '-p', String(port), '-sd', store], { stdio: 'ignore', detached: true })
   log.info({ bin, port, store }, 'no NATS answering: started a local nats-server -js')
   for (const deadline = Date.now() + 15_000; !(await answers(host, port)); ) {
     if (child.exitCode !== null || Date.now() > deadline) {

@@ -8,7 +8,7 @@ import type { WorkerInit } from './threads.js'
 
 const init = workerData as WorkerInit
 const port = parentPort!
-const log = createLogger(init.env.logLevel).child({ thread: init.actors.join(',') })
+const log = createLogger(init.env.logLevel, { format: init.env.logFormat }).child({ thread: init.actors.join(',') })
 
 try {
   const daemon = await startDaemon({ env: init.env, actors: init.actors, config: init.config, log, waitForNats: init.waitForNats, processMetrics: false, consumerMetrics: init.consumerMetrics })

@@ -1,15 +1,26 @@
 // The paperd command's failure modes: a bad config, flag or file gives one clear line on stderr
-// and a non-zero exit (2 for usage and configuration), before anything connects anywhere.
+// and a non-zero exit (2 for usage and configuration), before anything connects anywhere. It runs
+// the built command, as `npx paperd` does (npm test builds first).
 import { execFile } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
+
+const PACKAGE = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; bin: { paperd: string } }
+const BIN = PACKAGE.bin.paperd
+
+beforeAll(() => {
+  // A stale build would test yesterday's command.
+  const built = statSync(BIN).mtimeMs
+  const newer = readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && statSync(join('src', f)).mtimeMs > built)
+  if (newer.length) throw new Error(`${BIN} is older than ${newer.map((f) => `src/${f}`).join(', ')}: npm run build`)
+})
 
 async function paperd(args: string[], env: Record<string, string> = {}) {
   try {
-    const r = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+    const r = await promisify(execFile)(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH, NATS_URL: 'nats://127.0.0.1:1', ...env },
       timeout: 30_000,
     })
@@ -26,6 +37,55 @@ const file = (name: string, content: string) => {
   writeFileSync(path, content)
   return path
 }
+
+describe('paperd --version', () => {
+  it('prints the version of package.json, exit 0', async () => {
+    for (const flag of ['--version', '-V']) {
+      const r = await paperd([flag])
+      expect(r).toEqual({ code: 0, stdout: `${PACKAGE.version}\n`, stderr: '' })
+    }
+  })
+})
+
+// Each case is its own process; they run side by side.
+describe.concurrent('paperd usage errors: one short line on stderr, exit 2, nothing on stdout', () => {
+  const csv = 'test/fixtures/ORCL-daily.csv'
+  const config = 'examples/canonical.json'
+  it.for([
+    ['no command', [], /^paperd: missing command: start, migrate, replay, backtest, status, dlq \(paperd --help\)$/],
+    ['an unknown command', ['frobnicate'], /^paperd: unknown command 'frobnicate' \(paperd --help\)$/],
+    ['a misspelt command', ['strat'], /^paperd: unknown command 'strat'; did you mean start\? \(paperd --help\)$/],
+    ['an unknown subcommand', ['dlq', 'purge'], /^paperd dlq: unknown command 'purge' \(paperd dlq --help\)$/],
+    ['no subcommand', ['dlq'], /^paperd dlq: missing command: list, replay \(paperd dlq --help\)$/],
+    ['an unknown option', ['start', '--actor', 'persister'], /^paperd start: unknown option '--actor'/],
+    ['an unknown option of a subcommand', ['dlq', 'list', '--nope'], /^paperd dlq list: unknown option '--nope' \(paperd dlq list --help\)$/],
+    ['an unexpected argument', ['start', 'now'], /^paperd start: too many arguments for 'start'/],
+    ['a missing argument', ['replay', '--symbol', 'ORCL'], /^paperd replay: missing required argument 'file' \(paperd replay --help\)$/],
+    ['a missing required option', ['replay', csv], /^paperd replay: required option '--symbol <SYM>' not specified/],
+    ['backtest without --data', ['backtest', '--config', config], /^paperd backtest: required option '--data <FILE:SYM\[:TF\]>' not specified/],
+    ['backtest without --config', ['backtest', '--data', `${csv}:ORCL`], /^paperd backtest: required option '--config <file>' not specified/],
+    ['a missing file argument', ['replay', '/nonexistent/bars.csv', '--symbol', 'ORCL'], /^paperd: cannot read \/nonexistent\/bars\.csv: ENOENT$/],
+    ['an unreadable file argument (a directory)', ['replay', 'test', '--symbol', 'ORCL'], /^paperd: cannot read test: EISDIR$/],
+    ['a missing --config file', ['start', '--config', '/nonexistent/c.json'], /^paperd: cannot read config \/nonexistent\/c\.json: ENOENT$/],
+    ['a missing --data file', ['backtest', '--config', config, '--data', '/nonexistent/b.csv:ORCL'], /^paperd: cannot read \/nonexistent\/b\.csv: ENOENT$/],
+    ['a missing --context file', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--context', '/nonexistent/c.csv:ORCL'], /^paperd: cannot read \/nonexistent\/c\.csv: ENOENT$/],
+    ['a --data without its symbol', ['backtest', '--config', config, '--data', csv], /^paperd: --data .*: expected FILE:SYMBOL/],
+    ['an --out in a missing directory', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--out', '/nonexistent/r.json'], /^paperd: --out \/nonexistent\/r\.json: cannot write there: ENOENT$/],
+    ['a bad symbol', ['replay', csv, '--symbol', 'brk.b'], /^paperd replay: option '--symbol <SYM>' argument 'brk\.b' is invalid\. .*write BRK\.B as BRK-B/],
+    ['a bad timeframe', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--timeframe', 'daily'], /^paperd backtest: option '--timeframe <tf>' argument 'daily' is invalid/],
+    ['a bad speed', ['replay', csv, '--symbol', 'ORCL', '--speed', 'fast'], /^paperd replay: option '--speed <max\|N>' argument 'fast' is invalid/],
+    ['a bad timeout', ['replay', csv, '--symbol', 'ORCL', '--timeout', '-1'], /^paperd replay: option '--timeout <seconds>' argument '-1' is invalid/],
+    ['a bad thread count', ['start', '--threads', 'many'], /^paperd: --threads many: expected auto or a whole number from 1 to 64$/],
+    ['a bad partition list', ['start', '--partitions', '3-99'], /^paperd: .*partitions are 0-15/],
+  ] as [string, string[], RegExp][])('%s', async ([, args, message], { expect }) => {
+    const r = await paperd(args)
+    expect(r.code, r.stderr).toBe(2)
+    expect(r.stdout).toBe('')
+    expect(r.stderr.endsWith('\n') && r.stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(r.stderr.trimEnd()).toMatch(message)
+    expect(r.stderr.length).toBeLessThan(200)
+  })
+})
 
 describe('paperd CLI errors', () => {
   it.each([

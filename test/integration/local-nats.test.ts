@@ -3,18 +3,23 @@
 // restart finds its streams again), and stops it on exit; with no nats-server installed it says in
 // one line how to get one. With no DATABASE_URL either, the books go to an embedded Postgres (PGlite)
 // under the same directory.
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import postgres from 'postgres'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { freePort } from '../support/process.js'
 
-function start(env: Record<string, string>, args = ['--actors', 'market-snapshots']) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] })
+const running = new Set<ChildProcess>()
+
+/** `paperd start`; `detached` puts it in a process group of its own, as a shell does a foreground job. */
+function start(env: Record<string, string>, args = ['--actors', 'market-snapshots'], detached = false) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   let out = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (out += d))
@@ -23,12 +28,23 @@ function start(env: Record<string, string>, args = ['--actors', 'market-snapshot
 }
 
 async function ready(metricsPort: number, output: () => string) {
-  for (const deadline = Date.now() + 30_000; ; ) {
+  // A deadline, not a wait: an embedded Postgres can take many seconds to start on a loaded machine.
+  for (const deadline = Date.now() + 60_000; ; ) {
     if (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false)) return
     if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
+
+// A failed test must leave no paperd behind, nor the nats-server it started (which a SIGKILL of
+// paperd would orphan): SIGTERM first, SIGKILL if that is not enough.
+afterEach(async () => {
+  await Promise.all([...running].map(async (child) => {
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill('SIGTERM')
+    if (!(await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 15_000, false))]))) child.kill('SIGKILL')
+  }))
+})
 
 describe('paperd start without a NATS server', () => {
   it('starts a local nats-server -js from PATH, keeps its store across restarts, and stops it on exit', async () => {
@@ -54,6 +70,43 @@ describe('paperd start without a NATS server', () => {
     await nc2.close()
     again.child.kill('SIGTERM')
     expect(await again.exited).toBe(0)
+  }, 90_000)
+
+  it('a Ctrl-C at the terminal (SIGINT to the whole process group) reaches paperd alone: it drains against its nats-server, then stops it', async () => {
+    const natsPort = await freePort()
+    const mPort = await freePort()
+    // The first run of the README: every actor, the demo, the embedded Postgres.
+    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()), METRICS_PORT: String(mPort) }
+    const run = start(env, [], true)
+    try {
+      await ready(mPort, run.output)
+      process.kill(-run.child.pid!, 'SIGINT')
+      expect(await run.exited, run.output()).toBe(0)
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    }
+    // Had the server gone with the Ctrl-C, the actors' pulls and checkpoints would have failed.
+    const shutdown = run.output().slice(run.output().indexOf('"msg":"signal received"'))
+    expect(shutdown, shutdown).not.toMatch(/"level":[4-6]0/)
+    expect(shutdown).toContain('"msg":"stopped"')
+    await expect(connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 1000 })).rejects.toThrow()
+  }, 120_000)
+
+  it('a Ctrl-C while paperd is still starting stops what has started, the nats-server included', async () => {
+    const natsPort = await freePort()
+    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' }, ['--actors', 'market-snapshots'], true)
+    try {
+      // The moment the server is up, before the actors are.
+      for (const deadline = Date.now() + 60_000; !run.output().includes('no NATS answering: started a local nats-server -js'); await new Promise((r) => setTimeout(r, 10))) {
+        expect(Date.now(), run.output()).toBeLessThan(deadline)
+      }
+      process.kill(-run.child.pid!, 'SIGINT')
+      expect(await run.exited, run.output()).toBe(0)
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGKILL')
+    }
+    expect(run.output()).toContain('"msg":"signal received"')
+    await expect(connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 1000 })).rejects.toThrow()
   }, 90_000)
 
   it('takes the nats-server it started along when it leaves in a hurry (a second Ctrl-C)', async () => {
@@ -89,6 +142,9 @@ describe('paperd start without a NATS server', () => {
       expect(run.output()).toContain('no DATABASE_URL: embedded Postgres (PGlite) started')
       expect(run.output()).toContain(`books:     psql postgres://postgres@127.0.0.1:${env.PAPERD_PG_PORT}/postgres`)
       expect(run.output()).toContain("watch it:  nats sub 'trade.>'")
+      // Shell to paste, not a JSON-escaped log message.
+      expect(run.output()).toContain(`nats req ctl.portfolio.get '{"account":"demo"}'`)
+      expect(run.output()).toMatch(/^metrics: {3}curl -s http:\/\/localhost:\d+\/metrics$/m)
       const before = await trades()
       run.child.kill('SIGTERM')
       expect(await run.exited, run.output()).toBe(0)

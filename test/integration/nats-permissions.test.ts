@@ -26,17 +26,29 @@ const PASSWORDS: Record<string, string> = {
   PAPERD_PASSWORD: 'all-secret', PAPERD_OPERATOR_PASSWORD: 'op-secret',
 }
 
-/** Publishes and reports the permission error the server sends back, if any. */
-async function publishRefused(nc: NatsConnection, subject: string): Promise<string | null> {
-  let refused: string | null = null
-  const watch = (async () => {
-    for await (const s of nc.status()) if (s.type === 'error') refused = String((s as { error: Error }).error?.message ?? s)
-  })()
+/** A client, with every error the server sent it (a refused publish comes back as one), in order. */
+interface Client {
+  nc: NatsConnection
+  errors: string[]
+}
+
+/** A subject no actor user may publish. */
+const PROBE = 'paperd.test.probe'
+
+/**
+ * Publishes `subject` and reports the permission error the server sent back, if any. The server
+ * answers a connection's messages in order, so `subject` is followed by a probe every actor user is
+ * refused: once the probe's refusal is back, a refusal of `subject` would be back too.
+ */
+async function publishRefused({ nc, errors }: Client, subject: string): Promise<string | null> {
+  const seen = errors.length
   nc.publish(subject, '{}')
+  nc.publish(PROBE, '{}')
   await nc.flush()
-  await new Promise((r) => setTimeout(r, 300))
-  void watch
-  return refused
+  for (const deadline = Date.now() + 10_000; !errors.slice(seen).some((e) => e.includes(`"${PROBE}"`)); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > deadline) throw new Error(`no refusal of the probe ${PROBE} within 10 s; errors: ${errors.slice(seen).join(' | ')}`)
+  }
+  return errors.slice(seen).find((e) => e.includes(`"${subject}"`)) ?? null
 }
 
 describe('ops/nats/nats-server.conf', () => {
@@ -45,10 +57,14 @@ describe('ops/nats/nats-server.conf', () => {
   let daemon: Daemon | undefined
   const split: Daemon[] = []
   const clients: NatsConnection[] = []
-  const as = async (user: string, password: string) => {
+  const as = async (user: string, password: string): Promise<Client> => {
     const nc = await connect({ servers: nats.url, user, pass: password })
     clients.push(nc)
-    return nc
+    const errors: string[] = []
+    void (async () => {
+      for await (const s of nc.status()) if (s.type === 'error') errors.push(s.error.message)
+    })()
+    return { nc, errors }
   }
   beforeAll(async () => {
     Object.assign(process.env, PASSWORDS)
@@ -88,7 +104,7 @@ describe('ops/nats/nats-server.conf', () => {
     const env = loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://paperd:${PASSWORDS.PAPERD_PASSWORD}@`), DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: 'warn' })
     daemon = await startDaemon({ env, actors: [...ACTOR_NAMES], config: parseConfig(CANONICAL), log: createLogger('warn'), waitForNats: false })
     await daemon.live
-    const operator = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
+    const { nc: operator } = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
     const bars = parseBarsCsv(readFileSync('test/fixtures/ORCL-daily.csv', 'utf8')).bars.slice(0, 200)
     await replayBars(operator, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
     await waitForQuiescence(await jetstreamManager(operator), { timeoutMs: 60_000 })
@@ -109,7 +125,7 @@ describe('ops/nats/nats-server.conf', () => {
       split.push(d)
       await d.live
     }
-    const operator = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
+    const { nc: operator } = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
     const ask = async (subject: string, body: unknown) => (await operator.request(subject, JSON.stringify(body), { timeout: 15_000 })).json<Record<string, unknown>>()
     // Enough requests that both front doors of each queue group take some, for both accounts.
     const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => {

@@ -116,7 +116,7 @@ async function stopChild(run: Running, signal: NodeJS.Signals): Promise<void> {
 export async function startNatsServer(opts: { config?: string } = {}): Promise<NatsServer> {
   const bin = findOnPath('nats-server')
   if (!bin) {
-    throw new Error('nats-server not found on PATH: install it (apt-get install nats-server) — tests never skip')
+    throw new Error('nats-server not found on PATH: run scripts/setup test (npm test does), or install it (apt-get install nats-server, brew install nats-server) — tests never skip')
   }
   installExitHook()
   const dir = mkdtempSync(join(tmpdir(), 'paperd-nats-'))

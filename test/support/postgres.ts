@@ -49,7 +49,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     throw new Error(
       `cannot create a test database on ${safeUrl(base)}: ${reason}\n` +
         'Postgres must be reachable for the integration tests (they never skip): start it, or set ' +
-        'TEST_DATABASE_URL, or run .ci/run which installs and starts it.',
+        'TEST_DATABASE_URL, or run scripts/setup test (npm test does), which installs and starts it.',
       { cause: err },
     )
   }

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { findOnPath } from '../../src/local-nats.js'
 import { freePort } from './process.js'
 
-const INSTALL = 'run .ci/run, or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'
+const INSTALL = 'run scripts/setup test (npm test does), or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'
 
 export function prometheusBinary(name: 'promtool' | 'prometheus'): string {
   const bin = findOnPath(name)

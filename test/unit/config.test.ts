@@ -263,6 +263,7 @@ describe('loadEnv', () => {
       databaseUrl: undefined,
       configPath: undefined,
       logLevel: 'info',
+      logFormat: 'json',
       metricsPort: 9464,
       partitions: 16,
       ownedPartitions: Array.from({ length: 16 }, (_, i) => i),
@@ -277,6 +278,29 @@ describe('loadEnv', () => {
     expect(loadEnv({ PAPERD_THREADS: '3' }).threads).toBe(3)
     expect(loadEnv({ PAPERD_THREADS: '3' }, { threads: 'auto' }).threads).toBe('auto')
     expect(() => loadEnv({ PAPERD_THREADS: '0' })).toThrow(/PAPERD_THREADS/)
+  })
+
+  it('names --threads, not the variable, when the flag is wrong', () => {
+    expect(() => loadEnv({}, { threads: 'x' })).toThrow(/^--threads x: expected auto or a whole number from 1 to 64$/)
+    expect(() => loadEnv({}, { threads: '0' })).toThrow(/^--threads 0: /)
+  })
+
+  it('serves metrics on METRICS_PORT, else on PORT (Railway health-checks it), else on 9464', () => {
+    expect(loadEnv({ METRICS_PORT: '9100', PORT: '8080' }).metricsPort).toBe(9100)
+    expect(loadEnv({ PORT: '8080' }).metricsPort).toBe(8080)
+    expect(loadEnv({ METRICS_PORT: '', PORT: '8080' }).metricsPort).toBe(8080)
+    expect(loadEnv({ METRICS_PORT: '0', PORT: '8080' }).metricsPort).toBe(0)
+    expect(loadEnv({ PORT: '' }).metricsPort).toBe(9464)
+    expect(() => loadEnv({ PORT: 'http' })).toThrow(/^environment: PORT: /)
+  })
+
+  it('logs JSON unless at a terminal (pretty), and LOG_FORMAT forces either', () => {
+    expect(loadEnv({}).logFormat).toBe('json')
+    expect(loadEnv({}, {}, true).logFormat).toBe('pretty')
+    expect(loadEnv({ LOG_FORMAT: 'json' }, {}, true).logFormat).toBe('json')
+    expect(loadEnv({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty')
+    expect(loadEnv({ LOG_FORMAT: 'auto' }, {}, true).logFormat).toBe('pretty')
+    expect(() => loadEnv({ LOG_FORMAT: 'yaml' })).toThrow(/^environment: LOG_FORMAT: /)
   })
 
   it('reads every variable, and CLI overrides win', () => {

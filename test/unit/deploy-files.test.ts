@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/actor.js'
-import { loadConfigFile, parseActorList } from '../../src/config.js'
+import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config.js'
 import { subjectMatches } from '../../src/contracts.js'
 import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
 
@@ -121,6 +121,10 @@ describe('Dockerfile', () => {
     for (const major of froms) expect(major % 2, `node:${major}`).toBe(0)
     expect(text).toMatch(/^USER (?!root)\w+/m)
     expect(text).toMatch(/^HEALTHCHECK .*\/healthz/m)
+  })
+
+  it('health-checks the port paperd serves: METRICS_PORT, else PORT (Railway sets it), else the default', () => {
+    expect(text).toMatch(new RegExp(`^HEALTHCHECK .*process\\.env\\.METRICS_PORT\\|\\|process\\.env\\.PORT\\|\\|${DEFAULT_METRICS_PORT}\\)`, 'm'))
   })
 
   it('gets a build context without local state: no node_modules, build output or ./data (an embedded database)', () => {
