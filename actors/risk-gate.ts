@@ -611,6 +611,7 @@ export const riskGate = (accounts: AccountConfig[], strategies: readonly AnyStra
     stateVersion: 4,
     scopes: accounts.map((a) => accountScope(a.id)),
     init: (scope) => newRiskState(byId.get(scope.key)!.starting_cash, byId.get(scope.key)!.risk),
+    held: (state) => state.queue.length,
     lookup: (state, input) => riskLookup(state, input),
     handle: (state, input, scope, found) => handleRisk(state, input, byId.get(scope.key)!, lists, found),
   })

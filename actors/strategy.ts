@@ -384,6 +384,7 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: n
     stateVersion: 3,
     scopes: [...partitions.map(partitionScope), ...gayedScopes],
     init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
+    held: (state) => state.gayed?.deferred?.length ?? 0,
     handle: (state, input, scope) => {
       const g = gayedById.get(scope.key)
       if (g) return handleGayed(state, input, g) as Step<StrategyState>

@@ -79,7 +79,7 @@ async function main(): Promise<number> {
     cleanup.add('stop nats-server', () => nats.stop())
     const db = await createDatabase(cleanup)
     const log = createLogger('warn')
-    const env = loadEnv({ NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn', METRICS_PORT: '-1' })
+    const env = loadEnv({ NATS_URL: nats.url, DATABASE_URL: db.url, LOG_LEVEL: 'warn', METRICS_PORT: '0' })
     const upstream = await startDaemon({ env, actors: ['market-snapshots', 'indicators', 'strategy', 'persister'], config: parsed, log })
     cleanup.add('stop the in-process actors', () => upstream.stop())
     await upstream.live
@@ -120,18 +120,31 @@ async function main(): Promise<number> {
     await replays
     console.log(`\nsoak: replays done after ${kills} kills; waiting for the deployment to process everything`)
     const jsm = await jetstreamManager(nc)
-    await waitForQuiescence(jsm, { timeoutMs: 300_000, deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) } })
+    try {
+      await waitForQuiescence(jsm, { timeoutMs: Number(process.env.SOAK_WAIT_MS ?? 300_000), deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) } })
+    } catch (err) {
+      if (process.env.SOAK_DEBUG) {
+        const { Kvm } = await import('@nats-io/kv')
+        const { jetstream } = await import('@nats-io/jetstream')
+        const kv = await new Kvm(jetstream(nc)).open('paperd_state')
+        for await (const key of await kv.keys()) {
+          if (!key.startsWith('risk-gate.') && !key.startsWith('paper-executor.')) continue
+          console.error(`  ${key}: ${JSON.stringify((await kv.get(key))!.json()).slice(0, 6000)}`)
+        }
+      }
+      throw err
+    }
 
     const run = await runBacktest(parsed, data)
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     cleanup.add('close the database pool', () => sql.end({ timeout: 5 }))
-    const trades = await sql<{ trade_id: string; qty: number; price: number; commission: number }[]>`select trade_id, qty::float8 as qty, price::float8 as price, commission::float8 as commission from trades`
+    const trades = await sql<{ trade_id: string; qty: number; price: number; commission: number; ts: Date }[]>`select trade_id, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades`
     const got = new Map(trades.map((t) => [t.trade_id, t]))
     let differences = 0
     for (const f of run.fills) {
       const t = got.get(f.id)
       if (!t || t.qty !== f.qty || t.price !== f.price || t.commission !== f.commission) {
-        if (differences++ < 10) console.error(`  fill ${f.id}: backtest ${f.qty} @ ${f.price}, daemon ${t ? `${t.qty} @ ${t.price}` : 'none'}`)
+        if (differences++ < 10) console.error(`  fill ${f.id}: backtest ${f.qty} @ ${f.price} on ${f.ts}, daemon ${t ? `${t.qty} @ ${t.price} on ${t.ts.toISOString()}` : 'none'}`)
       }
       got.delete(f.id)
     }
@@ -140,6 +153,41 @@ async function main(): Promise<number> {
     for (const p of run.portfolios) finalCash.set(p.account, p.cash)
     for (const row of await sql<{ account: string; cash: number }[]>`select account, cash::float8 as cash from portfolio_state`) {
       if (finalCash.get(row.account) !== row.cash && differences++ < 10) console.error(`  cash of ${row.account}: backtest ${finalCash.get(row.account)}, daemon ${row.cash}`)
+    }
+    if (differences && process.env.SOAK_DEBUG) {
+      const first = run.fills.find((f) => { const t = trades.find((x) => x.trade_id === f.id); return !t || t.qty !== f.qty || t.price !== f.price })!
+      const { DeliverPolicy } = await import('@nats-io/jetstream')
+      const { jetstream } = await import('@nats-io/jetstream')
+      const c = await jetstream(nc).consumers.get('TRADE', { filter_subjects: `trade.*.${first.account}`, deliver_policy: DeliverPolicy.All })
+      const from = new Date(Date.parse(first.ts) - 20 * 86_400_000).toISOString()
+      for (let done = false; !done; ) {
+        const b = await c.fetch({ max_messages: 1000, expires: 1000 })
+        let n = 0
+        for await (const m of b) {
+          n++
+          const d = m.json<Record<string, unknown>>()
+          if (String(d.ts) >= from && String(d.ts) <= first.ts.slice(0, 10) + 'T99') console.error(`  ${m.seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
+          if (m.info.pending === 0) done = true
+        }
+        if (n === 0) done = true
+      }
+    }
+    if (differences && process.env.SOAK_DEBUG) {
+      const { Kvm } = await import('@nats-io/kv')
+      const { jetstream } = await import('@nats-io/jetstream')
+      const kv = await new Kvm(jetstream(nc)).open('paperd_state')
+      for await (const key of await kv.keys()) {
+        if (!key.startsWith('risk-gate.')) continue
+        const cp = (await kv.get(key))!.json<{ state: { ledger: { asOf: number; asOfTs: string; books: { cash: number; positions: object }; fills: unknown[]; orders: object }; queue: unknown[] } }>()
+        const l = cp.state.ledger
+        console.error(`  ${key}: asOf ${l.asOf} ${l.asOfTs} cash ${l.books.cash} positions ${JSON.stringify(l.books.positions)} fills waiting ${l.fills.length} orders ${JSON.stringify(l.orders)} fetched ${JSON.stringify((l as unknown as { fetched: object }).fetched)} queue ${cp.state.queue.length} head ${JSON.stringify(cp.state.queue[0])?.slice(0, 200)}`)
+      }
+      for await (const key of await kv.keys()) {
+        if (!key.startsWith('paper-executor.')) continue
+        const cp = (await kv.get(key))!.json<{ positions: object; state: { working: object; deferred?: unknown[]; cursor: object } }>()
+        console.error(`  ${key}: positions ${JSON.stringify(cp.positions)} cursor ${JSON.stringify(cp.state.cursor)} working ${JSON.stringify(cp.state.working).slice(0, 300)} deferred ${JSON.stringify(cp.state.deferred ?? []).slice(0, 200)}`)
+      }
+      for (const a of parsed.accounts) console.error(`  backtest ${a.id}: cash ${finalCash.get(a.id)}`)
     }
     console.log(`soak: ${kills} kills, ${run.fills.length} fills in ${parsed.accounts.length} accounts: ${differences === 0 ? 'every fill and every cash balance equal the backtest' : `${differences} difference(s)`}`)
     return differences === 0 ? 0 : 1

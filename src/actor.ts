@@ -111,6 +111,12 @@ export interface ActorDef<S = unknown> {
   stateVersion?: number
   scopes: Scope[]
   init(scope: Scope): S
+  /**
+   * Inputs taken in and acknowledged but not acted on yet (ideas waiting for earlier orders to
+   * settle, days waiting for their ideas' fate): work in flight that no consumer counts, so
+   * `replay --wait` asks for it. Pure; absent: never any.
+   */
+  held?(state: S): number
   /** What the handler must be given besides `input` (see BarLookup); null or absent: nothing. */
   lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
   /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */

@@ -120,7 +120,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       metadata: { scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','), pid: String(process.pid), host: hostname() },
       endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
       data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
-      scopes: () => ({ owned: scopes, live: scopes.filter((k) => states.has(`${def.name}.${k}`)) }),
+      scopes: () => {
+        const live = scopes.filter((k) => states.has(`${def.name}.${k}`))
+        const held: Record<string, number> = {}
+        if (def.held) for (const k of live) {
+          const n = def.held(states.get(`${def.name}.${k}`)!())
+          if (n > 0) held[k] = n
+        }
+        return { owned: scopes, live, held }
+      },
     }
   }))
   // Live once every scope is, and NATS knows this process answers for their accounts.

@@ -38,6 +38,8 @@ export interface MicroService {
 export interface ScopeReport {
   owned: string[]
   live: string[]
+  /** Scope → inputs it holds but has not acted on yet (ActorDef.held), only those above zero. */
+  held?: Record<string, number>
 }
 
 /** A running actor instance, as its STATS reply describes it. */
@@ -104,7 +106,9 @@ export async function askInstances(nc: NatsConnection, opts: { maxWaitMs?: numbe
       const scopes = r.scopes as ScopeReport | undefined
       seen.push({
         actor: String(r.name), id: String(r.id), version: String(r.version ?? ''), metadata: (r.metadata ?? {}) as Record<string, string>,
-        scopes: scopes && Array.isArray(scopes.owned) && Array.isArray(scopes.live) ? { owned: scopes.owned.map(String), live: scopes.live.map(String) } : null,
+        scopes: scopes && Array.isArray(scopes.owned) && Array.isArray(scopes.live)
+          ? { owned: scopes.owned.map(String), live: scopes.live.map(String), held: heldOf(scopes.held) }
+          : null,
       })
       if (opts.enough?.(seen)) break
     }
@@ -112,4 +116,10 @@ export async function askInstances(nc: NatsConnection, opts: { maxWaitMs?: numbe
     // no responders: nothing is running
   }
   return seen
+}
+
+/** A STATS reply's held counts, whatever another release sent. */
+function heldOf(raw: unknown): Record<string, number> {
+  if (!raw || typeof raw !== 'object') return {}
+  return Object.fromEntries(Object.entries(raw as Record<string, unknown>).filter(([, n]) => typeof n === 'number' && n > 0)) as Record<string, number>
 }

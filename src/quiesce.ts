@@ -80,6 +80,8 @@ export interface Waiting {
   missing: string[]
   /** Durables with messages pending or unacknowledged → how many. */
   busy: Record<string, number>
+  /** Scopes holding inputs they have not acted on yet (ideas waiting for fills) → how many. */
+  held?: Record<string, number>
 }
 
 /**
@@ -96,7 +98,9 @@ export function stillToDo(expected: Expectation | null, now: Backlog, instances:
       missing: mine.flatMap((s) => s.durables).filter((d) => now.durables[d.name] !== d.stream).map((d) => d.name),
       busy: Object.fromEntries(Object.entries(now.lagging).filter(([durable]) => actorOf(durable) === actor)),
     }
-    if (w.noInstance || w.notLive.length || w.missing.length || Object.keys(w.busy).length) out.push(w)
+    const held = Object.assign({}, ...(instances ?? []).filter((i) => i.actor === actor).map((i) => i.scopes?.held ?? {})) as Record<string, number>
+    if (Object.keys(held).length) w.held = held
+    if (w.noInstance || w.notLive.length || w.missing.length || Object.keys(w.busy).length || w.held) out.push(w)
   }
   return out
 }
@@ -121,6 +125,9 @@ export function everyScopeLive(expected: Expectation, instances: Instance[]): bo
 /** Only the backlog left (every scope live, every durable there): what a progress bar counts down. */
 export const onlyBacklog = (waiting: Waiting[]) => waiting.every((w) => !w.noInstance && !w.notLive.length && !w.missing.length)
 
+/** Inputs held inside scopes, summed: work in flight no consumer counts. */
+export const heldTotal = (waiting: Waiting[]) => waiting.reduce((a, w) => a + Object.values(w.held ?? {}).reduce((x, y) => x + y, 0), 0)
+
 /** "paper-executor (no live instance): durables paper-executor-main-orders, … missing; indicators: indicators-p3 12 pending" */
 export function describeWaiting(waiting: Waiting[]): string {
   return waiting.map((w) => {
@@ -130,6 +137,8 @@ export function describeWaiting(waiting: Waiting[]): string {
     if (w.missing.length) parts.push(`${w.missing.length > 1 ? 'durables' : 'durable'} ${list(w.missing)} missing`)
     const busy = Object.entries(w.busy)
     if (busy.length) parts.push(list(busy.map(([d, n]) => `${d} ${n} pending`)))
+    const held = Object.entries(w.held ?? {})
+    if (held.length) parts.push(list(held.map(([scope, n]) => `${n} held in ${scope}`)))
     return `${w.actor}${w.noInstance ? ' (no live instance)' : ''}${parts.length ? `: ${parts.join(', ')}` : ''}`
   }).join('; ')
 }

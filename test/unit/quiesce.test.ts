@@ -57,6 +57,13 @@ describe('what is still to do', () => {
     expect(everyScopeLive(work, others)).toBe(false)
   })
 
+  it('ideas a scope holds, acknowledged but not acted on (waiting for earlier orders to settle): not done, named', () => {
+    const instances = everyone(work).map((i) => (i.actor === 'risk-gate' ? { ...i, scopes: { ...i.scopes!, held: { main: 3 } } } : i))
+    const waiting = stillToDo(work, drained(work), instances)
+    expect(waiting).toEqual([{ actor: 'risk-gate', noInstance: false, notLive: [], missing: [], busy: {}, held: { main: 3 } }])
+    expect(describeWaiting(waiting)).toBe('risk-gate: 3 held in main')
+  })
+
   it('an actor whose durables outlive it (stopped after a run): still not done', () => {
     const waiting = stillToDo(work, drained(work), everyone(work).filter((i) => i.actor !== 'persister'))
     expect(describeWaiting(waiting)).toBe('persister (no live instance)')
