@@ -129,7 +129,11 @@ async function main(): Promise<number> {
         const kv = await new Kvm(jetstream(nc)).open('paperd_state')
         for await (const key of await kv.keys()) {
           if (!key.startsWith('risk-gate.') && !key.startsWith('paper-executor.')) continue
-          console.error(`  ${key}: ${JSON.stringify((await kv.get(key))!.json()).slice(0, 6000)}`)
+          console.error(`  ${key}: ${JSON.stringify((await kv.get(key))!.json()).slice(0, 3000)}`)
+        }
+        for (const stream of ['TRADE', 'MD']) for await (const c of jsm.consumers.list(stream)) {
+          if (!c?.config?.durable_name) continue
+          console.error(`  durable ${c.name}: delivered ${c.delivered.stream_seq}/${c.delivered.consumer_seq} ack floor ${c.ack_floor.stream_seq}/${c.ack_floor.consumer_seq} pending ${c.num_pending} ack pending ${c.num_ack_pending} waiting ${c.num_waiting}`)
         }
       }
       throw err

@@ -15,14 +15,15 @@ export async function listDeadLetters(js: JetStreamClient, jsm: JetStreamManager
   const consumer = await js.consumers.get('DLQ', { filter_subjects: opts.actor ? filterOf('dlq', { actor: opts.actor }) : 'dlq.>' })
   const out: DeadLetter[] = []
   // Ask for exactly what is pending, so a fetch returns at once instead of waiting out its expiry.
-  for (let pending = (await consumer.info()).num_pending; pending > 0; ) {
+  // An empty pull with letters still pending is a slow server, not the end: pulled again, a few times.
+  for (let pending = (await consumer.info()).num_pending, empty = 0; pending > 0; ) {
     let got = 0
     for await (const m of await consumer.fetch({ max_messages: Math.min(500, pending), expires: 5000 })) {
       got++
       pending = m.info.pending
       out.push(m.json<DeadLetter>())
     }
-    if (got === 0) break
+    if (got === 0 && ++empty >= 5) throw new Error(`the DLQ stream stopped delivering with ${pending} dead letters to go`)
   }
   return out
 }
