@@ -8,7 +8,7 @@
 // them in order with everything else, and survive restarts and replays like any input; the reply waits
 // for the actor's trade.command_status, which this process sees because it runs the actor.
 import { randomUUID } from 'node:crypto'
-import type { JetStreamClient } from '@nats-io/jetstream'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { valuation } from '../actors/lib/books.js'
 import type { ExecutorState } from '../actors/paper-executor.js'
@@ -35,6 +35,8 @@ export interface Control {
 export interface ControlOptions {
   nc: NatsConnection
   js: JetStreamClient
+  /** Reads the symbol's last bar when a close is asked for. */
+  jsm: JetStreamManager
   codec: Codec
   log: Logger
   config: ConfigFile | undefined
@@ -97,10 +99,13 @@ export function startControl(o: ControlOptions): Control & {
   async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<ControlReply> {
     if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
-    // The command is an input from outside, like a bar from a feed: it carries the time it was made.
+    // The command is an input from outside, like a bar from a feed: it carries the time it was made,
+    // and a close the market position it was asked at (the symbol's last bar): it fills on the bar after.
+    const lastBar = verb === 'close_position' ? await o.jsm.streams.getMessage('MD', { last_by_subj: subjectOf('md.bar', { symbol: target.symbol }, o.partitions) }) : null
     const data: Message<'trade.command'> = {
       id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb,
       order_id: target.order_id ?? null, symbol: target.symbol ?? null, idea_id: target.idea_id ?? null, strategy_id: target.strategy_id ?? null, reason: target.reason ?? null, risk: target.risk ?? null,
+      ...(verb === 'close_position' ? { bar_seq: lastBar?.seq ?? 0 } : {}),
       requested_by: by,
     }
     o.codec.check('trade.command', data)

@@ -88,7 +88,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const publisher = createPublisher(nc)
   const states = new LiveStates()
-  const control = startControl({ nc, js, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
+  const control = startControl({ nc, js, jsm, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
   const decoder = new TextDecoder()
   const published = (out: readonly Encoded[]) => {
     control.published(out)
