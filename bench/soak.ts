@@ -177,6 +177,9 @@ async function main(): Promise<number> {
       }
     }
     if (differences && process.env.SOAK_DEBUG) {
+      const { listDeadLetters } = await import('../src/dlq.js')
+      const { jetstream: js2 } = await import('@nats-io/jetstream')
+      for (const d of await listDeadLetters(js2(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
       const { Kvm } = await import('@nats-io/kv')
       const { jetstream } = await import('@nats-io/jetstream')
       const kv = await new Kvm(jetstream(nc)).open('paperd_state')

@@ -30,19 +30,19 @@ describe('paperd replay --wait with an actor that never ran', () => {
 
     const absent = await replay(5, '--config', configFile)
     expect(absent.code, absent.stderr).toBe(1)
-    expect(absent.stderr).toMatch(/^paperd: still processing after 5 s: waiting for paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing/m)
+    expect(absent.stderr).toMatch(/^paperd: still processing after 5 s: waiting for (risk-gate: \d+ held in main; )?paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing/m)
     expect(absent.stderr).not.toContain('every actor has processed everything')
     expect(await stack.trades()).toEqual([])
 
     // Without a config it still knows the six actors of every deployment.
     const unconfigured = await replay(3)
     expect(unconfigured.code, unconfigured.stderr).toBe(1)
-    expect(unconfigured.stderr).toMatch(/^paperd: still processing after 3 s: waiting for paper-executor \(no live instance\)/m)
+    expect(unconfigured.stderr).toMatch(/^paperd: still processing after 3 s: waiting for (risk-gate: \d+ held in main; )?paper-executor \(no live instance\)/m)
 
     // paperd status names the gap too.
     const status = await stack.cli(['status', '--config', configFile])
     expect(status.code, status.stderr).toBe(0)
-    expect(status.stdout).toMatch(/^gaps\n {2}paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing$/m)
+    expect(status.stdout).toMatch(/^gaps\n( {2}risk-gate: \d+ held in main\n)? {2}paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing$/m)
 
     await stack.start(['paper-executor'])
     const run = await replay(60, '--config', configFile)
