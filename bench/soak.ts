@@ -7,12 +7,12 @@
 // short, deterministic version: test/integration/executor-kill.test.ts, and every interleaving of
 // the two handlers: test/unit/interleavings.test.ts).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { jetstreamManager } from '@nats-io/jetstream'
-import { connect } from '@nats-io/transport-node'
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { runBacktest } from '../src/backtest.js'
 import { loadEnv, parseConfig } from '../src/config.js'
@@ -87,9 +87,15 @@ async function main(): Promise<number> {
     // The two processes under test, restarted after every kill.
     const spawnActor = (actor: string): ChildProcess => {
       const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'start', '--actors', actor, '--config', configFile], {
-        env: { ...process.env, NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: 'warn', PAPERD_THREADS: '1' },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: process.env.SOAK_DEBUG ? 'debug' : 'warn', PAPERD_THREADS: '1' },
+        stdio: ['ignore', process.env.SOAK_DEBUG ? 'pipe' : 'ignore', process.env.SOAK_DEBUG ? 'pipe' : 'inherit'],
       })
+      // SOAK_DEBUG: every process's log, in order, in one file per actor.
+      if (process.env.SOAK_DEBUG) {
+        const file = createWriteStream(join(tmpdir(), `soak-${actor}.log`), { flags: 'a' })
+        child.stdout!.pipe(file)
+        child.stderr!.pipe(file)
+      }
       cleanup.add(`kill ${actor} ${child.pid}`, async () => void child.kill('SIGKILL'))
       return child
     }
@@ -124,17 +130,9 @@ async function main(): Promise<number> {
       await waitForQuiescence(jsm, { timeoutMs: Number(process.env.SOAK_WAIT_MS ?? 300_000), deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) } })
     } catch (err) {
       if (process.env.SOAK_DEBUG) {
-        const { Kvm } = await import('@nats-io/kv')
-        const { jetstream } = await import('@nats-io/jetstream')
-        const kv = await new Kvm(jetstream(nc)).open('paperd_state')
-        for await (const key of await kv.keys()) {
-          if (!key.startsWith('risk-gate.') && !key.startsWith('paper-executor.')) continue
-          console.error(`  ${key}: ${JSON.stringify((await kv.get(key))!.json()).slice(0, 3000)}`)
-        }
-        for (const stream of ['TRADE', 'MD']) for await (const c of jsm.consumers.list(stream)) {
-          if (!c?.config?.durable_name) continue
-          console.error(`  durable ${c.name}: delivered ${c.delivered.stream_seq}/${c.delivered.consumer_seq} ack floor ${c.ack_floor.stream_seq}/${c.ack_floor.consumer_seq} pending ${c.num_pending} ack pending ${c.num_ack_pending} waiting ${c.num_waiting}`)
-        }
+        await dumpState(nc, jsm)
+        const bt = await runBacktest(parsed, data)
+        writeFileSync(join(tmpdir(), 'soak-backtest.jsonl'), [...bt.statuses, ...bt.fills].map((f) => JSON.stringify(f)).join('\n'))
       }
       throw err
     }
@@ -161,7 +159,6 @@ async function main(): Promise<number> {
     if (differences && process.env.SOAK_DEBUG) {
       const first = run.fills.find((f) => { const t = trades.find((x) => x.trade_id === f.id); return !t || t.qty !== f.qty || t.price !== f.price })!
       const { DeliverPolicy } = await import('@nats-io/jetstream')
-      const { jetstream } = await import('@nats-io/jetstream')
       const c = await jetstream(nc).consumers.get('TRADE', { filter_subjects: `trade.*.${first.account}`, deliver_policy: DeliverPolicy.All })
       const from = new Date(Date.parse(first.ts) - 20 * 86_400_000).toISOString()
       for (let done = false; !done; ) {
@@ -178,28 +175,72 @@ async function main(): Promise<number> {
     }
     if (differences && process.env.SOAK_DEBUG) {
       const { listDeadLetters } = await import('../src/dlq.js')
-      const { jetstream: js2 } = await import('@nats-io/jetstream')
-      for (const d of await listDeadLetters(js2(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
-      const { Kvm } = await import('@nats-io/kv')
-      const { jetstream } = await import('@nats-io/jetstream')
-      const kv = await new Kvm(jetstream(nc)).open('paperd_state')
-      for await (const key of await kv.keys()) {
-        if (!key.startsWith('risk-gate.')) continue
-        const cp = (await kv.get(key))!.json<{ state: { ledger: { asOf: number; asOfTs: string; books: { cash: number; positions: object }; fills: unknown[]; orders: object }; queue: unknown[] } }>()
-        const l = cp.state.ledger
-        console.error(`  ${key}: asOf ${l.asOf} ${l.asOfTs} cash ${l.books.cash} positions ${JSON.stringify(l.books.positions)} fills waiting ${l.fills.length} orders ${JSON.stringify(l.orders)} fetched ${JSON.stringify((l as unknown as { fetched: object }).fetched)} queue ${cp.state.queue.length} head ${JSON.stringify(cp.state.queue[0])?.slice(0, 200)}`)
-      }
-      for await (const key of await kv.keys()) {
-        if (!key.startsWith('paper-executor.')) continue
-        const cp = (await kv.get(key))!.json<{ positions: object; state: { working: object; deferred?: unknown[]; cursor: object } }>()
-        console.error(`  ${key}: positions ${JSON.stringify(cp.positions)} cursor ${JSON.stringify(cp.state.cursor)} working ${JSON.stringify(cp.state.working).slice(0, 300)} deferred ${JSON.stringify(cp.state.deferred ?? []).slice(0, 200)}`)
-      }
+      for (const d of await listDeadLetters(jetstream(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
+      await dumpState(nc, jsm)
       for (const a of parsed.accounts) console.error(`  backtest ${a.id}: cash ${finalCash.get(a.id)}`)
     }
     console.log(`soak: ${kills} kills, ${run.fills.length} fills in ${parsed.accounts.length} accounts: ${differences === 0 ? 'every fill and every cash balance equal the backtest' : `${differences} difference(s)`}`)
     return differences === 0 ? 0 : 1
   } finally {
     await cleanup.runAll()
+  }
+}
+
+/** SOAK_DEBUG: what each gate and executor checkpoint holds (without the bars they keep) and every paperd durable. */
+async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<void> {
+  const { Kvm } = await import('@nats-io/kv')
+  const kv = await new Kvm(jetstream(nc)).open('paperd_state')
+  const keys: string[] = []
+  for await (const key of await kv.keys()) keys.push(key)
+  for (const key of keys.sort()) {
+    if (!key.startsWith('risk-gate.') && !key.startsWith('paper-executor.')) continue
+    const cp = (await kv.get(key))!.json<{ positions: object; state: Record<string, unknown> }>()
+    const strip = (v: unknown): unknown => {
+      if (Array.isArray(v)) return v.map(strip)
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'bars' ? Object.fromEntries(Object.entries(x as Record<string, { seq: number }[]>).map(([s, b]) => [s, `${b.length} bars ${b[0]?.seq}..${b.at(-1)?.seq}`])) : strip(x)]))
+      return v
+    }
+    console.error(`  ${key}: positions ${JSON.stringify(cp.positions)}\n    ${JSON.stringify(strip(cp.state)).slice(0, 4000)}`)
+  }
+  // Each account's TRADE history: a message id stored twice, an exit fill larger than the position.
+  const { DeliverPolicy } = await import('@nats-io/jetstream')
+  for (const key of keys.filter((k) => k.startsWith('risk-gate.'))) {
+    const account = key.slice('risk-gate.'.length)
+    const c = await jetstream(nc).consumers.get('TRADE', { filter_subjects: `trade.*.${account}`, deliver_policy: DeliverPolicy.All })
+    const all: { seq: number; d: Record<string, unknown> }[] = []
+    for (let done = false; !done; ) {
+      const b = await c.fetch({ max_messages: 1000, expires: 2000 })
+      let n = 0
+      for await (const m of b) {
+        n++
+        all.push({ seq: m.seq, d: m.json() })
+        if (m.info.pending === 0) done = true
+      }
+      if (n === 0) done = true
+    }
+    const seen = new Map<string, number>()
+    const pos = new Map<string, number>()
+    let anomaly = -1
+    all.forEach(({ seq, d }, i) => {
+      const id = String(d.id)
+      if (seen.has(id) && anomaly < 0) { console.error(`  ${account}: ${id} stored at ${seen.get(id)} and ${seq}`); anomaly = i }
+      seen.set(id, seq)
+      if (d.type !== 'trade.fill') return
+      const before = pos.get(String(d.symbol)) ?? 0
+      const after = before + (d.side === 'buy' ? 1 : -1) * Number(d.qty)
+      pos.set(String(d.symbol), after)
+      if (d.intent === 'exit' && (Math.abs(after) > Math.abs(before) || Math.sign(after) * Math.sign(before) < 0) && anomaly < 0) {
+        console.error(`  ${account}: exit fill ${id} at ${seq} takes ${before} to ${after}`)
+        anomaly = i
+      }
+    })
+    console.error(`  ${account}: ${all.length} TRADE messages${anomaly < 0 ? ', no anomaly' : ''}`)
+    writeFileSync(join(tmpdir(), `soak-trade-${account}.jsonl`), all.map((x) => JSON.stringify({ seq: x.seq, ...x.d })).join('\n'))
+    if (anomaly >= 0) for (const { seq, d } of all.slice(Math.max(0, anomaly - 25), anomaly + 5)) console.error(`    ${seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} side=${d.side ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
+  }
+  for (const stream of ['TRADE', 'MD']) for await (const c of jsm.consumers.list(stream)) {
+    if (!c?.config?.durable_name || !/^(risk-gate|paper-executor)/.test(c.name)) continue
+    console.error(`  durable ${c.name}: delivered ${c.delivered.stream_seq}/${c.delivered.consumer_seq} ack floor ${c.ack_floor.stream_seq}/${c.ack_floor.consumer_seq} pending ${c.num_pending} ack pending ${c.num_ack_pending} waiting ${c.num_waiting}`)
   }
 }
 

@@ -10,7 +10,7 @@ import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'
 import type { Io } from './io.js'
 import { ensureConsumer, resetConsumer, retireDurables } from './topology.js'
-import type { ConsumerConfig } from '@nats-io/jetstream'
+import type { ConsumerConfig, ConsumerInfo } from '@nats-io/jetstream'
 
 export interface LiveInput {
   spec: Scope['inputs'][number]
@@ -46,10 +46,11 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     // A durable deleted by hand is recreated; the checkpoint then says where to resume.
     await ensureConsumer(io.jsm, input.spec.stream, input.config)
     const info = await io.jsm.consumers.info(input.spec.stream, input.durable)
-    const acked = info.ack_floor.stream_seq
+    const acked = acknowledgedThrough(info)
     const saved = checkpoint?.positions[input.durable] ?? 0
     if (acked > saved) ranges.push({ input, from: saved + 1, to: acked })
     const start = Math.max(acked, saved)
+    log.debug({ durable: input.durable, saved, acked, delivered: info.delivered.stream_seq, pending: info.num_ack_pending }, 'rebuilding from the checkpoint and the acknowledged')
     positions.set(input.durable, start)
     deliveries.set(input.durable, info.delivered.consumer_seq)
     // Messages delivered but not acknowledged by a previous process would come back only after
@@ -66,12 +67,14 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     const t0 = performance.now()
     // A lookup that fails here fails the rebuild; the scope is then started again from the top.
     const read: ReadLookups = (lookups) => readLookups(io, lookups)
+    const last = new Map<string, number>()
     for await (const { input, m } of merged(io, ranges)) {
+      last.set(input.durable, m.seq)
       state = (await apply(def, scope, input.spec, state, m, io.codec, read)).state
       replayed++
     }
     io.metrics.replayed.inc({ actor: def.name }, replayed)
-    log.info({ replayed, ms: Math.round(performance.now() - t0), fromCheckpoint: checkpoint !== null }, 'state rebuilt')
+    log.info({ replayed, ms: Math.round(performance.now() - t0), fromCheckpoint: checkpoint !== null, last: Object.fromEntries(last) }, 'state rebuilt')
   }
   return { state, positions, deliveries, replayed }
 }
@@ -91,4 +94,14 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
     yield { input: ranges[pick]!.input, m: heads[pick]!.value as JsMsg }
     heads[pick] = await iters[pick]!.next()
   }
+}
+
+/**
+ * The stream position a durable has acknowledged everything up to. A durable recreated to start at
+ * S (a rebuild repositions it) that has acknowledged nothing since reports an ack floor of 0 on
+ * nats-server 2.9, though everything before S is behind it: taken at its word, a process killed
+ * right after the repositioning would make the next one rebuild without those messages.
+ */
+export function acknowledgedThrough(info: Pick<ConsumerInfo, 'ack_floor' | 'config'>): number {
+  return Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1)
 }
