@@ -3,9 +3,9 @@
 // DPI), and publishes md.ind.<P>.<SYM>: the bar plus every warmed-up value by its declared name,
 // multi-output values dotted (macd.signal). Bars of symbols no strategy watches produce nothing.
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
-import { rulesOf, type AnyStrategyConfig, type IndicatorSpec } from '../src/config-file.js'
-import { filterOf, type Bar } from '../src/contracts.js'
+import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
+import { rulesOf, type AnyStrategyConfig, type IndicatorSpec } from '../src/core/config-file.js'
+import { filterOf, type Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from './lib/keys.js'
 import { newIndicator, updateInto, type IndicatorState } from './lib/indicators/index.js'
 

@@ -13,8 +13,8 @@
 // it is judged with are fixed by the order of MD_IN alone, in the daemon as in a backtest. A context
 // at the time of the latest one is judged like a bar: the same values are a duplicate, others refused.
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Scope, type Step } from '../src/actor.js'
-import type { Bar } from '../src/contracts.js'
+import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
+import type { Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from './lib/keys.js'
 
 export const DEFAULT_TIMEFRAME = '1d'

@@ -10,9 +10,9 @@
 // actual fill (lib/brackets). An entry that cash cannot cover waits while an exit that frees cash is
 // due on a bar at or before its own (a rotation sells one symbol and buys another on the same day).
 // Pure: no I/O, no clock.
-import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
-import type { AccountConfig, Costs } from '../src/config-file.js'
-import { accountFilter, filterOf, type Bar, type Message } from '../src/contracts.js'
+import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
+import type { AccountConfig, Costs } from '../src/core/config-file.js'
+import { accountFilter, filterOf, type Bar, type Message } from '../src/core/contracts.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
 import { entryFill, slipped, stopTouched, type EntryFill, type EntryOrder } from './lib/entry-orders.js'

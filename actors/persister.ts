@@ -2,8 +2,7 @@
 // and the store port commits a whole batch of them in one transaction with the consumer positions,
 // after which the runtime acks. Every table has a natural key (ON CONFLICT), and state tables carry a
 // version guard, so redeliveries and replays change nothing. Any number of instances may run.
-import { defineActor, type Inbound, type Scope, type Step, type Write } from '../src/actor.js'
-import type { ConsumerPosition } from '../src/actor.js'
+import { defineActor, type Inbound, type Scope, type Step, type Write } from '../src/core/actor.js'
 
 export const scope: Scope = {
   key: 'all',
@@ -91,16 +90,12 @@ export function writesOf(input: Inbound): Write[] {
   }
 }
 
-export interface Store {
-  commit(writes: Write[], positions: ConsumerPosition[]): Promise<void>
-}
-
-export const persister = (store: Store) =>
+/** The rows go to the store the composition root gives the runtime (src/runtime/sink.ts). */
+export const persister = () =>
   defineActor<null>({
     name: 'persister',
     ordered: false,
     scopes: [scope],
     init: () => null,
     handle: (state, input): Step<null> => ({ state, writes: writesOf(input) }),
-    commit: (writes, positions) => store.commit(writes, positions),
   })

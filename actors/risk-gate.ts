@@ -10,10 +10,10 @@
 // product), halts on drawdown or a daily target as the books reach them, and keeps the account's
 // Brier tracker, publishing metrics.phase5.<ACCT> at each position close and once a bar-time day.
 // Pure: no I/O, no clock.
-import { defineActor, type BarLookup, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
-import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/config-file.js'
+import { defineActor, type BarLookup, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
+import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/core/config-file.js'
 import { DEFAULT_SYMBOLS } from './lib/gayed.js'
-import { accountFilter, type Message } from '../src/contracts.js'
+import { accountFilter, type Message } from '../src/core/contracts.js'
 import { commissionOf } from './lib/books.js'
 import { fillPrice } from './lib/brackets.js'
 import {

@@ -13,9 +13,9 @@
 // (the gate's verdict, the executor's fill or refusal), and acts on a day only once the ideas of the
 // days before are settled — so a rotation the gate or the executor refused is not believed, and the
 // next day tries again, the same way whenever the fills arrive. Pure: no I/O, no clock.
-import type { Inbound, Outbound, Scope, Step } from '../src/actor.js'
-import type { GayedConfig } from '../src/config-file.js'
-import { accountFilter, filterOf, type Message } from '../src/contracts.js'
+import type { Inbound, Outbound, Scope, Step } from '../src/core/actor.js'
+import type { GayedConfig } from '../src/core/config-file.js'
+import { accountFilter, filterOf, type Message } from '../src/core/contracts.js'
 import { dayOf, newGayedState, SIGNAL_NAMES, targetHolding, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed.js'
 
 /** Bars remembered per symbol: enough to find each symbol's bar of a day still waiting to complete. */

@@ -11,11 +11,11 @@
 //
 // Multi-symbol strategies (Gayed) run in their own scope over every md.bar (strategy-gayed.ts).
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/actor.js'
-import { gayedOf, rulesOf, type AccountConfig, type AnyStrategyConfig, type SessionWindow, type StrategyConfig } from '../src/config-file.js'
-import { dayIndex } from '../src/config-file.js'
-import { filterOf, type Message } from '../src/contracts.js'
-import { partitionOf } from '../src/partition.js'
+import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
+import { gayedOf, rulesOf, type AccountConfig, type AnyStrategyConfig, type SessionWindow, type StrategyConfig } from '../src/core/config-file.js'
+import { dayIndex } from '../src/core/config-file.js'
+import { filterOf, type Message } from '../src/core/contracts.js'
+import { partitionOf } from '../src/core/partition.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
 import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'

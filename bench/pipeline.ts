@@ -2,14 +2,14 @@
 // separate client connection (like `paperd replay`), timed from the first publish to quiescence.
 // While it runs, the consumers' backlog is sampled so we can see which actor lags; afterwards the
 // runtime's own metrics (handler time, flush time, batch sizes) and Postgres row counts are read.
-import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { scope as persisterScope } from '../actors/persister.js'
-import { ACTOR_NAMES, type ActorName } from '../src/actor.js'
-import type { ConfigFile } from '../src/config-file.js'
+import { ACTOR_NAMES, type ActorName } from '../src/core/actor.js'
+import type { ConfigFile } from '../src/core/config-file.js'
 import { loadEnv } from '../src/config.js'
-import { filterOf } from '../src/contracts.js'
+import { filterOf } from '../src/core/contracts.js'
 import { openDatabase, startDaemon } from '../src/daemon.js'
 import type { Logger } from '../src/log.js'
 import type { Registry } from 'prom-client'
@@ -186,7 +186,6 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
   const client = await connect({ servers: server.url, name: 'bench driver', noAsyncTraces: true })
   const closeClient = cleanup.add('close bench NATS client', () => client.close())
   try {
-    const js = jetstream(client, { timeout: 10_000 })
     const jsm = await jetstreamManager(client, { timeout: 10_000 })
     const cpuNow = () => ({ node: nodeCpuSeconds(), server: procCpuSeconds(server.pid), pg: postgresCpuSeconds(target.dbName), all: systemBusySeconds() })
     // CPU and time are measured over the same window as the rate.

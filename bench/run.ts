@@ -13,17 +13,17 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
-import { ACTOR_NAMES } from '../src/actor.js'
+import { ACTOR_NAMES } from '../src/core/actor.js'
 import { runBacktest } from '../src/backtest.js'
 import { loadConfigFile, parseConfig } from '../src/config.js'
-import type { ConfigFile } from '../src/config-file.js'
+import type { ConfigFile } from '../src/core/config-file.js'
 import { createLogger } from '../src/log.js'
-import { partitionOf } from '../src/partition.js'
+import { partitionOf } from '../src/core/partition.js'
 import { PACKAGE_ROOT } from '../src/paths.js'
 import { measureCeiling, type CeilingResult } from './ceiling.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
-import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
+import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, } from './support.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -337,7 +337,7 @@ async function main(): Promise<number> {
   const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest, errors }
   print(results)
   const file = join(BENCH_DIR, 'last.json')
-  writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
   console.log(`\nJSON: ${file}`)
   return Object.keys(errors).length ? 1 : 0
 }

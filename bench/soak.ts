@@ -167,7 +167,7 @@ async function main(): Promise<number> {
         for await (const m of b) {
           n++
           const d = m.json<Record<string, unknown>>()
-          if (String(d.ts) >= from && String(d.ts) <= first.ts.slice(0, 10) + 'T99') console.error(`  ${m.seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
+          if (String(d.ts) >= from && String(d.ts) <= `${first.ts.slice(0, 10)}T99`) console.error(`  ${m.seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
           if (m.info.pending === 0) done = true
         }
         if (n === 0) done = true

@@ -1,4 +1,4 @@
-// `npm run schemas`: writes every file derived from src/contracts.ts and src/config-file.ts.
+// `npm run schemas`: writes every file derived from src/core/contracts.ts and src/core/config-file.ts.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { generatedFiles } from '../src/generated-docs.js'

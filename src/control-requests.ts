@@ -3,9 +3,9 @@
 // its account, and the validation every request goes through — with errors that say what is wrong.
 // Every subject of the control plane is spelled here and nowhere else.
 import { z } from 'zod'
-import type { ActorName } from './actor.js'
-import { RiskPatch } from './config-file.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from './contracts.js'
+import type { ActorName } from './core/actor.js'
+import { RiskPatch } from './core/config-file.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from './core/contracts.js'
 
 /** A value as an error message shows it: JSON-quoted, cut short. */
 const shown = (v: unknown) => JSON.stringify(typeof v === 'string' && v.length > 40 ? `${v.slice(0, 40)}…` : v)
@@ -27,7 +27,7 @@ const textField = (what: string, max: number) =>
     .max(max, { error: (iss) => `${(iss.input as string).length} characters long (${article(what)}): at most ${max}` })
 
 const Account = idField('account id', ACCOUNT_PATTERN, '1-32 characters a-z 0-9 _ -')
-const Symbol = idField('symbol', SYMBOL_PATTERN, '1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)')
+const SymbolName = idField('symbol', SYMBOL_PATTERN, '1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)')
 const StrategyId = idField('strategy id', '^[A-Za-z0-9_-]{1,64}$', '1-64 characters A-Z a-z 0-9 _ -')
 const By = textField('name', 100).describe('who asks')
 const Reason = textField('reason', 150)
@@ -38,7 +38,7 @@ const IdeaId = textField('idea id', 256)
 export const CONTROL_REQUESTS = {
   'ctl.portfolio.get': z.object({ account: Account }).strict(),
   'ctl.orders.cancel': z.object({ account: Account, order_id: OrderId, by: By, request_id: RequestId }).strict(),
-  'ctl.positions.close': z.object({ account: Account, symbol: Symbol, by: By, request_id: RequestId }).strict(),
+  'ctl.positions.close': z.object({ account: Account, symbol: SymbolName, by: By, request_id: RequestId }).strict(),
   'ctl.risk.get': z.object({ account: Account }).strict(),
   'ctl.risk.set': z.object({ account: Account, by: By, risk: RiskPatch, request_id: RequestId }).strict(),
   'ctl.risk.halt': z.object({ account: Account, by: By, reason: Reason, request_id: RequestId }).strict(),

@@ -13,9 +13,9 @@ import { paperExecutor } from '../actors/paper-executor.js'
 import { persister } from '../actors/persister.js'
 import { riskGate } from '../actors/risk-gate.js'
 import { strategy } from '../actors/strategy.js'
-import { ACTOR_NAMES, type ActorName, type AnyActorDef } from './actor.js'
-import { createCodec, type Codec, type Encoded } from './codec.js'
-import type { Message } from './contracts.js'
+import { ACTOR_NAMES, type ActorName, type AnyActorDef } from './core/actor.js'
+import { createCodec, type Encoded } from './codec.js'
+import type { Message } from './core/contracts.js'
 import { startControl } from './control.js'
 import { CONTROL_OWNERS } from './control-requests.js'
 import { LiveStates } from './live-states.js'
@@ -23,13 +23,13 @@ import { registerSessionMetrics, registerStateMetrics } from './state-metrics.js
 import { instanceId, serveMicro } from './micro.js'
 import { VERSION } from './paths.js'
 import { ConfigError, type Env } from './config.js'
-import type { ConfigFile } from './config-file.js'
+import type { ConfigFile } from './core/config-file.js'
 import { readiness, serveHttp, type HttpServer } from './http.js'
 import type { Logger } from './log.js'
 import { createMetrics, type Metrics } from './metrics.js'
 import { migrate } from './migrate.js'
 import { connectNats } from './nats.js'
-import { DEFAULT_PARTITIONS } from './partition.js'
+import { DEFAULT_PARTITIONS } from './core/partition.js'
 import { openCheckpoints } from './runtime/checkpoints.js'
 import { connectionState } from './runtime/io.js'
 import { createPublisher } from './runtime/publisher.js'
@@ -83,7 +83,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jsm = await jetstreamManager(nc, { timeout: 10_000 })
   await ensureStreams(jsm)
   const codec = createCodec(env.partitions)
-  const defs = buildActors(opts.actors, opts.config, env, { sql })
+  const defs = buildActors(opts.actors, opts.config, env)
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
@@ -107,7 +107,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // thread's daemon, or the first worker thread's).
   registerStateMetrics(metrics.registry, states, opts.consumerMetrics ?? opts.processMetrics ?? true ? jsm : null)
   if (opts.actors.includes('strategy')) registerSessionMetrics(metrics.registry, opts.config?.strategies ?? [])
-  const running = defs.map((def) => runActor(def, io, abort.signal))
+  // The persister's rows go to the database: the one port an actor's work has, given here.
+  const store = sql && createStore(sql, { snapshotRetentionDays: opts.config?.persistence.snapshot_retention_days ?? null })
+  const running = defs.map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.
   const micro = serveMicro(nc, defs.map((def) => {
@@ -184,16 +186,14 @@ export function openDatabase(url: string, max = 4): Sql {
 /**
  * Every actor of a whole deployment of `config` — all six, over every partition — with the scopes
  * the processes running them own between them: the work `paperd replay --wait` waits for. The same
- * definitions a daemon runs, never run themselves (their ports refuse).
+ * definitions a daemon runs.
  */
 export function deploymentActors(config: ConfigFile | undefined, partitions = DEFAULT_PARTITIONS): AnyActorDef[] {
-  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: [...Array(partitions).keys()] }, null)
+  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: [...Array(partitions).keys()] })
 }
 
-const notRunning = () => Promise.reject(new Error('a definition for its scopes only: not running'))
-
-/** The chosen actors for a config and the partitions this process owns; `deps` null: definitions only, ports that refuse. */
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pick<Env, 'partitions' | 'ownedPartitions'>, deps: { sql: Sql | null } | null): AnyActorDef[] {
+/** The chosen actors for a config and the partitions this process owns: pure definitions. */
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pick<Env, 'partitions' | 'ownedPartitions'>): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
@@ -202,7 +202,7 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pi
     strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts, strategies),
     'paper-executor': () => paperExecutor(accounts),
-    persister: () => persister(deps ? createStore(deps.sql!, { snapshotRetentionDays: config?.persistence.snapshot_retention_days ?? null }) : { commit: notRunning }),
+    persister: () => persister(),
   }
   return names.map((n) => build[n]())
 }

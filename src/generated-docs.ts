@@ -2,10 +2,10 @@
 // schemas/asyncapi.json and the subject table in README.md. `npm run schemas` writes them;
 // test/unit/contracts.test.ts fails when the checked-in copies drift from this output.
 import { z } from 'zod'
-import { ConfigFileSchema } from './config-file.js'
-import { STREAMS, contracts, messageTypes, type MessageType } from './contracts.js'
+import { ConfigFileSchema } from './core/config-file.js'
+import { STREAMS, contracts, messageTypes, type MessageType } from './core/contracts.js'
 
-const GENERATED = 'generated from src/contracts.ts by `npm run schemas`; do not edit'
+const GENERATED = 'generated from src/core/contracts.ts by `npm run schemas`; do not edit'
 
 export function messageSchema(type: MessageType): Record<string, unknown> {
   const { $schema, ...rest } = z.toJSONSchema(contracts[type].schema, { target: 'draft-07' }) as Record<string, unknown>

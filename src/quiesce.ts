@@ -8,8 +8,8 @@
 // All of it twice in a row, no stream growing in between.
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { ACTOR_NAMES, type ActorDef, type ActorName } from './actor.js'
-import { STREAMS, type StreamName } from './contracts.js'
+import { ACTOR_NAMES, type ActorDef, type ActorName } from './core/actor.js'
+import { STREAMS, type StreamName } from './core/contracts.js'
 import { askInstances, type Instance } from './micro.js'
 import { durableName, isPaperdDurable } from './runtime/topology.js'
 

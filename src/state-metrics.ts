@@ -8,8 +8,8 @@ import type { ExecutorState } from '../actors/paper-executor.js'
 import { brierScore, phase5Metrics } from '../actors/lib/phase5.js'
 import type { RiskState } from '../actors/risk-gate.js'
 import { sessionTest } from '../actors/strategy.js'
-import type { AnyStrategyConfig } from './config-file.js'
-import { STREAMS } from './contracts.js'
+import type { AnyStrategyConfig } from './core/config-file.js'
+import { STREAMS } from './core/contracts.js'
 import { isPaperdDurable } from './runtime/topology.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {

@@ -7,7 +7,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { ControlSubject } from './control-requests.js'
-import { STREAMS, type StreamName } from './contracts.js'
+import { STREAMS, type StreamName } from './core/contracts.js'
 import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
 import { isPaperdDurable } from './runtime/topology.js'

@@ -2,7 +2,7 @@
 // uses these functions to decide, on each bar, whether its position's bracket fires (so the exit is an
 // idea in the same ordered flow as every other exit, decided by data whatever the executor's lag);
 // the executor uses the same functions to price the exit from its own fill price. Pure.
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 
 export type Bracket = NonNullable<Message<'trade.idea'>['bracket']>
 export type Level = NonNullable<Bracket['stop_loss']>
@@ -84,7 +84,7 @@ export function fillPrice(base: number, sign: 1 | -1, orderType: 'market' | 'sto
 }
 
 /** Stop distance at a reference price (the signal close): what risk_pct sizing and rr_expectation use. */
-export function stopDistance(level: Level, side: PositionSide, price: number): number | null {
+export function stopDistance(level: Level, _side: PositionSide, price: number): number | null {
   if (level.kind === 'pct') return price * level.value
   if (level.kind === 'distance') return level.value
   if (level.kind === 'price') return Math.abs(price - level.value)

@@ -8,6 +8,7 @@
 // /api/signals uses; the repo's orchestrator.ts and Python backtrader variants disagree with it and
 // are not used). Thresholds compare strictly as the original does (`>`/`<`), so a value exactly on a
 // threshold falls to the weaker side. The originals' `date`/`metadata` fields are left out.
+import { DEFAULT_SYMBOLS, type GayedRole } from '../../src/core/gayed-roles.js'
 
 export type GayedSide = 'Risk-On' | 'Risk-Off' | 'Neutral'
 export type GayedStrength = 'Strong' | 'Moderate' | 'Weak'
@@ -270,24 +271,7 @@ export function targetHolding(c: ConsensusSide | GayedConsensus, defensiveSymbol
 // ---------------------------------------------------------------------------------------------
 // Rolling state over interleaved daily bars
 
-/** The inputs the five signals read. */
-export type GayedRole = 'spy' | 'xlu' | 'wood' | 'gld' | 'ief' | 'tlt' | 'vix'
-
-/**
- * Symbols per role. `VIX` rather than Yahoo's `^VIX`, which is not a valid paperd symbol (subject
- * token). null switches a role off, and with it every signal that reads it (SPY feeds two).
- */
-export const DEFAULT_SYMBOLS: Readonly<Record<GayedRole, string>> = {
-  spy: 'SPY',
-  xlu: 'XLU',
-  wood: 'WOOD',
-  gld: 'GLD',
-  ief: 'IEF',
-  tlt: 'TLT',
-  vix: 'VIX',
-}
-
-export const GAYED_ROLES = Object.keys(DEFAULT_SYMBOLS) as readonly GayedRole[]
+export { DEFAULT_SYMBOLS, GAYED_ROLES, type GayedRole } from '../../src/core/gayed-roles.js'
 
 const SIGNAL_ROLES: Readonly<Record<GayedSignalName, readonly GayedRole[]>> = {
   utilities_spy: ['xlu', 'spy'],

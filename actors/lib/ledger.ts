@@ -10,8 +10,8 @@
 // before n without the ledger having heard of it: `complete` tells, from the bars looked up — a
 // market order settles on the first bar of its symbol after its signal bar, a stop/target exit on its
 // signal bar, a limit/stop entry on the bar that triggers it or on which it expires. Pure.
-import type { FoundBar } from '../../src/actor.js'
-import type { Message } from '../../src/contracts.js'
+import type { FoundBar } from '../../src/core/actor.js'
+import type { Message } from '../../src/core/contracts.js'
 import { applyFill, mark, newBooks, revalue, valuation, type Books } from './books.js'
 import { entryFill, stopTouched, type EntryOrder } from './entry-orders.js'
 

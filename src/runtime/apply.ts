@@ -1,7 +1,7 @@
 // One message through an actor: decode and validate, hand to the handler, encode and validate what
 // it emits. Shared by live processing and by replay, so a rebuilt state is exactly the live one.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, BarLookup, Found, InputSpec, Scope, Write } from '../actor.js'
+import type { ActorDef, BarLookup, Found, Inbound, InputSpec, Scope, Write } from '../core/actor.js'
 import { InvalidMessage, type Codec, type Encoded } from '../codec.js'
 import { deadLetter } from './dead-letter.js'
 
@@ -28,7 +28,7 @@ export class LookupFailed extends Error {
 const NOTHING: Found = []
 
 export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec, read: ReadLookups): Promise<Applied<S>> {
-  let input
+  let input: Inbound
   try {
     input = codec.decode(m.subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
   } catch (err) {

@@ -26,7 +26,7 @@ export async function openCheckpoints(js: JetStreamClient): Promise<CheckpointSt
   return {
     async load(key) {
       const entry = await kv.get(key)
-      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return null
+      if (entry?.operation !== 'PUT' || entry.length === 0) return null
       const cp = entry.json<Checkpoint>()
       return cp.version === 1 ? cp : null
     },

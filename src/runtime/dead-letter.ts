@@ -2,7 +2,7 @@
 // as text (truncated), with an id derived from its place in the stream so a redelivery does not
 // produce a second dead letter.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { Outbound } from '../actor.js'
+import type { Outbound } from '../core/actor.js'
 
 export const DLQ_PAYLOAD_LIMIT = 64 * 1024
 const text = new TextDecoder('utf-8', { fatal: false })

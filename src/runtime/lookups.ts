@@ -2,9 +2,9 @@
 // stream position. A few bars are fetched with direct gets (STREAM.MSG.GET next_by_subj, nats-server
 // 2.9+), longer stretches with an ordered consumer. Any error propagates: the caller retries the
 // read (the stream is append-only, so a retry finds the same bars), it is never the message's fault.
-import type { BarLookup, Found, FoundBar } from '../actor.js'
+import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { MsgRequest } from '@nats-io/jetstream'
-import { subjectOf, type Bar } from '../contracts.js'
+import { subjectOf, type Bar } from '../core/contracts.js'
 import type { Io } from './io.js'
 import { streamRange } from './stream-range.js'
 

@@ -4,7 +4,7 @@
 // state does not include. Inputs of one scope are replayed merged by stream time, the order they
 // most likely arrived in.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, Scope } from '../actor.js'
+import type { ActorDef, Scope } from '../core/actor.js'
 import { apply, type ReadLookups } from './apply.js'
 import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'

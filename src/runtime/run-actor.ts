@@ -7,7 +7,8 @@
 // failing database write is naked with backoff until max_deliver, then dead-lettered.
 // On abort: stop pulling, finish what was delivered, save a checkpoint, return.
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
-import { TransientCommitError, type ActorDef, type ConsumerPosition, type Scope, type Write } from '../actor.js'
+import type { ActorDef, ConsumerPosition, Scope, Write } from '../core/actor.js'
+import { TransientCommitError, type WriteSink } from './sink.js'
 import type { Encoded } from '../codec.js'
 import { apply, LookupFailed, type Applied, type ReadLookups } from './apply.js'
 import { backoff } from './backoff.js'
@@ -38,9 +39,10 @@ export interface RunningActor {
   done: Promise<void>
 }
 
-export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal): RunningActor {
+/** Runs every scope of an actor; `sink` takes the row writes of an actor that makes them (the persister). */
+export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal, sink?: WriteSink): RunningActor {
   io.metrics.scopesOwned.inc({ actor: def.name }, def.scopes.length)
-  const scopes = def.scopes.map((scope) => runScope(def, scope, io, signal))
+  const scopes = def.scopes.map((scope) => runScope(def, scope, io, signal, sink))
   return {
     live: Promise.all(scopes.map((s) => s.live)).then(() => undefined),
     done: Promise.all(scopes.map((s) => s.done)).then(() => {
@@ -53,14 +55,14 @@ export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal): Runn
  * Runs one scope, and runs it again (rebuilding its state) if anything unexpected breaks it — a
  * consumer that vanished, a bug — so one failure never takes the process down or loses order.
  */
-function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal): RunningActor {
+function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal, sink: WriteSink | undefined): RunningActor {
   let markLive!: () => void
   const live = new Promise<void>((resolve) => (markLive = resolve))
   const log = io.log.child({ actor: def.name, scope: scope.key })
   const done = (async () => {
     for (let failures = 0; !signal.aborted; ) {
       try {
-        await runScopeOnce(def, scope, io, signal, log, markLive)
+        await runScopeOnce(def, scope, io, signal, log, markLive, sink)
         return
       } catch (err) {
         if (err instanceof Resync) {
@@ -78,7 +80,7 @@ function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal
   return { live, done }
 }
 
-async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: AbortSignal, log: Io['log'], markLive: () => void): Promise<void> {
+async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: AbortSignal, log: Io['log'], markLive: () => void, sink: WriteSink | undefined): Promise<void> {
   const key = `${def.name}.${scope.key}`
   const inputs: LiveInput[] = scope.inputs.map((spec) => ({ spec, durable: durableName(def.name, scope, spec), config: consumerConfig(def, scope, spec) }))
   let state = def.init(scope)
@@ -109,7 +111,7 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
       const batch = await mailbox.take(MAX_BATCH)
       if (!batch) break
       if (def.ordered) checkOrder(batch, positions, deliveries, epoch, io)
-      const result = await processBatch(def, scope, state, batch, positions, io, outer, log)
+      const result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink)
       state = result.state
       if (!result.acked) {
         // Stopping with outputs NATS never confirmed: acknowledge nothing more and keep the last
@@ -198,7 +200,7 @@ interface BatchResult<S> {
   acked: Map<string, number> | null
 }
 
-async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], positions: Map<string, number>, io: Io, signal: AbortSignal, log: Io['log']): Promise<BatchResult<S>> {
+async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], positions: Map<string, number>, io: Io, signal: AbortSignal, log: Io['log'], sink: WriteSink | undefined): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
   const handleSeconds = metrics.handleSeconds.labels(def.name)
@@ -214,7 +216,7 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
   metrics.batchSize.observe({ actor: def.name }, batch.length)
   const endFlush = metrics.flushSeconds.startTimer({ actor: def.name })
 
-  if (def.commit) await commitWrites(def, batch, results, io, signal, log)
+  if (sink) await commitWrites(def, sink, batch, results, io, signal, log)
   const out = results.flatMap((r) => r.out)
   const published = await publishAll(def.name, out, batch.map((b) => b.m), io, signal, log)
   if (!published) return { state, acked: null }
@@ -303,8 +305,8 @@ export const backoffMs = (deliveries: number) => Math.min(30_000, 1000 * 2 ** Ma
  * messages are kept alive) until it passes; any other failure is narrowed down to the messages
  * that cause it: those are naked for redelivery, or dead-lettered on their last delivery.
  */
-async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied<S>[], io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
-  const commit = def.commit!
+async function commitWrites<S>(def: ActorDef<S>, sink: WriteSink, batch: Item[], results: Applied<S>[], io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+  const commit = (writes: Write[], positions: ConsumerPosition[]) => sink.commit(writes, positions)
   const positions = (indexes: number[]): ConsumerPosition[] => {
     const byDurable = new Map<string, ConsumerPosition>()
     for (const i of indexes) {
@@ -345,7 +347,7 @@ async function commitWrites<S>(def: ActorDef<S>, batch: Item[], results: Applied
 }
 
 /** One commit, timed (paperd_persister_commit_duration_seconds) and, once durable, its rows counted by table. */
-async function timedCommit(commit: NonNullable<ActorDef['commit']>, writes: Write[], positions: ConsumerPosition[], io: Io): Promise<void> {
+async function timedCommit(commit: WriteSink['commit'], writes: Write[], positions: ConsumerPosition[], io: Io): Promise<void> {
   const end = io.metrics.commitSeconds.startTimer()
   try {
     await commit(writes, positions)

@@ -6,8 +6,8 @@ import {
   type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
-import { ACTOR_NAMES, type ActorDef, type InputSpec, type Scope } from '../actor.js'
-import { STREAMS, type StreamName } from '../contracts.js'
+import { ACTOR_NAMES, type ActorDef, type InputSpec, type Scope } from '../core/actor.js'
+import { STREAMS, type StreamName } from '../core/contracts.js'
 
 const STREAM_NOT_FOUND = 10059
 const CONSUMER_NOT_FOUND = 10014

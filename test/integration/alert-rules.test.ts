@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { ACTOR_NAMES } from '../../src/actor.js'
+import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { prometheusBinary, promtoolTestRules } from '../support/prometheus.js'
 
 const DIR = 'ops/prometheus'

@@ -18,8 +18,8 @@ type CsvBar = (typeof bars)[number]
 type Hostile = [subject: string, payload: string | ((last: CsvBar) => string), reason: RegExp | ((last: CsvBar) => RegExp)]
 
 const bar = (ts: string, over: Record<string, unknown> = {}) => JSON.stringify({ ts, open: 50, high: 52, low: 49, close: 50, volume: 1, ...over })
-const DIGITS_64 = '1234567890'.repeat(6) + '1234'
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const DIGITS_64 = `${'1234567890'.repeat(6)}1234`
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 const HOSTILE: Hostile[] = [
   ['md.in.bar.ORCL', 'not json at all', /invalid JSON/],
@@ -57,7 +57,7 @@ const HOSTILE: Hostile[] = [
     (last) => good({ ...last, volume: last.volume + 1 }),
     (last) =>
       new RegExp(
-        `^${escape(`md.in.bar: the ORCL 1d bar of ${last.ts.slice(0, 10)}T00:00:00.000Z contradicts the one already accepted: ` +
+        `^${escapeRegExp(`md.in.bar: the ORCL 1d bar of ${last.ts.slice(0, 10)}T00:00:00.000Z contradicts the one already accepted: ` +
           `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume} accepted, ` +
           `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume + 1} received`)}`,
       ),

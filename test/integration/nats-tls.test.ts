@@ -6,7 +6,7 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ACTOR_NAMES } from '../../src/actor.js'
+import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { loadEnv, parseConfig } from '../../src/config.js'
 import { startDaemon, type Daemon } from '../../src/daemon.js'
 import { createLogger } from '../../src/log.js'

@@ -2,7 +2,6 @@
 // carry on), Postgres refuses connections for a while (the persister holds its batch, backs off and
 // catches up). Afterwards the books are exactly those of an undisturbed run.
 import { readFileSync } from 'node:fs'
-import { jetstream } from '@nats-io/jetstream'
 import postgres from 'postgres'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseBarsCsv } from '../../src/csv.js'

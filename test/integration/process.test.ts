@@ -3,7 +3,6 @@
 // it is started again. Both signals come when the work is observably under way (Postgres shows some
 // of it, and more is still to come), never after a guessed delay.
 import { readFileSync } from 'node:fs'
-import { jetstream } from '@nats-io/jetstream'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parseBarsCsv } from '../../src/csv.js'
 import { replayBars } from '../../src/replay.js'

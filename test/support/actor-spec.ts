@@ -1,10 +1,10 @@
 // Given/when/then helpers for the pure actor handlers: build `Inbound` values exactly as the runtime
 // hands them over (subject from the contract table, params from matching it, a stream sequence and
 // the Nats-Msg-Id), and play a history through a handler. No NATS, no Postgres, no mocks.
-import type { BarLookup, Found, FoundBar, Inbound, Outbound, Step } from '../../src/actor.js'
+import type { BarLookup, Found, FoundBar, Inbound, Outbound, Step } from '../../src/core/actor.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
-import { contracts, matchSubject, subjectOf, type Message, type MessageType, type StreamName } from '../../src/contracts.js'
-import { DEFAULT_PARTITIONS } from '../../src/partition.js'
+import { contracts, matchSubject, subjectOf, type Message, type MessageType, type StreamName } from '../../src/core/contracts.js'
+import { DEFAULT_PARTITIONS } from '../../src/core/partition.js'
 
 export interface InboundOptions {
   seq: number

@@ -2,9 +2,9 @@
 // each symbol in turn), and the gate run as the runtime runs it — what its lookup names is read
 // from these bars before the handler is called. Ideas and fills name their bar by its stream position
 // (`seqOf`), as the strategy and the executor do.
-import type { FoundBar, Inbound } from '../../src/actor.js'
-import type { AccountConfig } from '../../src/config-file.js'
-import type { Bar } from '../../src/contracts.js'
+import type { FoundBar, Inbound } from '../../src/core/actor.js'
+import type { AccountConfig } from '../../src/core/config-file.js'
+import type { Bar } from '../../src/core/contracts.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
 import { handleRisk, riskLookup, type RiskState, type Watchlists } from '../../actors/risk-gate.js'
 

@@ -12,17 +12,17 @@
 //   merged by stream time, as src/runtime/rebuild.ts does), then go on from the acknowledged floor.
 // When everything has drained, the fills on TRADE must be exactly the backtest's.
 // No NATS and no clock: a seeded random scheduler, so a failing seed replays exactly.
-import type { AnyActorDef, FoundBar, Inbound, InputSpec, Outbound, Scope, Step } from '../../src/actor.js'
+import type { AnyActorDef, FoundBar, Inbound, InputSpec, Outbound, Scope, Step } from '../../src/core/actor.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
-import type { ConfigFile } from '../../src/config-file.js'
-import { matchSubject, subjectMatches, subjectOf, type Message, type StreamName } from '../../src/contracts.js'
+import type { ConfigFile } from '../../src/core/config-file.js'
+import { matchSubject, subjectMatches, subjectOf, type Message, type StreamName } from '../../src/core/contracts.js'
 import { indicators } from '../../actors/indicators.js'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
 import { strategy } from '../../actors/strategy.js'
 import { riskGate } from '../../actors/risk-gate.js'
 import { paperExecutor } from '../../actors/paper-executor.js'
 import { mergeByTime, type BacktestInput } from '../../src/backtest.js'
-import { DEFAULT_PARTITIONS } from '../../src/partition.js'
+import { DEFAULT_PARTITIONS } from '../../src/core/partition.js'
 import { prng } from '../../bench/synthetic-bars.js'
 
 /** A message as stored: its stream sequence and when it was appended (the stream's timestamp). */

@@ -61,7 +61,7 @@ export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServe
   const hba = ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all postgres ::1/128 trust']
   if (opts.passwordUser) hba.push('host all all 127.0.0.1/32 scram-sha-256', 'host all all ::1/128 scram-sha-256')
   writeFileSync(join(data, 'pg_hba.conf'), `${hba.join('\n')}\n`)
-  const settings = ['listen_addresses=127.0.0.1', 'fsync=off', 'unix_socket_directories=' + dir, 'max_connections=20', 'shared_buffers=16MB']
+  const settings = ['listen_addresses=127.0.0.1', 'fsync=off', `unix_socket_directories=${dir}`, 'max_connections=20', 'shared_buffers=16MB']
   if (opts.tls) {
     const cert = join(dir, 'server.crt')
     const key = join(dir, 'server.key')

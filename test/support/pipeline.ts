@@ -2,9 +2,9 @@
 // every published message is appended to its stream (Streams) and delivered, in publication order,
 // to every handler that consumes it. Each handler's inputs and outputs are recorded, so tests can
 // replay one actor's history on its own. No NATS, no Postgres.
-import type { Inbound, Outbound, Step, Write } from '../../src/actor.js'
-import type { ConfigFile } from '../../src/config-file.js'
-import type { Message } from '../../src/contracts.js'
+import type { Inbound, Outbound, Step, Write } from '../../src/core/actor.js'
+import type { ConfigFile } from '../../src/core/config-file.js'
+import type { Message } from '../../src/core/contracts.js'
 import { handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { declarationsOf, handleBar as handleIndicatorBar, type IndicatorsState } from '../../actors/indicators.js'
 import { handleIndicators, watchers, type StrategyState } from '../../actors/strategy.js'
@@ -12,7 +12,7 @@ import { handleRisk, newRiskState, riskLookup, type RiskState } from '../../acto
 import { executorLookup, handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import { writesOf } from '../../actors/persister.js'
-import type { BarLookup, Found } from '../../src/actor.js'
+import type { BarLookup, Found } from '../../src/core/actor.js'
 import { Streams, lookupsFrom } from './actor-spec.js'
 
 export type PipelineActor = 'market-snapshots' | 'indicators' | 'strategy' | 'risk-gate' | 'paper-executor' | 'persister'

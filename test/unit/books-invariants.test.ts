@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { syntheticBars } from '../../bench/synthetic-bars.js'
 import { runBacktest } from '../../src/backtest.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
 

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { ACTOR_NAMES } from '../../src/actor.js'
+import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config.js'
 import { parseDatabaseTls, postgresSsl } from '../../src/db-tls.js'
 import { PACKAGE_ROOT } from '../../src/paths.js'
-import { rulesOf } from '../../src/config-file.js'
+import { rulesOf } from '../../src/core/config-file.js'
 
 // SPEC §5.2, copied exactly: "it must work exactly as written".
 const CANONICAL_TEXT = `{
@@ -26,7 +26,7 @@ const CANONICAL_TEXT = `{
   ]
 }`
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the tests edit parsed JSON freely
 type Json = any
 const canonical = (): Json => JSON.parse(CANONICAL_TEXT)
 

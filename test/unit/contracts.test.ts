@@ -3,15 +3,15 @@ import { join } from 'node:path'
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { timeframeMs } from '../../actors/lib/timeframe.js'
-import { MARKET_LIMITS, TIMEFRAME_PATTERN, TS_INPUT_PATTERN, contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/contracts.js'
+import { MARKET_LIMITS, TIMEFRAME_PATTERN, TS_INPUT_PATTERN, contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/core/contracts.js'
 import { README_MARKERS, generatedFiles } from '../../src/generated-docs.js'
-import { DEFAULT_PARTITIONS, fnv1a32, parsePartitionList, partitionOf } from '../../src/partition.js'
+import { DEFAULT_PARTITIONS, fnv1a32, parsePartitionList, partitionOf } from '../../src/core/partition.js'
 import { PACKAGE_ROOT, SCHEMAS_DIR } from '../../src/paths.js'
 
 const read = (path: string) => readFileSync(join(PACKAGE_ROOT, path), 'utf8')
 const readme = read('README.md')
 
-describe('generated files (drift test: run `npm run schemas` after changing src/contracts.ts or src/config-file.ts)', () => {
+describe('generated files (drift test: run `npm run schemas` after changing src/core/contracts.ts or src/core/config-file.ts)', () => {
   const files = generatedFiles(readme)
 
   it('generates one schema per message type, the config schema, the AsyncAPI document and the README table', () => {

@@ -41,7 +41,7 @@ describe('parseBarsCsv: Yahoo files', () => {
   })
 
   it('handles a BOM, CRLF line ends and blank trailing lines', () => {
-    const text = '\uFEFF' + YAHOO.replaceAll('\n', '\r\n') + '\r\n\r\n\r\n'
+    const text = `\uFEFF${YAHOO.replaceAll('\n', '\r\n')}\r\n\r\n\r\n`
     const { bars, skipped } = parseBarsCsv(text)
     expect(bars).toHaveLength(2)
     expect(skipped).toEqual([])

@@ -8,9 +8,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
-import { ACTOR_NAMES } from '../../src/actor.js'
+import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config.js'
-import { subjectMatches } from '../../src/contracts.js'
+import { subjectMatches } from '../../src/core/contracts.js'
 import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
 
 interface Service {

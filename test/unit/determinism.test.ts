@@ -2,9 +2,9 @@
 // history through a fresh handler must give byte-identical outputs, every time, whatever the
 // handler's state was checkpointed through.
 import { describe, expect, it } from 'vitest'
-import type { Inbound } from '../../src/actor.js'
+import type { Inbound } from '../../src/core/actor.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { handlers, replayActor, runPipeline, type PipelineActor, type PipelineResult } from '../support/pipeline.js'
 import { lookupsFrom } from '../support/actor-spec.js'
 import { prng, syntheticBars } from '../../bench/synthetic-bars.js'

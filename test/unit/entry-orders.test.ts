@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest'
 import { entryFill, slipped, type EntryOrder } from '../../actors/lib/entry-orders.js'
 import { executorLookup, handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
-import type { Inbound } from '../../src/actor.js'
+import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
-import type { Bar, Message } from '../../src/contracts.js'
+import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 
 const bar = (open: number, high: number, low: number) => ({ open, high, low })

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { strategy } from '../../actors/strategy.js'
 import { runBacktest } from '../../src/backtest.js'
 import { parseConfig } from '../../src/config.js'
-import { partitionOf } from '../../src/partition.js'
+import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
 
 const config = parseConfig(GAYED_CONFIG)

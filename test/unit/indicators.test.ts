@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { declarationsOf, handleBar, indicators, type IndicatorsState } from '../../actors/indicators.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
-import type { Bar, Message } from '../../src/contracts.js'
+import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 
 const codec = createCodec(16)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_TIMEFRAME, handleContext, handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { createCodec } from '../../src/codec.js'
-import type { Bar, InjectedBar } from '../../src/contracts.js'
+import type { Bar, InjectedBar } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
 
 const codec = createCodec(16)

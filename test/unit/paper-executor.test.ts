@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { executorLookup, handleExecution, paperExecutor, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
-import type { Inbound, Outbound } from '../../src/actor.js'
+import type { Inbound, Outbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/codec.js'
-import type { AccountConfig } from '../../src/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file.js'
 import { parseConfig } from '../../src/config.js'
-import type { Bar, Message } from '../../src/contracts.js'
+import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 
 const codec = createCodec(16)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { persister, scope, writesOf } from '../../actors/persister.js'
-import type { Inbound, Write } from '../../src/actor.js'
+import type { Inbound, Write } from '../../src/core/actor.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message, MessageType } from '../../src/contracts.js'
+import type { Message, MessageType } from '../../src/core/contracts.js'
 import { inbound } from '../support/actor-spec.js'
 import { runPipeline } from '../support/pipeline.js'
 import { syntheticBars } from '../../bench/synthetic-bars.js'
@@ -129,7 +129,7 @@ describe('persister.writesOf: each message type → its rows', () => {
   })
 
   it('the actor is an unordered sink over the whole TRADE, MD and DLQ streams, and its handler only returns writes', () => {
-    const def = persister({ commit: async () => {} })
+    const def = persister()
     expect(def.ordered).toBe(false)
     expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['SIGNALS', undefined], ['DLQ', undefined]])
     const m = sample('trade.fill')

@@ -1,7 +1,7 @@
 // What quiescence still waits for, computed from the deployment's work (the same actor definitions
 // the daemon runs), the consumers that exist and the instances that answered micro STATS.
 import { describe, expect, it } from 'vitest'
-import { ACTOR_NAMES } from '../../src/actor.js'
+import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { loadConfigFile } from '../../src/config.js'
 import { deploymentActors } from '../../src/daemon.js'
 import type { Instance } from '../../src/micro.js'

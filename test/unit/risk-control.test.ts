@@ -2,11 +2,11 @@
 // approve, reject), automatic halts on drawdown and on the daily target, approvals expiring in bar
 // time, and the per-order notional and per-day order limits.
 import { describe, expect, it } from 'vitest'
-import { handleRisk, newRiskState, type RiskState } from '../../actors/risk-gate.js'
-import type { Inbound } from '../../src/actor.js'
+import { newRiskState, type RiskState } from '../../actors/risk-gate.js'
+import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
 
@@ -104,7 +104,7 @@ describe('risk gate: approvals', () => {
   it('a low-confidence entry waits; approving re-checks the limits as they are now and places the order', () => {
     const first = waiting()
     expect(statuses(first.emit)).toEqual([['needs_approval', 'approval:min_confidence']])
-    const approved = gate(account({ min_confidence_threshold: 90 }), [command('idea_approve', { idea_id: 'idea:s:ORCL:' + day(2) + ':entry:long' })], first.state)
+    const approved = gate(account({ min_confidence_threshold: 90 }), [command('idea_approve', { idea_id: `idea:s:ORCL:${day(2)}:entry:long` })], first.state)
     expect(ofType(approved.emit, 'trade.order')).toHaveLength(1)
     expect(ofType(approved.emit, 'trade.decision')[0]).toMatchObject({ action: 'human_approved', human_override: true, requested_by: 'ops' })
     expect(ofType(approved.emit, 'trade.command_status')[0]).toMatchObject({ ok: true, detail: { status: 'auto_executed', reason: 'pass' } })
@@ -112,13 +112,13 @@ describe('risk gate: approvals', () => {
 
   it('approval of an idea that now breaks a limit ends rejected (risk_rejected), not placed', () => {
     const first = waiting()
-    const tightened = gate(account({ min_confidence_threshold: 90 }), [command('risk_set', { risk: { max_lot_size: 5 } }), command('idea_approve', { idea_id: 'idea:s:ORCL:' + day(2) + ':entry:long' })], first.state)
+    const tightened = gate(account({ min_confidence_threshold: 90 }), [command('risk_set', { risk: { max_lot_size: 5 } }), command('idea_approve', { idea_id: `idea:s:ORCL:${day(2)}:entry:long` })], first.state)
     expect(ofType(tightened.emit, 'trade.order')).toEqual([])
     expect(statuses(tightened.emit)).toEqual([['rejected', 'fail:max_lot_size']])
   })
 
   it('a person rejecting it: human_rejected; approving or rejecting again is refused', () => {
-    const id = 'idea:s:ORCL:' + day(2) + ':entry:long'
+    const id = `idea:s:ORCL:${day(2)}:entry:long`
     const { emit } = gate(account(), [command('idea_reject', { idea_id: id, reason: 'no' }), command('idea_approve', { idea_id: id })], waiting().state)
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ action: 'human_rejected', human_override: true })
     expect(ofType(emit, 'trade.command_status').map((c) => c.ok)).toEqual([true, false])

@@ -9,9 +9,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { newRiskState, type RiskState } from '../../actors/risk-gate.js'
-import type { Inbound, Outbound } from '../../src/actor.js'
+import type { Inbound, Outbound } from '../../src/core/actor.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
 

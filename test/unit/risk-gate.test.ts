@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { CASH_GAP_ALLOWANCE, estimatedCost, handleRisk, newRiskState, riskGate, type RiskState } from '../../actors/risk-gate.js'
-import type { Inbound } from '../../src/actor.js'
+import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/codec.js'
-import type { AccountConfig } from '../../src/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
 

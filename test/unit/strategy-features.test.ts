@@ -4,12 +4,12 @@
 // of the risk gate, with hand-computed numbers.
 import { describe, expect, it } from 'vitest'
 import { handleContext, handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
-import { handleRisk, newRiskState, sizeOf, type RiskState } from '../../actors/risk-gate.js'
+import { newRiskState, sizeOf, } from '../../actors/risk-gate.js'
 import { handleIndicators, sessionTest, watchers, type StrategyState } from '../../actors/strategy.js'
-import type { Inbound } from '../../src/actor.js'
+import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
-import type { Message } from '../../src/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
 

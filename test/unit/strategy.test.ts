@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { compileStrategy, confidenceOf, handleIndicators, strategy, watchers, type StrategyState } from '../../actors/strategy.js'
 import { createCodec } from '../../src/codec.js'
 import { parseConfig } from '../../src/config.js'
-import { rulesOf } from '../../src/config-file.js'
-import type { Message } from '../../src/contracts.js'
+import { rulesOf } from '../../src/core/config-file.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 

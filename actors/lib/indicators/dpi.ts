@@ -53,8 +53,6 @@ export function dpiRegime(dpi: number, skew: number): 0 | 1 | 2 | 3 {
   return 3
 }
 
-/** The fewest bars a frame may have: the momentum's short average needs 5. */
-export const DPI_MIN_PERIOD = 5
 const SHORT = 5
 const WEIGHTS = { flow: 0.35, skew: 0.25, momentum: 0.2, clustering: 0.2 }
 

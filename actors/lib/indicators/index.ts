@@ -18,14 +18,23 @@
 // Every update is O(1), amortised where a window's running sums are recomputed every `period` bars.
 import { newEma, newSma, updateEma, updateSma, type EmaState, type SmaState } from '../moving-average.js'
 import { newBbands, updateBbands, type BbandsState } from './bbands.js'
-import { DPI_MIN_PERIOD, newDpi, updateDpi, type DpiState } from './dpi.js'
+import { newDpi, updateDpi, type DpiState } from './dpi.js'
 import { newExtreme, updateExtreme, type ExtremeState } from './extremes.js'
 import { newMacd, updateMacd, type MacdState } from './macd.js'
 import { newAtr, newRsi, updateAtr, updateRsi, type AtrState, type RsiState } from './wilder.js'
 
+import {
+  DPI_MIN_PERIOD,
+  INDICATOR_DEFAULTS,
+  MAX_PERIOD,
+  operand,
+  type BarField,
+  type IndicatorSpec,
+} from '../../../src/core/indicator-kinds.js'
+
 export { DPI_REGIMES, dpiRegime, dpiRegimeName, type DpiRegime } from './dpi.js'
 
-export type BarField = 'open' | 'high' | 'low' | 'close' | 'volume'
+export { INDICATOR_DEFAULTS, MAX_PERIOD, outputsOf, suffixesOf, type BarField, type IndicatorSpec, type IndicatorType } from '../../../src/core/indicator-kinds.js'
 
 export interface OhlcvBar {
   open: number
@@ -34,33 +43,6 @@ export interface OhlcvBar {
   close: number
   volume: number
 }
-
-/**
- * A declaration as a strategy writes it. `source` defaults to close (high for highest, low for
- * lowest). rsi, macd and bbands also take a `source` (TA-Lib computes them over any one series);
- * SPEC §5.1 lists it only for sma/ema/highest/lowest, so the strategy schema decides whether to offer it.
- */
-export type IndicatorSpec =
-  | { type: 'sma' | 'ema'; period: number; source?: BarField }
-  | { type: 'rsi'; period?: number; source?: BarField }
-  | { type: 'macd'; fast?: number; slow?: number; signal?: number; source?: BarField }
-  | { type: 'atr'; period?: number }
-  | { type: 'bbands'; period?: number; stddev?: number; source?: BarField }
-  | { type: 'highest' | 'lowest'; period: number; source?: BarField }
-  | { type: 'dpi'; period?: number }
-
-export type IndicatorType = IndicatorSpec['type']
-
-export const INDICATOR_DEFAULTS = {
-  rsi: { period: 14 },
-  macd: { fast: 12, slow: 26, signal: 9 },
-  atr: { period: 14 },
-  bbands: { period: 20, stddev: 2 },
-  dpi: { period: 20 },
-} as const
-
-/** The largest period any indicator accepts (TA-Lib's bound). */
-export const MAX_PERIOD = 100_000
 
 /** Plain JSON: what the runtime checkpoints. */
 export type IndicatorState =
@@ -79,25 +61,6 @@ export type IndicatorState =
  * name is the declared name for '' and `name.suffix` otherwise (see `outputsOf`, `putValues`).
  */
 export type IndicatorValues = Readonly<Record<string, number>>
-
-const SUFFIXES: Record<IndicatorType, readonly string[]> = {
-  sma: [''],
-  ema: [''],
-  rsi: [''],
-  macd: ['line', 'signal', 'hist'],
-  atr: [''],
-  bbands: ['upper', 'middle', 'lower'],
-  highest: [''],
-  lowest: [''],
-  dpi: ['value', 'regime'],
-}
-
-export const suffixesOf = (spec: IndicatorSpec): readonly string[] => SUFFIXES[spec.type]
-
-const operand = (name: string, suffix: string) => (suffix === '' ? name : `${name}.${suffix}`)
-
-/** The operand names a declaration provides, e.g. ['macd.line', 'macd.signal', 'macd.hist']. */
-export const outputsOf = (name: string, spec: IndicatorSpec): string[] => suffixesOf(spec).map((s) => operand(name, s))
 
 /** Writes one indicator's values into a flat record under their operand names; returns the record. */
 export function putValues(into: Record<string, number>, name: string, values: IndicatorValues): Record<string, number> {

@@ -76,7 +76,7 @@ export const TS_INPUT_PATTERN =
   `^(?:${CENTURIES.join('|')})\\d{2}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$`
 const INPUT_YEARS = `years ${MARKET_LIMITS.firstYear} to ${MARKET_LIMITS.lastYear}`
 
-const Symbol = z.string().regex(new RegExp(SYMBOL_PATTERN)).describe('Ticker; also a subject token (BRK.B is written BRK-B)')
+const SymbolName = z.string().regex(new RegExp(SYMBOL_PATTERN)).describe('Ticker; also a subject token (BRK.B is written BRK-B)')
 const Account = z.string().regex(new RegExp(ACCOUNT_PATTERN)).describe('Account id; also a subject token')
 const Timeframe = z.string().regex(new RegExp(TIMEFRAME_PATTERN)).describe(`Bar length, ${TIMEFRAME_RULE}`)
 const Ts = z.string().regex(new RegExp(TS_PATTERN)).describe('Event time, ISO-8601 UTC with milliseconds')
@@ -120,7 +120,7 @@ const InjectedBar = z
   .object({
     ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe(`Bar open time: a date (UTC) or a date-time with a zone, ${INPUT_YEARS}`),
     timeframe: Timeframe.optional().describe(`Bar length, ${TIMEFRAME_RULE}; defaults to 1d`),
-    symbol: Symbol.optional().describe('Optional; must equal the subject token'),
+    symbol: SymbolName.optional().describe('Optional; must equal the subject token'),
     ...OhlcvFields,
   })
   .strict()
@@ -129,7 +129,7 @@ const InjectedBar = z
 const InjectedContext = z
   .object({
     ts: z.string().regex(new RegExp(TS_INPUT_PATTERN)).describe(`When the forecasts were made: a date (UTC) or a date-time with a zone, ${INPUT_YEARS}`),
-    symbol: Symbol.optional().describe('Optional; must equal the subject token'),
+    symbol: SymbolName.optional().describe('Optional; must equal the subject token'),
     consensus_forecast: marketPrice('The market consensus price forecast'),
     distribution_estimate: marketPrice("The strategy's own estimate of where the price distribution is centred"),
   })
@@ -142,7 +142,7 @@ const Context = z
   .describe('The latest md.in.context of the symbol accepted before this bar')
 
 const Bar = z
-  .object({ ...envelope('md.bar'), symbol: Symbol, timeframe: Timeframe, ...OhlcvFields, context: Context.optional() })
+  .object({ ...envelope('md.bar'), symbol: SymbolName, timeframe: Timeframe, ...OhlcvFields, context: Context.optional() })
   .strict()
   .describe('A validated, de-duplicated, in-order bar')
 
@@ -153,7 +153,7 @@ const IndicatorValues = z
 const Indicators = z
   .object({
     ...envelope('md.ind'),
-    symbol: Symbol,
+    symbol: SymbolName,
     timeframe: Timeframe,
     bar_id: Id,
     bar_seq: z.int().min(0).describe('Stream sequence of the md.bar message: the cursor the executor uses to find the next bar'),
@@ -167,7 +167,7 @@ const Indicators = z
 const tradeFields = {
   account: Account,
   strategy_id: Id,
-  symbol: Symbol,
+  symbol: SymbolName,
   side: Side,
   intent: Intent,
   qty: Qty,
@@ -233,7 +233,7 @@ const Decision = z
     account: Account,
     idea_id: Id.nullable().describe('null for a decision about the account (a halt, a resume)'),
     strategy_id: Id.nullable(),
-    symbol: Symbol.nullable(),
+    symbol: SymbolName.nullable(),
     action: z.enum(DECISION_ACTIONS),
     status: z.enum(IDEA_STATUSES).nullable(),
     risk_check_result: z.string().max(100).describe('pass, fail:<reason> or approval:<reason>'),
@@ -282,7 +282,7 @@ const OrderStatus = z
     account: Account,
     order_id: Id,
     idea_id: Id,
-    symbol: Symbol,
+    symbol: SymbolName,
     status: z.enum(ORDER_STATUSES),
     reason: z.string().max(200),
   })
@@ -323,7 +323,7 @@ const Position = z
     ...envelope('trade.position'),
     account: Account,
     position_id: Id,
-    symbol: Symbol,
+    symbol: SymbolName,
     side: PositionSide,
     qty: NonNeg,
     avg_price: NonNeg,
@@ -371,7 +371,7 @@ const Command = z
     account: Account,
     command: z.enum(COMMANDS),
     order_id: Id.nullable().describe('cancel_order: the working order'),
-    symbol: Symbol.nullable().describe('close_position: the position'),
+    symbol: SymbolName.nullable().describe('close_position: the position'),
     idea_id: Id.nullable().describe('idea_approve, idea_reject: the idea waiting for approval'),
     strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
@@ -447,7 +447,7 @@ const StrategySignal = z
     confidence: z.number().min(0).max(1),
     risk_on_weight: NonNeg,
     risk_off_weight: NonNeg,
-    holding: Symbol.nullable().describe("What the account holds of this strategy at this day's close (null: nothing); a rotation decided this day shows from the next"),
+    holding: SymbolName.nullable().describe("What the account holds of this strategy at this day's close (null: nothing); a rotation decided this day shows from the next"),
   })
   .strict()
   .describe('The state of a multi-symbol strategy (Gayed consensus) after a day')

@@ -121,16 +121,6 @@ export interface ActorDef<S = unknown> {
   lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
   /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */
   handle(state: S, input: Inbound, scope: Scope, found: Found): Step<S>
-  /** Effect port for `writes` (the persister's store): one durable transaction per batch. */
-  commit?(writes: Write[], positions: ConsumerPosition[]): Promise<void>
-}
-
-/**
- * What a `commit` port throws when the failure is not the batch's fault (the database is down, a
- * connection was lost): the runtime keeps the messages and retries the same batch in place.
- */
-export class TransientCommitError extends Error {
-  override name = 'TransientCommitError'
 }
 
 export interface ConsumerPosition {
@@ -142,4 +132,5 @@ export interface ConsumerPosition {
 export const defineActor = <S>(def: ActorDef<S>): ActorDef<S> => def
 
 /** An actor of any state type, as the composition root holds them side by side. */
+// biome-ignore lint/suspicious/noExplicitAny: a state type each actor picks; the runtime only passes it back
 export type AnyActorDef = ActorDef<any>

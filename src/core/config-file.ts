@@ -2,9 +2,8 @@
 // small JSON condition language. One zod schema; schemas/config.json is generated from it for editors
 // and other tools. Cross-references (accounts, indicator names) are checked after the shape.
 import { z } from 'zod'
-import { DPI_MIN_PERIOD } from '../actors/lib/indicators/dpi.js'
-import { MAX_PERIOD, outputsOf } from '../actors/lib/indicators/index.js'
-import { GAYED_ROLES, type GayedRole } from '../actors/lib/gayed.js'
+import { DPI_MIN_PERIOD, MAX_PERIOD, outputsOf } from './indicator-kinds.js'
+import { GAYED_ROLES, type GayedRole } from './gayed-roles.js'
 import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
 
 const Operand = z
