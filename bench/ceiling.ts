@@ -5,7 +5,7 @@
 // connections, like the replaying client and the daemon.
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { injectedBar } from '../src/replay.js'
+import { injectedBar } from '../src/app/replay.js'
 import { createPublisher } from '../src/runtime/publisher.js'
 import { nodeCpuSeconds, procCpuSeconds, systemBusySeconds, type NatsServer, type SyntheticBar } from './support.js'
 

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { sep } from 'node:path'
-import { PACKAGE_ROOT } from '../src/paths.js'
+import { PACKAGE_ROOT } from '../src/config/paths.js'
 
 interface CallFrame {
   functionName: string

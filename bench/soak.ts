@@ -14,15 +14,15 @@ import { parseArgs } from 'node:util'
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import postgres from 'postgres'
-import { runBacktest } from '../src/backtest.js'
-import { loadEnv, parseConfig } from '../src/config.js'
-import { deploymentActors, startDaemon } from '../src/daemon.js'
-import { createLogger } from '../src/log.js'
-import { expectedWork, waitForQuiescence } from '../src/quiesce.js'
-import { replayBars } from '../src/replay.js'
-import { PACKAGE_ROOT } from '../src/paths.js'
+import { runBacktest } from '../src/app/backtest.js'
+import { loadEnv, parseConfig } from '../src/config/env.js'
+import { deploymentActors, startDaemon } from '../src/app/daemon.js'
+import { createLogger } from '../src/telemetry/log.js'
+import { expectedWork, waitForQuiescence } from '../src/control/quiesce.js'
+import { replayBars } from '../src/app/replay.js'
+import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { Cleanup, createDatabase, startNatsServer } from './support.js'
-import { prng, syntheticBars } from './synthetic-bars.js'
+import { prng, syntheticBars } from '../src/app/synthetic-bars.js'
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '120' }, seed: { type: 'string', default: '1' }, symbols: { type: 'string', default: '3' } },
@@ -174,7 +174,7 @@ async function main(): Promise<number> {
       }
     }
     if (differences && process.env.SOAK_DEBUG) {
-      const { listDeadLetters } = await import('../src/dlq.js')
+      const { listDeadLetters } = await import('../src/control/dlq.js')
       for (const d of await listDeadLetters(jetstream(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
       await dumpState(nc, jsm)
       for (const a of parsed.accounts) console.error(`  backtest ${a.id}: cash ${finalCash.get(a.id)}`)

@@ -2,9 +2,9 @@
 // its own Postgres database, a cleanup stack that runs even on failure or Ctrl-C, synthetic bars,
 // and a few measuring helpers. Deliberately a small copy of test/support (bench code is compiled
 // into dist/ and must not import test code; tests import the synthetic bars from here instead).
-import { syntheticBars, type SyntheticBar } from './synthetic-bars.js'
-import { findOnPath } from '../src/local-nats.js'
-import { safeUrl } from '../src/log.js'
+import { syntheticBars, type SyntheticBar } from '../src/app/synthetic-bars.js'
+import { findOnPath } from '../src/adapters/nats/local-server.js'
+import { safeUrl } from '../src/telemetry/log.js'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -201,9 +201,9 @@ export async function createDatabase(cleanup: Cleanup): Promise<Database> {
 
 
 // ---------------------------------------------------------------------------------------------
-// Synthetic bars: the seeded random walk of bench/synthetic-bars.ts, one bar a minute.
+// Synthetic bars: the seeded random walk of src/app/synthetic-bars.ts, one bar a minute.
 
-export type { SyntheticBar } from './synthetic-bars.js'
+export type { SyntheticBar } from '../src/app/synthetic-bars.js'
 
 /** One-minute bars starting at `start`. */
 export function minuteBars(n: number, seed: number, start = '2024-01-02T00:00:00Z', price = 50): SyntheticBar[] {

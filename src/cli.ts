@@ -1,30 +1,30 @@
 #!/usr/bin/env node
 // The `paperd` command and the composition root: the only place that reads process.env, installs
 // signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
-import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/contracts.js'
-import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config.js'
-import { parseBarsCsv, parseContextCsv } from './csv.js'
-import { deploymentActors, openDatabase, startDaemon } from './daemon.js'
-import { createLogger, safeUrl, type Logger } from './log.js'
-import { migrate } from './migrate.js'
-import { connectNats } from './nats.js'
-import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './quiesce.js'
-import { replayBars } from './replay.js'
-import { runBacktest, type BacktestContext, type BacktestInput } from './backtest.js'
-import { formatStatus, statusReport } from './status.js'
-import { ensureLocalNats } from './local-nats.js'
-import { EMBEDDED_POOL, startEmbeddedPostgres } from './embedded-pg.js'
-import { DEMO_CONFIG, startDemoFeed } from './demo.js'
-import { listDeadLetters, replayDeadLetters } from './dlq.js'
-import { accountReport, formatReport } from './backtest-report.js'
-import { defaultThreads, groupActors, startThreads } from './threads.js'
+import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
+import { readBarsFile, readContextFile } from './app/csv-files.js'
+import { deploymentActors, openDatabase, startDaemon } from './app/daemon.js'
+import { createLogger, safeUrl, type Logger } from './telemetry/log.js'
+import { migrate } from './adapters/postgres/migrate.js'
+import { connectNats } from './adapters/nats/connect.js'
+import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './control/quiesce.js'
+import { replayBars } from './app/replay.js'
+import { runBacktest, type BacktestContext, type BacktestInput } from './app/backtest.js'
+import { formatStatus, statusReport } from './control/status.js'
+import { ensureLocalNats } from './adapters/nats/local-server.js'
+import { EMBEDDED_POOL, startEmbeddedPostgres } from './adapters/postgres/embedded.js'
+import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
+import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
+import { accountReport, formatReport } from './app/backtest-report.js'
+import { defaultThreads, groupActors, startThreads } from './app/threads.js'
 import { ensureStreams } from './runtime/topology.js'
-import { VERSION } from './paths.js'
+import { VERSION } from './config/paths.js'
 
 const SHUTDOWN_LIMIT_MS = 12_000
 
@@ -175,14 +175,7 @@ program
     const env = loadEnv(process.env, { config: o.config }, process.stderr.isTTY === true)
     const log = commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
     const expected = o.wait ? deploymentWork(env.configPath) : null
-    let text: string
-    try {
-      text = readFileSync(file, 'utf8')
-    } catch (err) {
-      throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-    }
-    const { bars, skipped } = parseBarsCsv(text, file)
-    if (skipped.length) console.error(`skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
+    const { bars } = readBarsFile(file)
     const nc = await connectNats(env.nats, 'paperd replay', log, false).catch((err: Error) => {
       throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
     })
@@ -346,29 +339,14 @@ function writableDir(option: string, file: string): void {
 function dataArg(spec: string, timeframe: string): BacktestInput {
   const m = /^(.+?):([A-Z0-9_-]{1,32})(?::([1-9][0-9]{0,3}(?:s|m|h|d|w)))?$/.exec(spec)
   if (!m) throw new ConfigError(`--data ${spec}: expected FILE:SYMBOL or FILE:SYMBOL:TIMEFRAME (symbols are A-Z 0-9 _ -)`)
-  let text: string
-  try {
-    text = readFileSync(m[1]!, 'utf8')
-  } catch (err) {
-    throw new ConfigError(`cannot read ${m[1]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
-  }
-  const { bars, skipped } = parseBarsCsv(text, m[1]!)
-  if (skipped.length) console.error(`${m[1]}: skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
+  const { bars } = readBarsFile(m[1]!)
   return { symbol: m[2]!, timeframe: m[3] ?? timeframe, bars }
 }
 
 function contextArg(spec: string): BacktestContext[] {
   const m = /^(.+?):([A-Z0-9_-]{1,32})$/.exec(spec)
   if (!m) throw new ConfigError(`--context ${spec}: expected FILE:SYMBOL (symbols are A-Z 0-9 _ -)`)
-  let parsed: ReturnType<typeof parseContextCsv>
-  try {
-    parsed = parseContextCsv(readFileSync(m[1]!, 'utf8'), m[1]!)
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    throw new ConfigError(e.code ? `cannot read ${m[1]}: ${e.code}` : e.message)
-  }
-  if (parsed.skipped.length) console.error(`${m[1]}: skipped ${parsed.skipped.length} row(s), first: line ${parsed.skipped[0]!.line}: ${parsed.skipped[0]!.reason}`)
-  return parsed.contexts.map((c) => ({ symbol: m[2]!, ...c }))
+  return readContextFile(m[1]!).map((c) => ({ symbol: m[2]!, ...c }))
 }
 
 /** A progress bar on a terminal; silent otherwise (logs and CI output stay clean) but for notes, which become lines. */

@@ -2,7 +2,7 @@
 // it emits. Shared by live processing and by replay, so a rebuilt state is exactly the live one.
 import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, BarLookup, Found, Inbound, InputSpec, Scope, Write } from '../core/actor.js'
-import { InvalidMessage, type Codec, type Encoded } from '../codec.js'
+import { InvalidMessage, type Codec, type Encoded } from './codec.js'
 import { deadLetter } from './dead-letter.js'
 
 /** What the runtime must do with the message once the batch is durable. */

@@ -1,9 +1,9 @@
 // What the runtime needs from the outside world, passed in by the composition root.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { Codec, Encoded } from '../codec.js'
-import type { Logger } from '../log.js'
-import type { Metrics } from '../metrics.js'
+import type { Codec, Encoded } from './codec.js'
+import type { Logger } from '../telemetry/log.js'
+import type { Metrics } from '../telemetry/metrics.js'
 import type { CheckpointStore } from './checkpoints.js'
 import type { Publisher } from './publisher.js'
 

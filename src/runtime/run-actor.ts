@@ -9,7 +9,7 @@
 import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, ConsumerPosition, Scope, Write } from '../core/actor.js'
 import { TransientCommitError, type WriteSink } from './sink.js'
-import type { Encoded } from '../codec.js'
+import type { Encoded } from './codec.js'
 import { apply, LookupFailed, type Applied, type ReadLookups } from './apply.js'
 import { backoff } from './backoff.js'
 import { readLookups } from './lookups.js'

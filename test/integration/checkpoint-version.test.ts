@@ -10,7 +10,7 @@ import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHECKPOINT_BUCKET } from '../../src/runtime/checkpoints.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 

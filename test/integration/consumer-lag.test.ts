@@ -7,10 +7,10 @@ import { connect, nanos, type NatsConnection } from '@nats-io/transport-node'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
-import { backlog, expectedWork } from '../../src/quiesce.js'
+import { backlog, expectedWork } from '../../src/control/quiesce.js'
 import { ensureConsumers, ensureStreams, isPaperdDurable } from '../../src/runtime/topology.js'
-import { registerStateMetrics } from '../../src/state-metrics.js'
-import { formatStatus, statusReport } from '../../src/status.js'
+import { registerStateMetrics } from '../../src/app/state-metrics.js'
+import { formatStatus, statusReport } from '../../src/control/status.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
 
 const BARS = 40

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/embedded-pg.js'
-import { createLogger } from '../../src/log.js'
-import { migrate } from '../../src/migrate.js'
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../src/adapters/postgres/embedded.js'
+import { createLogger } from '../../src/telemetry/log.js'
+import { migrate } from '../../src/adapters/postgres/migrate.js'
 import { freePort } from '../support/process.js'
 
 const log = createLogger('silent')

@@ -7,8 +7,8 @@
 import { jetstream } from '@nats-io/jetstream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forecastFromNg } from '../../actors/lib/phase5.js'
-import { runBacktest, type BacktestContext } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
+import { runBacktest, type BacktestContext } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
 import { startStack, type Stack } from '../support/stack.js'
 

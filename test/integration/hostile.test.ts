@@ -3,7 +3,7 @@
 // ones trade exactly as if the bad ones had never been sent, and a re-sent bar trades nothing.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 

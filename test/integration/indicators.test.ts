@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { IndicatorSpec } from '../../actors/lib/indicators/index.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { reference } from '../support/reference-indicators.js'
 import { startStack, type Stack } from '../support/stack.js'
 

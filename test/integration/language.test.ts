@@ -5,9 +5,9 @@
 // in-process backtest must fill exactly like the daemon.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
 import { referenceBroker, type RefBar } from '../support/reference-strategy-broker.js'
 import { startStack, type Stack } from '../support/stack.js'

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loadMigrations, migrate } from '../../src/migrate.js'
+import { loadMigrations, migrate } from '../../src/adapters/postgres/migrate.js'
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
 
 // Each test gets its own database and migrations dir, and ends every client it opens.

@@ -7,8 +7,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
-import { parseBarsCsv } from '../../src/csv.js'
-import { replayBars } from '../../src/replay.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
+import { replayBars } from '../../src/app/replay.js'
 import { CANONICAL, startStack, type Stack } from '../support/stack.js'
 
 const ALERTS = readFileSync('ops/prometheus/alerts.yml', 'utf8')

@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs'
 import postgres from 'postgres'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseBarsCsv } from '../../src/csv.js'
-import { replayBars } from '../../src/replay.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
+import { replayBars } from '../../src/app/replay.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 

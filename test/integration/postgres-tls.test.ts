@@ -7,8 +7,8 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadEnv } from '../../src/config.js'
-import { openDatabase } from '../../src/daemon.js'
+import { loadEnv } from '../../src/config/env.js'
+import { openDatabase } from '../../src/app/daemon.js'
 import { startPgServer, type PgServer } from '../support/pg-server.js'
 import { createTestCa, type TestCa } from '../support/tls.js'
 

@@ -4,8 +4,8 @@
 // of it, and more is still to come), never after a guessed delay.
 import { readFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { parseBarsCsv } from '../../src/csv.js'
-import { replayBars } from '../../src/replay.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
+import { replayBars } from '../../src/app/replay.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { killSpawned, spawnDaemon as spawnPaperd } from '../support/process.js'
 import { startStack, type Stack } from '../support/stack.js'

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { CANONICAL, startStack, type Stack } from '../support/stack.js'
 

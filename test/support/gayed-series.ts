@@ -2,7 +2,7 @@
 // the five signals says Risk-On (SPY and lumber rally, utilities and gold flat, IEF beats TLT, VIX at
 // 20), then for 40 days every one says Risk-Off (SPY and lumber fall, utilities and gold rally, TLT
 // beats IEF, VIX at 10). Short lookbacks keep the warm-up small.
-import type { CsvBar } from '../../src/csv.js'
+import type { CsvBar } from '../../src/core/csv.js'
 
 export const GAYED_PARAMS = { utilities_lookback: 5, lumber_lookback: 5, treasury_lookback: 5, ma_short: 5, ma_long: 10 }
 export const GAYED_DAYS = 80

@@ -21,9 +21,9 @@ import { marketSnapshots } from '../../actors/market-snapshots.js'
 import { strategy } from '../../actors/strategy.js'
 import { riskGate } from '../../actors/risk-gate.js'
 import { paperExecutor } from '../../actors/paper-executor.js'
-import { mergeByTime, type BacktestInput } from '../../src/backtest.js'
+import { mergeByTime, type BacktestInput } from '../../src/app/backtest.js'
 import { DEFAULT_PARTITIONS } from '../../src/core/partition.js'
-import { prng } from '../../bench/synthetic-bars.js'
+import { prng } from '../../src/app/synthetic-bars.js'
 
 /** A message as stored: its stream sequence and when it was appended (the stream's timestamp). */
 interface Stored {

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { findOnPath } from '../../src/local-nats.js'
+import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 export interface NatsServer {

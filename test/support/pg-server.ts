@@ -8,7 +8,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
-import { findOnPath } from '../../src/local-nats.js'
+import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { freePort } from './process.js'
 
 export interface PgServer {

@@ -2,7 +2,7 @@
 // run in parallel without seeing each other's rows. Unreachable Postgres is an error, never a skip.
 import { randomBytes } from 'node:crypto'
 import postgres from 'postgres'
-import { safeUrl } from '../../src/log.js'
+import { safeUrl } from '../../src/telemetry/log.js'
 
 export interface TestDatabase {
   url: string

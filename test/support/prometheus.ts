@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { findOnPath } from '../../src/local-nats.js'
+import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { freePort } from './process.js'
 
 const INSTALL = 'run scripts/setup test (npm test does), or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'

@@ -1,8 +1,8 @@
 // The backtest report's numbers, computed by hand on a tiny crafted run.
 import { describe, expect, it } from 'vitest'
-import type { BacktestRun } from '../../src/backtest.js'
-import { accountReport, periodsPerYear } from '../../src/backtest-report.js'
-import { parseConfig } from '../../src/config.js'
+import type { BacktestRun } from '../../src/app/backtest.js'
+import { accountReport, periodsPerYear } from '../../src/app/backtest-report.js'
+import { parseConfig } from '../../src/config/env.js'
 
 const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 1000 }] }).accounts[0]!
 const day = (d: number) => `2024-01-0${d}T00:00:00.000Z`

@@ -3,10 +3,10 @@
 // fed without the merge's copy and sort. Both are checked against the slow way here.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { syntheticBars } from '../../bench/synthetic-bars.js'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
 
 const CSV = 'test/fixtures/ORCL-daily.csv'

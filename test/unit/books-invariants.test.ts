@@ -7,9 +7,9 @@
 //   - trade_count and winning_trades count the closed positions and the winners among them.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { syntheticBars } from '../../bench/synthetic-bars.js'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { Outbound } from '../../src/core/actor.js'
-import { InvalidMessage, MAX_PAYLOAD_BYTES, createCodec } from '../../src/codec.js'
+import { InvalidMessage, MAX_PAYLOAD_BYTES, createCodec } from '../../src/runtime/codec.js'
 import { messageTypes, subjectOf, type Bar } from '../../src/core/contracts.js'
 import { partitionOf } from '../../src/core/partition.js'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/env.js'
 import { runPipeline } from '../support/pipeline.js'
-import { syntheticBars } from '../../bench/synthetic-bars.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 
 const codec = createCodec(16)

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
-import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config.js'
-import { parseDatabaseTls, postgresSsl } from '../../src/db-tls.js'
-import { PACKAGE_ROOT } from '../../src/paths.js'
+import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config/env.js'
+import { parseDatabaseTls, postgresSsl } from '../../src/config/db-tls.js'
+import { PACKAGE_ROOT } from '../../src/config/paths.js'
 import { rulesOf } from '../../src/core/config-file.js'
 
 // SPEC §5.2, copied exactly: "it must work exactly as written".
@@ -525,7 +525,7 @@ describe('parseActorList', () => {
 
 describe('worker-thread groups', () => {
   it('splits actors into contiguous groups in pipeline order', async () => {
-    const { groupActors } = await import('../../src/threads.js')
+    const { groupActors } = await import('../../src/app/threads.js')
     const all = ['persister', 'risk-gate', 'market-snapshots', 'strategy', 'indicators', 'paper-executor'] as const
     expect(groupActors([...all], 2)).toEqual([['market-snapshots', 'indicators', 'strategy'], ['risk-gate', 'paper-executor', 'persister']])
     expect(groupActors([...all], 1)).toEqual([['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']])

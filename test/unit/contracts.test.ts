@@ -4,9 +4,9 @@ import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { timeframeMs } from '../../actors/lib/timeframe.js'
 import { MARKET_LIMITS, TIMEFRAME_PATTERN, TS_INPUT_PATTERN, contracts, filterOf, matchSubject, messageTypes, subjectMatches, subjectOf, type MessageType } from '../../src/core/contracts.js'
-import { README_MARKERS, generatedFiles } from '../../src/generated-docs.js'
+import { README_MARKERS, generatedFiles } from '../../src/app/generated-docs.js'
 import { DEFAULT_PARTITIONS, fnv1a32, parsePartitionList, partitionOf } from '../../src/core/partition.js'
-import { PACKAGE_ROOT, SCHEMAS_DIR } from '../../src/paths.js'
+import { PACKAGE_ROOT, SCHEMAS_DIR } from '../../src/config/paths.js'
 
 const read = (path: string) => readFileSync(join(PACKAGE_ROOT, path), 'utf8')
 const readme = read('README.md')
@@ -20,7 +20,7 @@ describe('generated files (drift test: run `npm run schemas` after changing src/
     )
   })
 
-  it.each(Object.keys(files))('%s is exactly what src/generated-docs.ts produces', (path) => {
+  it.each(Object.keys(files))('%s is exactly what src/app/generated-docs.ts produces', (path) => {
     expect(read(path)).toBe(files[path])
   })
 

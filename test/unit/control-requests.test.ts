@@ -1,8 +1,8 @@
 // What a control request may be, and the error an operator gets when it is not: each names the field
 // and says what is wrong with the value, and nothing is answered from bytes that are not UTF-8 JSON.
 import { describe, expect, it } from 'vitest'
-import { controlSubjectOf, ownerSubject, ownerSubscription, parseRequest, runningSubject } from '../../src/control-requests.js'
-import { LiveStates } from '../../src/live-states.js'
+import { controlSubjectOf, ownerSubject, ownerSubscription, parseRequest, runningSubject } from '../../src/control/requests.js'
+import { LiveStates } from '../../src/control/live-states.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
 const error = (subject: Parameters<typeof parseRequest>[0], body: unknown) => {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseBarsCsv, readBarsCsv, parseContextCsv } from '../../src/csv.js'
+import { readBarsFile } from '../../src/app/csv-files.js'
+import { parseBarsCsv, parseContextCsv } from '../../src/core/csv.js'
 
 const YAHOO = [
   'Date,Open,High,Low,Close,Adj Close,Volume',
@@ -178,16 +179,17 @@ describe('parseBarsCsv: files it refuses', () => {
   })
 })
 
-describe('readBarsCsv', () => {
-  it('reads a file and uses its path in messages', async () => {
+describe('readBarsFile (the CLI reads every bars file through it)', () => {
+  it('reads a file and uses its path in messages; a file it cannot read is one line naming it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'paperd-csv-'))
     try {
       const good = join(dir, 'good.csv')
       const bad = join(dir, 'bad.csv')
       writeFileSync(good, YAHOO)
       writeFileSync(bad, 'a,b\n')
-      expect((await readBarsCsv(good)).bars).toHaveLength(2)
-      await expect(readBarsCsv(bad)).rejects.toThrow(`${bad}:1: unrecognised CSV header`)
+      expect(readBarsFile(good).bars).toHaveLength(2)
+      expect(() => readBarsFile(bad)).toThrow(`${bad}:1: unrecognised CSV header`)
+      expect(() => readBarsFile(join(dir, 'missing.csv'))).toThrow(`cannot read ${join(dir, 'missing.csv')}: ENOENT`)
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }

@@ -9,9 +9,9 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
-import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config.js'
+import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config/env.js'
 import { subjectMatches } from '../../src/core/contracts.js'
-import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control-requests.js'
+import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control/requests.js'
 
 interface Service {
   image?: string
@@ -67,7 +67,7 @@ describe('docker-compose.yml', () => {
     for (const variable of natsUsers.values()) expect(nats.environment, variable).toHaveProperty(variable)
   })
 
-  it('lets the users of the control actors take their ctl.* requests and route them (src/control-requests.ts)', () => {
+  it('lets the users of the control actors take their ctl.* requests and route them (src/control/requests.ts)', () => {
     for (const subject of CONTROL_SUBJECTS) {
       const actor = CONTROL_OWNERS[subject]
       const routed = [ownerSubject(actor, 'main', subject), runningSubject(actor)]

@@ -3,11 +3,11 @@
 // handler's state was checkpointed through.
 import { describe, expect, it } from 'vitest'
 import type { Inbound } from '../../src/core/actor.js'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { handlers, replayActor, runPipeline, type PipelineActor, type PipelineResult } from '../support/pipeline.js'
 import { lookupsFrom } from '../support/actor-spec.js'
-import { prng, syntheticBars } from '../../bench/synthetic-bars.js'
+import { prng, syntheticBars } from '../../src/app/synthetic-bars.js'
 
 const config = parseConfig({
   accounts: [{

@@ -5,8 +5,8 @@ import { entryFill, slipped, type EntryOrder } from '../../actors/lib/entry-orde
 import { executorLookup, handleExecution, type ExecutorState } from '../../actors/paper-executor.js'
 import { newBooks } from '../../actors/lib/books.js'
 import type { Inbound } from '../../src/core/actor.js'
-import { createCodec } from '../../src/codec.js'
-import { parseConfig } from '../../src/config.js'
+import { createCodec } from '../../src/runtime/codec.js'
+import { parseConfig } from '../../src/config/env.js'
 import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 

@@ -3,8 +3,8 @@
 // its state every complete day; and exactly one process runs it however the strategy actor is split.
 import { describe, expect, it } from 'vitest'
 import { strategy } from '../../actors/strategy.js'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
 

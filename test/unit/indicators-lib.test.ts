@@ -14,7 +14,7 @@ import {
 } from '../../actors/lib/indicators/index.js'
 import { dpiComponents, newDpi } from '../../actors/lib/indicators/dpi.js'
 import { newRun, runPush, uniformSince } from '../../actors/lib/indicators/rolling.js'
-import { prng, syntheticBars } from '../../bench/synthetic-bars.js'
+import { prng, syntheticBars } from '../../src/app/synthetic-bars.js'
 import { reference, refDpi, refDpiComponents, type Out } from '../support/reference-indicators.js'
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { declarationsOf, handleBar, indicators, type IndicatorsState } from '../../actors/indicators.js'
-import { createCodec } from '../../src/codec.js'
-import { parseConfig } from '../../src/config.js'
+import { createCodec } from '../../src/runtime/codec.js'
+import { parseConfig } from '../../src/config/env.js'
 import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 

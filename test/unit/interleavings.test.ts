@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
 import { runUpstream, simulate } from '../support/interleavings.js'
 

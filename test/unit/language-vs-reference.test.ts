@@ -4,10 +4,10 @@
 // long synthetic series with gaps.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { syntheticBars } from '../../bench/synthetic-bars.js'
-import { runBacktest } from '../../src/backtest.js'
-import { parseConfig } from '../../src/config.js'
-import { parseBarsCsv } from '../../src/csv.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
+import { runBacktest } from '../../src/app/backtest.js'
+import { parseConfig } from '../../src/config/env.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
 import { referenceBroker, type RefBar } from '../support/reference-strategy-broker.js'
 

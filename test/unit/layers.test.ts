@@ -3,7 +3,7 @@
 // and its vocabularies) — does no I/O: nothing in it, nor anything it imports, reaches a module
 // that talks to the outside world, and no handler is async. `src/core/` imports nothing else of
 // ours (only zod); `actors/` imports only itself and `src/core/`. The rest of `src/` depends on the
-// pure zone, never the other way.
+// pure zone, never the other way, and is layered: each directory imports only those below it.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, normalize, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -72,4 +72,23 @@ describe('layers', () => {
     const back = PURE.flatMap((f) => importsOf(f).filter((i) => outside.includes(i)).map((i) => `${f} → ${i}`))
     expect(back).toEqual([])
   })
+
+  it('the rest of src is layered: config < telemetry < runtime < adapters < control < app < cli.ts, each importing only what is below it (and the pure zone)', () => {
+    const rank = (f: string): number => {
+      const i = LAYERS.findIndex((l) => f === l || f.startsWith(`${l}/`))
+      if (i < 0) throw new Error(`${f} is in no layer: put it in one (ARCHITECTURE.md)`)
+      return i
+    }
+    const wrong: string[] = []
+    for (const f of filesUnder('src').filter((x) => !x.startsWith('src/core/'))) {
+      for (const i of importsOf(f)) {
+        if (!i.endsWith('.ts') || i.startsWith('src/core/') || i.startsWith('actors/')) continue
+        if (!i.startsWith('src/') || rank(i) > rank(f)) wrong.push(`${f} → ${i}`)
+      }
+    }
+    expect(wrong).toEqual([])
+  })
 })
+
+/** The layers of src outside the pure zone, lowest first. */
+const LAYERS = ['src/config', 'src/telemetry', 'src/runtime', 'src/adapters', 'src/control', 'src/app', 'src/cli.ts']

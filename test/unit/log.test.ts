@@ -2,7 +2,7 @@
 // person at a terminal). Secrets are redacted before either is written.
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { createLogger, type LogOptions } from '../../src/log.js'
+import { createLogger, type LogOptions } from '../../src/telemetry/log.js'
 
 function capture(format: LogOptions['format']) {
   const lines: string[] = []

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_TIMEFRAME, handleContext, handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
-import { createCodec } from '../../src/codec.js'
+import { createCodec } from '../../src/runtime/codec.js'
 import type { Bar, InjectedBar } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { newEma, newSma, updateEma, updateSma, type EmaState, type SmaState } from '../../actors/lib/moving-average.js'
-import { prng } from '../../bench/synthetic-bars.js'
+import { prng } from '../../src/app/synthetic-bars.js'
 
 // Independent, deliberately naive references (no shared code with the implementation).
 /** SMA: the mean of the last n values, recomputed from scratch; undefined before n values. */

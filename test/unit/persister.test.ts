@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { persister, scope, writesOf } from '../../actors/persister.js'
 import type { Inbound, Write } from '../../src/core/actor.js'
-import { parseConfig } from '../../src/config.js'
+import { parseConfig } from '../../src/config/env.js'
 import type { Message, MessageType } from '../../src/core/contracts.js'
 import { inbound } from '../support/actor-spec.js'
 import { runPipeline } from '../support/pipeline.js'
-import { syntheticBars } from '../../bench/synthetic-bars.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 
 /** One real message of every type, from an in-memory run of the canonical strategy. */

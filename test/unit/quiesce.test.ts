@@ -2,10 +2,10 @@
 // the daemon runs), the consumers that exist and the instances that answered micro STATS.
 import { describe, expect, it } from 'vitest'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
-import { loadConfigFile } from '../../src/config.js'
-import { deploymentActors } from '../../src/daemon.js'
-import type { Instance } from '../../src/micro.js'
-import { describeWaiting, everyScopeLive, expectedWork, onlyBacklog, stillToDo, type Backlog, type Expectation } from '../../src/quiesce.js'
+import { loadConfigFile } from '../../src/config/env.js'
+import { deploymentActors } from '../../src/app/daemon.js'
+import type { Instance } from '../../src/control/micro.js'
+import { describeWaiting, everyScopeLive, expectedWork, onlyBacklog, stillToDo, type Backlog, type Expectation } from '../../src/control/quiesce.js'
 
 const work = expectedWork(deploymentActors(loadConfigFile('examples/canonical.json')), true)
 const partitions = [...Array(16).keys()].map((p) => `p${p}`)

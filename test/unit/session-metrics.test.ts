@@ -2,8 +2,8 @@
 // "no bars in session" alert stays quiet at night and at weekends.
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { parseConfig } from '../../src/config.js'
-import { registerSessionMetrics } from '../../src/state-metrics.js'
+import { parseConfig } from '../../src/config/env.js'
+import { registerSessionMetrics } from '../../src/app/state-metrics.js'
 
 const config = parseConfig({
   accounts: [{ id: 'main', starting_cash: 1000 }],

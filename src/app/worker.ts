@@ -1,9 +1,9 @@
 // A worker thread of `paperd start --threads N`: a whole daemon for one group of actors, answering
 // the main thread's questions (metrics, readiness) and its order to stop.
 import { parentPort, workerData } from 'node:worker_threads'
-import { ConfigError } from './config.js'
+import { ConfigError } from '../config/env.js'
 import { startDaemon } from './daemon.js'
-import { createLogger } from './log.js'
+import { createLogger } from '../telemetry/log.js'
 import type { WorkerInit } from './threads.js'
 
 const init = workerData as WorkerInit

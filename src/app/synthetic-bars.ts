@@ -1,6 +1,6 @@
 // Deterministic synthetic daily bars (a seeded random walk), for tests and benchmarks that need
 // realistic-looking data without shipping market data.
-import type { CsvBar } from '../src/csv.js'
+import type { CsvBar } from '../core/csv.js'
 
 export type SyntheticBar = CsvBar
 

@@ -4,8 +4,8 @@
 // runs (a minute of market time per tick: centuries of bars). The feed continues after a restart
 // from the last bar MD_IN holds, so a restart neither repeats nor skips a bar.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
-import { syntheticBarStream, type SyntheticBar } from '../bench/synthetic-bars.js'
-import type { Logger } from './log.js'
+import { syntheticBarStream, type SyntheticBar } from './synthetic-bars.js'
+import type { Logger } from '../telemetry/log.js'
 import { injectedBar } from './replay.js'
 
 export const DEMO_SYMBOLS = ['DEMO-A', 'DEMO-B', 'DEMO-C'] as const

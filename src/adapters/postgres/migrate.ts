@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type postgres from 'postgres'
-import { SQL_DIR } from './paths.js'
+import { SQL_DIR } from '../../config/paths.js'
 
 // 'paperd' in ASCII, shifted left 16 bits: fixed so that every paperd process contends for the
 // same lock, and unlikely to collide with another application's advisory locks on a shared server.

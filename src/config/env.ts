@@ -2,10 +2,10 @@
 // Any problem becomes a ConfigError with one readable line; the CLI prints it and exits non-zero.
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
-import { ACTOR_NAMES, type ActorName } from './core/actor.js'
-import { ConfigFileSchema, type ConfigFile } from './core/config-file.js'
+import { ACTOR_NAMES, type ActorName } from '../core/actor.js'
+import { ConfigFileSchema, type ConfigFile } from '../core/config-file.js'
 import { parseDatabaseTls } from './db-tls.js'
-import { DEFAULT_PARTITIONS, parsePartitionList } from './core/partition.js'
+import { DEFAULT_PARTITIONS, parsePartitionList } from '../core/partition.js'
 
 export class ConfigError extends Error {
   override name = 'ConfigError'

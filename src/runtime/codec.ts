@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
-import type { Inbound, Outbound } from './core/actor.js'
-import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN, matchSubject, messageTypes, subjectOf, type MessageType } from './core/contracts.js'
-import { partitionOf } from './core/partition.js'
-import { SCHEMAS_DIR } from './paths.js'
+import type { Inbound, Outbound } from '../core/actor.js'
+import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN, matchSubject, messageTypes, subjectOf, type MessageType } from '../core/contracts.js'
+import { partitionOf } from '../core/partition.js'
+import { SCHEMAS_DIR } from '../config/paths.js'
 
 export class InvalidMessage extends Error {
   override name = 'InvalidMessage'

@@ -6,8 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { accessSync, constants, mkdirSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { delimiter, join } from 'node:path'
-import { ConfigError, type NatsOptions } from './config.js'
-import type { Logger } from './log.js'
+import { ConfigError, type NatsOptions } from '../../config/env.js'
+import type { Logger } from '../../telemetry/log.js'
 
 const LOCAL = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 

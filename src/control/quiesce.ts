@@ -8,10 +8,10 @@
 // All of it twice in a row, no stream growing in between.
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import { ACTOR_NAMES, type ActorDef, type ActorName } from './core/actor.js'
-import { STREAMS, type StreamName } from './core/contracts.js'
+import { ACTOR_NAMES, type ActorDef, type ActorName } from '../core/actor.js'
+import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances, type Instance } from './micro.js'
-import { durableName, isPaperdDurable } from './runtime/topology.js'
+import { durableName, isPaperdDurable } from '../runtime/topology.js'
 
 export interface Backlog {
   total: number

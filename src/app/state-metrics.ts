@@ -3,14 +3,14 @@
 // and durable names — all bounded by the config, never ids (other consumers are not reported).
 import type { JetStreamManager } from '@nats-io/jetstream'
 import { Gauge, type Registry } from 'prom-client'
-import { valuation } from '../actors/lib/books.js'
-import type { ExecutorState } from '../actors/paper-executor.js'
-import { brierScore, phase5Metrics } from '../actors/lib/phase5.js'
-import type { RiskState } from '../actors/risk-gate.js'
-import { sessionTest } from '../actors/strategy.js'
-import type { AnyStrategyConfig } from './core/config-file.js'
-import { STREAMS } from './core/contracts.js'
-import { isPaperdDurable } from './runtime/topology.js'
+import { valuation } from '../../actors/lib/books.js'
+import type { ExecutorState } from '../../actors/paper-executor.js'
+import { brierScore, phase5Metrics } from '../../actors/lib/phase5.js'
+import type { RiskState } from '../../actors/risk-gate.js'
+import { sessionTest } from '../../actors/strategy.js'
+import type { AnyStrategyConfig } from '../core/config-file.js'
+import { STREAMS } from '../core/contracts.js'
+import { isPaperdDurable } from '../runtime/topology.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
   const accounts = (actor: string) => [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))

@@ -1,9 +1,9 @@
 // The numbers a researcher looks at after a backtest, computed from the executor's own messages:
 // the equity curve (portfolio after every change, carried forward to every bar time), the closed
 // positions and the fills.
-import { timeframeMs } from '../actors/lib/timeframe.js'
+import { timeframeMs } from '../../actors/lib/timeframe.js'
 import type { BacktestRun } from './backtest.js'
-import type { AccountConfig } from './core/config-file.js'
+import type { AccountConfig } from '../core/config-file.js'
 
 export interface AccountReport {
   account: string

@@ -1,7 +1,6 @@
 // Bar CSV input for `paperd replay`: Yahoo-style `Date,Open,High,Low,Close,Adj Close,Volume` and
 // generic `ts,open,high,low,close,volume`. OHLC consistency is NOT checked here: market-snapshots
 // validates bars and dead-letters bad ones, so replay exercises the same path as live input.
-import { readFile } from 'node:fs/promises'
 
 export interface CsvBar {
   ts: string
@@ -233,10 +232,6 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
   return { bars, skipped }
 }
 
-/** Reads and parses a CSV file; the path is used as `source` in messages. */
-export async function readBarsCsv(path: string): Promise<ParsedBars> {
-  return parseBarsCsv(await readFile(path, 'utf8'), path)
-}
 
 /** One NarrativeGap context row (what md.in.context carries). */
 export interface CsvContext {

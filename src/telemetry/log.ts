@@ -3,7 +3,7 @@
 // JSON lines by default; `pretty` (a person at a terminal) is one readable line per entry.
 import { pino, type DestinationStream, type Logger } from 'pino'
 import { prettyFactory } from 'pino-pretty'
-import type { LogFormat } from './config.js'
+import type { LogFormat } from '../config/env.js'
 
 export const REDACT_PATHS = [
   'databaseUrl', 'natsUrl', 'password', 'pass', 'token', 'secret',

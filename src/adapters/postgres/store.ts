@@ -3,8 +3,8 @@
 // (a handful of parameters whatever the batch size), pipelined inside the transaction.
 // Conflicts are resolved by each table's natural key; state tables only move forward.
 import type { Sql } from 'postgres'
-import type { ConsumerPosition, Write } from './core/actor.js'
-import { TransientCommitError, } from './runtime/sink.js'
+import type { ConsumerPosition, Write } from '../../core/actor.js'
+import { TransientCommitError, } from '../../runtime/sink.js'
 
 type PgType = 'text' | 'numeric' | 'timestamptz' | 'bigint' | 'integer' | 'smallint' | 'boolean' | 'jsonb'
 

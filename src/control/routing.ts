@@ -6,13 +6,13 @@
 // here. Nobody subscribed (NATS answers "no responders" at once) becomes a clear error naming the
 // accounts that do run.
 import { errors, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
-import type { ActorName } from './core/actor.js'
+import type { ActorName } from '../core/actor.js'
 import {
   CONTROL_OWNERS, CONTROL_QUEUE, CONTROL_SUBJECTS, controlSubjectOf, fail, ownerSubject, ownerSubscription, parseRequest, runningSubject,
   type ControlReply, type ControlSubject, type RunningAccounts,
-} from './control-requests.js'
+} from './requests.js'
 import type { LiveStates } from './live-states.js'
-import type { Logger } from './log.js'
+import type { Logger } from '../telemetry/log.js'
 import type { MicroEndpoint } from './micro.js'
 
 /**

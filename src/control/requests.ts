@@ -3,9 +3,9 @@
 // its account, and the validation every request goes through — with errors that say what is wrong.
 // Every subject of the control plane is spelled here and nowhere else.
 import { z } from 'zod'
-import type { ActorName } from './core/actor.js'
-import { RiskPatch } from './core/config-file.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from './core/contracts.js'
+import type { ActorName } from '../core/actor.js'
+import { RiskPatch } from '../core/config-file.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from '../core/contracts.js'
 
 /** A value as an error message shows it: JSON-quoted, cut short. */
 const shown = (v: unknown) => JSON.stringify(typeof v === 'string' && v.length > 40 ? `${v.slice(0, 40)}…` : v)

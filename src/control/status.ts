@@ -6,11 +6,11 @@
 // instance, scopes not live, durables missing).
 import type { JetStreamManager } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { ControlSubject } from './control-requests.js'
-import { STREAMS, type StreamName } from './core/contracts.js'
+import type { ControlSubject } from './requests.js'
+import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
-import { isPaperdDurable } from './runtime/topology.js'
+import { isPaperdDurable } from '../runtime/topology.js'
 
 export interface StatusReport {
   instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]

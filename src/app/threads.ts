@@ -4,12 +4,12 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { AggregatorRegistry, Registry } from 'prom-client'
-import { ACTOR_NAMES, type ActorName } from './core/actor.js'
-import { ConfigError, type Env } from './config.js'
-import type { ConfigFile } from './core/config-file.js'
-import { serveHttp, type HttpServer } from './http.js'
-import type { Logger } from './log.js'
-import { collectProcessMetrics } from './metrics.js'
+import { ACTOR_NAMES, type ActorName } from '../core/actor.js'
+import { ConfigError, type Env } from '../config/env.js'
+import type { ConfigFile } from '../core/config-file.js'
+import { serveHttp, type HttpServer } from '../telemetry/http.js'
+import type { Logger } from '../telemetry/log.js'
+import { collectProcessMetrics } from '../telemetry/metrics.js'
 
 /** Actors in pipeline order: contiguous slices of it keep chatty neighbours together. */
 const ORDER: ActorName[] = [...ACTOR_NAMES]

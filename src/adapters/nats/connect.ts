@@ -4,8 +4,8 @@
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connect, credsAuthenticator, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node'
-import type { NatsOptions } from './config.js'
-import type { Logger } from './log.js'
+import type { NatsOptions } from '../../config/env.js'
+import type { Logger } from '../../telemetry/log.js'
 
 const RETRY_MS = 1000
 

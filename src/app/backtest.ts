@@ -2,19 +2,19 @@
 // NATS and no Postgres. Every message goes through a FIFO queue to the scopes whose durable
 // consumers would receive it (same filters, same stream sequences, same ids), so the trades are
 // the ones the daemon makes on the same data. Bars of several symbols are fed in bar-time order.
-import type { AnyActorDef, Found, FoundBar, Inbound, Outbound, Scope, Step } from './core/actor.js'
-import { paperExecutor } from '../actors/paper-executor.js'
-import { lookupInMemory } from './runtime/lookups.js'
-import { indicators } from '../actors/indicators.js'
-import { marketSnapshots } from '../actors/market-snapshots.js'
-import { riskGate } from '../actors/risk-gate.js'
-import { strategy } from '../actors/strategy.js'
-import { PairMemo } from '../actors/lib/keys.js'
-import type { ConfigFile } from './core/config-file.js'
-import { createCodec } from './codec.js'
-import { contracts, matchSubject, messageTypes, subjectMatches, subjectOf, type Bar, type Message, type MessageType, type Published, type StreamName } from './core/contracts.js'
-import type { CsvBar } from './csv.js'
-import { DEFAULT_PARTITIONS } from './core/partition.js'
+import type { AnyActorDef, Found, FoundBar, Inbound, Outbound, Scope, Step } from '../core/actor.js'
+import { paperExecutor } from '../../actors/paper-executor.js'
+import { lookupInMemory } from '../runtime/lookups.js'
+import { indicators } from '../../actors/indicators.js'
+import { marketSnapshots } from '../../actors/market-snapshots.js'
+import { riskGate } from '../../actors/risk-gate.js'
+import { strategy } from '../../actors/strategy.js'
+import { PairMemo } from '../../actors/lib/keys.js'
+import type { ConfigFile } from '../core/config-file.js'
+import { createCodec } from '../runtime/codec.js'
+import { contracts, matchSubject, messageTypes, subjectMatches, subjectOf, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
+import type { CsvBar } from '../core/csv.js'
+import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
 export interface BacktestInput {
   symbol: string

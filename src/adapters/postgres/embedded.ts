@@ -13,8 +13,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket'
-import { ConfigError } from './config.js'
-import type { Logger } from './log.js'
+import { ConfigError } from '../../config/env.js'
+import type { Logger } from '../../telemetry/log.js'
 
 /** Connections paperd's pool opens to the embedded database: more would only wait for each other. */
 export const EMBEDDED_POOL = 1

@@ -2,8 +2,8 @@
 // schemas/asyncapi.json and the subject table in README.md. `npm run schemas` writes them;
 // test/unit/contracts.test.ts fails when the checked-in copies drift from this output.
 import { z } from 'zod'
-import { ConfigFileSchema } from './core/config-file.js'
-import { STREAMS, contracts, messageTypes, type MessageType } from './core/contracts.js'
+import { ConfigFileSchema } from '../core/config-file.js'
+import { STREAMS, contracts, messageTypes, type MessageType } from '../core/contracts.js'
 
 const GENERATED = 'generated from src/core/contracts.ts by `npm run schemas`; do not edit'
 

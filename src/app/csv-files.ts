@@ -1,0 +1,36 @@
+// The CSV files the CLI is given (`replay FILE`, `backtest --data`, `--context`): one place that
+// reads a file, says in one line why it cannot, parses it and reports the rows it skipped.
+import { readFileSync } from 'node:fs'
+import { ConfigError } from '../config/env.js'
+import { parseBarsCsv, parseContextCsv, type CsvContext, type ParsedBars, type SkippedRow } from '../core/csv.js'
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+}
+
+/** Says on stderr how many rows of `path` were skipped, and why the first was. */
+function reportSkipped(path: string, skipped: readonly SkippedRow[]): void {
+  if (skipped.length) console.error(`${path}: skipped ${skipped.length} row(s), first: line ${skipped[0]!.line}: ${skipped[0]!.reason}`)
+}
+
+export function readBarsFile(path: string): ParsedBars {
+  const parsed = parseBarsCsv(readText(path), path)
+  reportSkipped(path, parsed.skipped)
+  return parsed
+}
+
+export function readContextFile(path: string): CsvContext[] {
+  let parsed: ReturnType<typeof parseContextCsv>
+  try {
+    parsed = parseContextCsv(readText(path), path)
+  } catch (err) {
+    if (err instanceof ConfigError) throw err
+    throw new ConfigError((err as Error).message)
+  }
+  reportSkipped(path, parsed.skipped)
+  return parsed.contexts
+}
