@@ -6,31 +6,23 @@
 // dlq.<actor> with the reason; NATS trouble is retried in place (keeping the messages alive) and a
 // failing database write is naked with backoff until max_deliver, then dead-lettered.
 // On abort: stop pulling, finish what was delivered, save a checkpoint, return.
-import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, ConsumerPosition, Scope, Write } from '../core/actor.js'
-import { TransientCommitError, type WriteSink } from './sink.js'
-import type { Encoded } from './codec.js'
+// This file supervises scopes and processes batches; how messages come in is intake.ts, how a batch
+// is made durable (commit, publish, checkpoint) durable.ts, how a state is rebuilt rebuild.ts.
+import type { JsMsg } from '@nats-io/jetstream'
+import type { ActorDef, Scope } from '../core/actor.js'
 import { apply, LookupFailed, type Applied, type ReadLookups } from './apply.js'
-import { backoff } from './backoff.js'
-import { readLookups } from './lookups.js'
-import { deadLetter } from './dead-letter.js'
+import { backoff, sleep } from './backoff.js'
+import { commitWrites, publishAll, saveCheckpoint } from './durable.js'
+import { checkOrder, pump, Resync, type Item } from './intake.js'
 import type { Io } from './io.js'
+import { readLookups } from './lookups.js'
 import { Mailbox } from './mailbox.js'
 import { rebuild, type LiveInput } from './rebuild.js'
-import { consumerConfig, durableName, PERSISTER_MAX_DELIVER } from './topology.js'
+import type { WriteSink } from './sink.js'
+import { consumerConfig, durableName } from './topology.js'
 
 export const MAX_BATCH = 500
 export const CHECKPOINT_INTERVAL_MS = 2_000
-const PULL_BUFFER = 500
-/** Short pulls end soon after a stop; heartbeats at a quarter of it leave room for a busy loop. */
-const PULL_EXPIRES_MS = 2000
-const PULL_HEARTBEAT_MS = 500
-const CONSUMER_NOT_FOUND = 10014
-
-interface Item {
-  input: LiveInput
-  m: JsMsg
-}
 
 export interface RunningActor {
   /** Resolves when every scope has rebuilt its state and is consuming live. */
@@ -73,7 +65,7 @@ function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal
         failures++
         io.metrics.messages.inc({ actor: def.name, outcome: 'scope_restart' })
         log.error({ err, failures }, 'scope failed; rebuilding and restarting it')
-        await sleep(Math.min(30_000, 500 * 2 ** failures), signal)
+        await sleep(backoff(failures, 1000, 30_000), signal)
       }
     }
   })()
@@ -136,64 +128,6 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   log.debug('stopped')
 }
 
-/**
- * Pulls a durable consumer into the mailbox with short fetches rather than an endless consume():
- * when the scope stops, the fetch in progress simply runs out (within PULL_EXPIRES_MS) and every
- * message the server delivered has been seen, so none is left waiting for ack_wait.
- */
-async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
-  const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
-  while (!signal.aborted) {
-    try {
-      const down = io.whenConnected?.()
-      if (down) {
-        await Promise.race([down, sleep(PULL_EXPIRES_MS, signal)])
-        continue
-      }
-      const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS })
-      for await (const m of batch) mailbox.push({ input, m })
-    } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) throw err
-      if (signal.aborted) break
-      // A pull that ended without its heartbeats is simply pulled again; anything else (NATS
-      // restarting) waits a moment first.
-      if ((err as Error).message === 'heartbeats missed') continue
-      log.warn({ durable: input.durable, err: (err as Error).message }, 'pull failed; retrying')
-      await sleep(1000, signal)
-    }
-  }
-}
-
-/** Raised when deliveries can no longer be trusted to be in stream order. */
-class Resync extends Error {
-  override name = 'Resync'
-}
-
-/**
- * An ordered scope handles each message exactly once, in stream order. After a NATS reconnect the
- * server may resend what it had delivered before (acks lost) behind newer messages, and any
- * redelivery means the same. A delivery may also have gone to a pull request nobody reads any more
- * (one sent while the connection was down reaches the server after the reconnect, beside the new
- * one, and the two share the deliveries): cumulative acks would then acknowledge it unread, so every
- * delivery must follow the one before by exactly one. Rather than guess, the scope is rebuilt from
- * what the server has acknowledged and its consumers restart exactly after it — before this batch
- * touches the state or acknowledges anything.
- */
-function checkOrder(batch: Item[], positions: Map<string, number>, deliveries: Map<string, number>, epoch: number, io: Io): void {
-  if (io.epoch() !== epoch) throw new Resync('NATS reconnected')
-  const last = new Map(positions)
-  const delivered = new Map(deliveries)
-  for (const { input, m } of batch) {
-    if (m.info.deliveryCount > 1) throw new Resync(`redelivery of ${input.durable} seq ${m.seq}`)
-    if (m.seq <= (last.get(input.durable) ?? 0)) throw new Resync(`${input.durable} went back to seq ${m.seq}`)
-    const expected = (delivered.get(input.durable) ?? 0) + 1
-    if (m.info.deliverySequence !== expected) throw new Resync(`${input.durable} delivered #${m.info.deliverySequence} after #${expected - 1}: a delivery went elsewhere`)
-    last.set(input.durable, m.seq)
-    delivered.set(input.durable, expected)
-  }
-  for (const [durable, n] of delivered) deliveries.set(durable, n)
-}
-
 interface BatchResult<S> {
   state: S
   /** durable → last stream sequence acknowledged, or null when the batch was abandoned. */
@@ -244,7 +178,7 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
       const r = results[i]!
       if (r.disposition === 'ack') item.m.ack()
       else if (r.disposition === 'term') item.m.term()
-      else item.m.nak(backoffMs(item.m.info.deliveryCount))
+      else item.m.nak(backoff(item.m.info.deliveryCount, 1000, 30_000))
       if (r.disposition !== 'retry') acked.set(item.input.durable, Math.max(acked.get(item.input.durable) ?? 0, item.m.seq))
     })
   }
@@ -297,135 +231,4 @@ function observeFills(batch: Item[], results: Applied<unknown>[], io: Io): void 
   })
 }
 
-/** Redelivery delay after the n-th failed delivery: 1 s, 2 s, 4 s … capped at 30 s. */
-export const backoffMs = (deliveries: number) => Math.min(30_000, 1000 * 2 ** Math.max(0, deliveries - 1))
 
-/**
- * Commits the batch's writes in one transaction. Connection trouble is retried in place (the
- * messages are kept alive) until it passes; any other failure is narrowed down to the messages
- * that cause it: those are naked for redelivery, or dead-lettered on their last delivery.
- */
-async function commitWrites<S>(def: ActorDef<S>, sink: WriteSink, batch: Item[], results: Applied<S>[], io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
-  const commit = (writes: Write[], positions: ConsumerPosition[]) => sink.commit(writes, positions)
-  const positions = (indexes: number[]): ConsumerPosition[] => {
-    const byDurable = new Map<string, ConsumerPosition>()
-    for (const i of indexes) {
-      const { input, m } = batch[i]!
-      const p = byDurable.get(input.durable)
-      if (!p || p.seq < m.seq) byDurable.set(input.durable, { consumer: input.durable, stream: input.spec.stream, seq: m.seq })
-    }
-    return [...byDurable.values()]
-  }
-  const ok = results.map((r, i) => (r.disposition === 'ack' ? i : -1)).filter((i) => i >= 0)
-  const writesOf = (indexes: number[]): Write[] => indexes.flatMap((i) => results[i]!.writes)
-  try {
-    await retryTransient(() => timedCommit(commit, writesOf(ok), positions(ok), io), batch.map((b) => b.m), def.name, io, signal, log)
-    return
-  } catch (err) {
-    if (err instanceof TransientCommitError) throw err
-    log.warn({ err, batch: ok.length }, 'batch commit failed; committing messages one by one')
-  }
-  for (const i of ok) {
-    try {
-      await retryTransient(() => timedCommit(commit, results[i]!.writes, positions([i]), io), [batch[i]!.m], def.name, io, signal, log)
-    } catch (err) {
-      if (err instanceof TransientCommitError) throw err
-      const r = results[i]!
-      const m = batch[i]!.m
-      r.reason = `write failed: ${(err as Error).message}`
-      r.outcome = 'error'
-      if (m.info.deliveryCount >= PERSISTER_MAX_DELIVER) {
-        r.disposition = 'term'
-        r.out.push(io.codec.encode(deadLetter(def.name, m, r.reason)))
-        log.error({ err, seq: m.seq, subject: m.subject }, 'write keeps failing; dead-lettering message')
-      } else {
-        r.disposition = 'retry'
-        log.warn({ err, seq: m.seq, subject: m.subject, deliveries: m.info.deliveryCount }, 'write failed; message will be redelivered')
-      }
-    }
-  }
-}
-
-/** One commit, timed (paperd_persister_commit_duration_seconds) and, once durable, its rows counted by table. */
-async function timedCommit(commit: WriteSink['commit'], writes: Write[], positions: ConsumerPosition[], io: Io): Promise<void> {
-  const end = io.metrics.commitSeconds.startTimer()
-  try {
-    await commit(writes, positions)
-  } catch (err) {
-    end({ result: err instanceof TransientCommitError ? 'transient' : 'failed' })
-    throw err
-  }
-  end({ result: 'ok' })
-  const byTable = new Map<string, number>()
-  for (const w of writes) byTable.set(w.table, (byTable.get(w.table) ?? 0) + 1)
-  for (const [table, n] of byTable) io.metrics.rows.inc({ table }, n)
-}
-
-async function retryTransient(fn: () => Promise<void>, hold: JsMsg[], actor: string, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      if (!(err instanceof TransientCommitError) || signal.aborted) throw err
-      io.metrics.retries.inc({ actor, what: 'commit' })
-      log.warn({ err: err.message, attempt }, 'database unavailable; retrying')
-      for (const m of hold) m.working()
-      await sleep(Math.min(5_000, 100 * 2 ** attempt))
-    }
-  }
-}
-
-/**
- * Publishes every output and waits for every PubAck. A failure (NATS restarting, a timeout) is
- * retried with the same message ids, so the stream drops whatever had in fact been stored. Returns
- * false only when stopping while NATS is unreachable: the batch then stays unacknowledged and is
- * processed again after restart.
- */
-async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], io: Io, signal: AbortSignal, log: Io['log']): Promise<boolean> {
-  if (out.length === 0) return true
-  const endPublish = io.metrics.publishSeconds.startTimer({ actor })
-  let pending = out
-  for (let attempt = 1; pending.length; attempt++) {
-    const results = await Promise.allSettled(pending.map((e) => io.publisher.publish(e.subject, e.payload, e.id)))
-    const failed = pending.filter((_, i) => results[i]!.status === 'rejected')
-    const byType = new Map<string, number>()
-    for (const [i, r] of results.entries()) if (r.status === 'fulfilled') byType.set(pending[i]!.type, (byType.get(pending[i]!.type) ?? 0) + 1)
-    for (const [type, n] of byType) io.metrics.published.inc({ type }, n)
-    if (failed.length === 0) {
-      endPublish()
-      return true
-    }
-    const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason
-    io.metrics.retries.inc({ actor, what: 'publish' }, failed.length)
-    log.warn({ err: (reason as Error)?.message, failed: failed.length, attempt }, 'publish failed; retrying')
-    if (signal.aborted && attempt >= 3) {
-      log.error({ failed: failed.length }, 'stopping with unpublished outputs; the batch will be processed again after restart')
-      return false
-    }
-    for (const m of hold) m.working()
-    await sleep(Math.min(5_000, 200 * 2 ** attempt))
-    pending = failed
-  }
-  return true
-}
-
-/** Waits `ms`, or less if `signal` aborts first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms)
-    function done() {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
-}
-
-async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, stateVersion: number, log: Io['log']): Promise<void> {
-  try {
-    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state })
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'checkpoint not saved; the next start replays more')
-  }
-}
