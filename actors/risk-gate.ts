@@ -12,7 +12,7 @@
 // Pure: no I/O, no clock.
 import { defineActor, type BarLookup, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
 import type { AccountConfig, AnyStrategyConfig, RiskConfig } from '../src/core/config-file.js'
-import { DEFAULT_SYMBOLS } from './lib/gayed.js'
+import { DEFAULT_SYMBOLS } from '../src/core/gayed-roles.js'
 import { accountFilter, type Message } from '../src/core/contracts.js'
 import { commissionOf } from './lib/books.js'
 import { fillPrice } from './lib/brackets.js'

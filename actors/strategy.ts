@@ -284,7 +284,7 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
     if (atr === undefined || !(atr > 0)) return null
     bracket = { ...bracket, stop_loss: { kind: 'distance', value: stop.atr * atr } }
   }
-  const distance = bracket?.stop_loss ? stopDistance(bracket.stop_loss, side, close) : null
+  const distance = bracket?.stop_loss ? stopDistance(bracket.stop_loss, close) : null
   if (s.rr_expectation !== undefined && bracket?.stop_loss && bracket.take_profit) {
     const reward = targetDistance(bracket.take_profit, close, distance)
     if (distance === null || !(distance > 0) || reward === null || reward / distance < s.rr_expectation) return null

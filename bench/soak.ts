@@ -21,6 +21,7 @@ import { createLogger } from '../src/telemetry/log.js'
 import { expectedWork, waitForQuiescence } from '../src/control/quiesce.js'
 import { replayBars } from '../src/app/replay.js'
 import { PACKAGE_ROOT } from '../src/config/paths.js'
+import { streamRange } from '../src/runtime/stream-range.js'
 import { Cleanup, createDatabase, startNatsServer } from './support.js'
 import { prng, syntheticBars } from '../src/app/synthetic-bars.js'
 
@@ -157,23 +158,6 @@ async function main(): Promise<number> {
       if (finalCash.get(row.account) !== row.cash && differences++ < 10) console.error(`  cash of ${row.account}: backtest ${finalCash.get(row.account)}, daemon ${row.cash}`)
     }
     if (differences && process.env.SOAK_DEBUG) {
-      const first = run.fills.find((f) => { const t = trades.find((x) => x.trade_id === f.id); return !t || t.qty !== f.qty || t.price !== f.price })!
-      const { DeliverPolicy } = await import('@nats-io/jetstream')
-      const c = await jetstream(nc).consumers.get('TRADE', { filter_subjects: `trade.*.${first.account}`, deliver_policy: DeliverPolicy.All })
-      const from = new Date(Date.parse(first.ts) - 20 * 86_400_000).toISOString()
-      for (let done = false; !done; ) {
-        const b = await c.fetch({ max_messages: 1000, expires: 1000 })
-        let n = 0
-        for await (const m of b) {
-          n++
-          const d = m.json<Record<string, unknown>>()
-          if (String(d.ts) >= from && String(d.ts) <= `${first.ts.slice(0, 10)}T99`) console.error(`  ${m.seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
-          if (m.info.pending === 0) done = true
-        }
-        if (n === 0) done = true
-      }
-    }
-    if (differences && process.env.SOAK_DEBUG) {
       const { listDeadLetters } = await import('../src/control/dlq.js')
       for (const d of await listDeadLetters(jetstream(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
       await dumpState(nc, jsm)
@@ -197,27 +181,16 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
     const cp = (await kv.get(key))!.json<{ positions: object; state: Record<string, unknown> }>()
     const strip = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(strip)
-      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'bars' ? Object.fromEntries(Object.entries(x as Record<string, { seq: number }[]>).map(([s, b]) => [s, `${b.length} bars ${b[0]?.seq}..${b.at(-1)?.seq}`])) : strip(x)]))
+      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'bars' && x && typeof x === 'object' && Object.values(x).every(Array.isArray) ? Object.fromEntries(Object.entries(x as Record<string, { seq: number }[]>).map(([s, b]) => [s, `${b.length} bars ${b[0]?.seq}..${b.at(-1)?.seq}`])) : strip(x)]))
       return v
     }
     console.error(`  ${key}: positions ${JSON.stringify(cp.positions)}\n    ${JSON.stringify(strip(cp.state)).slice(0, 4000)}`)
   }
   // Each account's TRADE history: a message id stored twice, an exit fill larger than the position.
-  const { DeliverPolicy } = await import('@nats-io/jetstream')
   for (const key of keys.filter((k) => k.startsWith('risk-gate.'))) {
     const account = key.slice('risk-gate.'.length)
-    const c = await jetstream(nc).consumers.get('TRADE', { filter_subjects: `trade.*.${account}`, deliver_policy: DeliverPolicy.All })
     const all: { seq: number; d: Record<string, unknown> }[] = []
-    for (let done = false; !done; ) {
-      const b = await c.fetch({ max_messages: 1000, expires: 2000 })
-      let n = 0
-      for await (const m of b) {
-        n++
-        all.push({ seq: m.seq, d: m.json() })
-        if (m.info.pending === 0) done = true
-      }
-      if (n === 0) done = true
-    }
+    for await (const m of streamRange({ js: jetstream(nc), jsm }, 'TRADE', `trade.*.${account}`, 1, Number.MAX_SAFE_INTEGER)) all.push({ seq: m.seq, d: m.json() })
     const seen = new Map<string, number>()
     const pos = new Map<string, number>()
     let anomaly = -1

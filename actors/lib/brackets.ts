@@ -84,7 +84,7 @@ export function fillPrice(base: number, sign: 1 | -1, orderType: 'market' | 'sto
 }
 
 /** Stop distance at a reference price (the signal close): what risk_pct sizing and rr_expectation use. */
-export function stopDistance(level: Level, _side: PositionSide, price: number): number | null {
+export function stopDistance(level: Level, price: number): number | null {
   if (level.kind === 'pct') return price * level.value
   if (level.kind === 'distance') return level.value
   if (level.kind === 'price') return Math.abs(price - level.value)

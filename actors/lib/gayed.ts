@@ -271,8 +271,6 @@ export function targetHolding(c: ConsensusSide | GayedConsensus, defensiveSymbol
 // ---------------------------------------------------------------------------------------------
 // Rolling state over interleaved daily bars
 
-export { DEFAULT_SYMBOLS, GAYED_ROLES, type GayedRole } from '../../src/core/gayed-roles.js'
-
 const SIGNAL_ROLES: Readonly<Record<GayedSignalName, readonly GayedRole[]>> = {
   utilities_spy: ['xlu', 'spy'],
   lumber_gold: ['wood', 'gld'],

@@ -1,9 +1,8 @@
 // The indicator vocabulary of the strategy language: which indicators a strategy may declare, their
 // parameters and defaults, and the operand names each provides. The config schema validates against
 // it and actors/lib/indicators computes it; this is the one list of indicator types.
-import { DPI_MIN_PERIOD } from './dpi-bounds.js'
-
-export { DPI_MIN_PERIOD }
+/** The fewest bars a DPI frame may have: the momentum's short average needs 5. */
+export const DPI_MIN_PERIOD = 5
 
 export type BarField = 'open' | 'high' | 'low' | 'close' | 'volume'
 

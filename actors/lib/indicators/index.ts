@@ -34,7 +34,7 @@ import {
 
 export { DPI_REGIMES, dpiRegime, dpiRegimeName, type DpiRegime } from './dpi.js'
 
-export { INDICATOR_DEFAULTS, MAX_PERIOD, outputsOf, suffixesOf, type BarField, type IndicatorSpec, type IndicatorType } from '../../../src/core/indicator-kinds.js'
+export { outputsOf, type IndicatorSpec } from '../../../src/core/indicator-kinds.js'
 
 export interface OhlcvBar {
   open: number
