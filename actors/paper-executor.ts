@@ -15,6 +15,7 @@ import type { AccountConfig, Costs } from '../src/core/config-file.js'
 import { accountFilter, filterOf, type Bar, type Message } from '../src/core/contracts.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
+import { commandStatus } from './lib/command-status.js'
 import { entryFill, slipped, stopTouched, type EntryFill, type EntryOrder } from './lib/entry-orders.js'
 
 type Order = Message<'trade.order'>
@@ -355,10 +356,7 @@ export function handleCommand(state: ExecutorState, cmd: Command, late: readonly
   // Risk commands travel on the same subject; the risk gate answers them.
   if (cmd.command !== 'cancel_order' && cmd.command !== 'close_position') return
   const status = (ok: boolean, error: string | null, orderId: string | null): void => {
-    out.emit.push({
-      type: 'trade.command_status',
-      data: { id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account, command_id: cmd.id, command: cmd.command, ok, error, order_id: orderId, detail: null },
-    })
+    out.emit.push(commandStatus(cmd, { ok, error, order_id: orderId }))
   }
   if (cmd.command === 'cancel_order') {
     const id = cmd.order_id ?? ''

@@ -6,7 +6,10 @@ import type { FoundBar, Inbound } from '../../src/core/actor.js'
 import type { AccountConfig } from '../../src/core/config-file.js'
 import type { Bar } from '../../src/core/contracts.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
-import { handleRisk, riskLookup, type RiskState, type Watchlists } from '../../actors/risk-gate.js'
+import { handleRisk } from '../../actors/risk-gate.js'
+import type { RiskState } from '../../actors/risk-gate/state.js'
+import { riskLookup } from '../../actors/risk-gate/turns.js'
+import type { Watchlists } from '../../actors/risk-gate/watchlists.js'
 
 export const SYMBOLS = ['ORCL', 'AAPL', 'AAA', 'BBB', 'MSFT', 'SPY', 'TLT'] as const
 

@@ -2,7 +2,7 @@
 // approve, reject), automatic halts on drawdown and on the daily target, approvals expiring in bar
 // time, and the per-order notional and per-day order limits.
 import { describe, expect, it } from 'vitest'
-import { newRiskState, type RiskState } from '../../actors/risk-gate.js'
+import { newRiskState, type RiskState } from '../../actors/risk-gate/state.js'
 import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import { parseConfig } from '../../src/config/env.js'

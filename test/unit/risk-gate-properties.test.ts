@@ -8,7 +8,7 @@
 //   - every status comes with exactly one decision.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { newRiskState, type RiskState } from '../../actors/risk-gate.js'
+import { newRiskState, type RiskState } from '../../actors/risk-gate/state.js'
 import type { Inbound, Outbound } from '../../src/core/actor.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'

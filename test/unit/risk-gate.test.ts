@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { CASH_GAP_ALLOWANCE, estimatedCost, handleRisk, newRiskState, riskGate, type RiskState } from '../../actors/risk-gate.js'
+import { handleRisk, riskGate } from '../../actors/risk-gate.js'
+import { CASH_GAP_ALLOWANCE, estimatedCost } from '../../actors/risk-gate/sizing.js'
+import { newRiskState, type RiskState } from '../../actors/risk-gate/state.js'
 import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import type { AccountConfig } from '../../src/core/config-file.js'

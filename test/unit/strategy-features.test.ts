@@ -4,7 +4,8 @@
 // of the risk gate, with hand-computed numbers.
 import { describe, expect, it } from 'vitest'
 import { handleContext, handleInjectedBar, type SnapshotsState } from '../../actors/market-snapshots.js'
-import { newRiskState, sizeOf, } from '../../actors/risk-gate.js'
+import { sizeOf } from '../../actors/risk-gate/sizing.js'
+import { newRiskState } from '../../actors/risk-gate/state.js'
 import { handleIndicators, sessionTest, watchers, type StrategyState } from '../../actors/strategy.js'
 import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
