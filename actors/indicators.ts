@@ -3,10 +3,11 @@
 // DPI), and publishes md.ind.<P>.<SYM>: the bar plus every warmed-up value by its declared name,
 // multi-output values dotted (macd.signal). Bars of symbols no strategy watches produce nothing.
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
+import { defineActor, partitionScopes, type Inbound, type Step } from '../src/core/actor.js'
 import { rulesOf, type AnyStrategyConfig, type IndicatorSpec } from '../src/core/config-file.js'
-import { filterOf, type Bar } from '../src/core/contracts.js'
-import { PairMemo, pairKeys } from './lib/keys.js'
+import type { Bar } from '../src/core/contracts.js'
+import { PairMemo, pairKeys } from '../src/core/memo.js'
+import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { newIndicator, updateInto, type IndicatorState } from './lib/indicators/index.js'
 
 /** `${symbol}|${timeframe}` → declared name → spec. */
@@ -27,11 +28,6 @@ export function declarationsOf(all: readonly AnyStrategyConfig[]): Declarations 
   }
   return out
 }
-
-export const partitionScope = (partition: number): Scope => ({
-  key: `p${partition}`,
-  inputs: [{ stream: 'MD', filter: filterOf('md.bar', { partition }), accepts: ['md.bar'] }],
-})
 
 const seriesKeys = pairKeys()
 
@@ -67,12 +63,13 @@ const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, numbe
   ...(bar.context ? { context: bar.context } : {}),
 })
 
-export const indicators = (strategies: readonly AnyStrategyConfig[], partitions: number[]) => {
+/** The indicators actor: one scope per symbol partition (a process runs those it owns). */
+export const indicators = (strategies: readonly AnyStrategyConfig[], partitions = DEFAULT_PARTITIONS) => {
   const declarations = declarationsOf(strategies)
   return defineActor<IndicatorsState>({
     name: 'indicators',
     ordered: true,
-    scopes: partitions.map(partitionScope),
+    scopes: partitionScopes('md.bar', partitions),
     init: () => ({ series: {} }),
     handle: (state, input) => handleBar(state, input as Inbound<'md.bar'>, declarations),
   })

@@ -15,7 +15,7 @@
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
 import type { Bar } from '../src/core/contracts.js'
-import { PairMemo, pairKeys } from './lib/keys.js'
+import { PairMemo, pairKeys } from '../src/core/memo.js'
 
 export const DEFAULT_TIMEFRAME = '1d'
 

@@ -13,6 +13,7 @@
 import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
 import type { AccountConfig, Costs } from '../src/core/config-file.js'
 import { accountFilter, filterOf, type Bar, type Message } from '../src/core/contracts.js'
+import { Memo } from '../src/core/memo.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
 import { commandStatus } from './lib/command-status.js'
@@ -149,14 +150,9 @@ export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: 
   }
 }
 
-const portfolioIds = new Map<string, string>()
-
 /** `pf:${account}:`, built once: the portfolio of a held symbol is published on every bar. */
-function portfolioIdPrefix(account: string): string {
-  let prefix = portfolioIds.get(account)
-  if (prefix === undefined) portfolioIds.set(account, (prefix = `pf:${account}:`))
-  return prefix
-}
+const portfolioIds = new Memo((account) => `pf:${account}:`)
+const portfolioIdPrefix = (account: string): string => portfolioIds.get(account)
 
 /**
  * What a volume cap leaves of an order works on from the next bar of its symbol, at that bar's open

@@ -16,6 +16,7 @@
 import type { Inbound, Outbound, Scope, Step } from '../src/core/actor.js'
 import type { GayedConfig } from '../src/core/config-file.js'
 import { accountFilter, filterOf, type Message } from '../src/core/contracts.js'
+import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
 import { dayOf, newGayedState, SIGNAL_NAMES, targetHolding, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed.js'
 
 /** Bars remembered per symbol: enough to find each symbol's bar of a day still waiting to complete. */
@@ -45,8 +46,9 @@ export interface GayedScopeState {
   bars: Record<string, SeenBar[]>
 }
 
-export const gayedScope = (g: GayedConfig): Scope => ({
+export const gayedScope = (g: GayedConfig, partitions = DEFAULT_PARTITIONS): Scope => ({
   key: `gayed-${g.id}`,
+  partition: partitionOf(`gayed-${g.id}`, partitions),
   inputs: [
     { name: 'bars', stream: 'MD', filter: filterOf('md.bar'), accepts: ['md.bar'] },
     { name: 'trade', stream: 'TRADE', filter: accountFilter(g.account), accepts: ['trade.idea_status', 'trade.fill', 'trade.order_status'] },

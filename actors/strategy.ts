@@ -11,16 +11,16 @@
 //
 // Multi-symbol strategies (Gayed) run in their own scope over every md.bar (strategy-gayed.ts).
 // Pure: no I/O, no clock.
-import { defineActor, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
+import { defineActor, partitionScopes, type Inbound, type Outbound, type Step } from '../src/core/actor.js'
 import { gayedOf, rulesOf, type AccountConfig, type AnyStrategyConfig, type SessionWindow, type StrategyConfig } from '../src/core/config-file.js'
 import { dayIndex } from '../src/core/config-file.js'
-import { filterOf, type Message } from '../src/core/contracts.js'
-import { partitionOf } from '../src/core/partition.js'
+import type { Message } from '../src/core/contracts.js'
+import { Memo, pairKeys } from '../src/core/memo.js'
+import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
 import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'
 import { dpiRegimeName } from './lib/indicators/index.js'
-import { pairKeys } from './lib/keys.js'
 import { narrativeGap } from './lib/phase5.js'
 import { gayedScope, handleGayed, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
 
@@ -53,11 +53,6 @@ export interface StrategyState {
 type Indicators = Message<'md.ind'>
 type Idea = Message<'trade.idea'>
 type ExitReason = NonNullable<Idea['exit_reason']>
-
-export const partitionScope = (partition: number): Scope => ({
-  key: `p${partition}`,
-  inputs: [{ stream: 'MD', filter: filterOf('md.ind', { partition }), accepts: ['md.ind'] }],
-})
 
 type Test = (now: BarFrame, prev: BarFrame | undefined) => boolean
 
@@ -323,7 +318,7 @@ function entryPrices(o: StrategyConfig['entry_order'], side: PositionSide, close
 // ---------------------------------------------------------------------------------------------
 // Session windows
 
-const formatters = new Map<string, Intl.DateTimeFormat>()
+const formatters = new Memo((tz) => new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }))
 
 /** Weekday (0 = Sunday) and minutes since midnight of `ms` in `tz`. */
 function localTime(ms: number, tz: string): { day: number; minutes: number } {
@@ -331,8 +326,7 @@ function localTime(ms: number, tz: string): { day: number; minutes: number } {
     const d = new Date(ms)
     return { day: d.getUTCDay(), minutes: d.getUTCHours() * 60 + d.getUTCMinutes() }
   }
-  let f = formatters.get(tz)
-  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })))
+  const f = formatters.get(tz)
   let day = 0
   let minutes = 0
   for (const p of f.formatToParts(ms)) {
@@ -367,14 +361,13 @@ export function sessionTest(windows: SessionWindow[] | undefined): (ts: string) 
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The strategy actor over the partitions this process owns. A multi-symbol (Gayed) scope belongs to
- * the owner of the partition its key hashes to, so exactly one process runs it whatever the split;
- * without `partitionCount` (a backtest, one process owning everything) this process runs them all.
+ * The strategy actor: one scope per symbol partition, and one per multi-symbol (Gayed) strategy,
+ * tied to the partition its key hashes to — so whatever the split over processes, exactly one runs it.
  */
-export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: number[], accounts: readonly AccountConfig[] = [], partitionCount?: number) => {
+export const strategy = (strategies: readonly AnyStrategyConfig[], accounts: readonly AccountConfig[] = [], partitions = DEFAULT_PARTITIONS) => {
   const index = watchers(strategies, accounts)
   const gayed = gayedOf(strategies)
-  const gayedScopes = gayed.map(gayedScope).filter((scope) => partitionCount === undefined || partitions.includes(partitionOf(scope.key, partitionCount)))
+  const gayedScopes = gayed.map((g) => gayedScope(g, partitions))
   const gayedById = new Map(gayed.map((g) => [`gayed-${g.id}`, g]))
   return defineActor<StrategyState>({
     name: 'strategy',
@@ -382,7 +375,7 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], partitions: n
     // 2: a book holds the position with its bracket (side, fill, levels, bars held).
     // 3: a Gayed scope follows its ideas' fate (held, pending, deferred days).
     stateVersion: 3,
-    scopes: [...partitions.map(partitionScope), ...gayedScopes],
+    scopes: [...partitionScopes('md.ind', partitions), ...gayedScopes],
     init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
     held: (state) => state.gayed?.deferred?.length ?? 0,
     handle: (state, input, scope) => {

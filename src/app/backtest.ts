@@ -9,7 +9,7 @@ import { indicators } from '../../actors/indicators.js'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
 import { riskGate } from '../../actors/risk-gate.js'
 import { strategy } from '../../actors/strategy.js'
-import { PairMemo } from '../../actors/lib/keys.js'
+import { PairMemo } from '../core/memo.js'
 import type { ConfigFile } from '../core/config-file.js'
 import { createCodec } from '../runtime/codec.js'
 import { contracts, matchSubject, messageTypes, subjectMatches, subjectOf, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
@@ -96,14 +96,13 @@ export interface BacktestOptions {
 
 export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions = {}): Promise<BacktestRun> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
-  const owned = [...Array(partitions).keys()]
   /** symbol → the md.bar messages stored so far, with their stream sequences: what lookups read. */
   const stored = new Map<string, FoundBar[]>()
   const barsOf = (symbol: string) => stored.get(symbol)
   const defs: AnyActorDef[] = [
     marketSnapshots(),
-    indicators(config.strategies, owned),
-    strategy(config.strategies, owned, config.accounts),
+    indicators(config.strategies, partitions),
+    strategy(config.strategies, config.accounts, partitions),
     riskGate(config.accounts, config.strategies),
     paperExecutor(config.accounts),
   ]

@@ -31,6 +31,7 @@ import { migrate } from '../adapters/postgres/migrate.js'
 import { connectNats } from '../adapters/nats/connect.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
+import { restrictToPartitions } from '../runtime/ownership.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
 import { runActor } from '../runtime/run-actor.js'
@@ -189,20 +190,20 @@ export function openDatabase(url: string, max = 4): Sql {
  * definitions a daemon runs.
  */
 export function deploymentActors(config: ConfigFile | undefined, partitions = DEFAULT_PARTITIONS): AnyActorDef[] {
-  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: [...Array(partitions).keys()] })
+  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: null })
 }
 
-/** The chosen actors for a config and the partitions this process owns: pure definitions. */
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: Pick<Env, 'partitions' | 'ownedPartitions'>): AnyActorDef[] {
+/** The chosen actors for a config, restricted to the partitions this process owns (null: all): pure definitions. */
+function buildActors(names: ActorName[], config: ConfigFile | undefined, env: { partitions: number; ownedPartitions: readonly number[] | null }): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
     'market-snapshots': () => marketSnapshots(),
-    indicators: () => indicators(strategies, env.ownedPartitions),
-    strategy: () => strategy(strategies, env.ownedPartitions, accounts, env.partitions),
+    indicators: () => indicators(strategies, env.partitions),
+    strategy: () => strategy(strategies, accounts, env.partitions),
     'risk-gate': () => riskGate(accounts, strategies),
     'paper-executor': () => paperExecutor(accounts),
     persister: () => persister(),
   }
-  return names.map((n) => build[n]())
+  return names.map((n) => restrictToPartitions(build[n](), env.ownedPartitions))
 }

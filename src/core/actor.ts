@@ -6,7 +6,7 @@
 // State is owned by the runtime and handed back on every call; handlers may update it in place (it is
 // rebuilt by replaying inputs after a restart, so in-place updates stay deterministic) and must keep
 // it plain JSON data, because the runtime checkpoints it.
-import type { Bar, Envelope, MessageType, Published, StreamName } from './contracts.js'
+import { filterOf, type Bar, type Envelope, type MessageType, type Published, type StreamName } from './contracts.js'
 
 export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
 export type ActorName = (typeof ACTOR_NAMES)[number]
@@ -65,6 +65,22 @@ export interface InputSpec {
 export interface Scope {
   key: string
   inputs: InputSpec[]
+  /**
+   * The symbol partition the scope's work belongs to (a partition's bars, or a multi-symbol scope
+   * whose key hashes there): a process restricted to some partitions runs it only when it owns this
+   * one. Absent: not tied to a partition (an account, a whole actor). Actors declare every scope;
+   * which of them a process runs is the runtime's business.
+   */
+  partition?: number
+}
+
+/** One scope per symbol partition, consuming `type` (md.bar or md.ind) of that partition. */
+export function partitionScopes(type: 'md.bar' | 'md.ind', partitions: number): Scope[] {
+  return Array.from({ length: partitions }, (_, partition) => ({
+    key: `p${partition}`,
+    partition,
+    inputs: [{ stream: 'MD', filter: filterOf(type, { partition }), accepts: [type] }],
+  }))
 }
 
 /**

@@ -5,6 +5,7 @@
 // deterministic ids, unknown fields rejected everywhere.
 import { z } from 'zod'
 import { partitionOf } from './partition.js'
+import { Memo } from './memo.js'
 
 export const SYMBOL_PATTERN = '^[A-Z0-9_-]{1,32}$'
 export const ACCOUNT_PATTERN = '^[a-z0-9_-]{1,32}$'
@@ -550,15 +551,11 @@ const templates = messageTypes.map((type) => {
   return { type, tokens }
 })
 
-const matched = new Map<string, SubjectMatch | undefined>()
+const matched = new Memo<SubjectMatch | undefined>(parseSubject, 50_000)
 
 /** Which contract a subject belongs to, and the values of its template tokens (memoised: the same few subjects repeat). */
 export function matchSubject(subject: string): SubjectMatch | undefined {
-  if (matched.has(subject)) return matched.get(subject)
-  const m = parseSubject(subject)
-  if (matched.size >= 50_000) matched.clear()
-  matched.set(subject, m)
-  return m
+  return matched.get(subject)
 }
 
 function parseSubject(subject: string): SubjectMatch | undefined {

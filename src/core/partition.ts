@@ -1,6 +1,7 @@
 // Symbol partitioning. `<P>` in `md.bar.<P>.<SYM>` is fnv1a32(symbol) % partitions: the same hash as
 // NATS's `{{partition(n, …)}}` subject mapping, so a server-side mapping and paperd always agree.
 // The partition count is fixed (default 16): instances can be added without re-keying.
+import { Memo } from './memo.js'
 
 export const DEFAULT_PARTITIONS = 16
 
@@ -15,16 +16,11 @@ export function fnv1a32(text: string): number {
   return hash >>> 0
 }
 
-const hashes = new Map<string, number>()
+const hashes = new Memo(fnv1a32)
 
 /** The partition of a key (memoised: the same symbols come back bar after bar). */
 export function partitionOf(key: string, partitions = DEFAULT_PARTITIONS): number {
-  let h = hashes.get(key)
-  if (h === undefined) {
-    if (hashes.size >= 100_000) hashes.clear()
-    hashes.set(key, (h = fnv1a32(key)))
-  }
-  return h % partitions
+  return hashes.get(key) % partitions
 }
 
 /** "0-3,7" → [0,1,2,3,7]; every number must be below `partitions`. */

@@ -49,8 +49,7 @@ export interface Upstream {
 }
 
 export function runUpstream(config: ConfigFile, inputs: BacktestInput[]): Upstream {
-  const owned = [...Array(DEFAULT_PARTITIONS).keys()]
-  const defs: AnyActorDef[] = [marketSnapshots(), indicators(config.strategies, owned), strategy(config.strategies, owned, config.accounts)]
+  const defs: AnyActorDef[] = [marketSnapshots(), indicators(config.strategies), strategy(config.strategies, config.accounts)]
   const routes = defs.flatMap((def) => def.scopes.map((scope) => ({ def, scope, state: def.init(scope) as unknown })))
   const md: Stored[] = []
   const ideasAfter = new Map<number, Outbound[]>()

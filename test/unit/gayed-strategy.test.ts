@@ -7,6 +7,7 @@ import { runBacktest } from '../../src/app/backtest.js'
 import { parseConfig } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
+import { restrictToPartitions } from '../../src/runtime/ownership.js'
 
 const config = parseConfig(GAYED_CONFIG)
 const series = gayedSeries()
@@ -102,7 +103,7 @@ describe('who runs a Gayed strategy when the strategy actor is split over proces
   it('exactly the owner of the partition its scope key hashes to', () => {
     const owner = partitionOf('gayed-gayed', 16)
     const halves = [[...Array(8).keys()], [...Array(8).keys()].map((p) => p + 8)]
-    const running = halves.map((owned) => strategy(config.strategies, owned, config.accounts, 16).scopes.filter((s) => s.key === 'gayed-gayed'))
+    const running = halves.map((owned) => restrictToPartitions(strategy(config.strategies, config.accounts, 16), owned).scopes.filter((s) => s.key === 'gayed-gayed'))
     expect(running.map((r) => r.length)).toEqual(halves.map((h) => (h.includes(owner) ? 1 : 0)))
     expect(running.flat()[0]).toMatchObject({
       inputs: [{ stream: 'MD', filter: 'md.bar.*.*', accepts: ['md.bar'] }, { stream: 'TRADE', filter: 'trade.*.gayed', accepts: ['trade.idea_status', 'trade.fill', 'trade.order_status'] }],

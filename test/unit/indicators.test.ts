@@ -4,6 +4,8 @@ import { createCodec } from '../../src/runtime/codec.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
+import { restrictToPartitions } from '../../src/runtime/ownership.js'
 
 const codec = createCodec(16)
 
@@ -35,8 +37,7 @@ function mdBar(symbol: string, day: number, close: number, opts: { timeframe?: s
   const timeframe = opts.timeframe ?? '1d'
   const ts = new Date(Date.UTC(2024, 0, day)).toISOString()
   const id = `bar:${symbol}:${timeframe}:${ts}`
-  const high = opts.high ?? close + 1
-  return { id, type: 'md.bar', ts, causation_id: `md.in:${day}`, correlation_id: id, symbol, timeframe, open: close, high, low: close - 1, close, volume: 1000 + day }
+  return message('md.bar', { id, ts, causation_id: `md.in:${day}`, correlation_id: id, symbol, timeframe, open: close, high: opts.high ?? close + 1, low: close - 1, close, volume: 1000 + day })
 }
 const barsOf = (bars: Bar[], seq0 = 1) => bars.map((b, i) => inbound('md.bar', b, { seq: seq0 + i }))
 
@@ -124,8 +125,9 @@ describe('indicators', () => {
     expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
   })
 
-  it('the actor has one scope per owned partition, consuming md.bar of that partition', () => {
-    const def = indicators(config.strategies, [0, 11])
+  it('the actor has one scope per partition, consuming md.bar of that partition; a process runs those it owns', () => {
+    expect(indicators(config.strategies).scopes.map((s) => s.key)).toEqual([...Array(16).keys()].map((p) => `p${p}`))
+    const def = restrictToPartitions(indicators(config.strategies), [0, 11])
     expect(def.scopes.map((s) => s.key)).toEqual(['p0', 'p11'])
     expect(def.scopes[1]!.inputs).toEqual([{ stream: 'MD', filter: 'md.bar.11.*', accepts: ['md.bar'] }])
   })

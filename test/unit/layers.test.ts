@@ -66,6 +66,18 @@ describe('layers', () => {
     expect(wrong).toEqual([])
   })
 
+  it('the pure zone keeps no module-level state: caches go through the one bounded memo (src/core/memo.ts)', () => {
+    // A Map, Set, array or `let` at the top of a module outlives every call: a handler writing to it
+    // would carry state the runtime neither checkpoints nor rebuilds. (Empty constants typed
+    // read-only, shared to save an allocation, are fine.)
+    const mutable = /^(?:export\s+)?(?:let\s|var\s|const\s+\w+(?:\s*:[^=]+)?\s*=\s*(?:new\s+(?:Map|Set|WeakMap|Array)\b|\[\s*\]))/
+    const readOnly = /^(?:export\s+)?const\s+\w+\s*:\s*(?:readonly\s|Readonly\w*<|Found\b)/
+    const wrong = PURE.filter((f) => f !== 'src/core/memo.ts').flatMap((f) =>
+      readFileSync(join(ROOT, f), 'utf8').split('\n').flatMap((line, n) => (mutable.test(line) && !readOnly.test(line) ? [`${f}:${n + 1}: ${line.trim()}`] : [])),
+    )
+    expect(wrong).toEqual([])
+  })
+
   it('the rest of src depends on the pure zone, which never imports it back', () => {
     const outside = filesUnder('src').filter((f) => !f.startsWith('src/core/'))
     expect(outside.length).toBeGreaterThan(10)
