@@ -12,7 +12,8 @@
 // Pure: no I/O, no clock.
 import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
 import type { AccountConfig, Costs } from '../src/core/config-file.js'
-import { accountFilter, filterOf, type Bar, type Message } from '../src/core/contracts.js'
+import type { Bar, Message } from '../src/core/contracts.js'
+import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { Memo } from '../src/core/memo.js'
 import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
 import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'

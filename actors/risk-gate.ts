@@ -15,7 +15,7 @@
 // turns (the settlement order), orders, commands, halts, approvals, messages, views, watchlists.
 import { defineActor, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
 import type { AccountConfig, AnyStrategyConfig } from '../src/core/config-file.js'
-import { accountFilter } from '../src/core/contracts.js'
+import { accountFilter } from '../src/core/subjects.js'
 import { absorbBars, receiveFill, receiveSettlement } from './lib/ledger.js'
 import { recordIdea } from './lib/phase5.js'
 import { newRiskState, type RiskState } from './risk-gate/state.js'

@@ -15,7 +15,8 @@
 // next day tries again, the same way whenever the fills arrive. Pure: no I/O, no clock.
 import type { Inbound, Outbound, Scope, Step } from '../src/core/actor.js'
 import type { GayedConfig } from '../src/core/config-file.js'
-import { accountFilter, filterOf, type Message } from '../src/core/contracts.js'
+import type { Message } from '../src/core/contracts.js'
+import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
 import { dayOf, newGayedState, SIGNAL_NAMES, targetHolding, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed.js'
 

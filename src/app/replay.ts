@@ -2,7 +2,7 @@
 // would (plain JSON), with a Nats-Msg-Id per bar so replaying the same file twice within the
 // duplicate window stores nothing new (and market-snapshots drops re-sent bars after it).
 import type { NatsConnection } from '@nats-io/transport-node'
-import { filterOf } from '../core/contracts.js'
+import { filterOf } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { createPublisher, type PubAck } from '../runtime/publisher.js'
 

@@ -2,7 +2,8 @@
 // letter keeps the refused message's subject and payload, so after a fix (a corrected feed, a new
 // release) it can be published again where it came from; the actors then judge it like any input.
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
-import { filterOf, type Message } from '../core/contracts.js'
+import type { Message } from '../core/contracts.js'
+import { filterOf } from '../core/subjects.js'
 import { DLQ_PAYLOAD_LIMIT } from '../runtime/dead-letter.js'
 
 type DeadLetter = Message<'dlq'>

@@ -5,7 +5,7 @@
 import { z } from 'zod'
 import type { ActorName } from '../core/actor.js'
 import { RiskPatch } from '../core/config-file.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from '../core/contracts.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from '../core/schemas.js'
 
 /** A value as an error message shows it: JSON-quoted, cut short. */
 const shown = (v: unknown) => JSON.stringify(typeof v === 'string' && v.length > 40 ? `${v.slice(0, 40)}…` : v)

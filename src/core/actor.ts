@@ -6,7 +6,8 @@
 // State is owned by the runtime and handed back on every call; handlers may update it in place (it is
 // rebuilt by replaying inputs after a restart, so in-place updates stay deterministic) and must keep
 // it plain JSON data, because the runtime checkpoints it.
-import { filterOf, type Bar, type Envelope, type MessageType, type Published, type StreamName } from './contracts.js'
+import type { Bar, Envelope, MessageType, Published, StreamName } from './contracts.js'
+import { filterOf } from './subjects.js'
 
 export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
 export type ActorName = (typeof ACTOR_NAMES)[number]

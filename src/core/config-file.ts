@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { DPI_MIN_PERIOD, MAX_PERIOD, outputsOf } from './indicator-kinds.js'
 import { GAYED_ROLES, type GayedRole } from './gayed-roles.js'
-import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './contracts.js'
+import { ACCOUNT_PATTERN, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './schemas.js'
 
 const Operand = z
   .union([z.string(), z.number()])

@@ -4,7 +4,8 @@
 // read (the stream is append-only, so a retry finds the same bars), it is never the message's fault.
 import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { MsgRequest } from '@nats-io/jetstream'
-import { subjectOf, type Bar } from '../core/contracts.js'
+import type { Bar } from '../core/contracts.js'
+import { subjectOf } from '../core/subjects.js'
 import type { Io } from './io.js'
 import { streamRange } from './stream-range.js'
 

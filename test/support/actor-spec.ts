@@ -3,7 +3,8 @@
 // the Nats-Msg-Id), and play a history through a handler. No NATS, no Postgres, no mocks.
 import type { BarLookup, Found, FoundBar, Inbound, Outbound, Step } from '../../src/core/actor.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
-import { contracts, matchSubject, subjectOf, type Message, type MessageType, type StreamName } from '../../src/core/contracts.js'
+import { contracts, type Message, type MessageType, type StreamName } from '../../src/core/contracts.js'
+import { matchSubject, subjectOf } from '../../src/core/subjects.js'
 import { DEFAULT_PARTITIONS } from '../../src/core/partition.js'
 
 export interface InboundOptions {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { DEFAULT_METRICS_PORT, loadConfigFile, parseActorList } from '../../src/config/env.js'
-import { subjectMatches } from '../../src/core/contracts.js'
+import { subjectMatches } from '../../src/core/subjects.js'
 import { CONTROL_OWNERS, CONTROL_SUBJECTS, ownerPermission, ownerSubject, runningSubject } from '../../src/control/requests.js'
 
 interface Service {
