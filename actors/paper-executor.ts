@@ -11,7 +11,7 @@
 // due on a bar at or before its own (a rotation sells one symbol and buys another on the same day).
 // Pure: no I/O, no clock.
 import { defineActor, type BarLookup, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
-import type { AccountConfig, Costs } from '../src/core/config-file.js'
+import type { AccountConfig, Costs } from '../src/core/config-file/accounts.js'
 import type { Bar, Message } from '../src/core/contracts.js'
 import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { Memo } from '../src/core/memo.js'

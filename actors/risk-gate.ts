@@ -14,7 +14,8 @@
 // Its parts, one idea each, live in risk-gate/: state, sizing, limits (where a limit is judged),
 // turns (the settlement order), orders, commands, halts, approvals, messages, views, watchlists.
 import { defineActor, type Found, type Inbound, type Outbound, type Scope, type Step } from '../src/core/actor.js'
-import type { AccountConfig, AnyStrategyConfig } from '../src/core/config-file.js'
+import type { AccountConfig } from '../src/core/config-file/accounts.js'
+import type { AnyStrategyConfig } from '../src/core/config-file/strategies.js'
 import { accountFilter } from '../src/core/subjects.js'
 import { absorbBars, receiveFill, receiveSettlement } from './lib/ledger.js'
 import { recordIdea } from './lib/phase5.js'

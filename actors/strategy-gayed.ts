@@ -14,7 +14,7 @@
 // days before are settled — so a rotation the gate or the executor refused is not believed, and the
 // next day tries again, the same way whenever the fills arrive. Pure: no I/O, no clock.
 import type { Inbound, Outbound, Scope, Step } from '../src/core/actor.js'
-import type { GayedConfig } from '../src/core/config-file.js'
+import type { GayedConfig } from '../src/core/config-file/strategies.js'
 import type { Message } from '../src/core/contracts.js'
 import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'

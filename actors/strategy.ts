@@ -12,8 +12,10 @@
 // Multi-symbol strategies (Gayed) run in their own scope over every md.bar (strategy-gayed.ts).
 // Pure: no I/O, no clock.
 import { defineActor, partitionScopes, type Inbound, type Outbound, type Step } from '../src/core/actor.js'
-import { gayedOf, rulesOf, type AccountConfig, type AnyStrategyConfig, type SessionWindow, type StrategyConfig } from '../src/core/config-file.js'
-import { dayIndex } from '../src/core/config-file.js'
+import type { AccountConfig } from '../src/core/config-file/accounts.js'
+import type { SessionWindow } from '../src/core/config-file/sessions.js'
+import { gayedOf, rulesOf, type AnyStrategyConfig, type StrategyConfig } from '../src/core/config-file/strategies.js'
+import { dayIndex } from '../src/core/config-file/sessions.js'
 import type { Message } from '../src/core/contracts.js'
 import { Memo, pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'

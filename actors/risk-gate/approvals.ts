@@ -1,7 +1,7 @@
 // Ideas waiting for a person expire: after approval_timeout_minutes of bar time as the books advance,
 // or when the control plane says they waited that long in wall time (idea_expire).
 import type { Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { decisionOf, statusOf } from './messages.js'
 import { sizeOf } from './sizing.js'
 import type { RiskState, Verdict } from './state.js'

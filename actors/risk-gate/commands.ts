@@ -2,7 +2,7 @@
 // halt, resume, enable or disable a strategy, approve, reject or expire an idea; a manual close is
 // followed so the books expect its fill. Each ends in one trade.command_status.
 import type { Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { commandStatus } from '../lib/command-status.js'
 import { follow } from '../lib/ledger.js'
 import { expire } from './approvals.js'

@@ -1,7 +1,7 @@
 // Halts: by a person (ctl.risk.halt) or by the books, when drawdown breaches its limit or the day's
 // profit reaches its target. A halted account rejects entries; exits still pass.
 import type { Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { accountDecision, riskStateMessage } from './messages.js'
 import type { RiskState } from './state.js'
 

@@ -1,6 +1,6 @@
 // Where a risk limit is judged: one function that turns an idea, the books as of its bar and the
 // account's risk config into a verdict. Add a risk field here (and in the config schema).
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { availableCash, live } from '../lib/ledger.js'
 import { CASH_GAP_ALLOWANCE, estimatedCost, round } from './sizing.js'
 import type { Idea, RiskState, Sized, Verdict } from './state.js'

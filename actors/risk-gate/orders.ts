@@ -1,7 +1,7 @@
 // A passed idea becomes an order: counted against the day's entries, published, and followed in the
 // ledger until it settles (its cash reserved meanwhile).
 import type { Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { follow, type Outstanding } from '../lib/ledger.js'
 import { orderFor } from './messages.js'
 import { estimatedCost } from './sizing.js'

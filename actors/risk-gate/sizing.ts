@@ -1,7 +1,7 @@
 // How many units an idea is worth: fixed, a share of equity (capped by the cash the account may
 // spend), a risk budget over the stop distance, then the Phase-5 product. Money arithmetic is
 // books.ts's; the fill price model is brackets.ts's.
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { commissionOf } from '../lib/books.js'
 import { fillPrice } from '../lib/brackets.js'
 import { availableCash, equityOf } from '../lib/ledger.js'

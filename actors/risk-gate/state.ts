@@ -2,7 +2,7 @@
 // commands waiting their turn, the risk config as it applies now, halts, approvals, the Brier
 // tracker. Plain JSON: the runtime checkpoints it (raise `stateVersion` in risk-gate.ts when its
 // shape changes).
-import type { RiskConfig } from '../../src/core/config-file.js'
+import type { RiskConfig } from '../../src/core/config-file/accounts.js'
 import type { Message } from '../../src/core/contracts.js'
 import { newLedger, type Ledger } from '../lib/ledger.js'
 import { newBrier, newPhase5Stats, type BrierState, type Phase5Stats } from '../lib/phase5.js'

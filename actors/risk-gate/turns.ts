@@ -3,7 +3,7 @@
 // it heard of. Advancing applies fills and marks in market-stream order, halting and closing days as
 // the books reach them. `riskLookup` names the bars an advance will need.
 import type { BarLookup, Inbound, Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { advance, complete, relevantFrom, type AdvanceHooks } from '../lib/ledger.js'
 import { forecastFromNg, recordForecast, recordOutcome, recordTrade } from '../lib/phase5.js'
 import { expireApprovals } from './approvals.js'

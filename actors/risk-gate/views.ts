@@ -1,6 +1,6 @@
 // The gate's state as the control plane shows it (ctl.risk.get, ctl.strategies.list,
 // ctl.ideas.pending): read-only projections.
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { sizeOf } from './sizing.js'
 import type { RiskState } from './state.js'
 

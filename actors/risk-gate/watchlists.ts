@@ -1,6 +1,6 @@
 // Which symbols each strategy watches: an entry off its strategy's watchlist needs a person's
 // approval unless the risk config allows it.
-import type { AnyStrategyConfig } from '../../src/core/config-file.js'
+import type { AnyStrategyConfig } from '../../src/core/config-file/strategies.js'
 import { DEFAULT_SYMBOLS } from '../../src/core/gayed-roles.js'
 
 /** Strategy id → the symbols it watches (off-watchlist ideas need approval). */

@@ -3,7 +3,7 @@
 // positions and the fills.
 import { timeframeMs } from '../../actors/lib/timeframe.js'
 import type { BacktestRun } from './backtest.js'
-import type { AccountConfig } from '../core/config-file.js'
+import type { AccountConfig } from '../core/config-file/accounts.js'
 
 export interface AccountReport {
   account: string

@@ -8,7 +8,7 @@ import type { ExecutorState } from '../../actors/paper-executor.js'
 import { brierScore, phase5Metrics } from '../../actors/lib/phase5.js'
 import type { RiskState } from '../../actors/risk-gate/state.js'
 import { sessionTest } from '../../actors/strategy.js'
-import type { AnyStrategyConfig } from '../core/config-file.js'
+import type { AnyStrategyConfig } from '../core/config-file/strategies.js'
 import { STREAMS } from '../core/contracts.js'
 import { isPaperdDurable } from '../runtime/topology.js'
 

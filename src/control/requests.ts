@@ -4,7 +4,7 @@
 // Every subject of the control plane is spelled here and nowhere else.
 import { z } from 'zod'
 import type { ActorName } from '../core/actor.js'
-import { RiskPatch } from '../core/config-file.js'
+import { RiskPatch } from '../core/config-file/accounts.js'
 import { ACCOUNT_PATTERN, SYMBOL_PATTERN } from '../core/schemas.js'
 
 /** A value as an error message shows it: JSON-quoted, cut short. */

@@ -3,7 +3,7 @@
 // from these bars before the handler is called. Ideas and fills name their bar by its stream position
 // (`seqOf`), as the strategy and the executor do.
 import type { FoundBar, Inbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import type { Bar } from '../../src/core/contracts.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
 import { handleRisk } from '../../actors/risk-gate.js'

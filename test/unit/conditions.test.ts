@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { evaluate, frameOf, type Frame } from '../../actors/lib/conditions.js'
-import type { Condition } from '../../src/core/config-file.js'
+import type { Condition } from '../../src/core/config-file/conditions.js'
 
 const now: Frame = { close: 10, open: 9, high: 11, low: 8, volume: 1000, fast: 5, slow: 4, same: 5, 'macd.signal': -1 }
 

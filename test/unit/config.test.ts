@@ -6,7 +6,7 @@ import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, parseNatsUrl } from '../../src/config/env.js'
 import { parseDatabaseTls, postgresSsl } from '../../src/config/db-tls.js'
 import { PACKAGE_ROOT } from '../../src/config/paths.js'
-import { rulesOf } from '../../src/core/config-file.js'
+import { rulesOf } from '../../src/core/config-file/strategies.js'
 
 // SPEC §5.2, copied exactly: "it must work exactly as written".
 const CANONICAL_TEXT = `{

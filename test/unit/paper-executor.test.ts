@@ -3,7 +3,7 @@ import { executorLookup, handleExecution, paperExecutor, type ExecutorState } fr
 import { newBooks } from '../../actors/lib/books.js'
 import type { Inbound, Outbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Bar, Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'

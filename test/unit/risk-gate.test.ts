@@ -4,7 +4,7 @@ import { CASH_GAP_ALLOWANCE, estimatedCost } from '../../actors/risk-gate/sizing
 import { newRiskState, type RiskState } from '../../actors/risk-gate/state.js'
 import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
-import type { AccountConfig } from '../../src/core/config-file.js'
+import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { compileStrategy, confidenceOf, handleIndicators, strategy, watchers, type StrategyState } from '../../actors/strategy.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import { parseConfig } from '../../src/config/env.js'
-import { rulesOf } from '../../src/core/config-file.js'
+import { rulesOf } from '../../src/core/config-file/strategies.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
