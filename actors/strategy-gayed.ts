@@ -18,7 +18,9 @@ import type { GayedConfig } from '../src/core/config-file/strategies.js'
 import type { Message } from '../src/core/contracts.js'
 import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
-import { dayOf, newGayedState, SIGNAL_NAMES, targetHolding, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed.js'
+import { targetHolding } from './lib/gayed/consensus.js'
+import { dayOf, newGayedState, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed/days.js'
+import { SIGNAL_NAMES } from './lib/gayed/signals.js'
 
 /** Bars remembered per symbol: enough to find each symbol's bar of a day still waiting to complete. */
 const RECENT_BARS = 40

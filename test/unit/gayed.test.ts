@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import {
-  consensus,
-  dayOf,
-  lumberGold,
-  newGayedState,
-  sp500Ma,
-  targetHolding,
-  treasuryCurve,
-  updateGayed,
-  utilitiesSpy,
-  vixDefensive,
-  type GayedEvaluation,
-  type GayedSignal,
-  type GayedState,
-} from '../../actors/lib/gayed.js'
+import { consensus, targetHolding } from '../../actors/lib/gayed/consensus.js'
+import { dayOf, newGayedState, updateGayed, type GayedEvaluation, type GayedState } from '../../actors/lib/gayed/days.js'
+import { lumberGold, sp500Ma, treasuryCurve, utilitiesSpy, vixDefensive, type GayedSignal } from '../../actors/lib/gayed/signals.js'
 
 /** n closes: `start` everywhere except the last, which is `end` (only the endpoints matter to returns). */
 const jump = (n: number, start: number, end: number): number[] => [...Array<number>(n - 1).fill(start), end]
