@@ -13,7 +13,7 @@ import { PairMemo } from '../core/memo.js'
 import type { ConfigFile } from '../core/config-file.js'
 import { createCodec } from '../runtime/codec.js'
 import { contracts, messageTypes, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
-import { matchSubject, subjectMatches, subjectOf } from '../core/subjects.js'
+import { inputSubject, matchSubject, subjectMatches, subjectOf } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
@@ -232,7 +232,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     const bar = m ? m.bar : single!.bars[k]!
     for (; c < contexts.length && contexts[c]!.ts <= bar.ts; c++) {
       const { symbol: ctxSymbol, ...body } = contexts[c]!
-      const subject = `md.in.context.${ctxSymbol}`
+      const subject = inputSubject('md.in.context', ctxSymbol)
       codec.check('md.in.context', body)
       const d = destinationOf(subject, 'MD_IN')
       enqueue({ type: 'md.in.context', data: body, subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound, d.routes)
@@ -246,7 +246,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       continue
     }
     let d = barDestinations.get(symbol)
-    if (!d) barDestinations.set(symbol, (d = destinationOf(`md.in.bar.${symbol}`, 'MD_IN')))
+    if (!d) barDestinations.set(symbol, (d = destinationOf(inputSubject('md.in.bar', symbol), 'MD_IN')))
     // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
     enqueue({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound, d.routes)
     if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))

@@ -7,6 +7,7 @@ import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import { syntheticBarStream, type SyntheticBar } from './synthetic-bars.js'
 import type { Logger } from '../telemetry/log.js'
 import { injectedBar } from './replay.js'
+import { inputSubject } from '../core/subjects.js'
 
 export const DEMO_SYMBOLS = ['DEMO-A', 'DEMO-B', 'DEMO-C'] as const
 const DEMO_TIMEFRAME = '1m'
@@ -29,7 +30,7 @@ export async function startDemoFeed(js: JetStreamClient, jsm: JetStreamManager, 
   for (const [i, symbol] of DEMO_SYMBOLS.entries()) {
     const bars = syntheticBarStream({ seed: 1000 + i, price: 40 + 30 * i, start: DEMO_START, stepMs: 60_000 })
     let next = bars.next().value
-    const last = await jsm.streams.getMessage('MD_IN', { last_by_subj: `md.in.bar.${symbol}` }).catch(() => null)
+    const last = await jsm.streams.getMessage('MD_IN', { last_by_subj: inputSubject('md.in.bar', symbol) }).catch(() => null)
     if (last) {
       // Walk the seeded series past the last bar sent (a few million steps take about a second).
       const sent = new Date(JSON.parse(new TextDecoder().decode(last.data)).ts).toISOString()
@@ -42,7 +43,7 @@ export async function startDemoFeed(js: JetStreamClient, jsm: JetStreamManager, 
     for (const s of series) {
       const bar = s.next
       s.next = s.bars.next().value
-      js.publish(`md.in.bar.${s.symbol}`, injectedBar(bar, DEMO_TIMEFRAME), { msgID: `demo:${s.symbol}:${bar.ts}` }).catch((err: Error) => log.warn({ err: err.message }, 'demo feed publish'))
+      js.publish(inputSubject('md.in.bar', s.symbol), injectedBar(bar, DEMO_TIMEFRAME), { msgID: `demo:${s.symbol}:${bar.ts}` }).catch((err: Error) => log.warn({ err: err.message }, 'demo feed publish'))
     }
   }, intervalMs)
   return () => clearInterval(timer)

@@ -2,7 +2,7 @@
 // would (plain JSON), with a Nats-Msg-Id per bar so replaying the same file twice within the
 // duplicate window stores nothing new (and market-snapshots drops re-sent bars after it).
 import type { NatsConnection } from '@nats-io/transport-node'
-import { filterOf } from '../core/subjects.js'
+import { inputSubject } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { createPublisher, type PubAck } from '../runtime/publisher.js'
 
@@ -24,7 +24,7 @@ export function injectedBar(bar: CsvBar, timeframe: string): Uint8Array {
 }
 
 export async function replayBars(nc: NatsConnection, bars: CsvBar[], opts: ReplayOptions): Promise<{ published: number; duplicates: number }> {
-  const subject = filterOf('md.in.bar', { symbol: opts.symbol })
+  const subject = inputSubject('md.in.bar', opts.symbol)
   const publisher = createPublisher(nc)
   const started = Date.now()
   let duplicates = 0

@@ -13,7 +13,7 @@ export async function listDeadLetters(js: JetStreamClient, jsm: JetStreamManager
   const info = await jsm.streams.info('DLQ')
   if (info.state.messages === 0) return []
   // One filter as a string: a list needs nats-server 2.10.
-  const consumer = await js.consumers.get('DLQ', { filter_subjects: opts.actor ? filterOf('dlq', { actor: opts.actor }) : 'dlq.>' })
+  const consumer = await js.consumers.get('DLQ', { filter_subjects: opts.actor ? filterOf('dlq', { actor: opts.actor }) : filterOf('dlq') })
   const out: DeadLetter[] = []
   // Ask for exactly what is pending, so a fetch returns at once instead of waiting out its expiry.
   // An empty pull with letters still pending is a slow server, not the end: pulled again, a few times.

@@ -75,3 +75,6 @@ export function subjectMatches(filter: string, subject: string): boolean {
   }
   return f.length === s.length
 }
+
+/** Where raw market data for `symbol` is published (md.in.* subjects are not partitioned). */
+export const inputSubject = (type: 'md.in.bar' | 'md.in.context', symbol: string): string => filterOf(type, { symbol })

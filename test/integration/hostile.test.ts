@@ -3,7 +3,9 @@
 // ones trade exactly as if the bad ones had never been sent, and a re-sent bar trades nothing.
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { InjectedBar } from '../../src/core/contracts.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
+import { message } from '../support/messages.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
 
@@ -17,7 +19,7 @@ type CsvBar = (typeof bars)[number]
 /** A hostile message, or one made from the good bar published just before it (a contradicting re-send). */
 type Hostile = [subject: string, payload: string | ((last: CsvBar) => string), reason: RegExp | ((last: CsvBar) => RegExp)]
 
-const bar = (ts: string, over: Record<string, unknown> = {}) => JSON.stringify({ ts, open: 50, high: 52, low: 49, close: 50, volume: 1, ...over })
+const bar = (ts: string, over: Partial<InjectedBar> = {}) => JSON.stringify(message('md.in.bar', { ts, open: 50, high: 52, low: 49, close: 50, volume: 1, ...over }))
 const DIGITS_64 = `${'1234567890'.repeat(6)}1234`
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 

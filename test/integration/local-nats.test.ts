@@ -3,7 +3,6 @@
 // restart finds its streams again), and stops it on exit; with no nats-server installed it says in
 // one line how to get one. With no DATABASE_URL either, the books go to an embedded Postgres (PGlite)
 // under the same directory.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,20 +10,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { afterEach, describe, expect, it } from 'vitest'
-import { freePort } from '../support/process.js'
-
-const running = new Set<ChildProcess>()
+import { children, freePort, startPaperd } from '../support/process.js'
 
 /** `paperd start`; `detached` puts it in a process group of its own, as a shell does a foreground job. */
 function start(env: Record<string, string>, args = ['--actors', 'market-snapshots'], detached = false) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'], detached })
-  running.add(child)
-  child.once('exit', () => running.delete(child))
-  let out = ''
-  child.stdout!.on('data', (d) => (out += d))
-  child.stderr!.on('data', (d) => (out += d))
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)))
-  return { child, exited, output: () => out }
+  return startPaperd(['start', ...args], { env: { ...env, LOG_LEVEL: 'info' }, detached })
 }
 
 async function ready(metricsPort: number, output: () => string) {
@@ -39,11 +29,7 @@ async function ready(metricsPort: number, output: () => string) {
 // A failed test must leave no paperd behind, nor the nats-server it started (which a SIGKILL of
 // paperd would orphan): SIGTERM first, SIGKILL if that is not enough.
 afterEach(async () => {
-  await Promise.all([...running].map(async (child) => {
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGTERM')
-    if (!(await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, 15_000, false))]))) child.kill('SIGKILL')
-  }))
+  await Promise.all(children('paperd').map((c) => c.stop('SIGTERM', 15_000)))
 })
 
 describe('paperd start without a NATS server', () => {
@@ -59,7 +45,7 @@ describe('paperd start without a NATS server', () => {
     await jetstream(nc).publish('md.in.bar.ORCL', JSON.stringify({ ts: '2024-01-02', open: 1, high: 1, low: 1, close: 1, volume: 1 }), { msgID: 'first-run' })
     await nc.close()
     run.child.kill('SIGTERM')
-    expect(await run.exited).toBe(0)
+    expect((await run.exited).code).toBe(0)
     // The local server went with it.
     await expect(connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 1000 })).rejects.toThrow()
 
@@ -69,7 +55,7 @@ describe('paperd start without a NATS server', () => {
     expect((await (await jetstreamManager(nc2)).streams.info('MD_IN')).state.messages).toBe(1)
     await nc2.close()
     again.child.kill('SIGTERM')
-    expect(await again.exited).toBe(0)
+    expect((await again.exited).code).toBe(0)
   }, 90_000)
 
   it('a Ctrl-C at the terminal (SIGINT to the whole process group) reaches paperd alone: it drains against its nats-server, then stops it', async () => {
@@ -81,7 +67,7 @@ describe('paperd start without a NATS server', () => {
     try {
       await ready(mPort, run.output)
       process.kill(-run.child.pid!, 'SIGINT')
-      expect(await run.exited, run.output()).toBe(0)
+      expect((await run.exited).code, run.output()).toBe(0)
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL')
     }
@@ -101,7 +87,7 @@ describe('paperd start without a NATS server', () => {
         expect(Date.now(), run.output()).toBeLessThan(deadline)
       }
       process.kill(-run.child.pid!, 'SIGINT')
-      expect(await run.exited, run.output()).toBe(0)
+      expect((await run.exited).code, run.output()).toBe(0)
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGKILL')
     }
@@ -117,7 +103,7 @@ describe('paperd start without a NATS server', () => {
     run.child.kill('SIGINT')
     while (!run.output().includes('signal received')) await new Promise((r) => setTimeout(r, 20))
     run.child.kill('SIGINT')
-    expect(await run.exited, run.output()).toBe(1)
+    expect((await run.exited).code, run.output()).toBe(1)
     expect(run.output()).toContain('second signal: exiting now')
     for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 100))) {
       const up = await connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 500 }).then((nc) => nc.close().then(() => true), () => false)
@@ -147,7 +133,7 @@ describe('paperd start without a NATS server', () => {
       expect(run.output()).toMatch(/^metrics: {3}curl -s http:\/\/localhost:\d+\/metrics$/m)
       const before = await trades()
       run.child.kill('SIGTERM')
-      expect(await run.exited, run.output()).toBe(0)
+      expect((await run.exited).code, run.output()).toBe(0)
 
       // The same data directory (db reconnects): the rows are still there, and the demo trades on.
       const mPort2 = await freePort()
@@ -161,7 +147,7 @@ describe('paperd start without a NATS server', () => {
       }
       expect((await trades()).last! > kept.last!).toBe(true)
       again.child.kill('SIGTERM')
-      expect(await again.exited, again.output()).toBe(0)
+      expect((await again.exited).code, again.output()).toBe(0)
     } finally {
       await db.end()
     }
@@ -170,7 +156,7 @@ describe('paperd start without a NATS server', () => {
   it('without nats-server on PATH: one line saying how to get one, exit 2', async () => {
     const natsPort = await freePort()
     const run = start({ PATH: '/nonexistent', NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' })
-    expect(await run.exited).toBe(2)
+    expect((await run.exited).code).toBe(2)
     expect(run.output().trim().split('\n').at(-1)).toMatch(new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`))
   })
 })

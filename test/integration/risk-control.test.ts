@@ -3,6 +3,7 @@
 // a drawdown breach that halts by itself while exits still fill, and the audit trail each leaves.
 import { jetstream } from '@nats-io/jetstream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { message } from '../support/messages.js'
 import { startStack, type Stack } from '../support/stack.js'
 
 const config = {
@@ -17,7 +18,7 @@ describe('risk gate and approvals over NATS', () => {
   /** The next daily bar, opening at `open` and closing at `close`; waits until every actor has handled it. */
   const bar = async (open: number, close: number) => {
     const ts = new Date(Date.UTC(2024, 0, 1 + day++)).toISOString()
-    await jetstream(stack.client).publish('md.in.bar.TEST', JSON.stringify({ ts, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 1000 }), { msgID: `in:TEST:${ts}` })
+    await jetstream(stack.client).publish('md.in.bar.TEST', JSON.stringify(message('md.in.bar', { ts, open, high: Math.max(open, close), low: Math.min(open, close), close, volume: 1000 })), { msgID: `in:TEST:${ts}` })
     await stack.quiesce()
     return ts
   }

@@ -7,7 +7,6 @@
 // - the error paths: a wrong token, a wrong NATS password, NATS unreachable, a wrong Postgres password,
 //   Postgres unreachable, a server certificate that does not verify — each a one-line error (or a
 //   warning while waiting), none with the secret.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,7 +19,7 @@ import { replayBars } from '../../src/app/replay.js'
 import { createOperator } from '../support/nats-jwt.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
 import { startPgServer, type PgServer } from '../support/pg-server.js'
-import { freePort, killSpawned, spawnDaemon } from '../support/process.js'
+import { freePort, killSpawned, runPaperd, spawnDaemon } from '../support/process.js'
 import { startStack, type Stack } from '../support/stack.js'
 import { createTestCa, type TestCa } from '../support/tls.js'
 
@@ -30,20 +29,15 @@ const NATS_TOKEN = 'N4ts-T0ken-S3cret'
 const WRONG_TOKEN = 'Wr0ng-T0ken-S3cret'
 
 /** `paperd ARGS…` to its end (or SIGTERM once its output contains `until`): exit code and everything it printed. */
-function runCli(args: string[], env: Record<string, string>, until?: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, LOG_LEVEL: 'trace', METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  const onData = (d: Buffer) => {
-    out += d
-    if (until !== undefined && out.includes(until)) child.kill('SIGTERM')
-  }
-  child.stdout.on('data', onData)
-  child.stderr.on('data', onData)
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  return new Promise((resolve) => child.once('exit', (code) => {
-    clearTimeout(timer)
-    resolve({ code, out })
-  }))
+async function runCli(args: string[], env: Record<string, string>, until?: string): Promise<{ code: number | null; out: string }> {
+  const { code, output } = await runPaperd(args, {
+    env: { ...process.env, LOG_LEVEL: 'trace', METRICS_PORT: '0', ...env },
+    timeoutMs: 60_000,
+    onOutput: (out, child) => {
+      if (until !== undefined && out.includes(until)) child.kill('SIGTERM')
+    },
+  })
+  return { code, out: output }
 }
 
 describe('secrets in logs', () => {

@@ -4,12 +4,12 @@
 // (`seqOf`), as the strategy and the executor do.
 import type { FoundBar, Inbound } from '../../src/core/actor.js'
 import type { AccountConfig } from '../../src/core/config-file/accounts.js'
-import type { Bar } from '../../src/core/contracts.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
 import { handleRisk } from '../../actors/risk-gate.js'
 import type { RiskState } from '../../actors/risk-gate/state.js'
 import { riskLookup } from '../../actors/risk-gate/turns.js'
 import type { Watchlists } from '../../actors/risk-gate/watchlists.js'
+import { message } from './messages.js'
 
 export const SYMBOLS = ['ORCL', 'AAPL', 'AAA', 'BBB', 'MSFT', 'SPY', 'TLT'] as const
 
@@ -33,10 +33,10 @@ export class TestMarket {
       for (const symbol of symbols) {
         const p = { open: 50, high: 50, low: 50, close: 50, ...price(symbol, d) }
         const ts = dayTs(d)
-        const bar: Bar = {
-          id: `bar:${symbol}:1d:${ts}`, type: 'md.bar', ts, causation_id: `in:${symbol}:1d:${ts}`, correlation_id: `bar:${symbol}:1d:${ts}`, symbol, timeframe: '1d',
+        const bar = message('md.bar', {
+          id: `bar:${symbol}:1d:${ts}`, ts, causation_id: `in:${symbol}:1d:${ts}`, correlation_id: `bar:${symbol}:1d:${ts}`, symbol,
           open: p.open, high: Math.max(p.high, p.open, p.close), low: Math.min(p.low, p.open, p.close), close: p.close, volume: 1000,
-        }
+        })
         const f = { seq: ++seq, bar }
         let list = this.bySymbol.get(symbol)
         if (!list) this.bySymbol.set(symbol, (list = []))

@@ -1,8 +1,8 @@
 // Messages for the tests, built one way: message(type, over) is a valid message of that type (its
 // shape from src/core/contracts.ts) with `over` laid on top. The defaults are plain constants, one
 // ORCL daily bar of 2024-01-02 and the chain it starts (an entry idea of strategy `s` in account
-// `main`, its order, its fill), and nothing is derived from `over`: a test that relies on a value
-// (an id, a ts, a sequence) passes it.
+// `main`, its order, its fill), and nothing is derived from `over`: a test that changes the symbol,
+// the ts or the intent passes the ids, sides and sequences that go with them.
 import type { Message } from '../../src/core/contracts.js'
 
 const TS = '2024-01-02T00:00:00.000Z'

@@ -1,13 +1,13 @@
 // A throwaway nats-server per test file: random port, JetStream in a temp dir.
 // Tests never skip when the binary is missing: a silently skipped integration suite looks green and
 // hides regressions, so we throw with the exact install command instead.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { startChild, type Child } from './process.js'
 
 export interface NatsServer {
   url: string
@@ -23,18 +23,16 @@ const STARTUP_TIMEOUT_MS = 15_000
 const STOP_GRACE_MS = 5_000
 const STDERR_KEEP = 16_384
 
-// Children still alive when the test worker exits (a crashed test, a forgotten stop()) would
-// otherwise outlive vitest and hold ports; 'exit' handlers must be synchronous, hence SIGKILL + rmSync.
-const live = new Set<{ child: ChildProcess | undefined; dir: string }>()
+// Store dirs still there when the test worker exits (a crashed test, a forgotten stop()) would
+// otherwise pile up in the temp dir; process.ts kills the servers themselves. 'exit' handlers must be
+// synchronous, hence rmSync.
+const dirs = new Set<string>()
 let exitHookInstalled = false
 function installExitHook(): void {
   if (exitHookInstalled) return
   exitHookInstalled = true
   process.once('exit', () => {
-    for (const s of live) {
-      s.child?.kill('SIGKILL')
-      rmSync(s.dir, { recursive: true, force: true })
-    }
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 }
 
@@ -63,27 +61,11 @@ function readPortsFile(dir: string, pid: number): number | undefined {
   }
 }
 
-interface Running {
-  child: ChildProcess
-  exited: Promise<void>
-  stderr: () => string
+function spawnServer(bin: string, args: string[]): Child {
+  return startChild(bin, args, { capture: 'stderr', keep: STDERR_KEEP })
 }
 
-function spawnServer(bin: string, args: string[]): Running {
-  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr?.setEncoding('utf8')
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEEP)
-  })
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => resolve())
-    child.once('error', () => resolve())
-  })
-  return { child, exited, stderr: () => stderr }
-}
-
-async function waitUntilUp(run: Running, dir: string, fixedPort?: number): Promise<number> {
+async function waitUntilUp(run: Child, dir: string, fixedPort?: number): Promise<number> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS
   let exited = false
   void run.exited.then(() => {
@@ -91,7 +73,7 @@ async function waitUntilUp(run: Running, dir: string, fixedPort?: number): Promi
   })
   while (Date.now() < deadline) {
     if (exited || run.child.exitCode !== null) {
-      throw new Error(`nats-server exited during startup (code ${run.child.exitCode}):\n${run.stderr()}`)
+      throw new Error(`nats-server exited during startup (code ${run.child.exitCode}):\n${run.output()}`)
     }
     const port = run.child.pid === undefined ? undefined : readPortsFile(dir, run.child.pid)
     if (port !== undefined && (fixedPort === undefined || port === fixedPort) && (await portIsOpen(port))) {
@@ -100,17 +82,7 @@ async function waitUntilUp(run: Running, dir: string, fixedPort?: number): Promi
     await sleep(25)
   }
   run.child.kill('SIGKILL')
-  throw new Error(`nats-server did not accept connections within ${STARTUP_TIMEOUT_MS} ms:\n${run.stderr()}`)
-}
-
-async function stopChild(run: Running, signal: NodeJS.Signals): Promise<void> {
-  if (run.child.exitCode !== null || run.child.signalCode !== null) return
-  run.child.kill(signal)
-  const timedOut = await Promise.race([run.exited.then(() => false), sleep(STOP_GRACE_MS).then(() => true)])
-  if (timedOut) {
-    run.child.kill('SIGKILL')
-    await run.exited
-  }
+  throw new Error(`nats-server did not accept connections within ${STARTUP_TIMEOUT_MS} ms:\n${run.output()}`)
 }
 
 export async function startNatsServer(opts: { config?: string } = {}): Promise<NatsServer> {
@@ -127,16 +99,14 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
     baseArgs.push('-c', configFile)
   }
 
-  const entry: { child: ChildProcess | undefined; dir: string } = { child: undefined, dir }
-  live.add(entry)
+  dirs.add(dir)
   let run = spawnServer(bin, [...baseArgs, '-p', '-1'])
-  entry.child = run.child
   let port: number
   try {
     port = await waitUntilUp(run, dir)
   } catch (err) {
-    await stopChild(run, 'SIGKILL')
-    live.delete(entry)
+    await run.stop('SIGKILL', STOP_GRACE_MS)
+    dirs.delete(dir)
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
@@ -149,17 +119,16 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
     async stop() {
       if (stopped) return
       stopped = true
-      await stopChild(run, 'SIGTERM')
-      live.delete(entry)
+      await run.stop('SIGTERM', STOP_GRACE_MS)
+      dirs.delete(dir)
       rmSync(dir, { recursive: true, force: true })
     },
     async restart(restartOpts = {}) {
       if (stopped) throw new Error('nats-server was stopped; cannot restart it')
-      await stopChild(run, restartOpts.kill ? 'SIGKILL' : 'SIGTERM')
+      await run.stop(restartOpts.kill ? 'SIGKILL' : 'SIGTERM', STOP_GRACE_MS)
       // Same port so clients reconnect to the URL they already have; Go sets SO_REUSEADDR, so
       // TIME_WAIT sockets from the previous process do not block the bind.
       run = spawnServer(bin, [...baseArgs, '-p', String(port)])
-      entry.child = run.child
       await waitUntilUp(run, dir, port)
     },
   }

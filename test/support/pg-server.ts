@@ -3,13 +3,13 @@
 // authentication. Uses the PostgreSQL binaries installed on the machine (Debian: /usr/lib/postgresql/N/bin);
 // as root it runs them as the `postgres` user, as initdb and postgres refuse to run as root.
 // Missing binaries are an error, never a skip.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import postgres from 'postgres'
 import { findOnPath } from '../../src/adapters/nats/local-server.js'
-import { freePort } from './process.js'
+import { freePort, startChild } from './process.js'
 
 export interface PgServer {
   port: number
@@ -73,20 +73,12 @@ export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServe
     settings.push('ssl=on', `ssl_cert_file=${cert}`, `ssl_key_file=${key}`)
   }
   const port = await freePort()
-  const child: ChildProcess = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...ids, stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-8192)))
-  const exited = new Promise<void>((r) => child.once('exit', () => r()))
+  const server = startChild(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...ids, capture: 'stderr', keep: 8192 })
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT') // fast shutdown
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))])
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    }
+    await server.stop('SIGINT', 10_000) // fast shutdown
     rmSync(dir, { recursive: true, force: true })
   }
-  process.once('exit', () => child.kill('SIGKILL'))
   for (const deadline = Date.now() + 30_000; ; ) {
     const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} })
     const ok = await sql`select 1`.then(() => true, () => false)
@@ -95,9 +87,9 @@ export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServe
     }
     await sql.end({ timeout: 1 })
     if (ok) break
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (server.child.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`the test PostgreSQL did not start:\n${stderr}`)
+      throw new Error(`the test PostgreSQL did not start:\n${server.output()}`)
     }
     await new Promise((r) => setTimeout(r, 200))
   }

@@ -1,13 +1,12 @@
 // Prometheus's own tools for the tests: `promtool check metrics` / `check rules` / `test rules`, and a real
 // `prometheus` on a free port with its storage in a temp dir (never the packaged service on 9090).
 // Like nats-server and Postgres, a missing binary is an error with the install command, never a skip.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { findOnPath } from '../../src/adapters/nats/local-server.js'
-import { freePort } from './process.js'
+import { freePort, runChild, startChild } from './process.js'
 
 const INSTALL = 'run scripts/setup test (npm test does), or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'
 
@@ -23,17 +22,9 @@ export interface ToolResult {
   stderr: string
 }
 
-function run(bin: string, args: string[], stdin?: string): Promise<ToolResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.once('error', reject)
-    child.once('close', (code) => resolve({ code, stdout, stderr }))
-    child.stdin.end(stdin ?? '')
-  })
+async function run(bin: string, args: string[], stdin?: string): Promise<ToolResult> {
+  const { code, stdout, stderr } = await runChild(bin, args, { input: stdin ?? '' })
+  return { code, stdout, stderr }
 }
 
 /**
@@ -96,37 +87,23 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
   writeFileSync(join(dir, 'prometheus.yml'), config)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const child: ChildProcess = spawn(bin, [
+  const server = startChild(bin, [
     `--config.file=${join(dir, 'prometheus.yml')}`,
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  child.stdout!.on('data', (d) => (out = (out + d).slice(-16_384)))
-  child.stderr!.on('data', (d) => (out = (out + d).slice(-16_384)))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  ], { keep: 16_384 })
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timedOut = await Promise.race([exited.then(() => false), sleep(5000).then(() => true)])
-      if (timedOut) {
-        child.kill('SIGKILL')
-        await exited
-      }
-    }
+    await server.stop('SIGTERM', 5000)
     rmSync(dir, { recursive: true, force: true })
   }
-  const onExit = () => child.kill('SIGKILL')
-  process.once('exit', onExit)
-  void exited.then(() => process.off('exit', onExit))
 
   for (const deadline = Date.now() + 30_000; ; ) {
     const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)
     if (ready) break
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (server.child.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`prometheus did not become ready (exit code ${child.exitCode}):\n${out}`)
+      throw new Error(`prometheus did not become ready (exit code ${server.child.exitCode}):\n${server.output()}`)
     }
     await sleep(100)
   }
@@ -146,12 +123,12 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
         if (result.length) return result
         if (Date.now() > deadline) {
           const targets = await fetch(`${url}/api/v1/targets`).then((r) => r.text(), (err) => String(err))
-          throw new Error(`prometheus returned nothing for ${expr} within ${timeoutMs} ms; targets: ${targets}\n${out}`)
+          throw new Error(`prometheus returned nothing for ${expr} within ${timeoutMs} ms; targets: ${targets}\n${server.output()}`)
         }
         await sleep(250)
       }
     },
-    output: () => out,
+    output: server.output,
     stop,
   }
 }

@@ -5,6 +5,7 @@ import { messageTypes, type Bar } from '../../src/core/contracts.js'
 import { subjectOf } from '../../src/core/subjects.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { parseConfig } from '../../src/config/env.js'
+import { message } from '../support/messages.js'
 import { runPipeline } from '../support/pipeline.js'
 import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
@@ -154,22 +155,6 @@ describe('decode md.in.bar.<SYM>: refused bars, each with a readable reason', ()
   })
 })
 
-const bar = (over: Partial<Bar> = {}): Bar => ({
-  id: 'bar:ORCL:1d:2024-01-02T00:00:00.000Z',
-  type: 'md.bar',
-  ts: '2024-01-02T00:00:00.000Z',
-  causation_id: 'md.in:1',
-  correlation_id: 'bar:ORCL:1d:2024-01-02T00:00:00.000Z',
-  symbol: 'ORCL',
-  timeframe: '1d',
-  open: 100,
-  high: 101,
-  low: 99,
-  close: 100.5,
-  volume: 1000,
-  ...over,
-})
-
 describe('decode md.in.context.<SYM>', () => {
   const CONTEXT = { ts: '2024-01-02', consensus_forecast: 190, distribution_estimate: 185 }
   const decodeContext = (over: Record<string, unknown>) => codec.decode('md.in.context.AAPL', bytes(JSON.stringify({ ...CONTEXT, ...over })), meta)
@@ -194,22 +179,22 @@ describe('decode md.bar.<P>.<SYM>', () => {
   const right = partitionOf('ORCL', 16)
 
   it('accepts a bar on its own partition', () => {
-    const input = codec.decode(`md.bar.${right}.ORCL`, bytes(JSON.stringify(bar())), meta)
+    const input = codec.decode(`md.bar.${right}.ORCL`, bytes(JSON.stringify(message('md.bar'))), meta)
     expect(input.params).toEqual({ partition: String(right), symbol: 'ORCL' })
   })
 
   it('refuses a bar published on another partition', () => {
     const wrong = (right + 1) % 16
-    expect(refusal(`md.bar.${wrong}.ORCL`, JSON.stringify(bar())).message).toMatch(`partition ${wrong} in the subject, but ORCL belongs to ${right}`)
+    expect(refusal(`md.bar.${wrong}.ORCL`, JSON.stringify(message('md.bar'))).message).toMatch(`partition ${wrong} in the subject, but ORCL belongs to ${right}`)
   })
 
   it.each(['01', '-1', 'x'])('refuses a malformed partition token %j', (p) => {
-    expect(refusal(`md.bar.${p}.ORCL`, JSON.stringify(bar())).message).toMatch(/partition/)
+    expect(refusal(`md.bar.${p}.ORCL`, JSON.stringify(message('md.bar'))).message).toMatch(/partition/)
   })
 
   it('refuses a body symbol that differs from the subject', () => {
     const p = partitionOf('AAPL', 16)
-    expect(refusal(`md.bar.${p}.AAPL`, JSON.stringify(bar())).message).toMatch(/./)
+    expect(refusal(`md.bar.${p}.AAPL`, JSON.stringify(message('md.bar'))).message).toMatch(/./)
   })
 
   it.each([
@@ -218,17 +203,17 @@ describe('decode md.bar.<P>.<SYM>', () => {
     ['a timeframe of 9999w', { timeframe: '9999w' }, /timeframe is not valid/],
     ['a context forecast of 0', { context: { ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 0, distribution_estimate: 100 } }, /context\.consensus_forecast 0 is below the minimum/],
   ])('refuses a published bar with %s: the bounds hold on md.bar too', (_, over, reason) => {
-    expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(bar(over as Partial<Bar>))).message).toMatch(reason)
+    expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(message('md.bar', over as Partial<Bar>))).message).toMatch(reason)
   })
 
   it('refuses a non-canonical ts on a published bar', () => {
-    expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(bar({ ts: '2024-01-02T00:00:00Z' }))).message).toMatch(/ts is not valid/)
+    expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(message('md.bar', { ts: '2024-01-02T00:00:00Z' }))).message).toMatch(/ts is not valid/)
   })
 })
 
 describe('encode', () => {
   it('encodes a bar on its partition subject, with the id as Nats-Msg-Id, and decodes it back', () => {
-    const b = bar()
+    const b = message('md.bar')
     const e = codec.encode({ type: 'md.bar', data: b })
     expect(e.subject).toBe(subjectOf('md.bar', b, 16))
     expect(e.id).toBe(b.id)
@@ -236,15 +221,15 @@ describe('encode', () => {
   })
 
   it('refuses an invalid outbound message (OHLC inconsistent)', () => {
-    expect(() => codec.encode({ type: 'md.bar', data: bar({ close: 102 }) })).toThrow(InvalidMessage)
+    expect(() => codec.encode({ type: 'md.bar', data: message('md.bar', { close: 102 }) })).toThrow(InvalidMessage)
   })
 
   it('refuses an outbound message with an unknown field', () => {
-    expect(() => codec.encode({ type: 'md.bar', data: { ...bar(), extra: 1 } as Bar })).toThrow(/unknown field "extra"/)
+    expect(() => codec.encode({ type: 'md.bar', data: { ...message('md.bar'), extra: 1 } as Bar })).toThrow(/unknown field "extra"/)
   })
 
   it('check() refuses a published bar whose ts is not canonical', () => {
-    expect(() => codec.check('md.bar', bar({ ts: '2024-01-02' }))).toThrow(InvalidMessage)
+    expect(() => codec.check('md.bar', message('md.bar', { ts: '2024-01-02' }))).toThrow(InvalidMessage)
   })
 
   it("every actor's real outputs over a pipeline run validate, and round-trip through decode", async () => {

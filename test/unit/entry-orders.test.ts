@@ -7,8 +7,9 @@ import { newBooks } from '../../actors/lib/books.js'
 import type { Inbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import { parseConfig } from '../../src/config/env.js'
-import type { Bar, Message } from '../../src/core/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
 
 const bar = (open: number, high: number, low: number) => ({ open, high, low })
 const order = (type: EntryOrder['type'], sign: 1 | -1, prices: { limit?: number; stop?: number }): EntryOrder => ({ type, sign, limit: prices.limit ?? null, stop: prices.stop ?? null })
@@ -45,16 +46,13 @@ describe('paper-executor: limit and stop entries', () => {
   const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
   const barMsg = (d: number, o: number, h: number, l: number, c: number): Inbound<'md.bar'> => {
     const id = `bar:ORCL:1d:${day(d)}`
-    const data: Bar = { id, type: 'md.bar', ts: day(d), causation_id: 'x', correlation_id: id, symbol: 'ORCL', timeframe: '1d', open: o, high: h, low: l, close: c, volume: 1 }
-    return inbound('md.bar', data, { seq: d * 10 })
+    return inbound('md.bar', message('md.bar', { id, ts: day(d), causation_id: 'x', correlation_id: id, open: o, high: h, low: l, close: c, volume: 1 }), { seq: d * 10 })
   }
   const entry = (over: Partial<Message<'trade.order'>>): Inbound<'trade.order'> => {
     const ideaId = `idea:s:ORCL:${day(1)}:entry:long`
-    return inbound('trade.order', {
-      id: `order:${ideaId}`, type: 'trade.order', ts: day(1), causation_id: ideaId, correlation_id: 'c', account: 'main', strategy_id: 's', symbol: 'ORCL',
-      side: 'buy', intent: 'entry', qty: 10, idea_id: ideaId, timeframe: '1d', order_type: 'limit', limit_price: 95, stop_price: null, valid_bars: 3,
-      exit_reason: null, reduce_only: false, close_position: false, ref_price: 100, bar_seq: 10, bracket: null, phase5: null, ...over,
-    }, { seq: 1 })
+    return inbound('trade.order', message('trade.order', {
+      id: `order:${ideaId}`, ts: day(1), causation_id: ideaId, correlation_id: 'c', idea_id: ideaId, order_type: 'limit', limit_price: 95, valid_bars: 3, ref_price: 100, bar_seq: 10, ...over,
+    }), { seq: 1 })
   }
   const bars = [barMsg(1, 100, 101, 99, 100), barMsg(2, 99, 100, 96, 97), barMsg(3, 97, 98, 94, 96), barMsg(4, 96, 97, 90, 91)]
 

@@ -3,13 +3,14 @@ import { DEFAULT_TIMEFRAME, handleContext, handleInjectedBar, marketSnapshots, t
 import { createCodec } from '../../src/runtime/codec.js'
 import type { Bar, InjectedBar } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
 
 const codec = createCodec(16)
 const fresh = (): SnapshotsState => ({ last: {} })
 const handle = (s: SnapshotsState, i: Parameters<typeof handleInjectedBar>[1]) => handleInjectedBar(s, i)
 
 const ohlcv = { open: 10, high: 11, low: 9, close: 10.5, volume: 100 }
-const bar = (ts: string, over: Partial<InjectedBar> = {}): InjectedBar => ({ ts, ...ohlcv, ...over })
+const bar = (ts: string, over: Partial<InjectedBar> = {}): InjectedBar => message('md.in.bar', { ts, ...ohlcv, ...over })
 
 describe('market-snapshots', () => {
   it('given a bar typed by an operator, it emits md.bar with a deterministic id, canonical ts and default timeframe', () => {

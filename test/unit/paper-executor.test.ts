@@ -5,8 +5,9 @@ import type { Inbound, Outbound } from '../../src/core/actor.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { parseConfig } from '../../src/config/env.js'
-import type { Bar, Message } from '../../src/core/contracts.js'
+import type { Message } from '../../src/core/contracts.js'
 import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
 
 const codec = createCodec(16)
 type Order = Message<'trade.order'>
@@ -24,7 +25,7 @@ function bar(d: number, ohlc: { open: number; high?: number; low?: number; close
   const id = `bar:${symbol}:${timeframe}:${ts}`
   const high = ohlc.high ?? Math.max(ohlc.open, ohlc.close)
   const low = ohlc.low ?? Math.min(ohlc.open, ohlc.close)
-  const data: Bar = { id, type: 'md.bar', ts, causation_id: `md.in:${d}`, correlation_id: id, symbol, timeframe, open: ohlc.open, high, low, close: ohlc.close, volume: 1000 }
+  const data = message('md.bar', { id, ts, causation_id: `md.in:${d}`, correlation_id: id, symbol, timeframe, open: ohlc.open, high, low, close: ohlc.close, volume: 1000 })
   return inbound('md.bar', data, { seq: d * 10 + (symbol === 'ORCL' ? 0 : 1) + (timeframe === '1d' ? 0 : 5) })
 }
 
@@ -35,13 +36,13 @@ function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: st
   const intent = opts.intent ?? (side === 'buy' ? 'entry' : 'exit')
   const ts = day(d)
   const ideaId = `idea:s:${symbol}:${ts}:${intent}:long`
-  const data: Order = {
-    id: `order:${ideaId}`, type: 'trade.order', ts, causation_id: ideaId, correlation_id: `bar:${symbol}:1d:${ts}`, account: 'main',
-    strategy_id: 's', symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d', order_type: 'market',
-    reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', ref_price: 50, bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
-    exit_reason: intent === 'exit' ? 'signal' : null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
+  const data = message('trade.order', {
+    id: `order:${ideaId}`, ts, causation_id: ideaId, correlation_id: `bar:${symbol}:1d:${ts}`,
+    symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d',
+    reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
+    exit_reason: intent === 'exit' ? 'signal' : null,
     ...opts.over,
-  }
+  })
   return inbound('trade.order', data, { seq: ++orderSeq })
 }
 
@@ -384,10 +385,7 @@ describe('paper-executor: operator commands and daily P&L', () => {
   let cmdSeq = 0
   const command = (over: Partial<Message<'trade.command'>>): Inbound<'trade.command'> => {
     const id = `cmd:${over.command ?? 'cancel_order'}:main:${++cmdSeq}`
-    return inbound('trade.command', {
-      id, type: 'trade.command', ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, account: 'main',
-      command: 'cancel_order', order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'ops', ...over,
-    }, { seq: 10_000 + cmdSeq })
+    return inbound('trade.command', message('trade.command', { id, ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, ...over }), { seq: 10_000 + cmdSeq })
   }
 
   it('cancel_order takes a working order off the book: order_status cancelled, command_status ok; nothing fills', async () => {

@@ -4,6 +4,7 @@ import type { Inbound, Write } from '../../src/core/actor.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Message, MessageType } from '../../src/core/contracts.js'
 import { inbound } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
 import { runPipeline } from '../support/pipeline.js'
 import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
@@ -71,10 +72,10 @@ describe('persister.writesOf: each message type → its rows', () => {
 
   it('trade.order_status → the orders row, with its final status and reason', () => {
     const o = sample('trade.order').data
-    const m = inbound('trade.order_status', {
-      id: `order-status:${o.id}:rejected`, type: 'trade.order_status', ts: o.ts, causation_id: o.id, correlation_id: o.correlation_id,
-      account: 'main', order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, status: 'rejected', reason: 'insufficient_cash',
-    }, { seq: 1 })
+    const m = inbound('trade.order_status', message('trade.order_status', {
+      id: `order-status:${o.id}:rejected`, ts: o.ts, causation_id: o.id, correlation_id: o.correlation_id,
+      order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, status: 'rejected', reason: 'insufficient_cash',
+    }), { seq: 1 })
     const [w] = writesOf(m)
     expect(w).toEqual({ table: 'orders', row: expect.objectContaining({ order_id: o.id, status: 'rejected', reason: 'insufficient_cash', status_rank: 1 }) })
   })

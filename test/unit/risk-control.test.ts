@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
+import { message } from '../support/messages.js'
 
 const codec = createCodec(16)
 const day = (d: number, h = 0) => new Date(Date.UTC(2024, 0, d, h)).toISOString()
@@ -19,12 +20,10 @@ const market = new TestMarket()
 function idea(d: number, over: Partial<Message<'trade.idea'>> = {}): Inbound {
   const ts = day(d)
   const id = `idea:s:ORCL:${ts}:entry:long`
-  return inbound('trade.idea', {
-    id, type: 'trade.idea', ts, causation_id: 'c', correlation_id: `bar:${ts}`, account: 'main', strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 10,
-    timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: null, sizing: { method: 'fixed_qty', value: 10, phase5: false },
-    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long', close_position: false,
-    price: 50, bar_seq: market.seqOf(over.symbol ?? 'ORCL', d), confidence: 80, reason: 'entry.long', ...over,
-  }, { seq: ++seq })
+  return inbound('trade.idea', message('trade.idea', {
+    id, ts, causation_id: 'c', correlation_id: `bar:${ts}`, qty: 10, sizing: { method: 'fixed_qty', value: 10, phase5: false },
+    bar_seq: market.seqOf(over.symbol ?? 'ORCL', d), confidence: 80, ...over,
+  }), { seq: ++seq })
 }
 /** A position the books already hold (as if filled before the first idea of the test). */
 function hold(state: RiskState, symbol: string, qty: number, avg = 50): RiskState {
@@ -36,16 +35,15 @@ function hold(state: RiskState, symbol: string, qty: number, avg = 50): RiskStat
 function fillOf(i: Inbound, d: number, price: number, m = market): Inbound {
   const x = i.data as Message<'trade.idea'>
   const orderId = `order:${x.id}`
-  return inbound('trade.fill', {
-    id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: x.correlation_id, account: 'main', strategy_id: x.strategy_id, symbol: x.symbol,
-    side: x.side, intent: x.intent, qty: x.qty ?? 10, order_id: orderId, idea_id: x.id, position_id: `position:${x.symbol}`, price, commission: 0,
-    fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null },
-    bar_id: `bar:${x.symbol}:1d:${day(d)}`, bar_seq: m.seqOf(x.symbol, d), exit_reason: null, phase5: null,
-  }, { seq: ++seq })
+  return inbound('trade.fill', message('trade.fill', {
+    id: `fill:${orderId}`, ts: day(d), causation_id: orderId, correlation_id: x.correlation_id, strategy_id: x.strategy_id, symbol: x.symbol,
+    side: x.side, intent: x.intent, qty: x.qty ?? 10, order_id: orderId, idea_id: x.id, position_id: `position:${x.symbol}`, price,
+    bar_id: `bar:${x.symbol}:1d:${day(d)}`, bar_seq: m.seqOf(x.symbol, d),
+  }), { seq: ++seq })
 }
 function command(command: Message<'trade.command'>['command'], over: Partial<Message<'trade.command'>> = {}): Inbound {
   const id = `cmd:${command}:main:${++seq}`
-  return inbound('trade.command', { id, type: 'trade.command', ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, account: 'main', command, order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'ops', ...over }, { seq: ++seq })
+  return inbound('trade.command', message('trade.command', { id, ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, command, ...over }), { seq: ++seq })
 }
 function gate(acct = account(), history: Inbound[], state: RiskState = newRiskState(acct.starting_cash, acct.risk), m = market, lists?: Map<string, Set<string>>) {
   const played = playSync(m.gate(acct, lists), state, history)

@@ -14,6 +14,7 @@ import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
+import { message, ZERO_COSTS } from '../support/messages.js'
 
 type Action =
   | { kind: 'idea'; symbol: number; intent: 'entry' | 'exit'; qty: number; confidence: number; price: number }
@@ -77,7 +78,7 @@ describe('risk gate properties (fast-check)', () => {
         }
         const command = (command: Message<'trade.command'>['command'], extra: Partial<Message<'trade.command'>> = {}) => {
           const id = `cmd:${++seq}`
-          feed(inbound('trade.command', { id, type: 'trade.command', ts: ts(), causation_id: id, correlation_id: id, account: 'p', command, order_id: null, symbol: null, idea_id: null, strategy_id: null, reason: null, risk: null, requested_by: 'prop', ...extra }, { seq: ++seq }))
+          feed(inbound('trade.command', message('trade.command', { id, ts: ts(), causation_id: id, correlation_id: id, account: 'p', command, requested_by: 'prop', ...extra }), { seq: ++seq }))
         }
         for (const a of actions) {
           day++
@@ -87,12 +88,12 @@ describe('risk gate properties (fast-check)', () => {
               const id = `idea:${++seq}`
               const books = state.ledger.books.positions
               const held = books[symbol]?.qty ?? 0
-              const idea: Message<'trade.idea'> = {
-                id, type: 'trade.idea', ts: ts(), causation_id: 'c', correlation_id: 'c', account: 'p', strategy_id: 's', symbol, side: a.intent === 'entry' ? 'buy' : 'sell', intent: a.intent,
-                qty: a.intent === 'entry' ? a.qty : null, timeframe: '1m', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: a.intent === 'exit' ? 'signal' : null,
-                sizing: a.intent === 'entry' ? { method: 'fixed_qty', value: a.qty, phase5: false } : null, bracket: null, stop_distance: null, max_qty: null, max_positions: null,
-                ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long', close_position: a.intent === 'exit', price: a.price, bar_seq: market.seqOf(symbol, day), confidence: a.confidence, reason: 'prop',
-              }
+              const idea = message('trade.idea', {
+                id, ts: ts(), causation_id: 'c', correlation_id: 'c', account: 'p', symbol, side: a.intent === 'entry' ? 'buy' : 'sell', intent: a.intent,
+                qty: a.intent === 'entry' ? a.qty : null, timeframe: '1m', exit_reason: a.intent === 'exit' ? 'signal' : null,
+                sizing: a.intent === 'entry' ? { method: 'fixed_qty', value: a.qty, phase5: false } : null,
+                close_position: a.intent === 'exit', price: a.price, bar_seq: market.seqOf(symbol, day), confidence: a.confidence, reason: 'prop',
+              })
               ideas.set(id, idea)
               dayOf.set(`order:${id}`, day)
               const emit = feed(inbound('trade.idea', idea, { seq: ++seq }))
@@ -110,13 +111,13 @@ describe('risk gate properties (fast-check)', () => {
               const fillDay = (dayOf.get(o.id) ?? day) + 1
               if (a.kind === 'fill') {
                 if (o.qty <= 0) break
-                feed(inbound('trade.fill', {
-                  id: `fill:${o.id}`, type: 'trade.fill', ts: new Date(Date.UTC(2024, 0, fillDay)).toISOString(), causation_id: o.id, correlation_id: 'c', account: 'p', strategy_id: 's', symbol: o.symbol, side: o.side, intent: o.intent, qty: o.qty,
+                feed(inbound('trade.fill', message('trade.fill', {
+                  id: `fill:${o.id}`, ts: new Date(Date.UTC(2024, 0, fillDay)).toISOString(), causation_id: o.id, correlation_id: 'c', account: 'p', symbol: o.symbol, side: o.side, intent: o.intent, qty: o.qty,
                   order_id: o.id, idea_id: o.idea_id, position_id: `pos:${o.symbol}`, price: a.price, commission: 1, bar_id: 'b', bar_seq: market.seqOf(o.symbol, fillDay),
-                  fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 1, volume_cap_pct: null }, exit_reason: null, phase5: null,
-                }, { seq: ++seq }))
+                  fill_model: { ...ZERO_COSTS, commission_min: 1 },
+                }), { seq: ++seq }))
               } else {
-                feed(inbound('trade.order_status', { id: `os:${o.id}`, type: 'trade.order_status', ts: ts(), causation_id: o.id, correlation_id: 'c', account: 'p', order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, status: 'rejected', reason: 'prop' }, { seq: ++seq }))
+                feed(inbound('trade.order_status', message('trade.order_status', { id: `os:${o.id}`, ts: ts(), causation_id: o.id, correlation_id: 'c', account: 'p', order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, reason: 'prop' }), { seq: ++seq }))
               }
               break
             }

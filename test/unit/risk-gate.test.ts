@@ -9,6 +9,7 @@ import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
+import { message } from '../support/messages.js'
 
 const codec = createCodec(16)
 type Idea = Message<'trade.idea'>
@@ -25,52 +26,41 @@ const market = new TestMarket().set('ORCL', 5, { close: 45 })
 function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Idea {
   const symbol = over.symbol ?? 'ORCL'
   const ts = day(d)
-  const barId = `bar:${symbol}:1d:${ts}`
-  return {
-    id: `idea:s:${symbol}:${ts}:${intent}:long`, type: 'trade.idea', ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: barId,
-    account: 'main', strategy_id: 's', symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, timeframe: '1d',
-    position_side: 'long', close_position: intent === 'exit', price: 50, bar_seq: market.seqOf(symbol, d), confidence: 100, reason: `${intent}.long`,
-    order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: intent === 'exit' ? 'signal' : null,
-    sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
-    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null,
+  return message('trade.idea', {
+    id: `idea:s:${symbol}:${ts}:${intent}:long`, ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: `bar:${symbol}:1d:${ts}`,
+    symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, close_position: intent === 'exit', bar_seq: market.seqOf(symbol, d), reason: `${intent}.long`,
+    exit_reason: intent === 'exit' ? 'signal' : null, sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
     ...over,
-  }
+  })
 }
-
-const ZERO_COSTS = { type: 'next_open' as const, slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null }
 
 function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade.fill'> {
   const orderId = `order:${i.id}`
-  return {
-    id: `fill:${orderId}`, type: 'trade.fill', ts: day(d), causation_id: orderId, correlation_id: i.correlation_id, account: 'main',
+  return message('trade.fill', {
+    id: `fill:${orderId}`, ts: day(d), causation_id: orderId, correlation_id: i.correlation_id,
     strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty ?? 100, order_id: orderId, idea_id: i.id,
-    position_id: `position:fill:order:${i.symbol}`, price, commission, fill_model: ZERO_COSTS, bar_id: `bar:${i.symbol}:1d:${day(d)}`, bar_seq: market.seqOf(i.symbol, d),
-    exit_reason: i.intent === 'exit' ? 'signal' : null, phase5: null,
-  }
+    position_id: `position:fill:order:${i.symbol}`, price, commission, bar_id: `bar:${i.symbol}:1d:${day(d)}`, bar_seq: market.seqOf(i.symbol, d),
+    exit_reason: i.intent === 'exit' ? 'signal' : null,
+  })
 }
 
 function position(symbol: string, d: number, qty: number, status: 'open' | 'closed' = qty > 0 ? 'open' : 'closed'): Message<'trade.position'> {
-  return {
-    id: `pos:${symbol}:${d}:${status}`, type: 'trade.position', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main',
-    position_id: `position:${symbol}`, symbol, side: 'long', qty, avg_price: 50, realized_pnl: 0, status,
+  return message('trade.position', {
+    id: `pos:${symbol}:${d}:${status}`, ts: day(d), causation_id: 'x', correlation_id: 'x', position_id: `position:${symbol}`, symbol, qty, status,
     opened_at: day(1), closed_at: status === 'closed' ? day(d) : null, exit_reason: status === 'closed' ? 'signal' : null, seq: d,
-    stop_price: null, target_price: null,
-  }
+  })
 }
 
 function portfolio(d: number, cash: number): Message<'trade.portfolio'> {
-  return {
-    id: `pf:${d}:${cash}`, type: 'trade.portfolio', ts: day(d), causation_id: 'x', correlation_id: 'x', account: 'main', starting_cash: 10000,
-    cash, equity: cash, realized_pnl: 0, unrealized_pnl: 0, peak_equity: 10000, drawdown: 0, daily_pnl: 0, trade_count: 0, winning_trades: 0, open_positions: 0, seq: d,
-  }
+  return message('trade.portfolio', { id: `pf:${d}:${cash}`, ts: day(d), causation_id: 'x', correlation_id: 'x', cash, equity: cash, seq: d })
 }
 
 function orderStatus(i: Idea, reason: string): Message<'trade.order_status'> {
   const orderId = `order:${i.id}`
-  return {
-    id: `order-status:${orderId}:rejected`, type: 'trade.order_status', ts: i.ts, causation_id: orderId, correlation_id: i.correlation_id,
-    account: 'main', order_id: orderId, idea_id: i.id, symbol: i.symbol, status: 'rejected', reason,
-  }
+  return message('trade.order_status', {
+    id: `order-status:${orderId}:rejected`, ts: i.ts, causation_id: orderId, correlation_id: i.correlation_id,
+    order_id: orderId, idea_id: i.id, symbol: i.symbol, reason,
+  })
 }
 
 let seq = 0

@@ -13,6 +13,7 @@ import { parseConfig } from '../../src/config/env.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
 import { TestMarket } from '../support/gate-market.js'
+import { message } from '../support/messages.js'
 
 const codec = createCodec(16)
 type Ind = Message<'md.ind'>
@@ -39,11 +40,11 @@ function ind(d: number, ohlc: { open?: number; high?: number; low?: number; clos
   const ts = opts.ts ?? day(d)
   const barId = `bar:ORCL:1d:${ts}`
   const open = ohlc.open ?? ohlc.close
-  return {
-    id: `ind:ORCL:1d:${ts}`, type: 'md.ind', ts, causation_id: barId, correlation_id: barId, symbol: 'ORCL', timeframe: '1d', bar_id: barId, bar_seq: d * 2,
+  return message('md.ind', {
+    id: `ind:ORCL:1d:${ts}`, ts, causation_id: barId, correlation_id: barId, bar_id: barId, bar_seq: d * 2,
     bar: { open, high: ohlc.high ?? Math.max(open, ohlc.close), low: ohlc.low ?? Math.min(open, ohlc.close), close: ohlc.close, volume: 1000 },
     values: opts.values ?? {}, ...(opts.context ? { context: opts.context } : {}),
-  }
+  })
 }
 
 const brief = (ideas: Idea[]) => ideas.map((i) => [i.ts.slice(0, 10), i.intent, i.position_side, i.order_type, i.exit_reason])
@@ -178,12 +179,8 @@ const market = new TestMarket()
 
 describe('risk gate: sizing', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
-  const idea = (over: Partial<Idea>): Idea => ({
-    id: 'idea:s:ORCL:x:entry:long', type: 'trade.idea', ts: day(1), causation_id: 'c', correlation_id: 'r', account: 'main', strategy_id: 's', symbol: 'ORCL',
-    side: 'buy', intent: 'entry', qty: null, timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: null, sizing: { method: 'fixed_qty', value: 100, phase5: false },
-    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long',
-    close_position: false, price: 50, bar_seq: market.seqOf('ORCL', 1), confidence: 100, reason: 'entry.long', ...over,
-  })
+  const idea = (over: Partial<Idea>): Idea =>
+    message('trade.idea', { id: 'idea:s:ORCL:x:entry:long', ts: day(1), causation_id: 'c', correlation_id: 'r', bar_seq: market.seqOf('ORCL', 1), ...over })
 
   it.each<[string, Partial<Idea>, number]>([
     ['fixed_qty', {}, 100],
@@ -233,23 +230,20 @@ describe('risk gate: sizing', () => {
 
 describe('risk gate: the Brier tracker and phase5_metrics', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
-  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => ({
-    id: `fill:${id}`, type: 'trade.fill', ts, causation_id: id, correlation_id: id, account: 'main', strategy_id: 's', symbol: 'ORCL', side, intent, qty: 10,
-    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, commission: 0, bar_id: 'b', bar_seq: market.seqOf('ORCL', Number(ts.slice(8, 10))),
-    fill_model: { type: 'next_open', slippage_bps: 0, commission_pct: 0, commission_per_share: 0, commission_min: 0, volume_cap_pct: null },
+  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => message('trade.fill', {
+    id: `fill:${id}`, ts, causation_id: id, correlation_id: id, side, intent, qty: 10,
+    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, bar_id: 'b', bar_seq: market.seqOf('ORCL', Number(ts.slice(8, 10))),
     exit_reason: intent === 'exit' ? 'signal' : null,
     phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
   })
   /** An exit of a symbol not held: it leaves nothing working, and brings the books to its bar. */
-  const probe = (d: number, seq: number) => inbound('trade.idea', {
-    id: `idea:probe:${d}`, type: 'trade.idea', ts: day(d), causation_id: 'c', correlation_id: 'r', account: 'main', strategy_id: 's', symbol: 'AAPL',
-    side: 'sell', intent: 'exit', qty: null, timeframe: '1d', order_type: 'market', limit_price: null, stop_price: null, valid_bars: null, exit_reason: 'signal', sizing: null,
-    bracket: null, stop_distance: null, max_qty: null, max_positions: null, ng_score: 0, dpi: null, dpi_regime: null, position_side: 'long',
-    close_position: true, price: 50, bar_seq: market.seqOf('AAPL', d), confidence: 100, reason: 'probe',
-  }, { seq })
-  const closed = (position: string, pnl: number, ts: string): Message<'trade.position'> => ({
-    id: `p:${position}`, type: 'trade.position', ts, causation_id: 'c', correlation_id: 'c', account: 'main', position_id: position, symbol: 'ORCL', side: 'long',
-    qty: 0, avg_price: 50, realized_pnl: pnl, status: 'closed', opened_at: ts, closed_at: ts, exit_reason: 'signal', stop_price: null, target_price: null, seq: 1,
+  const probe = (d: number, seq: number) => inbound('trade.idea', message('trade.idea', {
+    id: `idea:probe:${d}`, ts: day(d), causation_id: 'c', correlation_id: 'r', symbol: 'AAPL', side: 'sell', intent: 'exit', qty: null, exit_reason: 'signal', sizing: null,
+    close_position: true, bar_seq: market.seqOf('AAPL', d), reason: 'probe',
+  }), { seq })
+  const closed = (position: string, pnl: number, ts: string): Message<'trade.position'> => message('trade.position', {
+    id: `p:${position}`, ts, causation_id: 'c', correlation_id: 'c', position_id: position,
+    qty: 0, avg_price: 50, realized_pnl: pnl, status: 'closed', opened_at: ts, closed_at: ts, exit_reason: 'signal', seq: 1,
   })
 
   it('records min(0.9, 10·NG) when a Phase-5 position opens and the outcome with the fill that closes it; a row at each close', () => {

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/env.js'
 import { rulesOf } from '../../src/core/config-file/strategies.js'
 import type { Message } from '../../src/core/contracts.js'
 import { inbound, ofType, playSync } from '../support/actor-spec.js'
+import { message } from '../support/messages.js'
 import canonical from '../../examples/canonical.json' with { type: 'json' }
 import { restrictToPartitions } from '../../src/runtime/ownership.js'
 
@@ -24,10 +25,10 @@ function ind(day: number, values: Record<string, number>, opts: { symbol?: strin
   const ts = new Date(Date.UTC(2024, 0, day)).toISOString()
   const barId = `bar:${symbol}:${timeframe}:${ts}`
   const close = opts.close ?? 100 + day
-  return {
-    id: `ind:${symbol}:${timeframe}:${ts}`, type: 'md.ind', ts, causation_id: barId, correlation_id: barId, symbol, timeframe,
+  return message('md.ind', {
+    id: `ind:${symbol}:${timeframe}:${ts}`, ts, causation_id: barId, correlation_id: barId, symbol, timeframe,
     bar_id: barId, bar_seq: 1000 + day, bar: { open: close, high: close + 1, low: close - 1, close, volume: 500 }, values,
-  }
+  })
 }
 const inputs = (inds: Ind[]) => inds.map((i) => inbound('md.ind', i, { seq: ++seq }))
 const fs = (fast: number, slow: number) => ({ fast, slow })
