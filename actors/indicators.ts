@@ -12,7 +12,7 @@ import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { newIndicator, updateInto, type IndicatorState } from './lib/indicators/index.js'
 
 /** `${symbol}|${timeframe}` → declared name → spec. */
-export type Declarations = Map<string, Record<string, IndicatorSpec>>
+type Declarations = Map<string, Record<string, IndicatorSpec>>
 
 export interface IndicatorsState {
   series: Record<string, Record<string, IndicatorState>>

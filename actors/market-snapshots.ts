@@ -22,7 +22,7 @@ export const DEFAULT_TIMEFRAME = '1d'
 type Context = NonNullable<Bar['context']>
 
 /** The last accepted bar of a symbol and timeframe: its canonical time and its values. */
-export interface LastBar {
+interface LastBar {
   ts: string
   open: number
   high: number
@@ -133,6 +133,6 @@ export const marketSnapshots = () =>
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 /** ISO-8601 UTC with milliseconds; already-canonical times (CSV replays) skip the Date round trip. */
-export function canonicalTime(ts: string): string {
+function canonicalTime(ts: string): string {
   return CANONICAL.test(ts) ? ts : new Date(ts).toISOString()
 }

@@ -73,7 +73,7 @@ const entryOrderOf = (o: Order): EntryOrder => ({ type: o.order_type, sign: o.si
  * replay, a restart, a slow risk gate): those of its symbol after its signal bar, up to the last bar
  * handled. A market order needs one; a limit/stop entry up to its validity; a volume cap any number.
  */
-export function orderLookup(state: ExecutorState, order: Pick<Order, 'symbol' | 'timeframe' | 'bar_seq' | 'order_type' | 'intent' | 'valid_bars'>, account: AccountConfig): BarLookup | null {
+function orderLookup(state: ExecutorState, order: Pick<Order, 'symbol' | 'timeframe' | 'bar_seq' | 'order_type' | 'intent' | 'valid_bars'>, account: AccountConfig): BarLookup | null {
   const after = protective(order as Order) ? order.bar_seq - 1 : order.bar_seq
   if (after >= state.cursor.bars) return null
   const limit = account.costs.volume_cap_pct !== null ? undefined : resting(order as Order) ? (order.valid_bars ?? 1) : 1
@@ -86,7 +86,7 @@ export function orderLookup(state: ExecutorState, order: Pick<Order, 'symbol' | 
  * Bars it has already handled (`late`, from the lookup) are walked now, in stream order; otherwise
  * the order waits and fills while handling its bar, in bar order with every other fill.
  */
-export function handleOrder(state: ExecutorState, order: Order, late: readonly FoundBar[], account: AccountConfig, out: Out): void {
+function handleOrder(state: ExecutorState, order: Order, late: readonly FoundBar[], account: AccountConfig, out: Out): void {
   walk(state, order, late, account, out)
 }
 

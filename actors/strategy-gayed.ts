@@ -127,7 +127,7 @@ function settleDeferred(s: GayedScopeState, g: GayedConfig): Outbound[] {
   return out
 }
 
-export function handleGayedBar(state: Holder, input: Inbound<'md.bar'>, g: GayedConfig): Step<Holder> {
+function handleGayedBar(state: Holder, input: Inbound<'md.bar'>, g: GayedConfig): Step<Holder> {
   const s = state.gayed!
   const bar = input.data
   const watched = Object.hasOwn(s.signals.closes, bar.symbol) || bar.symbol === g.risk_on || bar.symbol === g.defensive

@@ -59,7 +59,7 @@ type ExitReason = NonNullable<Idea['exit_reason']>
 type Test = (now: BarFrame, prev: BarFrame | undefined) => boolean
 
 /** A strategy with its conditions compiled once. */
-export interface Compiled {
+interface Compiled {
   config: StrategyConfig
   slippageBps: number
   entry: Partial<Record<PositionSide, Test>>

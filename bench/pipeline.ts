@@ -34,7 +34,7 @@ export interface Target {
   pollMs?: number
 }
 
-export interface ActorStats {
+interface ActorStats {
   messages: number
   handleMs: number
   flushMs: number
@@ -42,7 +42,7 @@ export interface ActorStats {
   meanBatch: number
 }
 
-export interface LagSummary {
+interface LagSummary {
   samples: number
   /** actor → the largest backlog (pending + unacked, all its durables) seen in one sample. */
   maxByActor: Record<string, number>
@@ -153,7 +153,7 @@ async function actorStats(registry: Registry): Promise<Record<string, ActorStats
   return out
 }
 
-export async function countRows(dbUrl: string): Promise<Record<string, number>> {
+async function countRows(dbUrl: string): Promise<Record<string, number>> {
   const sql = postgres(dbUrl, { max: 1, onnotice: () => {} })
   try {
     const rows: Record<string, number> = {}
@@ -167,7 +167,7 @@ export async function countRows(dbUrl: string): Promise<Record<string, number>> 
   }
 }
 
-export interface RunOptions {
+interface RunOptions {
   actors: ActorName[]
   config: ConfigFile | undefined
   /** Publishes the input; resolves when every publish is acknowledged. */

@@ -15,7 +15,7 @@ interface ProfileNode {
   id: number
   callFrame: CallFrame
 }
-export interface CpuProfile {
+interface CpuProfile {
   nodes: ProfileNode[]
   startTime: number
   endTime: number

@@ -48,7 +48,7 @@ export class Cleanup {
   }
 }
 
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   try {
     return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)))])
@@ -154,7 +154,7 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
 
 export const BASE_DATABASE_URL = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 
-export interface Database {
+interface Database {
   url: string
   name: string
   drop(): Promise<void>

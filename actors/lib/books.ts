@@ -43,7 +43,7 @@ export const newBooks = (startingCash: number): Books => ({
   marks: {},
 })
 
-export interface FillEffect {
+interface FillEffect {
   position: PositionBook
   /** The position this fill closed, if any (it is removed from the books). */
   closed: PositionBook | null
@@ -90,7 +90,7 @@ export function applyFill(b: Books, symbol: string, sign: 1 | -1, qty: number, p
   return { position: pos, closed }
 }
 
-export function markPrice(b: Books, symbol: string): number | undefined {
+function markPrice(b: Books, symbol: string): number | undefined {
   return b.marks[symbol]?.price
 }
 

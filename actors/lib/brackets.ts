@@ -36,7 +36,7 @@ export function levelsOf(b: Bracket, side: PositionSide, fill: number): Levels {
   return { stop: stop !== null && stop > 0 ? stop : null, target: target !== null && target > 0 ? target : null }
 }
 
-export interface ProtectiveExit {
+interface ProtectiveExit {
   reason: 'stop_loss' | 'take_profit'
   /** stop: a stop order (slippage applies); limit: a take-profit limit (never worse than its level). */
   order_type: 'stop' | 'limit'

@@ -5,7 +5,7 @@ import type { Message } from '../../src/core/contracts.js'
 
 type Command = Message<'trade.command'>
 
-export interface CommandOutcome {
+interface CommandOutcome {
   ok: boolean
   error: string | null
   /** The order the command acted on (cancel_order, close_position), when there is one. */

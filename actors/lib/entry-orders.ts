@@ -3,7 +3,7 @@
 // functions and the executor fills it with them, so both agree on the bar and the price. Pure.
 import { fillPrice } from './brackets.js'
 
-export type EntryType = 'market' | 'limit' | 'stop' | 'stop_limit'
+type EntryType = 'market' | 'limit' | 'stop' | 'stop_limit'
 
 export interface EntryOrder {
   type: EntryType

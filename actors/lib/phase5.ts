@@ -14,8 +14,8 @@
 // NarrativeGap
 
 /** narrative_gap.py `NarrativeGap(max_ng=1.0, min_price_threshold=1.0)`. */
-export const NG_MAX = 1
-export const NG_MIN_PRICE = 1
+const NG_MAX = 1
+const NG_MIN_PRICE = 1
 
 /**
  * NG = |consensus − distribution| ÷ price, capped at 1; 0 when price ≤ 1 or any input is not a
@@ -35,11 +35,11 @@ export function ngMultiplier(ng: number): number {
   return Math.min(2, Math.max(1, 1 + ng))
 }
 
-export type NgStrength = 'weak' | 'moderate' | 'strong'
+type NgStrength = 'weak' | 'moderate' | 'strong'
 
 /** Phase5Monitor.record_ng_signal: weak < 0.02 ≤ moderate < 0.05 ≤ strong. */
-export const NG_MODERATE = 0.02
-export const NG_STRONG = 0.05
+const NG_MODERATE = 0.02
+const NG_STRONG = 0.05
 
 export function ngStrength(ng: number): NgStrength {
   if (!(ng >= NG_MODERATE)) return 'weak' // NaN is weak too
@@ -58,20 +58,20 @@ export function forecastFromNg(ng: number): number {
 // ---------------------------------------------------------------------------------------------
 // Brier tracker (one per account)
 
-export const BRIER_WINDOW = 100
+const BRIER_WINDOW = 100
 /** Phase5Monitor(alert_threshold_brier=0.4): > 0.4 critical, > 0.4·0.7 warning. */
-export const BRIER_CRITICAL = 0.4
+const BRIER_CRITICAL = 0.4
 /**
  * Written as the literal 0.28 (SPEC §5.5). trader-ai compares against 0.4 * 0.7, which in binary
  * floating point is 0.27999999999999997, so a Brier of exactly 0.28 is a warning there and not here.
  */
-export const BRIER_WARNING = 0.28
+const BRIER_WARNING = 0.28
 /** Phase5Monitor._check_brier_alerts: the last 5 scores strictly increasing = degrading. */
-export const BRIER_DEGRADING_RUN = 5
+const BRIER_DEGRADING_RUN = 5
 /** Brier score with no data (simple_brier.get_brier_score). */
-export const BRIER_NEUTRAL = 0.5
+const BRIER_NEUTRAL = 0.5
 /** Floor of brier_adjustment (launch script: max(0.1, 1 − brier), "Minimum 10% position size"). */
-export const BRIER_ADJUSTMENT_FLOOR = 0.1
+const BRIER_ADJUSTMENT_FLOOR = 0.1
 
 export interface BrierState {
   window: number
@@ -153,7 +153,7 @@ export function recentAccuracy(state: BrierState): number {
   return hits / n
 }
 
-export type BrierLevel = 'normal' | 'warning' | 'critical'
+type BrierLevel = 'normal' | 'warning' | 'critical'
 
 /** Phase5Monitor.record_brier_update: > 0.4 critical, else > 0.28 warning, else normal. */
 export function brierLevel(score: number): BrierLevel {
@@ -171,7 +171,7 @@ export function brierDegrading(state: BrierState): boolean {
   return true
 }
 
-export type BrierAlert = 'brier_critical' | 'brier_warning' | 'brier_degrading'
+type BrierAlert = 'brier_critical' | 'brier_warning' | 'brier_degrading'
 
 /**
  * The alerts that hold now (Phase5Monitor alert type names). Critical and warning exclude each other.
@@ -188,7 +188,7 @@ export function brierAlerts(state: BrierState): BrierAlert[] {
   return alerts
 }
 
-export type HealthStatus = 'healthy' | 'warning' | 'critical'
+type HealthStatus = 'healthy' | 'warning' | 'critical'
 
 /**
  * health_status from the alerts, following Phase5Monitor._create_alert's severity ("high" when the
@@ -238,15 +238,15 @@ export function phase5Factors(ng: number, brier: BrierState, dpi: number | null 
 }
 
 /** launch_enhanced_paper_trading.py `max_position_size = 0.25`: a position's notional ≤ 25% of equity. */
-export const MAX_POSITION_PCT = 0.25
+const MAX_POSITION_PCT = 0.25
 
 /**
  * How a quantity is rounded: `floor` = whole shares, rounded down (the default: an order never buys
  * more than the product allows, and the cap is never breached); `none` = keep the fraction.
  */
-export type QtyRounding = 'floor' | 'none'
+type QtyRounding = 'floor' | 'none'
 
-export interface Phase5SizeInput {
+interface Phase5SizeInput {
   /** The strategy's own size in units (fixed_qty, pct_equity or risk_pct, before Phase-5). */
   base: number
   ngMultiplier: number
@@ -260,7 +260,7 @@ export interface Phase5SizeInput {
   rounding?: QtyRounding
 }
 
-export interface Phase5Size {
+interface Phase5Size {
   qty: number
   /** base × ng × brier × dpi, before the cap and rounding. */
   raw_qty: number
@@ -321,8 +321,8 @@ export interface Phase5Stats {
   dpi_enhancement_sum: number
 }
 
-export const NG_SIGNAL_THRESHOLD = 0.02
-export const HIGH_NG_THRESHOLD = NG_STRONG
+const NG_SIGNAL_THRESHOLD = 0.02
+const HIGH_NG_THRESHOLD = NG_STRONG
 
 export const newPhase5Stats = (): Phase5Stats => ({
   ideas: 0,
@@ -349,7 +349,7 @@ export function recordTrade(stats: Phase5Stats, ng: number, dpiEnhancement: numb
   return stats
 }
 
-export interface Phase5MetricsRow {
+interface Phase5MetricsRow {
   brier_score: number
   prediction_count: number
   recent_accuracy: number

@@ -16,7 +16,7 @@ import type { Idea, RiskState, Sized } from './state.js'
 export const CASH_GAP_ALLOWANCE = 0.1
 
 /** Equity for sizing, as of the idea's bar: cash and every position at its last close. */
-export const sizingEquity = (state: RiskState): number => equityOf(state.ledger)
+const sizingEquity = (state: RiskState): number => equityOf(state.ledger)
 
 export function sizeOf(state: RiskState, idea: Idea, account: AccountConfig): Sized {
   if (idea.intent === 'exit') return { qty: Math.abs(state.ledger.books.positions[idea.symbol]?.qty ?? 0), phase5: null }

@@ -9,7 +9,7 @@ import { newBrier, newPhase5Stats, type BrierState, type Phase5Stats } from '../
 
 export type Command = Message<'trade.command'>
 /** What waits its turn: ideas and operator commands, in the order they were written. */
-export type Turn = { idea: Message<'trade.idea'> } | { command: Command }
+type Turn = { idea: Message<'trade.idea'> } | { command: Command }
 
 export interface RiskState {
   ledger: Ledger

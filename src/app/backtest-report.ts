@@ -5,7 +5,7 @@ import { timeframeMs } from '../../actors/lib/timeframe.js'
 import type { BacktestRun } from './backtest.js'
 import type { AccountConfig } from '../core/config-file/accounts.js'
 
-export interface AccountReport {
+interface AccountReport {
   account: string
   starting_cash: number
   final_cash: number

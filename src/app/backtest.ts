@@ -83,7 +83,7 @@ export interface BacktestContext {
   distribution_estimate: number
 }
 
-export interface BacktestOptions {
+interface BacktestOptions {
   partitions?: number
   contexts?: BacktestContext[]
   /**

@@ -39,7 +39,7 @@ import { ensureConsumers, ensureStreams } from '../runtime/topology.js'
 import { createStore } from '../adapters/postgres/store.js'
 import { parseDatabaseTls, postgresSsl } from '../config/db-tls.js'
 
-export interface DaemonOptions {
+interface DaemonOptions {
   env: Env
   actors: ActorName[]
   config: ConfigFile | undefined

@@ -9,7 +9,7 @@ import type { Logger } from '../telemetry/log.js'
 import { injectedBar } from './replay.js'
 import { inputSubject } from '../core/subjects.js'
 
-export const DEMO_SYMBOLS = ['DEMO-A', 'DEMO-B', 'DEMO-C'] as const
+const DEMO_SYMBOLS = ['DEMO-A', 'DEMO-B', 'DEMO-C'] as const
 const DEMO_TIMEFRAME = '1m'
 const DEMO_START = '2020-01-02T00:00:00Z'
 

@@ -7,17 +7,17 @@ import { STREAMS, contracts, messageTypes, type MessageType } from '../core/cont
 
 const GENERATED = 'generated from src/core/contracts.ts by `npm run schemas`; do not edit'
 
-export function messageSchema(type: MessageType): Record<string, unknown> {
+function messageSchema(type: MessageType): Record<string, unknown> {
   const { $schema, ...rest } = z.toJSONSchema(contracts[type].schema, { target: 'draft-07' }) as Record<string, unknown>
   return { $schema, $id: `paperd/${type}.json`, $comment: GENERATED, title: type, ...rest }
 }
 
-export function configSchema(): Record<string, unknown> {
+function configSchema(): Record<string, unknown> {
   const { $schema, ...rest } = z.toJSONSchema(ConfigFileSchema, { target: 'draft-07', io: 'input' }) as Record<string, unknown>
   return { $schema, $id: 'paperd/config.json', $comment: GENERATED.replace('contracts', 'config-file'), title: 'paperd config', ...rest }
 }
 
-export function asyncApi(): Record<string, unknown> {
+function asyncApi(): Record<string, unknown> {
   const channels: Record<string, unknown> = {}
   const operations: Record<string, unknown> = {}
   const messages: Record<string, unknown> = {}
@@ -63,7 +63,7 @@ const PARAM_DOCS: Record<string, string> = {
 }
 
 /** The README's subject table (between the `subjects` markers). */
-export function subjectTable(): string {
+function subjectTable(): string {
   const rows = messageTypes.map((type) => {
     const c = contracts[type]
     return `| \`${c.subject.replace(/\{(\w+)\}/g, '<$1>')}\` | ${c.stream} | ${c.producer} | ${c.schema.description ?? ''} | [schema](schemas/${type}.json) |`

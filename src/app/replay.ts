@@ -6,7 +6,7 @@ import { inputSubject } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { createPublisher, type PubAck } from '../runtime/publisher.js'
 
-export interface ReplayOptions {
+interface ReplayOptions {
   symbol: string
   timeframe: string
   /** Bars per second; Infinity = as fast as JetStream acknowledges. */

@@ -18,7 +18,7 @@ export function prng(seed: number): () => number {
 
 const round2 = (x: number) => Math.round(x * 100) / 100
 
-export interface SyntheticOptions {
+interface SyntheticOptions {
   seed?: number
   start?: string
   price?: number
@@ -51,9 +51,4 @@ export function syntheticBars(n: number, opts: SyntheticOptions = {}): Synthetic
     if (out.length >= n) break
   }
   return out
-}
-
-export function toYahooCsv(bars: SyntheticBar[]): string {
-  const rows = bars.map((b) => `${b.ts.slice(0, 10)},${b.open},${b.high},${b.low},${b.close},${b.close},${b.volume}`)
-  return `Date,Open,High,Low,Close,Adj Close,Volume\n${rows.join('\n')}\n`
 }

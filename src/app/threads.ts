@@ -38,7 +38,7 @@ export interface WorkerInit {
 type Reply = { id: number; ok: true; data: unknown } | { id: number; ok: false; error: string }
 type Event = { kind: 'live' } | { kind: 'failed'; error: string; config: boolean }
 
-export interface ThreadedDaemon {
+interface ThreadedDaemon {
   http: HttpServer | null
   live: Promise<void>
   /** Resolves if a worker thread dies on its own (not asked to stop): the process should exit and be restarted. */

@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs'
 import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls'
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
-export type SslMode = (typeof SSL_MODES)[number]
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
+type SslMode = (typeof SSL_MODES)[number]
 
-export interface DatabaseTls {
+interface DatabaseTls {
   /** The URL without sslmode, sslrootcert, sslcert, sslkey. */
   url: string
   mode: SslMode | undefined

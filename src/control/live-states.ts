@@ -1,7 +1,7 @@
 // The runtime's map of live scope states (Io.states: `<actor>.<scope>` → its current state), told to
 // whoever watches when a scope goes live or stops. The control plane registers a process as the
 // owner of an account exactly while its scope runs here, without the runtime knowing about it.
-export type StateWatcher = (key: string, live: boolean) => void
+type StateWatcher = (key: string, live: boolean) => void
 
 export class LiveStates extends Map<string, () => unknown> {
   readonly #watchers = new Set<StateWatcher>()

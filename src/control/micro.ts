@@ -17,7 +17,7 @@ export interface MicroEndpoint {
   processing_time: number
 }
 
-export interface MicroService {
+interface MicroService {
   name: string
   id: string
   version: string
@@ -35,7 +35,7 @@ export interface MicroService {
  * not know): scope keys, so `paperd replay --wait` and `paperd status` can tell a scope that is
  * rebuilding (owned, not live) from one no instance runs (in nobody's `owned`).
  */
-export interface ScopeReport {
+interface ScopeReport {
   owned: string[]
   live: string[]
   /** Scope → inputs it holds but has not acted on yet (ActorDef.held), only those above zero. */

@@ -42,7 +42,7 @@ export async function backlog(jsm: JetStreamManager): Promise<Backlog> {
 }
 
 /** One scope a deployment runs, with the durables feeding it. */
-export interface ExpectedScope {
+interface ExpectedScope {
   actor: ActorName
   key: string
   durables: { stream: StreamName; name: string }[]
@@ -125,9 +125,6 @@ export function everyScopeLive(expected: Expectation, instances: Instance[]): bo
 /** Only the backlog left (every scope live, every durable there): what a progress bar counts down. */
 export const onlyBacklog = (waiting: Waiting[]) => waiting.every((w) => !w.noInstance && !w.notLive.length && !w.missing.length)
 
-/** Inputs held inside scopes, summed: work in flight no consumer counts. */
-export const heldTotal = (waiting: Waiting[]) => waiting.reduce((a, w) => a + Object.values(w.held ?? {}).reduce((x, y) => x + y, 0), 0)
-
 /** "paper-executor (no live instance): durables paper-executor-main-orders, … missing; indicators: indicators-p3 12 pending" */
 export function describeWaiting(waiting: Waiting[]): string {
   return waiting.map((w) => {
@@ -145,11 +142,11 @@ export function describeWaiting(waiting: Waiting[]): string {
 
 const list = (items: string[], max = 6) => (items.length > max ? `${items.slice(0, max).join(', ')}, … (${items.length - max} more)` : items.join(', '))
 
-export class QuiesceTimeout extends Error {
+class QuiesceTimeout extends Error {
   override name = 'QuiesceTimeout'
 }
 
-export interface QuiesceOptions {
+interface QuiesceOptions {
   timeoutMs: number
   pollMs?: number
   onProgress?: (b: Backlog, waiting: Waiting[]) => void

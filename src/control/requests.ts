@@ -35,7 +35,7 @@ const RequestId = idField('request id', '^[A-Za-z0-9_.:-]{1,64}$', '1-64 charact
 const OrderId = textField('order id', 256)
 const IdeaId = textField('idea id', 256)
 
-export const CONTROL_REQUESTS = {
+const CONTROL_REQUESTS = {
   'ctl.portfolio.get': z.object({ account: Account }).strict(),
   'ctl.orders.cancel': z.object({ account: Account, order_id: OrderId, by: By, request_id: RequestId }).strict(),
   'ctl.positions.close': z.object({ account: Account, symbol: SymbolName, by: By, request_id: RequestId }).strict(),

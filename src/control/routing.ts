@@ -24,7 +24,7 @@ const RUNNING_WAIT_MS = 300
 
 export type ControlHandler = (body: never) => Promise<ControlReply>
 
-export interface RoutingOptions {
+interface RoutingOptions {
   nc: NatsConnection
   log: Logger
   /** What this process answers, by subject (the subjects of the actors it runs). */

@@ -27,15 +27,15 @@ import type { Logger } from '../telemetry/log.js'
 import type { MicroEndpoint } from './micro.js'
 
 /** How long a command request waits for the actor to apply it. */
-export const COMMAND_REPLY_MS = 10_000
+const COMMAND_REPLY_MS = 10_000
 /** How often pending approvals are checked against their wall-time timeout. */
 const EXPIRY_CHECK_MS = 1_000
 
-export interface Control {
+interface Control {
   stop(): void
 }
 
-export interface ControlOptions {
+interface ControlOptions {
   nc: NatsConnection
   js: JetStreamClient
   /** Reads the symbol's last bar when a close is asked for. */
@@ -187,7 +187,7 @@ export function startControl(o: ControlOptions): Control & {
 }
 
 /** ctl.portfolio.get: the books as the executor holds them now, valued at its latest marks. */
-export function portfolioReply(account: string, s: ExecutorState): ControlReply {
+function portfolioReply(account: string, s: ExecutorState): ControlReply {
   const b = s.books
   const v = valuation(b)
   const positions = Object.entries(b.positions).map(([symbol, p]) => {

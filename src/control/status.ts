@@ -12,7 +12,7 @@ import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
 import { isPaperdDurable } from '../runtime/topology.js'
 
-export interface StatusReport {
+interface StatusReport {
   instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]
   consumers: { stream: string; name: string; pending: number; ack_pending: number; redelivered: number }[]
   /** Consumers on paperd's streams that are not paperd durables (ephemeral, someone else's): not lag. */

@@ -20,7 +20,7 @@ export type IndicatorSpec =
   | { type: 'highest' | 'lowest'; period: number; source?: BarField }
   | { type: 'dpi'; period?: number }
 
-export type IndicatorType = IndicatorSpec['type']
+type IndicatorType = IndicatorSpec['type']
 
 export const INDICATOR_DEFAULTS = {
   rsi: { period: 14 },
@@ -45,7 +45,7 @@ const SUFFIXES: Record<IndicatorType, readonly string[]> = {
   dpi: ['value', 'regime'],
 }
 
-export const suffixesOf = (spec: IndicatorSpec): readonly string[] => SUFFIXES[spec.type]
+const suffixesOf = (spec: IndicatorSpec): readonly string[] => SUFFIXES[spec.type]
 
 export const operand = (name: string, suffix: string) => (suffix === '' ? name : `${name}.${suffix}`)
 

@@ -68,7 +68,7 @@ const TIMEFRAME_MAX_COUNT = {
 export const TIMEFRAME_PATTERN = `^(?:${Object.entries(TIMEFRAME_MAX_COUNT).map(([unit, max]) => `${oneTo(max)}${unit}`).join('|')})$`
 export const TIMEFRAME_RULE = `like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (${TIMEFRAME_MAX_COUNT.w}w, ${TIMEFRAME_MAX_COUNT.d}d, ${TIMEFRAME_MAX_COUNT.h}h)`
 /** Canonical event time: what every actor publishes (`Date#toISOString()`). */
-export const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
+const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
 const CENTURIES = Array.from({ length: (MARKET_LIMITS.lastYear + 1 - MARKET_LIMITS.firstYear) / 100 }, (_, i) => MARKET_LIMITS.firstYear / 100 + i)
 /** What a person or a feed may type: a date, or a date-time with a zone, in the years MARKET_LIMITS allows. */
 export const TS_INPUT_PATTERN =
@@ -92,11 +92,11 @@ const Side = z.enum(['buy', 'sell'])
 const PositionSide = z.enum(['long', 'short'])
 const Intent = z.enum(['entry', 'exit'])
 
-export const IDEA_STATUSES = ['waiting', 'needs_approval', 'auto_executed', 'rejected', 'halted_by_risk'] as const
-export const DECISION_ACTIONS = [
+const IDEA_STATUSES = ['waiting', 'needs_approval', 'auto_executed', 'rejected', 'halted_by_risk'] as const
+const DECISION_ACTIONS = [
   'ai_proposed', 'ai_auto_executed', 'human_approved', 'human_rejected', 'risk_rejected', 'ai_halted', 'ai_resumed',
 ] as const
-export const ORDER_STATUSES = ['working', 'filled', 'rejected', 'cancelled'] as const
+const ORDER_STATUSES = ['working', 'filled', 'rejected', 'cancelled'] as const
 
 /** Fields every message an actor publishes carries (SPEC §4). */
 const envelope = <T extends string>(type: T) => ({
@@ -358,8 +358,8 @@ export const PortfolioSchema = z
   .strict()
   .describe('The account books after a change (fill or mark-to-market)')
 
-export const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
-export const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'idea_expire', 'strategy_enable', 'strategy_disable'] as const
+const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
+const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'idea_expire', 'strategy_enable', 'strategy_disable'] as const
 export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
 /** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
 const RiskValue = z.union([z.number(), z.boolean(), z.null()])

@@ -23,7 +23,7 @@ export function subjectOf(type: MessageType, data: Record<string, unknown>, part
   return subject
 }
 
-export interface SubjectMatch {
+interface SubjectMatch {
   type: MessageType
   params: Record<string, string>
 }

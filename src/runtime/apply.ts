@@ -6,7 +6,7 @@ import { InvalidMessage, type Codec, type Encoded } from './codec.js'
 import { deadLetter } from './dead-letter.js'
 
 /** What the runtime must do with the message once the batch is durable. */
-export type Disposition = 'ack' | 'term' | 'retry'
+type Disposition = 'ack' | 'term' | 'retry'
 
 export interface Applied<S> {
   state: S

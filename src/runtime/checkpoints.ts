@@ -7,7 +7,7 @@ import type { JetStreamClient } from '@nats-io/jetstream'
 
 export const CHECKPOINT_BUCKET = 'paperd_state'
 
-export interface Checkpoint<S = unknown> {
+interface Checkpoint<S = unknown> {
   version: 1
   /** The actor's state shape (ActorDef.stateVersion); absent in checkpoints written before it existed = 1. */
   stateVersion?: number

@@ -49,7 +49,7 @@ const compiled = new Map<string, Map<MessageType, ValidateFunction>>()
  * of milliseconds, which a backtest (a codec per run) or a test file would otherwise pay every time.
  * A validator keeps no state across calls but its last `errors`, read right after the call.
  */
-export function loadValidators(dir = SCHEMAS_DIR): Map<MessageType, ValidateFunction> {
+function loadValidators(dir = SCHEMAS_DIR): Map<MessageType, ValidateFunction> {
   let validators = compiled.get(dir)
   if (!validators) compiled.set(dir, (validators = compileValidators(dir)))
   return validators

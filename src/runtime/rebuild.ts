@@ -18,7 +18,7 @@ export interface LiveInput {
   config: Partial<ConsumerConfig> & { durable_name: string }
 }
 
-export interface Rebuilt<S> {
+interface Rebuilt<S> {
   state: S
   /** durable → stream sequence the state includes. */
   positions: Map<string, number>
@@ -102,6 +102,6 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
  * nats-server 2.9, though everything before S is behind it: taken at its word, a process killed
  * right after the repositioning would make the next one rebuild without those messages.
  */
-export function acknowledgedThrough(info: Pick<ConsumerInfo, 'ack_floor' | 'config'>): number {
+function acknowledgedThrough(info: Pick<ConsumerInfo, 'ack_floor' | 'config'>): number {
   return Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1)
 }

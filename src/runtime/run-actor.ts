@@ -21,10 +21,10 @@ import { rebuild, type LiveInput } from './rebuild.js'
 import type { WriteSink } from './sink.js'
 import { consumerConfig, durableName } from './topology.js'
 
-export const MAX_BATCH = 500
-export const CHECKPOINT_INTERVAL_MS = 2_000
+const MAX_BATCH = 500
+const CHECKPOINT_INTERVAL_MS = 2_000
 
-export interface RunningActor {
+interface RunningActor {
   /** Resolves when every scope has rebuilt its state and is consuming live. */
   live: Promise<void>
   /** Resolves when every scope has stopped after the abort signal. */

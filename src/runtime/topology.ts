@@ -14,12 +14,12 @@ const CONSUMER_NOT_FOUND = 10014
 const DAY = 24 * 3600_000
 const GiB = 1024 ** 3
 
-export interface StreamLimits {
+interface StreamLimits {
   maxAgeMs: number
   maxBytes: number
 }
 
-export const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
+const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
   MD_IN: { maxAgeMs: 30 * DAY, maxBytes: 1 * GiB },
   MD: { maxAgeMs: 30 * DAY, maxBytes: 4 * GiB },
   TRADE: { maxAgeMs: 365 * DAY, maxBytes: 2 * GiB },
@@ -28,9 +28,9 @@ export const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
 }
 
 /** How long a stored message id de-duplicates a re-publish (checkpoints are far more frequent). */
-export const DUPLICATE_WINDOW_MS = 10 * 60_000
+const DUPLICATE_WINDOW_MS = 10 * 60_000
 
-export function streamConfig(name: StreamName, limits: StreamLimits): Partial<StreamConfig> & { name: string } {
+function streamConfig(name: StreamName, limits: StreamLimits): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [...STREAMS[name].subjects],
@@ -83,7 +83,7 @@ export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'> | null 
 }
 
 /** Unacknowledged messages of a crashed persister come back after this; retries keep live ones alive with working(). */
-export const ACK_WAIT_MS = 10_000
+const ACK_WAIT_MS = 10_000
 /** A persister write that keeps failing on a message is retried this many times, then dead-lettered. */
 export const PERSISTER_MAX_DELIVER = 5
 
@@ -102,7 +102,7 @@ export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): P
   }
 }
 
-export async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.info(cfg.name)
     await jsm.streams.update(cfg.name, cfg)

@@ -3,10 +3,10 @@
 // writes to it). node:http is all it takes.
 import { createServer, type Server } from 'node:http'
 
-export type ReadinessCheck = () => Promise<string | null>
+type ReadinessCheck = () => Promise<string | null>
 
 /** A prom-client Registry, or anything that renders metrics the same way. */
-export interface MetricsSource {
+interface MetricsSource {
   metrics(): Promise<string>
   contentType: string
 }

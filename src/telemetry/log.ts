@@ -5,7 +5,7 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 import { prettyFactory } from 'pino-pretty'
 import type { LogFormat } from '../config/env.js'
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'databaseUrl', 'natsUrl', 'password', 'pass', 'token', 'secret',
   '*.databaseUrl', '*.natsUrl', '*.password', '*.pass', '*.token', '*.secret', 'config.nats',
 ]

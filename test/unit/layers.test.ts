@@ -78,6 +78,19 @@ describe('layers', () => {
     expect(wrong).toEqual([])
   })
 
+  it('every export is used by another file (a module shows what others need of it, nothing more)', () => {
+    const files = [...filesUnder('src'), ...filesUnder('actors'), ...filesUnder('ops'), ...filesUnder('bench'), ...filesUnder('scripts'), ...filesUnder('test')]
+    const texts = new Map(files.map((f) => [f, readFileSync(join(ROOT, f), 'utf8')]))
+    const unused: string[] = []
+    for (const f of files.filter((x) => !x.startsWith('test/'))) {
+      for (const [, name] of texts.get(f)!.matchAll(/^export (?:const|let|function\*?|async function|type|interface|class|enum) (\w+)/gm)) {
+        const word = new RegExp(`\\b${name}\\b`)
+        if (![...texts].some(([g, t]) => g !== f && word.test(t))) unused.push(`${f}: ${name}`)
+      }
+    }
+    expect(unused).toEqual([])
+  })
+
   it('the rest of src depends on the pure zone, which never imports it back', () => {
     const outside = filesUnder('src').filter((f) => !f.startsWith('src/core/'))
     expect(outside.length).toBeGreaterThan(10)

@@ -3,7 +3,7 @@ import type { GayedSignal, GayedStrength } from './signals.js'
 
 // Consensus
 
-export type ConsensusSide = 'Risk-On' | 'Risk-Off' | 'Mixed'
+type ConsensusSide = 'Risk-On' | 'Risk-Off' | 'Mixed'
 
 export interface GayedConsensus {
   consensus: ConsensusSide
@@ -17,7 +17,7 @@ export interface GayedConsensus {
   valid_signals: number
 }
 
-export const STRENGTH_MULTIPLIER: Readonly<Record<GayedStrength, number>> = { Strong: 1, Moderate: 0.75, Weak: 0.5 }
+const STRENGTH_MULTIPLIER: Readonly<Record<GayedStrength, number>> = { Strong: 1, Moderate: 0.75, Weak: 0.5 }
 
 /**
  * index.ts::calculateConsensusSignal. No valid signal → Mixed, confidence 0. diff = |W_on − W_off|:

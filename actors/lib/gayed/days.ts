@@ -7,7 +7,7 @@ import { DEFAULT_PARAMS, SIGNAL_NAMES, SIGNALS, validClose, type GayedParams, ty
 // Rolling state over interleaved daily bars
 
 /** Incomplete days kept waiting for their missing symbols before the oldest is given up. */
-export const MAX_PENDING_DAYS = 32
+const MAX_PENDING_DAYS = 32
 
 export interface GayedState {
   symbols: Record<GayedRole, string | null>
@@ -32,7 +32,7 @@ export interface GayedState {
   dropped_days: number
 }
 
-export interface GayedOptions {
+interface GayedOptions {
   symbols?: Partial<Record<GayedRole, string | null>>
   params?: Partial<GayedParams>
 }
@@ -58,9 +58,9 @@ export interface GayedEvaluation {
   dropped: string[]
 }
 
-export type GayedNote = 'evaluated' | 'pending' | 'unknown_symbol' | 'invalid_close' | 'invalid_ts' | 'stale' | 'duplicate'
+type GayedNote = 'evaluated' | 'pending' | 'unknown_symbol' | 'invalid_close' | 'invalid_ts' | 'stale' | 'duplicate'
 
-export interface GayedStep {
+interface GayedStep {
   state: GayedState
   /** Set when this bar completed its day. */
   evaluation: GayedEvaluation | null
@@ -74,7 +74,7 @@ export function dayOf(ts: string): string | null {
 }
 
 /** The signals on the current windows (complete days only). */
-export function gayedSignals(state: GayedState): Record<GayedSignalName, GayedSignal | null> {
+function gayedSignals(state: GayedState): Record<GayedSignalName, GayedSignal | null> {
   const { symbols: sym, params: p, closes } = state
   const c = (r: GayedRole): number[] => closes[sym[r]!] ?? []
   const out = {} as Record<GayedSignalName, GayedSignal | null>

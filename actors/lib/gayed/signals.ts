@@ -13,7 +13,7 @@
 // lines up the closes of several symbols day by day and evaluates each complete day.
 import type { GayedRole } from '../../../src/core/gayed-roles.js'
 
-export type GayedSide = 'Risk-On' | 'Risk-Off' | 'Neutral'
+type GayedSide = 'Risk-On' | 'Risk-Off' | 'Neutral'
 export type GayedStrength = 'Strong' | 'Moderate' | 'Weak'
 export type GayedSignalName = 'utilities_spy' | 'lumber_gold' | 'treasury_curve' | 'vix_defensive' | 'sp500_ma'
 
@@ -191,7 +191,7 @@ export function sp500Ma(spy: readonly number[], short = DEFAULT_PARAMS.ma_short,
 // ---------------------------------------------------------------------------------------------
 // The table: every signal once — the roles it reads, the closes it needs, how it is computed.
 
-export interface SignalDef {
+interface SignalDef {
   /** The inputs it reads; a strategy that switches one off (null symbol) switches the signal off. */
   roles: readonly GayedRole[]
   /** Closes of each input it needs before it gives a value. */

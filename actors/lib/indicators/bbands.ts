@@ -31,7 +31,7 @@ export const newBbands = (period: number, stddev: number): BbandsState => ({
   kind: 'bbands', period, stddev, seen: 0, sma: newSma(period), shift: 0, d1: 0, d2: 0, sinceResum: 0, run: newRun(),
 })
 
-export type BbandsValues = {
+type BbandsValues = {
   upper: number
   middle: number
   lower: number

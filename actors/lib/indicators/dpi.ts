@@ -105,12 +105,12 @@ export function newDpi(period: number): DpiState {
   }
 }
 
-export type DpiValues = {
+type DpiValues = {
   value: number
   regime: number
 }
 
-export interface DpiBar {
+interface DpiBar {
   high: number
   low: number
   close: number
@@ -124,7 +124,7 @@ export function updateDpi(s: DpiState, bar: DpiBar): DpiValues | undefined {
   return { value, regime: dpiRegime(value, c.skew) }
 }
 
-export interface DpiComponents {
+interface DpiComponents {
   flow: number
   skew: number
   momentum: number

@@ -29,7 +29,7 @@ export function newMacd(fast: number, slow: number, signal: number): MacdState {
   return { kind: 'macd', fast, slow, signal, seen: 0, fastEma: 0, slowEma: 0, signalEma: 0 }
 }
 
-export type MacdValues = {
+type MacdValues = {
   line: number
   signal: number
   hist: number

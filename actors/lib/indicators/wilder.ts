@@ -62,7 +62,7 @@ export interface AtrState {
 export const newAtr = (period: number): AtrState => ({ kind: 'atr', period, ranges: 0, prevClose: null, atr: 0 })
 
 /** TR = max(H−L, |prevC−H|, |prevC−L|), compared in TA-Lib's order. */
-export function trueRange(high: number, low: number, prevClose: number): number {
+function trueRange(high: number, low: number, prevClose: number): number {
   let greatest = high - low
   const toHigh = Math.abs(prevClose - high)
   if (toHigh > greatest) greatest = toHigh

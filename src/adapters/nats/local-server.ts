@@ -40,7 +40,7 @@ export function findOnPath(name: string, path = process.env.PATH ?? ''): string 
 }
 
 /** The local server started for this process, if one had to be. */
-export interface LocalNats {
+interface LocalNats {
   stop(): Promise<void>
 }
 

@@ -17,7 +17,7 @@ import { SQL_DIR } from '../../config/paths.js'
 const LOCK_KEY = '8097877186002026496'
 const FILE_PATTERN = /^(\d{4})_([A-Za-z0-9][A-Za-z0-9_-]*)\.sql$/
 
-export interface Migration {
+interface Migration {
   version: number
   name: string
   file: string
@@ -25,7 +25,7 @@ export interface Migration {
   checksum: string
 }
 
-export interface MigrateOptions {
+interface MigrateOptions {
   dir?: string
   log?: (msg: string) => void
 }

@@ -138,7 +138,7 @@ function toParam(value: unknown, type: PgType): string | null {
 }
 
 /** One parameter array per column; rows sharing a key collapse to the one the table prefers. */
-export function columnsOf(table: string, rows: Record<string, unknown>[]): (string | null)[][] {
+function columnsOf(table: string, rows: Record<string, unknown>[]): (string | null)[][] {
   const spec = TABLES[table]
   if (!spec) throw new Error(`no table ${table}`)
   const byKey = new Map<string, Record<string, unknown>>()
@@ -156,7 +156,7 @@ const SNAPSHOT_TABLES = ['snapshot_market', 'snapshot_indicators'] as const
 const prune = (table: string) =>
   `delete from ${table} where symbol = $1 and timeframe = $2 and ts < $3::timestamptz - make_interval(secs => $4::double precision)`
 
-export interface StoreOptions {
+interface StoreOptions {
   /** Keep snapshot rows this many days behind the newest bar of their symbol and timeframe; null = forever. */
   snapshotRetentionDays?: number | null
 }
@@ -227,7 +227,7 @@ const TRANSIENT_CODES = new Set([
  * Connection trouble, server restarts, a database refusing connections, serialization failures:
  * retry the same batch later. A FATAL error always ends the connection, whatever its code.
  */
-export function isTransient(err: unknown): boolean {
+function isTransient(err: unknown): boolean {
   const e = err as { code?: string; severity?: string } | null
   if (e?.severity === 'FATAL') return true
   const code = e?.code
