@@ -4,7 +4,7 @@
 // multi-output values dotted (macd.signal). Bars of symbols no strategy watches produce nothing.
 // Pure: no I/O, no clock.
 import { defineActor, partitionScopes, type Inbound, type Step } from '../src/core/actor.js'
-import type { IndicatorSpec } from '../src/core/config-file/indicators.js'
+import type { IndicatorSpec } from '../src/core/indicator-kinds.js'
 import { rulesOf, type AnyStrategyConfig } from '../src/core/config-file/strategies.js'
 import type { Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from '../src/core/memo.js'

@@ -13,17 +13,16 @@
 // Pure: no I/O, no clock.
 import { defineActor, partitionScopes, type Inbound, type Outbound, type Step } from '../src/core/actor.js'
 import type { AccountConfig } from '../src/core/config-file/accounts.js'
-import type { SessionWindow } from '../src/core/config-file/sessions.js'
 import { gayedOf, rulesOf, type AnyStrategyConfig, type StrategyConfig } from '../src/core/config-file/strategies.js'
-import { dayIndex } from '../src/core/config-file/sessions.js'
 import type { Message } from '../src/core/contracts.js'
-import { Memo, pairKeys } from '../src/core/memo.js'
+import { pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
 import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'
 import { dpiRegimeName } from './lib/indicators/index.js'
 import { narrativeGap } from './lib/phase5.js'
+import { sessionTest } from './lib/sessions.js'
 import { gayedScope, handleGayed, newGayedScopeState, type GayedScopeState } from './strategy-gayed.js'
 
 /** The position a strategy asked for on one symbol. */
@@ -317,50 +316,6 @@ function entryPrices(o: StrategyConfig['entry_order'], side: PositionSide, close
   return { order_type: o.type, limit_price: limit, stop_price: stop, valid_bars: o.valid_bars }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Session windows
-
-const formatters = new Memo((tz) => new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }))
-
-/** Weekday (0 = Sunday) and minutes since midnight of `ms` in `tz`. */
-function localTime(ms: number, tz: string): { day: number; minutes: number } {
-  if (tz === 'UTC') {
-    const d = new Date(ms)
-    return { day: d.getUTCDay(), minutes: d.getUTCHours() * 60 + d.getUTCMinutes() }
-  }
-  const f = formatters.get(tz)
-  let day = 0
-  let minutes = 0
-  for (const p of f.formatToParts(ms)) {
-    if (p.type === 'weekday') day = dayIndex(p.value)
-    else if (p.type === 'hour') minutes += Number(p.value) * 60
-    else if (p.type === 'minute') minutes += Number(p.value)
-  }
-  return { day, minutes }
-}
-
-const minutesOf = (hhmm: string | undefined, fallback: number) => (hhmm === undefined ? fallback : Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5)))
-
-/** Whether a bar opening at `ts` may enter: inside any window (no windows = always). */
-export function sessionTest(windows: SessionWindow[] | undefined): (ts: string) => boolean {
-  if (!windows?.length) return () => true
-  const compiled = windows.map((w) => ({
-    tz: w.tz,
-    days: w.days ? new Set(w.days.map(dayIndex)) : null,
-    start: minutesOf(w.start, 0),
-    end: minutesOf(w.end, 24 * 60),
-  }))
-  return (ts) => {
-    const ms = Date.parse(ts)
-    return compiled.some((w) => {
-      const { day, minutes } = localTime(ms, w.tz)
-      if (w.days && !w.days.has(day)) return false
-      return w.start <= w.end ? minutes >= w.start && minutes < w.end : minutes >= w.start || minutes < w.end
-    })
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 
 /**
  * The strategy actor: one scope per symbol partition, and one per multi-symbol (Gayed) strategy,

@@ -2,7 +2,8 @@
 // for crossings. An operand that is not available (an indicator still warming up, no previous bar)
 // makes its comparison unknown, and a condition holds only when it is known to: nothing trades on
 // half-known data (not even through `not`).
-import { isBarField, type BarField, type Condition, type Operand } from '../../src/core/config-file/conditions.js'
+import type { Condition, Operand } from '../../src/core/config-file/conditions.js'
+import { isBarField, type BarField } from '../../src/core/indicator-kinds.js'
 
 /** Operand values on one bar, as a plain lookup table (bar fields and indicator values together). */
 export type Frame = Readonly<Record<string, number>>

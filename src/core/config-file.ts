@@ -2,7 +2,7 @@
 // small JSON condition language. One zod schema; schemas/config.json is generated from it for editors
 // and other tools. Cross-references (accounts, indicator names) are checked after the shape.
 // Its parts, one per part of the language, live in config-file/: accounts, strategies, conditions,
-// indicators, sizing-and-exits, sessions, references.
+// sizing-and-exits, sessions, references; indicator declarations are src/core/indicator-kinds.ts's.
 import { z } from 'zod'
 import { Account } from './config-file/accounts.js'
 import { checkReferences } from './config-file/references.js'

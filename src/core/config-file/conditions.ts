@@ -43,9 +43,6 @@ export const ConditionSchema: z.ZodType<Condition> = z
   .refine((c) => Object.keys(c).length === 1, { message: 'a condition has exactly one operator' })
   .meta({ id: 'Condition', minProperties: 1, maxProperties: 1 }) as unknown as z.ZodType<Condition>
 
-export const BAR_FIELDS = ['open', 'high', 'low', 'close', 'volume'] as const
-export type BarField = (typeof BAR_FIELDS)[number]
-export const isBarField = (s: string): s is BarField => (BAR_FIELDS as readonly string[]).includes(s)
 
 export function* operandsOf(cond: Condition, path: (string | number)[]): Generator<[Operand, (string | number)[]]> {
   const [op, arg] = Object.entries(cond)[0] as [string, unknown]

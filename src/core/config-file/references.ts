@@ -3,8 +3,8 @@
 // one indicator per symbol and timeframe, and the fields that need another (rr needs a stop, …).
 import type { z } from 'zod'
 import type { AccountConfig } from './accounts.js'
-import { isBarField, operandsOf, type Condition } from './conditions.js'
-import { operandNames } from './indicators.js'
+import { isBarField, operandNames } from '../indicator-kinds.js'
+import { operandsOf, type Condition } from './conditions.js'
 import type { AnyStrategyConfig } from './strategies.js'
 
 export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: AnyStrategyConfig[] }, ctx: z.RefinementCtx) {

@@ -1,9 +1,9 @@
 // Strategies: one written in the condition language (rules) or the built-in Gayed consensus.
 import { z } from 'zod'
 import { GAYED_ROLES, type GayedRole } from '../gayed-roles.js'
+import { IndicatorDecl } from '../indicator-kinds.js'
 import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from '../schemas.js'
 import { ConditionSchema } from './conditions.js'
-import { IndicatorSpec } from './indicators.js'
 import { EntryOrderSpec, RiskCaps, Sizing, StopLoss, TakeProfit } from './sizing-and-exits.js'
 import { SessionWindow } from './sessions.js'
 
@@ -25,7 +25,7 @@ const RulesStrategy = z
     account: z.string(),
     symbols: z.array(SymbolName).min(1),
     timeframe: z.string().regex(new RegExp(TIMEFRAME_PATTERN), TIMEFRAME_RULE).default('1d'),
-    indicators: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'names start with a letter; letters, digits, _'), IndicatorSpec).default({}),
+    indicators: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'names start with a letter; letters, digits, _'), IndicatorDecl).default({}),
     entry: z
       .object({ long: ConditionSchema.optional(), short: ConditionSchema.optional() })
       .strict()
