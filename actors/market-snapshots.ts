@@ -117,7 +117,8 @@ export function handleContext(state: SnapshotsState, input: Inbound<'md.in.conte
   return { state, outcome: 'context' }
 }
 
-const forecasts = (c: Pick<Context, 'consensus_forecast' | 'distribution_estimate'>) => `consensus_forecast ${c.consensus_forecast} distribution_estimate ${c.distribution_estimate}`
+const forecasts = (c: Pick<Context, 'consensus_forecast' | 'distribution_estimate'>) =>
+  `consensus_forecast ${c.consensus_forecast} distribution_estimate ${c.distribution_estimate}`
 
 export const marketSnapshots = () =>
   defineActor<SnapshotsState>({
@@ -127,7 +128,8 @@ export const marketSnapshots = () =>
     stateVersion: 2,
     scopes: [scope],
     init: () => ({ last: {} }),
-    handle: (state, input) => (input.type === 'md.in.context' ? handleContext(state, input as Inbound<'md.in.context'>) : handleInjectedBar(state, input as Inbound<'md.in.bar'>)),
+    handle: (state, input) =>
+      input.type === 'md.in.context' ? handleContext(state, input as Inbound<'md.in.context'>) : handleInjectedBar(state, input as Inbound<'md.in.bar'>),
   })
 
 const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/

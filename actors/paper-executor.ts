@@ -73,7 +73,11 @@ const entryOrderOf = (o: Order): EntryOrder => ({ type: o.order_type, sign: o.si
  * replay, a restart, a slow risk gate): those of its symbol after its signal bar, up to the last bar
  * handled. A market order needs one; a limit/stop entry up to its validity; a volume cap any number.
  */
-function orderLookup(state: ExecutorState, order: Pick<Order, 'symbol' | 'timeframe' | 'bar_seq' | 'order_type' | 'intent' | 'valid_bars'>, account: AccountConfig): BarLookup | null {
+function orderLookup(
+  state: ExecutorState,
+  order: Pick<Order, 'symbol' | 'timeframe' | 'bar_seq' | 'order_type' | 'intent' | 'valid_bars'>,
+  account: AccountConfig,
+): BarLookup | null {
   const after = protective(order as Order) ? order.bar_seq - 1 : order.bar_seq
   if (after >= state.cursor.bars) return null
   const limit = account.costs.volume_cap_pct !== null ? undefined : resting(order as Order) ? (order.valid_bars ?? 1) : 1
@@ -147,7 +151,10 @@ export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: 
     for (const order of due) if (protective(order)) keep(fill(state, order, bar, seq, account, out))
     settleDeferred(state, account, out)
   } else {
-    out.emit.push({ type: 'trade.portfolio', data: portfolio(state.books, account.id, portfolioIdPrefix(account.id) + bar.id, bar.ts, bar.id, bar.correlation_id, out.seq()) })
+    out.emit.push({
+      type: 'trade.portfolio',
+      data: portfolio(state.books, account.id, portfolioIdPrefix(account.id) + bar.id, bar.ts, bar.id, bar.correlation_id, out.seq()),
+    })
   }
 }
 
@@ -256,7 +263,14 @@ function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account
         position_id: changed.position_id,
         price,
         commission,
-        fill_model: { type: model, slippage_bps: c.slippage_bps, commission_pct: c.commission_pct, commission_per_share: c.commission_per_share, commission_min: c.commission_min, volume_cap_pct: c.volume_cap_pct },
+        fill_model: {
+          type: model,
+          slippage_bps: c.slippage_bps,
+          commission_pct: c.commission_pct,
+          commission_per_share: c.commission_per_share,
+          commission_min: c.commission_min,
+          volume_cap_pct: c.volume_cap_pct,
+        },
         bar_id: bar.id,
         bar_seq: seq,
         exit_reason: order.intent === 'exit' ? (order.exit_reason ?? 'signal') : null,
@@ -378,7 +392,8 @@ export function handleCommand(state: ExecutorState, cmd: Command, late: readonly
   }
   const order = closeOrder(state, cmd)
   if (!order) return status(false, `no open ${cmd.symbol ?? ''} position`, null)
-  if (state.working[order.symbol]?.some((o) => o.close_position && o.strategy_id === 'manual')) return status(false, `an order closing ${order.symbol} is already working`, null)
+  if (state.working[order.symbol]?.some((o) => o.close_position && o.strategy_id === 'manual'))
+    return status(false, `an order closing ${order.symbol} is already working`, null)
   walk(state, order, late, account, out)
   status(true, null, order.id)
 }
@@ -432,8 +447,17 @@ function cancel(order: Order, ts: string, cause: string, reason: string, out: Ou
   out.emit.push({
     type: 'trade.order_status',
     data: {
-      id: `order-status:${order.id}:cancelled`, type: 'trade.order_status', ts, causation_id: cause, correlation_id: order.correlation_id,
-      account: order.account, order_id: order.id, idea_id: order.idea_id, symbol: order.symbol, status: 'cancelled', reason,
+      id: `order-status:${order.id}:cancelled`,
+      type: 'trade.order_status',
+      ts,
+      causation_id: cause,
+      correlation_id: order.correlation_id,
+      account: order.account,
+      order_id: order.id,
+      idea_id: order.idea_id,
+      symbol: order.symbol,
+      status: 'cancelled',
+      reason,
     },
   })
 }

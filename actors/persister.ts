@@ -7,7 +7,21 @@ import { defineActor, type Inbound, type Scope, type Step, type Write } from '..
 export const scope: Scope = {
   key: 'all',
   inputs: [
-    { name: 'trade', stream: 'TRADE', accepts: ['trade.idea', 'trade.idea_status', 'trade.decision', 'trade.order', 'trade.order_status', 'trade.fill', 'trade.position', 'trade.portfolio', 'trade.risk_state'] },
+    {
+      name: 'trade',
+      stream: 'TRADE',
+      accepts: [
+        'trade.idea',
+        'trade.idea_status',
+        'trade.decision',
+        'trade.order',
+        'trade.order_status',
+        'trade.fill',
+        'trade.position',
+        'trade.portfolio',
+        'trade.risk_state',
+      ],
+    },
     { name: 'md', stream: 'MD', accepts: ['md.bar', 'md.ind'] },
     { name: 'signals', stream: 'SIGNALS', accepts: ['strategy.signal', 'metrics.phase5'] },
     { name: 'dlq', stream: 'DLQ', accepts: ['dlq'] },
@@ -29,48 +43,267 @@ export function writesOf(input: Inbound): Write[] {
     }
     case 'trade.idea': {
       const d = input.data
-      return [{ table: 'trade_ideas', row: { id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, confidence: d.confidence, status: 'waiting', status_rank: IDEA_RANK.waiting, reason: d.reason, ts: d.ts, order_type: d.order_type, exit_reason: d.exit_reason } }]
+      return [
+        {
+          table: 'trade_ideas',
+          row: {
+            id: d.id,
+            account: d.account,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            intent: d.intent,
+            qty: d.qty,
+            confidence: d.confidence,
+            status: 'waiting',
+            status_rank: IDEA_RANK.waiting,
+            reason: d.reason,
+            ts: d.ts,
+            order_type: d.order_type,
+            exit_reason: d.exit_reason,
+          },
+        },
+      ]
     }
     case 'trade.idea_status': {
       const d = input.data
-      return [{ table: 'trade_ideas', row: { id: d.idea_id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, confidence: d.confidence, status: d.status, status_rank: IDEA_RANK[d.status], reason: d.reason, ts: d.ts, order_type: null, exit_reason: null } }]
+      return [
+        {
+          table: 'trade_ideas',
+          row: {
+            id: d.idea_id,
+            account: d.account,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            intent: d.intent,
+            qty: d.qty,
+            confidence: d.confidence,
+            status: d.status,
+            status_rank: IDEA_RANK[d.status],
+            reason: d.reason,
+            ts: d.ts,
+            order_type: null,
+            exit_reason: null,
+          },
+        },
+      ]
     }
     case 'trade.decision': {
       const d = input.data
-      return [{ table: 'decision_history', row: { id: d.id, occurred_at: d.ts, account: d.account, symbol: d.symbol, action: d.action, status: d.status, risk_check_result: d.risk_check_result, rationale: d.rationale, idea_id: d.idea_id, strategy_id: d.strategy_id, causation_id: d.causation_id, correlation_id: d.correlation_id, human_override: d.human_override, requested_by: d.requested_by } }]
+      return [
+        {
+          table: 'decision_history',
+          row: {
+            id: d.id,
+            occurred_at: d.ts,
+            account: d.account,
+            symbol: d.symbol,
+            action: d.action,
+            status: d.status,
+            risk_check_result: d.risk_check_result,
+            rationale: d.rationale,
+            idea_id: d.idea_id,
+            strategy_id: d.strategy_id,
+            causation_id: d.causation_id,
+            correlation_id: d.correlation_id,
+            human_override: d.human_override,
+            requested_by: d.requested_by,
+          },
+        },
+      ]
     }
     case 'trade.order': {
       const d = input.data
-      return [{ table: 'orders', row: { order_id: d.id, account: d.account, idea_id: d.idea_id, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: d.qty, order_type: d.order_type, ref_price: d.ref_price, status: 'working', status_rank: ORDER_RANK.working, reason: null, ts: d.ts, exit_reason: d.exit_reason } }]
+      return [
+        {
+          table: 'orders',
+          row: {
+            order_id: d.id,
+            account: d.account,
+            idea_id: d.idea_id,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            intent: d.intent,
+            qty: d.qty,
+            order_type: d.order_type,
+            ref_price: d.ref_price,
+            status: 'working',
+            status_rank: ORDER_RANK.working,
+            reason: null,
+            ts: d.ts,
+            exit_reason: d.exit_reason,
+          },
+        },
+      ]
     }
     case 'trade.order_status': {
       const d = input.data
-      return [{ table: 'orders', row: { order_id: d.order_id, account: d.account, idea_id: d.idea_id, strategy_id: null, symbol: d.symbol, side: null, intent: null, qty: null, order_type: null, ref_price: null, status: d.status, status_rank: ORDER_RANK[d.status], reason: d.reason, ts: d.ts, exit_reason: null } }]
+      return [
+        {
+          table: 'orders',
+          row: {
+            order_id: d.order_id,
+            account: d.account,
+            idea_id: d.idea_id,
+            strategy_id: null,
+            symbol: d.symbol,
+            side: null,
+            intent: null,
+            qty: null,
+            order_type: null,
+            ref_price: null,
+            status: d.status,
+            status_rank: ORDER_RANK[d.status],
+            reason: d.reason,
+            ts: d.ts,
+            exit_reason: null,
+          },
+        },
+      ]
     }
     case 'trade.fill': {
       const d = input.data
       return [
-        { table: 'trades', row: { trade_id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, qty: d.qty, price: d.price, commission: d.commission, ts: d.ts, intent: d.intent, position_id: d.position_id, order_id: d.order_id, idea_id: d.idea_id, fill_model: d.fill_model, exit_reason: d.exit_reason, ng_score: d.phase5?.ng_score ?? null, ng_multiplier: d.phase5?.ng_multiplier ?? null, brier_adjustment: d.phase5?.brier_adjustment ?? null, dpi_enhancement: d.phase5?.dpi_enhancement ?? null } },
-        { table: 'orders', row: { order_id: d.order_id, account: d.account, idea_id: d.idea_id, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, intent: d.intent, qty: null, order_type: null, ref_price: null, status: 'filled', status_rank: ORDER_RANK.filled, reason: null, ts: null, exit_reason: null } },
+        {
+          table: 'trades',
+          row: {
+            trade_id: d.id,
+            account: d.account,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            qty: d.qty,
+            price: d.price,
+            commission: d.commission,
+            ts: d.ts,
+            intent: d.intent,
+            position_id: d.position_id,
+            order_id: d.order_id,
+            idea_id: d.idea_id,
+            fill_model: d.fill_model,
+            exit_reason: d.exit_reason,
+            ng_score: d.phase5?.ng_score ?? null,
+            ng_multiplier: d.phase5?.ng_multiplier ?? null,
+            brier_adjustment: d.phase5?.brier_adjustment ?? null,
+            dpi_enhancement: d.phase5?.dpi_enhancement ?? null,
+          },
+        },
+        {
+          table: 'orders',
+          row: {
+            order_id: d.order_id,
+            account: d.account,
+            idea_id: d.idea_id,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            intent: d.intent,
+            qty: null,
+            order_type: null,
+            ref_price: null,
+            status: 'filled',
+            status_rank: ORDER_RANK.filled,
+            reason: null,
+            ts: null,
+            exit_reason: null,
+          },
+        },
       ]
     }
     case 'trade.position': {
       const d = input.data
-      return [{ table: 'positions', row: { position_id: d.position_id, account: d.account, symbol: d.symbol, side: d.side, qty: d.qty, avg_price: d.avg_price, realized_pnl: d.realized_pnl, status: d.status, exit_reason: d.exit_reason, opened_at: d.opened_at, closed_at: d.closed_at, seq: d.seq, stop_price: d.stop_price, target_price: d.target_price } }]
+      return [
+        {
+          table: 'positions',
+          row: {
+            position_id: d.position_id,
+            account: d.account,
+            symbol: d.symbol,
+            side: d.side,
+            qty: d.qty,
+            avg_price: d.avg_price,
+            realized_pnl: d.realized_pnl,
+            status: d.status,
+            exit_reason: d.exit_reason,
+            opened_at: d.opened_at,
+            closed_at: d.closed_at,
+            seq: d.seq,
+            stop_price: d.stop_price,
+            target_price: d.target_price,
+          },
+        },
+      ]
     }
     case 'trade.portfolio': {
       const d = input.data
       return [
         { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
-        { table: 'portfolio_state', row: { account: d.account, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, peak_equity: d.peak_equity, drawdown: d.drawdown, daily_pnl: d.daily_pnl, trade_count: d.trade_count, winning_trades: d.winning_trades, open_positions: d.open_positions, seq: d.seq, ts: d.ts, message_id: d.id } },
-        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: d.seq, cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.unrealized_pnl, drawdown: d.drawdown, daily_pnl: d.daily_pnl } },
+        {
+          table: 'portfolio_state',
+          row: {
+            account: d.account,
+            cash: d.cash,
+            equity: d.equity,
+            realized_pnl: d.realized_pnl,
+            unrealized_pnl: d.unrealized_pnl,
+            peak_equity: d.peak_equity,
+            drawdown: d.drawdown,
+            daily_pnl: d.daily_pnl,
+            trade_count: d.trade_count,
+            winning_trades: d.winning_trades,
+            open_positions: d.open_positions,
+            seq: d.seq,
+            ts: d.ts,
+            message_id: d.id,
+          },
+        },
+        {
+          table: 'portfolio_history',
+          row: {
+            id: d.id,
+            account: d.account,
+            ts: d.ts,
+            seq: d.seq,
+            cash: d.cash,
+            equity: d.equity,
+            realized_pnl: d.realized_pnl,
+            unrealized_pnl: d.unrealized_pnl,
+            drawdown: d.drawdown,
+            daily_pnl: d.daily_pnl,
+          },
+        },
       ]
     }
     case 'trade.risk_state': {
       const d = input.data
       return [
-        { table: 'risk_config', row: { account: d.account, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, version: d.version, ts: d.ts } },
-        { table: 'risk_config_history', row: { id: d.id, account: d.account, version: d.version, risk: d.risk, halted: d.halted, last_halt_reason: d.last_halt_reason, updated_by: d.updated_by, ts: d.ts } },
+        {
+          table: 'risk_config',
+          row: {
+            account: d.account,
+            risk: d.risk,
+            halted: d.halted,
+            last_halt_reason: d.last_halt_reason,
+            updated_by: d.updated_by,
+            version: d.version,
+            ts: d.ts,
+          },
+        },
+        {
+          table: 'risk_config_history',
+          row: {
+            id: d.id,
+            account: d.account,
+            version: d.version,
+            risk: d.risk,
+            halted: d.halted,
+            last_halt_reason: d.last_halt_reason,
+            updated_by: d.updated_by,
+            ts: d.ts,
+          },
+        },
       ]
     }
     case 'metrics.phase5': {
@@ -79,11 +312,44 @@ export function writesOf(input: Inbound): Write[] {
     }
     case 'strategy.signal': {
       const d = input.data
-      return [{ table: 'strategy_signals', row: { id: d.id, account: d.account, strategy_id: d.strategy_id, ts: d.ts, consensus: d.consensus, confidence: d.confidence, risk_on_weight: d.risk_on_weight, risk_off_weight: d.risk_off_weight, holding: d.holding, signals: d.signals } }]
+      return [
+        {
+          table: 'strategy_signals',
+          row: {
+            id: d.id,
+            account: d.account,
+            strategy_id: d.strategy_id,
+            ts: d.ts,
+            consensus: d.consensus,
+            confidence: d.confidence,
+            risk_on_weight: d.risk_on_weight,
+            risk_off_weight: d.risk_off_weight,
+            holding: d.holding,
+            signals: d.signals,
+          },
+        },
+      ]
     }
     case 'dlq': {
       const d = input.data
-      return [{ table: 'dead_letters', row: { id: d.id, actor: d.actor, reason: d.reason, subject: d.subject, stream: d.stream, stream_seq: d.stream_seq, deliveries: d.deliveries, msg_id: d.msg_id, payload: d.payload, payload_bytes: d.payload_bytes, ts: d.ts } }]
+      return [
+        {
+          table: 'dead_letters',
+          row: {
+            id: d.id,
+            actor: d.actor,
+            reason: d.reason,
+            subject: d.subject,
+            stream: d.stream,
+            stream_seq: d.stream_seq,
+            deliveries: d.deliveries,
+            msg_id: d.msg_id,
+            payload: d.payload,
+            payload_bytes: d.payload_bytes,
+            ts: d.ts,
+          },
+        },
+      ]
     }
     default:
       return []

@@ -116,7 +116,9 @@ function learn(s: GayedScopeState, input: Inbound, g: GayedConfig): boolean {
 
 /** The symbol held long (the strategy holds one at a time; if ever more, the first by name). */
 function holdingOf(held: Record<string, number>): string | null {
-  const long = Object.keys(held).filter((k) => held[k]! > 0).sort()
+  const long = Object.keys(held)
+    .filter((k) => held[k]! > 0)
+    .sort()
   return long[0] ?? null
 }
 
@@ -205,7 +207,14 @@ function evaluate(s: GayedScopeState, e: GayedEvaluation, g: GayedConfig): Outbo
   return emit
 }
 
-function idea(g: GayedConfig, symbol: string, bar: SeenBar, intent: 'entry' | 'exit', confidence: number, side: string): { type: 'trade.idea'; data: Message<'trade.idea'> } {
+function idea(
+  g: GayedConfig,
+  symbol: string,
+  bar: SeenBar,
+  intent: 'entry' | 'exit',
+  confidence: number,
+  side: string,
+): { type: 'trade.idea'; data: Message<'trade.idea'> } {
   const sizing = g.sizing
   const method = sizing.fixed_qty !== undefined ? 'fixed_qty' : 'pct_equity'
   const data: Message<'trade.idea'> = {

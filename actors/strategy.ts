@@ -82,8 +82,18 @@ export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Com
   const bracket: Bracket | null =
     x.stop_loss || x.take_profit || x.max_bars
       ? {
-          stop_loss: x.stop_loss ? (x.stop_loss.pct !== undefined ? { kind: 'pct', value: x.stop_loss.pct } : x.stop_loss.price !== undefined ? { kind: 'price', value: x.stop_loss.price } : { kind: 'distance', value: x.stop_loss.atr! }) : null,
-          take_profit: x.take_profit ? (x.take_profit.pct !== undefined ? { kind: 'pct', value: x.take_profit.pct } : { kind: 'rr', value: x.take_profit.rr! }) : null,
+          stop_loss: x.stop_loss
+            ? x.stop_loss.pct !== undefined
+              ? { kind: 'pct', value: x.stop_loss.pct }
+              : x.stop_loss.price !== undefined
+                ? { kind: 'price', value: x.stop_loss.price }
+                : { kind: 'distance', value: x.stop_loss.atr! }
+            : null,
+          take_profit: x.take_profit
+            ? x.take_profit.pct !== undefined
+              ? { kind: 'pct', value: x.take_profit.pct }
+              : { kind: 'rr', value: x.take_profit.rr! }
+            : null,
           max_bars: x.max_bars ?? null,
         }
       : null
@@ -104,10 +114,11 @@ export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Com
 export function watchers(strategies: readonly AnyStrategyConfig[], accounts: readonly AccountConfig[] = []): Map<string, Compiled[]> {
   const byId = new Map(accounts.map((a) => [a.id, a]))
   const out = new Map<string, Compiled[]>()
-  for (const s of rulesOf(strategies).map((r) => compileStrategy(r, byId.get(r.account)))) for (const symbol of s.config.symbols) {
-    const key = `${symbol}|${s.config.timeframe}`
-    out.set(key, [...(out.get(key) ?? []), s])
-  }
+  for (const s of rulesOf(strategies).map((r) => compileStrategy(r, byId.get(r.account))))
+    for (const symbol of s.config.symbols) {
+      const key = `${symbol}|${s.config.timeframe}`
+      out.set(key, [...(out.get(key) ?? []), s])
+    }
   return out
 }
 
@@ -206,7 +217,24 @@ function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | 
 }
 
 /** What an entry or an exit sets on its own; `ideaOf` adds the fields every idea shares. */
-type IdeaTail = Pick<Idea, 'qty' | 'order_type' | 'limit_price' | 'stop_price' | 'valid_bars' | 'exit_reason' | 'sizing' | 'bracket' | 'stop_distance' | 'max_qty' | 'max_positions' | 'ng_score' | 'dpi' | 'dpi_regime' | 'reason'>
+type IdeaTail = Pick<
+  Idea,
+  | 'qty'
+  | 'order_type'
+  | 'limit_price'
+  | 'stop_price'
+  | 'valid_bars'
+  | 'exit_reason'
+  | 'sizing'
+  | 'bracket'
+  | 'stop_distance'
+  | 'max_qty'
+  | 'max_positions'
+  | 'ng_score'
+  | 'dpi'
+  | 'dpi_regime'
+  | 'reason'
+>
 
 // One literal with every field, not a shared head spread into each idea: V8 adds every property
 // that follows a spread on a slow path, which cost microseconds per idea.
@@ -308,14 +336,17 @@ function entryIdea(c: Compiled, ind: Indicators, side: PositionSide, confidence:
 }
 
 /** Prices of a limit/stop entry from the signal close (a long limit below it, a long stop above it). */
-function entryPrices(o: StrategyConfig['entry_order'], side: PositionSide, close: number): Pick<Idea, 'order_type' | 'limit_price' | 'stop_price' | 'valid_bars'> {
+function entryPrices(
+  o: StrategyConfig['entry_order'],
+  side: PositionSide,
+  close: number,
+): Pick<Idea, 'order_type' | 'limit_price' | 'stop_price' | 'valid_bars'> {
   if (!o || o.type === 'market') return { order_type: 'market', limit_price: null, stop_price: null, valid_bars: null }
   const up = side === 'long' ? 1 : -1
   const stop = o.type === 'stop' || o.type === 'stop_limit' ? close * (1 + up * o.offset_pct) : null
   const limit = o.type === 'limit' ? close * (1 - up * o.offset_pct) : o.type === 'stop_limit' ? stop! * (1 + up * o.limit_offset_pct) : null
   return { order_type: o.type, limit_price: limit, stop_price: stop, valid_bars: o.valid_bars }
 }
-
 
 /**
  * The strategy actor: one scope per symbol partition, and one per multi-symbol (Gayed) strategy,

@@ -52,7 +52,12 @@ export async function measureCeiling(server: NatsServer, bars: SyntheticBar[]): 
 }
 
 /** Publishes every payload (windows of 256 with msgIDs) while a durable consumer acks them all. */
-async function oneHop(pubNc: NatsConnection, subNc: NatsConnection, stream: string, payloads: Uint8Array[]): Promise<{ seconds: number; publishSeconds: number }> {
+async function oneHop(
+  pubNc: NatsConnection,
+  subNc: NatsConnection,
+  stream: string,
+  payloads: Uint8Array[],
+): Promise<{ seconds: number; publishSeconds: number }> {
   const jsm = await jetstreamManager(pubNc)
   const subject = `${stream.toLowerCase()}.bar`
   await jsm.streams.add({ name: stream, subjects: [subject], storage: StorageType.File, retention: RetentionPolicy.Limits, num_replicas: 1 })

@@ -63,7 +63,7 @@ export interface RunResult {
   perSec: number
   rows: Record<string, number>
   snapshotRows: number
-  cpu: { node: number; natsServer: number | null; postgres: number; /** every other process on the machine: contention */ others: number }
+  cpu: { node: number; natsServer: number | null; postgres: number /** every other process on the machine: contention */; others: number }
   lag: LagSummary | null
   actorStats: Record<string, ActorStats>
   profile?: ProfileSummary
@@ -100,13 +100,21 @@ class LagTracker {
       samples: this.samples,
       maxByActor: this.max,
       meanByActor: Object.fromEntries(Object.entries(this.sum).map(([a, s]) => [a, Math.round(s / Math.max(1, this.samples))])),
-      topDurables: Object.entries(this.durableMax).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([durable, max]) => ({ durable, max })),
+      topDurables: Object.entries(this.durableMax)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 6)
+        .map(([durable, max]) => ({ durable, max })),
       atPublishEnd,
     }
   }
 }
 
-interface CpuSample { node: number; server: number | null; pg: number; all: number }
+interface CpuSample {
+  node: number
+  server: number | null
+  pg: number
+  all: number
+}
 function cpuDelta(a: CpuSample, b: CpuSample): RunResult['cpu'] {
   const node = b.node - a.node
   const natsServer = a.server === null || b.server === null ? null : b.server - a.server
@@ -135,7 +143,8 @@ async function actorStats(registry: Registry): Promise<Record<string, ActorStats
   const out: Record<string, ActorStats> = {}
   const get = (actor: string) => (out[actor] ??= { messages: 0, handleMs: 0, flushMs: 0, batches: 0, meanBatch: 0 })
   const all = await registry.getMetricsAsJSON()
-  const values = (name: string) => (all.find((m) => m.name === name)?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[]
+  const values = (name: string) =>
+    (all.find((m) => m.name === name)?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[]
   for (const v of values('paperd_messages_total')) get(String(v.labels.actor)).messages += v.value
   for (const v of values('paperd_handler_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).handleMs += v.value * 1000
   for (const v of values('paperd_flush_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).flushMs += v.value * 1000
@@ -196,9 +205,10 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     // As `paperd start` runs by default: actor groups on worker threads when there are two cores
     // (one thread when profiling, so the profile sees the actors).
     const threads = opts.profileFile ? 1 : defaultThreads(opts.actors)
-    const daemon = threads > 1
-      ? await startThreads({ env, groups: groupActors(opts.actors, threads), config: opts.config, log, waitForNats: false })
-      : await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
+    const daemon =
+      threads > 1
+        ? await startThreads({ env, groups: groupActors(opts.actors, threads), config: opts.config, log, waitForNats: false })
+        : await startDaemon({ env, actors: opts.actors, config: opts.config, log, waitForNats: false })
     const registry = async () => ('registry' in daemon.metrics ? daemon.metrics.registry : await daemon.metrics())
     const stopDaemon = cleanup.add('stop daemon', () => daemon.stop(), 10_000)
     await daemon.live
@@ -264,7 +274,12 @@ export function replayDriver(series: { symbol: string; bars: SyntheticBar[] }[])
  * Publishes bars of several symbols round-robin at a fixed total rate, recording each bar's
  * publish wall-clock time (Date.now(), the same clock Postgres's now() reads on this host).
  */
-export function steadyDriver(series: { symbol: string; bars: SyntheticBar[] }[], rate: number, total: number, publishedAt: Map<string, number>): RunOptions['drive'] {
+export function steadyDriver(
+  series: { symbol: string; bars: SyntheticBar[] }[],
+  rate: number,
+  total: number,
+  publishedAt: Map<string, number>,
+): RunOptions['drive'] {
   return async (nc) => {
     const publisher = createPublisher(nc)
     // Acks are not awaited one by one (that would pace the loop by round trips); the first failure stops it.
@@ -305,7 +320,14 @@ export async function persisterDrain(target: Target, profileFile?: string): Prom
   } finally {
     await sql.end({ timeout: 5 })
   }
-  return runDaemon(target, { actors: ['persister'], config: undefined, drive: async () => 0, sampleLag: false, timeFromStart: true, ...(profileFile ? { profileFile } : {}) })
+  return runDaemon(target, {
+    actors: ['persister'],
+    config: undefined,
+    drive: async () => 0,
+    sampleLag: false,
+    timeFromStart: true,
+    ...(profileFile ? { profileFile } : {}),
+  })
 }
 
 export interface PlainInsertResult {
@@ -338,7 +360,10 @@ export async function plainInsert(dbUrl: string, series: { symbol: string; bars:
       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
       on conflict (symbol, timeframe, ts) do nothing`
     const t0 = performance.now()
-    for (const [text, cols] of [[MARKET, market], [IND, ind]] as const) {
+    for (const [text, cols] of [
+      [MARKET, market],
+      [IND, ind],
+    ] as const) {
       for (let i = 0; i < cols[0]!.length; i += batch) {
         await sql.unsafe(text, cols.map((c) => c.slice(i, i + batch)) as never[], { prepare: true })
       }

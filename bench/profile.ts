@@ -100,7 +100,13 @@ export function summariseProfile(profile: CpuProfile, file: string, top = 20): P
   return {
     file,
     sampledMs: ms(total),
-    topFunctions: [...fns.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ fn: f.fn, where: f.where, area: f.area, selfMs: ms(f.us), pct: pct(f.us) })),
-    areas: [...areas].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, us]) => ({ area, selfMs: ms(us), pct: pct(us) })),
+    topFunctions: [...fns.values()]
+      .sort((a, b) => b.us - a.us)
+      .slice(0, top)
+      .map((f) => ({ fn: f.fn, where: f.where, area: f.area, selfMs: ms(f.us), pct: pct(f.us) })),
+    areas: [...areas]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([area, us]) => ({ area, selfMs: ms(us), pct: pct(us) })),
   }
 }

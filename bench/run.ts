@@ -23,7 +23,7 @@ import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { measureCeiling, type CeilingResult } from './ceiling.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
-import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, } from './support.js'
+import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer } from './support.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -66,12 +66,14 @@ mkdirSync(BENCH_DIR, { recursive: true })
 const LOG_FILE = join(BENCH_DIR, 'daemon.log')
 const logStream = createWriteStream(LOG_FILE)
 let warnings = 0
-const log = createLogger('warn', { stream: new Writable({
-  write(chunk: Buffer, _enc, done) {
-    warnings += chunk.toString('utf8').split('\n').filter(Boolean).length
-    logStream.write(chunk, done)
-  },
-}) })
+const log = createLogger('warn', {
+  stream: new Writable({
+    write(chunk: Buffer, _enc, done) {
+      warnings += chunk.toString('utf8').split('\n').filter(Boolean).length
+      logStream.write(chunk, done)
+    },
+  }),
+})
 
 // Every phase's cleanup stack, so Ctrl-C / SIGTERM still stops servers and drops databases.
 const active = new Set<Cleanup>()
@@ -144,25 +146,36 @@ function symbols(prefix: string, count: number): string[] {
 /** The canonical config, its strategies watching `syms` on 1m bars; cash raised so it never binds. */
 function canonicalFor(syms: string[]): ConfigFile {
   const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
-  return parseConfig({
-    ...base,
-    accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
-    strategies: base.strategies.map((s) => ({ ...s, symbols: syms, timeframe: '1m' })),
-  }, 'bench config')
+  return parseConfig(
+    {
+      ...base,
+      accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
+      strategies: base.strategies.map((s) => ({ ...s, symbols: syms, timeframe: '1m' })),
+    },
+    'bench config',
+  )
 }
 
 function fastCrossFor(syms: string[]): ConfigFile {
   const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
-  return parseConfig({
-    accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000, risk: { ...a.risk, max_concurrent_trades: null } })),
-    strategies: [{
-      id: 'sma-2-5', account: base.accounts[0]!.id, symbols: syms, timeframe: '1m',
-      indicators: { fast: { type: 'sma', period: 2 }, slow: { type: 'sma', period: 5 } },
-      entry: { long: { crossesAbove: ['fast', 'slow'] } },
-      exit: { long: { crossesBelow: ['fast', 'slow'] } },
-      sizing: { fixed_qty: 10 },
-    }],
-  }, 'bench latency config')
+  return parseConfig(
+    {
+      accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000, risk: { ...a.risk, max_concurrent_trades: null } })),
+      strategies: [
+        {
+          id: 'sma-2-5',
+          account: base.accounts[0]!.id,
+          symbols: syms,
+          timeframe: '1m',
+          indicators: { fast: { type: 'sma', period: 2 }, slow: { type: 'sma', period: 5 } },
+          entry: { long: { crossesAbove: ['fast', 'slow'] } },
+          exit: { long: { crossesBelow: ['fast', 'slow'] } },
+          sizing: { fixed_qty: 10 },
+        },
+      ],
+    },
+    'bench latency config',
+  )
 }
 
 const seriesOf = (syms: string[], perSymbol: number, seed: number) => syms.map((symbol, i) => ({ symbol, bars: minuteBars(perSymbol, seed + i) }))
@@ -217,7 +230,10 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
   const publishedAt = new Map<string, number>()
   const series = seriesOf(syms, Math.ceil(total / syms.length), 200)
   const run = await runDaemon(t, {
-    actors: [...ACTOR_NAMES], config: fastCrossFor(syms), drive: steadyDriver(series, rate, total, publishedAt), sampleLag: false,
+    actors: [...ACTOR_NAMES],
+    config: fastCrossFor(syms),
+    drive: steadyDriver(series, rate, total, publishedAt),
+    sampleLag: false,
     ...(args.profile ? { profileFile: join(BENCH_DIR, `latency-${rate}.cpuprofile`) } : {}),
   })
   const sql = postgres(t.dbUrl, { max: 1, onnotice: () => {} })
@@ -267,47 +283,55 @@ async function main(): Promise<number> {
   const bars1 = minuteBars(N, 42)
 
   // 1. Raw JetStream single-hop ceiling.
-  const ceiling = !ONLY.has('ceiling') ? null : await phase('ceiling', async (cleanup) => {
-    const server = await startNatsServer()
-    cleanup.add('stop nats-server', () => server.stop())
-    return measureCeiling(server, bars1)
-  })
+  const ceiling = !ONLY.has('ceiling')
+    ? null
+    : await phase('ceiling', async (cleanup) => {
+        const server = await startNatsServer()
+        cleanup.add('stop nats-server', () => server.stop())
+        return measureCeiling(server, bars1)
+      })
 
   // 2a. Pipeline, one symbol; then 4b. the persister alone re-reading what that run produced.
   let drain: RunResult | null = null
-  const pipeline1 = !ONLY.has('pipeline') ? null : await phase(`pipeline 1 symbol × ${N} bars, then the persister drain`, async (cleanup) => {
-    const t = await target(cleanup)
-    const run = await runDaemon(t, {
-      actors: [...ACTOR_NAMES],
-      config: canonicalFor([pipelineSymbol]),
-      drive: replayDriver([{ symbol: pipelineSymbol, bars: bars1 }]),
-      sampleLag: true,
-      ...(args.profile ? { profileFile: join(BENCH_DIR, 'pipeline.cpuprofile') } : {}),
-    })
-    // The persister alone, re-reading MD and TRADE from the start into a fresh database.
-    try {
-      drain = await persisterDrain(await target(cleanup, t.server), args.profile ? join(BENCH_DIR, 'persister-drain.cpuprofile') : undefined)
-    } catch (err) {
-      errors['persister drain'] = (err as Error).stack ?? String(err)
-      console.error(`bench: persister drain failed: ${(err as Error).message}`)
-    }
-    return run
-  })
+  const pipeline1 = !ONLY.has('pipeline')
+    ? null
+    : await phase(`pipeline 1 symbol × ${N} bars, then the persister drain`, async (cleanup) => {
+        const t = await target(cleanup)
+        const run = await runDaemon(t, {
+          actors: [...ACTOR_NAMES],
+          config: canonicalFor([pipelineSymbol]),
+          drive: replayDriver([{ symbol: pipelineSymbol, bars: bars1 }]),
+          sampleLag: true,
+          ...(args.profile ? { profileFile: join(BENCH_DIR, 'pipeline.cpuprofile') } : {}),
+        })
+        // The persister alone, re-reading MD and TRADE from the start into a fresh database.
+        try {
+          drain = await persisterDrain(await target(cleanup, t.server), args.profile ? join(BENCH_DIR, 'persister-drain.cpuprofile') : undefined)
+        } catch (err) {
+          errors['persister drain'] = (err as Error).stack ?? String(err)
+          console.error(`bench: persister drain failed: ${(err as Error).message}`)
+        }
+        return run
+      })
 
   // 4a. Plain batched insert of as many snapshot rows as the persister committed.
   const plainRows = (drain as RunResult | null)?.snapshotRows ?? pipeline1?.snapshotRows ?? 2 * N
-  const plain = !ONLY.has('pipeline') ? null : await phase(`plain batched insert × ${plainRows} rows`, async (cleanup) => {
-    const t = await target(cleanup)
-    return plainInsert(t.dbUrl, [{ symbol: pipelineSymbol, bars: bars1 }], plainRows)
-  })
+  const plain = !ONLY.has('pipeline')
+    ? null
+    : await phase(`plain batched insert × ${plainRows} rows`, async (cleanup) => {
+        const t = await target(cleanup)
+        return plainInsert(t.dbUrl, [{ symbol: pipelineSymbol, bars: bars1 }], plainRows)
+      })
 
   // 2b. Pipeline, four symbols in distinct partitions, replayed concurrently.
   const syms4 = symbols('S', 4)
   const per4 = Math.ceil(N / 4)
-  const pipeline4 = !ONLY.has('pipeline4') ? null : await phase(`pipeline 4 symbols × ${per4} bars`, async (cleanup) => {
-    const t = await target(cleanup)
-    return runDaemon(t, { actors: [...ACTOR_NAMES], config: canonicalFor(syms4), drive: replayDriver(seriesOf(syms4, per4, 100)), sampleLag: true })
-  })
+  const pipeline4 = !ONLY.has('pipeline4')
+    ? null
+    : await phase(`pipeline 4 symbols × ${per4} bars`, async (cleanup) => {
+        const t = await target(cleanup)
+        return runDaemon(t, { actors: [...ACTOR_NAMES], config: canonicalFor(syms4), drive: replayDriver(seriesOf(syms4, per4, 100)), sampleLag: true })
+      })
 
   // 3. Latency bar → persisted fill at steady rates.
   const latency: LatencyResult[] = []
@@ -317,22 +341,24 @@ async function main(): Promise<number> {
   }
 
   // 5. Backtest: the canonical strategy over 1-minute bars, timed after a warm-up run.
-  const backtest = !ONLY.has('backtest') ? null : await phase(`backtest × ${BACKTEST_BARS} bars`, async () => {
-    const config = canonicalFor([pipelineSymbol])
-    const bars = minuteBars(BACKTEST_BARS, 7)
-    await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars: bars.slice(0, Math.min(20_000, bars.length)) }])
-    const t0 = performance.now()
-    const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
-    const seconds = (performance.now() - t0) / 1000
-    // Profiled on a run of its own, so sampling does not slow the one timed above.
-    let profile: ProfileSummary | undefined
-    if (args.profile) {
-      const stop = await startProfiling()
-      await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
-      profile = summariseProfile(await stop(), join(BENCH_DIR, 'backtest.cpuprofile'))
-    }
-    return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, ...(profile ? { profile } : {}) }
-  })
+  const backtest = !ONLY.has('backtest')
+    ? null
+    : await phase(`backtest × ${BACKTEST_BARS} bars`, async () => {
+        const config = canonicalFor([pipelineSymbol])
+        const bars = minuteBars(BACKTEST_BARS, 7)
+        await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars: bars.slice(0, Math.min(20_000, bars.length)) }])
+        const t0 = performance.now()
+        const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+        const seconds = (performance.now() - t0) / 1000
+        // Profiled on a run of its own, so sampling does not slow the one timed above.
+        let profile: ProfileSummary | undefined
+        if (args.profile) {
+          const stop = await startProfiling()
+          await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+          profile = summariseProfile(await stop(), join(BENCH_DIR, 'backtest.cpuprofile'))
+        }
+        return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, ...(profile ? { profile } : {}) }
+      })
 
   const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest, errors }
   print(results)
@@ -350,7 +376,14 @@ const fmt = (x: number | null | undefined, digits = 0) =>
 
 function table(rows: string[][], align: ('l' | 'r')[] = []): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)))
-  return rows.map((r) => r.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n')
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 function print(r: {
@@ -365,7 +398,9 @@ function print(r: {
 }): void {
   const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest } = r
   console.log(`\npaperd bench — ${meta.startedAt}`)
-  console.log(`commit ${meta.commit}; node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`)
+  console.log(
+    `commit ${meta.commit}; node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`,
+  )
   console.log(`N = ${N} bars${args.quick ? ' (--quick)' : ''}; each phase on a fresh nats-server and database\n`)
 
   const missing = (phase: (typeof PHASES)[number]) => (ONLY.has(phase) ? 'failed (see errors)' : 'skipped (--only)')
@@ -374,28 +409,79 @@ function print(r: {
   const inPipelineRows = p1 ? p1.snapshotRows / p1.seconds : undefined
   const rows: string[][] = [
     ['measure', 'value', 'unit', 'SPEC target', 'detail'],
-    ['1. JetStream single-hop ceiling', fmt(ceiling?.msgsPerSec), 'msg/s', '', ceiling ? `${ceiling.messages} × ${ceiling.payloadBytes} B, ${ceiling.window} in flight + msgID, file store, consume(500) + ack(); ${fmt(ceiling.seconds, 2)} s` : missing('ceiling')],
-    ['2. pipeline, 1 symbol', fmt(p1?.perSec), 'bars/s', '', p1 ? `${p1.messagesIn} bars, ${fmt(p1.seconds, 2)} s first publish → quiescence (publishing took ${fmt(p1.publishSeconds, 2)} s)` : missing('pipeline')],
+    [
+      '1. JetStream single-hop ceiling',
+      fmt(ceiling?.msgsPerSec),
+      'msg/s',
+      '',
+      ceiling
+        ? `${ceiling.messages} × ${ceiling.payloadBytes} B, ${ceiling.window} in flight + msgID, file store, consume(500) + ack(); ${fmt(ceiling.seconds, 2)} s`
+        : missing('ceiling'),
+    ],
+    [
+      '2. pipeline, 1 symbol',
+      fmt(p1?.perSec),
+      'bars/s',
+      '',
+      p1 ? `${p1.messagesIn} bars, ${fmt(p1.seconds, 2)} s first publish → quiescence (publishing took ${fmt(p1.publishSeconds, 2)} s)` : missing('pipeline'),
+    ],
     ['   ratio pipeline / ceiling', ratio(p1?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
     ['   pipeline, 4 symbols', fmt(p4?.perSec), 'bars/s', '', p4 ? `${p4.messagesIn} bars, 4 replays at once, ${fmt(p4.seconds, 2)} s` : missing('pipeline4')],
     ['   ratio pipeline(4) / ceiling', ratio(p4?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
     ...latency.flatMap((l) => [
-      [`3. bar → persisted fill p50 @ ${l.rate}/s`, fmt(l.p50Ms), 'ms', '', `${l.matched} fills, ${l.symbols} symbols round-robin, SMA 2/5 cross, ${fmt(l.achievedRate)} bars/s published`],
-      [`   bar → persisted fill p99 @ ${l.rate}/s`, fmt(l.p99Ms), 'ms', l.rate === 1000 ? '< 50' : '', `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 0.25 ? `BEHIND: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar, so latency includes queueing` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`],
+      [
+        `3. bar → persisted fill p50 @ ${l.rate}/s`,
+        fmt(l.p50Ms),
+        'ms',
+        '',
+        `${l.matched} fills, ${l.symbols} symbols round-robin, SMA 2/5 cross, ${fmt(l.achievedRate)} bars/s published`,
+      ],
+      [
+        `   bar → persisted fill p99 @ ${l.rate}/s`,
+        fmt(l.p99Ms),
+        'ms',
+        l.rate === 1000 ? '< 50' : '',
+        `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 0.25 ? `BEHIND: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar, so latency includes queueing` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`,
+      ],
     ]),
     ...(latency.length ? [] : [['3. bar → persisted fill', '—', 'ms', '< 50', missing('latency')]]),
-    ['4. persister, alone (drain)', fmt(drainRows), 'rows/s', '', drain ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start` : missing('pipeline')],
+    [
+      '4. persister, alone (drain)',
+      fmt(drainRows),
+      'rows/s',
+      '',
+      drain
+        ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start`
+        : missing('pipeline'),
+    ],
     ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],
-    ['   plain batched insert', fmt(plain?.rowsPerSec), 'rows/s', '', plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : missing('pipeline')],
+    [
+      '   plain batched insert',
+      fmt(plain?.rowsPerSec),
+      'rows/s',
+      '',
+      plain ? `${plain.rows} rows, insert … select from unnest, ${plain.batch}/statement, ${fmt(plain.seconds, 2)} s` : missing('pipeline'),
+    ],
     ['   ratio persister(drain) / plain', ratio(drainRows, plain?.rowsPerSec), '', '≥ 0.7', ''],
     backtest
-      ? ['5. backtest', fmt(backtest.barsPerSec), 'bars/s', '≈ 1M', `${backtest.bars} 1m bars, canonical SMA cross, ${backtest.fills} fills, ${fmt(backtest.seconds, 2)} s in-process`]
+      ? [
+          '5. backtest',
+          fmt(backtest.barsPerSec),
+          'bars/s',
+          '≈ 1M',
+          `${backtest.bars} 1m bars, canonical SMA cross, ${backtest.fills} fills, ${fmt(backtest.seconds, 2)} s in-process`,
+        ]
       : ['5. backtest', '—', 'bars/s', '≈ 1M', missing('backtest')],
   ]
   console.log(table(rows, ['l', 'r', 'l', 'l', 'l']))
 
   // Where the time goes.
-  const runs: [string, RunResult | null][] = [['pipeline 1 sym', p1], ['pipeline 4 sym', p4], ...latency.map((l): [string, RunResult] => [`latency @ ${l.rate}/s`, l.run]), ['persister drain', drain]]
+  const runs: [string, RunResult | null][] = [
+    ['pipeline 1 sym', p1],
+    ['pipeline 4 sym', p4],
+    ...latency.map((l): [string, RunResult] => [`latency @ ${l.rate}/s`, l.run]),
+    ['persister drain', drain],
+  ]
   console.log('\nCPU seconds per run (2 cores = 2 CPU-s per wall second):')
   const cpuRows = [['run', 'wall s', 'node (bench+daemon)', 'nats-server', 'postgres', 'other processes']]
   let contended = false
@@ -403,8 +489,18 @@ function print(r: {
     if (o > 0.1 * wall) contended = true
     return `${fmt(o, 2)}${o > 0.1 * wall ? ' !' : ''}`
   }
-  if (ceiling) cpuRows.push(['ceiling', fmt(ceiling.seconds, 2), fmt(ceiling.cpu.node, 2), fmt(ceiling.cpu.natsServer, 2), '—', others(ceiling.cpu.others, ceiling.seconds)])
-  for (const [name, run] of runs) if (run) cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2), others(run.cpu.others, run.seconds)])
+  if (ceiling)
+    cpuRows.push([
+      'ceiling',
+      fmt(ceiling.seconds, 2),
+      fmt(ceiling.cpu.node, 2),
+      fmt(ceiling.cpu.natsServer, 2),
+      '—',
+      others(ceiling.cpu.others, ceiling.seconds),
+    ])
+  for (const [name, run] of runs)
+    if (run)
+      cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2), others(run.cpu.others, run.seconds)])
   console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r', 'r']))
   if (contended) console.log('  ! other processes used > 0.1 CPU-s per wall second during that run: the numbers are contended, re-run on a quiet machine')
 
@@ -415,21 +511,46 @@ function print(r: {
     for (const a of ACTOR_NAMES) {
       const s = run.actorStats[a]
       if (!s && !run.lag) continue
-      actorRows.push([a, fmt(s?.messages), fmt(s?.handleMs), fmt(s?.flushMs), fmt(s?.batches), fmt(s?.meanBatch, 1), fmt(run.lag?.maxByActor[a]), fmt(run.lag?.meanByActor[a]), fmt(run.lag?.atPublishEnd[a] ?? 0)])
+      actorRows.push([
+        a,
+        fmt(s?.messages),
+        fmt(s?.handleMs),
+        fmt(s?.flushMs),
+        fmt(s?.batches),
+        fmt(s?.meanBatch, 1),
+        fmt(run.lag?.maxByActor[a]),
+        fmt(run.lag?.meanByActor[a]),
+        fmt(run.lag?.atPublishEnd[a] ?? 0),
+      ])
     }
     console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
   }
 
-  const profiles: [string, ProfileSummary | undefined][] = [['the 1-symbol pipeline run', p1?.profile], ['the persister drain', drain?.profile], ...latency.map((l): [string, ProfileSummary | undefined] => [`the latency run at ${l.rate}/s`, l.run.profile]), ['the backtest', backtest?.profile]]
+  const profiles: [string, ProfileSummary | undefined][] = [
+    ['the 1-symbol pipeline run', p1?.profile],
+    ['the persister drain', drain?.profile],
+    ...latency.map((l): [string, ProfileSummary | undefined] => [`the latency run at ${l.rate}/s`, l.run.profile]),
+    ['the backtest', backtest?.profile],
+  ]
   for (const [what, p] of profiles) {
     if (!p) continue
     console.log(`\nCPU profile of ${what} (${fmt(p.sampledMs)} ms sampled; ${p.file}):`)
     console.log(table([['area', 'self ms', '%'], ...p.areas.slice(0, 12).map((a) => [a.area, fmt(a.selfMs), fmt(a.pct, 1)])], ['l', 'r', 'r']))
     console.log('')
-    console.log(table([['function', 'where', 'self ms', '%'], ...p.topFunctions.map((f) => [f.fn, f.where, fmt(f.selfMs), fmt(f.pct, 1)])], ['l', 'l', 'r', 'r']))
+    console.log(
+      table([['function', 'where', 'self ms', '%'], ...p.topFunctions.map((f) => [f.fn, f.where, fmt(f.selfMs), fmt(f.pct, 1)])], ['l', 'l', 'r', 'r']),
+    )
   }
-  console.log(`\ndaemon log (LOG_LEVEL=warn): ${warnings} line(s) in ${LOG_FILE}${warnings ? ` — ${Object.entries(phaseWarnings).map(([p, n]) => `${p}: ${n}`).join('; ')}` : ''}`)
+  console.log(
+    `\ndaemon log (LOG_LEVEL=warn): ${warnings} line(s) in ${LOG_FILE}${
+      warnings
+        ? ` — ${Object.entries(phaseWarnings)
+            .map(([p, n]) => `${p}: ${n}`)
+            .join('; ')}`
+        : ''
+    }`,
+  )
   if (Object.keys(errors).length) console.log(`\nERRORS in: ${Object.keys(errors).join(', ')} (details in the JSON)`)
 }
 

@@ -50,12 +50,24 @@ function soakConfig(symbols: string[]) {
     ]),
     strategies: symbols.flatMap((s) => [
       {
-        id: `bracket-${s.toLowerCase()}`, account: `fixed-${s.toLowerCase()}`, symbols: [s], timeframe: '1d', indicators: smas,
-        entry: { long: up, short: down }, exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } }, sizing: { fixed_qty: 100 },
+        id: `bracket-${s.toLowerCase()}`,
+        account: `fixed-${s.toLowerCase()}`,
+        symbols: [s],
+        timeframe: '1d',
+        indicators: smas,
+        entry: { long: up, short: down },
+        exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } },
+        sizing: { fixed_qty: 100 },
       },
       {
-        id: `atr-${s.toLowerCase()}`, account: `atr-${s.toLowerCase()}`, symbols: [s], timeframe: '1d', indicators: { ...smas, atr14: { type: 'atr', period: 14 } },
-        entry: { long: up, short: down }, exit: { long: down, short: up, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 } }, sizing: { risk_pct: 0.01 },
+        id: `atr-${s.toLowerCase()}`,
+        account: `atr-${s.toLowerCase()}`,
+        symbols: [s],
+        timeframe: '1d',
+        indicators: { ...smas, atr14: { type: 'atr', period: 14 } },
+        entry: { long: up, short: down },
+        exit: { long: down, short: up, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 } },
+        sizing: { risk_pct: 0.01 },
       },
     ]),
   }
@@ -68,7 +80,11 @@ async function main(): Promise<number> {
   const random = prng(seed)
   try {
     const symbols = ['SOAKA', 'SOAKB', 'SOAKC', 'SOAKD', 'SOAKE', 'SOAKF', 'SOAKG', 'SOAKH'].slice(0, symbolCount)
-    const data = symbols.map((symbol, k) => ({ symbol, timeframe: '1d', bars: syntheticBars(1500, { seed: seed * 100 + k, start: '2010-01-04T00:00:00Z', price: 50 + 10 * k, stepMs: 86_400_000 }) }))
+    const data = symbols.map((symbol, k) => ({
+      symbol,
+      timeframe: '1d',
+      bars: syntheticBars(1500, { seed: seed * 100 + k, start: '2010-01-04T00:00:00Z', price: 50 + 10 * k, stepMs: 86_400_000 }),
+    }))
     const config = soakConfig(symbols)
     const dir = mkdtempSync(join(tmpdir(), 'paperd-soak-'))
     cleanup.add('remove the config', async () => rmSync(dir, { recursive: true, force: true }))
@@ -88,7 +104,14 @@ async function main(): Promise<number> {
     // The two processes under test, restarted after every kill.
     const spawnActor = (actor: string): ChildProcess => {
       const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'start', '--actors', actor, '--config', configFile], {
-        env: { ...process.env, NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: process.env.SOAK_DEBUG ? 'debug' : 'warn', PAPERD_THREADS: '1' },
+        env: {
+          ...process.env,
+          NATS_URL: nats.url,
+          DATABASE_URL: db.url,
+          METRICS_PORT: '0',
+          LOG_LEVEL: process.env.SOAK_DEBUG ? 'debug' : 'warn',
+          PAPERD_THREADS: '1',
+        },
         stdio: ['ignore', process.env.SOAK_DEBUG ? 'pipe' : 'ignore', process.env.SOAK_DEBUG ? 'pipe' : 'inherit'],
       })
       // SOAK_DEBUG: every process's log, in order, in one file per actor.
@@ -107,7 +130,9 @@ async function main(): Promise<number> {
     const bars = data[0]!.bars.length
     // Spread the bars over most of the run, every symbol in step (bar time order, as the backtest).
     const speed = Math.max(5, Math.round(bars / (seconds * 0.8)))
-    console.log(`soak: seed ${seed}, ${symbols.length} symbol(s) × ${bars} daily bars at ${speed} bars/s each, ${config.accounts.length} accounts; killing the risk gate and the executor for ~${seconds} s`)
+    console.log(
+      `soak: seed ${seed}, ${symbols.length} symbol(s) × ${bars} daily bars at ${speed} bars/s each, ${config.accounts.length} accounts; killing the risk gate and the executor for ~${seconds} s`,
+    )
     let replaying = true
     const replays = Promise.all(data.map((d) => replayBars(nc, d.bars, { symbol: d.symbol, timeframe: '1d', speed }))).finally(() => (replaying = false))
 
@@ -128,7 +153,10 @@ async function main(): Promise<number> {
     console.log(`\nsoak: replays done after ${kills} kills; waiting for the deployment to process everything`)
     const jsm = await jetstreamManager(nc)
     try {
-      await waitForQuiescence(jsm, { timeoutMs: Number(process.env.SOAK_WAIT_MS ?? 300_000), deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) } })
+      await waitForQuiescence(jsm, {
+        timeoutMs: Number(process.env.SOAK_WAIT_MS ?? 300_000),
+        deployment: { nc, expected: expectedWork(deploymentActors(parsed), true) },
+      })
     } catch (err) {
       if (process.env.SOAK_DEBUG) {
         await dumpState(nc, jsm)
@@ -141,13 +169,16 @@ async function main(): Promise<number> {
     const run = await runBacktest(parsed, data)
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     cleanup.add('close the database pool', () => sql.end({ timeout: 5 }))
-    const trades = await sql<{ trade_id: string; qty: number; price: number; commission: number; ts: Date }[]>`select trade_id, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades`
+    const trades = await sql<
+      { trade_id: string; qty: number; price: number; commission: number; ts: Date }[]
+    >`select trade_id, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades`
     const got = new Map(trades.map((t) => [t.trade_id, t]))
     let differences = 0
     for (const f of run.fills) {
       const t = got.get(f.id)
       if (!t || t.qty !== f.qty || t.price !== f.price || t.commission !== f.commission) {
-        if (differences++ < 10) console.error(`  fill ${f.id}: backtest ${f.qty} @ ${f.price} on ${f.ts}, daemon ${t ? `${t.qty} @ ${t.price} on ${t.ts.toISOString()}` : 'none'}`)
+        if (differences++ < 10)
+          console.error(`  fill ${f.id}: backtest ${f.qty} @ ${f.price} on ${f.ts}, daemon ${t ? `${t.qty} @ ${t.price} on ${t.ts.toISOString()}` : 'none'}`)
       }
       got.delete(f.id)
     }
@@ -155,7 +186,8 @@ async function main(): Promise<number> {
     const finalCash = new Map<string, number>()
     for (const p of run.portfolios) finalCash.set(p.account, p.cash)
     for (const row of await sql<{ account: string; cash: number }[]>`select account, cash::float8 as cash from portfolio_state`) {
-      if (finalCash.get(row.account) !== row.cash && differences++ < 10) console.error(`  cash of ${row.account}: backtest ${finalCash.get(row.account)}, daemon ${row.cash}`)
+      if (finalCash.get(row.account) !== row.cash && differences++ < 10)
+        console.error(`  cash of ${row.account}: backtest ${finalCash.get(row.account)}, daemon ${row.cash}`)
     }
     if (differences && process.env.SOAK_DEBUG) {
       const { listDeadLetters } = await import('../src/control/dlq.js')
@@ -163,7 +195,9 @@ async function main(): Promise<number> {
       await dumpState(nc, jsm)
       for (const a of parsed.accounts) console.error(`  backtest ${a.id}: cash ${finalCash.get(a.id)}`)
     }
-    console.log(`soak: ${kills} kills, ${run.fills.length} fills in ${parsed.accounts.length} accounts: ${differences === 0 ? 'every fill and every cash balance equal the backtest' : `${differences} difference(s)`}`)
+    console.log(
+      `soak: ${kills} kills, ${run.fills.length} fills in ${parsed.accounts.length} accounts: ${differences === 0 ? 'every fill and every cash balance equal the backtest' : `${differences} difference(s)`}`,
+    )
     return differences === 0 ? 0 : 1
   } finally {
     await cleanup.runAll()
@@ -181,7 +215,17 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
     const cp = (await kv.get(key))!.json<{ positions: object; state: Record<string, unknown> }>()
     const strip = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(strip)
-      if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, k === 'bars' && x && typeof x === 'object' && Object.values(x).every(Array.isArray) ? Object.fromEntries(Object.entries(x as Record<string, { seq: number }[]>).map(([s, b]) => [s, `${b.length} bars ${b[0]?.seq}..${b.at(-1)?.seq}`])) : strip(x)]))
+      if (v && typeof v === 'object')
+        return Object.fromEntries(
+          Object.entries(v).map(([k, x]) => [
+            k,
+            k === 'bars' && x && typeof x === 'object' && Object.values(x).every(Array.isArray)
+              ? Object.fromEntries(
+                  Object.entries(x as Record<string, { seq: number }[]>).map(([s, b]) => [s, `${b.length} bars ${b[0]?.seq}..${b.at(-1)?.seq}`]),
+                )
+              : strip(x),
+          ]),
+        )
       return v
     }
     console.error(`  ${key}: positions ${JSON.stringify(cp.positions)}\n    ${JSON.stringify(strip(cp.state)).slice(0, 4000)}`)
@@ -190,13 +234,17 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
   for (const key of keys.filter((k) => k.startsWith('risk-gate.'))) {
     const account = key.slice('risk-gate.'.length)
     const all: { seq: number; d: Record<string, unknown> }[] = []
-    for await (const m of streamRange({ js: jetstream(nc), jsm }, 'TRADE', `trade.*.${account}`, 1, Number.MAX_SAFE_INTEGER)) all.push({ seq: m.seq, d: m.json() })
+    for await (const m of streamRange({ js: jetstream(nc), jsm }, 'TRADE', `trade.*.${account}`, 1, Number.MAX_SAFE_INTEGER))
+      all.push({ seq: m.seq, d: m.json() })
     const seen = new Map<string, number>()
     const pos = new Map<string, number>()
     let anomaly = -1
     all.forEach(({ seq, d }, i) => {
       const id = String(d.id)
-      if (seen.has(id) && anomaly < 0) { console.error(`  ${account}: ${id} stored at ${seen.get(id)} and ${seq}`); anomaly = i }
+      if (seen.has(id) && anomaly < 0) {
+        console.error(`  ${account}: ${id} stored at ${seen.get(id)} and ${seq}`)
+        anomaly = i
+      }
       seen.set(id, seq)
       if (d.type !== 'trade.fill') return
       const before = pos.get(String(d.symbol)) ?? 0
@@ -209,12 +257,19 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
     })
     console.error(`  ${account}: ${all.length} TRADE messages${anomaly < 0 ? ', no anomaly' : ''}`)
     writeFileSync(join(tmpdir(), `soak-trade-${account}.jsonl`), all.map((x) => JSON.stringify({ seq: x.seq, ...x.d })).join('\n'))
-    if (anomaly >= 0) for (const { seq, d } of all.slice(Math.max(0, anomaly - 25), anomaly + 5)) console.error(`    ${seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} side=${d.side ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`)
+    if (anomaly >= 0)
+      for (const { seq, d } of all.slice(Math.max(0, anomaly - 25), anomaly + 5))
+        console.error(
+          `    ${seq} ${d.type} ${d.id} ${d.ts} qty=${d.qty ?? ''} side=${d.side ?? ''} status=${d.status ?? ''} ${d.reason ?? ''} bar_seq=${d.bar_seq ?? ''}`,
+        )
   }
-  for (const stream of ['TRADE', 'MD']) for await (const c of jsm.consumers.list(stream)) {
-    if (!c?.config?.durable_name || !/^(risk-gate|paper-executor)/.test(c.name)) continue
-    console.error(`  durable ${c.name}: delivered ${c.delivered.stream_seq}/${c.delivered.consumer_seq} ack floor ${c.ack_floor.stream_seq}/${c.ack_floor.consumer_seq} pending ${c.num_pending} ack pending ${c.num_ack_pending} waiting ${c.num_waiting}`)
-  }
+  for (const stream of ['TRADE', 'MD'])
+    for await (const c of jsm.consumers.list(stream)) {
+      if (!c?.config?.durable_name || !/^(risk-gate|paper-executor)/.test(c.name)) continue
+      console.error(
+        `  durable ${c.name}: delivered ${c.delivered.stream_seq}/${c.delivered.consumer_seq} ack floor ${c.ack_floor.stream_seq}/${c.ack_floor.consumer_seq} pending ${c.num_pending} ack pending ${c.num_ack_pending} waiting ${c.num_waiting}`,
+      )
+    }
 }
 
 main().then(

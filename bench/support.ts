@@ -199,7 +199,6 @@ export async function createDatabase(cleanup: Cleanup): Promise<Database> {
   return { url: u.toString(), name, drop }
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Synthetic bars: the seeded random walk of src/app/synthetic-bars.ts, one bar a minute.
 

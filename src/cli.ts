@@ -80,7 +80,8 @@ program
       if (localNats) stops.push(() => localNats.stop())
       if (stopping) return
       const threads = env.threads === 'auto' ? defaultThreads(actors) : env.threads
-      const daemon = threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
+      const daemon =
+        threads > 1 ? await startThreads({ env, groups: groupActors(actors, threads), config, log }) : await startDaemon({ env, actors, config, log })
       stops.push(() => daemon.stop())
       if ('lost' in daemon) {
         void daemon.lost.then((err) => {
@@ -170,7 +171,7 @@ program
   .option('--speed <max|N>', 'max, or N bars per second', speedArg, Infinity)
   .option('--wait', 'return only when every actor of the deployment has processed everything (including the persister commit); exit 1 at --timeout')
   .option('--timeout <seconds>', 'give up waiting after this long', positiveNumber, 600)
-  .option('--config <file>', 'with --wait: the deployment\'s config (or PAPERD_CONFIG), so every account\'s and strategy\'s scopes are waited for')
+  .option('--config <file>', "with --wait: the deployment's config (or PAPERD_CONFIG), so every account's and strategy's scopes are waited for")
   .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number; config?: string }) => {
     const env = loadEnv(process.env, { config: o.config }, process.stderr.isTTY === true)
     const log = commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
@@ -185,7 +186,13 @@ program
       const progress = bar(`${o.symbol} bars`, bars.length)
       const abort = new AbortController()
       process.once('SIGINT', () => abort.abort())
-      const result = await replayBars(nc, bars, { symbol: o.symbol, timeframe: o.timeframe, speed: o.speed, signal: abort.signal, onProgress: (n) => progress.update(n) })
+      const result = await replayBars(nc, bars, {
+        symbol: o.symbol,
+        timeframe: o.timeframe,
+        speed: o.speed,
+        signal: abort.signal,
+        onProgress: (n) => progress.update(n),
+      })
       progress.stop()
       console.error(`published ${result.published} bars of ${o.symbol} (${result.duplicates} already stored)`)
       if (expected) {
@@ -222,7 +229,11 @@ program
   .requiredOption('--config <file>', 'JSON config with accounts and strategies')
   .requiredOption('--data <FILE:SYM[:TF]>', 'a CSV of bars and its symbol (timeframe defaults to --timeframe); repeat for more symbols', collect)
   .option('--timeframe <tf>', 'timeframe of the bars', timeframeArg, '1d')
-  .option('--context <FILE:SYM>', 'a CSV of Phase-5 NarrativeGap inputs (ts,consensus_forecast,distribution_estimate) for a symbol, as md.in.context carries them; repeatable', collect)
+  .option(
+    '--context <FILE:SYM>',
+    'a CSV of Phase-5 NarrativeGap inputs (ts,consensus_forecast,distribution_estimate) for a symbol, as md.in.context carries them; repeatable',
+    collect,
+  )
   .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
   .action(async (o: { config: string; data: string[]; context?: string[]; timeframe: string; out?: string }) => {
     if (o.out) writableDir('--out', o.out)
@@ -232,7 +243,10 @@ program
     const t0 = performance.now()
     const run = await runBacktest(config, inputs, { contexts })
     const seconds = (performance.now() - t0) / 1000
-    if (run.refused.length) console.error(`refused ${run.refused.length} bar(s) the daemon would dead-letter, first: ${run.refused[0]!.symbol} ${run.refused[0]!.ts}: ${run.refused[0]!.reason}`)
+    if (run.refused.length)
+      console.error(
+        `refused ${run.refused.length} bar(s) the daemon would dead-letter, first: ${run.refused[0]!.symbol} ${run.refused[0]!.ts}: ${run.refused[0]!.reason}`,
+      )
     const reports = config.accounts.map((a) => accountReport(run, a, o.timeframe))
     for (const r of reports) console.log(`${formatReport(r, run.bars, seconds)}\n`)
     if (o.out) {
@@ -244,9 +258,9 @@ program
 
 program
   .command('status')
-  .description('actors and their instances, consumer lag, and each account\'s halt state and books (asked over NATS)')
+  .description("actors and their instances, consumer lag, and each account's halt state and books (asked over NATS)")
   .option('--json', 'print the report as JSON')
-  .option('--config <file>', 'the deployment\'s config (or PAPERD_CONFIG), to name every account\'s scopes no instance runs')
+  .option('--config <file>', "the deployment's config (or PAPERD_CONFIG), to name every account's scopes no instance runs")
   .action(async (o: { json?: boolean; config?: string }) => {
     const expected = deploymentWork(loadEnv(process.env, { config: o.config }).configPath)
     await withNats('paperd status', async (nc) => {
@@ -351,10 +365,19 @@ function contextArg(spec: string): BacktestContext[] {
 
 /** A progress bar on a terminal; silent otherwise (logs and CI output stay clean) but for notes, which become lines. */
 function bar(label: string, total: number) {
-  if (!process.stderr.isTTY) return { update: (_: number) => {}, setTotal: (_: number) => {}, note: (text: string) => text && console.error(text), stop: () => {} }
-  const b = new SingleBar({ format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} {note}`, stream: process.stderr, hideCursor: true }, Presets.shades_classic)
+  if (!process.stderr.isTTY)
+    return { update: (_: number) => {}, setTotal: (_: number) => {}, note: (text: string) => text && console.error(text), stop: () => {} }
+  const b = new SingleBar(
+    { format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} {note}`, stream: process.stderr, hideCursor: true },
+    Presets.shades_classic,
+  )
   b.start(total, 0, { note: '' })
-  return { update: (n: number) => b.update(n), setTotal: (n: number) => b.setTotal(n), note: (text: string) => b.update({ note: text.slice(0, Math.max(0, (process.stderr.columns ?? 80) - label.length - 50)) }), stop: () => b.stop() }
+  return {
+    update: (n: number) => b.update(n),
+    setTotal: (n: number) => b.setTotal(n),
+    note: (text: string) => b.update({ note: text.slice(0, Math.max(0, (process.stderr.columns ?? 80) - label.length - 50)) }),
+    stop: () => b.stop(),
+  }
 }
 
 function symbolArg(v: string): string {
@@ -384,7 +407,10 @@ function usageLine(err: CommanderError): string {
     // A command that needs a subcommand was given none (commander would print the whole help).
     return `${path}: missing command: ${parsing.commands.map((c) => c.name()).join(', ')} (${path} --help)`
   }
-  const message = err.message.replace(/^error: /, '').replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?').replace(/\s*\n\s*/g, ' ')
+  const message = err.message
+    .replace(/^error: /, '')
+    .replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, ' ')
   return `${path}: ${message} (${path} --help)`
 }
 

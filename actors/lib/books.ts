@@ -121,7 +121,13 @@ export function revalue(b: Books, ts?: string) {
     }
     b.last_equity = v.equity
   }
-  return { equity: v.equity, unrealized: v.unrealized, open: v.open, drawdown: b.peak_equity - v.equity, daily_pnl: v.equity - (b.day_start_equity ?? b.starting_cash) }
+  return {
+    equity: v.equity,
+    unrealized: v.unrealized,
+    open: v.open,
+    drawdown: b.peak_equity - v.equity,
+    daily_pnl: v.equity - (b.day_start_equity ?? b.starting_cash),
+  }
 }
 
 /** Equity, unrealized P&L and open positions at the latest marks, changing nothing (for reads). */

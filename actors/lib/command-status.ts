@@ -18,8 +18,18 @@ export function commandStatus(cmd: Command, outcome: CommandOutcome): Outbound {
   return {
     type: 'trade.command_status',
     data: {
-      id: `command-status:${cmd.id}`, type: 'trade.command_status', ts: cmd.ts, causation_id: cmd.id, correlation_id: cmd.correlation_id, account: cmd.account,
-      command_id: cmd.id, command: cmd.command, ok: outcome.ok, error: outcome.error, order_id: outcome.order_id ?? null, detail: outcome.detail ?? null,
+      id: `command-status:${cmd.id}`,
+      type: 'trade.command_status',
+      ts: cmd.ts,
+      causation_id: cmd.id,
+      correlation_id: cmd.correlation_id,
+      account: cmd.account,
+      command_id: cmd.id,
+      command: cmd.command,
+      ok: outcome.ok,
+      error: outcome.error,
+      order_id: outcome.order_id ?? null,
+      detail: outcome.detail ?? null,
     },
   }
 }

@@ -59,17 +59,24 @@ function compile<F>(cond: Condition, access: (name: string) => Access<F>): Test<
   const operand = (o: Operand): Access<F> => (typeof o === 'number' ? () => o : access(o))
   const a = operand(left)
   const b = operand(right)
-  const compare = (fn: (x: number, y: number) => boolean): Test<F> => (now) => {
-    const x = a(now)
-    const y = b(now)
-    return x === undefined || y === undefined ? undefined : fn(x, y)
-  }
+  const compare =
+    (fn: (x: number, y: number) => boolean): Test<F> =>
+    (now) => {
+      const x = a(now)
+      const y = b(now)
+      return x === undefined || y === undefined ? undefined : fn(x, y)
+    }
   switch (op) {
-    case 'gt': return compare((x, y) => x > y)
-    case 'gte': return compare((x, y) => x >= y)
-    case 'lt': return compare((x, y) => x < y)
-    case 'lte': return compare((x, y) => x <= y)
-    case 'eq': return compare((x, y) => x === y)
+    case 'gt':
+      return compare((x, y) => x > y)
+    case 'gte':
+      return compare((x, y) => x >= y)
+    case 'lt':
+      return compare((x, y) => x < y)
+    case 'lte':
+      return compare((x, y) => x <= y)
+    case 'eq':
+      return compare((x, y) => x === y)
     case 'crossesAbove':
     case 'crossesBelow': {
       const above = op === 'crossesAbove'

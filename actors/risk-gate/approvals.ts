@@ -21,6 +21,9 @@ export function expire(state: RiskState, id: string, rationale: string, account:
   if (!waiting) return false
   delete state.approvals[id]
   const v: Verdict = { status: 'rejected', action: 'risk_rejected', result: 'fail:approval_expired', rationale }
-  emit.push({ type: 'trade.idea_status', data: statusOf(waiting.idea, v, sizeOf(state, waiting.idea, account).qty, ':expired') }, { type: 'trade.decision', data: decisionOf(waiting.idea, v, null) })
+  emit.push(
+    { type: 'trade.idea_status', data: statusOf(waiting.idea, v, sizeOf(state, waiting.idea, account).qty, ':expired') },
+    { type: 'trade.decision', data: decisionOf(waiting.idea, v, null) },
+  )
   return true
 }

@@ -62,7 +62,8 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       const by = { requested_by: cmd.requested_by, cause: cmd.id, ts }
       let v: Verdict
       const sized = sizeOf(state, idea, account)
-      if (cmd.command === 'idea_reject') v = { status: 'rejected', action: 'human_rejected', result: `fail:human:${cmd.reason ?? 'rejected'}`, rationale: cmd.reason ?? 'rejected by a person' }
+      if (cmd.command === 'idea_reject')
+        v = { status: 'rejected', action: 'human_rejected', result: `fail:human:${cmd.reason ?? 'rejected'}`, rationale: cmd.reason ?? 'rejected by a person' }
       else {
         // Approval re-checks every limit as the books are now.
         v = judge(state, idea, account, sized, true, lists?.get(idea.strategy_id))
@@ -81,7 +82,16 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       if (!p || cmd.bar_seq === null || cmd.bar_seq === undefined) return
       const owner = state.ledger.owners[cmd.symbol!]
       follow(state.ledger, `order:${cmd.id}`, {
-        symbol: cmd.symbol!, strategy: 'manual', timeframe: owner?.timeframe ?? '1d', intent: 'exit', signalSeq: cmd.bar_seq, signalTs: ts, kind: 'market', qty: Math.abs(p.qty), filled: 0, reserve: 0,
+        symbol: cmd.symbol!,
+        strategy: 'manual',
+        timeframe: owner?.timeframe ?? '1d',
+        intent: 'exit',
+        signalSeq: cmd.bar_seq,
+        signalTs: ts,
+        kind: 'market',
+        qty: Math.abs(p.qty),
+        filled: 0,
+        reserve: 0,
       })
       return
     }

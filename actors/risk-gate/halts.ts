@@ -16,7 +16,14 @@ export function halt(state: RiskState, account: string, reason: string, ts: stri
 }
 
 /** Books breaching the drawdown limit or reaching the daily target halt the account, at that bar. */
-export function checkHalts(state: RiskState, v: { drawdown: number; daily_pnl: number }, ts: string, cause: string, account: AccountConfig, emit: Outbound[]): void {
+export function checkHalts(
+  state: RiskState,
+  v: { drawdown: number; daily_pnl: number },
+  ts: string,
+  cause: string,
+  account: AccountConfig,
+  emit: Outbound[],
+): void {
   const risk = state.risk
   if (state.halted) return
   if (risk.halt_on_drawdown && risk.max_drawdown_amount !== null && v.drawdown > risk.max_drawdown_amount) {

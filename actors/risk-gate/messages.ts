@@ -80,12 +80,34 @@ export function decisionOf(idea: Idea, v: Verdict, by: { requested_by: string; c
 }
 
 /** A decision about the account itself (a halt, a resume): no idea, no symbol. */
-export function accountDecision(account: string, id: string, ts: string, cause: string, action: 'ai_halted' | 'ai_resumed', result: string, rationale: string, by: string | null): Outbound {
+export function accountDecision(
+  account: string,
+  id: string,
+  ts: string,
+  cause: string,
+  action: 'ai_halted' | 'ai_resumed',
+  result: string,
+  rationale: string,
+  by: string | null,
+): Outbound {
   return {
     type: 'trade.decision',
     data: {
-      id, type: 'trade.decision', ts, causation_id: cause, correlation_id: cause, account, strategy_id: null, symbol: null, idea_id: null,
-      action, status: null, risk_check_result: result, rationale, human_override: by !== null, requested_by: by,
+      id,
+      type: 'trade.decision',
+      ts,
+      causation_id: cause,
+      correlation_id: cause,
+      account,
+      strategy_id: null,
+      symbol: null,
+      idea_id: null,
+      action,
+      status: null,
+      risk_check_result: result,
+      rationale,
+      human_override: by !== null,
+      requested_by: by,
     },
   }
 }
@@ -96,8 +118,17 @@ export function riskStateMessage(state: RiskState, account: string, ts: string, 
   return {
     type: 'trade.risk_state',
     data: {
-      id: `risk-state:${account}:${state.version}`, type: 'trade.risk_state', ts, causation_id: cause, correlation_id: cause, account,
-      risk: { ...state.risk }, halted: state.halted, last_halt_reason: state.last_halt_reason, updated_by: by, version: state.version,
+      id: `risk-state:${account}:${state.version}`,
+      type: 'trade.risk_state',
+      ts,
+      causation_id: cause,
+      correlation_id: cause,
+      account,
+      risk: { ...state.risk },
+      halted: state.halted,
+      last_halt_reason: state.last_halt_reason,
+      updated_by: by,
+      version: state.version,
     },
   }
 }

@@ -18,7 +18,8 @@ export function place(state: RiskState, idea: Idea, sized: Sized, account: Accou
   }
   const order = orderFor(idea, sized, barSeq)
   emit.push({ type: 'trade.order', data: order })
-  const kind: Outstanding['kind'] = idea.intent === 'exit' ? (idea.order_type === 'market' ? 'market' : 'protective') : idea.order_type === 'market' ? 'market' : 'resting'
+  const kind: Outstanding['kind'] =
+    idea.intent === 'exit' ? (idea.order_type === 'market' ? 'market' : 'protective') : idea.order_type === 'market' ? 'market' : 'resting'
   follow(state.ledger, order.id, {
     symbol: idea.symbol,
     strategy: idea.strategy_id,
@@ -28,7 +29,14 @@ export function place(state: RiskState, idea: Idea, sized: Sized, account: Accou
     signalTs: idea.ts,
     kind,
     ...(kind === 'resting'
-      ? { entry: { order: { type: idea.order_type, sign: idea.side === 'buy' ? 1 : -1, limit: idea.limit_price, stop: idea.stop_price }, valid: idea.valid_bars ?? 1, seen: 0, triggered: false } }
+      ? {
+          entry: {
+            order: { type: idea.order_type, sign: idea.side === 'buy' ? 1 : -1, limit: idea.limit_price, stop: idea.stop_price },
+            valid: idea.valid_bars ?? 1,
+            seen: 0,
+            triggered: false,
+          },
+        }
       : {}),
     qty: sized.qty,
     filled: 0,

@@ -35,7 +35,14 @@ export function sizeOf(state: RiskState, idea: Idea, account: AccountConfig): Si
       brier_adjustment: brierAdjustment(state.brier),
       dpi_enhancement: dpiEnhancement(idea.dpi, idea.position_side),
     }
-    qty = phase5Size({ base: qty, ngMultiplier: phase5.ng_multiplier, brierAdjustment: phase5.brier_adjustment, dpiEnhancement: phase5.dpi_enhancement, equity, price: idea.price }).qty
+    qty = phase5Size({
+      base: qty,
+      ngMultiplier: phase5.ng_multiplier,
+      brierAdjustment: phase5.brier_adjustment,
+      dpiEnhancement: phase5.dpi_enhancement,
+      equity,
+      price: idea.price,
+    }).qty
   }
   if (idea.max_qty !== null) qty = Math.min(qty, idea.max_qty)
   // A share of equity is a share of what the account can spend: never more than the cash it may use

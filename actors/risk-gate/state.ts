@@ -36,8 +36,17 @@ export interface RiskState {
 }
 
 export const newRiskState = (cash: number, risk: RiskConfig): RiskState => ({
-  ledger: newLedger(cash), queue: [], brier: newBrier(), stats: newPhase5Stats(), regime: null, metricsDay: null,
-  risk: { ...risk }, halted: false, last_halt_reason: null, version: 0, approvals: {},
+  ledger: newLedger(cash),
+  queue: [],
+  brier: newBrier(),
+  stats: newPhase5Stats(),
+  regime: null,
+  metricsDay: null,
+  risk: { ...risk },
+  halted: false,
+  last_halt_reason: null,
+  version: 0,
+  approvals: {},
 })
 
 export type Idea = Message<'trade.idea'>
@@ -45,7 +54,12 @@ export type Status = Message<'trade.idea_status'>['status']
 export type Action = Message<'trade.decision'>['action']
 
 /** What the gate concluded about an idea: its status, the audit action, the check's result and why. */
-export interface Verdict { status: Status; action: Action; result: string; rationale: string }
+export interface Verdict {
+  status: Status
+  action: Action
+  result: string
+  rationale: string
+}
 
 /** An idea with the quantity the gate sized it to and the Phase-5 factors that went into it. */
 export interface Sized {

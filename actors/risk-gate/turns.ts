@@ -57,7 +57,8 @@ export function advanceTo(state: RiskState, n: number, account: AccountConfig, e
     valued(ts, cause, v) {
       const day = ts.slice(0, 10)
       if (state.metricsDay !== day) {
-        if (state.metricsDay !== null && day > state.metricsDay) emit.push(phase5Message(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, ts, cause))
+        if (state.metricsDay !== null && day > state.metricsDay)
+          emit.push(phase5Message(state, account.id, 'daily', `p5:${account.id}:daily:${day}`, ts, cause))
         if (state.metricsDay === null || day > state.metricsDay) state.metricsDay = day
       }
       checkHalts(state, v, ts, cause, account, emit)

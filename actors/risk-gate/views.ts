@@ -4,7 +4,6 @@ import type { AccountConfig } from '../../src/core/config-file/accounts.js'
 import { sizeOf } from './sizing.js'
 import type { RiskState } from './state.js'
 
-
 /** The account's risk as ctl.risk.get shows it. */
 export function riskView(state: RiskState) {
   return { risk: state.risk, halted: state.halted, last_halt_reason: state.last_halt_reason }
@@ -12,12 +11,24 @@ export function riskView(state: RiskState) {
 
 /** The account's strategies and whether each may enter, as ctl.strategies.list shows them. */
 export function strategiesView(state: RiskState, ids: readonly string[]) {
-  return ids.map((id) => ({ id, enabled: state.disabled?.[id] === undefined, ...(state.disabled?.[id] !== undefined ? { disabled_by: state.disabled[id] } : {}) }))
+  return ids.map((id) => ({
+    id,
+    enabled: state.disabled?.[id] === undefined,
+    ...(state.disabled?.[id] !== undefined ? { disabled_by: state.disabled[id] } : {}),
+  }))
 }
 
 /** Ideas waiting for a person, as ctl.ideas.pending shows them. */
 export function pendingView(state: RiskState, account: AccountConfig) {
   return Object.values(state.approvals ?? {}).map(({ idea, expires_at }) => ({
-    id: idea.id, strategy_id: idea.strategy_id, symbol: idea.symbol, side: idea.side, qty: sizeOf(state, idea, account).qty, confidence: idea.confidence, reason: idea.reason, ts: idea.ts, expires_at,
+    id: idea.id,
+    strategy_id: idea.strategy_id,
+    symbol: idea.symbol,
+    side: idea.side,
+    qty: sizeOf(state, idea, account).qty,
+    confidence: idea.confidence,
+    reason: idea.reason,
+    ts: idea.ts,
+    expires_at,
   }))
 }

@@ -10,5 +10,10 @@ const GAYED_DEFAULT_SYMBOLS = Object.values(DEFAULT_SYMBOLS)
 
 /** Each strategy's watchlist: its symbols (a Gayed strategy: its inputs and what it may hold). */
 export function watchlistsOf(strategies: readonly AnyStrategyConfig[]): Watchlists {
-  return new Map(strategies.map((s) => [s.id, new Set(s.type === 'gayed' ? [...Object.values(s.inputs).filter((v): v is string => !!v), ...GAYED_DEFAULT_SYMBOLS, s.risk_on, s.defensive] : s.symbols)]))
+  return new Map(
+    strategies.map((s) => [
+      s.id,
+      new Set(s.type === 'gayed' ? [...Object.values(s.inputs).filter((v): v is string => !!v), ...GAYED_DEFAULT_SYMBOLS, s.risk_on, s.defensive] : s.symbols),
+    ]),
+  )
 }

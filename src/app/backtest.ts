@@ -111,7 +111,19 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     const counter = { name: def.name, n: 0 }
     return def.scopes.map((scope) => ({ def, scope, state: def.init(scope) as unknown, counter }))
   })
-  const run: BacktestRun = { fills: [], portfolios: [], positions: [], statuses: [], orderStatuses: [], signals: [], metrics: [], times: [], handled: {}, bars: 0, refused: [] }
+  const run: BacktestRun = {
+    fills: [],
+    portfolios: [],
+    positions: [],
+    statuses: [],
+    orderStatuses: [],
+    signals: [],
+    metrics: [],
+    times: [],
+    handled: {},
+    bars: 0,
+    refused: [],
+  }
   /** Actors in the order they first handled a message: the key order of `run.handled`. */
   const counted: Route['counter'][] = []
   const codec = createCodec(partitions)
@@ -125,9 +137,10 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       const match = matchSubject(subject)!
       const type = match.type
       const to: Route[] = []
-      for (const route of routes) for (const input of route.scope.inputs) {
-        if (input.stream === stream && (!input.filter || subjectMatches(input.filter, subject)) && input.accepts.includes(type)) to.push(route)
-      }
+      for (const route of routes)
+        for (const input of route.scope.inputs) {
+          if (input.stream === stream && (!input.filter || subjectMatches(input.filter, subject)) && input.accepts.includes(type)) to.push(route)
+        }
       destinations.set(subject, (d = { subject, params: match.params, routes: to }))
     }
     return d
@@ -150,7 +163,12 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   const kinds = new Map<MessageType, { seq: { n: number }; sink: unknown[] | undefined; field: string | undefined; byToken: Map<unknown, Destination> }>()
   for (const type of messageTypes) {
     const fields = new Set([...contracts[type].subject.matchAll(/\{(\w+)\}/g)].map((m) => (m[1] === 'partition' ? 'symbol' : m[1]!)))
-    kinds.set(type, { seq: seqs[contracts[type].stream], sink: sinks[type as Published], field: fields.size === 1 ? [...fields][0] : undefined, byToken: new Map() })
+    kinds.set(type, {
+      seq: seqs[contracts[type].stream],
+      sink: sinks[type as Published],
+      field: fields.size === 1 ? [...fields][0] : undefined,
+      byToken: new Map(),
+    })
   }
 
   // The FIFO of messages still to hand to their scopes, as two parallel arrays (message, scopes)
@@ -193,7 +211,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     route.state = step.state
     if (route.counter.n++ === 0) counted.push(route.counter)
     // What the daemon dead-letters once a handler has seen it (a bar contradicting an accepted one).
-    if (step.refused !== undefined) run.refused.push({ symbol: inbound.params.symbol ?? '', ts: (inbound.data as { ts: string }).ts, reason: `${inbound.type}: ${step.refused}` })
+    if (step.refused !== undefined)
+      run.refused.push({ symbol: inbound.params.symbol ?? '', ts: (inbound.data as { ts: string }).ts, reason: `${inbound.type}: ${step.refused}` })
     const emit = step.emit
     if (emit) for (let i = 0; i < emit.length; i++) store(emit[i]!.type, emit[i]!.data)
   }
@@ -248,7 +267,10 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     let d = barDestinations.get(symbol)
     if (!d) barDestinations.set(symbol, (d = destinationOf(inputSubject('md.in.bar', symbol), 'MD_IN')))
     // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
-    enqueue({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound, d.routes)
+    enqueue(
+      { type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound,
+      d.routes,
+    )
     if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
     run.bars++
     drain()

@@ -101,43 +101,66 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       if (s.status !== 'auto_executed' && s.intent === 'entry') metrics.denials.inc({ reason: s.reason.split(':').slice(0, 2).join(':') })
     }
   }
-  const io = { nc, js, jsm, codec, partitions: env.partitions, log, metrics, publisher, checkpoints: await openCheckpoints(js), ...connectionState(nc), states, published }
+  const io = {
+    nc,
+    js,
+    jsm,
+    codec,
+    partitions: env.partitions,
+    log,
+    metrics,
+    publisher,
+    checkpoints: await openCheckpoints(js),
+    ...connectionState(nc),
+    states,
+    published,
+  }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
   // Account gauges from the scopes this process runs; consumer lag once per process (the main
   // thread's daemon, or the first worker thread's).
-  registerStateMetrics(metrics.registry, states, opts.consumerMetrics ?? opts.processMetrics ?? true ? jsm : null)
+  registerStateMetrics(metrics.registry, states, (opts.consumerMetrics ?? opts.processMetrics ?? true) ? jsm : null)
   if (opts.actors.includes('strategy')) registerSessionMetrics(metrics.registry, opts.config?.strategies ?? [])
   // The persister's rows go to the database: the one port an actor's work has, given here.
   const store = sql && createStore(sql, { snapshotRetentionDays: opts.config?.persistence.snapshot_retention_days ?? null })
   const running = defs.map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.
-  const micro = serveMicro(nc, defs.map((def) => {
-    const scopes = def.scopes.map((s) => s.key)
-    return {
-      name: def.name,
-      id: instanceId(),
-      version: VERSION,
-      description: `paperd ${def.name}`,
-      metadata: { scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','), pid: String(process.pid), host: hostname() },
-      endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
-      data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
-      scopes: () => {
-        const live = scopes.filter((k) => states.has(`${def.name}.${k}`))
-        const held: Record<string, number> = {}
-        if (def.held) for (const k of live) {
-          const n = def.held(states.get(`${def.name}.${k}`)!())
-          if (n > 0) held[k] = n
-        }
-        return { owned: scopes, live, held }
-      },
-    }
-  }))
+  const micro = serveMicro(
+    nc,
+    defs.map((def) => {
+      const scopes = def.scopes.map((s) => s.key)
+      return {
+        name: def.name,
+        id: instanceId(),
+        version: VERSION,
+        description: `paperd ${def.name}`,
+        metadata: {
+          scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','),
+          pid: String(process.pid),
+          host: hostname(),
+        },
+        endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
+        data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
+        scopes: () => {
+          const live = scopes.filter((k) => states.has(`${def.name}.${k}`))
+          const held: Record<string, number> = {}
+          if (def.held)
+            for (const k of live) {
+              const n = def.held(states.get(`${def.name}.${k}`)!())
+              if (n > 0) held[k] = n
+            }
+          return { owned: scopes, live, held }
+        },
+      }
+    }),
+  )
   // Live once every scope is, and NATS knows this process answers for their accounts.
-  const live = Promise.all(running.map((r) => r.live)).then(() => control.flush().catch(() => undefined)).then(() => {
-    log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
-  })
+  const live = Promise.all(running.map((r) => r.live))
+    .then(() => control.flush().catch(() => undefined))
+    .then(() => {
+      log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
+    })
   let isLive = false
   void live.then(() => (isLive = true))
 
@@ -194,7 +217,11 @@ export function deploymentActors(config: ConfigFile | undefined, partitions = DE
 }
 
 /** The chosen actors for a config, restricted to the partitions this process owns (null: all): pure definitions. */
-function buildActors(names: ActorName[], config: ConfigFile | undefined, env: { partitions: number; ownedPartitions: readonly number[] | null }): AnyActorDef[] {
+function buildActors(
+  names: ActorName[],
+  config: ConfigFile | undefined,
+  env: { partitions: number; ownedPartitions: readonly number[] | null },
+): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {

@@ -15,13 +15,18 @@ const DEMO_START = '2020-01-02T00:00:00Z'
 
 export const DEMO_CONFIG = {
   accounts: [{ id: 'demo', starting_cash: 100_000, costs: { commission_pct: 0.001 } }],
-  strategies: [{
-    id: 'demo-sma-cross', account: 'demo', symbols: [...DEMO_SYMBOLS], timeframe: DEMO_TIMEFRAME,
-    indicators: { fast: { type: 'sma', period: 3 }, slow: { type: 'sma', period: 8 } },
-    entry: { long: { crossesAbove: ['fast', 'slow'] } },
-    exit: { long: { crossesBelow: ['fast', 'slow'] } },
-    sizing: { fixed_qty: 100 },
-  }],
+  strategies: [
+    {
+      id: 'demo-sma-cross',
+      account: 'demo',
+      symbols: [...DEMO_SYMBOLS],
+      timeframe: DEMO_TIMEFRAME,
+      indicators: { fast: { type: 'sma', period: 3 }, slow: { type: 'sma', period: 8 } },
+      entry: { long: { crossesAbove: ['fast', 'slow'] } },
+      exit: { long: { crossesBelow: ['fast', 'slow'] } },
+      sizing: { fixed_qty: 100 },
+    },
+  ],
 }
 
 /** Publishes one bar per demo symbol every `intervalMs`; returns a stop function. */
@@ -38,12 +43,17 @@ export async function startDemoFeed(js: JetStreamClient, jsm: JetStreamManager, 
     }
     series.push({ symbol, bars, next })
   }
-  log.info({ symbols: DEMO_SYMBOLS, timeframe: DEMO_TIMEFRAME, everyMs: intervalMs, from: series[0]!.next.ts }, 'demo: no config given, trading the canonical SMA cross on a synthetic feed')
+  log.info(
+    { symbols: DEMO_SYMBOLS, timeframe: DEMO_TIMEFRAME, everyMs: intervalMs, from: series[0]!.next.ts },
+    'demo: no config given, trading the canonical SMA cross on a synthetic feed',
+  )
   const timer = setInterval(() => {
     for (const s of series) {
       const bar = s.next
       s.next = s.bars.next().value
-      js.publish(inputSubject('md.in.bar', s.symbol), injectedBar(bar, DEMO_TIMEFRAME), { msgID: `demo:${s.symbol}:${bar.ts}` }).catch((err: Error) => log.warn({ err: err.message }, 'demo feed publish'))
+      js.publish(inputSubject('md.in.bar', s.symbol), injectedBar(bar, DEMO_TIMEFRAME), { msgID: `demo:${s.symbol}:${bar.ts}` }).catch((err: Error) =>
+        log.warn({ err: err.message }, 'demo feed publish'),
+      )
     }
   }, intervalMs)
   return () => clearInterval(timer)

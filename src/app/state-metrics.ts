@@ -13,16 +13,22 @@ import { STREAMS } from '../core/contracts.js'
 import { isPaperdDurable } from '../runtime/topology.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
-  const accounts = (actor: string) => [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))
+  const accounts = (actor: string) =>
+    [...states.keys()].filter((k) => k.startsWith(`${actor}.`)).map((k) => ({ account: k.slice(actor.length + 1), read: states.get(k)! }))
   /** A gauge per account, read from the state of the given actor's scopes at scrape time. */
-  const perAccount = <S>(actor: string) => (name: string, help: string, pick: (s: S) => number) =>
-    new Gauge({
-      name, help, labelNames: ['account'] as const, registers: [registry],
-      collect() {
-        this.reset()
-        for (const { account, read } of accounts(actor)) this.set({ account }, pick(read() as S))
-      },
-    })
+  const perAccount =
+    <S>(actor: string) =>
+    (name: string, help: string, pick: (s: S) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['account'] as const,
+        registers: [registry],
+        collect() {
+          this.reset()
+          for (const { account, read } of accounts(actor)) this.set({ account }, pick(read() as S))
+        },
+      })
   const books = perAccount<ExecutorState>('paper-executor')
   books('paperd_account_equity', 'Account equity at the latest marks (currency units)', (s) => valuation(s.books).equity)
   books('paperd_account_cash', 'Account cash (currency units)', (s) => s.books.cash)
@@ -32,7 +38,9 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
   })
   books('paperd_account_realized_pnl', 'Realized P&L, net of commissions (currency units)', (s) => s.books.realized_pnl)
   books('paperd_account_open_positions', 'Open positions', (s) => Object.keys(s.books.positions).length)
-  books('paperd_account_exposure', 'Sum of |position| × mark (currency units)', (s) => Object.entries(s.books.positions).reduce((a, [sym, p]) => a + Math.abs(p.qty) * (s.books.marks[sym]?.price ?? p.avg_price), 0))
+  books('paperd_account_exposure', 'Sum of |position| × mark (currency units)', (s) =>
+    Object.entries(s.books.positions).reduce((a, [sym, p]) => a + Math.abs(p.qty) * (s.books.marks[sym]?.price ?? p.avg_price), 0),
+  )
   books('paperd_account_working_orders', 'Orders waiting for their fill bar', (s) => Object.values(s.working).reduce((a, o) => a + o.length, 0))
 
   const risk = perAccount<RiskState>('risk-gate')
@@ -48,7 +56,10 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
   if (!jsm) return
   const lag = (name: string, help: string, field: 'num_pending' | 'num_ack_pending' | 'num_redelivered') =>
     new Gauge({
-      name, help, labelNames: ['stream', 'consumer'] as const, registers: [registry],
+      name,
+      help,
+      labelNames: ['stream', 'consumer'] as const,
+      registers: [registry],
       async collect() {
         this.reset()
         for (const stream of Object.keys(STREAMS)) {
@@ -72,7 +83,9 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
  * the market is open" from a quiet night. Strategies without windows have no series.
  */
 export function registerSessionMetrics(registry: Registry, strategies: readonly AnyStrategyConfig[], now: () => Date = () => new Date()): void {
-  const tests = strategies.flatMap((s) => ('session_windows' in s && s.session_windows?.length ? [{ strategy: s.id, open: sessionTest(s.session_windows) }] : []))
+  const tests = strategies.flatMap((s) =>
+    'session_windows' in s && s.session_windows?.length ? [{ strategy: s.id, open: sessionTest(s.session_windows) }] : [],
+  )
   new Gauge({
     name: 'paperd_strategy_session_open',
     help: "1 while one of the strategy's session windows is open by the wall clock, else 0 (strategies that declare session_windows)",

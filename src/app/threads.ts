@@ -57,9 +57,17 @@ function newWorker(workerData: WorkerInit): Worker {
   return new Worker(bootstrap, { eval: true, workerData })
 }
 
-export async function startThreads(opts: { env: Env; groups: ActorName[][]; config: ConfigFile | undefined; log: Logger; waitForNats?: boolean }): Promise<ThreadedDaemon> {
+export async function startThreads(opts: {
+  env: Env
+  groups: ActorName[][]
+  config: ConfigFile | undefined
+  log: Logger
+  waitForNats?: boolean
+}): Promise<ThreadedDaemon> {
   const { env, log } = opts
-  const threads = opts.groups.map((actors, i) => spawn({ env: { ...env, metricsPort: -1 }, actors, config: opts.config, waitForNats: opts.waitForNats ?? true, consumerMetrics: i === 0 }, log))
+  const threads = opts.groups.map((actors, i) =>
+    spawn({ env: { ...env, metricsPort: -1 }, actors, config: opts.config, waitForNats: opts.waitForNats ?? true, consumerMetrics: i === 0 }, log),
+  )
   // A worker that cannot start (bad config, unreachable database) stops the others and fails the start.
   try {
     await Promise.race([Promise.all(threads.map((t) => t.started)), ...threads.map((t) => t.failed.then((err) => Promise.reject(err)))])
@@ -77,19 +85,25 @@ export async function startThreads(opts: { env: Env; groups: ActorName[][]; conf
     const parts = (await Promise.all(threads.map((t) => t.ask('metrics')))) as Parameters<typeof AggregatorRegistry.aggregate>[0]
     return Registry.merge([own, AggregatorRegistry.aggregate(parts)])
   }
-  const http = env.metricsPort >= 0
-    ? await serveHttp(env.metricsPort, { metrics: async () => (await metrics()).metrics(), contentType: own.contentType }, {
-        actors: async () => (isLive ? null : 'rebuilding state'),
-        workers: async () => {
-          const problems = (await Promise.all(threads.map((t) => t.ask('ready')))) as (string | null)[]
-          return problems.filter(Boolean).join('; ') || null
-        },
-      })
-    : null
+  const http =
+    env.metricsPort >= 0
+      ? await serveHttp(
+          env.metricsPort,
+          { metrics: async () => (await metrics()).metrics(), contentType: own.contentType },
+          {
+            actors: async () => (isLive ? null : 'rebuilding state'),
+            workers: async () => {
+              const problems = (await Promise.all(threads.map((t) => t.ask('ready')))) as (string | null)[]
+              return problems.filter(Boolean).join('; ') || null
+            },
+          },
+        )
+      : null
 
   let stopping: Promise<void> | null = null
-  const lost = Promise.race(threads.map((t) => t.exited.then(() => new Error(`worker thread ${t.actors.join(',')} exited`))))
-    .then((err) => (stopping ? new Promise<Error>(() => {}) : err))
+  const lost = Promise.race(threads.map((t) => t.exited.then(() => new Error(`worker thread ${t.actors.join(',')} exited`)))).then((err) =>
+    stopping ? new Promise<Error>(() => {}) : err,
+  )
   return {
     http,
     live,

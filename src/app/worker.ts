@@ -11,7 +11,15 @@ const port = parentPort!
 const log = createLogger(init.env.logLevel, { format: init.env.logFormat }).child({ thread: init.actors.join(',') })
 
 try {
-  const daemon = await startDaemon({ env: init.env, actors: init.actors, config: init.config, log, waitForNats: init.waitForNats, processMetrics: false, consumerMetrics: init.consumerMetrics })
+  const daemon = await startDaemon({
+    env: init.env,
+    actors: init.actors,
+    config: init.config,
+    log,
+    waitForNats: init.waitForNats,
+    processMetrics: false,
+    consumerMetrics: init.consumerMetrics,
+  })
   port.postMessage({ kind: 'started' })
   void daemon.live.then(() => port.postMessage({ kind: 'live' }))
   port.on('message', async ({ id, kind }: { id: number; kind: 'metrics' | 'ready' | 'stop' }) => {

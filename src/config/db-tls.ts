@@ -72,17 +72,22 @@ export function postgresSsl(tls: DatabaseTls): false | 'prefer' | ConnectionOpti
       return 'prefer'
     case 'require':
       // libpq: with a root certificate given, require verifies the chain like verify-ca.
-      return tls.rootcert !== undefined ? { ...ca, ...client, rejectUnauthorized: true, checkServerIdentity: () => undefined } : { ...client, rejectUnauthorized: false }
+      return tls.rootcert !== undefined
+        ? { ...ca, ...client, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+        : { ...client, rejectUnauthorized: false }
     case 'verify-ca':
       return { ...ca, ...client, rejectUnauthorized: true, checkServerIdentity: () => undefined }
     case 'verify-full': {
       const hosts = urlHosts(tls.url)
-      const identity = hosts.length === 0 ? {} : {
-        checkServerIdentity: (_: string, cert: PeerCertificate) => {
-          const errors = hosts.map((h) => checkServerIdentity(h, cert))
-          return errors.includes(undefined) ? undefined : errors[0]
-        },
-      }
+      const identity =
+        hosts.length === 0
+          ? {}
+          : {
+              checkServerIdentity: (_: string, cert: PeerCertificate) => {
+                const errors = hosts.map((h) => checkServerIdentity(h, cert))
+                return errors.includes(undefined) ? undefined : errors[0]
+              },
+            }
       return { ...ca, ...client, rejectUnauthorized: true, ...identity }
     }
   }
@@ -92,5 +97,8 @@ export function postgresSsl(tls: DatabaseTls): false | 'prefer' | ConnectionOpti
 function urlHosts(url: string): string[] {
   const authority = url.slice(url.indexOf('://') + 3).split(/[/?]/)[0] ?? ''
   const hosts = decodeURIComponent(authority.slice(authority.lastIndexOf('@') + 1))
-  return hosts.split(',').map((h) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0]!)).filter(Boolean)
+  return hosts
+    .split(',')
+    .map((h) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0]!))
+    .filter(Boolean)
 }

@@ -16,7 +16,10 @@ const LOG_FORMATS = ['auto', 'json', 'pretty'] as const
 export type LogFormat = 'json' | 'pretty'
 
 /** A file path; empty counts as unset (compose files often pass `VAR: ${VAR:-}`). */
-const optionalPath = z.string().optional().transform((v) => (v ? v : undefined))
+const optionalPath = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined))
 /** A TCP port; empty counts as unset too (rather than coercing to 0, "any free port"). */
 const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional())
 
@@ -110,7 +113,11 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     } catch (err) {
       throw new ConfigError((err as Error).message)
     }
-    for (const [param, path] of [['sslrootcert', tls.rootcert], ['sslcert', tls.cert], ['sslkey', tls.key]] as const) {
+    for (const [param, path] of [
+      ['sslrootcert', tls.rootcert],
+      ['sslcert', tls.cert],
+      ['sslkey', tls.key],
+    ] as const) {
       if (path !== undefined) readable(`DATABASE_URL: ${param}`, path)
     }
   }
@@ -139,7 +146,10 @@ export function parseNatsUrl(raw: string): { options: NatsOptions; display: stri
   const servers: string[] = []
   const options: NatsOptions = { servers }
   const shown: string[] = []
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     let u: URL
     try {
       u = new URL(part.includes('://') ? part : `nats://${part}`)
@@ -166,7 +176,10 @@ export function parseNatsUrl(raw: string): { options: NatsOptions; display: stri
  * NATS_CREDS and NATS_TLS_*: checked here, once, so a wrong path or a file that is not what it should
  * be is a one-line error at start (naming the variable and the path, never a file's contents).
  */
-function natsSecurity(options: NatsOptions, e: { NATS_CREDS?: string | undefined; NATS_TLS_CA?: string | undefined; NATS_TLS_CERT?: string | undefined; NATS_TLS_KEY?: string | undefined }): void {
+function natsSecurity(
+  options: NatsOptions,
+  e: { NATS_CREDS?: string | undefined; NATS_TLS_CA?: string | undefined; NATS_TLS_CERT?: string | undefined; NATS_TLS_KEY?: string | undefined },
+): void {
   if (e.NATS_CREDS !== undefined) {
     if (options.token !== undefined || options.user !== undefined) throw new ConfigError('NATS_CREDS and credentials in NATS_URL: use one or the other')
     const text = readable('NATS_CREDS', e.NATS_CREDS)
@@ -223,14 +236,22 @@ export function parseConfig(json: unknown, source = 'config'): ConfigFile {
 /** The first problem, with its path, on one line (and how many more there are). */
 function oneLine(source: string, error: z.ZodError): string {
   const first = error.issues[0]!
-  const path = first.path.length ? first.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(root)'
+  const path = first.path.length
+    ? first.path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, '')
+    : '(root)'
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more)` : ''
   return `${source}: ${path}: ${first.message}${more}`
 }
 
 export function parseActorList(list: string | undefined): ActorName[] {
   if (!list || list === 'all') return [...ACTOR_NAMES]
-  const names = list.split(',').map((s) => s.trim()).filter(Boolean)
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
   for (const n of names) {
     if (!(ACTOR_NAMES as readonly string[]).includes(n)) throw new ConfigError(`--actors: unknown actor "${n}" (known: ${ACTOR_NAMES.join(', ')})`)
   }

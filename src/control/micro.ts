@@ -61,17 +61,34 @@ export function instanceId(): string {
 /** Answers $SRV.PING/INFO/STATS (all, by name, by name and id) for the given services. */
 export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop(): void } {
   const started = new Date().toISOString()
-  const head = (s: MicroService, type: string) => ({ type: `io.nats.micro.v1.${type}_response`, name: s.name, id: s.id, version: s.version, metadata: s.metadata })
+  const head = (s: MicroService, type: string) => ({
+    type: `io.nats.micro.v1.${type}_response`,
+    name: s.name,
+    id: s.id,
+    version: s.version,
+    metadata: s.metadata,
+  })
   const replies = {
     PING: (s: MicroService) => head(s, 'ping'),
-    INFO: (s: MicroService) => ({ ...head(s, 'info'), description: s.description, endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: e.queue_group, metadata: null })) }),
+    INFO: (s: MicroService) => ({
+      ...head(s, 'info'),
+      description: s.description,
+      endpoints: s.endpoints.map((e) => ({ name: e.name, subject: e.subject, queue_group: e.queue_group, metadata: null })),
+    }),
     STATS: (s: MicroService) => ({
       ...head(s, 'stats'),
       started,
       ...(s.scopes ? { scopes: s.scopes() } : {}),
       endpoints: s.endpoints.map((e) => ({
-        name: e.name, subject: e.subject, queue_group: e.queue_group, num_requests: e.num_requests, num_errors: e.num_errors, last_error: e.last_error,
-        processing_time: e.processing_time, average_processing_time: e.num_requests ? Math.round(e.processing_time / e.num_requests) : 0, data: s.data?.() ?? null,
+        name: e.name,
+        subject: e.subject,
+        queue_group: e.queue_group,
+        num_requests: e.num_requests,
+        num_errors: e.num_errors,
+        last_error: e.last_error,
+        processing_time: e.processing_time,
+        average_processing_time: e.num_requests ? Math.round(e.processing_time / e.num_requests) : 0,
+        data: s.data?.() ?? null,
       })),
     }),
   }
@@ -81,7 +98,13 @@ export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop
     for (const subject of subjects) {
       const parts = subject.split('.')
       const targets = services.filter((s) => (parts[2] === undefined || parts[2] === s.name) && (parts[3] === undefined || parts[3] === s.id))
-      subs.push(nc.subscribe(subject, { callback: (_err, m) => { for (const s of targets) m.respond(JSON.stringify(reply(s))) } }))
+      subs.push(
+        nc.subscribe(subject, {
+          callback: (_err, m) => {
+            for (const s of targets) m.respond(JSON.stringify(reply(s)))
+          },
+        }),
+      )
     }
   }
   return { stop: () => subs.forEach((s) => s.unsubscribe()) }
@@ -92,7 +115,10 @@ export function serveMicro(nc: NatsConnection, services: MicroService[]): { stop
  * most `maxWaitMs` — or until `enough` says what came is all the caller needs. An instance slow to
  * answer is missing from the result, never wrongly present.
  */
-export async function askInstances(nc: NatsConnection, opts: { maxWaitMs?: number; stallMs?: number; enough?: (seen: Instance[]) => boolean } = {}): Promise<Instance[]> {
+export async function askInstances(
+  nc: NatsConnection,
+  opts: { maxWaitMs?: number; stallMs?: number; enough?: (seen: Instance[]) => boolean } = {},
+): Promise<Instance[]> {
   const seen: Instance[] = []
   try {
     const replies = await nc.requestMany('$SRV.STATS', '', { strategy: 'stall', stall: opts.stallMs ?? 250, maxWait: opts.maxWaitMs ?? 1500 })
@@ -105,10 +131,14 @@ export async function askInstances(nc: NatsConnection, opts: { maxWaitMs?: numbe
       }
       const scopes = r.scopes as ScopeReport | undefined
       seen.push({
-        actor: String(r.name), id: String(r.id), version: String(r.version ?? ''), metadata: (r.metadata ?? {}) as Record<string, string>,
-        scopes: scopes && Array.isArray(scopes.owned) && Array.isArray(scopes.live)
-          ? { owned: scopes.owned.map(String), live: scopes.live.map(String), held: heldOf(scopes.held) }
-          : null,
+        actor: String(r.name),
+        id: String(r.id),
+        version: String(r.version ?? ''),
+        metadata: (r.metadata ?? {}) as Record<string, string>,
+        scopes:
+          scopes && Array.isArray(scopes.owned) && Array.isArray(scopes.live)
+            ? { owned: scopes.owned.map(String), live: scopes.live.map(String), held: heldOf(scopes.held) }
+            : null,
       })
       if (opts.enough?.(seen)) break
     }

@@ -61,11 +61,13 @@ export interface Expectation {
 export function expectedWork(defs: readonly ActorDef<unknown>[], complete: boolean): Expectation {
   return {
     complete,
-    scopes: defs.flatMap((def) => def.scopes.map((scope) => ({
-      actor: def.name,
-      key: scope.key,
-      durables: scope.inputs.map((input) => ({ stream: input.stream, name: durableName(def.name, scope, input) })),
-    }))),
+    scopes: defs.flatMap((def) =>
+      def.scopes.map((scope) => ({
+        actor: def.name,
+        key: scope.key,
+        durables: scope.inputs.map((input) => ({ stream: input.stream, name: durableName(def.name, scope, input) })),
+      })),
+    ),
   }
 }
 
@@ -95,7 +97,10 @@ export function stillToDo(expected: Expectation | null, now: Backlog, instances:
     const w: Waiting = {
       actor,
       ...(expected && instances ? liveness(expected, actor, instances) : { noInstance: false, notLive: [] }),
-      missing: mine.flatMap((s) => s.durables).filter((d) => now.durables[d.name] !== d.stream).map((d) => d.name),
+      missing: mine
+        .flatMap((s) => s.durables)
+        .filter((d) => now.durables[d.name] !== d.stream)
+        .map((d) => d.name),
       busy: Object.fromEntries(Object.entries(now.lagging).filter(([durable]) => actorOf(durable) === actor)),
     }
     const held = Object.assign({}, ...(instances ?? []).filter((i) => i.actor === actor).map((i) => i.scopes?.held ?? {})) as Record<string, number>
@@ -127,17 +132,22 @@ export const onlyBacklog = (waiting: Waiting[]) => waiting.every((w) => !w.noIns
 
 /** "paper-executor (no live instance): durables paper-executor-main-orders, … missing; indicators: indicators-p3 12 pending" */
 export function describeWaiting(waiting: Waiting[]): string {
-  return waiting.map((w) => {
-    const parts: string[] = []
-    // With no instance at all, "not live" says nothing more.
-    if (!w.noInstance && w.notLive.length) parts.push(`${w.notLive.length > 1 ? 'scopes' : 'scope'} ${list(w.notLive)} not live (rebuilding, or no instance runs ${w.notLive.length > 1 ? 'them' : 'it'})`)
-    if (w.missing.length) parts.push(`${w.missing.length > 1 ? 'durables' : 'durable'} ${list(w.missing)} missing`)
-    const busy = Object.entries(w.busy)
-    if (busy.length) parts.push(list(busy.map(([d, n]) => `${d} ${n} pending`)))
-    const held = Object.entries(w.held ?? {})
-    if (held.length) parts.push(list(held.map(([scope, n]) => `${n} held in ${scope}`)))
-    return `${w.actor}${w.noInstance ? ' (no live instance)' : ''}${parts.length ? `: ${parts.join(', ')}` : ''}`
-  }).join('; ')
+  return waiting
+    .map((w) => {
+      const parts: string[] = []
+      // With no instance at all, "not live" says nothing more.
+      if (!w.noInstance && w.notLive.length)
+        parts.push(
+          `${w.notLive.length > 1 ? 'scopes' : 'scope'} ${list(w.notLive)} not live (rebuilding, or no instance runs ${w.notLive.length > 1 ? 'them' : 'it'})`,
+        )
+      if (w.missing.length) parts.push(`${w.missing.length > 1 ? 'durables' : 'durable'} ${list(w.missing)} missing`)
+      const busy = Object.entries(w.busy)
+      if (busy.length) parts.push(list(busy.map(([d, n]) => `${d} ${n} pending`)))
+      const held = Object.entries(w.held ?? {})
+      if (held.length) parts.push(list(held.map(([scope, n]) => `${n} held in ${scope}`)))
+      return `${w.actor}${w.noInstance ? ' (no live instance)' : ''}${parts.length ? `: ${parts.join(', ')}` : ''}`
+    })
+    .join('; ')
 }
 
 const list = (items: string[], max = 6) => (items.length > max ? `${items.slice(0, max).join(', ')}, … (${items.length - max} more)` : items.join(', '))

@@ -31,7 +31,9 @@ const SymbolName = idField('symbol', SYMBOL_PATTERN, '1-32 characters A-Z 0-9 _ 
 const StrategyId = idField('strategy id', '^[A-Za-z0-9_-]{1,64}$', '1-64 characters A-Z a-z 0-9 _ -')
 const By = textField('name', 100).describe('who asks')
 const Reason = textField('reason', 150)
-const RequestId = idField('request id', '^[A-Za-z0-9_.:-]{1,64}$', '1-64 characters A-Z a-z 0-9 _ . : -').optional().describe('makes a retried request idempotent')
+const RequestId = idField('request id', '^[A-Za-z0-9_.:-]{1,64}$', '1-64 characters A-Z a-z 0-9 _ . : -')
+  .optional()
+  .describe('makes a retried request idempotent')
 const OrderId = textField('order id', 256)
 const IdeaId = textField('idea id', 256)
 
@@ -56,10 +58,19 @@ export const CONTROL_SUBJECTS = Object.keys(CONTROL_REQUESTS) as ControlSubject[
 
 /** Which actor answers each control subject: the one whose account state it reads or changes. */
 export const CONTROL_OWNERS: Record<ControlSubject, ActorName> = {
-  'ctl.portfolio.get': 'paper-executor', 'ctl.orders.cancel': 'paper-executor', 'ctl.positions.close': 'paper-executor',
-  'ctl.risk.get': 'risk-gate', 'ctl.risk.set': 'risk-gate', 'ctl.risk.halt': 'risk-gate', 'ctl.risk.resume': 'risk-gate',
-  'ctl.ideas.pending': 'risk-gate', 'ctl.ideas.approve': 'risk-gate', 'ctl.ideas.reject': 'risk-gate',
-  'ctl.strategies.list': 'risk-gate', 'ctl.strategies.enable': 'risk-gate', 'ctl.strategies.disable': 'risk-gate',
+  'ctl.portfolio.get': 'paper-executor',
+  'ctl.orders.cancel': 'paper-executor',
+  'ctl.positions.close': 'paper-executor',
+  'ctl.risk.get': 'risk-gate',
+  'ctl.risk.set': 'risk-gate',
+  'ctl.risk.halt': 'risk-gate',
+  'ctl.risk.resume': 'risk-gate',
+  'ctl.ideas.pending': 'risk-gate',
+  'ctl.ideas.approve': 'risk-gate',
+  'ctl.ideas.reject': 'risk-gate',
+  'ctl.strategies.list': 'risk-gate',
+  'ctl.strategies.enable': 'risk-gate',
+  'ctl.strategies.disable': 'risk-gate',
 }
 
 /**
@@ -114,7 +125,8 @@ export function parseRequest<S extends ControlSubject>(subject: S, data: Uint8Ar
       return { ok: false, error: `request is not JSON: ${(err as Error).message}` }
     }
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, error: `request is ${kindOf(body)}, not a JSON object like {"account":"main"}` }
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return { ok: false, error: `request is ${kindOf(body)}, not a JSON object like {"account":"main"}` }
   const parsed = CONTROL_REQUESTS[subject].safeParse(body)
   if (parsed.success) return { ok: true, body: parsed.data as ControlBody<S> }
   const issue = parsed.error.issues[0]!

@@ -8,8 +8,18 @@
 import { errors, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node'
 import type { ActorName } from '../core/actor.js'
 import {
-  CONTROL_OWNERS, CONTROL_QUEUE, CONTROL_SUBJECTS, controlSubjectOf, fail, ownerSubject, ownerSubscription, parseRequest, runningSubject,
-  type ControlReply, type ControlSubject, type RunningAccounts,
+  CONTROL_OWNERS,
+  CONTROL_QUEUE,
+  CONTROL_SUBJECTS,
+  controlSubjectOf,
+  fail,
+  ownerSubject,
+  ownerSubscription,
+  parseRequest,
+  runningSubject,
+  type ControlReply,
+  type ControlSubject,
+  type RunningAccounts,
 } from './requests.js'
 import type { LiveStates } from './live-states.js'
 import type { Logger } from '../telemetry/log.js'
@@ -49,9 +59,20 @@ export function routeControl(o: RoutingOptions): Routing {
   const log = o.log.child({ component: 'control' })
   const subjects = CONTROL_SUBJECTS.filter((s) => o.handlers[s])
   const actors = new Set(subjects.map((s) => CONTROL_OWNERS[s]))
-  const endpoints = new Map(subjects.map((subject) => [subject, {
-    name: subject.slice('ctl.'.length).replace('.', '_'), subject, queue_group: CONTROL_QUEUE, num_requests: 0, num_errors: 0, last_error: '', processing_time: 0,
-  } satisfies MicroEndpoint]))
+  const endpoints = new Map(
+    subjects.map((subject) => [
+      subject,
+      {
+        name: subject.slice('ctl.'.length).replace('.', '_'),
+        subject,
+        queue_group: CONTROL_QUEUE,
+        num_requests: 0,
+        num_errors: 0,
+        last_error: '',
+        processing_time: 0,
+      } satisfies MicroEndpoint,
+    ]),
+  )
   const subs: Subscription[] = []
   const owned = new Map<string, Subscription>()
   let stopped = false
@@ -59,7 +80,10 @@ export function routeControl(o: RoutingOptions): Routing {
   const subscribe = (subject: string, queue: string | undefined, fn: (m: Msg) => void) =>
     o.nc.subscribe(subject, {
       ...(queue ? { queue } : {}),
-      callback: (err, m) => (err ? log.error({ err: err.message, subject }, 'control subscription failed (does the NATS user have the permissions of ops/nats/nats-server.conf?)') : fn(m)),
+      callback: (err, m) =>
+        err
+          ? log.error({ err: err.message, subject }, 'control subscription failed (does the NATS user have the permissions of ops/nats/nats-server.conf?)')
+          : fn(m),
     })
 
   /** The public subject: validate, then hand the request to the process running the account. */
@@ -85,7 +109,8 @@ export function routeControl(o: RoutingOptions): Routing {
       return (await o.nc.request(ownerSubject(actor, account, subject), m.data, { timeout: o.forwardTimeoutMs })).json<ControlReply>()
     } catch (err) {
       if (err instanceof errors.RequestError && err.isNoResponders()) return nobodyRuns(actor, account)
-      if (err instanceof errors.TimeoutError) return fail(`no answer from the process running account "${account}" (its ${actor}) within ${o.forwardTimeoutMs / 1000} s`)
+      if (err instanceof errors.TimeoutError)
+        return fail(`no answer from the process running account "${account}" (its ${actor}) within ${o.forwardTimeoutMs / 1000} s`)
       log.warn({ err: (err as Error).message, subject, account }, 'control request not forwarded')
       return fail(`could not reach the process running account "${account}" (its ${actor}): ${(err as Error).message}`)
     }
@@ -107,7 +132,9 @@ export function routeControl(o: RoutingOptions): Routing {
     }
     if (starting.has(account)) return fail(`account ${account} is still rebuilding its state; try again`)
     if (running.has(account)) return fail(`account ${account} has just started; try again`)
-    return fail(`no process runs account "${account}" (its ${actor}): is it started with the account in its config? Accounts running: ${[...running].sort().join(', ') || 'none'}`)
+    return fail(
+      `no process runs account "${account}" (its ${actor}): is it started with the account in its config? Accounts running: ${[...running].sort().join(', ') || 'none'}`,
+    )
   }
 
   /** The owner subject: only this process runs the account, so it answers from its own state. */
@@ -138,7 +165,11 @@ export function routeControl(o: RoutingOptions): Routing {
     if (stopped || !actors.has(actor)) return
     // In the queue group too: should two processes ever run one account (a misconfiguration, or a
     // scope moving between processes), a command is still applied once.
-    if (live && !owned.has(key)) owned.set(key, subscribe(ownerSubscription(actor, key.slice(dot + 1)), CONTROL_QUEUE, (m) => void own(m)))
+    if (live && !owned.has(key))
+      owned.set(
+        key,
+        subscribe(ownerSubscription(actor, key.slice(dot + 1)), CONTROL_QUEUE, (m) => void own(m)),
+      )
     if (!live) {
       owned.get(key)?.unsubscribe()
       owned.delete(key)

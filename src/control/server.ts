@@ -79,7 +79,9 @@ export function startControl(o: ControlOptions): Control & {
     on('ctl.risk.resume', (b) => command('risk-gate', b.account, 'risk_resume', b.by, b.request_id, {}))
     on('ctl.ideas.pending', async (b) => {
       const state = stateOf<RiskState>('risk-gate', b.account)
-      return typeof state === 'string' ? fail(state) : { ok: true, account: b.account, ideas: pendingView(state, o.config!.accounts.find((a) => a.id === b.account)!) }
+      return typeof state === 'string'
+        ? fail(state)
+        : { ok: true, account: b.account, ideas: pendingView(state, o.config!.accounts.find((a) => a.id === b.account)!) }
     })
     on('ctl.ideas.approve', (b) => command('risk-gate', b.account, 'idea_approve', b.by, b.request_id, { idea_id: b.id }))
     on('ctl.ideas.reject', (b) => command('risk-gate', b.account, 'idea_reject', b.by, b.request_id, { idea_id: b.id, reason: b.reason }))
@@ -99,15 +101,34 @@ export function startControl(o: ControlOptions): Control & {
   }
 
   type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk'>>
-  async function command(actor: ActorName, account: string, verb: (typeof COMMANDS)[number], by: string, requestId: string | undefined, target: Target): Promise<ControlReply> {
+  async function command(
+    actor: ActorName,
+    account: string,
+    verb: (typeof COMMANDS)[number],
+    by: string,
+    requestId: string | undefined,
+    target: Target,
+  ): Promise<ControlReply> {
     if (!o.states.has(`${actor}.${account}`)) return fail(`account ${account} is still rebuilding its state; try again`)
     const id = `cmd:${verb}:${account}:${requestId ?? randomUUID()}`
     // The command is an input from outside, like a bar from a feed: it carries the time it was made,
     // and a close the market position it was asked at (the symbol's last bar): it fills on the bar after.
-    const lastBar = verb === 'close_position' ? await o.jsm.streams.getMessage('MD', { last_by_subj: subjectOf('md.bar', { symbol: target.symbol }, o.partitions) }) : null
+    const lastBar =
+      verb === 'close_position' ? await o.jsm.streams.getMessage('MD', { last_by_subj: subjectOf('md.bar', { symbol: target.symbol }, o.partitions) }) : null
     const data: Message<'trade.command'> = {
-      id, type: 'trade.command', ts: new Date().toISOString(), causation_id: id, correlation_id: id, account, command: verb,
-      order_id: target.order_id ?? null, symbol: target.symbol ?? null, idea_id: target.idea_id ?? null, strategy_id: target.strategy_id ?? null, reason: target.reason ?? null, risk: target.risk ?? null,
+      id,
+      type: 'trade.command',
+      ts: new Date().toISOString(),
+      causation_id: id,
+      correlation_id: id,
+      account,
+      command: verb,
+      order_id: target.order_id ?? null,
+      symbol: target.symbol ?? null,
+      idea_id: target.idea_id ?? null,
+      strategy_id: target.strategy_id ?? null,
+      reason: target.reason ?? null,
+      risk: target.risk ?? null,
       ...(verb === 'close_position' ? { bar_seq: lastBar?.seq ?? 0 } : {}),
       requested_by: by,
     }
@@ -127,7 +148,9 @@ export function startControl(o: ControlOptions): Control & {
     log.info({ account, command: verb, by, id, ...target }, 'operator command')
     const status = await answered
     if (!status) return fail(`no answer from the ${actor} within ${COMMAND_REPLY_MS / 1000} s; the command ${id} is stored and applies when it is handled`)
-    return status.ok ? { ok: true, command_id: id, ...(status.order_id ? { order_id: status.order_id } : {}), ...status.detail } : fail(status.error ?? 'refused')
+    return status.ok
+      ? { ok: true, command_id: id, ...(status.order_id ? { order_id: status.order_id } : {}), ...status.detail }
+      : fail(status.error ?? 'refused')
   }
 
   // Approvals also expire in wall time (a person's clock): the gate keeps no clock, so the process
@@ -151,10 +174,12 @@ export function startControl(o: ControlOptions): Control & {
             const since = waitingSince.get(id) ?? (waitingSince.set(id, now), now)
             if (now - since < timeout || expiring.has(id)) continue
             expiring.add(id)
-            void command('risk-gate', account, 'idea_expire', 'system', `expire-${id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-50)}`, { idea_id: id }).finally(() => {
-              expiring.delete(id)
-              waitingSince.delete(id)
-            })
+            void command('risk-gate', account, 'idea_expire', 'system', `expire-${id.replace(/[^A-Za-z0-9_.:-]/g, '_').slice(-50)}`, { idea_id: id }).finally(
+              () => {
+                expiring.delete(id)
+                waitingSince.delete(id)
+              },
+            )
           }
         }
         for (const id of waitingSince.keys()) if (!stillWaiting.has(id)) waitingSince.delete(id)
@@ -163,7 +188,11 @@ export function startControl(o: ControlOptions): Control & {
   expiryTimer?.unref()
 
   const routing = routeControl({
-    nc: o.nc, log: o.log, handlers, states: o.states, accounts: o.config?.accounts.map((a) => a.id) ?? [],
+    nc: o.nc,
+    log: o.log,
+    handlers,
+    states: o.states,
+    accounts: o.config?.accounts.map((a) => a.id) ?? [],
     // The owner answers a command within COMMAND_REPLY_MS; the front door waits a little longer for that answer.
     forwardTimeoutMs: COMMAND_REPLY_MS + 2_000,
   })

@@ -13,11 +13,29 @@ import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } f
 import { isPaperdDurable } from '../runtime/topology.js'
 
 interface StatusReport {
-  instances: { actor: string; id: string; version: string; scopes: string; host: string; pid: string; scopes_live: number | null; scopes_total: number | null }[]
+  instances: {
+    actor: string
+    id: string
+    version: string
+    scopes: string
+    host: string
+    pid: string
+    scopes_live: number | null
+    scopes_total: number | null
+  }[]
   consumers: { stream: string; name: string; pending: number; ack_pending: number; redelivered: number }[]
   /** Consumers on paperd's streams that are not paperd durables (ephemeral, someone else's): not lag. */
   other_consumers: number
-  accounts: { account: string; halted: boolean | null; last_halt_reason: string | null; cash: number | null; equity: number | null; positions: number | null; working_orders: number | null; error?: string }[]
+  accounts: {
+    account: string
+    halted: boolean | null
+    last_halt_reason: string | null
+    cash: number | null
+    equity: number | null
+    positions: number | null
+    working_orders: number | null
+    error?: string
+  }[]
   /** Work nobody is doing, as `replay --wait` sees it: actors with no instance, scopes not live, durables missing. */
   gaps: string[]
 }
@@ -27,8 +45,14 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
   const running = await askInstances(nc, { maxWaitMs: opts.waitMs ?? 750 })
   const instances = running
     .map((i) => ({
-      actor: i.actor, id: i.id, version: i.version, scopes: i.metadata.scopes ?? '', host: i.metadata.host ?? '', pid: i.metadata.pid ?? '',
-      scopes_live: i.scopes?.live.length ?? null, scopes_total: i.scopes?.owned.length ?? null,
+      actor: i.actor,
+      id: i.id,
+      version: i.version,
+      scopes: i.metadata.scopes ?? '',
+      host: i.metadata.host ?? '',
+      pid: i.metadata.pid ?? '',
+      scopes_live: i.scopes?.live.length ?? null,
+      scopes_total: i.scopes?.owned.length ?? null,
     }))
     .sort((a, b) => a.actor.localeCompare(b.actor) || a.id.localeCompare(b.id))
 
@@ -58,19 +82,21 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
       return { ok: false, error: (err as Error).message }
     }
   }
-  const accounts = await Promise.all(accountIds.map(async (account) => {
-    const [risk, books] = await Promise.all([ask('ctl.risk.get', account), ask('ctl.portfolio.get', account)])
-    return {
-      account,
-      halted: risk.ok ? (risk.halted as boolean) : null,
-      last_halt_reason: risk.ok ? ((risk.last_halt_reason as string | null) ?? null) : null,
-      cash: books.ok ? (books.cash as number) : null,
-      equity: books.ok ? (books.equity as number) : null,
-      positions: books.ok ? (books.positions as unknown[]).length : null,
-      working_orders: books.ok ? (books.working_orders as unknown[]).length : null,
-      ...(!risk.ok || !books.ok ? { error: String((!risk.ok ? risk.error : books.error) ?? 'no answer') } : {}),
-    }
-  }))
+  const accounts = await Promise.all(
+    accountIds.map(async (account) => {
+      const [risk, books] = await Promise.all([ask('ctl.risk.get', account), ask('ctl.portfolio.get', account)])
+      return {
+        account,
+        halted: risk.ok ? (risk.halted as boolean) : null,
+        last_halt_reason: risk.ok ? ((risk.last_halt_reason as string | null) ?? null) : null,
+        cash: books.ok ? (books.cash as number) : null,
+        equity: books.ok ? (books.equity as number) : null,
+        positions: books.ok ? (books.positions as unknown[]).length : null,
+        working_orders: books.ok ? (books.working_orders as unknown[]).length : null,
+        ...(!risk.ok || !books.ok ? { error: String((!risk.ok ? risk.error : books.error) ?? 'no answer') } : {}),
+      }
+    }),
+  )
   return { instances, consumers, other_consumers: others, accounts, gaps }
 }
 
@@ -79,19 +105,57 @@ export function formatStatus(r: StatusReport): string {
   const table = (head: string[], rows: (string | number | null | boolean)[][]) => {
     const cells = [head, ...rows.map((row) => row.map((c) => (c === null ? '—' : String(c))))]
     const widths = head.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)))
-    return cells.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+    return cells
+      .map((row) =>
+        row
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n')
   }
   const money = (x: number | null) => (x === null ? null : x.toFixed(2))
   return [
     `actors (${r.instances.length} instances)`,
-    r.instances.length ? table(['actor', 'instance', 'version', 'scopes', 'live', 'host', 'pid'], r.instances.map((i) => [i.actor, i.id.slice(0, 8), i.version, i.scopes, i.scopes_live === null ? null : `${i.scopes_live}/${i.scopes_total}`, i.host, i.pid])) : '  none answered $SRV.INFO',
+    r.instances.length
+      ? table(
+          ['actor', 'instance', 'version', 'scopes', 'live', 'host', 'pid'],
+          r.instances.map((i) => [
+            i.actor,
+            i.id.slice(0, 8),
+            i.version,
+            i.scopes,
+            i.scopes_live === null ? null : `${i.scopes_live}/${i.scopes_total}`,
+            i.host,
+            i.pid,
+          ]),
+        )
+      : '  none answered $SRV.INFO',
     '',
     'consumers',
-    r.consumers.length ? table(['stream', 'durable', 'pending', 'ack pending', 'redelivered'], r.consumers.map((c) => [c.stream, c.name, c.pending, c.ack_pending, c.redelivered])) : '  none',
+    r.consumers.length
+      ? table(
+          ['stream', 'durable', 'pending', 'ack pending', 'redelivered'],
+          r.consumers.map((c) => [c.stream, c.name, c.pending, c.ack_pending, c.redelivered]),
+        )
+      : '  none',
     ...(r.other_consumers ? [`(and ${r.other_consumers} consumer(s) not paperd's — ephemeral, or someone else's — whose backlog is not lag)`] : []),
     '',
     'accounts',
-    r.accounts.length ? table(['account', 'halted', 'reason', 'cash', 'equity', 'positions', 'working'], r.accounts.map((a) => [a.account, a.halted === null ? (a.error ?? null) : a.halted ? 'yes' : 'no', a.last_halt_reason, money(a.cash), money(a.equity), a.positions, a.working_orders])) : '  none',
+    r.accounts.length
+      ? table(
+          ['account', 'halted', 'reason', 'cash', 'equity', 'positions', 'working'],
+          r.accounts.map((a) => [
+            a.account,
+            a.halted === null ? (a.error ?? null) : a.halted ? 'yes' : 'no',
+            a.last_halt_reason,
+            money(a.cash),
+            money(a.equity),
+            a.positions,
+            a.working_orders,
+          ]),
+        )
+      : '  none',
     '',
     'gaps',
     r.gaps.length ? r.gaps.map((g) => `  ${g}`).join('\n') : '  none: every actor has a live instance, every scope is live, every durable exists',

@@ -10,7 +10,12 @@ import { Strategy } from './config-file/strategies.js'
 
 const Persistence = z
   .object({
-    snapshot_retention_days: z.number().gt(0).nullable().default(null).describe('Keep snapshot_market/snapshot_indicators rows this many days behind the newest bar; null = forever'),
+    snapshot_retention_days: z
+      .number()
+      .gt(0)
+      .nullable()
+      .default(null)
+      .describe('Keep snapshot_market/snapshot_indicators rows this many days behind the newest bar; null = forever'),
   })
   .strict()
 

@@ -4,7 +4,24 @@
 // templates by subjects.ts; nothing else may spell a subject.
 import type { z } from 'zod'
 import {
-  InjectedBarSchema, InjectedContextSchema, BarSchema, IndicatorsSchema, IdeaSchema, DecisionSchema, IdeaStatusSchema, OrderSchema, OrderStatusSchema, CommandSchema, CommandStatusSchema, RiskStateSchema, FillSchema, PositionSchema, PortfolioSchema, StrategySignalSchema, Phase5MetricsSchema, DeadLetterSchema,
+  InjectedBarSchema,
+  InjectedContextSchema,
+  BarSchema,
+  IndicatorsSchema,
+  IdeaSchema,
+  DecisionSchema,
+  IdeaStatusSchema,
+  OrderSchema,
+  OrderStatusSchema,
+  CommandSchema,
+  CommandStatusSchema,
+  RiskStateSchema,
+  FillSchema,
+  PositionSchema,
+  PortfolioSchema,
+  StrategySignalSchema,
+  Phase5MetricsSchema,
+  DeadLetterSchema,
 } from './schemas.js'
 
 export const STREAMS = {
@@ -43,7 +60,12 @@ export const contracts = {
   'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: FillSchema, producer: 'paper-executor' }),
   'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: PositionSchema, producer: 'paper-executor' }),
   'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: PortfolioSchema, producer: 'paper-executor' }),
-  'strategy.signal': contract({ subject: 'strategy.signal.{account}', stream: 'SIGNALS', schema: StrategySignalSchema, producer: 'strategy (Gayed consensus)' }),
+  'strategy.signal': contract({
+    subject: 'strategy.signal.{account}',
+    stream: 'SIGNALS',
+    schema: StrategySignalSchema,
+    producer: 'strategy (Gayed consensus)',
+  }),
   'metrics.phase5': contract({ subject: 'metrics.phase5.{account}', stream: 'SIGNALS', schema: Phase5MetricsSchema, producer: 'risk-gate' }),
   dlq: contract({ subject: 'dlq.{actor}', stream: 'DLQ', schema: DeadLetterSchema, producer: 'every actor (the runtime)' }),
 } as const

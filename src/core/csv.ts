@@ -110,10 +110,7 @@ function mapHeader(cells: string[], where: string): Record<Field, number> {
   }
   const missing = FIELDS.filter((f) => index[f] === undefined)
   if (missing.length > 0) {
-    throw new Error(
-      `${where}: unrecognised CSV header "${cells.join(',')}" (missing ${missing.join(', ')}); ` +
-        `expected ${ACCEPTED_HEADERS}`,
-    )
+    throw new Error(`${where}: unrecognised CSV header "${cells.join(',')}" (missing ${missing.join(', ')}); ` + `expected ${ACCEPTED_HEADERS}`)
   }
   return index as Record<Field, number>
 }
@@ -176,11 +173,7 @@ function parseNumber(raw: string, header: string): number | string {
   return Number.isFinite(n) ? n : `non-finite ${header} "${raw}"`
 }
 
-function parseRow(
-  record: CsvRecord,
-  index: Record<Field, number>,
-  header: string[],
-): { ms: number; bar: CsvBar } | string {
+function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[]): { ms: number; bar: CsvBar } | string {
   const width = Math.max(...Object.values(index)) + 1
   if (record.cells.length < width) return `expected at least ${width} columns, got ${record.cells.length}`
   const cell = (f: Field): string => record.cells[index[f]] ?? ''
@@ -231,7 +224,6 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
   skipped.sort((a, b) => a.line - b.line)
   return { bars, skipped }
 }
-
 
 /** One NarrativeGap context row (what md.in.context carries). */
 export interface CsvContext {

@@ -35,10 +35,27 @@ const D = INDICATOR_DEFAULTS
 export const IndicatorDecl = z.discriminatedUnion('type', [
   z.object({ type: z.enum(['sma', 'ema']), period: Period(1), source: Source.default('close') }).strict(),
   z.object({ type: z.literal('rsi'), period: Period(2).default(D.rsi.period), source: Source.optional() }).strict(),
-  z.object({ type: z.literal('macd'), fast: Period(2).default(D.macd.fast), slow: Period(2).default(D.macd.slow), signal: Period(1).default(D.macd.signal), source: Source.optional() }).strict(),
+  z
+    .object({
+      type: z.literal('macd'),
+      fast: Period(2).default(D.macd.fast),
+      slow: Period(2).default(D.macd.slow),
+      signal: Period(1).default(D.macd.signal),
+      source: Source.optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('atr'), period: Period(1).default(D.atr.period) }).strict(),
-  z.object({ type: z.literal('bbands'), period: Period(2).default(D.bbands.period), stddev: z.number().min(0).default(D.bbands.stddev).describe('multiple of the population σ'), source: Source.optional() }).strict(),
-  z.object({ type: z.enum(['highest', 'lowest']), period: Period(1), source: Source.optional().describe('defaults to high for highest, low for lowest') }).strict(),
+  z
+    .object({
+      type: z.literal('bbands'),
+      period: Period(2).default(D.bbands.period),
+      stddev: z.number().min(0).default(D.bbands.stddev).describe('multiple of the population σ'),
+      source: Source.optional(),
+    })
+    .strict(),
+  z
+    .object({ type: z.enum(['highest', 'lowest']), period: Period(1), source: Source.optional().describe('defaults to high for highest, low for lowest') })
+    .strict(),
   z.object({ type: z.literal('dpi'), period: Period(DPI_MIN_PERIOD).default(D.dpi.period) }).strict(),
 ])
 /** A declaration, its defaults applied or not (the indicators library applies them itself). */

@@ -26,7 +26,10 @@ export function partitionOf(key: string, partitions = DEFAULT_PARTITIONS): numbe
 /** "0-3,7" → [0,1,2,3,7]; every number must be below `partitions`. */
 export function parsePartitionList(spec: string, partitions = DEFAULT_PARTITIONS): number[] {
   const out = new Set<number>()
-  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part)
     if (!m) throw new Error(`bad partition list "${spec}": "${part}" is not N or N-M`)
     const from = Number(m[1])

@@ -65,14 +65,15 @@ const TIMEFRAME_MAX_COUNT = {
   w: Math.floor(MARKET_LIMITS.maxTimeframeDays / 7),
 }
 /** A count and a unit (s, m, h, d, w), at most a year long. */
-export const TIMEFRAME_PATTERN = `^(?:${Object.entries(TIMEFRAME_MAX_COUNT).map(([unit, max]) => `${oneTo(max)}${unit}`).join('|')})$`
+export const TIMEFRAME_PATTERN = `^(?:${Object.entries(TIMEFRAME_MAX_COUNT)
+  .map(([unit, max]) => `${oneTo(max)}${unit}`)
+  .join('|')})$`
 export const TIMEFRAME_RULE = `like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (${TIMEFRAME_MAX_COUNT.w}w, ${TIMEFRAME_MAX_COUNT.d}d, ${TIMEFRAME_MAX_COUNT.h}h)`
 /** Canonical event time: what every actor publishes (`Date#toISOString()`). */
 const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
 const CENTURIES = Array.from({ length: (MARKET_LIMITS.lastYear + 1 - MARKET_LIMITS.firstYear) / 100 }, (_, i) => MARKET_LIMITS.firstYear / 100 + i)
 /** What a person or a feed may type: a date, or a date-time with a zone, in the years MARKET_LIMITS allows. */
-export const TS_INPUT_PATTERN =
-  `^(?:${CENTURIES.join('|')})\\d{2}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$`
+export const TS_INPUT_PATTERN = `^(?:${CENTURIES.join('|')})\\d{2}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$`
 const INPUT_YEARS = `years ${MARKET_LIMITS.firstYear} to ${MARKET_LIMITS.lastYear}`
 
 const SymbolName = z.string().regex(new RegExp(SYMBOL_PATTERN)).describe('Ticker; also a subject token (BRK.B is written BRK-B)')
@@ -85,7 +86,11 @@ const Qty = z.number().gt(0)
 const exponent = (n: number) => n.toExponential().replace('e+', 'e')
 /** A market price or a price forecast (MARKET_LIMITS). */
 const marketPrice = (what: string) =>
-  z.number().min(MARKET_LIMITS.minPrice).max(MARKET_LIMITS.maxPrice).describe(`${what}, from ${exponent(MARKET_LIMITS.minPrice)} to ${exponent(MARKET_LIMITS.maxPrice)}`)
+  z
+    .number()
+    .min(MARKET_LIMITS.minPrice)
+    .max(MARKET_LIMITS.maxPrice)
+    .describe(`${what}, from ${exponent(MARKET_LIMITS.minPrice)} to ${exponent(MARKET_LIMITS.maxPrice)}`)
 const Money = z.number()
 const NonNeg = z.number().min(0)
 const Side = z.enum(['buy', 'sell'])
@@ -93,9 +98,7 @@ const PositionSide = z.enum(['long', 'short'])
 const Intent = z.enum(['entry', 'exit'])
 
 const IDEA_STATUSES = ['waiting', 'needs_approval', 'auto_executed', 'rejected', 'halted_by_risk'] as const
-const DECISION_ACTIONS = [
-  'ai_proposed', 'ai_auto_executed', 'human_approved', 'human_rejected', 'risk_rejected', 'ai_halted', 'ai_resumed',
-] as const
+const DECISION_ACTIONS = ['ai_proposed', 'ai_auto_executed', 'human_approved', 'human_rejected', 'risk_rejected', 'ai_halted', 'ai_resumed'] as const
 const ORDER_STATUSES = ['working', 'filled', 'rejected', 'cancelled'] as const
 
 /** Fields every message an actor publishes carries (SPEC §4). */
@@ -174,7 +177,9 @@ const tradeFields = {
 
 const OrderType = z
   .enum(['market', 'stop', 'limit', 'stop_limit'])
-  .describe('Entries: market (the open of the next bar), limit, stop or stop_limit at their prices from the next bar on. Exits: market, or stop/limit for a protective exit on the signal bar itself, at the stop or target')
+  .describe(
+    'Entries: market (the open of the next bar), limit, stop or stop_limit at their prices from the next bar on. Exits: market, or stop/limit for a protective exit on the signal bar itself, at the stop or target',
+  )
 /** Prices of an entry order other than market, and how long it works. */
 const entryOrderFields = {
   limit_price: Price.nullable().describe('limit and stop_limit entries'),
@@ -191,9 +196,7 @@ const Bracket = z
   })
   .strict()
   .describe('Protective exits of an entry, measured from its fill price')
-const SizingSpec = z
-  .object({ method: z.enum(['fixed_qty', 'pct_equity', 'risk_pct']), value: z.number().gt(0), phase5: z.boolean() })
-  .strict()
+const SizingSpec = z.object({ method: z.enum(['fixed_qty', 'pct_equity', 'risk_pct']), value: z.number().gt(0), phase5: z.boolean() }).strict()
 const Phase5Factors = z
   .object({ ng_score: NonNeg, ng_multiplier: NonNeg, brier_adjustment: NonNeg, dpi_enhancement: NonNeg })
   .strict()
@@ -375,7 +378,12 @@ export const CommandSchema = z
     strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
     risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
-    bar_seq: z.int().min(0).nullable().optional().describe("close_position: the symbol's last bar in MD when the command was written; the close fills on the next bar after it"),
+    bar_seq: z
+      .int()
+      .min(0)
+      .nullable()
+      .optional()
+      .describe("close_position: the symbol's last bar in MD when the command was written; the close fills on the next bar after it"),
     requested_by: z.string().min(1).max(100),
   })
   .strict()
@@ -446,7 +454,9 @@ export const StrategySignalSchema = z
     confidence: z.number().min(0).max(1),
     risk_on_weight: NonNeg,
     risk_off_weight: NonNeg,
-    holding: SymbolName.nullable().describe("What the account holds of this strategy at this day's close (null: nothing); a rotation decided this day shows from the next"),
+    holding: SymbolName.nullable().describe(
+      "What the account holds of this strategy at this day's close (null: nothing); a rotation decided this day shows from the next",
+    ),
   })
   .strict()
   .describe('The state of a multi-symbol strategy (Gayed consensus) after a day')

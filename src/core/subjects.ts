@@ -6,7 +6,10 @@ import { partitionOf } from './partition.js'
 
 /** Each template as literal pieces and token names, parsed once. */
 const builders = Object.fromEntries(
-  (Object.keys(contracts) as MessageType[]).map((type) => [type, contracts[type].subject.split('.').map((t) => (t.startsWith('{') ? { key: t.slice(1, -1) } : t))]),
+  (Object.keys(contracts) as MessageType[]).map((type) => [
+    type,
+    contracts[type].subject.split('.').map((t) => (t.startsWith('{') ? { key: t.slice(1, -1) } : t)),
+  ]),
 ) as Record<MessageType, (string | { key: string })[]>
 
 /** The concrete subject a message is published on. */

@@ -49,7 +49,14 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
     const step = def.handle(state, input, scope, found)
     if (step.refused !== undefined) {
       const reason = `${input.type}: ${step.refused}`
-      return { state: step.state, disposition: 'term', outcome: step.outcome ?? 'invalid', out: [codec.encode(deadLetter(def.name, m, reason))], writes: [], reason }
+      return {
+        state: step.state,
+        disposition: 'term',
+        outcome: step.outcome ?? 'invalid',
+        out: [codec.encode(deadLetter(def.name, m, reason))],
+        writes: [],
+        reason,
+      }
     }
     const out = step.emit ? step.emit.map((o) => codec.encode(o)) : []
     return { state: step.state, disposition: 'ack', outcome: step.outcome ?? 'ok', out, writes: step.writes ?? [] }

@@ -143,7 +143,8 @@ const withOhlc = new Set<MessageType>(['md.in.bar', 'md.bar'])
 function checkInvariants(type: MessageType, body: Record<string, unknown>): void {
   if (withOhlc.has(type)) checkOhlc(type, body)
   if (type === 'md.ind') checkOhlc(type, body.bar as Record<string, unknown>)
-  if ((type === 'md.in.bar' || type === 'md.in.context') && !isRealTime(body.ts as string)) throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
+  if ((type === 'md.in.bar' || type === 'md.in.context') && !isRealTime(body.ts as string))
+    throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
 }
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
@@ -179,9 +180,9 @@ function isRealTime(ts: string): boolean {
 function checkOhlc(type: MessageType, bar: Record<string, unknown>): void {
   const { open, high, low, close, volume } = bar as { open: number; high: number; low: number; close: number; volume: number }
   // The schema bounds prices away from zero; a volume may be 0, but not an underflow (1e-320).
-  if (volume > 0 && volume < MARKET_LIMITS.minPositiveVolume) throw new InvalidMessage(`${type}: volume ${volume} is subnormal (a positive volume is at least ${MARKET_LIMITS.minPositiveVolume})`)
+  if (volume > 0 && volume < MARKET_LIMITS.minPositiveVolume)
+    throw new InvalidMessage(`${type}: volume ${volume} is subnormal (a positive volume is at least ${MARKET_LIMITS.minPositiveVolume})`)
   if (high < low) throw new InvalidMessage(`${type}: high ${high} is below low ${low}`)
   if (open < low || open > high) throw new InvalidMessage(`${type}: open ${open} is outside [low ${low}, high ${high}]`)
   if (close < low || close > high) throw new InvalidMessage(`${type}: close ${close} is outside [low ${low}, high ${high}]`)
 }
-

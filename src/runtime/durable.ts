@@ -17,7 +17,15 @@ import { PERSISTER_MAX_DELIVER } from './topology.js'
  * messages are kept alive) until it passes; any other failure is narrowed down to the messages
  * that cause it: those are naked for redelivery, or dead-lettered on their last delivery.
  */
-export async function commitWrites<S>(def: ActorDef<S>, sink: WriteSink, batch: Item[], results: Applied<S>[], io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+export async function commitWrites<S>(
+  def: ActorDef<S>,
+  sink: WriteSink,
+  batch: Item[],
+  results: Applied<S>[],
+  io: Io,
+  signal: AbortSignal,
+  log: Io['log'],
+): Promise<void> {
   const commit = (writes: Write[], positions: ConsumerPosition[]) => sink.commit(writes, positions)
   const positions = (indexes: number[]): ConsumerPosition[] => {
     const byDurable = new Map<string, ConsumerPosition>()
@@ -31,7 +39,14 @@ export async function commitWrites<S>(def: ActorDef<S>, sink: WriteSink, batch: 
   const ok = results.map((r, i) => (r.disposition === 'ack' ? i : -1)).filter((i) => i >= 0)
   const writesOf = (indexes: number[]): Write[] => indexes.flatMap((i) => results[i]!.writes)
   try {
-    await retryTransient(() => timedCommit(commit, writesOf(ok), positions(ok), io), batch.map((b) => b.m), def.name, io, signal, log)
+    await retryTransient(
+      () => timedCommit(commit, writesOf(ok), positions(ok), io),
+      batch.map((b) => b.m),
+      def.name,
+      io,
+      signal,
+      log,
+    )
     return
   } catch (err) {
     if (err instanceof TransientCommitError) throw err

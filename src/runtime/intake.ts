@@ -69,7 +69,8 @@ export function checkOrder(batch: Item[], positions: Map<string, number>, delive
     if (m.info.deliveryCount > 1) throw new Resync(`redelivery of ${input.durable} seq ${m.seq}`)
     if (m.seq <= (last.get(input.durable) ?? 0)) throw new Resync(`${input.durable} went back to seq ${m.seq}`)
     const expected = (delivered.get(input.durable) ?? 0) + 1
-    if (m.info.deliverySequence !== expected) throw new Resync(`${input.durable} delivered #${m.info.deliverySequence} after #${expected - 1}: a delivery went elsewhere`)
+    if (m.info.deliverySequence !== expected)
+      throw new Resync(`${input.durable} delivered #${m.info.deliverySequence} after #${expected - 1}: a delivery went elsewhere`)
     last.set(input.durable, m.seq)
     delivered.set(input.durable, expected)
   }

@@ -36,7 +36,8 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   // A checkpoint of another state shape (written by an older paperd) is not loaded: the state is
   // rebuilt by replaying the streams from their start, as on a first run.
   const checkpoint = stored && (stored.stateVersion ?? 1) === (def.stateVersion ?? 1) ? stored : null
-  if (stored && !checkpoint) log.warn({ stored: stored.stateVersion ?? 1, current: def.stateVersion ?? 1 }, 'checkpoint of another state version ignored; replaying from the streams')
+  if (stored && !checkpoint)
+    log.warn({ stored: stored.stateVersion ?? 1, current: def.stateVersion ?? 1 }, 'checkpoint of another state version ignored; replaying from the streams')
   let state = checkpoint ? (checkpoint.state as S) : def.init(scope)
   const positions = new Map<string, number>()
   const deliveries = new Map<string, number>()
@@ -50,7 +51,10 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     const saved = checkpoint?.positions[input.durable] ?? 0
     if (acked > saved) ranges.push({ input, from: saved + 1, to: acked })
     const start = Math.max(acked, saved)
-    log.debug({ durable: input.durable, saved, acked, delivered: info.delivered.stream_seq, pending: info.num_ack_pending }, 'rebuilding from the checkpoint and the acknowledged')
+    log.debug(
+      { durable: input.durable, saved, acked, delivered: info.delivered.stream_seq, pending: info.num_ack_pending },
+      'rebuilding from the checkpoint and the acknowledged',
+    )
     positions.set(input.durable, start)
     deliveries.set(input.durable, info.delivered.consumer_seq)
     // Messages delivered but not acknowledged by a previous process would come back only after

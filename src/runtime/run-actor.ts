@@ -72,7 +72,15 @@ function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal
   return { live, done }
 }
 
-async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: AbortSignal, log: Io['log'], markLive: () => void, sink: WriteSink | undefined): Promise<void> {
+async function runScopeOnce<S>(
+  def: ActorDef<S>,
+  scope: Scope,
+  io: Io,
+  outer: AbortSignal,
+  log: Io['log'],
+  markLive: () => void,
+  sink: WriteSink | undefined,
+): Promise<void> {
   const key = `${def.name}.${scope.key}`
   const inputs: LiveInput[] = scope.inputs.map((spec) => ({ spec, durable: durableName(def.name, scope, spec), config: consumerConfig(def, scope, spec) }))
   let state = def.init(scope)
@@ -90,10 +98,14 @@ async function runScopeOnce<S>(def: ActorDef<S>, scope: Scope, io: Io, outer: Ab
   const stopAll = () => local.abort()
   outer.addEventListener('abort', stopAll, { once: true })
   const mailbox = new Mailbox<Item>()
-  const pumps = Promise.all(inputs.map((input) => pump(input, mailbox, io, local.signal, log).catch((err) => {
-    stopAll()
-    throw err
-  }))).finally(() => mailbox.close())
+  const pumps = Promise.all(
+    inputs.map((input) =>
+      pump(input, mailbox, io, local.signal, log).catch((err) => {
+        stopAll()
+        throw err
+      }),
+    ),
+  ).finally(() => mailbox.close())
 
   let lastCheckpoint = Date.now()
   let abandoned = false
@@ -134,7 +146,17 @@ interface BatchResult<S> {
   acked: Map<string, number> | null
 }
 
-async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: Item[], positions: Map<string, number>, io: Io, signal: AbortSignal, log: Io['log'], sink: WriteSink | undefined): Promise<BatchResult<S>> {
+async function processBatch<S>(
+  def: ActorDef<S>,
+  scope: Scope,
+  state: S,
+  batch: Item[],
+  positions: Map<string, number>,
+  io: Io,
+  signal: AbortSignal,
+  log: Io['log'],
+  sink: WriteSink | undefined,
+): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
   const handleSeconds = metrics.handleSeconds.labels(def.name)
@@ -152,7 +174,14 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
 
   if (sink) await commitWrites(def, sink, batch, results, io, signal, log)
   const out = results.flatMap((r) => r.out)
-  const published = await publishAll(def.name, out, batch.map((b) => b.m), io, signal, log)
+  const published = await publishAll(
+    def.name,
+    out,
+    batch.map((b) => b.m),
+    io,
+    signal,
+    log,
+  )
   if (!published) return { state, acked: null }
   if (out.length) {
     io.published?.(out)
@@ -199,7 +228,18 @@ async function processBatch<S>(def: ActorDef<S>, scope: Scope, state: S, batch: 
  * are read again, the batch's messages kept alive meanwhile: the state is untouched until the handler
  * runs, and the stream will hold the same bars.
  */
-async function applyRetrying<S>(def: ActorDef<S>, scope: Scope, input: LiveInput, state: S, m: JsMsg, batch: Item[], read: ReadLookups, io: Io, signal: AbortSignal, log: Io['log']): Promise<Applied<S>> {
+async function applyRetrying<S>(
+  def: ActorDef<S>,
+  scope: Scope,
+  input: LiveInput,
+  state: S,
+  m: JsMsg,
+  batch: Item[],
+  read: ReadLookups,
+  io: Io,
+  signal: AbortSignal,
+  log: Io['log'],
+): Promise<Applied<S>> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await apply(def, scope, input.spec, state, m, io.codec, read)
@@ -230,5 +270,3 @@ function observeFills(batch: Item[], results: Applied<unknown>[], io: Io): void 
     for (const e of r.out) if (e.type === 'trade.fill') hist.observe(seconds)
   })
 }
-
-

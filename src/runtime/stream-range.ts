@@ -15,7 +15,11 @@ export async function* streamRange(io: Pick<Io, 'js' | 'jsm'>, stream: string, f
   // (the server may just be slow), so the reading below stops only on what the messages say.
   const first = await io.jsm.streams.getMessage(stream, { seq: from, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
   if (!first || first.seq > to) return
-  const consumer = await io.js.consumers.get(stream, { ...(filter ? { filter_subjects: filter } : {}), deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: first.seq })
+  const consumer = await io.js.consumers.get(stream, {
+    ...(filter ? { filter_subjects: filter } : {}),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: first.seq,
+  })
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: FETCH_EXPIRES_MS })
     for await (const m of batch) {

@@ -2,8 +2,16 @@
 // updated idempotently at start. Works on nats-server 2.9 (where `consumers.add` silently updates)
 // and ≥ 2.10 (where it refuses a changed config): always info → update, or add when missing.
 import {
-  AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType,
-  type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type StreamConfig,
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type JetStreamManager,
+  type StreamConfig,
 } from '@nats-io/jetstream'
 import { nanos } from '@nats-io/transport-node'
 import { ACTOR_NAMES, type ActorDef, type InputSpec, type Scope } from '../core/actor.js'
@@ -135,7 +143,12 @@ export async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg:
 }
 
 /** Recreates a durable so it delivers from `startSeq` (used when a scope rebuilds its state). */
-export async function resetConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }, startSeq: number): Promise<void> {
+export async function resetConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  cfg: Partial<ConsumerConfig> & { durable_name: string },
+  startSeq: number,
+): Promise<void> {
   try {
     await jsm.consumers.delete(stream, cfg.durable_name)
   } catch (err) {
@@ -149,7 +162,9 @@ export async function ensureStreams(jsm: JetStreamManager, limits: Record<Stream
 }
 
 export async function ensureConsumers(jsm: JetStreamManager, defs: ActorDef[]): Promise<void> {
-  for (const def of defs) for (const scope of def.scopes) for (const input of scope.inputs) {
-    await ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input))
-  }
+  for (const def of defs)
+    for (const scope of def.scopes)
+      for (const input of scope.inputs) {
+        await ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input))
+      }
 }

@@ -29,7 +29,9 @@ export async function serveHttp(port: number, registry: MetricsSource, checks: R
       } else if (path === '/readyz') {
         const failures = await readiness(checks)
         const ready = Object.keys(failures).length === 0
-        res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(ready ? { status: 'ready' } : { status: 'not ready', failures }))
+        res
+          .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify(ready ? { status: 'ready' } : { status: 'not ready', failures }))
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz, /readyz\n')
       }

@@ -6,8 +6,19 @@ import { prettyFactory } from 'pino-pretty'
 import type { LogFormat } from '../config/env.js'
 
 const REDACT_PATHS = [
-  'databaseUrl', 'natsUrl', 'password', 'pass', 'token', 'secret',
-  '*.databaseUrl', '*.natsUrl', '*.password', '*.pass', '*.token', '*.secret', 'config.nats',
+  'databaseUrl',
+  'natsUrl',
+  'password',
+  'pass',
+  'token',
+  'secret',
+  '*.databaseUrl',
+  '*.natsUrl',
+  '*.password',
+  '*.pass',
+  '*.token',
+  '*.secret',
+  'config.nats',
 ]
 
 export interface LogOptions {

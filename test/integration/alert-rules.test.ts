@@ -17,10 +17,14 @@ interface RuleTests {
   tests: { name: string; alert_rule_test?: { alertname: string; exp_alerts?: unknown[] }[] }[]
 }
 
-const rules = (parse(readFileSync(join(DIR, 'alerts.yml'), 'utf8')) as { groups: { rules: { alert?: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules)
+const rules = (parse(readFileSync(join(DIR, 'alerts.yml'), 'utf8')) as { groups: { rules: { alert?: string; expr: string }[] }[] }).groups.flatMap(
+  (g) => g.rules,
+)
 const alertNames = rules.flatMap((r) => (r.alert ? [r.alert] : []))
 const expr = (alert: string) => rules.find((r) => r.alert === alert)!.expr
-const testFiles = readdirSync(DIR).filter((f) => f.endsWith('.test.yml')).sort()
+const testFiles = readdirSync(DIR)
+  .filter((f) => f.endsWith('.test.yml'))
+  .sort()
 const testsOf = (file: string) => parse(readFileSync(join(DIR, file), 'utf8')) as RuleTests
 
 /** Alert names with an expectation in the file: firing (some alert expected) or silent (none). */
@@ -53,10 +57,19 @@ describe('the alert rules fire when they should, in every layout', () => {
   it('every alert is shown firing, and silent on healthy series, in each layout', () => {
     for (const file of testFiles) {
       const { firing, silent } = expectations(file)
-      expect(alertNames.filter((a) => !firing.has(a)), `${file}: alerts never shown firing`).toEqual([])
-      expect(alertNames.filter((a) => !silent.has(a)), `${file}: alerts never shown silent`).toEqual([])
+      expect(
+        alertNames.filter((a) => !firing.has(a)),
+        `${file}: alerts never shown firing`,
+      ).toEqual([])
+      expect(
+        alertNames.filter((a) => !silent.has(a)),
+        `${file}: alerts never shown silent`,
+      ).toEqual([])
       // …and no test expects an alert that no longer exists (it would pass vacuously when silent).
-      expect([...firing, ...silent].filter((a) => !alertNames.includes(a)), file).toEqual([])
+      expect(
+        [...firing, ...silent].filter((a) => !alertNames.includes(a)),
+        file,
+      ).toEqual([])
     }
   })
 

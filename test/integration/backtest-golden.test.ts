@@ -12,15 +12,21 @@ import { describe, expect, it } from 'vitest'
 const run = promisify(execFile)
 
 describe('paperd backtest on the examples', () => {
-  it.each(['canonical', 'strategies'])('examples/%s.json gives the golden report, byte for byte', async (name) => {
-    const dir = mkdtempSync(join(tmpdir(), 'paperd-golden-'))
-    try {
-      const out = join(dir, 'report.json')
-      await run('npx', ['tsx', 'src/cli.ts', 'backtest', '--config', `examples/${name}.json`, '--data', 'examples/ORCL-daily.csv:ORCL', '--out', out], { timeout: 60_000 })
-      const got = readFileSync(out, 'utf8').replace(/"seconds": [0-9.e+-]+/, '"seconds": 0')
-      expect(got).toBe(readFileSync(`test/golden/backtest-${name}.json`, 'utf8'))
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }, 90_000)
+  it.each(['canonical', 'strategies'])(
+    'examples/%s.json gives the golden report, byte for byte',
+    async (name) => {
+      const dir = mkdtempSync(join(tmpdir(), 'paperd-golden-'))
+      try {
+        const out = join(dir, 'report.json')
+        await run('npx', ['tsx', 'src/cli.ts', 'backtest', '--config', `examples/${name}.json`, '--data', 'examples/ORCL-daily.csv:ORCL', '--out', out], {
+          timeout: 60_000,
+        })
+        const got = readFileSync(out, 'utf8').replace(/"seconds": [0-9.e+-]+/, '"seconds": 0')
+        expect(got).toBe(readFileSync(`test/golden/backtest-${name}.json`, 'utf8'))
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    },
+    90_000,
+  )
 })

@@ -68,11 +68,23 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
     ['an unreadable file argument (a directory)', ['replay', 'test', '--symbol', 'ORCL'], /^paperd: cannot read test: EISDIR$/],
     ['a missing --config file', ['start', '--config', '/nonexistent/c.json'], /^paperd: cannot read config \/nonexistent\/c\.json: ENOENT$/],
     ['a missing --data file', ['backtest', '--config', config, '--data', '/nonexistent/b.csv:ORCL'], /^paperd: cannot read \/nonexistent\/b\.csv: ENOENT$/],
-    ['a missing --context file', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--context', '/nonexistent/c.csv:ORCL'], /^paperd: cannot read \/nonexistent\/c\.csv: ENOENT$/],
+    [
+      'a missing --context file',
+      ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--context', '/nonexistent/c.csv:ORCL'],
+      /^paperd: cannot read \/nonexistent\/c\.csv: ENOENT$/,
+    ],
     ['a --data without its symbol', ['backtest', '--config', config, '--data', csv], /^paperd: --data .*: expected FILE:SYMBOL/],
-    ['an --out in a missing directory', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--out', '/nonexistent/r.json'], /^paperd: --out \/nonexistent\/r\.json: cannot write there: ENOENT$/],
+    [
+      'an --out in a missing directory',
+      ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--out', '/nonexistent/r.json'],
+      /^paperd: --out \/nonexistent\/r\.json: cannot write there: ENOENT$/,
+    ],
     ['a bad symbol', ['replay', csv, '--symbol', 'brk.b'], /^paperd replay: option '--symbol <SYM>' argument 'brk\.b' is invalid\. .*write BRK\.B as BRK-B/],
-    ['a bad timeframe', ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--timeframe', 'daily'], /^paperd backtest: option '--timeframe <tf>' argument 'daily' is invalid/],
+    [
+      'a bad timeframe',
+      ['backtest', '--config', config, '--data', `${csv}:ORCL`, '--timeframe', 'daily'],
+      /^paperd backtest: option '--timeframe <tf>' argument 'daily' is invalid/,
+    ],
     ['a bad speed', ['replay', csv, '--symbol', 'ORCL', '--speed', 'fast'], /^paperd replay: option '--speed <max\|N>' argument 'fast' is invalid/],
     ['a bad timeout', ['replay', csv, '--symbol', 'ORCL', '--timeout', '-1'], /^paperd replay: option '--timeout <seconds>' argument '-1' is invalid/],
     ['a bad thread count', ['start', '--threads', 'many'], /^paperd: --threads many: expected auto or a whole number from 1 to 64$/],
@@ -89,13 +101,56 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
 
 describe('paperd CLI errors', () => {
   it.each([
-    ['a strategy with an unknown operator', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { long: { all: [{ gt: ['close', 1] }, { gtx: 1 }] } }, sizing: { fixed_qty: 1 } }] }, /^paperd: .*strategies\[0\]\.entry\.long\.all\[1\]: Unrecognized key: "gtx"/],
-    ['an unknown account', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'nope', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.account: unknown account "nope"/],
-    ['a dotted symbol', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['BRK.B'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.symbols\[0\]: symbols are A-Z 0-9 _ - \(write BRK\.B as BRK-B\)/],
+    [
+      'a strategy with an unknown operator',
+      {
+        accounts: [{ id: 'main', starting_cash: 1 }],
+        strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { long: { all: [{ gt: ['close', 1] }, { gtx: 1 }] } }, sizing: { fixed_qty: 1 } }],
+      },
+      /^paperd: .*strategies\[0\]\.entry\.long\.all\[1\]: Unrecognized key: "gtx"/,
+    ],
+    [
+      'an unknown account',
+      {
+        accounts: [{ id: 'main', starting_cash: 1 }],
+        strategies: [{ id: 's', account: 'nope', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }],
+      },
+      /strategies\[0\]\.account: unknown account "nope"/,
+    ],
+    [
+      'a dotted symbol',
+      {
+        accounts: [{ id: 'main', starting_cash: 1 }],
+        strategies: [{ id: 's', account: 'main', symbols: ['BRK.B'], entry: { long: { gt: ['close', 1] } }, sizing: { fixed_qty: 1 } }],
+      },
+      /strategies\[0\]\.symbols\[0\]: symbols are A-Z 0-9 _ - \(write BRK\.B as BRK-B\)/,
+    ],
     ['no accounts', { strategies: [] }, /accounts: /],
-    ['an rr target without a stop', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { short: { gt: ['close', 1] } }, exit: { take_profit: { rr: 2 } }, sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.exit\.take_profit\.rr: rr is a multiple of the stop distance: add exit\.stop_loss/],
-    ['a session window in an unknown time zone', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ id: 's', account: 'main', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, session_windows: [{ tz: 'Mars/Base' }], sizing: { fixed_qty: 1 } }] }, /strategies\[0\]\.session_windows\[0\]\.tz: an IANA time zone/],
-    ['a Gayed strategy with an unknown input', { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } }] }, /strategies\[0\]\.inputs: Unrecognized key: "oil"/],
+    [
+      'an rr target without a stop',
+      {
+        accounts: [{ id: 'main', starting_cash: 1 }],
+        strategies: [
+          { id: 's', account: 'main', symbols: ['A'], entry: { short: { gt: ['close', 1] } }, exit: { take_profit: { rr: 2 } }, sizing: { fixed_qty: 1 } },
+        ],
+      },
+      /strategies\[0\]\.exit\.take_profit\.rr: rr is a multiple of the stop distance: add exit\.stop_loss/,
+    ],
+    [
+      'a session window in an unknown time zone',
+      {
+        accounts: [{ id: 'main', starting_cash: 1 }],
+        strategies: [
+          { id: 's', account: 'main', symbols: ['A'], entry: { long: { gt: ['close', 1] } }, session_windows: [{ tz: 'Mars/Base' }], sizing: { fixed_qty: 1 } },
+        ],
+      },
+      /strategies\[0\]\.session_windows\[0\]\.tz: an IANA time zone/,
+    ],
+    [
+      'a Gayed strategy with an unknown input',
+      { accounts: [{ id: 'main', starting_cash: 1 }], strategies: [{ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } }] },
+      /strategies\[0\]\.inputs: Unrecognized key: "oil"/,
+    ],
   ])('refuses %s with one line naming the path, exit 2', async (_, config, message) => {
     const r = await paperd(['start', '--config', file('bad.json', JSON.stringify(config))])
     expect(r.code).toBe(2)

@@ -29,7 +29,10 @@ describe('consumer lag counts only paperd durables', () => {
     await ensureConsumers(jsm, [marketSnapshots()])
     const js = jetstream(nc)
     for (let i = 0; i < BARS; i++) {
-      await js.publish('md.in.bar.ORCL', JSON.stringify({ ts: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(), open: 1, high: 1, low: 1, close: 1, volume: 1 }))
+      await js.publish(
+        'md.in.bar.ORCL',
+        JSON.stringify({ ts: new Date(Date.UTC(2024, 0, 1 + i)).toISOString(), open: 1, high: 1, low: 1, close: 1, volume: 1 }),
+      )
     }
     // What a killed process's rebuild leaves: an ephemeral consumer over the whole stream, no durable
     // name, a server-chosen name, gone only after its inactive threshold.

@@ -49,14 +49,18 @@ describe('control requests with accounts split over processes', () => {
   it('100 ctl.portfolio.get / ctl.risk.get requests are all answered by the owner of their account', async () => {
     const accounts = Object.keys(OWNERS) as Account[]
     const before = { portfolio: await answered('paper-executor', 'ctl.portfolio.get'), risk: await answered('risk-gate', 'ctl.risk.get') }
-    const replies = await Promise.all(Array.from({ length: 100 }, async (_, i) => {
-      const account = accounts[i % accounts.length]!
-      const subject = i % 2 ? 'ctl.risk.get' : 'ctl.portfolio.get'
-      return { account, subject, reply: await ask(subject, { account }) }
-    }))
-    const wrong = replies.filter(({ account, subject, reply }) => subject === 'ctl.portfolio.get'
-      ? !(reply.ok && reply.account === account && reply.cash === OWNERS[account].cash && reply.equity === OWNERS[account].cash)
-      : !(reply.ok && reply.account === account && (reply.risk as { max_lot_size: number }).max_lot_size === OWNERS[account].lot && reply.halted === false))
+    const replies = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const account = accounts[i % accounts.length]!
+        const subject = i % 2 ? 'ctl.risk.get' : 'ctl.portfolio.get'
+        return { account, subject, reply: await ask(subject, { account }) }
+      }),
+    )
+    const wrong = replies.filter(({ account, subject, reply }) =>
+      subject === 'ctl.portfolio.get'
+        ? !(reply.ok && reply.account === account && reply.cash === OWNERS[account].cash && reply.equity === OWNERS[account].cash)
+        : !(reply.ok && reply.account === account && (reply.risk as { max_lot_size: number }).max_lot_size === OWNERS[account].lot && reply.halted === false),
+    )
     expect(wrong).toEqual([])
     // Exactly one front door answered each request: the endpoint counts of all instances add up to what was sent.
     const after = { portfolio: await answered('paper-executor', 'ctl.portfolio.get'), risk: await answered('risk-gate', 'ctl.risk.get') }
@@ -91,16 +95,31 @@ describe('control requests with accounts split over processes', () => {
   })
 
   it('a malformed account, symbol or id is told what is wrong with it', async () => {
-    expect(await ask('ctl.risk.get', { account: 'a"b' })).toEqual({ ok: false, error: 'account: "a\\"b" is not a valid account id: use 1-32 characters a-z 0-9 _ -' })
-    expect(await ask('ctl.portfolio.get', { account: 'Main' })).toEqual({ ok: false, error: 'account: "Main" is not a valid account id: use 1-32 characters a-z 0-9 _ -' })
+    expect(await ask('ctl.risk.get', { account: 'a"b' })).toEqual({
+      ok: false,
+      error: 'account: "a\\"b" is not a valid account id: use 1-32 characters a-z 0-9 _ -',
+    })
+    expect(await ask('ctl.portfolio.get', { account: 'Main' })).toEqual({
+      ok: false,
+      error: 'account: "Main" is not a valid account id: use 1-32 characters a-z 0-9 _ -',
+    })
     expect(await ask('ctl.portfolio.get', { account: 7 })).toEqual({ ok: false, error: 'account: expected a string (an account id), got a number' })
     expect(await ask('ctl.portfolio.get', {})).toEqual({ ok: false, error: 'account: missing (an account id)' })
     // Invalid UTF-8: bytes that are no character (a lone continuation byte inside the id).
     const bytes = new Uint8Array([...new TextEncoder().encode('{"account":"al'), 0x80, ...new TextEncoder().encode('pha"}')])
     expect(await ask('ctl.portfolio.get', bytes)).toEqual({ ok: false, error: 'request is not valid UTF-8 JSON (it holds bytes that are not UTF-8)' })
-    expect(await ask('ctl.positions.close', { account: 'beta', symbol: 'brk.b', by: 'alice' })).toEqual({ ok: false, error: 'symbol: "brk.b" is not a valid symbol: use 1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)' })
-    expect(await ask('ctl.strategies.enable', { account: 'beta', id: 'a b', by: 'alice' })).toEqual({ ok: false, error: 'id: "a b" is not a valid strategy id: use 1-64 characters A-Z a-z 0-9 _ -' })
-    expect(await ask('ctl.risk.halt', { account: 'beta', by: 'alice', reason: 'x', request_id: 'has space' })).toEqual({ ok: false, error: 'request_id: "has space" is not a valid request id: use 1-64 characters A-Z a-z 0-9 _ . : -' })
+    expect(await ask('ctl.positions.close', { account: 'beta', symbol: 'brk.b', by: 'alice' })).toEqual({
+      ok: false,
+      error: 'symbol: "brk.b" is not a valid symbol: use 1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)',
+    })
+    expect(await ask('ctl.strategies.enable', { account: 'beta', id: 'a b', by: 'alice' })).toEqual({
+      ok: false,
+      error: 'id: "a b" is not a valid strategy id: use 1-64 characters A-Z a-z 0-9 _ -',
+    })
+    expect(await ask('ctl.risk.halt', { account: 'beta', by: 'alice', reason: 'x', request_id: 'has space' })).toEqual({
+      ok: false,
+      error: 'request_id: "has space" is not a valid request id: use 1-64 characters A-Z a-z 0-9 _ . : -',
+    })
     expect(await ask('ctl.risk.get', { account: 'beta' })).toMatchObject({ ok: true, halted: false })
   })
 })

@@ -17,7 +17,13 @@ const opts = { fast: 10, slow: 30, qty: 100, cash: 10_000, commissionPct: 0.001 
 // The first prefix of the file that ends holding a position.
 const cut = [...Array(bars.length).keys()].find((n) => n > 60 && smaCrossReference(bars.slice(0, n), opts).held > 0)!
 const prefix = join(mkdtempSync(join(tmpdir(), 'paperd-ctl-')), 'prefix.csv')
-writeFileSync(prefix, text.split('\n').slice(0, cut + 1).join('\n'))
+writeFileSync(
+  prefix,
+  text
+    .split('\n')
+    .slice(0, cut + 1)
+    .join('\n'),
+)
 
 describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.cancel', () => {
   let stack: Stack
@@ -47,9 +53,14 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     const pending = await ask('ctl.portfolio.get', { account: 'main' })
     expect(pending.working_orders).toEqual([expect.objectContaining({ order_id: r.order_id, symbol: 'ORCL', side: 'sell', qty: 100, exit_reason: 'manual' })])
     const next = bars[cut]!
-    await jetstream(stack.client).publish('md.in.bar.ORCL', JSON.stringify({ ts: next.ts, open: next.open, high: next.high, low: next.low, close: next.close, volume: next.volume }), { msgID: `in:ORCL:1d:${next.ts}` })
+    await jetstream(stack.client).publish(
+      'md.in.bar.ORCL',
+      JSON.stringify({ ts: next.ts, open: next.open, high: next.high, low: next.low, close: next.close, volume: next.volume }),
+      { msgID: `in:ORCL:1d:${next.ts}` },
+    )
     await stack.quiesce()
-    const [last] = await stack.sql`select side, qty::float8 as qty, price::float8 as price, ts, exit_reason, order_id from trades order by ts desc, recorded_at desc limit 1`
+    const [last] =
+      await stack.sql`select side, qty::float8 as qty, price::float8 as price, ts, exit_reason, order_id from trades order by ts desc, recorded_at desc limit 1`
     expect(last).toMatchObject({ side: 'sell', qty: 100, price: next.open, exit_reason: 'manual', order_id: r.order_id })
     const [position] = await stack.sql`select status, exit_reason from positions order by opened_at desc limit 1`
     expect(position).toMatchObject({ status: 'closed', exit_reason: 'manual' })
@@ -61,12 +72,17 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     for await (const m of await stack.client.requestMany('$SRV.PING', '', { maxWait: 1000, strategy: 'timer' })) pings.push(m.json())
     expect(pings.map((p) => p.name).sort()).toEqual(['indicators', 'market-snapshots', 'paper-executor', 'persister', 'risk-gate', 'strategy'])
     expect(pings.every((p) => p.type === 'io.nats.micro.v1.ping_response' && typeof p.id === 'string' && p.version === '0.1.0')).toBe(true)
-    const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{ endpoints: { subject: string; queue_group: string }[]; metadata: { scopes: string } }>()
+    const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{
+      endpoints: { subject: string; queue_group: string }[]
+      metadata: { scopes: string }
+    }>()
     expect(info.endpoints.map((e) => e.subject)).toEqual(expect.arrayContaining(['ctl.risk.get', 'ctl.risk.halt', 'ctl.ideas.approve']))
     // One queue group: whichever process takes a request forwards it to the one running its account.
     expect(new Set(info.endpoints.map((e) => e.queue_group))).toEqual(new Set(['paperd-control']))
     expect(info.metadata.scopes).toBe('main')
-    const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{ endpoints: { subject: string; num_requests: number }[] }>()
+    const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{
+      endpoints: { subject: string; num_requests: number }[]
+    }>()
     expect(stats.endpoints.find((e) => e.subject === 'ctl.portfolio.get')!.num_requests).toBeGreaterThan(0)
     // Every actor, with control endpoints or not, says which scopes it owns and which are live (replay --wait counts on it).
     const indicators = (await stack.client.request('$SRV.STATS.indicators', '', { timeout: 2000 })).json<{ scopes: { owned: string[]; live: string[] } }>()
@@ -89,12 +105,21 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
 
   it('refuses what cannot be done, and every malformed request, with a clear error', async () => {
     expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL', by: 'alice' })).toEqual({ ok: false, error: 'no open ORCL position' })
-    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'order:nope', by: 'alice' })).toEqual({ ok: false, error: 'order order:nope is not working (filled, rejected, cancelled or unknown)' })
+    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'order:nope', by: 'alice' })).toEqual({
+      ok: false,
+      error: 'order order:nope is not working (filled, rejected, cancelled or unknown)',
+    })
     expect(await ask('ctl.portfolio.get', 'not json')).toMatchObject({ ok: false, error: expect.stringMatching(/^request is not JSON/) })
     expect(await ask('ctl.portfolio.get', {})).toEqual({ ok: false, error: 'account: missing (an account id)' })
-    expect(await ask('ctl.portfolio.get', { account: 'ghost' })).toEqual({ ok: false, error: 'no process runs account "ghost" (its paper-executor): is it started with the account in its config? Accounts running: main' })
+    expect(await ask('ctl.portfolio.get', { account: 'ghost' })).toEqual({
+      ok: false,
+      error: 'no process runs account "ghost" (its paper-executor): is it started with the account in its config? Accounts running: main',
+    })
     expect(await ask('ctl.positions.close', { account: 'main', symbol: 'ORCL' })).toEqual({ ok: false, error: 'by: missing (a name)' })
-    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'x', by: 'a', extra: 1 })).toMatchObject({ ok: false, error: expect.stringMatching(/Unrecognized key/) })
+    expect(await ask('ctl.orders.cancel', { account: 'main', order_id: 'x', by: 'a', extra: 1 })).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/Unrecognized key/),
+    })
     const [cash] = await stack.sql<{ n: number }[]>`select count(*)::int as n from trades`
     expect(cash!.n).toBe(smaCrossReference(bars.slice(0, cut), opts).fills.length + 1)
   })

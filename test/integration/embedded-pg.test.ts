@@ -47,15 +47,17 @@ describe('embedded Postgres (PGlite over the wire protocol)', () => {
     await a`create table if not exists hammer (conn text, i int, primary key (conn, i))`
     // Each connection's exchange (Parse/Bind/Execute/Sync) must run whole; a transaction holds the backend.
     const work = (sql: postgres.Sql, conn: string) =>
-      Promise.all(Array.from({ length: 60 }, (_, i) =>
-        i % 3 === 0
-          ? sql.begin(async (tx) => {
-              await tx`insert into hammer values (${conn}, ${i})`
-              const [r] = await tx<{ n: number }[]>`select count(*)::int as n from hammer where conn = ${conn} and i = ${i}`
-              return r!.n
-            })
-          : sql<{ v: number }[]>`select ${i}::int as v`.then(([r]) => (r!.v === i ? 1 : -1)),
-      ))
+      Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          i % 3 === 0
+            ? sql.begin(async (tx) => {
+                await tx`insert into hammer values (${conn}, ${i})`
+                const [r] = await tx<{ n: number }[]>`select count(*)::int as n from hammer where conn = ${conn} and i = ${i}`
+                return r!.n
+              })
+            : sql<{ v: number }[]>`select ${i}::int as v`.then(([r]) => (r!.v === i ? 1 : -1)),
+        ),
+      )
     const [ra, rb] = await Promise.all([work(a, 'a'), work(b, 'b')])
     expect([...ra, ...rb].every((n) => n === 1)).toBe(true)
     const [count] = await a<{ n: number }[]>`select count(*)::int as n from hammer`

@@ -39,7 +39,10 @@ describe('killing the risk gate and the executor mid-replay', () => {
   const fills = async () => Number((await stack.sql<{ n: string }[]>`select count(*) as n from trades`)[0]!.n)
 
   it('SIGKILLed in turn while fills come in: afterwards every fill and every cash balance equal an uninterrupted run', async () => {
-    const start = { 'risk-gate': () => spawnDaemon(stack, ['--actors', 'risk-gate', '--config', configFile]), 'paper-executor': () => spawnDaemon(stack, ['--actors', 'paper-executor', '--config', configFile]) }
+    const start = {
+      'risk-gate': () => spawnDaemon(stack, ['--actors', 'risk-gate', '--config', configFile]),
+      'paper-executor': () => spawnDaemon(stack, ['--actors', 'paper-executor', '--config', configFile]),
+    }
     const running: Record<keyof typeof start, Daemon> = { 'risk-gate': await start['risk-gate'](), 'paper-executor': await start['paper-executor']() }
     // Five stretches of ~2 s of bars each; after each of the first four, once new fills have
     // appeared (the pipeline still at work on it), one of the two is killed and restarted. Four
@@ -67,19 +70,27 @@ describe('killing the risk gate and the executor mid-replay', () => {
     expect(wait.code, wait.stderr).toBe(0)
 
     const run = await runBacktest(parseConfig(config), [{ symbol: 'ORCL', timeframe: '1d', bars }])
-    const daemon = await stack.sql`select trade_id, account, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, exit_reason from trades order by trade_id`
+    const daemon =
+      await stack.sql`select trade_id, account, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, exit_reason from trades order by trade_id`
     expect(daemon.map((t) => ({ ...t }))).toEqual(
-      run.fills.map((f) => ({ trade_id: f.id, account: f.account, side: f.side, qty: f.qty, price: f.price, commission: f.commission, exit_reason: f.exit_reason })).sort((a, b) => a.trade_id.localeCompare(b.trade_id)),
+      run.fills
+        .map((f) => ({ trade_id: f.id, account: f.account, side: f.side, qty: f.qty, price: f.price, commission: f.commission, exit_reason: f.exit_reason }))
+        .sort((a, b) => a.trade_id.localeCompare(b.trade_id)),
     )
     for (const c of LANGUAGE_CASES) {
       const ref = referenceBroker(bars, c.ref)
       const [book] = await stack.sql<{ cash: number }[]>`select cash::float8 as cash from portfolio_state where account = ${c.account}`
       expect(book!.cash, c.account).toBe(ref.cash)
     }
-    const positions = await stack.sql`select position_id, status, exit_reason, qty::float8 as qty, realized_pnl::float8 as pnl from positions order by position_id`
+    const positions =
+      await stack.sql`select position_id, status, exit_reason, qty::float8 as qty, realized_pnl::float8 as pnl from positions order by position_id`
     const finalPositions = new Map<string, (typeof run.positions)[number]>()
     for (const p of run.positions) finalPositions.set(p.position_id, p)
-    expect(positions.map((p) => ({ ...p }))).toEqual([...finalPositions.values()].map((p) => ({ position_id: p.position_id, status: p.status, exit_reason: p.exit_reason, qty: p.qty, pnl: p.realized_pnl })).sort((a, b) => a.position_id.localeCompare(b.position_id)))
+    expect(positions.map((p) => ({ ...p }))).toEqual(
+      [...finalPositions.values()]
+        .map((p) => ({ position_id: p.position_id, status: p.status, exit_reason: p.exit_reason, qty: p.qty, pnl: p.realized_pnl }))
+        .sort((a, b) => a.position_id.localeCompare(b.position_id)),
+    )
     for (const d of Object.values(running)) {
       d.child.kill('SIGTERM')
       expect((await d.exited).code).toBe(0)

@@ -18,7 +18,9 @@ const config = {
   strategies: [
     ...GAYED_CONFIG.strategies,
     {
-      id: 'p5', account: 'phase5', symbols: ['SPY'],
+      id: 'p5',
+      account: 'phase5',
+      symbols: ['SPY'],
       indicators: { dpi: { type: 'dpi', period: 10 } },
       entry: { long: { gt: ['dpi.value', -2] } }, // as soon as the DPI is warm
       exit: { max_bars: 3 },
@@ -48,7 +50,9 @@ describe('Gayed and Phase-5 over a split deployment', () => {
       }
       for (const symbol of GAYED_SYMBOLS) {
         const b = series[symbol]![d]!
-        await js.publish(`md.in.bar.${symbol}`, JSON.stringify({ ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume }), { msgID: `in:${symbol}:1d:${b.ts}` })
+        await js.publish(`md.in.bar.${symbol}`, JSON.stringify({ ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume }), {
+          msgID: `in:${symbol}:1d:${b.ts}`,
+        })
       }
     }
     await stack.quiesce(90_000)
@@ -64,18 +68,52 @@ describe('Gayed and Phase-5 over a split deployment', () => {
   })
 
   it('the daemons trade exactly as the backtest, for both accounts, Phase-5 factors included', async () => {
-    const run = await runBacktest(parseConfig(config), GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: series[symbol]! })), { contexts })
+    const run = await runBacktest(
+      parseConfig(config),
+      GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: series[symbol]! })),
+      { contexts },
+    )
     const rows = await stack.sql`select trade_id, account, symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts,
       ng_score::float8 as ng_score, ng_multiplier::float8 as ng_multiplier, brier_adjustment::float8 as brier_adjustment, dpi_enhancement::float8 as dpi_enhancement
       from trades order by trade_id`
-    type Row = { trade_id: string; account: string; symbol: string; side: string; qty: number; price: number; commission: number; ts: string; ng_score: number | null; ng_multiplier: number | null; brier_adjustment: number | null; dpi_enhancement: number | null }
+    type Row = {
+      trade_id: string
+      account: string
+      symbol: string
+      side: string
+      qty: number
+      price: number
+      commission: number
+      ts: string
+      ng_score: number | null
+      ng_multiplier: number | null
+      brier_adjustment: number | null
+      dpi_enhancement: number | null
+    }
     const daemon = rows.map((t) => ({ ...t, ts: (t.ts as Date).toISOString() }) as Row)
     const backtest = run.fills
-      .map((f) => ({ trade_id: f.id, account: f.account, symbol: f.symbol, side: f.side, qty: f.qty, price: f.price, commission: f.commission, ts: f.ts, ng_score: f.phase5?.ng_score ?? null, ng_multiplier: f.phase5?.ng_multiplier ?? null, brier_adjustment: f.phase5?.brier_adjustment ?? null, dpi_enhancement: f.phase5?.dpi_enhancement ?? null }))
+      .map((f) => ({
+        trade_id: f.id,
+        account: f.account,
+        symbol: f.symbol,
+        side: f.side,
+        qty: f.qty,
+        price: f.price,
+        commission: f.commission,
+        ts: f.ts,
+        ng_score: f.phase5?.ng_score ?? null,
+        ng_multiplier: f.phase5?.ng_multiplier ?? null,
+        brier_adjustment: f.phase5?.brier_adjustment ?? null,
+        dpi_enhancement: f.phase5?.dpi_enhancement ?? null,
+      }))
       .sort((a, b) => a.trade_id.localeCompare(b.trade_id))
     expect(daemon).toEqual(backtest)
     const gayed = daemon.filter((t) => t.account === 'gayed').sort((a, b) => a.ts.localeCompare(b.ts))
-    expect(gayed.map((t) => [t.side, t.symbol])).toEqual([['buy', 'SPY'], ['sell', 'SPY'], ['buy', 'TLT']])
+    expect(gayed.map((t) => [t.side, t.symbol])).toEqual([
+      ['buy', 'SPY'],
+      ['sell', 'SPY'],
+      ['buy', 'TLT'],
+    ])
     const entries = daemon.filter((t) => t.account === 'phase5' && t.side === 'buy')
     expect(entries.length).toBeGreaterThan(5)
     expect(entries.every((t) => t.ng_score !== null && t.ng_multiplier === Math.min(2, 1 + t.ng_score) && t.dpi_enhancement !== null)).toBe(true)
@@ -85,7 +123,8 @@ describe('Gayed and Phase-5 over a split deployment', () => {
     const closes = await stack.sql`select p.position_id, p.realized_pnl::float8 as pnl, p.closed_at, t.ng_score::float8 as ng
       from positions p join trades t on t.position_id = p.position_id and t.intent = 'entry'
       where p.account = 'phase5' and p.status = 'closed' order by p.closed_at`
-    const rows = await stack.sql`select trigger, brier_score::float8 as brier, prediction_count, health_status, dpi_regime from phase5_metrics where account = 'phase5' and trigger = 'position_closed' order by ts, id`
+    const rows =
+      await stack.sql`select trigger, brier_score::float8 as brier, prediction_count, health_status, dpi_regime from phase5_metrics where account = 'phase5' and trigger = 'position_closed' order by ts, id`
     expect(rows).toHaveLength(closes.length)
     expect(closes.length).toBeGreaterThan(3)
     const squares = closes.map((c) => (forecastFromNg(c.ng as number) - ((c.pnl as number) > 0 ? 1 : 0)) ** 2)

@@ -19,7 +19,8 @@ type CsvBar = (typeof bars)[number]
 /** A hostile message, or one made from the good bar published just before it (a contradicting re-send). */
 type Hostile = [subject: string, payload: string | ((last: CsvBar) => string), reason: RegExp | ((last: CsvBar) => RegExp)]
 
-const bar = (ts: string, over: Partial<InjectedBar> = {}) => JSON.stringify(message('md.in.bar', { ts, open: 50, high: 52, low: 49, close: 50, volume: 1, ...over }))
+const bar = (ts: string, over: Partial<InjectedBar> = {}) =>
+  JSON.stringify(message('md.in.bar', { ts, open: 50, high: 52, low: 49, close: 50, volume: 1, ...over }))
 const DIGITS_64 = `${'1234567890'.repeat(6)}1234`
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
@@ -46,22 +47,36 @@ const HOSTILE: Hostile[] = [
   // has had, so each would be stored if it were accepted.
   ['md.in.bar.BIG', bar('2016-01-04', { open: 1e308, high: 1e308 }), /^md\.in\.bar: open 1e308 is above the maximum 1e12$/],
   ['md.in.bar.TINY', bar('2016-01-04', { open: 1e-320, low: 1e-320 }), /^md\.in\.bar: open 1e-320 is below the minimum 1e-12$/],
-  ['md.in.bar.VOL', bar('2016-01-04').replace('"volume":1', `"volume":${DIGITS_64}`), /^md\.in\.bar: volume 1\.2345678901234568e63 is above the maximum 9007199254740991$/],
+  [
+    'md.in.bar.VOL',
+    bar('2016-01-04').replace('"volume":1', `"volume":${DIGITS_64}`),
+    /^md\.in\.bar: volume 1\.2345678901234568e63 is above the maximum 9007199254740991$/,
+  ],
   ['md.in.bar.VOLTINY', bar('2016-01-04', { volume: 1e-320 }), /^md\.in\.bar: volume 1e-320 is subnormal/],
   ['md.in.bar.Y0001', bar('0001-01-01'), /^md\.in\.bar: ts is not valid \(.*years 1800 to 2199\)$/],
   ['md.in.bar.Y9999', bar('9999-12-31'), /^md\.in\.bar: ts is not valid \(.*years 1800 to 2199\)$/],
   ['md.in.bar.WEEKS', bar('2016-01-04', { timeframe: '9999w' }), /^md\.in\.bar: timeframe is not valid \(.*at most a year \(52w, 366d, 8784h\)/],
-  ['md.in.context.ORCL', '{"ts":"2016-01-04","consensus_forecast":0,"distribution_estimate":50}', /^md\.in\.context: consensus_forecast 0 is below the minimum 1e-12$/],
-  ['md.in.context.ORCL', '{"ts":"2016-01-04","consensus_forecast":50,"distribution_estimate":-3}', /^md\.in\.context: distribution_estimate -3 is below the minimum 1e-12$/],
+  [
+    'md.in.context.ORCL',
+    '{"ts":"2016-01-04","consensus_forecast":0,"distribution_estimate":50}',
+    /^md\.in\.context: consensus_forecast 0 is below the minimum 1e-12$/,
+  ],
+  [
+    'md.in.context.ORCL',
+    '{"ts":"2016-01-04","consensus_forecast":50,"distribution_estimate":-3}',
+    /^md\.in\.context: distribution_estimate -3 is below the minimum 1e-12$/,
+  ],
   // A provider's correction of the bar just stored: refused with both values, the first bar stands.
   [
     'md.in.bar.ORCL',
     (last) => good({ ...last, volume: last.volume + 1 }),
     (last) =>
       new RegExp(
-        `^${escapeRegExp(`md.in.bar: the ORCL 1d bar of ${last.ts.slice(0, 10)}T00:00:00.000Z contradicts the one already accepted: ` +
-          `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume} accepted, ` +
-          `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume + 1} received`)}`,
+        `^${escapeRegExp(
+          `md.in.bar: the ORCL 1d bar of ${last.ts.slice(0, 10)}T00:00:00.000Z contradicts the one already accepted: ` +
+            `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume} accepted, ` +
+            `open ${last.open} high ${last.high} low ${last.low} close ${last.close} volume ${last.volume + 1} received`,
+        )}`,
       ),
   ],
 ]
@@ -77,7 +92,11 @@ describe('bars as nats pub sends them, with hostile messages mixed in', () => {
   it('trades exactly like the reference while every bad message is dead-lettered with its reason', async () => {
     const sent: { subject: string; payload: string; reason: RegExp }[] = []
     const send = ([subject, payload, reason]: Hostile, last: CsvBar) => {
-      const resolved = { subject, payload: typeof payload === 'function' ? payload(last) : payload, reason: typeof reason === 'function' ? reason(last) : reason }
+      const resolved = {
+        subject,
+        payload: typeof payload === 'function' ? payload(last) : payload,
+        reason: typeof reason === 'function' ? reason(last) : reason,
+      }
       stack.client.publish(subject, enc.encode(resolved.payload))
       sent.push(resolved)
     }
@@ -92,7 +111,9 @@ describe('bars as nats pub sends them, with hostile messages mixed in', () => {
 
     expect(await stack.trades()).toEqual(reference.fills)
 
-    const dead = await stack.sql<{ actor: string; reason: string; subject: string; payload_bytes: number; payload: string }[]>`select actor, reason, subject, payload_bytes, payload from dead_letters order by stream_seq`
+    const dead = await stack.sql<
+      { actor: string; reason: string; subject: string; payload_bytes: number; payload: string }[]
+    >`select actor, reason, subject, payload_bytes, payload from dead_letters order by stream_seq`
     expect(dead).toHaveLength(HOSTILE.length)
     sent.forEach(({ subject, payload, reason }, i) => {
       expect(dead[i]!.actor).toBe('market-snapshots')
@@ -126,7 +147,9 @@ describe('bars as nats pub sends them, with hostile messages mixed in', () => {
     expect(metrics).toMatch(/paperd_messages_total\{actor="market-snapshots",outcome="duplicate"\} 1$/m)
     // The contradicting bar of the first test: dead-lettered, counted apart from the duplicates.
     expect(metrics).toMatch(/paperd_messages_total\{actor="market-snapshots",outcome="conflict"\} 1$/m)
-    expect(await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_dead_letters_total')).toContain(`paperd_dead_letters_total{actor="market-snapshots"} ${HOSTILE.length}`)
+    expect(await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_dead_letters_total')).toContain(
+      `paperd_dead_letters_total{actor="market-snapshots"} ${HOSTILE.length}`,
+    )
   })
 
   it('garbage on internal subjects is refused by every actor that consumes them, and nothing trades', async () => {

@@ -25,12 +25,17 @@ const DECLARED: Record<string, IndicatorSpec> = {
 
 const config = {
   accounts: [{ id: 'main', starting_cash: 10000 }],
-  strategies: [{
-    id: 'all-indicators', account: 'main', symbols: ['ORCL'], timeframe: '1d',
-    indicators: DECLARED,
-    entry: { long: { all: [{ gt: ['rsi', 101] }, { gt: ['macd.hist', 'bb.upper'] }, { lt: ['dpi.value', 'hi'] }] } },
-    sizing: { fixed_qty: 1 },
-  }],
+  strategies: [
+    {
+      id: 'all-indicators',
+      account: 'main',
+      symbols: ['ORCL'],
+      timeframe: '1d',
+      indicators: DECLARED,
+      entry: { long: { all: [{ gt: ['rsi', 101] }, { gt: ['macd.hist', 'bb.upper'] }, { lt: ['dpi.value', 'hi'] }] } },
+      sizing: { fixed_qty: 1 },
+    },
+  ],
 }
 
 describe('indicator values in snapshot_indicators', () => {
@@ -58,7 +63,11 @@ describe('indicator values in snapshot_indicators', () => {
           expect(Math.abs(got! - value) <= 1e-9 * Math.max(1, Math.abs(value)), `${key} at ${row.ts.toISOString()}: ${got} vs ${value}`).toBe(true)
           compared++
         }
-        if (!expected) expect(Object.keys(row.values).filter((k) => k === name || k.startsWith(`${name}.`)), `${name} before warm-up`).toEqual([])
+        if (!expected)
+          expect(
+            Object.keys(row.values).filter((k) => k === name || k.startsWith(`${name}.`)),
+            `${name} before warm-up`,
+          ).toEqual([])
       })
     }
     expect(compared).toBeGreaterThan(bars.length * 10)

@@ -27,9 +27,16 @@ describe('the strategy language through the daemon', () => {
   afterAll(async () => stack?.close())
 
   const tradesOf = async (account: string) =>
-    (await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, intent, exit_reason
-      from trades where account = ${account} order by ts, recorded_at, trade_id`).map((t) => ({
-      ts: (t.ts as Date).toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission, reason: t.intent === 'entry' ? 'entry' : t.exit_reason,
+    (
+      await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, intent, exit_reason
+      from trades where account = ${account} order by ts, recorded_at, trade_id`
+    ).map((t) => ({
+      ts: (t.ts as Date).toISOString(),
+      side: t.side,
+      qty: t.qty,
+      price: t.price,
+      commission: t.commission,
+      reason: t.intent === 'entry' ? 'entry' : t.exit_reason,
     }))
 
   it.each(LANGUAGE_CASES.map((c) => [c.name, c] as const))('%s: trades and cash equal the reference broker', async (_, c) => {
@@ -45,9 +52,13 @@ describe('the strategy language through the daemon', () => {
   it('paperd backtest fills every account exactly like the daemon', async () => {
     const run = await runBacktest(parseConfig(config), [{ symbol: 'ORCL', timeframe: '1d', bars }])
     for (const c of LANGUAGE_CASES) {
-      const daemon = (await stack.sql`select trade_id, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts
-        from trades where account = ${c.account} order by trade_id`).map((t) => ({ id: t.trade_id, side: t.side, qty: t.qty, price: t.price, commission: t.commission, ts: (t.ts as Date).toISOString() }))
-      const backtest = run.fills.filter((f) => f.account === c.account).map((f) => ({ id: f.id, side: f.side, qty: f.qty, price: f.price, commission: f.commission, ts: f.ts }))
+      const daemon = (
+        await stack.sql`select trade_id, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts
+        from trades where account = ${c.account} order by trade_id`
+      ).map((t) => ({ id: t.trade_id, side: t.side, qty: t.qty, price: t.price, commission: t.commission, ts: (t.ts as Date).toISOString() }))
+      const backtest = run.fills
+        .filter((f) => f.account === c.account)
+        .map((f) => ({ id: f.id, side: f.side, qty: f.qty, price: f.price, commission: f.commission, ts: f.ts }))
       expect(backtest.sort((a, b) => a.id.localeCompare(b.id))).toEqual(daemon)
     }
   })

@@ -20,7 +20,13 @@ function start(env: Record<string, string>, args = ['--actors', 'market-snapshot
 async function ready(metricsPort: number, output: () => string) {
   // A deadline, not a wait: an embedded Postgres can take many seconds to start on a loaded machine.
   for (const deadline = Date.now() + 60_000; ; ) {
-    if (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false)) return
+    if (
+      await fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return
     if (Date.now() > deadline) throw new Error(`not ready:\n${output()}`)
     await new Promise((r) => setTimeout(r, 100))
   }
@@ -62,7 +68,13 @@ describe('paperd start without a NATS server', () => {
     const natsPort = await freePort()
     const mPort = await freePort()
     // The first run of the README: every actor, the demo, the embedded Postgres.
-    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()), METRICS_PORT: String(mPort) }
+    const env = {
+      PATH: process.env.PATH!,
+      NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')),
+      PAPERD_PG_PORT: String(await freePort()),
+      METRICS_PORT: String(mPort),
+    }
     const run = start(env, [], true)
     try {
       await ready(mPort, run.output)
@@ -80,10 +92,18 @@ describe('paperd start without a NATS server', () => {
 
   it('a Ctrl-C while paperd is still starting stops what has started, the nats-server included', async () => {
     const natsPort = await freePort()
-    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' }, ['--actors', 'market-snapshots'], true)
+    const run = start(
+      { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' },
+      ['--actors', 'market-snapshots'],
+      true,
+    )
     try {
       // The moment the server is up, before the actors are.
-      for (const deadline = Date.now() + 60_000; !run.output().includes('no NATS answering: started a local nats-server -js'); await new Promise((r) => setTimeout(r, 10))) {
+      for (
+        const deadline = Date.now() + 60_000;
+        !run.output().includes('no NATS answering: started a local nats-server -js');
+        await new Promise((r) => setTimeout(r, 10))
+      ) {
         expect(Date.now(), run.output()).toBeLessThan(deadline)
       }
       process.kill(-run.child.pid!, 'SIGINT')
@@ -98,7 +118,12 @@ describe('paperd start without a NATS server', () => {
   it('takes the nats-server it started along when it leaves in a hurry (a second Ctrl-C)', async () => {
     const natsPort = await freePort()
     const mPort = await freePort()
-    const run = start({ PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: String(mPort) })
+    const run = start({
+      PATH: process.env.PATH!,
+      NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')),
+      METRICS_PORT: String(mPort),
+    })
     await ready(mPort, run.output)
     run.child.kill('SIGINT')
     while (!run.output().includes('signal received')) await new Promise((r) => setTimeout(r, 20))
@@ -106,7 +131,10 @@ describe('paperd start without a NATS server', () => {
     expect((await run.exited).code, run.output()).toBe(1)
     expect(run.output()).toContain('second signal: exiting now')
     for (const deadline = Date.now() + 5000; ; await new Promise((r) => setTimeout(r, 100))) {
-      const up = await connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 500 }).then((nc) => nc.close().then(() => true), () => false)
+      const up = await connect({ servers: `127.0.0.1:${natsPort}`, reconnect: false, timeout: 500 }).then(
+        (nc) => nc.close().then(() => true),
+        () => false,
+      )
       if (!up) break
       expect(Date.now(), 'the local nats-server outlived paperd').toBeLessThan(deadline)
     }
@@ -114,7 +142,12 @@ describe('paperd start without a NATS server', () => {
 
   it('with no env and no config at all, it trades the bundled demo into an embedded Postgres within a minute, and keeps its books across a restart', async () => {
     // Nothing set but ports (tests run side by side) and the data directory: the demo's own pace.
-    const env = { PATH: process.env.PATH!, NATS_URL: `nats://127.0.0.1:${await freePort()}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), PAPERD_PG_PORT: String(await freePort()) }
+    const env = {
+      PATH: process.env.PATH!,
+      NATS_URL: `nats://127.0.0.1:${await freePort()}`,
+      PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')),
+      PAPERD_PG_PORT: String(await freePort()),
+    }
     const db = postgres(`postgres://postgres@127.0.0.1:${env.PAPERD_PG_PORT}/postgres`, { max: 1, onnotice: () => {} })
     const trades = async () => (await db<{ n: number; last: string | null }[]>`select count(*)::int as n, max(ts)::text as last from trades`)[0]!
     try {
@@ -155,8 +188,15 @@ describe('paperd start without a NATS server', () => {
 
   it('without nats-server on PATH: one line saying how to get one, exit 2', async () => {
     const natsPort = await freePort()
-    const run = start({ PATH: '/nonexistent', NATS_URL: `nats://127.0.0.1:${natsPort}`, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')), METRICS_PORT: '0' })
+    const run = start({
+      PATH: '/nonexistent',
+      NATS_URL: `nats://127.0.0.1:${natsPort}`,
+      PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')),
+      METRICS_PORT: '0',
+    })
     expect((await run.exited).code).toBe(2)
-    expect(run.output().trim().split('\n').at(-1)).toMatch(new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`))
+    expect(run.output().trim().split('\n').at(-1)).toMatch(
+      new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`),
+    )
   })
 })

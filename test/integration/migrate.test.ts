@@ -108,9 +108,7 @@ describe('migrate', () => {
     write('0003_later.sql', 'create table later (id int);')
     const sql = client()
 
-    await expect(migrate(sql, { dir })).rejects.toThrow(
-      /^migration 0002_bad\.sql failed and was rolled back: relation "no_such_table" does not exist/,
-    )
+    await expect(migrate(sql, { dir })).rejects.toThrow(/^migration 0002_bad\.sql failed and was rolled back: relation "no_such_table" does not exist/)
     expect(await appliedVersions(sql)).toEqual([1])
     expect(await tableExists(sql, 'ok')).toBe(true)
     expect(await tableExists(sql, 'half')).toBe(false)

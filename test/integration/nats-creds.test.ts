@@ -64,7 +64,10 @@ describe('NATS_CREDS (operator/JWT mode)', () => {
   it('without credentials the server refuses, in one line, at once (even for a daemon that waits for NATS)', async () => {
     const env = loadEnv({ NATS_URL: nats.url })
     const started = Date.now()
-    const err = await connectNats(env.nats, 'no creds', quiet, true).then(() => null, (e: Error) => e)
+    const err = await connectNats(env.nats, 'no creds', quiet, true).then(
+      () => null,
+      (e: Error) => e,
+    )
     expect(err?.message).toBe('NATS refused the connection (Authorization Violation) with no credentials (set NATS_CREDS or put them in NATS_URL)')
     expect(Date.now() - started).toBeLessThan(5000)
   })
@@ -74,7 +77,10 @@ describe('NATS_CREDS (operator/JWT mode)', () => {
     const path = join(dir, 'stranger.creds')
     writeFileSync(path, stranger.creds)
     const env = loadEnv({ NATS_URL: nats.url, NATS_CREDS: path })
-    const err = await connectNats(env.nats, 'stranger', quiet, true).then(() => null, (e: Error) => e)
+    const err = await connectNats(env.nats, 'stranger', quiet, true).then(
+      () => null,
+      (e: Error) => e,
+    )
     expect(err?.message).toBe(`NATS refused the connection (Authorization Violation) with the creds file ${path} (NATS_CREDS)`)
     expect(err?.message).not.toContain(stranger.seed)
   })

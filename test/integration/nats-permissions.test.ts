@@ -21,9 +21,14 @@ import { CANONICAL } from '../support/stack.js'
 
 const CONF = 'ops/nats/nats-server.conf'
 const PASSWORDS: Record<string, string> = {
-  PAPERD_MARKET_SNAPSHOTS_PASSWORD: 'ms-secret', PAPERD_INDICATORS_PASSWORD: 'ind-secret', PAPERD_STRATEGY_PASSWORD: 'st-secret',
-  PAPERD_RISK_GATE_PASSWORD: 'rg-secret', PAPERD_PAPER_EXECUTOR_PASSWORD: 'ex-secret', PAPERD_PERSISTER_PASSWORD: 'pe-secret',
-  PAPERD_PASSWORD: 'all-secret', PAPERD_OPERATOR_PASSWORD: 'op-secret',
+  PAPERD_MARKET_SNAPSHOTS_PASSWORD: 'ms-secret',
+  PAPERD_INDICATORS_PASSWORD: 'ind-secret',
+  PAPERD_STRATEGY_PASSWORD: 'st-secret',
+  PAPERD_RISK_GATE_PASSWORD: 'rg-secret',
+  PAPERD_PAPER_EXECUTOR_PASSWORD: 'ex-secret',
+  PAPERD_PERSISTER_PASSWORD: 'pe-secret',
+  PAPERD_PASSWORD: 'all-secret',
+  PAPERD_OPERATOR_PASSWORD: 'op-secret',
 }
 
 /** A client, with every error the server sent it (a refused publish comes back as one), in order. */
@@ -69,7 +74,11 @@ describe('ops/nats/nats-server.conf', () => {
   beforeAll(async () => {
     Object.assign(process.env, PASSWORDS)
     // The file's monitoring port and store are for a deployment; the test server picks its own.
-    nats = await startNatsServer({ config: readFileSync(CONF, 'utf8').replace(/^http:.*$/m, '').replace(/^\s*store_dir:.*$/m, '') })
+    nats = await startNatsServer({
+      config: readFileSync(CONF, 'utf8')
+        .replace(/^http:.*$/m, '')
+        .replace(/^\s*store_dir:.*$/m, ''),
+    })
     db = await createTestDatabase()
   })
   afterAll(async () => {
@@ -101,7 +110,12 @@ describe('ops/nats/nats-server.conf', () => {
   })
 
   it('a whole paperd as user paperd trades a replay the operator injects, and the operator can call ctl.*', async () => {
-    const env = loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://paperd:${PASSWORDS.PAPERD_PASSWORD}@`), DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: 'warn' })
+    const env = loadEnv({
+      NATS_URL: nats.url.replace('nats://', `nats://paperd:${PASSWORDS.PAPERD_PASSWORD}@`),
+      DATABASE_URL: db.url,
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'warn',
+    })
     daemon = await startDaemon({ env, actors: [...ACTOR_NAMES], config: parseConfig(CANONICAL), log: createLogger('warn'), waitForNats: false })
     await daemon.live
     const { nc: operator } = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
@@ -116,25 +130,34 @@ describe('ops/nats/nats-server.conf', () => {
     expect(reply).toMatchObject({ ok: true, halted: false })
   })
 
-  it('the risk-gate and the executor as their own users take control requests and route them to the account\'s process', async () => {
+  it("the risk-gate and the executor as their own users take control requests and route them to the account's process", async () => {
     // Account "split" runs in two processes of one actor each, under the actors' users; "main" runs in the whole paperd above.
-    const env = (user: string, password: string) => loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://${user}:${password}@`), METRICS_PORT: '0', LOG_LEVEL: 'warn' })
+    const env = (user: string, password: string) =>
+      loadEnv({ NATS_URL: nats.url.replace('nats://', `nats://${user}:${password}@`), METRICS_PORT: '0', LOG_LEVEL: 'warn' })
     const config = parseConfig({ accounts: [{ id: 'split', starting_cash: 5000 }] })
-    for (const [actor, password] of [['risk-gate', PASSWORDS.PAPERD_RISK_GATE_PASSWORD!], ['paper-executor', PASSWORDS.PAPERD_PAPER_EXECUTOR_PASSWORD!]] as const) {
+    for (const [actor, password] of [
+      ['risk-gate', PASSWORDS.PAPERD_RISK_GATE_PASSWORD!],
+      ['paper-executor', PASSWORDS.PAPERD_PAPER_EXECUTOR_PASSWORD!],
+    ] as const) {
       const d = await startDaemon({ env: env(actor, password), actors: [actor], config, log: createLogger('warn'), waitForNats: false })
       split.push(d)
       await d.live
     }
     const { nc: operator } = await as('operator', PASSWORDS.PAPERD_OPERATOR_PASSWORD!)
-    const ask = async (subject: string, body: unknown) => (await operator.request(subject, JSON.stringify(body), { timeout: 15_000 })).json<Record<string, unknown>>()
+    const ask = async (subject: string, body: unknown) =>
+      (await operator.request(subject, JSON.stringify(body), { timeout: 15_000 })).json<Record<string, unknown>>()
     // Enough requests that both front doors of each queue group take some, for both accounts.
-    const replies = await Promise.all(Array.from({ length: 40 }, (_, i) => {
-      const account = i % 2 ? 'split' : 'main'
-      return i % 4 < 2 ? ask('ctl.risk.get', { account }).then((r) => [r.ok, r.account]) : ask('ctl.portfolio.get', { account }).then((r) => [r.ok, r.account])
-    }))
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => {
+        const account = i % 2 ? 'split' : 'main'
+        return i % 4 < 2
+          ? ask('ctl.risk.get', { account }).then((r) => [r.ok, r.account])
+          : ask('ctl.portfolio.get', { account }).then((r) => [r.ok, r.account])
+      }),
+    )
     expect(replies).toEqual(Array.from({ length: 40 }, (_, i) => [true, i % 2 ? 'split' : 'main']))
     expect(await ask('ctl.risk.halt', { account: 'split', by: 'ops', reason: 'permissions' })).toMatchObject({ ok: true, halted: true })
     expect(await ask('ctl.risk.resume', { account: 'split', by: 'ops' })).toMatchObject({ ok: true, halted: false })
-    expect((await ask('ctl.portfolio.get', { account: 'split' }))).toMatchObject({ ok: true, cash: 5000 })
+    expect(await ask('ctl.portfolio.get', { account: 'split' })).toMatchObject({ ok: true, cash: 5000 })
   })
 })

@@ -82,7 +82,9 @@ describe('startNatsServer', () => {
     const saved = process.env.PATH
     process.env.PATH = empty
     try {
-      await expect(startNatsServer()).rejects.toThrow(/^nats-server not found on PATH: run scripts\/setup test .*install it \(apt-get install nats-server.* — tests never skip$/)
+      await expect(startNatsServer()).rejects.toThrow(
+        /^nats-server not found on PATH: run scripts\/setup test .*install it \(apt-get install nats-server.* — tests never skip$/,
+      )
     } finally {
       process.env.PATH = saved
       rmSync(empty, { recursive: true, force: true })

@@ -41,7 +41,11 @@ describe('NATS TLS (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY)', () => {
     server = ca.issue('nats-server')
     client = ca.issue('paperd', { client: true })
     const tlsBlock = (verify: boolean) => `tls {\n  cert_file: "${server.cert}"\n  key_file: "${server.key}"\n  ca_file: "${ca.ca}"\n  verify: ${verify}\n}\n`
-    ;[tlsNats, mtlsNats, plainNats] = await Promise.all([startNatsServer({ config: tlsBlock(false) }), startNatsServer({ config: tlsBlock(true) }), startNatsServer()])
+    ;[tlsNats, mtlsNats, plainNats] = await Promise.all([
+      startNatsServer({ config: tlsBlock(false) }),
+      startNatsServer({ config: tlsBlock(true) }),
+      startNatsServer(),
+    ])
   })
   afterAll(async () => {
     await daemon?.stop()
@@ -63,7 +67,9 @@ describe('NATS TLS (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY)', () => {
   it('without the CA the server certificate does not verify: refused at once, in one line naming NATS_TLS_CA', async () => {
     const started = Date.now()
     const { error } = await attempt({ NATS_URL: `tls://localhost:${tlsNats.port}` })
-    expect(error).toBe("TLS with NATS failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); NATS_TLS_CA must name the CA that signed the server's certificate")
+    expect(error).toBe(
+      "TLS with NATS failed: unable to verify the first certificate (UNABLE_TO_VERIFY_LEAF_SIGNATURE); NATS_TLS_CA must name the CA that signed the server's certificate",
+    )
     expect(Date.now() - started).toBeLessThan(5000)
     // nats:// too: the client upgrades to TLS because the server requires it, and verifies it the same way.
     expect((await attempt({ NATS_URL: `nats://127.0.0.1:${tlsNats.port}` })).error).toMatch(/^TLS with NATS failed: unable to verify the first certificate/)
@@ -84,7 +90,9 @@ describe('NATS TLS (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY)', () => {
     expect(ok.error).toBeNull()
     // TLS 1.3: the server's refusal comes after the handshake, so the client sees it only after its connect timeout.
     const refused = await attempt({ NATS_URL: `tls://localhost:${mtlsNats.port}`, NATS_TLS_CA: ca.ca }, 2000)
-    expect(refused.error).toMatch(/^TLS with NATS failed: the server refused this client \(TLS alert "[a-z ]+"\); it wants a client certificate it trusts \(NATS_TLS_CERT, NATS_TLS_KEY\)$/)
+    expect(refused.error).toMatch(
+      /^TLS with NATS failed: the server refused this client \(TLS alert "[a-z ]+"\); it wants a client certificate it trusts \(NATS_TLS_CERT, NATS_TLS_KEY\)$/,
+    )
   })
 
   it('tls:// refuses a server that offers no TLS', async () => {
@@ -93,8 +101,20 @@ describe('NATS TLS (NATS_TLS_CA, NATS_TLS_CERT, NATS_TLS_KEY)', () => {
   })
 
   it('a daemon (every actor but the persister) runs over mutual TLS', async () => {
-    const env = loadEnv({ NATS_URL: `tls://localhost:${mtlsNats.port}`, NATS_TLS_CA: ca.ca, NATS_TLS_CERT: client.cert, NATS_TLS_KEY: client.key, METRICS_PORT: '0' })
-    daemon = await startDaemon({ env, actors: ACTOR_NAMES.filter((a) => a !== 'persister'), config: parseConfig(CANONICAL), log: createLogger('warn'), waitForNats: false })
+    const env = loadEnv({
+      NATS_URL: `tls://localhost:${mtlsNats.port}`,
+      NATS_TLS_CA: ca.ca,
+      NATS_TLS_CERT: client.cert,
+      NATS_TLS_KEY: client.key,
+      METRICS_PORT: '0',
+    })
+    daemon = await startDaemon({
+      env,
+      actors: ACTOR_NAMES.filter((a) => a !== 'persister'),
+      config: parseConfig(CANONICAL),
+      log: createLogger('warn'),
+      waitForNats: false,
+    })
     await daemon.live
     expect(await daemon.readiness()).toEqual({})
   })

@@ -17,7 +17,8 @@ const exprs = DASHBOARD.panels.flatMap((p) => p.targets.map((t) => t.expr ?? '')
 const sqls = DASHBOARD.panels.flatMap((p) => p.targets.map((t) => t.rawSql ?? '')).filter(Boolean)
 
 /** The input series of the promtool tests of the alert rules (ops/prometheus/*.test.yml). */
-const RULE_TEST_SERIES = readdirSync('ops/prometheus').filter((f) => f.endsWith('.test.yml'))
+const RULE_TEST_SERIES = readdirSync('ops/prometheus')
+  .filter((f) => f.endsWith('.test.yml'))
   .flatMap((f) => (parse(readFileSync(join('ops/prometheus', f), 'utf8')) as { tests: { input_series: { series: string }[] }[] }).tests)
   .flatMap((t) => t.input_series.map((i) => i.series))
 /** Labels a scrape adds (the target's) rather than the process. */
@@ -61,13 +62,19 @@ describe('ops files name only what exists', () => {
   })
 
   it('the promtool tests of the alert rules use the names and labels paperd exports', () => {
-    const served = metrics.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => parseSeries(l.slice(0, l.lastIndexOf(' '))))
+    const served = metrics
+      .split('\n')
+      .filter((l) => l && !l.startsWith('#'))
+      .map((l) => parseSeries(l.slice(0, l.lastIndexOf(' '))))
     const labelSets = (name: string) => new Set(served.filter((s) => s.name === name).map((s) => Object.keys(s.labels).sort().join(',')))
     const durables = new Set(served.filter((s) => s.name === 'paperd_consumer_pending_messages').map((s) => s.labels.consumer))
     const inTests = RULE_TEST_SERIES.map(parseSeries).filter((s) => s.name !== 'up')
     expect(inTests.length).toBeGreaterThan(100)
     for (const { name, labels } of inTests) {
-      const own = Object.keys(labels).filter((l) => !TARGET_LABELS.has(l)).sort().join(',')
+      const own = Object.keys(labels)
+        .filter((l) => !TARGET_LABELS.has(l))
+        .sort()
+        .join(',')
       expect(labelSets(name), `${name}{${own}}`).toContain(own)
       // A durable of a paperd actor in a test is one paperd creates (other consumers may be anything).
       const consumer = labels.consumer
@@ -77,18 +84,26 @@ describe('ops files name only what exists', () => {
 
   it('the series the alert rules count exist for every actor a process runs, before their first event', () => {
     for (const actor of ACTOR_NAMES) {
-      for (const series of [`paperd_dead_letters_total{actor="${actor}"}`, `paperd_messages_total{actor="${actor}",outcome="ok"}`, `paperd_scopes_owned{actor="${actor}"}`, `paperd_scopes_live{actor="${actor}"}`]) {
+      for (const series of [
+        `paperd_dead_letters_total{actor="${actor}"}`,
+        `paperd_messages_total{actor="${actor}",outcome="ok"}`,
+        `paperd_scopes_owned{actor="${actor}"}`,
+        `paperd_scopes_live{actor="${actor}"}`,
+      ]) {
         expect(metrics, series).toMatch(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} \\d`, 'm'))
       }
     }
-    for (const result of ['ok', 'transient', 'failed']) expect(metrics).toMatch(new RegExp(`^paperd_persister_commit_duration_seconds_count\\{result="${result}"\\} \\d`, 'm'))
+    for (const result of ['ok', 'transient', 'failed'])
+      expect(metrics).toMatch(new RegExp(`^paperd_persister_commit_duration_seconds_count\\{result="${result}"\\} \\d`, 'm'))
     expect(metrics).toMatch(/^paperd_strategy_session_open\{strategy="sma-cross"\} 1$/m)
   })
 
   it('every table the dashboard queries exists', async () => {
     const tables = [...new Set(sqls.flatMap((q) => [...q.matchAll(/\bfrom\s+([a-z0-9_]+)/gi)].map((m) => m[1]!)))]
     expect(tables.length).toBeGreaterThan(5)
-    const existing = new Set((await stack.sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public'`).map((r) => r.table_name))
+    const existing = new Set(
+      (await stack.sql<{ table_name: string }[]>`select table_name from information_schema.tables where table_schema = 'public'`).map((r) => r.table_name),
+    )
     expect(tables.filter((t) => !existing.has(t))).toEqual([])
   })
 })

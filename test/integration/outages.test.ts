@@ -50,7 +50,12 @@ describe('outages', () => {
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${stack.db.name} and pid <> pg_backend_pid()`
       await replayThrough(stack, 0, bars.length)
       // The persister has new work it cannot commit: it retries (and keeps the batch) rather than failing.
-      const commitRetries = async () => Number(/paperd_retries_total\{actor="persister",what="commit"\} (\d+)/.exec(await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_retries_total'))?.[1] ?? 0)
+      const commitRetries = async () =>
+        Number(
+          /paperd_retries_total\{actor="persister",what="commit"\} (\d+)/.exec(
+            await stack.daemon!.metrics.registry.getSingleMetricAsString('paperd_retries_total'),
+          )?.[1] ?? 0,
+        )
       for (const deadline = Date.now() + 30_000; (await commitRetries()) === 0; await new Promise((r) => setTimeout(r, 100))) {
         expect(Date.now(), 'the persister never retried a commit while Postgres refused connections').toBeLessThan(deadline)
       }

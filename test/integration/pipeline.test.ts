@@ -27,7 +27,8 @@ describe('canonical config, replayed CSV', () => {
     expect(run.stderr).toContain('every actor has processed everything')
     expect(run.code).toBe(0)
 
-    const trades = await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, is_simulation, strategy_id from trades order by ts`
+    const trades =
+      await stack.sql`select ts, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, is_simulation, strategy_id from trades order by ts`
     expect(trades.map((t) => ({ ts: t.ts.toISOString(), side: t.side, qty: t.qty, price: t.price, commission: t.commission }))).toEqual(reference.fills)
     expect(trades.every((t) => t.is_simulation === true && t.strategy_id === 'sma-cross')).toBe(true)
 
@@ -39,7 +40,9 @@ describe('canonical config, replayed CSV', () => {
   it('stores every bar, the indicator values, each idea with its status and an audit entry per idea', async () => {
     const [market] = await stack.sql<{ bars: number }[]>`select count(*)::int as bars from snapshot_market where symbol = 'ORCL'`
     expect(market!.bars).toBe(bars.length)
-    const [ind] = await stack.sql<{ n: number; warm: number }[]>`select count(*)::int as n, count(*) filter (where "values" ? 'slow')::int as warm from snapshot_indicators`
+    const [ind] = await stack.sql<
+      { n: number; warm: number }[]
+    >`select count(*)::int as n, count(*) filter (where "values" ? 'slow')::int as warm from snapshot_indicators`
     expect(ind!.n).toBe(bars.length)
     expect(ind!.warm).toBe(bars.length - 29)
     const ideas = await stack.sql`select id, status from trade_ideas`
@@ -57,9 +60,14 @@ describe('canonical config, replayed CSV', () => {
     expect(run.code).toBe(0)
     expect(run.stdout).toMatch(/total return/)
     const report = JSON.parse(readFileSync(out, 'utf8'))
-    const trades = await stack.sql`select symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades order by ts, trade_id`
-    expect(report.fills).toEqual(trades.map((t) => ({ symbol: t.symbol, side: t.side, qty: t.qty, price: t.price, commission: t.commission, ts: t.ts.toISOString() })))
-    const [book] = await stack.sql<{ cash: number; equity: number }[]>`select cash::float8 as cash, equity::float8 as equity from portfolio_state where account = 'main'`
+    const trades =
+      await stack.sql`select symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts from trades order by ts, trade_id`
+    expect(report.fills).toEqual(
+      trades.map((t) => ({ symbol: t.symbol, side: t.side, qty: t.qty, price: t.price, commission: t.commission, ts: t.ts.toISOString() })),
+    )
+    const [book] = await stack.sql<
+      { cash: number; equity: number }[]
+    >`select cash::float8 as cash, equity::float8 as equity from portfolio_state where account = 'main'`
     expect(report.final_cash).toBe(book!.cash)
     expect(report.final_equity).toBe(book!.equity)
   })

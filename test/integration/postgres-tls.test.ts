@@ -65,7 +65,9 @@ describe('DATABASE_URL sslmode, sslrootcert', () => {
     expect(await encrypted(url('127.0.0.1', `sslmode=require&sslrootcert=${ca.ca}`))).toBe(true)
     const other = createTestCa('another CA')
     try {
-      expect(await encrypted(url('127.0.0.1', `sslmode=require&sslrootcert=${other.ca}`))).toMatch(/self-signed certificate in certificate chain|unable to verify/)
+      expect(await encrypted(url('127.0.0.1', `sslmode=require&sslrootcert=${other.ca}`))).toMatch(
+        /self-signed certificate in certificate chain|unable to verify/,
+      )
     } finally {
       other.remove()
     }
@@ -73,7 +75,10 @@ describe('DATABASE_URL sslmode, sslrootcert', () => {
 
   it('paperd migrate applies the migrations over verify-full, and fails in one line without the password when the CA is wrong', async () => {
     const run = async (databaseUrl: string) =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], { env: { ...process.env, DATABASE_URL: databaseUrl }, timeout: 60_000 }).then(
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'migrate'], {
+        env: { ...process.env, DATABASE_URL: databaseUrl },
+        timeout: 60_000,
+      }).then(
         ({ stdout, stderr }) => ({ code: 0, out: stdout + stderr }),
         (err: { code?: number; stdout?: string; stderr?: string }) => ({ code: err.code ?? 1, out: (err.stdout ?? '') + (err.stderr ?? '') }),
       )

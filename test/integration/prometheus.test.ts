@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { replayBars } from '../../src/app/replay.js'
 import { killSpawned, spawnDaemon, type Daemon as Process } from '../support/process.js'
-import { prometheusBinary, promtoolCheckConfig, promtoolCheckMetrics, promtoolCheckRules, startPrometheus, type PrometheusServer } from '../support/prometheus.js'
+import {
+  prometheusBinary,
+  promtoolCheckConfig,
+  promtoolCheckMetrics,
+  promtoolCheckRules,
+  startPrometheus,
+  type PrometheusServer,
+} from '../support/prometheus.js'
 import { startStack, type Stack } from '../support/stack.js'
 
 const ALERTS = 'ops/prometheus/alerts.yml'
@@ -75,7 +82,9 @@ describe("paperd's metrics pass Prometheus's own tools", () => {
     expect(problems).toEqual([])
     expect(duplicateSeries(single)).toEqual([])
     // What was measured is there: fills, rows, scopes, consumer lag.
-    expect((sample(single, 'paperd_bar_to_fill_seconds_count{trigger="orders"}') ?? 0) + (sample(single, 'paperd_bar_to_fill_seconds_count{trigger="bars"}') ?? 0)).toBeGreaterThan(0)
+    expect(
+      (sample(single, 'paperd_bar_to_fill_seconds_count{trigger="orders"}') ?? 0) + (sample(single, 'paperd_bar_to_fill_seconds_count{trigger="bars"}') ?? 0),
+    ).toBeGreaterThan(0)
     expect(sample(single, 'paperd_persister_rows_total{table="trades"}')).toBeGreaterThan(0)
     expect(sample(single, 'paperd_persister_commit_duration_seconds_count{result="ok"}')).toBeGreaterThan(0)
     expect(sample(single, 'paperd_scopes_owned{actor="indicators"}')).toBe(16)
@@ -96,8 +105,11 @@ describe("paperd's metrics pass Prometheus's own tools", () => {
     for (const actor of ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']) {
       expect(sample(threaded, `paperd_scopes_live{actor="${actor}"}`), actor).toBe(sample(threaded, `paperd_scopes_owned{actor="${actor}"}`))
     }
-    const fills = (sample(threaded, 'paperd_bar_to_fill_seconds_count{trigger="bars"}') ?? 0) + (sample(threaded, 'paperd_bar_to_fill_seconds_count{trigger="orders"}') ?? 0)
-    const seconds = (sample(threaded, 'paperd_bar_to_fill_seconds_sum{trigger="bars"}') ?? 0) + (sample(threaded, 'paperd_bar_to_fill_seconds_sum{trigger="orders"}') ?? 0)
+    const fills =
+      (sample(threaded, 'paperd_bar_to_fill_seconds_count{trigger="bars"}') ?? 0) +
+      (sample(threaded, 'paperd_bar_to_fill_seconds_count{trigger="orders"}') ?? 0)
+    const seconds =
+      (sample(threaded, 'paperd_bar_to_fill_seconds_sum{trigger="bars"}') ?? 0) + (sample(threaded, 'paperd_bar_to_fill_seconds_sum{trigger="orders"}') ?? 0)
     expect(fills).toBeGreaterThan(0)
     // Wall time from a stored message to the fill's PubAck on one machine: positive, well under 10 s.
     expect(seconds / fills).toBeGreaterThan(0)
@@ -137,7 +149,9 @@ describe("paperd's metrics pass Prometheus's own tools", () => {
     // Every rule has been evaluated against these series, and none failed (a bad expression, a
     // many-to-many match) — health "ok".
     for (const deadline = Date.now() + 20_000; ; ) {
-      const body = (await fetch(`${p.url}/api/v1/rules`).then((r) => r.json())) as { data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] } }
+      const body = (await fetch(`${p.url}/api/v1/rules`).then((r) => r.json())) as {
+        data: { groups: { rules: { name: string; health: string; lastError?: string }[] }[] }
+      }
       const rules = body.data.groups.flatMap((g) => g.rules)
       const notOk = rules.filter((r) => r.health !== 'ok').map((r) => `${r.name}: ${r.health} ${r.lastError ?? ''}`.trim())
       if (rules.length > 10 && notOk.length === 0) break

@@ -30,7 +30,9 @@ describe('paperd replay --wait with an actor that never ran', () => {
 
     const absent = await replay(5, '--config', configFile)
     expect(absent.code, absent.stderr).toBe(1)
-    expect(absent.stderr).toMatch(/^paperd: still processing after 5 s: waiting for (risk-gate: \d+ held in main; )?paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing/m)
+    expect(absent.stderr).toMatch(
+      /^paperd: still processing after 5 s: waiting for (risk-gate: \d+ held in main; )?paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing/m,
+    )
     expect(absent.stderr).not.toContain('every actor has processed everything')
     expect(await stack.trades()).toEqual([])
 
@@ -42,7 +44,9 @@ describe('paperd replay --wait with an actor that never ran', () => {
     // paperd status names the gap too.
     const status = await stack.cli(['status', '--config', configFile])
     expect(status.code, status.stderr).toBe(0)
-    expect(status.stdout).toMatch(/^gaps\n( {2}risk-gate: \d+ held in main\n)? {2}paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing$/m)
+    expect(status.stdout).toMatch(
+      /^gaps\n( {2}risk-gate: \d+ held in main\n)? {2}paper-executor \(no live instance\): durables paper-executor-main-orders, paper-executor-main-bars missing$/m,
+    )
 
     await stack.start(['paper-executor'])
     const run = await replay(60, '--config', configFile)

@@ -37,7 +37,11 @@ describe('a durable repositioned by a process that died before acknowledging any
     // executor recreated to start after its ack floor, nothing acknowledged since.
     const kv = await new Kvm(jetstream(stack.client)).open(CHECKPOINT_BUCKET)
     const jsm = await jetstreamManager(stack.client)
-    const durables = [['TRADE', 'risk-gate-main'], ['TRADE', 'paper-executor-main-orders'], ['MD', 'paper-executor-main-bars']] as const
+    const durables = [
+      ['TRADE', 'risk-gate-main'],
+      ['TRADE', 'paper-executor-main-orders'],
+      ['MD', 'paper-executor-main-bars'],
+    ] as const
     for (const key of ['risk-gate.main', 'paper-executor.main']) await kv.purge(key)
     for (const [stream, durable] of durables) {
       const info = await jsm.consumers.info(stream, durable)

@@ -104,13 +104,19 @@ describe('secrets in logs', () => {
 
   it('neither the creds file nor the TLS key appears, for a daemon on NATS in JWT mode over mutual TLS', async () => {
     const env = {
-      NATS_URL: `tls://localhost:${secure.port}`, NATS_CREDS: creds.path, NATS_TLS_CA: ca.ca, NATS_TLS_CERT: client.cert, NATS_TLS_KEY: client.key,
-      DATABASE_URL: stack.db.url.replace('postgres://postgres@', `postgres://postgres:${PG_SECRET}@`), LOG_LEVEL: 'trace',
+      NATS_URL: `tls://localhost:${secure.port}`,
+      NATS_CREDS: creds.path,
+      NATS_TLS_CA: ca.ca,
+      NATS_TLS_CERT: client.cert,
+      NATS_TLS_KEY: client.key,
+      DATABASE_URL: stack.db.url.replace('postgres://postgres@', `postgres://postgres:${PG_SECRET}@`),
+      LOG_LEVEL: 'trace',
     }
     const daemon = await spawnDaemon(stack, ['--config', 'examples/canonical.json'], env)
     // An operator's tool on the same server (as the same user: any user of the account would do).
     const nc = await connect({
-      servers: `localhost:${secure.port}`, authenticator: credsAuthenticator(new TextEncoder().encode(creds.text)),
+      servers: `localhost:${secure.port}`,
+      authenticator: credsAuthenticator(new TextEncoder().encode(creds.text)),
       tls: { caFile: ca.ca, certFile: client.cert, keyFile: client.key },
     })
     clients.push(nc)

@@ -20,7 +20,14 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
 
 /** information_schema's name for each type the store casts to. */
 const PG_NAMES: Record<string, string> = {
-  text: 'text', numeric: 'numeric', timestamptz: 'timestamp with time zone', bigint: 'bigint', integer: 'integer', smallint: 'smallint', boolean: 'boolean', jsonb: 'jsonb',
+  text: 'text',
+  numeric: 'numeric',
+  timestamptz: 'timestamp with time zone',
+  bigint: 'bigint',
+  integer: 'integer',
+  smallint: 'smallint',
+  boolean: 'boolean',
+  jsonb: 'jsonb',
 }
 
 let db: TestDatabase
@@ -89,26 +96,69 @@ describe('store specs against the migrated database', () => {
 
 describe('persister rows against the store specs', () => {
   it('every message type the persister takes gives rows with exactly the columns of their table, and every table is written by some type', async () => {
-    const { streams } = await runPipeline(parseConfig(canonical), syntheticBars(250, { seed: 7 }).map((b) => ({ symbol: 'ORCL', bar: b })))
+    const { streams } = await runPipeline(
+      parseConfig(canonical),
+      syntheticBars(250, { seed: 7 }).map((b) => ({ symbol: 'ORCL', bar: b })),
+    )
     const samples = new Map<MessageType, Inbound>()
     for (const m of streams.log) if (!samples.has(m.type)) samples.set(m.type, m)
     // The types a canonical run does not publish, written out.
     const envelope = { ts: '2024-01-02T00:00:00.000Z', causation_id: 'c', correlation_id: 'c', account: 'main' }
     const extra: { [T in MessageType]?: Message<T> } = {
-      'trade.risk_state': { ...envelope, id: 'risk-state:main:1', type: 'trade.risk_state', risk: { max_lot_size: 10 }, halted: false, last_halt_reason: null, updated_by: 'ops', version: 1 },
+      'trade.risk_state': {
+        ...envelope,
+        id: 'risk-state:main:1',
+        type: 'trade.risk_state',
+        risk: { max_lot_size: 10 },
+        halted: false,
+        last_halt_reason: null,
+        updated_by: 'ops',
+        version: 1,
+      },
       'metrics.phase5': {
-        ...envelope, id: 'p5:main:daily:2024-01-02', type: 'metrics.phase5', trigger: 'daily', brier_score: 0.2, prediction_count: 3, recent_accuracy: 0.5,
-        ng_signal_count: 2, avg_ng_score: 1, high_ng_trades: 0, dpi_regime: null, avg_dpi_enhancement: 1, health_status: 'healthy',
+        ...envelope,
+        id: 'p5:main:daily:2024-01-02',
+        type: 'metrics.phase5',
+        trigger: 'daily',
+        brier_score: 0.2,
+        prediction_count: 3,
+        recent_accuracy: 0.5,
+        ng_signal_count: 2,
+        avg_ng_score: 1,
+        high_ng_trades: 0,
+        dpi_regime: null,
+        avg_dpi_enhancement: 1,
+        health_status: 'healthy',
       },
       'strategy.signal': {
-        ...envelope, id: 'gayed:main:2024-01-02', type: 'strategy.signal', strategy_id: 'gayed', signals: [], consensus: 'Mixed', confidence: 0.1, risk_on_weight: 0, risk_off_weight: 0, holding: null,
+        ...envelope,
+        id: 'gayed:main:2024-01-02',
+        type: 'strategy.signal',
+        strategy_id: 'gayed',
+        signals: [],
+        consensus: 'Mixed',
+        confidence: 0.1,
+        risk_on_weight: 0,
+        risk_off_weight: 0,
+        holding: null,
       },
       dlq: {
-        id: 'dlq:market-snapshots:MD_IN:9', type: 'dlq', ts: '2024-01-02T00:00:00.000Z', actor: 'market-snapshots', reason: 'invalid JSON',
-        subject: 'md.in.bar.ORCL', stream: 'MD_IN', stream_seq: 9, deliveries: 1, msg_id: null, payload: '{', payload_bytes: 1,
+        id: 'dlq:market-snapshots:MD_IN:9',
+        type: 'dlq',
+        ts: '2024-01-02T00:00:00.000Z',
+        actor: 'market-snapshots',
+        reason: 'invalid JSON',
+        subject: 'md.in.bar.ORCL',
+        stream: 'MD_IN',
+        stream_seq: 9,
+        deliveries: 1,
+        msg_id: null,
+        payload: '{',
+        payload_bytes: 1,
       },
     }
-    for (const [type, data] of Object.entries(extra)) if (!samples.has(type as MessageType)) samples.set(type as MessageType, inbound(type as MessageType, data as never, { seq: 1 }))
+    for (const [type, data] of Object.entries(extra))
+      if (!samples.has(type as MessageType)) samples.set(type as MessageType, inbound(type as MessageType, data as never, { seq: 1 }))
 
     const written = new Set<string>()
     const wrong: string[] = []

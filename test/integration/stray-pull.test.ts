@@ -27,8 +27,13 @@ describe('a stray pull request on an ordered actor’s durable', () => {
     // Pulls on market-snapshots' and the executor's durables, answered to an inbox that is subscribed
     // (as a client's request inbox stays after a reconnect) but that nothing reads.
     stack.client.subscribe('_INBOX.nobody.>', { callback: () => {} })
-    for (const [stream, durable] of [['MD_IN', 'market-snapshots'], ['MD', 'paper-executor-main-bars']] as const) {
-      stack.client.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: 200, expires: nanos(20_000) }), { reply: `_INBOX.nobody.${durable}` })
+    for (const [stream, durable] of [
+      ['MD_IN', 'market-snapshots'],
+      ['MD', 'paper-executor-main-bars'],
+    ] as const) {
+      stack.client.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: 200, expires: nanos(20_000) }), {
+        reply: `_INBOX.nobody.${durable}`,
+      })
     }
     await stack.client.flush()
     await replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })

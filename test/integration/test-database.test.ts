@@ -68,9 +68,7 @@ describe('createTestDatabase', () => {
         () => undefined,
         (e: unknown) => e as Error,
       )
-      expect(err?.message).toMatch(
-        new RegExp(`^cannot create a test database on postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/postgres: `),
-      )
+      expect(err?.message).toMatch(new RegExp(`^cannot create a test database on postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${port}/postgres: `))
       expect(err?.message).toContain('they never skip')
       expect(err?.message).not.toContain('hunter2')
     })

@@ -34,8 +34,16 @@ export class TestMarket {
         const p = { open: 50, high: 50, low: 50, close: 50, ...price(symbol, d) }
         const ts = dayTs(d)
         const bar = message('md.bar', {
-          id: `bar:${symbol}:1d:${ts}`, ts, causation_id: `in:${symbol}:1d:${ts}`, correlation_id: `bar:${symbol}:1d:${ts}`, symbol,
-          open: p.open, high: Math.max(p.high, p.open, p.close), low: Math.min(p.low, p.open, p.close), close: p.close, volume: 1000,
+          id: `bar:${symbol}:1d:${ts}`,
+          ts,
+          causation_id: `in:${symbol}:1d:${ts}`,
+          correlation_id: `bar:${symbol}:1d:${ts}`,
+          symbol,
+          open: p.open,
+          high: Math.max(p.high, p.open, p.close),
+          low: Math.min(p.low, p.open, p.close),
+          close: p.close,
+          volume: 1000,
         })
         const f = { seq: ++seq, bar }
         let list = this.bySymbol.get(symbol)

@@ -26,7 +26,10 @@ export const GAYED_SYMBOLS = ['TLT', 'VIX', 'IEF', 'GLD', 'WOOD', 'XLU', 'SPY']
  * The series; `phases` changes a symbol's daily growth, `gaps` makes a symbol's price jump by a
  * factor at a day's open (and go on from there).
  */
-export function gayedSeries(phases: Record<string, Partial<{ start: number; on: number; off: number }>> = {}, gaps: Record<string, Record<number, number>> = {}): Record<string, CsvBar[]> {
+export function gayedSeries(
+  phases: Record<string, Partial<{ start: number; on: number; off: number }>> = {},
+  gaps: Record<string, Record<number, number>> = {},
+): Record<string, CsvBar[]> {
   const out: Record<string, CsvBar[]> = {}
   for (const [symbol, base] of Object.entries(PHASES)) {
     const p = { ...base, ...phases[symbol] }

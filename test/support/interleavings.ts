@@ -57,12 +57,22 @@ export function runUpstream(config: ConfigFile, inputs: BacktestInput[]): Upstre
   let inSeq = 0
   for (const { symbol, timeframe, bar } of mergeByTime(inputs)) {
     const body = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
-    const queue: Inbound[] = [{ type: 'md.in.bar', data: body, subject: `md.in.bar.${symbol}`, params: { symbol }, seq: ++inSeq, msgId: `in:${symbol}:${timeframe}:${bar.ts}` } as Inbound]
+    const queue: Inbound[] = [
+      {
+        type: 'md.in.bar',
+        data: body,
+        subject: `md.in.bar.${symbol}`,
+        params: { symbol },
+        seq: ++inSeq,
+        msgId: `in:${symbol}:${timeframe}:${bar.ts}`,
+      } as Inbound,
+    ]
     while (queue.length) {
       const input = queue.shift()!
       const stream: StreamName = input.type === 'md.in.bar' ? 'MD_IN' : 'MD'
       for (const r of routes) {
-        if (!r.scope.inputs.some((i) => i.stream === stream && (!i.filter || subjectMatches(i.filter, input.subject)) && i.accepts.includes(input.type))) continue
+        if (!r.scope.inputs.some((i) => i.stream === stream && (!i.filter || subjectMatches(i.filter, input.subject)) && i.accepts.includes(input.type)))
+          continue
         const step = r.def.handle(r.state, input, r.scope, []) as Step<unknown>
         r.state = step.state
         for (const out of step.emit ?? []) {
@@ -168,7 +178,8 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     const lookups = p.def.lookup?.(p.state, m.input, p.scope)
     const found = lookups?.length ? lookupInMemory((symbol) => barsBySymbol.get(symbol), lookups) : []
     // What a lookup reads must already be in the stream: the handler may not see the future.
-    for (const f of found) if (f.lookup.through > streams.MD.length) throw new Error(`${p.name} looked beyond the stream: ${f.lookup.through} > ${streams.MD.length}`)
+    for (const f of found)
+      if (f.lookup.through > streams.MD.length) throw new Error(`${p.name} looked beyond the stream: ${f.lookup.through} > ${streams.MD.length}`)
     const step = p.def.handle(p.state, m.input, p.scope, found)
     if ((step as unknown) instanceof Promise) throw new Error(`${p.name} returned a Promise`)
     p.state = step.state

@@ -19,13 +19,21 @@ export const LANGUAGE_CASES: LanguageCase[] = [
   {
     name: 'long and short with reversals, pct stop and pct target',
     account: 'revpct',
-    ref: { cash: 20_000, costs, indicators: smas, entry: { long: up, short: down }, exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } }, sizing: { fixed_qty: 100 } },
+    ref: {
+      cash: 20_000,
+      costs,
+      indicators: smas,
+      entry: { long: up, short: down },
+      exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } },
+      sizing: { fixed_qty: 100 },
+    },
   },
   {
     name: 'ATR stop, rr target, risk_pct sizing',
     account: 'atrrisk',
     ref: {
-      cash: 50_000, costs,
+      cash: 50_000,
+      costs,
       indicators: { ...smas, atr14: { type: 'atr', period: 14 } },
       entry: { long: up, short: down },
       exit: { long: down, short: up, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 } },
@@ -36,7 +44,8 @@ export const LANGUAGE_CASES: LanguageCase[] = [
     name: 'RSI mean reversion with max_bars and pct_equity',
     account: 'rsimax',
     ref: {
-      cash: 10_000, costs: { ...costs, slippage_bps: 0 },
+      cash: 10_000,
+      costs: { ...costs, slippage_bps: 0 },
       indicators: { rsi: { type: 'rsi', period: 14 } },
       entry: { long: { lt: ['rsi', 35] }, short: { gt: ['rsi', 65] } },
       exit: { long: { gt: ['rsi', 55] }, short: { lt: ['rsi', 45] }, max_bars: 5 },
@@ -47,7 +56,8 @@ export const LANGUAGE_CASES: LanguageCase[] = [
     name: 'MACD and Bollinger with forbidden, rr_expectation and a fixed-price stop',
     account: 'macdbb',
     ref: {
-      cash: 30_000, costs,
+      cash: 30_000,
+      costs,
       indicators: { macd: { type: 'macd', fast: 12, slow: 26, signal: 9 }, bb: { type: 'bbands', period: 20, stddev: 2 }, hi: { type: 'highest', period: 20 } },
       entry: { long: { all: [{ crossesAbove: ['macd.line', 'macd.signal'] }, { gt: ['close', 'bb.middle'] }] } },
       exit: { long: { any: [{ crossesBelow: ['macd.line', 'macd.signal'] }, { gte: ['high', 'hi'] }] }, stop_loss: { pct: 0.03 }, take_profit: { pct: 0.09 } },
@@ -60,7 +70,8 @@ export const LANGUAGE_CASES: LanguageCase[] = [
     name: 'short only with a stop gap and a target',
     account: 'shorty',
     ref: {
-      cash: 15_000, costs: { commission_pct: 0, commission_per_share: 0.01, commission_min: 0, slippage_bps: 10 },
+      cash: 15_000,
+      costs: { commission_pct: 0, commission_per_share: 0.01, commission_min: 0, slippage_bps: 10 },
       indicators: { ema: { type: 'ema', period: 20 }, lo: { type: 'lowest', period: 10 } },
       entry: { short: { crossesBelow: ['close', 'ema'] } },
       exit: { short: { crossesAbove: ['close', 'ema'] }, stop_loss: { pct: 0.02 }, take_profit: { pct: 0.05 } },
@@ -71,7 +82,8 @@ export const LANGUAGE_CASES: LanguageCase[] = [
     name: 'limit entries below/above the close, with a bracket',
     account: 'limits',
     ref: {
-      cash: 25_000, costs,
+      cash: 25_000,
+      costs,
       indicators: smas,
       entry: { long: up, short: down },
       exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.06 } },
@@ -83,7 +95,8 @@ export const LANGUAGE_CASES: LanguageCase[] = [
     name: 'stop-limit breakouts with max_bars',
     account: 'breakout',
     ref: {
-      cash: 25_000, costs,
+      cash: 25_000,
+      costs,
       indicators: { top: { type: 'highest', period: 10, source: 'close' }, bottom: { type: 'lowest', period: 10, source: 'close' } },
       entry: { long: { gte: ['close', 'top'] }, short: { lte: ['close', 'bottom'] } },
       exit: { max_bars: 8, stop_loss: { pct: 0.03 } },

@@ -44,12 +44,20 @@ export function encodeJwt(issuer: KeyPair, subject: string, name: string, nats: 
 /** The text of a .creds file, as `nsc generate creds` writes it. */
 export function credsFile(userJwt: string, userSeed: Uint8Array): string {
   return [
-    '-----BEGIN NATS USER JWT-----', userJwt, '------END NATS USER JWT------', '',
+    '-----BEGIN NATS USER JWT-----',
+    userJwt,
+    '------END NATS USER JWT------',
+    '',
     '************************* IMPORTANT *************************',
     'NKEY Seed printed below can be used to sign and prove identity.',
-    'NKEYs are sensitive and should be treated as secrets.', '',
-    '-----BEGIN USER NKEY SEED-----', new TextDecoder().decode(userSeed), '------END USER NKEY SEED------', '',
-    '*************************************************************', '',
+    'NKEYs are sensitive and should be treated as secrets.',
+    '',
+    '-----BEGIN USER NKEY SEED-----',
+    new TextDecoder().decode(userSeed),
+    '------END USER NKEY SEED------',
+    '',
+    '*************************************************************',
+    '',
   ].join('\n')
 }
 
@@ -71,13 +79,25 @@ export function createOperator(): Operator {
   // JetStream needs a system account (its internal subscriptions live there).
   const system = nkeys.createAccount()
   const operatorJwt = encodeJwt(operator, operator.getPublicKey(), 'paperd-test-operator', { type: 'operator', system_account: system.getPublicKey() })
-  const systemJwt = encodeJwt(operator, system.getPublicKey(), 'SYS', { type: 'account', limits: { ...UNLIMITED, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 }, default_permissions: { pub: {}, sub: {} } })
+  const systemJwt = encodeJwt(operator, system.getPublicKey(), 'SYS', {
+    type: 'account',
+    limits: { ...UNLIMITED, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 },
+    default_permissions: { pub: {}, sub: {} },
+  })
   const accountJwt = encodeJwt(operator, account.getPublicKey(), 'PAPERD', {
     type: 'account',
     limits: {
-      ...UNLIMITED, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1,
+      ...UNLIMITED,
+      imports: -1,
+      exports: -1,
+      wildcards: true,
+      conn: -1,
+      leaf: -1,
       // Non-zero storage limits are what enables JetStream for the account.
-      mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1,
+      mem_storage: -1,
+      disk_storage: -1,
+      streams: -1,
+      consumer: -1,
     },
     default_permissions: { pub: {}, sub: {} },
   })

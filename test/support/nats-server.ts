@@ -36,7 +36,6 @@ function installExitHook(): void {
   })
 }
 
-
 function portIsOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port })
@@ -88,7 +87,9 @@ async function waitUntilUp(run: Child, dir: string, fixedPort?: number): Promise
 export async function startNatsServer(opts: { config?: string } = {}): Promise<NatsServer> {
   const bin = findOnPath('nats-server')
   if (!bin) {
-    throw new Error('nats-server not found on PATH: run scripts/setup test (npm test does), or install it (apt-get install nats-server, brew install nats-server) — tests never skip')
+    throw new Error(
+      'nats-server not found on PATH: run scripts/setup test (npm test does), or install it (apt-get install nats-server, brew install nats-server) — tests never skip',
+    )
   }
   installExitHook()
   const dir = mkdtempSync(join(tmpdir(), 'paperd-nats-'))

@@ -28,7 +28,9 @@ export interface PgServerOptions {
 function binDir(): string {
   const debian = '/usr/lib/postgresql'
   if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => existsSync(join(debian, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    const versions = readdirSync(debian)
+      .filter((v) => existsSync(join(debian, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a))
     if (versions[0]) return join(debian, versions[0], 'bin')
   }
   const initdb = findOnPath('initdb')
@@ -73,7 +75,11 @@ export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServe
     settings.push('ssl=on', `ssl_cert_file=${cert}`, `ssl_key_file=${key}`)
   }
   const port = await freePort()
-  const server = startChild(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], { ...ids, capture: 'stderr', keep: 8192 })
+  const server = startChild(join(bin, 'postgres'), ['-D', data, '-p', String(port), ...settings.flatMap((s) => ['-c', s])], {
+    ...ids,
+    capture: 'stderr',
+    keep: 8192,
+  })
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`
   const stop = async () => {
     await server.stop('SIGINT', 10_000) // fast shutdown
@@ -81,7 +87,10 @@ export async function startPgServer(opts: PgServerOptions = {}): Promise<PgServe
   }
   for (const deadline = Date.now() + 30_000; ; ) {
     const sql = postgres(url, { max: 1, connect_timeout: 2, onnotice: () => {} })
-    const ok = await sql`select 1`.then(() => true, () => false)
+    const ok = await sql`select 1`.then(
+      () => true,
+      () => false,
+    )
     if (ok && opts.passwordUser) {
       await sql.unsafe(`create role ${opts.passwordUser.name} login superuser password '${opts.passwordUser.password.replace(/'/g, "''")}'`)
     }

@@ -59,10 +59,18 @@ const RISK_ACCEPTS = new Set(['trade.idea', 'trade.fill', 'trade.order_status', 
 function consumers(input: Inbound): PipelineActor[] {
   const out: PipelineActor[] = []
   switch (input.type) {
-    case 'md.in.bar': out.push('market-snapshots'); break
-    case 'md.bar': out.push('paper-executor', 'indicators'); break
-    case 'md.ind': out.push('strategy'); break
-    case 'trade.order': out.push('paper-executor'); break
+    case 'md.in.bar':
+      out.push('market-snapshots')
+      break
+    case 'md.bar':
+      out.push('paper-executor', 'indicators')
+      break
+    case 'md.ind':
+      out.push('strategy')
+      break
+    case 'trade.order':
+      out.push('paper-executor')
+      break
   }
   if (RISK_ACCEPTS.has(input.type)) out.push('risk-gate')
   if (input.type !== 'md.in.bar') out.push('persister')
@@ -74,7 +82,10 @@ export async function runPipeline(config: ConfigFile, bars: { symbol: string; ba
   const streams = new Streams()
   const h = handlers(config, streams.lookups())
   const record = Object.fromEntries(
-    (['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const).map((a) => [a, { inputs: [], outputs: [], writes: [] }]),
+    (['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const).map((a) => [
+      a,
+      { inputs: [], outputs: [], writes: [] },
+    ]),
   ) as unknown as Record<PipelineActor, Recorded>
   for (const { symbol, bar, msgId } of bars) {
     const queue: Inbound[] = [streams.inject(symbol, bar, msgId)]
@@ -103,7 +114,10 @@ export async function replayActor(config: ConfigFile, actor: PipelineActor, inpu
   const seen: Inbound<'md.bar'>[] = []
   // The gate reads no bars of its own: its lookups read the MD stream of the run (`stream`), which
   // holds whatever they name (a lookup never looks past the bar of the message that made it).
-  const h = handlers(config, lookupsFrom(() => stream ?? seen))
+  const h = handlers(
+    config,
+    lookupsFrom(() => stream ?? seen),
+  )
   const r: Recorded = { inputs, outputs: [], writes: [] }
   for (const input of inputs) {
     if (input.type === 'md.bar') seen.push(input)

@@ -17,7 +17,6 @@ function baseUrl(): string {
   return process.env.TEST_DATABASE_URL || DEFAULT_URL
 }
 
-
 function withDatabase(url: string, name: string): string {
   const u = new URL(url)
   u.pathname = `/${name}`

@@ -171,7 +171,10 @@ export async function spawnDaemon(stack: Stack, args: string[], env: Record<stri
     env: { ...process.env, NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: String(port), LOG_LEVEL: 'info', ...env },
   })
   for (const deadline = Date.now() + 30_000; ; ) {
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false)
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ready) break
     if (daemon.child.exitCode !== null || Date.now() > deadline) throw new Error(`daemon did not become ready:\n${daemon.output()}`)
     await new Promise((r) => setTimeout(r, 100))

@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { freePort, runChild, startChild } from './process.js'
 
-const INSTALL = 'run scripts/setup test (npm test does), or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'
+const INSTALL =
+  'run scripts/setup test (npm test does), or install it: apt-get install --no-install-recommends prometheus (Debian/Ubuntu), brew install prometheus — tests never skip'
 
 export function prometheusBinary(name: 'promtool' | 'prometheus'): string {
   const bin = findOnPath(name)
@@ -33,7 +34,10 @@ async function run(bin: string, args: string[], stdin?: string): Promise<ToolRes
  */
 export async function promtoolCheckMetrics(exposition: string): Promise<{ problems: string[]; result: ToolResult }> {
   const result = await run(prometheusBinary('promtool'), ['check', 'metrics'], exposition)
-  const problems = `${result.stdout}\n${result.stderr}`.split('\n').map((l) => l.trim()).filter(Boolean)
+  const problems = `${result.stdout}\n${result.stderr}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   if (result.code !== 0 && problems.length === 0) problems.push(`promtool exited ${result.code} without saying why`)
   return { problems, result }
 }
@@ -87,19 +91,21 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
   writeFileSync(join(dir, 'prometheus.yml'), config)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const server = startChild(bin, [
-    `--config.file=${join(dir, 'prometheus.yml')}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-  ], { keep: 16_384 })
+  const server = startChild(
+    bin,
+    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { keep: 16_384 },
+  )
   const stop = async () => {
     await server.stop('SIGTERM', 5000)
     rmSync(dir, { recursive: true, force: true })
   }
 
   for (const deadline = Date.now() + 30_000; ; ) {
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false)
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ready) break
     if (server.child.exitCode !== null || Date.now() > deadline) {
       await stop()
@@ -110,7 +116,11 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
 
   const query: PrometheusServer['query'] = async (expr) => {
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`)
-    const body = (await res.json()) as { status: string; error?: string; data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] } }
+    const body = (await res.json()) as {
+      status: string
+      error?: string
+      data?: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] }
+    }
     if (body.status !== 'success') throw new Error(`prometheus query ${expr}: ${body.error ?? res.status}`)
     return body.data!.result
   }
@@ -122,7 +132,10 @@ export async function startPrometheus(opts: { targets: string[]; scrapeInterval?
         const result = await query(expr)
         if (result.length) return result
         if (Date.now() > deadline) {
-          const targets = await fetch(`${url}/api/v1/targets`).then((r) => r.text(), (err) => String(err))
+          const targets = await fetch(`${url}/api/v1/targets`).then(
+            (r) => r.text(),
+            (err) => String(err),
+          )
           throw new Error(`prometheus returned nothing for ${expr} within ${timeoutMs} ms; targets: ${targets}\n${server.output()}`)
         }
         await sleep(250)

@@ -3,8 +3,20 @@
 // market order filled at the open of bar i+1; percentage commission; a buy that cash cannot cover
 // at its fill is skipped; signals look at the position actually held (like backtrader's
 // `if not self.position`). paperd's trades must equal its fills exactly.
-export interface RefBar { ts: string; open: number; high: number; low: number; close: number }
-export interface RefFill { ts: string; side: 'buy' | 'sell'; qty: number; price: number; commission: number }
+export interface RefBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+}
+export interface RefFill {
+  ts: string
+  side: 'buy' | 'sell'
+  qty: number
+  price: number
+  commission: number
+}
 
 export function smaCrossReference(bars: RefBar[], o: { fast: number; slow: number; qty: number; cash: number; commissionPct: number }) {
   const sma = (i: number, n: number): number | undefined => {
@@ -36,7 +48,10 @@ export function smaCrossReference(bars: RefBar[], o: { fast: number; slow: numbe
       }
       pending = null
     }
-    const f = sma(i, o.fast), s = sma(i, o.slow), pf = sma(i - 1, o.fast), ps = sma(i - 1, o.slow)
+    const f = sma(i, o.fast),
+      s = sma(i, o.slow),
+      pf = sma(i - 1, o.fast),
+      ps = sma(i - 1, o.slow)
     if (f === undefined || s === undefined || pf === undefined || ps === undefined) continue
     if (held === 0 && pf <= ps && f > s) pending = 'buy'
     else if (held > 0 && pf >= ps && f < s) pending = 'sell'

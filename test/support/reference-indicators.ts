@@ -74,9 +74,7 @@ function refMacd(xs: number[], fast: number, slow: number, signal: number): Out[
 
 /** ATR: TR from bar 1 on; the mean of TR[1..n] at bar n, then (prev·(n−1) + TR)/n. */
 function refAtr(bars: OhlcvBar[], n: number): (number | undefined)[] {
-  const tr = bars.map((b, i) =>
-    i === 0 ? NaN : Math.max(b.high - b.low, Math.abs(b.high - bars[i - 1]!.close), Math.abs(b.low - bars[i - 1]!.close)),
-  )
+  const tr = bars.map((b, i) => (i === 0 ? NaN : Math.max(b.high - b.low, Math.abs(b.high - bars[i - 1]!.close), Math.abs(b.low - bars[i - 1]!.close))))
   const out: (number | undefined)[] = bars.map(() => undefined)
   if (bars.length <= n) return out
   let atr = mean(tr.slice(1, n + 1))
@@ -156,8 +154,7 @@ export function refDpi(bars: OhlcvBar[], n: number): Out[] {
     if (t < n - 1) return undefined
     const c = refDpiComponents(bars.slice(t - n + 1, t + 1))
     const value = Math.tanh(0.35 * c.flow + 0.25 * c.skew + 0.2 * c.momentum + 0.2 * c.clustering)
-    const regime =
-      Math.abs(value) < 0.2 ? 0 : value > 0.5 && c.skew > 0.3 ? 1 : value < -0.5 && c.skew < -0.3 ? 2 : 3
+    const regime = Math.abs(value) < 0.2 ? 0 : value > 0.5 && c.skew > 0.3 ? 1 : value < -0.5 && c.skew < -0.3 ? 2 : 3
     return { value, regime }
   })
 }
@@ -187,4 +184,3 @@ export function reference(spec: IndicatorSpec, bars: OhlcvBar[]): Out[] {
       return refDpi(bars, spec.period ?? 20)
   }
 }
-

@@ -22,12 +22,26 @@ import { reference, type Out } from './reference-indicators.js'
 // ---------------------------------------------------------------------------------------------
 // Types
 // ---------------------------------------------------------------------------------------------
-export interface RefBar { ts: string; open: number; high: number; low: number; close: number; volume: number }
+export interface RefBar {
+  ts: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
 
 export type RefFillReason = 'entry' | 'signal' | 'stop_loss' | 'take_profit' | 'max_bars' | 'reversal'
 export type RefExitReason = Exclude<RefFillReason, 'entry'>
 
-export interface RefFill { ts: string; side: 'buy' | 'sell'; qty: number; price: number; commission: number; reason: RefFillReason }
+export interface RefFill {
+  ts: string
+  side: 'buy' | 'sell'
+  qty: number
+  price: number
+  commission: number
+  reason: RefFillReason
+}
 
 export type RefOperand = string | number
 export type RefCond =
@@ -184,8 +198,7 @@ function evalCond(c: RefCond, i: number, bars: RefBar[], ind: Map<string, Out[]>
 }
 
 /** Only TRUE fires; an absent condition never fires. */
-const fires = (c: RefCond | undefined, i: number, bars: RefBar[], ind: Map<string, Out[]>) =>
-  c !== undefined && evalCond(c, i, bars, ind) === true
+const fires = (c: RefCond | undefined, i: number, bars: RefBar[], ind: Map<string, Out[]>) => c !== undefined && evalCond(c, i, bars, ind) === true
 
 // ---------------------------------------------------------------------------------------------
 // The broker loop
@@ -198,7 +211,11 @@ interface Position {
   target: number | undefined
 }
 
-interface PendingEntry { side: RefSide; qty: number; signalBar: number }
+interface PendingEntry {
+  side: RefSide
+  qty: number
+  signalBar: number
+}
 
 /** A limit / stop / stop-limit entry order working on the bars after its signal bar. */
 interface WorkingEntry extends PendingEntry {
@@ -312,8 +329,7 @@ export function referenceBroker(bars: RefBar[], cfg: RefConfig): RefResult {
     fills.push({ ts: bars[k]!.ts, side, qty, price, commission, reason })
     return price
   }
-  const commissionFor = (qty: number, price: number) =>
-    Math.max(costs.commission_min, qty * price * costs.commission_pct + qty * costs.commission_per_share)
+  const commissionFor = (qty: number, price: number) => Math.max(costs.commission_min, qty * price * costs.commission_pct + qty * costs.commission_per_share)
 
   /**
    * Fills an entry at bar k at `base` (slipped or not) when the cash covers it and returns the new

@@ -17,18 +17,28 @@ import { createTestDatabase, type TestDatabase } from './postgres.js'
 export const CANONICAL = {
   accounts: [
     {
-      id: 'main', starting_cash: 10000,
+      id: 'main',
+      starting_cash: 10000,
       costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0 },
       risk: {
-        ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
-        daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
+        ai_trading_enabled: true,
+        min_confidence_threshold: 0,
+        max_lot_size: 1000,
+        max_concurrent_trades: 10,
+        daily_profit_target: null,
+        stop_after_target: false,
+        max_drawdown_amount: null,
+        halt_on_drawdown: false,
         allow_off_watchlist_autotrade: false,
       },
     },
   ],
   strategies: [
     {
-      id: 'sma-cross', account: 'main', symbols: ['ORCL'], timeframe: '1d',
+      id: 'sma-cross',
+      account: 'main',
+      symbols: ['ORCL'],
+      timeframe: '1d',
       indicators: { fast: { type: 'sma', period: 10 }, slow: { type: 'sma', period: 30 } },
       entry: { long: { crossesAbove: ['fast', 'slow'] } },
       exit: { long: { crossesBelow: ['fast', 'slow'] } },
@@ -69,7 +79,11 @@ export async function startStack(configJson: unknown = CANONICAL): Promise<Stack
   const expected = expectedWork(deploymentActors(config), true)
   const envVars = { NATS_URL: nats.url, DATABASE_URL: db.url, METRICS_PORT: '0', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn' }
   const stack: Stack = {
-    nats, db, sql, config, client,
+    nats,
+    db,
+    sql,
+    config,
+    client,
     daemon: null,
     daemons: [],
     async start(actors = [...ACTOR_NAMES], extra = {}, own = config) {

@@ -34,8 +34,28 @@ function openssl(args: string[], cwd: string): void {
 
 export function createTestCa(name = 'paperd test CA'): TestCa {
   const dir = mkdtempSync(join(tmpdir(), 'paperd-tls-'))
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', `/CN=${name}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], dir)
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    dir,
+  )
   let serial = 1
   return {
     dir,
@@ -52,12 +72,33 @@ export function createTestCa(name = 'paperd test CA'): TestCa {
       const base = cn.replace(/[^a-zA-Z0-9_-]/g, '_')
       writeFileSync(join(dir, `${base}.ext`), `${ext}\n`)
       openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${cn}`], dir)
-      openssl(['x509', '-req', '-in', `${base}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(serial++), '-days', '2',
-        '-out', `${base}.crt`, '-extfile', `${base}.ext`], dir)
+      openssl(
+        [
+          'x509',
+          '-req',
+          '-in',
+          `${base}.csr`,
+          '-CA',
+          'ca.crt',
+          '-CAkey',
+          'ca.key',
+          '-set_serial',
+          String(serial++),
+          '-days',
+          '2',
+          '-out',
+          `${base}.crt`,
+          '-extfile',
+          `${base}.ext`,
+        ],
+        dir,
+      )
       return { cert: join(dir, `${base}.crt`), key: join(dir, `${base}.key`) }
     },
     secretLines(pemFile) {
-      return readFileSync(pemFile, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----'))
+      return readFileSync(pemFile, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('-----'))
     },
     remove() {
       rmSync(dir, { recursive: true, force: true })

@@ -7,7 +7,8 @@ import { parseConfig } from '../../src/config/env.js'
 const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 1000 }] }).accounts[0]!
 const day = (d: number) => `2024-01-0${d}T00:00:00.000Z`
 const pf = (d: number, equity: number, cash = equity) => ({ account: 'main', ts: day(d), equity, cash }) as BacktestRun['portfolios'][number]
-const pos = (d: number, id: string, status: 'open' | 'closed', realized: number) => ({ account: 'main', ts: day(d), position_id: id, status, realized_pnl: realized }) as BacktestRun['positions'][number]
+const pos = (d: number, id: string, status: 'open' | 'closed', realized: number) =>
+  ({ account: 'main', ts: day(d), position_id: id, status, realized_pnl: realized }) as BacktestRun['positions'][number]
 
 describe('backtest report', () => {
   // Equity by bar: 1000 → 1100 → 990 (no portfolio on day 3: carried) → 990 → 1045.
@@ -62,7 +63,16 @@ describe('backtest report', () => {
 
   it('an account that never traded reports its starting cash and no ratios', () => {
     const idle = accountReport({ ...run, portfolios: [], positions: [] }, account, '1d')
-    expect(idle).toMatchObject({ final_equity: 1000, final_cash: 1000, total_return: 0, win_rate: null, profit_factor: null, exposure: 0, trades: 0, sharpe: null })
+    expect(idle).toMatchObject({
+      final_equity: 1000,
+      final_cash: 1000,
+      total_return: 0,
+      win_rate: null,
+      profit_factor: null,
+      exposure: 0,
+      trades: 0,
+      sharpe: null,
+    })
   })
 
   it('annualises by timeframe', () => {

@@ -40,13 +40,22 @@ function configOf(c: Case) {
   const down = { crossesBelow: ['fast', 'slow'] }
   return parseConfig({
     accounts: [{ id: 'prop', starting_cash: c.cash, costs: c.costs }],
-    strategies: [{
-      id: 'p', account: 'prop', symbols: ['SYM'],
-      indicators: { fast: { type: 'ema', period: c.fast }, slow: { type: 'sma', period: c.slow } },
-      entry: c.shorts ? { long: up, short: down } : { long: up },
-      exit: { long: down, ...(c.stop ? { stop_loss: { pct: c.stop } } : {}), ...(c.target ? { take_profit: { pct: c.target } } : {}), ...(c.maxBars ? { max_bars: c.maxBars } : {}) },
-      sizing: c.sizing,
-    }],
+    strategies: [
+      {
+        id: 'p',
+        account: 'prop',
+        symbols: ['SYM'],
+        indicators: { fast: { type: 'ema', period: c.fast }, slow: { type: 'sma', period: c.slow } },
+        entry: c.shorts ? { long: up, short: down } : { long: up },
+        exit: {
+          long: down,
+          ...(c.stop ? { stop_loss: { pct: c.stop } } : {}),
+          ...(c.target ? { take_profit: { pct: c.target } } : {}),
+          ...(c.maxBars ? { max_bars: c.maxBars } : {}),
+        },
+        sizing: c.sizing,
+      },
+    ],
   })
 }
 
@@ -83,7 +92,12 @@ describe('books invariants over random runs (fast-check)', () => {
         const last = run.portfolios.at(-1)
         if (!last) return
         const positions = [...latest.values()]
-        expect(close(last.realized_pnl, positions.reduce((a, p) => a + p.realized_pnl, 0))).toBe(true)
+        expect(
+          close(
+            last.realized_pnl,
+            positions.reduce((a, p) => a + p.realized_pnl, 0),
+          ),
+        ).toBe(true)
         const closed = positions.filter((p) => p.status === 'closed')
         expect(last.trade_count).toBe(closed.length)
         expect(last.winning_trades).toBe(closed.filter((p) => p.realized_pnl > 0).length)

@@ -90,15 +90,27 @@ describe('decode md.in.bar.<SYM>: refused bars, each with a readable reason', ()
     ['a price just above the maximum', raw.replace('186', '1000000000000.001'), /^md\.in\.bar: high 1000000000000\.001 is above the maximum 1e12$/],
     ['a subnormal price (1e-320)', raw.replace('184.2', '1e-320'), /^md\.in\.bar: low 1e-320 is below the minimum 1e-12$/],
     ['a price just below the minimum', raw.replace('184.2', '9e-13'), /^md\.in\.bar: low 9e-13 is below the minimum 1e-12$/],
-    ['a 64-digit volume (a float once parsed)', raw.replace('1200345', '1'.repeat(64)), /^md\.in\.bar: volume 1\.1111111111111112e63 is above the maximum 9007199254740991$/],
+    [
+      'a 64-digit volume (a float once parsed)',
+      raw.replace('1200345', '1'.repeat(64)),
+      /^md\.in\.bar: volume 1\.1111111111111112e63 is above the maximum 9007199254740991$/,
+    ],
     ['a volume of 2^53 (not exact)', raw.replace('1200345', '9007199254740992'), /volume 9007199254740992 is above the maximum 9007199254740991$/],
     ['a 17-digit volume (parses to another integer)', raw.replace('1200345', '10000000000000001'), /volume 1e16 is above the maximum 9007199254740991$/],
-    ['a subnormal volume (1e-320)', raw.replace('1200345', '1e-320'), /^md\.in\.bar: volume 1e-320 is subnormal \(a positive volume is at least 2\.2250738585072014e-308\)$/],
+    [
+      'a subnormal volume (1e-320)',
+      raw.replace('1200345', '1e-320'),
+      /^md\.in\.bar: volume 1e-320 is subnormal \(a positive volume is at least 2\.2250738585072014e-308\)$/,
+    ],
     ['year 0001', JSON.stringify({ ...GOOD, ts: '0001-01-02' }), /^md\.in\.bar: ts is not valid \(.*years 1800 to 2199\)$/],
     ['year 9999', JSON.stringify({ ...GOOD, ts: '9999-12-31T00:00:00Z' }), /ts is not valid \(.*years 1800 to 2199\)$/],
     ['year 1799', JSON.stringify({ ...GOOD, ts: '1799-12-31' }), /ts is not valid/],
     ['year 2200', JSON.stringify({ ...GOOD, ts: '2200-01-01' }), /ts is not valid/],
-    ['a timeframe of 9999w', JSON.stringify({ ...GOOD, timeframe: '9999w' }), /^md\.in\.bar: timeframe is not valid \(Bar length, .* at most a year \(52w, 366d, 8784h\); defaults to 1d\)$/],
+    [
+      'a timeframe of 9999w',
+      JSON.stringify({ ...GOOD, timeframe: '9999w' }),
+      /^md\.in\.bar: timeframe is not valid \(Bar length, .* at most a year \(52w, 366d, 8784h\); defaults to 1d\)$/,
+    ],
     ['a timeframe of 53w', JSON.stringify({ ...GOOD, timeframe: '53w' }), /timeframe is not valid/],
     ['a timeframe of 367d', JSON.stringify({ ...GOOD, timeframe: '367d' }), /timeframe is not valid/],
     ['a timeframe of 8785h', JSON.stringify({ ...GOOD, timeframe: '8785h' }), /timeframe is not valid/],
@@ -185,7 +197,9 @@ describe('decode md.bar.<P>.<SYM>', () => {
 
   it('refuses a bar published on another partition', () => {
     const wrong = (right + 1) % 16
-    expect(refusal(`md.bar.${wrong}.ORCL`, JSON.stringify(message('md.bar'))).message).toMatch(`partition ${wrong} in the subject, but ORCL belongs to ${right}`)
+    expect(refusal(`md.bar.${wrong}.ORCL`, JSON.stringify(message('md.bar'))).message).toMatch(
+      `partition ${wrong} in the subject, but ORCL belongs to ${right}`,
+    )
   })
 
   it.each(['01', '-1', 'x'])('refuses a malformed partition token %j', (p) => {
@@ -201,7 +215,11 @@ describe('decode md.bar.<P>.<SYM>', () => {
     ['a price of 1e308', { high: 1e308 }, /high 1e308 is above the maximum 1e12/],
     ['a subnormal volume', { volume: 1e-320 }, /volume 1e-320 is subnormal/],
     ['a timeframe of 9999w', { timeframe: '9999w' }, /timeframe is not valid/],
-    ['a context forecast of 0', { context: { ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 0, distribution_estimate: 100 } }, /context\.consensus_forecast 0 is below the minimum/],
+    [
+      'a context forecast of 0',
+      { context: { ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 0, distribution_estimate: 100 } },
+      /context\.consensus_forecast 0 is below the minimum/,
+    ],
   ])('refuses a published bar with %s: the bounds hold on md.bar too', (_, over, reason) => {
     expect(refusal(`md.bar.${right}.ORCL`, JSON.stringify(message('md.bar', over as Partial<Bar>))).message).toMatch(reason)
   })
@@ -239,7 +257,17 @@ describe('encode', () => {
     const outputs: Outbound[] = Object.values(record).flatMap((r) => r.outputs)
     const types = new Set(outputs.map((o) => o.type))
     // The run must exercise every published type the actors produce (trade.order_status needs a rejection).
-    for (const t of ['md.bar', 'md.ind', 'trade.idea', 'trade.order', 'trade.idea_status', 'trade.decision', 'trade.fill', 'trade.position', 'trade.portfolio'] as const) {
+    for (const t of [
+      'md.bar',
+      'md.ind',
+      'trade.idea',
+      'trade.order',
+      'trade.idea_status',
+      'trade.decision',
+      'trade.fill',
+      'trade.position',
+      'trade.portfolio',
+    ] as const) {
       expect(types.has(t), t).toBe(true)
     }
     for (const out of outputs) {

@@ -55,9 +55,18 @@ describe('the canonical config (SPEC §5.2)', () => {
         starting_cash: 10000,
         costs: { commission_pct: 0.001, commission_per_share: 0, commission_min: 0, slippage_bps: 0, volume_cap_pct: null },
         risk: {
-          ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: 1000, max_concurrent_trades: 10,
-          daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
-          allow_off_watchlist_autotrade: false, max_notional_per_order: null, max_orders_per_day: null, approval_timeout_minutes: 1440,
+          ai_trading_enabled: true,
+          min_confidence_threshold: 0,
+          max_lot_size: 1000,
+          max_concurrent_trades: 10,
+          daily_profit_target: null,
+          stop_after_target: false,
+          max_drawdown_amount: null,
+          halt_on_drawdown: false,
+          allow_off_watchlist_autotrade: false,
+          max_notional_per_order: null,
+          max_orders_per_day: null,
+          approval_timeout_minutes: 1440,
         },
       },
     ])
@@ -93,9 +102,18 @@ describe('the canonical config (SPEC §5.2)', () => {
     })
     expect(cfg.accounts[0]!.costs).toEqual({ commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: 0, volume_cap_pct: null })
     expect(cfg.accounts[0]!.risk).toEqual({
-      ai_trading_enabled: true, min_confidence_threshold: 0, max_lot_size: null, max_concurrent_trades: null,
-      daily_profit_target: null, stop_after_target: false, max_drawdown_amount: null, halt_on_drawdown: false,
-      allow_off_watchlist_autotrade: false, max_notional_per_order: null, max_orders_per_day: null, approval_timeout_minutes: 1440,
+      ai_trading_enabled: true,
+      min_confidence_threshold: 0,
+      max_lot_size: null,
+      max_concurrent_trades: null,
+      daily_profit_target: null,
+      stop_after_target: false,
+      max_drawdown_amount: null,
+      halt_on_drawdown: false,
+      allow_off_watchlist_autotrade: false,
+      max_notional_per_order: null,
+      max_orders_per_day: null,
+      approval_timeout_minutes: 1440,
     })
     expect(cfg.strategies[0]).toMatchObject({ timeframe: '1d', indicators: {}, exit: {} })
     expect(cfg.strategies[0]!.confidence).toBeUndefined()
@@ -121,8 +139,17 @@ describe('the whole strategy language (SPEC §5.2)', () => {
     s.indicators.atr14 = { type: 'atr', period: 14 }
     s.indicators.dpi = { type: 'dpi' }
     s.entry.short = { crossesBelow: ['fast', 'slow'] }
-    s.exit = { long: { lt: ['close', 'slow'] }, short: { gt: ['close', 'slow'] }, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 }, max_bars: 60 }
-    s.session_windows = [{ days: ['Mon', 'tue', 'WED'], start: '09:30', end: '16:00', tz: 'America/New_York' }, { start: '07:00Z', end: '11:00Z' }]
+    s.exit = {
+      long: { lt: ['close', 'slow'] },
+      short: { gt: ['close', 'slow'] },
+      stop_loss: { atr: 2, indicator: 'atr14' },
+      take_profit: { rr: 2 },
+      max_bars: 60,
+    }
+    s.session_windows = [
+      { days: ['Mon', 'tue', 'WED'], start: '09:30', end: '16:00', tz: 'America/New_York' },
+      { start: '07:00Z', end: '11:00Z' },
+    ]
     s.forbidden = [{ gt: ['atr14', 5] }]
     s.risk_caps = { max_lot_size: 500, max_concurrent_positions: 2 }
     s.rr_expectation = 1.5
@@ -130,93 +157,366 @@ describe('the whole strategy language (SPEC §5.2)', () => {
     c.strategies.push({ type: 'gayed', id: 'gayed', account: 'main', defensive: 'IEF', inputs: { vix: null } })
     c.persistence = { snapshot_retention_days: 30 }
     const cfg = parseConfig(c)
-    expect(cfg.strategies[0]).toMatchObject({ type: 'rules', session_windows: [{ tz: 'America/New_York' }, { tz: 'UTC' }], sizing: { risk_pct: 0.01, phase5: true } })
-    expect(cfg.strategies[1]).toMatchObject({ type: 'gayed', timeframe: '1d', risk_on: 'SPY', defensive: 'IEF', inputs: { vix: null }, sizing: { pct_equity: 0.95 } })
+    expect(cfg.strategies[0]).toMatchObject({
+      type: 'rules',
+      session_windows: [{ tz: 'America/New_York' }, { tz: 'UTC' }],
+      sizing: { risk_pct: 0.01, phase5: true },
+    })
+    expect(cfg.strategies[1]).toMatchObject({
+      type: 'gayed',
+      timeframe: '1d',
+      risk_on: 'SPY',
+      defensive: 'IEF',
+      inputs: { vix: null },
+      sizing: { pct_equity: 0.95 },
+    })
     expect(cfg.persistence).toEqual({ snapshot_retention_days: 30 })
   })
 })
 
 describe('bad configs: one line naming the path of the first error', () => {
   it.each<[string, (c: Json) => void, string | RegExp]>([
-    ['an unknown operator inside all', (c) => { c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, { gtx: ['close', 1] }] } },
-      /^config: strategies\[0\]\.entry\.long\.all\[1\]: Unrecognized key: "gtx"/],
-    ['an empty condition', (c) => { c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, {}] } },
-      /^config: strategies\[0\]\.entry\.long\.all\[1\]: a condition has exactly one operator/],
-    ['two operators in one condition', (c) => { c.strategies[0].exit.long = { gt: ['close', 1], lt: ['close', 2] } },
-      /^config: strategies\[0\]\.exit\.long: a condition has exactly one operator/],
-    ['a malformed operand pair', (c) => { c.strategies[0].entry.long = { not: { gt: ['close'] } } },
-      /^config: strategies\[0\]\.entry\.long\.not\.gt/],
-    ['an all that is not a list', (c) => { c.strategies[0].entry.long = { all: 'fast' } },
-      /^config: strategies\[0\]\.entry\.long\.all: /],
-    ['an unknown account', (c) => { c.strategies[0].account = 'nope' },
-      'config: strategies[0].account: unknown account "nope"'],
-    ['an undeclared indicator operand', (c) => { c.strategies[0].entry.long = { gt: ['rsi', 30] } },
-      'config: strategies[0].entry.long.gt[0]: "rsi" is neither a declared indicator nor a bar field'],
-    ['an undeclared operand deep in exit', (c) => { c.strategies[0].exit.long = { any: [{ gt: ['close', 1] }, { not: { lt: ['fast', 'slowest'] } }] } },
-      'config: strategies[0].exit.long.any[1].not.lt[1]: "slowest" is neither a declared indicator nor a bar field'],
-    ['an undeclared operand in a confidence adjustment', (c) => { c.strategies[0].confidence = { base: 50, adjust: [{ when: { gt: ['atr', 1] }, add: 5 }] } },
-      'config: strategies[0].confidence.adjust[0].when.gt[0]: "atr" is neither a declared indicator nor a bar field'],
-    ['an indicator named like a bar field', (c) => { c.strategies[0].indicators.close = { type: 'sma', period: 3 } },
-      'config: strategies[0].indicators.close: "close" is a bar field; give the indicator another name'],
-    ['a duplicated strategy id', (c) => { c.strategies.push(structuredClone(c.strategies[0])) },
-      'config: strategies: strategy "sma-cross" is defined twice'],
-    ['a duplicated account id', (c) => { c.accounts.push(structuredClone(c.accounts[0])) },
-      'config: accounts: account "main" is defined twice'],
-    ['conflicting declarations of one indicator on the same symbol/timeframe', (c) => {
-      const other = structuredClone(c.strategies[0]); other.id = 'other'; other.indicators.fast.period = 12; c.strategies.push(other)
-    }, 'config: strategies[1].indicators.fast: "fast" on ORCL 1d is declared differently by strategy "sma-cross"'],
-    ['a dotted symbol', (c) => { c.strategies[0].symbols = ['ORCL', 'BRK.B'] },
-      'config: strategies[0].symbols[1]: symbols are A-Z 0-9 _ - (write BRK.B as BRK-B)'],
-    ['a lower-case symbol', (c) => { c.strategies[0].symbols = ['orcl'] }, /^config: strategies\[0\]\.symbols\[0\]: /],
-    ['no symbols', (c) => { c.strategies[0].symbols = [] }, /^config: strategies\[0\]\.symbols: /],
-    ['a bad account id', (c) => { c.accounts[0].id = 'Main Account'; c.strategies[0].account = 'Main Account' },
-      /^config: accounts\[0\]\.id: lower-case letters, digits, _ and -, at most 32/],
-    ['an unknown account field', (c) => { c.accounts[0].leverage = 2 }, 'config: accounts[0]: Unrecognized key: "leverage"'],
-    ['an unknown risk field', (c) => { c.accounts[0].risk.max_leverage = 2 }, 'config: accounts[0].risk: Unrecognized key: "max_leverage"'],
-    ['a negative starting cash', (c) => { c.accounts[0].starting_cash = -1 }, /^config: accounts\[0\]\.starting_cash: /],
-    ['a string where a number belongs', (c) => { c.accounts[0].costs.commission_pct = '0.1%' }, /^config: accounts\[0\]\.costs\.commission_pct: .*expected number/],
-    ['an unknown indicator type', (c) => { c.strategies[0].indicators.fast.type = 'wma' }, /^config: strategies\[0\]\.indicators\.fast\.type: /],
-    ['a zero period', (c) => { c.strategies[0].indicators.fast.period = 0 }, /^config: strategies\[0\]\.indicators\.fast\.period: /],
-    ['a bad timeframe', (c) => { c.strategies[0].timeframe = 'daily' }, 'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (52w, 366d, 8784h)'],
-    ['a timeframe longer than a year', (c) => { c.strategies[0].timeframe = '9999w' }, 'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (52w, 366d, 8784h)'],
-    ['missing sizing', (c) => { delete c.strategies[0].sizing }, /^config: strategies\[0\]\.sizing: /],
-    ['no accounts', (c) => { c.accounts = [] }, /^config: accounts: /],
-    ['an entry with neither side', (c) => { c.strategies[0].entry = {} }, 'config: strategies[0].entry: give "long", "short" or both'],
-    ['an undeclared operand in a short exit', (c) => { c.strategies[0].exit.short = { gt: ['macd.line', 0] } },
-      'config: strategies[0].exit.short.gt[0]: "macd.line" is neither a declared indicator nor a bar field'],
-    ['an undeclared operand in forbidden', (c) => { c.strategies[0].forbidden = [{ gt: ['close', 1] }, { lt: ['rsi', 30] }] },
-      'config: strategies[0].forbidden[1].lt[0]: "rsi" is neither a declared indicator nor a bar field'],
-    ['two stop kinds', (c) => { c.strategies[0].exit.stop_loss = { pct: 0.05, price: 40 } },
-      'config: strategies[0].exit.stop_loss: stop_loss: give exactly one of pct, atr, price (got pct and price)'],
-    ['an atr stop without its indicator', (c) => { c.strategies[0].exit.stop_loss = { atr: 2 } },
-      /^config: strategies\[0\]\.exit\.stop_loss: stop_loss: "atr" and "indicator" go together/],
-    ['an atr stop on a non-atr indicator', (c) => { c.strategies[0].exit.stop_loss = { atr: 2, indicator: 'fast' } },
-      'config: strategies[0].exit.stop_loss.indicator: "fast" is not a declared atr indicator'],
-    ['a stop of 100%', (c) => { c.strategies[0].exit.stop_loss = { pct: 1 } }, /^config: strategies\[0\]\.exit\.stop_loss\.pct: /],
-    ['an rr target without a stop', (c) => { c.strategies[0].exit.take_profit = { rr: 2 } },
-      'config: strategies[0].exit.take_profit.rr: rr is a multiple of the stop distance: add exit.stop_loss'],
-    ['a zero max_bars', (c) => { c.strategies[0].exit.max_bars = 0 }, /^config: strategies\[0\]\.exit\.max_bars: /],
-    ['two sizing methods', (c) => { c.strategies[0].sizing = { fixed_qty: 1, pct_equity: 0.5 } },
-      'config: strategies[0].sizing: sizing: give exactly one of fixed_qty, pct_equity, risk_pct (got fixed_qty and pct_equity)'],
-    ['risk_pct without a stop', (c) => { c.strategies[0].sizing = { risk_pct: 0.01 } },
-      'config: strategies[0].sizing.risk_pct: risk_pct needs exit.stop_loss (the risk is the stop distance)'],
-    ['phase5 sizing without a dpi', (c) => { c.strategies[0].sizing = { fixed_qty: 10, phase5: true } },
-      'config: strategies[0].sizing.phase5: Phase-5 sizing reads the DPI: declare one, e.g. "dpi": {"type": "dpi"}'],
-    ['rr_expectation without a target', (c) => { c.strategies[0].rr_expectation = 2; c.strategies[0].exit.stop_loss = { pct: 0.02 } },
-      'config: strategies[0].rr_expectation: rr_expectation needs exit.stop_loss and exit.take_profit'],
-    ['a session day that is not a day', (c) => { c.strategies[0].session_windows = [{ days: ['Mon', 'Funday'] }] },
-      'config: strategies[0].session_windows[0].days[1]: Mon, Tue, Wed, Thu, Fri, Sat or Sun'],
-    ['a session time that is not a time', (c) => { c.strategies[0].session_windows = [{ start: '9:30' }] },
-      'config: strategies[0].session_windows[0].start: a time of day HH:MM (24 h)'],
-    ['an unknown time zone', (c) => { c.strategies[0].session_windows = [{ start: '09:30', tz: 'Mars/Olympus' }] },
-      'config: strategies[0].session_windows[0].tz: an IANA time zone such as America/New_York'],
-    ['an unknown risk cap', (c) => { c.strategies[0].risk_caps = { max_leverage: 2 } }, 'config: strategies[0].risk_caps: Unrecognized key: "max_leverage"'],
-    ['an unknown strategy type', (c) => { c.strategies[0].type = 'ml' }, /^config: strategies\[0\]\.type: /],
-    ['a gayed strategy with an unknown input role', (c) => { c.strategies.push({ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } }) },
-      'config: strategies[1].inputs: Unrecognized key: "oil"'],
-    ['a gayed strategy holding the same symbol both ways', (c) => { c.strategies.push({ type: 'gayed', id: 'g', account: 'main', defensive: 'SPY' }) },
-      'config: strategies[1].defensive: "SPY" is also the risk_on symbol'],
-    ['an unknown top-level key', (c) => { c.strategy = [] }, /^config: \(root\): Unrecognized key: "strategy"/],
+    [
+      'an unknown operator inside all',
+      (c) => {
+        c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, { gtx: ['close', 1] }] }
+      },
+      /^config: strategies\[0\]\.entry\.long\.all\[1\]: Unrecognized key: "gtx"/,
+    ],
+    [
+      'an empty condition',
+      (c) => {
+        c.strategies[0].entry.long = { all: [{ gt: ['close', 1] }, {}] }
+      },
+      /^config: strategies\[0\]\.entry\.long\.all\[1\]: a condition has exactly one operator/,
+    ],
+    [
+      'two operators in one condition',
+      (c) => {
+        c.strategies[0].exit.long = { gt: ['close', 1], lt: ['close', 2] }
+      },
+      /^config: strategies\[0\]\.exit\.long: a condition has exactly one operator/,
+    ],
+    [
+      'a malformed operand pair',
+      (c) => {
+        c.strategies[0].entry.long = { not: { gt: ['close'] } }
+      },
+      /^config: strategies\[0\]\.entry\.long\.not\.gt/,
+    ],
+    [
+      'an all that is not a list',
+      (c) => {
+        c.strategies[0].entry.long = { all: 'fast' }
+      },
+      /^config: strategies\[0\]\.entry\.long\.all: /,
+    ],
+    [
+      'an unknown account',
+      (c) => {
+        c.strategies[0].account = 'nope'
+      },
+      'config: strategies[0].account: unknown account "nope"',
+    ],
+    [
+      'an undeclared indicator operand',
+      (c) => {
+        c.strategies[0].entry.long = { gt: ['rsi', 30] }
+      },
+      'config: strategies[0].entry.long.gt[0]: "rsi" is neither a declared indicator nor a bar field',
+    ],
+    [
+      'an undeclared operand deep in exit',
+      (c) => {
+        c.strategies[0].exit.long = { any: [{ gt: ['close', 1] }, { not: { lt: ['fast', 'slowest'] } }] }
+      },
+      'config: strategies[0].exit.long.any[1].not.lt[1]: "slowest" is neither a declared indicator nor a bar field',
+    ],
+    [
+      'an undeclared operand in a confidence adjustment',
+      (c) => {
+        c.strategies[0].confidence = { base: 50, adjust: [{ when: { gt: ['atr', 1] }, add: 5 }] }
+      },
+      'config: strategies[0].confidence.adjust[0].when.gt[0]: "atr" is neither a declared indicator nor a bar field',
+    ],
+    [
+      'an indicator named like a bar field',
+      (c) => {
+        c.strategies[0].indicators.close = { type: 'sma', period: 3 }
+      },
+      'config: strategies[0].indicators.close: "close" is a bar field; give the indicator another name',
+    ],
+    [
+      'a duplicated strategy id',
+      (c) => {
+        c.strategies.push(structuredClone(c.strategies[0]))
+      },
+      'config: strategies: strategy "sma-cross" is defined twice',
+    ],
+    [
+      'a duplicated account id',
+      (c) => {
+        c.accounts.push(structuredClone(c.accounts[0]))
+      },
+      'config: accounts: account "main" is defined twice',
+    ],
+    [
+      'conflicting declarations of one indicator on the same symbol/timeframe',
+      (c) => {
+        const other = structuredClone(c.strategies[0])
+        other.id = 'other'
+        other.indicators.fast.period = 12
+        c.strategies.push(other)
+      },
+      'config: strategies[1].indicators.fast: "fast" on ORCL 1d is declared differently by strategy "sma-cross"',
+    ],
+    [
+      'a dotted symbol',
+      (c) => {
+        c.strategies[0].symbols = ['ORCL', 'BRK.B']
+      },
+      'config: strategies[0].symbols[1]: symbols are A-Z 0-9 _ - (write BRK.B as BRK-B)',
+    ],
+    [
+      'a lower-case symbol',
+      (c) => {
+        c.strategies[0].symbols = ['orcl']
+      },
+      /^config: strategies\[0\]\.symbols\[0\]: /,
+    ],
+    [
+      'no symbols',
+      (c) => {
+        c.strategies[0].symbols = []
+      },
+      /^config: strategies\[0\]\.symbols: /,
+    ],
+    [
+      'a bad account id',
+      (c) => {
+        c.accounts[0].id = 'Main Account'
+        c.strategies[0].account = 'Main Account'
+      },
+      /^config: accounts\[0\]\.id: lower-case letters, digits, _ and -, at most 32/,
+    ],
+    [
+      'an unknown account field',
+      (c) => {
+        c.accounts[0].leverage = 2
+      },
+      'config: accounts[0]: Unrecognized key: "leverage"',
+    ],
+    [
+      'an unknown risk field',
+      (c) => {
+        c.accounts[0].risk.max_leverage = 2
+      },
+      'config: accounts[0].risk: Unrecognized key: "max_leverage"',
+    ],
+    [
+      'a negative starting cash',
+      (c) => {
+        c.accounts[0].starting_cash = -1
+      },
+      /^config: accounts\[0\]\.starting_cash: /,
+    ],
+    [
+      'a string where a number belongs',
+      (c) => {
+        c.accounts[0].costs.commission_pct = '0.1%'
+      },
+      /^config: accounts\[0\]\.costs\.commission_pct: .*expected number/,
+    ],
+    [
+      'an unknown indicator type',
+      (c) => {
+        c.strategies[0].indicators.fast.type = 'wma'
+      },
+      /^config: strategies\[0\]\.indicators\.fast\.type: /,
+    ],
+    [
+      'a zero period',
+      (c) => {
+        c.strategies[0].indicators.fast.period = 0
+      },
+      /^config: strategies\[0\]\.indicators\.fast\.period: /,
+    ],
+    [
+      'a bad timeframe',
+      (c) => {
+        c.strategies[0].timeframe = 'daily'
+      },
+      'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (52w, 366d, 8784h)',
+    ],
+    [
+      'a timeframe longer than a year',
+      (c) => {
+        c.strategies[0].timeframe = '9999w'
+      },
+      'config: strategies[0].timeframe: like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (52w, 366d, 8784h)',
+    ],
+    [
+      'missing sizing',
+      (c) => {
+        delete c.strategies[0].sizing
+      },
+      /^config: strategies\[0\]\.sizing: /,
+    ],
+    [
+      'no accounts',
+      (c) => {
+        c.accounts = []
+      },
+      /^config: accounts: /,
+    ],
+    [
+      'an entry with neither side',
+      (c) => {
+        c.strategies[0].entry = {}
+      },
+      'config: strategies[0].entry: give "long", "short" or both',
+    ],
+    [
+      'an undeclared operand in a short exit',
+      (c) => {
+        c.strategies[0].exit.short = { gt: ['macd.line', 0] }
+      },
+      'config: strategies[0].exit.short.gt[0]: "macd.line" is neither a declared indicator nor a bar field',
+    ],
+    [
+      'an undeclared operand in forbidden',
+      (c) => {
+        c.strategies[0].forbidden = [{ gt: ['close', 1] }, { lt: ['rsi', 30] }]
+      },
+      'config: strategies[0].forbidden[1].lt[0]: "rsi" is neither a declared indicator nor a bar field',
+    ],
+    [
+      'two stop kinds',
+      (c) => {
+        c.strategies[0].exit.stop_loss = { pct: 0.05, price: 40 }
+      },
+      'config: strategies[0].exit.stop_loss: stop_loss: give exactly one of pct, atr, price (got pct and price)',
+    ],
+    [
+      'an atr stop without its indicator',
+      (c) => {
+        c.strategies[0].exit.stop_loss = { atr: 2 }
+      },
+      /^config: strategies\[0\]\.exit\.stop_loss: stop_loss: "atr" and "indicator" go together/,
+    ],
+    [
+      'an atr stop on a non-atr indicator',
+      (c) => {
+        c.strategies[0].exit.stop_loss = { atr: 2, indicator: 'fast' }
+      },
+      'config: strategies[0].exit.stop_loss.indicator: "fast" is not a declared atr indicator',
+    ],
+    [
+      'a stop of 100%',
+      (c) => {
+        c.strategies[0].exit.stop_loss = { pct: 1 }
+      },
+      /^config: strategies\[0\]\.exit\.stop_loss\.pct: /,
+    ],
+    [
+      'an rr target without a stop',
+      (c) => {
+        c.strategies[0].exit.take_profit = { rr: 2 }
+      },
+      'config: strategies[0].exit.take_profit.rr: rr is a multiple of the stop distance: add exit.stop_loss',
+    ],
+    [
+      'a zero max_bars',
+      (c) => {
+        c.strategies[0].exit.max_bars = 0
+      },
+      /^config: strategies\[0\]\.exit\.max_bars: /,
+    ],
+    [
+      'two sizing methods',
+      (c) => {
+        c.strategies[0].sizing = { fixed_qty: 1, pct_equity: 0.5 }
+      },
+      'config: strategies[0].sizing: sizing: give exactly one of fixed_qty, pct_equity, risk_pct (got fixed_qty and pct_equity)',
+    ],
+    [
+      'risk_pct without a stop',
+      (c) => {
+        c.strategies[0].sizing = { risk_pct: 0.01 }
+      },
+      'config: strategies[0].sizing.risk_pct: risk_pct needs exit.stop_loss (the risk is the stop distance)',
+    ],
+    [
+      'phase5 sizing without a dpi',
+      (c) => {
+        c.strategies[0].sizing = { fixed_qty: 10, phase5: true }
+      },
+      'config: strategies[0].sizing.phase5: Phase-5 sizing reads the DPI: declare one, e.g. "dpi": {"type": "dpi"}',
+    ],
+    [
+      'rr_expectation without a target',
+      (c) => {
+        c.strategies[0].rr_expectation = 2
+        c.strategies[0].exit.stop_loss = { pct: 0.02 }
+      },
+      'config: strategies[0].rr_expectation: rr_expectation needs exit.stop_loss and exit.take_profit',
+    ],
+    [
+      'a session day that is not a day',
+      (c) => {
+        c.strategies[0].session_windows = [{ days: ['Mon', 'Funday'] }]
+      },
+      'config: strategies[0].session_windows[0].days[1]: Mon, Tue, Wed, Thu, Fri, Sat or Sun',
+    ],
+    [
+      'a session time that is not a time',
+      (c) => {
+        c.strategies[0].session_windows = [{ start: '9:30' }]
+      },
+      'config: strategies[0].session_windows[0].start: a time of day HH:MM (24 h)',
+    ],
+    [
+      'an unknown time zone',
+      (c) => {
+        c.strategies[0].session_windows = [{ start: '09:30', tz: 'Mars/Olympus' }]
+      },
+      'config: strategies[0].session_windows[0].tz: an IANA time zone such as America/New_York',
+    ],
+    [
+      'an unknown risk cap',
+      (c) => {
+        c.strategies[0].risk_caps = { max_leverage: 2 }
+      },
+      'config: strategies[0].risk_caps: Unrecognized key: "max_leverage"',
+    ],
+    [
+      'an unknown strategy type',
+      (c) => {
+        c.strategies[0].type = 'ml'
+      },
+      /^config: strategies\[0\]\.type: /,
+    ],
+    [
+      'a gayed strategy with an unknown input role',
+      (c) => {
+        c.strategies.push({ type: 'gayed', id: 'g', account: 'main', inputs: { oil: 'USO' } })
+      },
+      'config: strategies[1].inputs: Unrecognized key: "oil"',
+    ],
+    [
+      'a gayed strategy holding the same symbol both ways',
+      (c) => {
+        c.strategies.push({ type: 'gayed', id: 'g', account: 'main', defensive: 'SPY' })
+      },
+      'config: strategies[1].defensive: "SPY" is also the risk_on symbol',
+    ],
+    [
+      'an unknown top-level key',
+      (c) => {
+        c.strategy = []
+      },
+      /^config: \(root\): Unrecognized key: "strategy"/,
+    ],
   ])('%s', (_, edit, want) => {
     const c = canonical()
     edit(c)
@@ -233,10 +533,24 @@ describe('bad configs: one line naming the path of the first error', () => {
   })
 
   it('never throws anything but a ConfigError, whatever the input', () => {
-    for (const json of [null, 42, 'x', [], {}, { accounts: null }, { accounts: [{}] }, { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{}] },
+    for (const json of [
+      null,
+      42,
+      'x',
+      [],
+      {},
+      { accounts: null },
+      { accounts: [{}] },
+      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{}] },
       { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: [] }, sizing: { fixed_qty: 1 } }] },
-      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: { all: [null] } }, sizing: { fixed_qty: 1 } }] },
-      { accounts: [{ id: 'a', starting_cash: 1 }], strategies: [{ id: 's', account: 'b', symbols: ['X'], entry: { long: { not: 5 } }, sizing: { fixed_qty: 1 } }] },
+      {
+        accounts: [{ id: 'a', starting_cash: 1 }],
+        strategies: [{ id: 's', account: 'a', symbols: ['X'], entry: { long: { all: [null] } }, sizing: { fixed_qty: 1 } }],
+      },
+      {
+        accounts: [{ id: 'a', starting_cash: 1 }],
+        strategies: [{ id: 's', account: 'b', symbols: ['X'], entry: { long: { not: 5 } }, sizing: { fixed_qty: 1 } }],
+      },
     ]) {
       expect(() => parseConfig(json), JSON.stringify(json)).toThrow(ConfigError)
     }
@@ -305,7 +619,14 @@ describe('loadEnv', () => {
 
   it('reads every variable, and CLI overrides win', () => {
     const env = loadEnv(
-      { NATS_URL: 'nats://n1:4333', DATABASE_URL: 'postgresql://u:p@db/paperd?sslmode=require', PAPERD_CONFIG: 'a.json', LOG_LEVEL: 'debug', METRICS_PORT: '0', PAPERD_PARTITIONS: '0-3' },
+      {
+        NATS_URL: 'nats://n1:4333',
+        DATABASE_URL: 'postgresql://u:p@db/paperd?sslmode=require',
+        PAPERD_CONFIG: 'a.json',
+        LOG_LEVEL: 'debug',
+        METRICS_PORT: '0',
+        PAPERD_PARTITIONS: '0-3',
+      },
       { config: 'b.json' },
     )
     expect(env.nats.servers).toEqual(['n1:4333'])
@@ -357,7 +678,12 @@ describe('parseNatsUrl', () => {
     ['nats://127.0.0.1:4222', { servers: ['127.0.0.1:4222'] }, 'nats://127.0.0.1:4222', []],
     ['localhost', { servers: ['localhost:4222'] }, 'nats://localhost', []],
     ['nats://s3cr3t-token@nats.internal:4222', { servers: ['nats.internal:4222'], token: 's3cr3t-token' }, 'nats://***@nats.internal:4222', ['s3cr3t-token']],
-    ['nats://alice:pa%40ss@nats.internal', { servers: ['nats.internal:4222'], user: 'alice', pass: 'pa@ss' }, 'nats://***@nats.internal', ['alice', 'pa@ss', 'pa%40ss']],
+    [
+      'nats://alice:pa%40ss@nats.internal',
+      { servers: ['nats.internal:4222'], user: 'alice', pass: 'pa@ss' },
+      'nats://***@nats.internal',
+      ['alice', 'pa@ss', 'pa%40ss'],
+    ],
     ['nats://a:4222, nats://b:4223,c', { servers: ['a:4222', 'b:4223', 'c:4222'] }, 'nats://a:4222,nats://b:4223,nats://c', []],
     ['nats://[::1]:4222', { servers: ['[::1]:4222'] }, 'nats://[::1]:4222', []],
     ['nats://u:p4ss@[2001:db8::1]', { servers: ['[2001:db8::1]:4222'], user: 'u', pass: 'p4ss' }, 'nats://***@[2001:db8::1]', ['p4ss']],
@@ -400,7 +726,10 @@ describe('NATS credentials and TLS files (NATS_CREDS, NATS_TLS_*)', () => {
   // A creds file as `nsc generate creds` writes it (the JWT and seed are made up: only the layout is checked here).
   const SEED = 'SUAEXAMPLESEEDEXAMPLESEEDEXAMPLESEEDEXAMPLESEEDEXAMPLESE'
   const creds = join(tmp, 'user.creds')
-  writeFileSync(creds, `-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${SEED}\n------END USER NKEY SEED------\n`)
+  writeFileSync(
+    creds,
+    `-----BEGIN NATS USER JWT-----\neyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ.e30.c2ln\n------END NATS USER JWT------\n\n-----BEGIN USER NKEY SEED-----\n${SEED}\n------END USER NKEY SEED------\n`,
+  )
   const notCreds = join(tmp, 'not.creds')
   writeFileSync(notCreds, `just a secret: ${SEED}\n`)
   const pem = join(tmp, 'some.pem')
@@ -431,7 +760,11 @@ describe('NATS credentials and TLS files (NATS_CREDS, NATS_TLS_*)', () => {
 
   it('NATS_TLS_CA / _CERT / _KEY become the tls option, and tls:// alone requires TLS', () => {
     expect(loadEnv({ NATS_TLS_CA: pem }).nats).toEqual({ servers: ['127.0.0.1:4222'], tls: { caFile: pem } })
-    expect(loadEnv({ NATS_URL: 'nats://n1', NATS_TLS_CA: pem, NATS_TLS_CERT: pem, NATS_TLS_KEY: pem }).nats.tls).toEqual({ caFile: pem, certFile: pem, keyFile: pem })
+    expect(loadEnv({ NATS_URL: 'nats://n1', NATS_TLS_CA: pem, NATS_TLS_CERT: pem, NATS_TLS_KEY: pem }).nats.tls).toEqual({
+      caFile: pem,
+      certFile: pem,
+      keyFile: pem,
+    })
     expect(loadEnv({ NATS_URL: 'tls://n1:4443' }).nats).toEqual({ servers: ['tls://n1:4443'], tls: {} })
     expect(loadEnv({ NATS_URL: 'nats://n1' }).nats.tls).toBeUndefined()
   })
@@ -451,8 +784,17 @@ describe('DATABASE_URL TLS parameters', () => {
     expect(parseDatabaseTls('postgres://u:p@db/x')).toEqual({ url: 'postgres://u:p@db/x', mode: undefined })
     expect(parseDatabaseTls('postgres://u:p@db/x?application_name=a')).toEqual({ url: 'postgres://u:p@db/x?application_name=a', mode: undefined })
     expect(parseDatabaseTls('postgres://u:p@db/x?sslmode=require')).toEqual({ url: 'postgres://u:p@db/x', mode: 'require' })
-    expect(parseDatabaseTls(`postgres://u:p@db/x?sslmode=verify-full&sslrootcert=${pem}&application_name=a`)).toEqual({ url: 'postgres://u:p@db/x?application_name=a', mode: 'verify-full', rootcert: pem })
-    expect(parseDatabaseTls('postgres://u:p@db/x?sslmode=verify-ca&sslcert=/c.pem&sslkey=/k.pem')).toEqual({ url: 'postgres://u:p@db/x', mode: 'verify-ca', cert: '/c.pem', key: '/k.pem' })
+    expect(parseDatabaseTls(`postgres://u:p@db/x?sslmode=verify-full&sslrootcert=${pem}&application_name=a`)).toEqual({
+      url: 'postgres://u:p@db/x?application_name=a',
+      mode: 'verify-full',
+      rootcert: pem,
+    })
+    expect(parseDatabaseTls('postgres://u:p@db/x?sslmode=verify-ca&sslcert=/c.pem&sslkey=/k.pem')).toEqual({
+      url: 'postgres://u:p@db/x',
+      mode: 'verify-ca',
+      cert: '/c.pem',
+      key: '/k.pem',
+    })
     expect(parseDatabaseTls('postgres://u:p@db/x?sslrootcert=system')).toEqual({ url: 'postgres://u:p@db/x', mode: 'verify-full' })
   })
 
@@ -475,7 +817,8 @@ describe('DATABASE_URL TLS parameters', () => {
   })
 
   it('verify-full checks the certificate against the URL host, an IP address included', () => {
-    const check = (url: string) => (postgresSsl(parseDatabaseTls(url)) as { checkServerIdentity: (h: string, c: object) => Error | undefined }).checkServerIdentity
+    const check = (url: string) =>
+      (postgresSsl(parseDatabaseTls(url)) as { checkServerIdentity: (h: string, c: object) => Error | undefined }).checkServerIdentity
     const cert = (altnames: string) => ({ subject: { CN: 'x' }, subjectaltname: altnames })
     // Node passes "localhost" for an IP address (no server name): the URL's host is what counts.
     expect(check('postgres://u:p@127.0.0.1:5432/x?sslmode=verify-full')('localhost', cert('IP Address:127.0.0.1'))).toBeUndefined()
@@ -487,9 +830,15 @@ describe('DATABASE_URL TLS parameters', () => {
   })
 
   it.each([
-    ['postgres://u:hunter2@db/x?sslmode=verify_full', 'DATABASE_URL: sslmode=verify_full is not one of disable, allow, prefer, require, verify-ca, verify-full'],
+    [
+      'postgres://u:hunter2@db/x?sslmode=verify_full',
+      'DATABASE_URL: sslmode=verify_full is not one of disable, allow, prefer, require, verify-ca, verify-full',
+    ],
     ['postgres://u:hunter2@db/x?sslrootcert=/ca.pem', 'DATABASE_URL: sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full'],
-    ['postgres://u:hunter2@db/x?sslmode=prefer&sslrootcert=/ca.pem', 'DATABASE_URL: sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full'],
+    [
+      'postgres://u:hunter2@db/x?sslmode=prefer&sslrootcert=/ca.pem',
+      'DATABASE_URL: sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full',
+    ],
     ['postgres://u:hunter2@db/x?sslmode=require&sslcert=/c.pem', 'DATABASE_URL: sslcert and sslkey go together (the client certificate and its key)'],
     [`postgres://u:hunter2@db/x?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem`, 'DATABASE_URL: sslrootcert: cannot read /nonexistent/ca.pem: ENOENT'],
   ])('loadEnv refuses %s in one line, without the password', (url, want) => {
@@ -527,7 +876,10 @@ describe('worker-thread groups', () => {
   it('splits actors into contiguous groups in pipeline order', async () => {
     const { groupActors } = await import('../../src/app/threads.js')
     const all = ['persister', 'risk-gate', 'market-snapshots', 'strategy', 'indicators', 'paper-executor'] as const
-    expect(groupActors([...all], 2)).toEqual([['market-snapshots', 'indicators', 'strategy'], ['risk-gate', 'paper-executor', 'persister']])
+    expect(groupActors([...all], 2)).toEqual([
+      ['market-snapshots', 'indicators', 'strategy'],
+      ['risk-gate', 'paper-executor', 'persister'],
+    ])
     expect(groupActors([...all], 1)).toEqual([['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']])
     expect(groupActors(['persister', 'indicators'], 8)).toEqual([['indicators'], ['persister']])
   })

@@ -27,8 +27,14 @@ describe('generated files (drift test: run `npm run schemas` after changing src/
   })
 
   it('schemas/ holds nothing but generated files', () => {
-    const checkedIn = readdirSync(SCHEMAS_DIR).map((f) => `schemas/${f}`).sort()
-    expect(checkedIn).toEqual(Object.keys(files).filter((p) => p.startsWith('schemas/')).sort())
+    const checkedIn = readdirSync(SCHEMAS_DIR)
+      .map((f) => `schemas/${f}`)
+      .sort()
+    expect(checkedIn).toEqual(
+      Object.keys(files)
+        .filter((p) => p.startsWith('schemas/'))
+        .sort(),
+    )
   })
 
   it('the README has the subject-table markers, so the table is regenerated rather than dropped', () => {
@@ -81,7 +87,8 @@ describe('market data bounds (MARKET_LIMITS), carried by the JSON Schemas', () =
 
   it('md.in.context: both forecasts are prices', () => {
     const { properties } = schema('md.in.context')
-    for (const field of ['consensus_forecast', 'distribution_estimate']) expect(properties[field], field).toMatchObject({ minimum: MARKET_LIMITS.minPrice, maximum: MARKET_LIMITS.maxPrice })
+    for (const field of ['consensus_forecast', 'distribution_estimate'])
+      expect(properties[field], field).toMatchObject({ minimum: MARKET_LIMITS.minPrice, maximum: MARKET_LIMITS.maxPrice })
   })
 
   it('the timeframe pattern accepts exactly the counts of s, m, h, d, w up to 4 digits that last at most 366 days', () => {
@@ -146,17 +153,12 @@ describe('subjects', () => {
     expect(() => subjectOf('md.in.bar', { symbol: '' }, 16)).toThrow(/no symbol/)
   })
 
-  it.each([
-    ['md.in.bar.BRK.B'],
-    ['md.in.bar'],
-    ['md.bar.3'],
-    ['trade.unknown.main'],
-    ['trade.idea.main.extra'],
-    ['ctl.risk.halt'],
-    [''],
-  ])('matchSubject(%j) is undefined', (subject) => {
-    expect(matchSubject(subject)).toBeUndefined()
-  })
+  it.each([['md.in.bar.BRK.B'], ['md.in.bar'], ['md.bar.3'], ['trade.unknown.main'], ['trade.idea.main.extra'], ['ctl.risk.halt'], ['']])(
+    'matchSubject(%j) is undefined',
+    (subject) => {
+      expect(matchSubject(subject)).toBeUndefined()
+    },
+  )
 
   it('similar prefixes are not confused (md.in.bar vs md.ind, trade.idea vs trade.idea_status)', () => {
     expect(matchSubject('md.in.bar.X')?.type).toBe('md.in.bar')

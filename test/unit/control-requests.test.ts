@@ -13,7 +13,10 @@ const error = (subject: Parameters<typeof parseRequest>[0], body: unknown) => {
 describe('control requests', () => {
   it('accepts the documented shapes (with their defaults)', () => {
     expect(parseRequest('ctl.portfolio.get', bytes('{"account":"main"}'))).toEqual({ ok: true, body: { account: 'main' } })
-    expect(parseRequest('ctl.ideas.reject', bytes('{"account":"main","id":"idea:1","by":"carol"}'))).toEqual({ ok: true, body: { account: 'main', id: 'idea:1', by: 'carol', reason: 'rejected by a person' } })
+    expect(parseRequest('ctl.ideas.reject', bytes('{"account":"main","id":"idea:1","by":"carol"}'))).toEqual({
+      ok: true,
+      body: { account: 'main', id: 'idea:1', by: 'carol', reason: 'rejected by a person' },
+    })
   })
 
   it.each([
@@ -23,11 +26,19 @@ describe('control requests', () => {
     ['ctl.risk.get', { account: ['main'] }, 'account: expected a string (an account id), got an array'],
     ['ctl.risk.get', {}, 'account: missing (an account id)'],
     ['ctl.risk.get', '', 'account: missing (an account id)'],
-    ['ctl.positions.close', { account: 'main', symbol: 'BRK.B', by: 'a' }, 'symbol: "BRK.B" is not a valid symbol: use 1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)'],
+    [
+      'ctl.positions.close',
+      { account: 'main', symbol: 'BRK.B', by: 'a' },
+      'symbol: "BRK.B" is not a valid symbol: use 1-32 characters A-Z 0-9 _ - (BRK.B is written BRK-B)',
+    ],
     ['ctl.strategies.disable', { account: 'main', id: 'x/y', by: 'a' }, 'id: "x/y" is not a valid strategy id: use 1-64 characters A-Z a-z 0-9 _ -'],
     ['ctl.orders.cancel', { account: 'main', order_id: '', by: 'a' }, 'order_id: empty (an order id)'],
     ['ctl.risk.resume', { account: 'main', by: 'b'.repeat(101) }, 'by: 101 characters long (a name): at most 100'],
-    ['ctl.risk.halt', { account: 'main', by: 'a', reason: 'r', request_id: 'a b' }, 'request_id: "a b" is not a valid request id: use 1-64 characters A-Z a-z 0-9 _ . : -'],
+    [
+      'ctl.risk.halt',
+      { account: 'main', by: 'a', reason: 'r', request_id: 'a b' },
+      'request_id: "a b" is not a valid request id: use 1-64 characters A-Z a-z 0-9 _ . : -',
+    ],
     ['ctl.risk.get', { account: 'main', extra: 1 }, 'request: Unrecognized key: "extra"'],
     ['ctl.risk.get', '[1]', 'request is an array, not a JSON object like {"account":"main"}'],
     ['ctl.risk.get', '"main"', 'request is a string, not a JSON object like {"account":"main"}'],
@@ -60,7 +71,10 @@ describe('LiveStates', () => {
     states.delete('risk-gate.main')
     unwatch()
     states.set('risk-gate.ops', read)
-    expect(seen).toEqual([['risk-gate.main', true], ['risk-gate.main', false]])
+    expect(seen).toEqual([
+      ['risk-gate.main', true],
+      ['risk-gate.main', false],
+    ])
     expect([...states.keys()]).toEqual(['risk-gate.ops'])
   })
 })

@@ -52,9 +52,7 @@ describe('parseBarsCsv: Yahoo files', () => {
 describe('parseBarsCsv: generic files', () => {
   it('accepts case-insensitive names in any order and ignores extra columns', () => {
     const text = ['VOLUME,Close,ts,symbol,Low,High,Open', '10,4,2024-03-01T14:30:00Z,AAPL,1,5,2'].join('\n')
-    expect(parseBarsCsv(text).bars).toEqual([
-      { ts: '2024-03-01T14:30:00.000Z', open: 2, high: 5, low: 1, close: 4, volume: 10 },
-    ])
+    expect(parseBarsCsv(text).bars).toEqual([{ ts: '2024-03-01T14:30:00.000Z', open: 2, high: 5, low: 1, close: 4, volume: 10 }])
   })
 
   it('converts zoned date-times, epoch seconds and epoch milliseconds to ISO UTC', () => {
@@ -93,12 +91,9 @@ describe('parseBarsCsv: generic files', () => {
   })
 
   it('reads quoted fields, including commas, doubled quotes and newlines inside quotes', () => {
-    const text = [
-      'ts,open,high,low,close,volume,note',
-      '"2024-01-01"," 1.5 ","2","1","1.75","100","a, ""quoted""',
-      'note"',
-      '2024-01-02,1,2,1,1,100,x',
-    ].join('\n')
+    const text = ['ts,open,high,low,close,volume,note', '"2024-01-01"," 1.5 ","2","1","1.75","100","a, ""quoted""', 'note"', '2024-01-02,1,2,1,1,100,x'].join(
+      '\n',
+    )
     const { bars, skipped } = parseBarsCsv(text)
     expect(skipped).toEqual([])
     expect(bars).toEqual([
@@ -114,9 +109,7 @@ describe('parseBarsCsv: generic files', () => {
 
   it('does not check OHLC consistency (market-snapshots dead-letters bad bars)', () => {
     const text = 'ts,open,high,low,close,volume\n2024-01-01,10,1,20,-5,-1\n'
-    expect(parseBarsCsv(text).bars).toEqual([
-      { ts: '2024-01-01T00:00:00.000Z', open: 10, high: 1, low: 20, close: -5, volume: -1 },
-    ])
+    expect(parseBarsCsv(text).bars).toEqual([{ ts: '2024-01-01T00:00:00.000Z', open: 10, high: 1, low: 20, close: -5, volume: -1 }])
   })
 })
 
@@ -159,9 +152,7 @@ describe('parseBarsCsv: files it refuses', () => {
   })
 
   it('throws on two columns for the same field', () => {
-    expect(() => parseBarsCsv('ts,Date,open,high,low,close,volume\n', 'x.csv')).toThrow(
-      'x.csv:1: more than one column for "ts" (ts, Date)',
-    )
+    expect(() => parseBarsCsv('ts,Date,open,high,low,close,volume\n', 'x.csv')).toThrow('x.csv:1: more than one column for "ts" (ts, Date)')
   })
 
   it('throws on an empty file', () => {
@@ -169,9 +160,7 @@ describe('parseBarsCsv: files it refuses', () => {
   })
 
   it('throws on an unterminated quote with its line', () => {
-    expect(() => parseBarsCsv('ts,open,high,low,close,volume\n"2024-01-01,1,1,1,1,1\n', 'q.csv')).toThrow(
-      'q.csv:2: unterminated quoted field',
-    )
+    expect(() => parseBarsCsv('ts,open,high,low,close,volume\n"2024-01-01,1,1,1,1,1\n', 'q.csv')).toThrow('q.csv:2: unterminated quoted field')
   })
 
   it('accepts a header-only file as zero bars', () => {
@@ -198,7 +187,10 @@ describe('readBarsFile (the CLI reads every bars file through it)', () => {
 
 describe('parseContextCsv (paperd backtest --context)', () => {
   it('reads ts, consensus_forecast and distribution_estimate in any order, sorted by time; bad rows are skipped with a reason', () => {
-    const { contexts, skipped } = parseContextCsv('Distribution_Estimate,ts,consensus_forecast,note\n101,2024-01-03,104,x\n100,2024-01-02,103\n,2024-01-04,1\n', 'ctx.csv')
+    const { contexts, skipped } = parseContextCsv(
+      'Distribution_Estimate,ts,consensus_forecast,note\n101,2024-01-03,104,x\n100,2024-01-02,103\n,2024-01-04,1\n',
+      'ctx.csv',
+    )
     expect(contexts).toEqual([
       { ts: '2024-01-02T00:00:00.000Z', consensus_forecast: 103, distribution_estimate: 100 },
       { ts: '2024-01-03T00:00:00.000Z', consensus_forecast: 104, distribution_estimate: 101 },
@@ -207,6 +199,8 @@ describe('parseContextCsv (paperd backtest --context)', () => {
   })
 
   it('refuses a file without the three columns, naming what it expects', () => {
-    expect(() => parseContextCsv('ts,consensus\n2024-01-02,1\n', 'ctx.csv')).toThrow('ctx.csv:1: expected a header "ts,consensus_forecast,distribution_estimate"')
+    expect(() => parseContextCsv('ts,consensus\n2024-01-02,1\n', 'ctx.csv')).toThrow(
+      'ctx.csv:1: expected a header "ts,consensus_forecast,distribution_estimate"',
+    )
   })
 })

@@ -38,7 +38,9 @@ const natsUsers = new Map([...natsConf.matchAll(/\{\s*user:\s*([\w-]+),\s*passwo
 
 /** A user's allow lists in ops/nats/nats-server.conf. */
 function natsPermissions(user: string): { publish: string[]; subscribe: string[] } {
-  const block = new RegExp(`\\{\\s*user:\\s*${user},[^\\n]*\\n\\s*publish: \\{ allow: \\[([^\\]]*)\\] \\}\\n\\s*subscribe: \\{ allow: \\[([^\\]]*)\\] \\}`).exec(natsConf)
+  const block = new RegExp(
+    `\\{\\s*user:\\s*${user},[^\\n]*\\n\\s*publish: \\{ allow: \\[([^\\]]*)\\] \\}\\n\\s*subscribe: \\{ allow: \\[([^\\]]*)\\] \\}`,
+  ).exec(natsConf)
   if (!block) throw new Error(`no permissions for user ${user} in ops/nats/nats-server.conf`)
   const list = (text: string) => [...text.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
   return { publish: list(block[1]!), subscribe: list(block[2]!) }
@@ -51,7 +53,10 @@ const versionOf = (image: string) => image.split(':')[1]!.split('-')[0]!.split('
 
 describe('docker-compose.yml', () => {
   it('mounts only files and folders that exist', () => {
-    const sources = Object.values(compose.services).flatMap((s) => s.volumes ?? []).map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.source)).filter((src) => src.startsWith('./'))
+    const sources = Object.values(compose.services)
+      .flatMap((s) => s.volumes ?? [])
+      .map((v) => (typeof v === 'string' ? v.split(':')[0]! : v.source))
+      .filter((src) => src.startsWith('./'))
     expect(sources.length).toBeGreaterThan(3)
     for (const src of sources) expect(existsSync(src), src).toBe(true)
   })
@@ -102,7 +107,10 @@ describe('docker-compose.yml', () => {
       if (actors.includes('persister')) expect(s.environment!.DATABASE_URL, name).toMatch(/^postgres:\/\//)
     }
     expect([...running].sort()).toEqual([...ACTOR_NAMES].sort())
-    expect(paperdServices.some(([, s]) => (s.deploy?.replicas ?? 1) > 1), 'an example of several replicas of one actor').toBe(true)
+    expect(
+      paperdServices.some(([, s]) => (s.deploy?.replicas ?? 1) > 1),
+      'an example of several replicas of one actor',
+    ).toBe(true)
   })
 
   it('has Prometheus discover exactly the paperd services, on the metrics port they serve', () => {
@@ -128,7 +136,9 @@ describe('Dockerfile', () => {
   })
 
   it('gets a build context without local state: no node_modules, build output or ./data (an embedded database)', () => {
-    const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim())
+    const ignored = readFileSync('.dockerignore', 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
     for (const entry of ['.git', 'node_modules', 'dist', 'data']) expect(ignored, entry).toContain(entry)
   })
 })
@@ -161,9 +171,15 @@ describe('ops/railway', () => {
 })
 
 describe('the Grafana dashboard and the alert rules', () => {
-  const dashboard = JSON.parse(readFileSync('ops/grafana/dashboards/paperd.json', 'utf8')) as { panels: { title: string; targets: { expr?: string; legendFormat?: string }[] }[] }
-  const queries = dashboard.panels.flatMap((p) => p.targets.filter((t) => t.expr !== undefined).map((t) => ({ panel: p.title, expr: t.expr!, legend: t.legendFormat })))
-  const alerts = (parse(readFileSync('ops/prometheus/alerts.yml', 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules)
+  const dashboard = JSON.parse(readFileSync('ops/grafana/dashboards/paperd.json', 'utf8')) as {
+    panels: { title: string; targets: { expr?: string; legendFormat?: string }[] }[]
+  }
+  const queries = dashboard.panels.flatMap((p) =>
+    p.targets.filter((t) => t.expr !== undefined).map((t) => ({ panel: p.title, expr: t.expr!, legend: t.legendFormat })),
+  )
+  const alerts = (parse(readFileSync('ops/prometheus/alerts.yml', 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap(
+    (g) => g.rules,
+  )
   /** The expression without its quoted strings (label values, regexes), so only operators remain. */
   const operators = (expr: string) => expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')
 

@@ -10,26 +10,41 @@ import { lookupsFrom } from '../support/actor-spec.js'
 import { prng, syntheticBars } from '../../src/app/synthetic-bars.js'
 
 const config = parseConfig({
-  accounts: [{
-    id: 'main', starting_cash: 25000,
-    costs: { commission_pct: 0.001, commission_per_share: 0.005, commission_min: 1, slippage_bps: 3 },
-    risk: { max_lot_size: 150, max_concurrent_trades: 2, min_confidence_threshold: 45 },
-  }],
+  accounts: [
+    {
+      id: 'main',
+      starting_cash: 25000,
+      costs: { commission_pct: 0.001, commission_per_share: 0.005, commission_min: 1, slippage_bps: 3 },
+      risk: { max_lot_size: 150, max_concurrent_trades: 2, min_confidence_threshold: 45 },
+    },
+  ],
   strategies: [
     {
-      id: 'sma-cross', account: 'main', symbols: ['ORCL', 'MSFT'], timeframe: '1d',
+      id: 'sma-cross',
+      account: 'main',
+      symbols: ['ORCL', 'MSFT'],
+      timeframe: '1d',
       indicators: { fast: { type: 'sma', period: 5 }, slow: { type: 'sma', period: 15 } },
       entry: { long: { crossesAbove: ['fast', 'slow'] } },
       exit: { long: { crossesBelow: ['fast', 'slow'] } },
       sizing: { fixed_qty: 100 },
     },
     {
-      id: 'ema-trend', account: 'main', symbols: ['AAPL'], timeframe: '1d',
+      id: 'ema-trend',
+      account: 'main',
+      symbols: ['AAPL'],
+      timeframe: '1d',
       indicators: { trend: { type: 'ema', period: 8 }, base: { type: 'sma', period: 20, source: 'low' } },
       entry: { long: { all: [{ crossesAbove: ['close', 'trend'] }, { not: { lt: ['close', 'base'] } }] } },
       exit: { long: { any: [{ crossesBelow: ['close', 'trend'] }, { lt: ['close', 'base'] }] } },
       sizing: { fixed_qty: 120 },
-      confidence: { base: 50, adjust: [{ when: { gt: ['close', 'base'] }, add: 20 }, { when: { gt: ['volume', 1200000] }, add: -30 }] },
+      confidence: {
+        base: 50,
+        adjust: [
+          { when: { gt: ['close', 'base'] }, add: 20 },
+          { when: { gt: ['volume', 1200000] }, add: -30 },
+        ],
+      },
     },
   ],
 })
@@ -40,9 +55,7 @@ const config = parseConfig({
  */
 function history(days: number, seed: number) {
   const rand = prng(seed)
-  const series = Object.fromEntries(
-    ['ORCL', 'MSFT', 'AAPL', 'IBM'].map((s, i) => [s, syntheticBars(days, { seed: seed * 10 + i, price: 20 + 40 * i })]),
-  )
+  const series = Object.fromEntries(['ORCL', 'MSFT', 'AAPL', 'IBM'].map((s, i) => [s, syntheticBars(days, { seed: seed * 10 + i, price: 20 + 40 * i })]))
   const out: { symbol: string; bar: Message<'md.in.bar'>; msgId?: string }[] = []
   for (let d = 0; d < days; d++) {
     const symbols = Object.keys(series).sort(() => rand() - 0.5)
@@ -71,9 +84,13 @@ describe('determinism', () => {
     expect(types('indicators')).toEqual(new Set(['md.ind']))
     expect(types('strategy')).toEqual(new Set(['trade.idea']))
     expect(types('paper-executor').has('trade.fill')).toBe(true)
-    const statuses = new Set(first.record['risk-gate'].outputs.filter((o) => o.type === 'trade.idea_status').map((o) => (o.data as Message<'trade.idea_status'>).status))
+    const statuses = new Set(
+      first.record['risk-gate'].outputs.filter((o) => o.type === 'trade.idea_status').map((o) => (o.data as Message<'trade.idea_status'>).status),
+    )
     expect([...statuses].sort()).toEqual(['auto_executed', 'needs_approval', 'rejected'])
-    const closed = first.record['paper-executor'].outputs.filter((o) => o.type === 'trade.position' && (o.data as Message<'trade.position'>).status === 'closed')
+    const closed = first.record['paper-executor'].outputs.filter(
+      (o) => o.type === 'trade.position' && (o.data as Message<'trade.position'>).status === 'closed',
+    )
     expect(closed.length).toBeGreaterThan(3)
     expect(first.record.persister.writes.length).toBeGreaterThan(1000)
   })
@@ -121,7 +138,10 @@ describe('determinism', () => {
   it('the executor makes the same fills at the same prices when every bar is already stored', async () => {
     const live = first.record['paper-executor']
     const allBars = first.streams.log.filter((m): m is Inbound<'md.bar'> => m.type === 'md.bar')
-    const h = handlers(config, lookupsFrom(() => allBars))
+    const h = handlers(
+      config,
+      lookupsFrom(() => allBars),
+    )
     const fills: unknown[] = []
     for (const input of live.inputs) for (const out of (await h['paper-executor'](input)).emit ?? []) if (out.type === 'trade.fill') fills.push(out.data)
     const liveFills = live.outputs.filter((o) => o.type === 'trade.fill').map((o) => o.data)

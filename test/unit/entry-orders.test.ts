@@ -12,7 +12,12 @@ import { inbound, lookupsFrom, ofType } from '../support/actor-spec.js'
 import { message } from '../support/messages.js'
 
 const bar = (open: number, high: number, low: number) => ({ open, high, low })
-const order = (type: EntryOrder['type'], sign: 1 | -1, prices: { limit?: number; stop?: number }): EntryOrder => ({ type, sign, limit: prices.limit ?? null, stop: prices.stop ?? null })
+const order = (type: EntryOrder['type'], sign: 1 | -1, prices: { limit?: number; stop?: number }): EntryOrder => ({
+  type,
+  sign,
+  limit: prices.limit ?? null,
+  stop: prices.stop ?? null,
+})
 
 describe('entryFill', () => {
   it.each<[string, EntryOrder, { open: number; high: number; low: number }, boolean, ReturnType<typeof entryFill>]>([
@@ -25,11 +30,41 @@ describe('entryFill', () => {
     ['stop buy, the high reaches it → the stop', order('stop', 1, { stop: 100 }), bar(98, 100.5, 97), false, { price: 100, model: 'stop' }],
     ['stop sell, gap below → the open', order('stop', -1, { stop: 100 }), bar(97, 98, 96), false, { price: 97, model: 'stop' }],
     ['stop sell, untouched → nothing', order('stop', -1, { stop: 100 }), bar(101, 102, 100.5), false, null],
-    ['stop-limit buy, triggered within the bar → at the stop', order('stop_limit', 1, { stop: 100, limit: 101 }), bar(98, 102, 97), false, { price: 100, model: 'stop_limit' }],
-    ['stop-limit buy, gap inside the limit → the open', order('stop_limit', 1, { stop: 100, limit: 101 }), bar(100.5, 102, 100), false, { price: 100.5, model: 'stop_limit' }],
-    ['stop-limit buy, gap beyond the limit that comes back to it → the limit', order('stop_limit', 1, { stop: 100, limit: 101 }), bar(103, 104, 100.8), false, { price: 101, model: 'stop_limit' }],
-    ['stop-limit buy, gap beyond the limit that never comes back → nothing', order('stop_limit', 1, { stop: 100, limit: 101 }), bar(103, 104, 102), false, null],
-    ['stop-limit buy, triggered earlier: a plain limit now', order('stop_limit', 1, { stop: 100, limit: 101 }), bar(102, 103, 100.9), true, { price: 101, model: 'stop_limit' }],
+    [
+      'stop-limit buy, triggered within the bar → at the stop',
+      order('stop_limit', 1, { stop: 100, limit: 101 }),
+      bar(98, 102, 97),
+      false,
+      { price: 100, model: 'stop_limit' },
+    ],
+    [
+      'stop-limit buy, gap inside the limit → the open',
+      order('stop_limit', 1, { stop: 100, limit: 101 }),
+      bar(100.5, 102, 100),
+      false,
+      { price: 100.5, model: 'stop_limit' },
+    ],
+    [
+      'stop-limit buy, gap beyond the limit that comes back to it → the limit',
+      order('stop_limit', 1, { stop: 100, limit: 101 }),
+      bar(103, 104, 100.8),
+      false,
+      { price: 101, model: 'stop_limit' },
+    ],
+    [
+      'stop-limit buy, gap beyond the limit that never comes back → nothing',
+      order('stop_limit', 1, { stop: 100, limit: 101 }),
+      bar(103, 104, 102),
+      false,
+      null,
+    ],
+    [
+      'stop-limit buy, triggered earlier: a plain limit now',
+      order('stop_limit', 1, { stop: 100, limit: 101 }),
+      bar(102, 103, 100.9),
+      true,
+      { price: 101, model: 'stop_limit' },
+    ],
   ])('%s', (_, o, b, triggered, want) => expect(entryFill(o, b, triggered)).toEqual(want))
 
   it('stops pay slippage, limits never fill worse than their limit', () => {
@@ -46,13 +81,29 @@ describe('paper-executor: limit and stop entries', () => {
   const day = (d: number) => new Date(Date.UTC(2024, 0, d)).toISOString()
   const barMsg = (d: number, o: number, h: number, l: number, c: number): Inbound<'md.bar'> => {
     const id = `bar:ORCL:1d:${day(d)}`
-    return inbound('md.bar', message('md.bar', { id, ts: day(d), causation_id: 'x', correlation_id: id, open: o, high: h, low: l, close: c, volume: 1 }), { seq: d * 10 })
+    return inbound('md.bar', message('md.bar', { id, ts: day(d), causation_id: 'x', correlation_id: id, open: o, high: h, low: l, close: c, volume: 1 }), {
+      seq: d * 10,
+    })
   }
   const entry = (over: Partial<Message<'trade.order'>>): Inbound<'trade.order'> => {
     const ideaId = `idea:s:ORCL:${day(1)}:entry:long`
-    return inbound('trade.order', message('trade.order', {
-      id: `order:${ideaId}`, ts: day(1), causation_id: ideaId, correlation_id: 'c', idea_id: ideaId, order_type: 'limit', limit_price: 95, valid_bars: 3, ref_price: 100, bar_seq: 10, ...over,
-    }), { seq: 1 })
+    return inbound(
+      'trade.order',
+      message('trade.order', {
+        id: `order:${ideaId}`,
+        ts: day(1),
+        causation_id: ideaId,
+        correlation_id: 'c',
+        idea_id: ideaId,
+        order_type: 'limit',
+        limit_price: 95,
+        valid_bars: 3,
+        ref_price: 100,
+        bar_seq: 10,
+        ...over,
+      }),
+      { seq: 1 },
+    )
   }
   const bars = [barMsg(1, 100, 101, 99, 100), barMsg(2, 99, 100, 96, 97), barMsg(3, 97, 98, 94, 96), barMsg(4, 96, 97, 90, 91)]
 

@@ -45,7 +45,10 @@ describe('Gayed consensus strategy on crafted series', async () => {
     const rotation = fills.slice(1)
     expect(rotation).toHaveLength(2)
     expect(rotation[0]![0]).toBe(rotation[1]![0])
-    expect(rotation.map((f) => f.slice(1))).toEqual([['sell', 'SPY', 'exit'], ['buy', 'TLT', 'entry']])
+    expect(rotation.map((f) => f.slice(1))).toEqual([
+      ['sell', 'SPY', 'exit'],
+      ['buy', 'TLT', 'entry'],
+    ])
     expect(String(rotation[0]![0]) > day(SWITCH_DAY).slice(0, 10)).toBe(true)
     // pct_equity 0.95 of 100 000 at the first day's close of 101 → floor(940.59) = 940 shares.
     expect(run.fills[0]!.qty).toBe(940)
@@ -64,7 +67,12 @@ function positionsAt(run: Awaited<ReturnType<typeof runBacktest>>): (string | nu
   return run.signals.map((sig) => {
     const held = new Map<string, number>()
     for (const f of run.fills) if (f.ts <= sig.ts) held.set(f.symbol, (held.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.qty : -f.qty))
-    return [...held].filter(([, q]) => q > 0).map(([s]) => s).sort()[0] ?? null
+    return (
+      [...held]
+        .filter(([, q]) => q > 0)
+        .map(([s]) => s)
+        .sort()[0] ?? null
+    )
   })
 }
 
@@ -72,7 +80,10 @@ describe('a Gayed rotation after a loss, and one the executor refuses', () => {
   it('after SPY has fallen below its cost, the rotation into TLT is sized on what SPY is worth: nothing refused, and the published holding is the account’s position every day', async () => {
     // SPY barely rises in Risk-On, then opens the Risk-Off phase 10 % lower: held at a loss when the consensus turns.
     const lossy = gayedSeries({ SPY: { on: 1.0008, off: 0.99 } }, { SPY: { [SWITCH_DAY]: 0.9 } })
-    const run = await runBacktest(config, GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: lossy[symbol]! })))
+    const run = await runBacktest(
+      config,
+      GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: lossy[symbol]! })),
+    )
     const spyBuy = run.fills.find((f) => f.symbol === 'SPY' && f.side === 'buy')!
     const spySale = run.fills.find((f) => f.symbol === 'SPY' && f.side === 'sell')!
     expect(spySale.price).toBeLessThan(spyBuy.price * 0.95) // sold at a loss of more than 5 %
@@ -87,7 +98,10 @@ describe('a Gayed rotation after a loss, and one the executor refuses', () => {
     const day = Math.round((Date.parse(sale.ts) - Date.UTC(2024, 0, 1)) / 86_400_000)
     // TLT opens 20 % above the day before's close on the rotation's fill day: the buy cannot be paid for.
     const gapped = gayedSeries({}, { TLT: { [day]: 1.2 } })
-    const run = await runBacktest(config, GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: gapped[symbol]! })))
+    const run = await runBacktest(
+      config,
+      GAYED_SYMBOLS.map((symbol) => ({ symbol, timeframe: '1d', bars: gapped[symbol]! })),
+    )
     expect(run.orderStatuses.map((o) => [o.symbol, o.reason])).toEqual([['TLT', 'insufficient_cash']])
     const buys = run.fills.filter((f) => f.symbol === 'TLT' && f.side === 'buy')
     expect(buys).toHaveLength(1)
@@ -103,10 +117,15 @@ describe('who runs a Gayed strategy when the strategy actor is split over proces
   it('exactly the owner of the partition its scope key hashes to', () => {
     const owner = partitionOf('gayed-gayed', 16)
     const halves = [[...Array(8).keys()], [...Array(8).keys()].map((p) => p + 8)]
-    const running = halves.map((owned) => restrictToPartitions(strategy(config.strategies, config.accounts, 16), owned).scopes.filter((s) => s.key === 'gayed-gayed'))
+    const running = halves.map((owned) =>
+      restrictToPartitions(strategy(config.strategies, config.accounts, 16), owned).scopes.filter((s) => s.key === 'gayed-gayed'),
+    )
     expect(running.map((r) => r.length)).toEqual(halves.map((h) => (h.includes(owner) ? 1 : 0)))
     expect(running.flat()[0]).toMatchObject({
-      inputs: [{ stream: 'MD', filter: 'md.bar.*.*', accepts: ['md.bar'] }, { stream: 'TRADE', filter: 'trade.*.gayed', accepts: ['trade.idea_status', 'trade.fill', 'trade.order_status'] }],
+      inputs: [
+        { stream: 'MD', filter: 'md.bar.*.*', accepts: ['md.bar'] },
+        { stream: 'TRADE', filter: 'trade.*.gayed', accepts: ['trade.idea_status', 'trade.fill', 'trade.order_status'] },
+      ],
     })
   })
 })

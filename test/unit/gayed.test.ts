@@ -148,7 +148,7 @@ describe('sp500Ma (50/200)', () => {
   it('above both → Risk-On', () => {
     // 200 × 100 then 110: SMA50 = (49·100 + 110)/50 = 100.2, SMA200 = (199·100 + 110)/200 = 100.05
     const s = sp500Ma(jump(201, 100, 110))!
-    const avg = ((110 - 100.2) / 100.2 * 100 + (110 - 100.05) / 100.05 * 100) / 2 // 9.86
+    const avg = (((110 - 100.2) / 100.2) * 100 + ((110 - 100.05) / 100.05) * 100) / 2 // 9.86
     expect(avg).toBeGreaterThan(5)
     expect(s).toMatchObject({ signal: 'Risk-On', strength: 'Strong', confidence: 1 })
     expect(s.value).toBeCloseTo(110 / 100.05, 12)
@@ -160,7 +160,7 @@ describe('sp500Ma (50/200)', () => {
   it('a small move: Moderate, 0.6 + avg/10', () => {
     // 200 × 100 then 103: SMA50 = 100.06, SMA200 = 100.015
     const s = sp500Ma(jump(201, 100, 103))!
-    const avg = ((103 - 100.06) / 100.06 * 100 + (103 - 100.015) / 100.015 * 100) / 2 // 2.94
+    const avg = (((103 - 100.06) / 100.06) * 100 + ((103 - 100.015) / 100.015) * 100) / 2 // 2.94
     expect(s.signal).toBe('Risk-On')
     expect(s.strength).toBe('Moderate')
     expect(s.confidence).toBeCloseTo(0.6 + avg / 10, 12)
@@ -268,7 +268,7 @@ const dayTs = (i: number): string => new Date(Date.UTC(2023, 0, 2) + i * 86_400_
 /** A deterministic pseudo-random market of n days. */
 function market(n: number, seed = 7): Day[] {
   let x = seed
-  const rand = (): number => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+  const rand = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
   const px: Day = { SPY: 400, XLU: 70, WOOD: 80, GLD: 180, IEF: 95, TLT: 100, VIX: 15 }
   const out: Day[] = []
   for (let i = 0; i < n; i++) {
@@ -376,7 +376,12 @@ describe('updateGayed', () => {
     // 1) each day's seven bars in a different order
     for (const seed of [1, 2, 3]) {
       const st = newGayedState()
-      const bars = days.flatMap((d, i) => shuffled(SYMBOLS.map((s): Bar => [s, dayTs(i), d[s]]), seed * 1000 + i))
+      const bars = days.flatMap((d, i) =>
+        shuffled(
+          SYMBOLS.map((s): Bar => [s, dayTs(i), d[s]]),
+          seed * 1000 + i,
+        ),
+      )
       expect(feed(st, bars)).toEqual(want)
       expect(st).toEqual(reference)
     }
@@ -385,7 +390,12 @@ describe('updateGayed', () => {
     const events = days.flatMap((d, i) => SYMBOLS.map((s) => ({ at: i + lag[s], s, bar: [s, dayTs(i), d[s]] as Bar })))
     events.sort((a, b) => a.at - b.at || SYMBOLS.indexOf(a.s) - SYMBOLS.indexOf(b.s))
     const st = newGayedState()
-    expect(feed(st, events.map((e) => e.bar))).toEqual(want)
+    expect(
+      feed(
+        st,
+        events.map((e) => e.bar),
+      ),
+    ).toEqual(want)
     expect(st).toEqual(reference)
   })
 
@@ -441,7 +451,13 @@ describe('updateGayed', () => {
     let last: GayedEvaluation | null = null
     for (const b of bars) last = updateGayed(st, ...b).evaluation ?? last
     expect(Object.keys(last!.signals)).toEqual(['utilities_spy', 'treasury_curve', 'vix_defensive', 'sp500_ma'])
-    expect(last!.signals.sp500_ma).toEqual(sp500Ma(days.map((d) => d.SPY), 20, 100))
+    expect(last!.signals.sp500_ma).toEqual(
+      sp500Ma(
+        days.map((d) => d.SPY),
+        20,
+        100,
+      ),
+    )
     expect(last!.consensus.valid_signals).toBe(4)
   })
 

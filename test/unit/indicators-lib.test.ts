@@ -22,8 +22,7 @@ import { reference, refDpi, refDpiComponents, type Out } from '../support/refere
 // ---------------------------------------------------------------------------------------------
 const ohlcv = (b: OhlcvBar): OhlcvBar => ({ open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume })
 const walk = (n: number, seed: number, price = 50) => syntheticBars(n, { seed, price }).map(ohlcv)
-const scale = (bars: OhlcvBar[], k: number) =>
-  bars.map((b) => ({ open: b.open * k, high: b.high * k, low: b.low * k, close: b.close * k, volume: b.volume }))
+const scale = (bars: OhlcvBar[], k: number) => bars.map((b) => ({ open: b.open * k, high: b.high * k, low: b.low * k, close: b.close * k, volume: b.volume }))
 
 /** Price gaps: every ~40 bars the whole rest of the series jumps by −25%..+25%. */
 function gapped(bars: OhlcvBar[], seed: number): OhlcvBar[] {
@@ -93,8 +92,7 @@ const SPECS: IndicatorSpec[] = [
   { type: 'dpi', period: 60 },
 ]
 
-const run = (spec: IndicatorSpec, bars: OhlcvBar[], state: IndicatorState = newIndicator(spec)) =>
-  bars.map((b) => updateIndicator(state, b))
+const run = (spec: IndicatorSpec, bars: OhlcvBar[], state: IndicatorState = newIndicator(spec)) => bars.map((b) => updateIndicator(state, b))
 
 /**
  * 1e-9 relative for every value. DPI alone gets an absolute floor of 1e-12 as well: it is a tanh of
@@ -143,7 +141,10 @@ describe('every indicator matches its reference to 1e-9 after warm-up, and gives
     for (const spec of SPECS) {
       const first = run(spec, bars).findIndex((v) => v !== undefined)
       expect(first, JSON.stringify(spec)).toBe(lookbackOf(spec))
-      expect(reference(spec, bars).findIndex((v) => v !== undefined), JSON.stringify(spec)).toBe(lookbackOf(spec))
+      expect(
+        reference(spec, bars).findIndex((v) => v !== undefined),
+        JSON.stringify(spec),
+      ).toBe(lookbackOf(spec))
     }
     expect(lookbackOf({ type: 'macd' })).toBe(33)
     expect(lookbackOf({ type: 'rsi' })).toBe(14)
@@ -205,7 +206,7 @@ describe('hand-computed values', () => {
     expect(got[4]!['signal']).toBeCloseTo(signal4, 12)
     expect(got[4]!['hist']).toBeCloseTo(line4 - signal4, 12)
     // Two independently seeded EMAs would give a different line: EMA2 seeded at bar 1 with (10+1)/2.
-    const independentFast3 = ((5.5 + (2 - 5.5) * (2 / 3)) + (3 - (5.5 + (2 - 5.5) * (2 / 3))) * (2 / 3))
+    const independentFast3 = 5.5 + (2 - 5.5) * (2 / 3) + (3 - (5.5 + (2 - 5.5) * (2 / 3))) * (2 / 3)
     expect(Math.abs(independentFast3 - slow3 - line3)).toBeGreaterThan(0.5)
   })
 
@@ -321,7 +322,10 @@ describe('degenerate windows give exact zeros, not the residue of running sums',
       const k = 1e6 * Math.exp((-Math.log(1e6) * i) / count)
       return { open: b.open * k, high: b.high * k, low: b.low * k, close: b.close * k, volume: b.volume }
     })
-    for (const spec of [{ type: 'bbands', period: 20, stddev: 2 }, { type: 'bbands', period: 50, stddev: 1 }] as const) {
+    for (const spec of [
+      { type: 'bbands', period: 20, stddev: 2 },
+      { type: 'bbands', period: 50, stddev: 1 },
+    ] as const) {
       expectMatches(spec, run(spec, prices).slice(-tail), reference(spec, prices.slice(-tail - 100)).slice(-tail))
     }
   })
@@ -422,7 +426,10 @@ describe('O(1) per bar: state does not grow with the number of bars', () => {
 
   it('the highest/lowest deque holds at most `period` entries even on a monotone series (its worst case)', () => {
     const falling = Array.from({ length: 5000 }, (_, i) => ({ open: 1, high: 10_000 - i, low: i, close: 1, volume: 1 }))
-    for (const spec of [{ type: 'highest', period: 50 }, { type: 'lowest', period: 50 }] as const) {
+    for (const spec of [
+      { type: 'highest', period: 50 },
+      { type: 'lowest', period: 50 },
+    ] as const) {
       const state = newIndicator(spec)
       for (const b of falling) {
         updateIndicator(state, b)

@@ -13,19 +13,31 @@ const config = parseConfig({
   accounts: [{ id: 'main', starting_cash: 10000 }],
   strategies: [
     {
-      id: 'cross', account: 'main', symbols: ['ORCL', 'AAPL'], timeframe: '1d',
+      id: 'cross',
+      account: 'main',
+      symbols: ['ORCL', 'AAPL'],
+      timeframe: '1d',
       indicators: { fast: { type: 'sma', period: 2 }, slow: { type: 'sma', period: 3 } },
-      entry: { long: { crossesAbove: ['fast', 'slow'] } }, sizing: { fixed_qty: 1 },
+      entry: { long: { crossesAbove: ['fast', 'slow'] } },
+      sizing: { fixed_qty: 1 },
     },
     {
-      id: 'trend', account: 'main', symbols: ['ORCL'], timeframe: '1d',
+      id: 'trend',
+      account: 'main',
+      symbols: ['ORCL'],
+      timeframe: '1d',
       indicators: { trend: { type: 'ema', period: 3, source: 'high' } },
-      entry: { long: { gt: ['close', 'trend'] } }, sizing: { fixed_qty: 1 },
+      entry: { long: { gt: ['close', 'trend'] } },
+      sizing: { fixed_qty: 1 },
     },
     {
-      id: 'intraday', account: 'main', symbols: ['ORCL'], timeframe: '1h',
+      id: 'intraday',
+      account: 'main',
+      symbols: ['ORCL'],
+      timeframe: '1h',
       indicators: { quick: { type: 'sma', period: 1 } },
-      entry: { long: { gt: ['close', 'quick'] } }, sizing: { fixed_qty: 1 },
+      entry: { long: { gt: ['close', 'quick'] } },
+      sizing: { fixed_qty: 1 },
     },
   ],
 })
@@ -37,7 +49,19 @@ function mdBar(symbol: string, day: number, close: number, opts: { timeframe?: s
   const timeframe = opts.timeframe ?? '1d'
   const ts = new Date(Date.UTC(2024, 0, day)).toISOString()
   const id = `bar:${symbol}:${timeframe}:${ts}`
-  return message('md.bar', { id, ts, causation_id: `md.in:${day}`, correlation_id: id, symbol, timeframe, open: close, high: opts.high ?? close + 1, low: close - 1, close, volume: 1000 + day })
+  return message('md.bar', {
+    id,
+    ts,
+    causation_id: `md.in:${day}`,
+    correlation_id: id,
+    symbol,
+    timeframe,
+    open: close,
+    high: opts.high ?? close + 1,
+    low: close - 1,
+    close,
+    volume: 1000 + day,
+  })
 }
 const barsOf = (bars: Bar[], seq0 = 1) => bars.map((b, i) => inbound('md.bar', b, { seq: seq0 + i }))
 
@@ -49,7 +73,11 @@ describe('indicators', () => {
   })
 
   it('given bars of a symbol no strategy watches, or an undeclared timeframe, it emits nothing', () => {
-    const { steps, emit } = playSync(handle, fresh(), barsOf([mdBar('MSFT', 2, 10), mdBar('AAPL', 2, 10, { timeframe: '1h' }), mdBar('ORCL', 2, 10, { timeframe: '5m' })]))
+    const { steps, emit } = playSync(
+      handle,
+      fresh(),
+      barsOf([mdBar('MSFT', 2, 10), mdBar('AAPL', 2, 10, { timeframe: '1h' }), mdBar('ORCL', 2, 10, { timeframe: '5m' })]),
+    )
     expect(emit).toEqual([])
     expect(steps.map((s) => s.outcome)).toEqual(['unwatched', 'unwatched', 'unwatched'])
   })
@@ -88,13 +116,11 @@ describe('indicators', () => {
   })
 
   it('symbols and timeframes keep separate windows', () => {
-    const { emit } = playSync(handle, fresh(), barsOf([
-      mdBar('ORCL', 2, 10),
-      mdBar('AAPL', 2, 100),
-      mdBar('ORCL', 2, 50, { timeframe: '1h' }),
-      mdBar('ORCL', 3, 20),
-      mdBar('AAPL', 3, 200),
-    ]))
+    const { emit } = playSync(
+      handle,
+      fresh(),
+      barsOf([mdBar('ORCL', 2, 10), mdBar('AAPL', 2, 100), mdBar('ORCL', 2, 50, { timeframe: '1h' }), mdBar('ORCL', 3, 20), mdBar('AAPL', 3, 200)]),
+    )
     const inds = ofType(emit, 'md.ind')
     expect(inds.map((m) => [m.symbol, m.timeframe, m.values])).toEqual([
       ['ORCL', '1d', {}],

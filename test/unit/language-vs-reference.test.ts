@@ -23,7 +23,14 @@ describe.each(series)('the language on %s: backtest = reference broker', (_, bar
   it.each(LANGUAGE_CASES.map((c) => [c.name, c] as const))('%s', async (_, c) => {
     const ref = referenceBroker(bars, c.ref)
     const run = await runBacktest(parseConfig(configOf([c], 'SYM')), [{ symbol: 'SYM', timeframe: '1d', bars }])
-    const fills = run.fills.map((f) => ({ ts: f.ts, side: f.side, qty: f.qty, price: f.price, commission: f.commission, reason: f.intent === 'entry' ? 'entry' : f.exit_reason }))
+    const fills = run.fills.map((f) => ({
+      ts: f.ts,
+      side: f.side,
+      qty: f.qty,
+      price: f.price,
+      commission: f.commission,
+      reason: f.intent === 'entry' ? 'entry' : f.exit_reason,
+    }))
     expect(ref.fills.length).toBeGreaterThan(4)
     expect(fills).toEqual(ref.fills)
     const last = run.portfolios[run.portfolios.length - 1]!

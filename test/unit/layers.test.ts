@@ -21,7 +21,9 @@ function filesUnder(dir: string): string[] {
 /** Every module a file imports (static, re-exported or dynamic): project paths relative to the root, packages by name. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8')
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)].map((m) => m[1] ?? m[2] ?? m[3]!)
+  const specs = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g),
+  ].map((m) => m[1] ?? m[2] ?? m[3]!)
   return specs.map((s) => (s.startsWith('.') ? relative(ROOT, normalize(join(ROOT, dirname(file), s))).replace(/\.js$/, '.ts') : s))
 }
 
@@ -37,12 +39,20 @@ describe('layers', () => {
   })
 
   it('src/core imports only src/core and zod', () => {
-    const wrong = filesUnder('src/core').flatMap((f) => importsOf(f).filter((i) => !i.startsWith('src/core/') && !PURE_PACKAGES.has(i)).map((i) => `${f} → ${i}`))
+    const wrong = filesUnder('src/core').flatMap((f) =>
+      importsOf(f)
+        .filter((i) => !i.startsWith('src/core/') && !PURE_PACKAGES.has(i))
+        .map((i) => `${f} → ${i}`),
+    )
     expect(wrong).toEqual([])
   })
 
   it('actors import only actors, src/core and zod', () => {
-    const wrong = filesUnder('actors').flatMap((f) => importsOf(f).filter((i) => !i.startsWith('actors/') && !i.startsWith('src/core/') && !PURE_PACKAGES.has(i)).map((i) => `${f} → ${i}`))
+    const wrong = filesUnder('actors').flatMap((f) =>
+      importsOf(f)
+        .filter((i) => !i.startsWith('actors/') && !i.startsWith('src/core/') && !PURE_PACKAGES.has(i))
+        .map((i) => `${f} → ${i}`),
+    )
     expect(wrong).toEqual([])
   })
 
@@ -73,7 +83,9 @@ describe('layers', () => {
     const mutable = /^(?:export\s+)?(?:let\s|var\s|const\s+\w+(?:\s*:[^=]+)?\s*=\s*(?:new\s+(?:Map|Set|WeakMap|Array)\b|\[\s*\]))/
     const readOnly = /^(?:export\s+)?const\s+\w+\s*:\s*(?:readonly\s|Readonly\w*<|Found\b)/
     const wrong = PURE.filter((f) => f !== 'src/core/memo.ts').flatMap((f) =>
-      readFileSync(join(ROOT, f), 'utf8').split('\n').flatMap((line, n) => (mutable.test(line) && !readOnly.test(line) ? [`${f}:${n + 1}: ${line.trim()}`] : [])),
+      readFileSync(join(ROOT, f), 'utf8')
+        .split('\n')
+        .flatMap((line, n) => (mutable.test(line) && !readOnly.test(line) ? [`${f}:${n + 1}: ${line.trim()}`] : [])),
     )
     expect(wrong).toEqual([])
   })
@@ -94,7 +106,11 @@ describe('layers', () => {
   it('the rest of src depends on the pure zone, which never imports it back', () => {
     const outside = filesUnder('src').filter((f) => !f.startsWith('src/core/'))
     expect(outside.length).toBeGreaterThan(10)
-    const back = PURE.flatMap((f) => importsOf(f).filter((i) => outside.includes(i)).map((i) => `${f} → ${i}`))
+    const back = PURE.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => outside.includes(i))
+        .map((i) => `${f} → ${i}`),
+    )
     expect(back).toEqual([])
   })
 

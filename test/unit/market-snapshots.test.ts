@@ -103,7 +103,11 @@ describe('market-snapshots', () => {
   })
 
   it('an older bar with other values is out of order, not refused: only the last bar is remembered, and replays re-send old bars', () => {
-    const { steps } = playSync(handle, fresh(), [injected('ORCL', bar('2024-01-02'), 1), injected('ORCL', bar('2024-01-03'), 2), injected('ORCL', bar('2024-01-02', { close: 9.5 }), 3)])
+    const { steps } = playSync(handle, fresh(), [
+      injected('ORCL', bar('2024-01-02'), 1),
+      injected('ORCL', bar('2024-01-03'), 2),
+      injected('ORCL', bar('2024-01-02', { close: 9.5 }), 3),
+    ])
     expect(steps[2]).toMatchObject({ outcome: 'out_of_order' })
     expect(steps[2]!.refused).toBeUndefined()
   })
@@ -156,7 +160,11 @@ describe('market-snapshots', () => {
   })
 
   it('every emitted bar is a valid md.bar', () => {
-    const { emit } = playSync(handle, fresh(), Array.from({ length: 20 }, (_, i) => injected('ORCL', bar(`2024-02-${String(i + 1).padStart(2, '0')}`), i + 1)))
+    const { emit } = playSync(
+      handle,
+      fresh(),
+      Array.from({ length: 20 }, (_, i) => injected('ORCL', bar(`2024-02-${String(i + 1).padStart(2, '0')}`), i + 1)),
+    )
     expect(emit).toHaveLength(20)
     for (const out of emit) codec.check('md.bar', out.data as Bar)
   })

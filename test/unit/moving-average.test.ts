@@ -69,7 +69,13 @@ const runEma = (xs: number[], n: number) => {
 
 describe('SMA', () => {
   it.each([
-    [1, 1], [2, 2], [3, 3], [10, 4], [30, 5], [200, 6], [1000, 7],
+    [1, 1],
+    [2, 2],
+    [3, 3],
+    [10, 4],
+    [30, 5],
+    [200, 6],
+    [1000, 7],
   ])('period %i matches the naive mean of the last n over 5000 values (seed %i)', (n, seed) => {
     const xs = prices(5000, seed)
     expectSeriesClose(runSma(xs, n), naiveSma(xs, n))
@@ -130,7 +136,13 @@ describe('SMA', () => {
 
 describe('EMA (TA-Lib convention)', () => {
   it.each([
-    [1, 11], [2, 12], [5, 13], [12, 14], [26, 15], [50, 16], [500, 17],
+    [1, 11],
+    [2, 12],
+    [5, 13],
+    [12, 14],
+    [26, 15],
+    [50, 16],
+    [500, 17],
   ])('period %i matches the naive SMA-seeded EMA over 5000 values (seed %i)', (n, seed) => {
     const xs = prices(5000, seed)
     expectSeriesClose(runEma(xs, n), naiveEma(xs, n))

@@ -25,21 +25,48 @@ function bar(d: number, ohlc: { open: number; high?: number; low?: number; close
   const id = `bar:${symbol}:${timeframe}:${ts}`
   const high = ohlc.high ?? Math.max(ohlc.open, ohlc.close)
   const low = ohlc.low ?? Math.min(ohlc.open, ohlc.close)
-  const data = message('md.bar', { id, ts, causation_id: `md.in:${d}`, correlation_id: id, symbol, timeframe, open: ohlc.open, high, low, close: ohlc.close, volume: 1000 })
+  const data = message('md.bar', {
+    id,
+    ts,
+    causation_id: `md.in:${d}`,
+    correlation_id: id,
+    symbol,
+    timeframe,
+    open: ohlc.open,
+    high,
+    low,
+    close: ohlc.close,
+    volume: 1000,
+  })
   return inbound('md.bar', data, { seq: d * 10 + (symbol === 'ORCL' ? 0 : 1) + (timeframe === '1d' ? 0 : 5) })
 }
 
 let orderSeq = 0
 /** A market order from the idea of `symbol`'s bar on day d (bar_seq = that bar's sequence). */
-function order(d: number, side: 'buy' | 'sell', qty: number, opts: { symbol?: string; close?: boolean; intent?: 'entry' | 'exit'; timeframe?: string; over?: Partial<Order> } = {}): Inbound<'trade.order'> {
+function order(
+  d: number,
+  side: 'buy' | 'sell',
+  qty: number,
+  opts: { symbol?: string; close?: boolean; intent?: 'entry' | 'exit'; timeframe?: string; over?: Partial<Order> } = {},
+): Inbound<'trade.order'> {
   const symbol = opts.symbol ?? 'ORCL'
   const intent = opts.intent ?? (side === 'buy' ? 'entry' : 'exit')
   const ts = day(d)
   const ideaId = `idea:s:${symbol}:${ts}:${intent}:long`
   const data = message('trade.order', {
-    id: `order:${ideaId}`, ts, causation_id: ideaId, correlation_id: `bar:${symbol}:1d:${ts}`,
-    symbol, side, intent, qty, idea_id: ideaId, timeframe: opts.timeframe ?? '1d',
-    reduce_only: intent === 'exit', close_position: opts.close ?? intent === 'exit', bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
+    id: `order:${ideaId}`,
+    ts,
+    causation_id: ideaId,
+    correlation_id: `bar:${symbol}:1d:${ts}`,
+    symbol,
+    side,
+    intent,
+    qty,
+    idea_id: ideaId,
+    timeframe: opts.timeframe ?? '1d',
+    reduce_only: intent === 'exit',
+    close_position: opts.close ?? intent === 'exit',
+    bar_seq: d * 10 + (symbol === 'ORCL' ? 0 : 1),
     exit_reason: intent === 'exit' ? 'signal' : null,
     ...opts.over,
   })
@@ -81,7 +108,12 @@ describe('paper-executor: when an order fills', () => {
 
   it('given the next bar is not there yet, the order waits and fills on the first later bar', async () => {
     const acct = account()
-    const { steps, state } = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 10), bar(3, { open: 51, close: 52 }), bar(4, { open: 60, close: 61 })])
+    const { steps, state } = await execute(acct, [
+      bar(2, { open: 49, close: 50 }),
+      order(2, 'buy', 10),
+      bar(3, { open: 51, close: 52 }),
+      bar(4, { open: 60, close: 61 }),
+    ])
     expect(steps[1]!.emit).toEqual([])
     const fills = steps.flatMap((s) => ofType(s.emit, 'trade.fill'))
     expect(fills).toHaveLength(1)
@@ -102,7 +134,12 @@ describe('paper-executor: when an order fills', () => {
 
   it('a bar of another symbol or timeframe does not fill it', async () => {
     const acct = account()
-    const { steps } = await execute(acct, [order(2, 'buy', 10), bar(3, { open: 70, close: 70 }, 'AAPL'), bar(3, { open: 80, close: 80 }, 'ORCL', '1h'), bar(3, { open: 51, close: 52 })])
+    const { steps } = await execute(acct, [
+      order(2, 'buy', 10),
+      bar(3, { open: 70, close: 70 }, 'AAPL'),
+      bar(3, { open: 80, close: 80 }, 'ORCL', '1h'),
+      bar(3, { open: 51, close: 52 }),
+    ])
     expect(steps.map((s) => ofType(s.emit, 'trade.fill').length)).toEqual([0, 0, 0, 1])
     expect(ofType(steps[3]!.emit, 'trade.fill')[0]!.price).toBe(51)
   })
@@ -114,12 +151,20 @@ describe('paper-executor: prices and costs', () => {
     ['a sell receives less', 'sell', 10, 100 * 0.999],
   ])('slippage against the trader: %s', async (_, side, bps, want) => {
     const acct = account({ slippage_bps: bps })
-    const history = side === 'buy'
-      ? [order(2, 'buy', 1), bar(3, { open: 100, close: 100 })]
-      : [order(1, 'buy', 1), bar(2, { open: 100, close: 100 }), order(2, 'sell', 1), bar(3, { open: 100, close: 100 })]
+    const history =
+      side === 'buy'
+        ? [order(2, 'buy', 1), bar(3, { open: 100, close: 100 })]
+        : [order(1, 'buy', 1), bar(2, { open: 100, close: 100 }), order(2, 'sell', 1), bar(3, { open: 100, close: 100 })]
     const fills = ofType((await execute(acct, history)).emit, 'trade.fill')
     expect(last(fills).price).toBeCloseTo(want, 12)
-    expect(last(fills).fill_model).toEqual({ type: 'next_open', commission_pct: 0, commission_per_share: 0, commission_min: 0, slippage_bps: bps, volume_cap_pct: null })
+    expect(last(fills).fill_model).toEqual({
+      type: 'next_open',
+      commission_pct: 0,
+      commission_per_share: 0,
+      commission_min: 0,
+      slippage_bps: bps,
+      volume_cap_pct: null,
+    })
   })
 
   it.each<[string, Partial<AccountConfig['costs']>, number, number, number]>([
@@ -147,9 +192,17 @@ describe('paper-executor: rejections', () => {
     expect(ofType(emit, 'trade.order_status')).toEqual<Message<'trade.order_status'>[]>([
       {
         // dated at the bar it was refused on
-        id: `order-status:${o.data.id}:rejected`, type: 'trade.order_status', ts: day(3), causation_id: o.data.id,
-        correlation_id: o.data.correlation_id, account: 'main', order_id: o.data.id, idea_id: o.data.idea_id, symbol: 'ORCL',
-        status: 'rejected', reason: 'insufficient_cash',
+        id: `order-status:${o.data.id}:rejected`,
+        type: 'trade.order_status',
+        ts: day(3),
+        causation_id: o.data.id,
+        correlation_id: o.data.correlation_id,
+        account: 'main',
+        order_id: o.data.id,
+        idea_id: o.data.idea_id,
+        symbol: 'ORCL',
+        status: 'rejected',
+        reason: 'insufficient_cash',
       },
     ])
     expect(state.books.cash).toBe(1000)
@@ -179,7 +232,10 @@ describe('paper-executor: rejections', () => {
     const exit = order(3, 'sell', 10, { close: true })
     const inStep = await execute(acct, [bar(2, { open: 49, close: 50 }), entry, bar(3, { open: 51, close: 52 }), exit, bar(4, { open: 53, close: 54 })])
     const reordered = await execute(acct, [bar(2, { open: 49, close: 50 }), entry, exit, bar(3, { open: 51, close: 52 }), bar(4, { open: 53, close: 54 })])
-    expect(ofType(reordered.emit, 'trade.fill').map((f) => [f.side, f.price, f.ts])).toEqual([['buy', 51, day(3)], ['sell', 53, day(4)]])
+    expect(ofType(reordered.emit, 'trade.fill').map((f) => [f.side, f.price, f.ts])).toEqual([
+      ['buy', 51, day(3)],
+      ['sell', 53, day(4)],
+    ])
     expect(ofType(reordered.emit, 'trade.fill')).toEqual(ofType(inStep.emit, 'trade.fill'))
   })
 })
@@ -197,10 +253,14 @@ describe('paper-executor: books', () => {
   it('on close: realized P&L net of commissions, trade_count and winning_trades; cash and equity agree', async () => {
     const acct = account({ commission_pct: 0.001 })
     const { emit, state } = await execute(acct, [
-      order(2, 'buy', 100), bar(3, { open: 50, close: 51 }), // buy 100 @ 50, commission 5
-      order(3, 'sell', 100, { close: true }), bar(4, { open: 60, close: 61 }), // sell 100 @ 60, commission 6
-      order(4, 'buy', 10), bar(5, { open: 80, close: 80 }), // buy 10 @ 80, commission 0.8
-      order(5, 'sell', 10, { close: true }), bar(6, { open: 70, close: 70 }), // sell 10 @ 70, commission 0.7 — a loss
+      order(2, 'buy', 100),
+      bar(3, { open: 50, close: 51 }), // buy 100 @ 50, commission 5
+      order(3, 'sell', 100, { close: true }),
+      bar(4, { open: 60, close: 61 }), // sell 100 @ 60, commission 6
+      order(4, 'buy', 10),
+      bar(5, { open: 80, close: 80 }), // buy 10 @ 80, commission 0.8
+      order(5, 'sell', 10, { close: true }),
+      bar(6, { open: 70, close: 70 }), // sell 10 @ 70, commission 0.7 — a loss
     ])
     const closed = ofType(emit, 'trade.position').filter((p) => p.status === 'closed')
     expect(closed).toHaveLength(2)
@@ -219,15 +279,22 @@ describe('paper-executor: books', () => {
 
   it('a sell that closes the position sells the whole position, whatever the order qty', async () => {
     const acct = account()
-    const { emit } = await execute(acct, [order(2, 'buy', 30), bar(3, { open: 10, close: 10 }), order(3, 'sell', 1, { close: true }), bar(4, { open: 11, close: 11 })])
+    const { emit } = await execute(acct, [
+      order(2, 'buy', 30),
+      bar(3, { open: 10, close: 10 }),
+      order(3, 'sell', 1, { close: true }),
+      bar(4, { open: 11, close: 11 }),
+    ])
     expect(last(ofType(emit, 'trade.fill'))).toMatchObject({ side: 'sell', qty: 30, price: 11 })
   })
 
   it('portfolio equity = cash + Σ qty·mark over every held symbol', async () => {
     const acct = account({}, 100000)
     const { emit } = await execute(acct, [
-      order(2, 'buy', 10), order(2, 'buy', 20, { symbol: 'AAPL' }),
-      bar(3, { open: 50, close: 55 }), bar(3, { open: 100, close: 110 }, 'AAPL'),
+      order(2, 'buy', 10),
+      order(2, 'buy', 20, { symbol: 'AAPL' }),
+      bar(3, { open: 50, close: 55 }),
+      bar(3, { open: 100, close: 110 }, 'AAPL'),
       bar(4, { open: 56, close: 60 }),
     ])
     const pf = last(ofType(emit, 'trade.portfolio'))
@@ -241,7 +308,8 @@ describe('paper-executor: books', () => {
   it('a bar of a held symbol marks to market and publishes the portfolio; other bars publish nothing', async () => {
     const acct = account()
     const { steps } = await execute(acct, [
-      order(2, 'buy', 10), bar(3, { open: 50, close: 50 }),
+      order(2, 'buy', 10),
+      bar(3, { open: 50, close: 50 }),
       bar(4, { open: 52, high: 53, low: 39, close: 40 }),
       bar(4, { open: 70, close: 70 }, 'AAPL'),
       bar(5, { open: 41, close: 60 }),
@@ -249,7 +317,15 @@ describe('paper-executor: books', () => {
     expect(steps[3]!.emit).toEqual([])
     const [down] = ofType(steps[2]!.emit, 'trade.portfolio')
     expect(steps[2]!.emit.map((o) => o.type)).toEqual(['trade.portfolio'])
-    expect(down).toMatchObject({ id: `pf:main:bar:ORCL:1d:${day(4)}`, ts: day(4), causation_id: `bar:ORCL:1d:${day(4)}`, equity: 10000 - 500 + 400, unrealized_pnl: -100, peak_equity: 10000, drawdown: 100 })
+    expect(down).toMatchObject({
+      id: `pf:main:bar:ORCL:1d:${day(4)}`,
+      ts: day(4),
+      causation_id: `bar:ORCL:1d:${day(4)}`,
+      equity: 10000 - 500 + 400,
+      unrealized_pnl: -100,
+      peak_equity: 10000,
+      drawdown: 100,
+    })
     const [up] = ofType(steps[4]!.emit, 'trade.portfolio')
     expect(up).toMatchObject({ equity: 10000 + 100, peak_equity: 10100, drawdown: 0 })
     expect(up!.seq).toBeGreaterThan(down!.seq)
@@ -263,7 +339,13 @@ describe('paper-executor: books', () => {
     const fillId = `fill:${o.data.id}`
     expect(emit.map((e) => e.data.id)).toEqual([fillId, `pos:${fillId}:position:${fillId}`, `pf:${fillId}`])
     const [f] = ofType(emit, 'trade.fill')
-    expect(f).toMatchObject({ causation_id: o.data.id, correlation_id: o.data.correlation_id, order_id: o.data.id, idea_id: o.data.idea_id, position_id: `position:${fillId}` })
+    expect(f).toMatchObject({
+      causation_id: o.data.id,
+      correlation_id: o.data.correlation_id,
+      order_id: o.data.id,
+      idea_id: o.data.idea_id,
+      position_id: `position:${fillId}`,
+    })
     const [p] = ofType(emit, 'trade.position')
     const [pf] = ofType(emit, 'trade.portfolio')
     expect(pf!.seq).toBeGreaterThan(p!.seq)
@@ -275,14 +357,20 @@ describe('paper-executor: books', () => {
     const straight = await execute(acct, history)
     const first = await execute(acct, history.slice(0, 3))
     expect(Object.keys(first.state.working)).toEqual(['ORCL'])
-    const rest = await execute(acct, history.slice(3), { state: JSON.parse(JSON.stringify(first.state)) as ExecutorState, stream: [history[1] as Inbound<'md.bar'>] })
+    const rest = await execute(acct, history.slice(3), {
+      state: JSON.parse(JSON.stringify(first.state)) as ExecutorState,
+      stream: [history[1] as Inbound<'md.bar'>],
+    })
     expect(JSON.stringify([...first.emit, ...rest.emit])).toBe(JSON.stringify(straight.emit))
   })
 
   it('the actor owns one scope per account: its orders and operator commands (one consumer, in the order written), and every bar', () => {
     const def = paperExecutor([account()])
     expect(def.scopes[0]!.key).toBe('main')
-    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter, i.accepts])).toEqual([['TRADE', 'trade.*.main', ['trade.order', 'trade.command']], ['MD', 'md.bar.*.*', ['md.bar']]])
+    expect(def.scopes[0]!.inputs.map((i) => [i.stream, i.filter, i.accepts])).toEqual([
+      ['TRADE', 'trade.*.main', ['trade.order', 'trade.command']],
+      ['MD', 'md.bar.*.*', ['md.bar']],
+    ])
   })
 })
 
@@ -308,7 +396,11 @@ describe('paper-executor: fills do not depend on when the order arrives (SPEC §
     // Behind (a replay, a restart, a slow consumer): the same orders arrive when both bars are stored.
     const again = await setup()
     const behind = await execute(again.acct, [exitAapl(), buyOrcl(), orcl3(), aapl3()], { state: again.state, stream: [orcl3(), aapl3()] })
-    const outcome = (r: typeof inStep) => [...ofType(r.emit, 'trade.fill').map((f) => `fill ${f.symbol} ${f.side}`), ...ofType(r.emit, 'trade.order_status').map((s) => `${s.status} ${s.symbol} ${s.reason}`)].sort()
+    const outcome = (r: typeof inStep) =>
+      [
+        ...ofType(r.emit, 'trade.fill').map((f) => `fill ${f.symbol} ${f.side}`),
+        ...ofType(r.emit, 'trade.order_status').map((s) => `${s.status} ${s.symbol} ${s.reason}`),
+      ].sort()
     expect(outcome(behind)).toEqual(outcome(inStep))
     expect(behind.state.books).toEqual(inStep.state.books)
   })
@@ -333,7 +425,13 @@ describe('paper-executor: protective exits and rotations', () => {
     ['a gap above the target fills at the open, no slippage', { open: 112, close: 113 }, 'take_profit', 112],
   ])('%s', async (_, ohlc, reason, price) => {
     const acct = account({ slippage_bps: 10 })
-    const history = [bar(1, { open: 99, close: 99 }), order(1, 'buy', 10, { over: { bracket } }), bar(2, { open: 100 / 1.001, close: 100 }), protective(3, reason), bar(3, ohlc)]
+    const history = [
+      bar(1, { open: 99, close: 99 }),
+      order(1, 'buy', 10, { over: { bracket } }),
+      bar(2, { open: 100 / 1.001, close: 100 }),
+      protective(3, reason),
+      bar(3, ohlc),
+    ]
     const { emit } = await execute(acct, history)
     const exit = ofType(emit, 'trade.fill').at(-1)!
     expect(exit).toMatchObject({ intent: 'exit', exit_reason: reason, ts: day(3), fill_model: { type: reason === 'stop_loss' ? 'stop' : 'limit' } })
@@ -354,9 +452,17 @@ describe('paper-executor: protective exits and rotations', () => {
   })
 
   it('a short entry needs its notional in cash (100% margin) and brings the proceeds in', async () => {
-    const poor = await execute(account({}, 500), [bar(1, { open: 99, close: 99 }), order(1, 'sell', 10, { intent: 'entry' }), bar(2, { open: 100, close: 100 })])
+    const poor = await execute(account({}, 500), [
+      bar(1, { open: 99, close: 99 }),
+      order(1, 'sell', 10, { intent: 'entry' }),
+      bar(2, { open: 100, close: 100 }),
+    ])
     expect(ofType(poor.emit, 'trade.order_status')[0]).toMatchObject({ reason: 'insufficient_cash' })
-    const { state, emit } = await execute(account({}, 5000), [bar(1, { open: 99, close: 99 }), order(1, 'sell', 10, { intent: 'entry' }), bar(2, { open: 100, close: 100 })])
+    const { state, emit } = await execute(account({}, 5000), [
+      bar(1, { open: 99, close: 99 }),
+      order(1, 'sell', 10, { intent: 'entry' }),
+      bar(2, { open: 100, close: 100 }),
+    ])
     expect(ofType(emit, 'trade.position')[0]).toMatchObject({ side: 'short', qty: 10 })
     expect(state.books.cash).toBe(6000)
   })
@@ -365,18 +471,31 @@ describe('paper-executor: protective exits and rotations', () => {
     // All cash in 95 AAPL; a rotation sells AAPL and buys ORCL on day 3, and ORCL's bar comes first.
     const acct = account({}, 10_000)
     const history = [
-      bar(1, { open: 100, close: 100 }, 'AAPL'), order(1, 'buy', 95, { symbol: 'AAPL' }), bar(2, { open: 100, close: 100 }, 'AAPL'),
-      bar(2, { open: 50, close: 50 }), order(2, 'sell', 95, { symbol: 'AAPL', intent: 'exit', close: true }), order(2, 'buy', 150, { intent: 'entry' }),
-      bar(3, { open: 51, close: 52 }), bar(3, { open: 102, close: 103 }, 'AAPL'),
+      bar(1, { open: 100, close: 100 }, 'AAPL'),
+      order(1, 'buy', 95, { symbol: 'AAPL' }),
+      bar(2, { open: 100, close: 100 }, 'AAPL'),
+      bar(2, { open: 50, close: 50 }),
+      order(2, 'sell', 95, { symbol: 'AAPL', intent: 'exit', close: true }),
+      order(2, 'buy', 150, { intent: 'entry' }),
+      bar(3, { open: 51, close: 52 }),
+      bar(3, { open: 102, close: 103 }, 'AAPL'),
     ]
     const { emit, state } = await execute(acct, history)
-    expect(ofType(emit, 'trade.fill').map((f) => [f.symbol, f.side, f.price])).toEqual([['AAPL', 'buy', 100], ['AAPL', 'sell', 102], ['ORCL', 'buy', 51]])
+    expect(ofType(emit, 'trade.fill').map((f) => [f.symbol, f.side, f.price])).toEqual([
+      ['AAPL', 'buy', 100],
+      ['AAPL', 'sell', 102],
+      ['ORCL', 'buy', 51],
+    ])
     expect(ofType(emit, 'trade.order_status')).toEqual([])
     expect(state.deferred).toBeUndefined()
   })
 
   it('with no exit due, the entry is rejected for cash at once', async () => {
-    const { emit } = await execute(account({}, 1000), [bar(2, { open: 50, close: 50 }), order(2, 'buy', 150, { intent: 'entry' }), bar(3, { open: 51, close: 52 })])
+    const { emit } = await execute(account({}, 1000), [
+      bar(2, { open: 50, close: 50 }),
+      order(2, 'buy', 150, { intent: 'entry' }),
+      bar(3, { open: 51, close: 52 }),
+    ])
     expect(ofType(emit, 'trade.order_status')[0]).toMatchObject({ reason: 'insufficient_cash' })
   })
 })
@@ -385,7 +504,9 @@ describe('paper-executor: operator commands and daily P&L', () => {
   let cmdSeq = 0
   const command = (over: Partial<Message<'trade.command'>>): Inbound<'trade.command'> => {
     const id = `cmd:${over.command ?? 'cancel_order'}:main:${++cmdSeq}`
-    return inbound('trade.command', message('trade.command', { id, ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, ...over }), { seq: 10_000 + cmdSeq })
+    return inbound('trade.command', message('trade.command', { id, ts: '2024-01-03T12:00:00.000Z', causation_id: id, correlation_id: id, ...over }), {
+      seq: 10_000 + cmdSeq,
+    })
   }
 
   it('cancel_order takes a working order off the book: order_status cancelled, command_status ok; nothing fills', async () => {
@@ -400,14 +521,29 @@ describe('paper-executor: operator commands and daily P&L', () => {
   it('cancel_order of an order that already filled (or never existed) is refused with the reason', async () => {
     const o = order(2, 'buy', 10)
     const { emit } = await execute(account(), [bar(2, { open: 49, close: 50 }), o, bar(3, { open: 51, close: 52 }), command({ order_id: o.data.id })])
-    expect(ofType(emit, 'trade.command_status')[0]).toMatchObject({ ok: false, error: `order ${o.data.id} is not working (filled, rejected, cancelled or unknown)` })
+    expect(ofType(emit, 'trade.command_status')[0]).toMatchObject({
+      ok: false,
+      error: `order ${o.data.id} is not working (filled, rejected, cancelled or unknown)`,
+    })
   })
 
   it('close_position closes at the open of the next bar with reason manual; a second close while it works, or no position, is refused', async () => {
-    const history = [bar(1, { open: 49, close: 50 }), order(1, 'buy', 10), bar(2, { open: 50, close: 55 }), command({ command: 'close_position', symbol: 'ORCL' }), command({ command: 'close_position', symbol: 'ORCL' }), command({ command: 'close_position', symbol: 'AAPL' }), bar(3, { open: 57, close: 58 })]
+    const history = [
+      bar(1, { open: 49, close: 50 }),
+      order(1, 'buy', 10),
+      bar(2, { open: 50, close: 55 }),
+      command({ command: 'close_position', symbol: 'ORCL' }),
+      command({ command: 'close_position', symbol: 'ORCL' }),
+      command({ command: 'close_position', symbol: 'AAPL' }),
+      bar(3, { open: 57, close: 58 }),
+    ]
     const { emit, state } = await execute(account(), history)
     const statuses = ofType(emit, 'trade.command_status')
-    expect(statuses.map((s) => [s.ok, s.error])).toEqual([[true, null], [false, 'an order closing ORCL is already working'], [false, 'no open AAPL position']])
+    expect(statuses.map((s) => [s.ok, s.error])).toEqual([
+      [true, null],
+      [false, 'an order closing ORCL is already working'],
+      [false, 'no open AAPL position'],
+    ])
     const exit = ofType(emit, 'trade.fill').at(-1)!
     expect(exit).toMatchObject({ side: 'sell', qty: 10, price: 57, ts: day(3), exit_reason: 'manual', strategy_id: 'manual', order_id: statuses[0]!.order_id })
     expect(ofType(emit, 'trade.position').at(-1)).toMatchObject({ status: 'closed', exit_reason: 'manual' })
@@ -415,7 +551,13 @@ describe('paper-executor: operator commands and daily P&L', () => {
   })
 
   it('daily P&L: equity against the last equity of the previous bar-time day', async () => {
-    const { emit } = await execute(account(), [bar(1, { open: 49, close: 50 }), order(1, 'buy', 10), bar(2, { open: 50, close: 55 }), bar(3, { open: 56, close: 53 }), bar(4, { open: 53, close: 60 })])
+    const { emit } = await execute(account(), [
+      bar(1, { open: 49, close: 50 }),
+      order(1, 'buy', 10),
+      bar(2, { open: 50, close: 55 }),
+      bar(3, { open: 56, close: 53 }),
+      bar(4, { open: 53, close: 60 }),
+    ])
     // day 2: bought at 50, marked 55 → +50 over the starting 10 000; day 3: 55 → 53 = −20; day 4: 53 → 60 = +70
     expect(ofType(emit, 'trade.portfolio').map((p) => [p.ts.slice(0, 10), p.equity, p.daily_pnl])).toEqual([
       ['2024-01-02', 10_050, 50],
@@ -429,7 +571,14 @@ describe('paper-executor: volume cap', () => {
   it('a fill takes at most volume_cap_pct of the bar volume; the rest fills at the next opens, each part its own trade', async () => {
     const acct = parseConfig({ accounts: [{ id: 'main', starting_cash: 100_000, costs: { volume_cap_pct: 0.1 } }] }).accounts[0]!
     // Every bar has volume 1000 → at most 100 per bar.
-    const { emit, state } = await execute(acct, [bar(2, { open: 49, close: 50 }), order(2, 'buy', 250), bar(3, { open: 51, close: 52 }), bar(4, { open: 53, close: 54 }), bar(5, { open: 55, close: 56 }), bar(6, { open: 57, close: 58 })])
+    const { emit, state } = await execute(acct, [
+      bar(2, { open: 49, close: 50 }),
+      order(2, 'buy', 250),
+      bar(3, { open: 51, close: 52 }),
+      bar(4, { open: 53, close: 54 }),
+      bar(5, { open: 55, close: 56 }),
+      bar(6, { open: 57, close: 58 }),
+    ])
     const fills = ofType(emit, 'trade.fill')
     const id = `fill:order:idea:s:ORCL:${day(2)}:entry:long`
     expect(fills.map((f) => [f.id, f.ts, f.qty, f.price, f.fill_model.volume_cap_pct])).toEqual([

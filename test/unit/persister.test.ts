@@ -11,7 +11,10 @@ import canonical from '../../examples/canonical.json' with { type: 'json' }
 
 /** One real message of every type, from an in-memory run of the canonical strategy. */
 async function samples(): Promise<Map<MessageType, Inbound>> {
-  const { streams } = await runPipeline(parseConfig(canonical), syntheticBars(250, { seed: 7 }).map((b) => ({ symbol: 'ORCL', bar: b })))
+  const { streams } = await runPipeline(
+    parseConfig(canonical),
+    syntheticBars(250, { seed: 7 }).map((b) => ({ symbol: 'ORCL', bar: b })),
+  )
   const out = new Map<MessageType, Inbound>()
   for (const m of streams.log) if (!out.has(m.type)) out.set(m.type, m)
   return out
@@ -29,7 +32,12 @@ describe('persister.writesOf: each message type → its rows', () => {
   it('md.bar → snapshot_market', () => {
     const m = sample('md.bar')
     const d = m.data
-    expect(writesOf(m)).toEqual([{ table: 'snapshot_market', row: { symbol: d.symbol, timeframe: d.timeframe, ts: d.ts, open: d.open, high: d.high, low: d.low, close: d.close, volume: d.volume } }])
+    expect(writesOf(m)).toEqual([
+      {
+        table: 'snapshot_market',
+        row: { symbol: d.symbol, timeframe: d.timeframe, ts: d.ts, open: d.open, high: d.high, low: d.low, close: d.close, volume: d.volume },
+      },
+    ])
   })
 
   it('md.ind → snapshot_indicators with values keyed by declared name', () => {
@@ -42,7 +50,19 @@ describe('persister.writesOf: each message type → its rows', () => {
     const m = sample('trade.idea')
     const [w] = writesOf(m)
     expect(w!.table).toBe('trade_ideas')
-    expect(w!.row).toMatchObject({ id: m.data.id, account: 'main', strategy_id: 'sma-cross', symbol: 'ORCL', side: m.data.side, qty: m.data.qty, confidence: m.data.confidence, status: 'waiting', status_rank: 0, reason: m.data.reason, ts: m.data.ts })
+    expect(w!.row).toMatchObject({
+      id: m.data.id,
+      account: 'main',
+      strategy_id: 'sma-cross',
+      symbol: 'ORCL',
+      side: m.data.side,
+      qty: m.data.qty,
+      confidence: m.data.confidence,
+      status: 'waiting',
+      status_rank: 0,
+      reason: m.data.reason,
+      ts: m.data.ts,
+    })
   })
 
   it('trade.idea_status → the same trade_ideas row (keyed by idea id), with a higher rank for final statuses', () => {
@@ -58,24 +78,63 @@ describe('persister.writesOf: each message type → its rows', () => {
   it('trade.decision → decision_history (append-only audit), with causation and override fields', () => {
     const m = sample('trade.decision')
     const d = m.data
-    expect(writesOf(m)).toEqual([{ table: 'decision_history', row: {
-      id: d.id, occurred_at: d.ts, account: d.account, symbol: d.symbol, action: d.action, status: d.status, risk_check_result: d.risk_check_result,
-      rationale: d.rationale, idea_id: d.idea_id, strategy_id: d.strategy_id, causation_id: d.causation_id, correlation_id: d.correlation_id,
-      human_override: false, requested_by: null,
-    } }])
+    expect(writesOf(m)).toEqual([
+      {
+        table: 'decision_history',
+        row: {
+          id: d.id,
+          occurred_at: d.ts,
+          account: d.account,
+          symbol: d.symbol,
+          action: d.action,
+          status: d.status,
+          risk_check_result: d.risk_check_result,
+          rationale: d.rationale,
+          idea_id: d.idea_id,
+          strategy_id: d.strategy_id,
+          causation_id: d.causation_id,
+          correlation_id: d.correlation_id,
+          human_override: false,
+          requested_by: null,
+        },
+      },
+    ])
   })
 
   it('trade.order → orders, working', () => {
     const m = sample('trade.order')
-    expect(writesOf(m)).toEqual([{ table: 'orders', row: expect.objectContaining({ order_id: m.data.id, idea_id: m.data.idea_id, status: 'working', status_rank: 0, ref_price: m.data.ref_price, ts: m.data.ts }) }])
+    expect(writesOf(m)).toEqual([
+      {
+        table: 'orders',
+        row: expect.objectContaining({
+          order_id: m.data.id,
+          idea_id: m.data.idea_id,
+          status: 'working',
+          status_rank: 0,
+          ref_price: m.data.ref_price,
+          ts: m.data.ts,
+        }),
+      },
+    ])
   })
 
   it('trade.order_status → the orders row, with its final status and reason', () => {
     const o = sample('trade.order').data
-    const m = inbound('trade.order_status', message('trade.order_status', {
-      id: `order-status:${o.id}:rejected`, ts: o.ts, causation_id: o.id, correlation_id: o.correlation_id,
-      order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, status: 'rejected', reason: 'insufficient_cash',
-    }), { seq: 1 })
+    const m = inbound(
+      'trade.order_status',
+      message('trade.order_status', {
+        id: `order-status:${o.id}:rejected`,
+        ts: o.ts,
+        causation_id: o.id,
+        correlation_id: o.correlation_id,
+        order_id: o.id,
+        idea_id: o.idea_id,
+        symbol: o.symbol,
+        status: 'rejected',
+        reason: 'insufficient_cash',
+      }),
+      { seq: 1 },
+    )
     const [w] = writesOf(m)
     expect(w).toEqual({ table: 'orders', row: expect.objectContaining({ order_id: o.id, status: 'rejected', reason: 'insufficient_cash', status_rank: 1 }) })
   })
@@ -86,9 +145,25 @@ describe('persister.writesOf: each message type → its rows', () => {
     const writes = writesOf(m)
     expect(tables(writes)).toEqual(['trades', 'orders'])
     expect(writes[0]!.row).toEqual({
-      trade_id: d.id, account: d.account, strategy_id: d.strategy_id, symbol: d.symbol, side: d.side, qty: d.qty, price: d.price, commission: d.commission,
-      ts: d.ts, intent: d.intent, position_id: d.position_id, order_id: d.order_id, idea_id: d.idea_id, fill_model: d.fill_model,
-      exit_reason: d.exit_reason, ng_score: null, ng_multiplier: null, brier_adjustment: null, dpi_enhancement: null,
+      trade_id: d.id,
+      account: d.account,
+      strategy_id: d.strategy_id,
+      symbol: d.symbol,
+      side: d.side,
+      qty: d.qty,
+      price: d.price,
+      commission: d.commission,
+      ts: d.ts,
+      intent: d.intent,
+      position_id: d.position_id,
+      order_id: d.order_id,
+      idea_id: d.idea_id,
+      fill_model: d.fill_model,
+      exit_reason: d.exit_reason,
+      ng_score: null,
+      ng_multiplier: null,
+      brier_adjustment: null,
+      dpi_enhancement: null,
     })
     expect(writes[1]!.row).toMatchObject({ order_id: d.order_id, status: 'filled', status_rank: 1 })
   })
@@ -96,10 +171,27 @@ describe('persister.writesOf: each message type → its rows', () => {
   it('trade.position → positions, with the books version', () => {
     const m = sample('trade.position')
     const d = m.data
-    expect(writesOf(m)).toEqual([{ table: 'positions', row: {
-      position_id: d.position_id, account: d.account, symbol: d.symbol, side: d.side, qty: d.qty, avg_price: d.avg_price, realized_pnl: d.realized_pnl,
-      status: d.status, exit_reason: d.exit_reason, opened_at: d.opened_at, closed_at: d.closed_at, seq: d.seq, stop_price: d.stop_price, target_price: d.target_price,
-    } }])
+    expect(writesOf(m)).toEqual([
+      {
+        table: 'positions',
+        row: {
+          position_id: d.position_id,
+          account: d.account,
+          symbol: d.symbol,
+          side: d.side,
+          qty: d.qty,
+          avg_price: d.avg_price,
+          realized_pnl: d.realized_pnl,
+          status: d.status,
+          exit_reason: d.exit_reason,
+          opened_at: d.opened_at,
+          closed_at: d.closed_at,
+          seq: d.seq,
+          stop_price: d.stop_price,
+          target_price: d.target_price,
+        },
+      },
+    ])
   })
 
   it('trade.portfolio → accounts, portfolio_state (versioned by seq) and portfolio_history', () => {
@@ -108,17 +200,54 @@ describe('persister.writesOf: each message type → its rows', () => {
     const writes = writesOf(m)
     expect(tables(writes)).toEqual(['accounts', 'portfolio_state', 'portfolio_history'])
     expect(writes[0]!.row).toEqual({ id: 'main', starting_cash: 10000 })
-    expect(writes[1]!.row).toMatchObject({ account: 'main', cash: d.cash, equity: d.equity, peak_equity: d.peak_equity, drawdown: d.drawdown, trade_count: d.trade_count, winning_trades: d.winning_trades, seq: d.seq, message_id: d.id })
+    expect(writes[1]!.row).toMatchObject({
+      account: 'main',
+      cash: d.cash,
+      equity: d.equity,
+      peak_equity: d.peak_equity,
+      drawdown: d.drawdown,
+      trade_count: d.trade_count,
+      winning_trades: d.winning_trades,
+      seq: d.seq,
+      message_id: d.id,
+    })
     expect(writes[2]!.row).toMatchObject({ id: d.id, account: 'main', ts: d.ts, seq: d.seq, equity: d.equity })
   })
 
   it('dlq → dead_letters', () => {
     const data: Message<'dlq'> = {
-      id: 'dlq:market-snapshots:MD_IN:9', type: 'dlq', ts: '2024-01-02T00:00:00.000Z', actor: 'market-snapshots', reason: 'invalid JSON',
-      subject: 'md.in.bar.ORCL', stream: 'MD_IN', stream_seq: 9, deliveries: 1, msg_id: null, payload: '{', payload_bytes: 1,
+      id: 'dlq:market-snapshots:MD_IN:9',
+      type: 'dlq',
+      ts: '2024-01-02T00:00:00.000Z',
+      actor: 'market-snapshots',
+      reason: 'invalid JSON',
+      subject: 'md.in.bar.ORCL',
+      stream: 'MD_IN',
+      stream_seq: 9,
+      deliveries: 1,
+      msg_id: null,
+      payload: '{',
+      payload_bytes: 1,
     }
     const m = inbound('dlq', data, { seq: 1 })
-    expect(writesOf(m)).toEqual([{ table: 'dead_letters', row: { id: data.id, actor: data.actor, reason: data.reason, subject: data.subject, stream: data.stream, stream_seq: 9, deliveries: 1, msg_id: null, payload: '{', payload_bytes: 1, ts: data.ts } }])
+    expect(writesOf(m)).toEqual([
+      {
+        table: 'dead_letters',
+        row: {
+          id: data.id,
+          actor: data.actor,
+          reason: data.reason,
+          subject: data.subject,
+          stream: data.stream,
+          stream_seq: 9,
+          deliveries: 1,
+          msg_id: null,
+          payload: '{',
+          payload_bytes: 1,
+          ts: data.ts,
+        },
+      },
+    ])
   })
 
   it('md.in.bar (never consumed by the persister) → no rows', () => {
@@ -132,7 +261,12 @@ describe('persister.writesOf: each message type → its rows', () => {
   it('the actor is an unordered sink over the whole TRADE, MD and DLQ streams, and its handler only returns writes', () => {
     const def = persister()
     expect(def.ordered).toBe(false)
-    expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([['TRADE', undefined], ['MD', undefined], ['SIGNALS', undefined], ['DLQ', undefined]])
+    expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([
+      ['TRADE', undefined],
+      ['MD', undefined],
+      ['SIGNALS', undefined],
+      ['DLQ', undefined],
+    ])
     const m = sample('trade.fill')
     expect(def.handle(null, m, scope, [])).toEqual({ state: null, writes: writesOf(m) })
   })

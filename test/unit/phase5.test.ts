@@ -105,7 +105,13 @@ describe('Brier tracker', () => {
   it('mean((f − o)²) by hand', () => {
     // simple_brier.py's own example: (0.8,1) (0.3,0) (0.9,0) (0.2,1) (0.6,1)
     // errors² 0.04 + 0.09 + 0.81 + 0.64 + 0.16 = 1.74 → 0.348; correct (f≥0.5 ⇔ o): 1,1,0,0,1 → 0.6
-    const s = tracked([[0.8, true], [0.3, false], [0.9, false], [0.2, true], [0.6, true]])
+    const s = tracked([
+      [0.8, true],
+      [0.3, false],
+      [0.9, false],
+      [0.2, true],
+      [0.6, true],
+    ])
     expect(brierScore(s)).toBeCloseTo(0.348, 15)
     expect(brierAdjustment(s)).toBeCloseTo(0.652, 15)
     expect(recentAccuracy(s)).toBeCloseTo(0.6, 15)
@@ -167,7 +173,14 @@ describe('Brier tracker', () => {
   })
 
   it('a smaller window rolls over too', () => {
-    const s = tracked([[1, false], [0, false], [0, false]], 2) // the (1, lost) falls out
+    const s = tracked(
+      [
+        [1, false],
+        [0, false],
+        [0, false],
+      ],
+      2,
+    ) // the (1, lost) falls out
     expect(brierScore(s)).toBe(0)
   })
 
@@ -175,7 +188,10 @@ describe('Brier tracker', () => {
     const s = tracked([[1, false]]) // Brier 1
     expect(brierScore(s)).toBe(1)
     expect(brierAdjustment(s)).toBe(0.1)
-    const t = tracked([[0.9, false], [0.9, false]]) // Brier 0.81 → 0.19 (above the floor)
+    const t = tracked([
+      [0.9, false],
+      [0.9, false],
+    ]) // Brier 0.81 → 0.19 (above the floor)
     expect(brierAdjustment(t)).toBeCloseTo(0.19, 15)
   })
 
@@ -189,12 +205,22 @@ describe('Brier tracker', () => {
 
   it('exactly 0.28 from a tracker is healthy, exactly 0.4 is a warning', () => {
     // errors² 0.04 + 0.16 + 0.64 = 0.84 → 0.28 exactly in binary floating point
-    const a = tracked([[0.8, true], [0.6, true], [0.2, true]])
+    const a = tracked([
+      [0.8, true],
+      [0.6, true],
+      [0.2, true],
+    ])
     expect(brierScore(a)).toBe(0.28)
     expect(brierAlerts(a)).toEqual([])
     expect(healthStatus(a)).toBe('healthy')
     // 0.16 + 0.04 + 1 + 0.64 + 0.16 = 2 → 0.4 exactly; the scores go 0.16, 0.1, 0.4, 0.46, 0.4: not rising
-    const b = tracked([[0.4, false], [0.2, false], [0, true], [0.8, false], [0.4, false]])
+    const b = tracked([
+      [0.4, false],
+      [0.2, false],
+      [0, true],
+      [0.8, false],
+      [0.4, false],
+    ])
     expect(brierScore(b)).toBe(0.4)
     expect(brierAlerts(b)).toEqual(['brier_warning'])
     expect(healthStatus(b)).toBe('warning')
@@ -208,7 +234,12 @@ describe('Brier tracker', () => {
 
   it('degrading: the last 5 scores strictly rising', () => {
     // scores after each outcome: 0.01, (0.01+0.09)/2 = 0.05, 0.19/3, 0.28/4 = 0.07, 0.37/5 = 0.074
-    const pairs: [number, boolean][] = [[0.1, false], [0.3, false], [0.3, false], [0.3, false]]
+    const pairs: [number, boolean][] = [
+      [0.1, false],
+      [0.3, false],
+      [0.3, false],
+      [0.3, false],
+    ]
     const s = tracked(pairs)
     expect(s.scores).toHaveLength(4)
     expect(brierDegrading(s)).toBe(false) // only 4 so far
@@ -228,20 +259,36 @@ describe('Brier tracker', () => {
   })
 
   it('a flat run is not degrading', () => {
-    const s = tracked([[0.5, true], [0.5, false], [0.5, true], [0.5, false], [0.5, true]])
+    const s = tracked([
+      [0.5, true],
+      [0.5, false],
+      [0.5, true],
+      [0.5, false],
+      [0.5, true],
+    ])
     expect(s.scores).toEqual([0.25, 0.25, 0.25, 0.25, 0.25])
     expect(brierDegrading(s)).toBe(false)
   })
 
   it('degrading and critical together are critical', () => {
     // 0, 0.405, 0.54, 0.6075, 0.648: rising and > 0.4
-    const s = tracked([[0, false], [0.9, false], [0.9, false], [0.9, false], [0.9, false]])
+    const s = tracked([
+      [0, false],
+      [0.9, false],
+      [0.9, false],
+      [0.9, false],
+      [0.9, false],
+    ])
     expect(brierAlerts(s)).toEqual(['brier_critical', 'brier_degrading'])
     expect(healthStatus(s)).toBe('critical')
   })
 
   it('survives a JSON round trip and carries on identically', () => {
-    const s = tracked([[0.8, true], [0.3, false], [0.9, false]])
+    const s = tracked([
+      [0.8, true],
+      [0.3, false],
+      [0.9, false],
+    ])
     recordForecast(s, 'open1', 0.7)
     const copy = JSON.parse(JSON.stringify(s)) as BrierState
     expect(copy).toEqual(s)
@@ -332,14 +379,21 @@ describe('phase5Size', () => {
   })
 
   it('phase5Factors gathers the four recorded numbers', () => {
-    const brier = tracked([[0.8, true], [0.6, true], [0.2, true]]) // 0.28 → 0.72
+    const brier = tracked([
+      [0.8, true],
+      [0.6, true],
+      [0.2, true],
+    ]) // 0.28 → 0.72
     const f = phase5Factors(0.05, brier, 0.6, 'short')
     expect(f.ng_score).toBe(0.05)
     expect(f.ng_multiplier).toBe(1.05)
     expect(f.brier_adjustment).toBeCloseTo(0.72, 15)
     expect(f.dpi_enhancement).toBeCloseTo(0.7, 15)
     // 100 × 1.05 × 0.72 × 0.7 = 52.92 → 52
-    expect(phase5Size({ base: 100, ngMultiplier: f.ng_multiplier, brierAdjustment: f.brier_adjustment, dpiEnhancement: f.dpi_enhancement, equity: 1e6, price: 10 }).qty).toBe(52)
+    expect(
+      phase5Size({ base: 100, ngMultiplier: f.ng_multiplier, brierAdjustment: f.brier_adjustment, dpiEnhancement: f.dpi_enhancement, equity: 1e6, price: 10 })
+        .qty,
+    ).toBe(52)
     expect(phase5Factors(Number.NaN, newBrier(), null, 'long')).toEqual({ ng_score: 0, ng_multiplier: 1, brier_adjustment: 0.5, dpi_enhancement: 1 })
   })
 })
@@ -365,7 +419,13 @@ describe('phase5Metrics', () => {
     recordTrade(stats, 0.021, 1.2)
     recordTrade(stats, 0.05, 0.8) // ≥ 0.05: high
     recordTrade(stats, 0.3, 1.3) // high
-    const brier = tracked([[0.8, true], [0.3, false], [0.9, false], [0.2, true], [0.6, true]]) // 0.348
+    const brier = tracked([
+      [0.8, true],
+      [0.3, false],
+      [0.9, false],
+      [0.2, true],
+      [0.6, true],
+    ]) // 0.348
     const row = phase5Metrics({ brier, stats, dpiRegime: 'regime_transition' })
     expect(row.brier_score).toBeCloseTo(0.348, 15)
     expect(row.prediction_count).toBe(5)

@@ -11,13 +11,32 @@ const work = expectedWork(deploymentActors(loadConfigFile('examples/canonical.js
 const partitions = [...Array(16).keys()].map((p) => `p${p}`)
 
 /** An instance of `actor` owning `owned`, with `live` of them live (all by default). */
-const instance = (actor: string, owned: string[], live = owned): Instance => ({ actor, id: `${actor}-1`, version: '0.1.0', metadata: {}, scopes: { owned, live } })
+const instance = (actor: string, owned: string[], live = owned): Instance => ({
+  actor,
+  id: `${actor}-1`,
+  version: '0.1.0',
+  metadata: {},
+  scopes: { owned, live },
+})
 /** Every instance of a healthy deployment of `w`. */
-const everyone = (w: Expectation) => ACTOR_NAMES.map((a) => instance(a, w.scopes.filter((s) => s.actor === a).map((s) => s.key)))
+const everyone = (w: Expectation) =>
+  ACTOR_NAMES.map((a) =>
+    instance(
+      a,
+      w.scopes.filter((s) => s.actor === a).map((s) => s.key),
+    ),
+  )
 /** Every durable of `w` present, none lagging. */
 const drained = (w: Expectation, except: string[] = []): Backlog => ({
-  total: 0, lagging: {}, streams: {},
-  durables: Object.fromEntries(w.scopes.flatMap((s) => s.durables).filter((d) => !except.includes(d.name)).map((d) => [d.name, d.stream])),
+  total: 0,
+  lagging: {},
+  streams: {},
+  durables: Object.fromEntries(
+    w.scopes
+      .flatMap((s) => s.durables)
+      .filter((d) => !except.includes(d.name))
+      .map((d) => [d.name, d.stream]),
+  ),
 })
 
 describe('the work of a deployment', () => {
@@ -30,9 +49,15 @@ describe('the work of a deployment', () => {
     expect(keys('paper-executor')).toEqual(['main'])
     expect(keys('persister')).toEqual(['all'])
     expect(work.scopes.find((s) => s.actor === 'paper-executor')!.durables).toEqual([
-      { stream: 'TRADE', name: 'paper-executor-main-orders' }, { stream: 'MD', name: 'paper-executor-main-bars' },
+      { stream: 'TRADE', name: 'paper-executor-main-orders' },
+      { stream: 'MD', name: 'paper-executor-main-bars' },
     ])
-    expect(work.scopes.find((s) => s.actor === 'persister')!.durables.map((d) => d.name)).toEqual(['persister-trade', 'persister-md', 'persister-signals', 'persister-dlq'])
+    expect(work.scopes.find((s) => s.actor === 'persister')!.durables.map((d) => d.name)).toEqual([
+      'persister-trade',
+      'persister-md',
+      'persister-signals',
+      'persister-dlq',
+    ])
     expect(work.scopes.find((s) => s.actor === 'indicators' && s.key === 'p3')!.durables).toEqual([{ stream: 'MD', name: 'indicators-p3' }])
   })
 
@@ -52,7 +77,9 @@ describe('what is still to do', () => {
   it('an actor that never ran: no live instance and its durables missing, named', () => {
     const others = everyone(work).filter((i) => i.actor !== 'paper-executor')
     const waiting = stillToDo(work, drained(work, ['paper-executor-main-orders', 'paper-executor-main-bars']), others)
-    expect(waiting).toEqual([{ actor: 'paper-executor', noInstance: true, notLive: ['main'], missing: ['paper-executor-main-orders', 'paper-executor-main-bars'], busy: {} }])
+    expect(waiting).toEqual([
+      { actor: 'paper-executor', noInstance: true, notLive: ['main'], missing: ['paper-executor-main-orders', 'paper-executor-main-bars'], busy: {} },
+    ])
     expect(describeWaiting(waiting)).toBe('paper-executor (no live instance): durables paper-executor-main-orders, paper-executor-main-bars missing')
     expect(everyScopeLive(work, others)).toBe(false)
   })
@@ -65,7 +92,11 @@ describe('what is still to do', () => {
   })
 
   it('an actor whose durables outlive it (stopped after a run): still not done', () => {
-    const waiting = stillToDo(work, drained(work), everyone(work).filter((i) => i.actor !== 'persister'))
+    const waiting = stillToDo(
+      work,
+      drained(work),
+      everyone(work).filter((i) => i.actor !== 'persister'),
+    )
     expect(describeWaiting(waiting)).toBe('persister (no live instance)')
   })
 
@@ -85,7 +116,9 @@ describe('what is still to do', () => {
     ]
     expect(stillToDo(work, drained(work), instances)).toEqual([])
     const half = [...everyone(work).filter((i) => i.actor !== 'indicators'), instance('indicators', partitions.slice(0, 8))]
-    expect(describeWaiting(stillToDo(work, drained(work), half))).toBe('indicators: scopes p8, p9, p10, p11, p12, p13, … (2 more) not live (rebuilding, or no instance runs them)')
+    expect(describeWaiting(stillToDo(work, drained(work), half))).toBe(
+      'indicators: scopes p8, p9, p10, p11, p12, p13, … (2 more) not live (rebuilding, or no instance runs them)',
+    )
   })
 
   it('an instance that does not report its scopes (another release) makes none of them live', () => {
@@ -108,7 +141,13 @@ describe('what is still to do', () => {
     const bare = expectedWork(deploymentActors(undefined), false)
     const instances = everyone(work).map((i) => (i.actor === 'risk-gate' ? instance('risk-gate', ['main', 'second'], ['main']) : i))
     expect(stillToDo(bare, drained(work), instances).map((w) => [w.actor, w.notLive])).toEqual([['risk-gate', ['second']]])
-    expect(stillToDo(bare, drained(work), everyone(work).filter((i) => i.actor !== 'paper-executor')).map((w) => w.actor)).toEqual(['paper-executor'])
+    expect(
+      stillToDo(
+        bare,
+        drained(work),
+        everyone(work).filter((i) => i.actor !== 'paper-executor'),
+      ).map((w) => w.actor),
+    ).toEqual(['paper-executor'])
     // With the config, a scope the config does not give is not waited for.
     expect(stillToDo(work, drained(work), instances)).toEqual([])
   })

@@ -6,8 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { referenceBroker, type RefBar, type RefConfig } from '../support/reference-strategy-broker.js'
 
 type OHLC = [number, number, number, number] | [number, number, number, number, number]
-const series = (rows: OHLC[]): RefBar[] =>
-  rows.map(([open, high, low, close, volume], i) => ({ ts: `t${i}`, open, high, low, close, volume: volume ?? 1000 }))
+const series = (rows: OHLC[]): RefBar[] => rows.map(([open, high, low, close, volume], i) => ({ ts: `t${i}`, open, high, low, close, volume: volume ?? 1000 }))
 /** Flat bars where open = high = low = close. */
 const flat = (closes: number[]): RefBar[] => series(closes.map((c) => [c, c, c, c]))
 
@@ -22,7 +21,12 @@ const config = (over: Partial<RefConfig>): RefConfig => ({
   ...over,
 })
 const fill = (ts: string, side: 'buy' | 'sell', qty: number, price: number, reason: string, commission = 0) => ({
-  ts, side, qty, price, commission, reason,
+  ts,
+  side,
+  qty,
+  price,
+  commission,
+  reason,
 })
 
 describe('reference strategy broker: signals', () => {
@@ -89,24 +93,15 @@ describe('reference strategy broker: signals', () => {
     const a = referenceBroker(bars, config({ indicators, entry: { long: { not: { gt: ['s3', 1000] } } } }))
     expect(a.fills).toEqual([fill('t3', 'buy', 10, 9, 'entry')])
     // all(close > 1000, s3 > 0) at t0 = all(FALSE, UNKNOWN) = FALSE → not → TRUE → buy at t1 open 11.
-    const b = referenceBroker(
-      bars,
-      config({ indicators, entry: { long: { not: { all: [{ gt: ['close', 1000] }, { gt: ['s3', 0] }] } } } }),
-    )
+    const b = referenceBroker(bars, config({ indicators, entry: { long: { not: { all: [{ gt: ['close', 1000] }, { gt: ['s3', 0] }] } } } }))
     expect(b.fills).toEqual([fill('t1', 'buy', 10, 11, 'entry')])
     // not(any(close > 1000, s3 > 0)): any(FALSE, UNKNOWN) = UNKNOWN at t0/t1, then TRUE → never fires.
-    const c = referenceBroker(
-      bars,
-      config({ indicators, entry: { long: { not: { any: [{ gt: ['close', 1000] }, { gt: ['s3', 0] }] } } } }),
-    )
+    const c = referenceBroker(bars, config({ indicators, entry: { long: { not: { any: [{ gt: ['close', 1000] }, { gt: ['s3', 0] }] } } } }))
     expect(c.fills).toEqual([])
   })
 
   it('both entry sides TRUE on one close → no entry', () => {
-    const r = referenceBroker(
-      flat([100, 100, 100]),
-      config({ entry: { long: { gte: ['close', 100] }, short: { lte: ['close', 100] } } }),
-    )
+    const r = referenceBroker(flat([100, 100, 100]), config({ entry: { long: { gte: ['close', 100] }, short: { lte: ['close', 100] } } }))
     expect(r.fills).toEqual([])
   })
 })
@@ -260,11 +255,7 @@ describe('reference strategy broker: reversals', () => {
       [97, 98, 96, 97],
     ])
     const r = referenceBroker(bars, config({ entry: { long: { gt: ['close', 100] }, short: { lt: ['close', 100] } } }))
-    expect(r.fills).toEqual([
-      fill('t1', 'buy', 10, 101, 'entry'),
-      fill('t3', 'sell', 10, 97, 'reversal'),
-      fill('t3', 'sell', 10, 97, 'entry'),
-    ])
+    expect(r.fills).toEqual([fill('t1', 'buy', 10, 101, 'entry'), fill('t3', 'sell', 10, 97, 'reversal'), fill('t3', 'sell', 10, 97, 'entry')])
     expect(r.exits).toEqual([{ ts: 't3', reason: 'reversal' }])
     expect(r.cash).toBe(10930)
     expect(r.position).toEqual({ side: 'short', qty: 10 })
@@ -278,10 +269,7 @@ describe('reference strategy broker: reversals', () => {
       [102, 102, 97, 98],
       [97, 98, 96, 97],
     ])
-    const r = referenceBroker(
-      bars,
-      config({ entry: { long: { gt: ['close', 100] }, short: { lt: ['close', 100] } }, exit: { long: { lt: ['close', 99] } } }),
-    )
+    const r = referenceBroker(bars, config({ entry: { long: { gt: ['close', 100] }, short: { lt: ['close', 100] } }, exit: { long: { lt: ['close', 99] } } }))
     expect(r.fills.map((f) => [f.ts, f.side, f.reason])).toEqual([
       ['t1', 'buy', 'entry'],
       ['t3', 'sell', 'signal'],
@@ -299,11 +287,7 @@ describe('reference strategy broker: reversals', () => {
       [104, 104, 100, 101],
     ])
     const r = referenceBroker(bars, config({ entry: { long: { gt: ['close', 100] } }, exit: { long: { gt: ['close', 102] } } }))
-    expect(r.fills).toEqual([
-      fill('t1', 'buy', 10, 100, 'entry'),
-      fill('t2', 'sell', 10, 104, 'signal'),
-      fill('t2', 'buy', 10, 104, 'entry'),
-    ])
+    expect(r.fills).toEqual([fill('t1', 'buy', 10, 100, 'entry'), fill('t2', 'sell', 10, 104, 'signal'), fill('t2', 'buy', 10, 104, 'entry')])
     expect(r.position).toEqual({ side: 'long', qty: 10 })
   })
 })
@@ -319,15 +303,8 @@ describe('reference strategy broker: sizing', () => {
       [95, 96, 79, 80],
       [79, 80, 78, 79],
     ])
-    const r = referenceBroker(
-      bars,
-      config({ sizing: { pct_equity: 0.5 }, entry: { long: { gt: ['close', 100] }, short: { lt: ['close', 90] } } }),
-    )
-    expect(r.fills).toEqual([
-      fill('t1', 'buy', 49, 100, 'entry'),
-      fill('t3', 'sell', 49, 79, 'reversal'),
-      fill('t3', 'sell', 56, 79, 'entry'),
-    ])
+    const r = referenceBroker(bars, config({ sizing: { pct_equity: 0.5 }, entry: { long: { gt: ['close', 100] }, short: { lt: ['close', 90] } } }))
+    expect(r.fills).toEqual([fill('t1', 'buy', 49, 100, 'entry'), fill('t3', 'sell', 49, 79, 'reversal'), fill('t3', 'sell', 56, 79, 'entry')])
     expect(r.cash).toBe(13395)
     expect(r.position).toEqual({ side: 'short', qty: 56 })
   })
@@ -539,10 +516,7 @@ describe('reference strategy broker: entry orders', () => {
       [99, 100, 98.5, 99],
       [99, 99.5, 97, 98.5],
     ])
-    const r = referenceBroker(
-      bars,
-      config({ costs: SLIP, entry: long100, entry_order: { type: 'limit', offset_pct: 0.02, valid_bars: 3 } }),
-    )
+    const r = referenceBroker(bars, config({ costs: SLIP, entry: long100, entry_order: { type: 'limit', offset_pct: 0.02, valid_bars: 3 } }))
     expect(r.fills).toEqual([fill('t2', 'buy', 10, 98, 'entry')])
     expect(r.cash).toBe(9020)
     expect(r.position).toEqual({ side: 'long', qty: 10 })
@@ -745,10 +719,7 @@ describe('reference strategy broker: entry orders', () => {
       [100.5, 101, 99.5, 100],
       [99, 100, 98, 99],
     ])
-    const r = referenceBroker(
-      bars,
-      config({ cash: 1000, costs: { ...NO_COSTS, commission_min: 10 }, entry: long100, entry_order: { type: 'limit' } }),
-    )
+    const r = referenceBroker(bars, config({ cash: 1000, costs: { ...NO_COSTS, commission_min: 10 }, entry: long100, entry_order: { type: 'limit' } }))
     expect(r.fills).toEqual([fill('t2', 'buy', 10, 99, 'entry', 10)])
     expect(r.expired).toEqual([])
     expect(r.cash).toBe(0)

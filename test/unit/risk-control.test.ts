@@ -20,10 +20,21 @@ const market = new TestMarket()
 function idea(d: number, over: Partial<Message<'trade.idea'>> = {}): Inbound {
   const ts = day(d)
   const id = `idea:s:ORCL:${ts}:entry:long`
-  return inbound('trade.idea', message('trade.idea', {
-    id, ts, causation_id: 'c', correlation_id: `bar:${ts}`, qty: 10, sizing: { method: 'fixed_qty', value: 10, phase5: false },
-    bar_seq: market.seqOf(over.symbol ?? 'ORCL', d), confidence: 80, ...over,
-  }), { seq: ++seq })
+  return inbound(
+    'trade.idea',
+    message('trade.idea', {
+      id,
+      ts,
+      causation_id: 'c',
+      correlation_id: `bar:${ts}`,
+      qty: 10,
+      sizing: { method: 'fixed_qty', value: 10, phase5: false },
+      bar_seq: market.seqOf(over.symbol ?? 'ORCL', d),
+      confidence: 80,
+      ...over,
+    }),
+    { seq: ++seq },
+  )
 }
 /** A position the books already hold (as if filled before the first idea of the test). */
 function hold(state: RiskState, symbol: string, qty: number, avg = 50): RiskState {
@@ -35,17 +46,41 @@ function hold(state: RiskState, symbol: string, qty: number, avg = 50): RiskStat
 function fillOf(i: Inbound, d: number, price: number, m = market): Inbound {
   const x = i.data as Message<'trade.idea'>
   const orderId = `order:${x.id}`
-  return inbound('trade.fill', message('trade.fill', {
-    id: `fill:${orderId}`, ts: day(d), causation_id: orderId, correlation_id: x.correlation_id, strategy_id: x.strategy_id, symbol: x.symbol,
-    side: x.side, intent: x.intent, qty: x.qty ?? 10, order_id: orderId, idea_id: x.id, position_id: `position:${x.symbol}`, price,
-    bar_id: `bar:${x.symbol}:1d:${day(d)}`, bar_seq: m.seqOf(x.symbol, d),
-  }), { seq: ++seq })
+  return inbound(
+    'trade.fill',
+    message('trade.fill', {
+      id: `fill:${orderId}`,
+      ts: day(d),
+      causation_id: orderId,
+      correlation_id: x.correlation_id,
+      strategy_id: x.strategy_id,
+      symbol: x.symbol,
+      side: x.side,
+      intent: x.intent,
+      qty: x.qty ?? 10,
+      order_id: orderId,
+      idea_id: x.id,
+      position_id: `position:${x.symbol}`,
+      price,
+      bar_id: `bar:${x.symbol}:1d:${day(d)}`,
+      bar_seq: m.seqOf(x.symbol, d),
+    }),
+    { seq: ++seq },
+  )
 }
 function command(command: Message<'trade.command'>['command'], over: Partial<Message<'trade.command'>> = {}): Inbound {
   const id = `cmd:${command}:main:${++seq}`
-  return inbound('trade.command', message('trade.command', { id, ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, command, ...over }), { seq: ++seq })
+  return inbound('trade.command', message('trade.command', { id, ts: '2026-01-01T00:00:00.000Z', causation_id: id, correlation_id: id, command, ...over }), {
+    seq: ++seq,
+  })
 }
-function gate(acct = account(), history: Inbound[], state: RiskState = newRiskState(acct.starting_cash, acct.risk), m = market, lists?: Map<string, Set<string>>) {
+function gate(
+  acct = account(),
+  history: Inbound[],
+  state: RiskState = newRiskState(acct.starting_cash, acct.risk),
+  m = market,
+  lists?: Map<string, Set<string>>,
+) {
   const played = playSync(m.gate(acct, lists), state, history)
   for (const out of played.emit) codec.check(out.type, out.data)
   return played
@@ -57,19 +92,46 @@ describe('risk gate: halts', () => {
     const exit = idea(3, { id: 'idea:exit', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
     const state = hold(newRiskState(10_000, account().risk), 'ORCL', 10)
     // The last entry (AAPL, day 3) comes after the exit's bar but before its fill (ORCL, day 4): no wait.
-    const { emit } = gate(account(), [command('risk_halt', { reason: 'earnings' }), idea(2), exit, command('risk_resume'), idea(3, { id: 'idea:after', symbol: 'AAPL' })], state)
-    expect(statuses(emit)).toEqual([['halted_by_risk', 'fail:halted:earnings'], ['auto_executed', 'pass'], ['auto_executed', 'pass']])
-    expect(ofType(emit, 'trade.decision').filter((d) => d.idea_id === null).map((d) => [d.action, d.risk_check_result, d.human_override, d.requested_by])).toEqual([
+    const { emit } = gate(
+      account(),
+      [command('risk_halt', { reason: 'earnings' }), idea(2), exit, command('risk_resume'), idea(3, { id: 'idea:after', symbol: 'AAPL' })],
+      state,
+    )
+    expect(statuses(emit)).toEqual([
+      ['halted_by_risk', 'fail:halted:earnings'],
+      ['auto_executed', 'pass'],
+      ['auto_executed', 'pass'],
+    ])
+    expect(
+      ofType(emit, 'trade.decision')
+        .filter((d) => d.idea_id === null)
+        .map((d) => [d.action, d.risk_check_result, d.human_override, d.requested_by]),
+    ).toEqual([
       ['ai_halted', 'fail:earnings', true, 'ops'],
       ['ai_resumed', 'pass', true, 'ops'],
     ])
-    expect(ofType(emit, 'trade.risk_state').map((r) => [r.halted, r.last_halt_reason, r.version])).toEqual([[true, 'earnings', 1], [false, 'earnings', 2]])
+    expect(ofType(emit, 'trade.risk_state').map((r) => [r.halted, r.last_halt_reason, r.version])).toEqual([
+      [true, 'earnings', 1],
+      [false, 'earnings', 2],
+    ])
   })
 
   // Long 100 ORCL bought at 50 on day 2; then it closes at 49 (day 3), 48.99 (day 4), 52.5 (day 5).
-  const falling = new TestMarket(10, ['ORCL', 'AAPL'], (symbol, d) => (symbol !== 'ORCL' ? {} : d === 3 ? { close: 49 } : d === 4 ? { close: 48.99 } : d === 5 ? { close: 52.5 } : {}))
+  const falling = new TestMarket(10, ['ORCL', 'AAPL'], (symbol, d) =>
+    symbol !== 'ORCL' ? {} : d === 3 ? { close: 49 } : d === 4 ? { close: 48.99 } : d === 5 ? { close: 52.5 } : {},
+  )
   // An idea that leaves nothing working (an exit of a position not held): it moves the books to its bar.
-  const probe = (d: number) => idea(d, { id: `idea:probe:${d}`, symbol: 'AAPL', bar_seq: falling.seqOf('AAPL', d), intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
+  const probe = (d: number) =>
+    idea(d, {
+      id: `idea:probe:${d}`,
+      symbol: 'AAPL',
+      bar_seq: falling.seqOf('AAPL', d),
+      intent: 'exit',
+      side: 'sell',
+      qty: null,
+      sizing: null,
+      close_position: true,
+    })
   const bought = (acct: ReturnType<typeof account>) => {
     const entry = idea(1, { qty: 100, sizing: { method: 'fixed_qty', value: 100, phase5: false }, bar_seq: falling.seqOf('ORCL', 1) })
     return gate(acct, [entry, fillOf(entry, 2, 50, falling)], undefined, falling)
@@ -81,8 +143,17 @@ describe('risk gate: halts', () => {
     expect(atLimit.state.halted).toBe(false) // 100 below the peak is not more than 100
     const breach = gate(on, [probe(4)], atLimit.state, falling)
     expect([breach.state.halted, breach.state.last_halt_reason]).toEqual([true, 'max_drawdown'])
-    expect(ofType(breach.emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_halted', ts: day(4), symbol: null, risk_check_result: 'fail:max_drawdown', human_override: false, requested_by: null })
-    expect(statuses(gate(on, [idea(5, { id: 'idea:later', symbol: 'AAPL', bar_seq: falling.seqOf('AAPL', 5) })], breach.state, falling).emit)).toEqual([['halted_by_risk', 'fail:halted:max_drawdown']])
+    expect(ofType(breach.emit, 'trade.decision')[0]).toMatchObject({
+      action: 'ai_halted',
+      ts: day(4),
+      symbol: null,
+      risk_check_result: 'fail:max_drawdown',
+      human_override: false,
+      requested_by: null,
+    })
+    expect(statuses(gate(on, [idea(5, { id: 'idea:later', symbol: 'AAPL', bar_seq: falling.seqOf('AAPL', 5) })], breach.state, falling).emit)).toEqual([
+      ['halted_by_risk', 'fail:halted:max_drawdown'],
+    ])
     const off = account({ max_drawdown_amount: 100 })
     expect(gate(off, [probe(3), probe(4)], bought(off).state, falling).state.halted).toBe(false)
   })
@@ -110,7 +181,11 @@ describe('risk gate: approvals', () => {
 
   it('approval of an idea that now breaks a limit ends rejected (risk_rejected), not placed', () => {
     const first = waiting()
-    const tightened = gate(account({ min_confidence_threshold: 90 }), [command('risk_set', { risk: { max_lot_size: 5 } }), command('idea_approve', { idea_id: `idea:s:ORCL:${day(2)}:entry:long` })], first.state)
+    const tightened = gate(
+      account({ min_confidence_threshold: 90 }),
+      [command('risk_set', { risk: { max_lot_size: 5 } }), command('idea_approve', { idea_id: `idea:s:ORCL:${day(2)}:entry:long` })],
+      first.state,
+    )
     expect(ofType(tightened.emit, 'trade.order')).toEqual([])
     expect(statuses(tightened.emit)).toEqual([['rejected', 'fail:max_lot_size']])
   })
@@ -125,7 +200,11 @@ describe('risk gate: approvals', () => {
   it('unanswered for approval_timeout_minutes of bar time, it is rejected as approval_expired (when the books reach that time)', () => {
     const acct = account({ min_confidence_threshold: 90, approval_timeout_minutes: 60 })
     const { emit, state } = gate(acct, [idea(2), idea(3, { id: 'idea:next', symbol: 'AAPL', confidence: 95 })])
-    expect(statuses(emit)).toEqual([['needs_approval', 'approval:min_confidence'], ['rejected', 'fail:approval_expired'], ['auto_executed', 'pass']])
+    expect(statuses(emit)).toEqual([
+      ['needs_approval', 'approval:min_confidence'],
+      ['rejected', 'fail:approval_expired'],
+      ['auto_executed', 'pass'],
+    ])
     expect(state.approvals).toEqual({})
   })
 
@@ -141,7 +220,10 @@ describe('risk gate: order limits', () => {
   it('max_notional_per_order and max_orders_per_day (entries per bar-time day)', () => {
     expect(statuses(gate(account({ max_notional_per_order: 499 }), [idea(2)]).emit)).toEqual([['rejected', 'fail:max_notional_per_order']])
     const perDay = gate(account({ max_orders_per_day: 1 }), [idea(2), idea(2, { id: 'idea:2', symbol: 'AAPL' })])
-    expect(statuses(perDay.emit)).toEqual([['auto_executed', 'pass'], ['rejected', 'fail:max_orders_per_day']])
+    expect(statuses(perDay.emit)).toEqual([
+      ['auto_executed', 'pass'],
+      ['rejected', 'fail:max_orders_per_day'],
+    ])
     // A new bar-time day starts a new count.
     const yesterday = newRiskState(10_000, account({ max_orders_per_day: 1 }).risk)
     yesterday.today = { day: day(1).slice(0, 10), orders: 7 }
@@ -155,9 +237,17 @@ describe('risk gate: strategies switched off by a person', () => {
     const acct = account()
     const state = hold(newRiskState(10_000, acct.risk), 'AAPL', 5, 10)
     const exit = idea(2, { id: 'idea:exit', symbol: 'AAPL', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
-    const { emit } = gate(acct, [
-      command('strategy_disable', { strategy_id: 's' }), idea(2), exit, command('strategy_enable', { strategy_id: 's' }), idea(2, { id: 'idea:again' }),
-    ], state, market, lists)
-    expect(statuses(emit)).toEqual([['rejected', 'fail:strategy_disabled'], ['auto_executed', 'pass'], ['auto_executed', 'pass']])
+    const { emit } = gate(
+      acct,
+      [command('strategy_disable', { strategy_id: 's' }), idea(2), exit, command('strategy_enable', { strategy_id: 's' }), idea(2, { id: 'idea:again' })],
+      state,
+      market,
+      lists,
+    )
+    expect(statuses(emit)).toEqual([
+      ['rejected', 'fail:strategy_disabled'],
+      ['auto_executed', 'pass'],
+      ['auto_executed', 'pass'],
+    ])
   })
 })

@@ -20,17 +20,37 @@ type Action =
   | { kind: 'idea'; symbol: number; intent: 'entry' | 'exit'; qty: number; confidence: number; price: number }
   | { kind: 'fill'; pick: number; price: number }
   | { kind: 'reject_order'; pick: number }
-  | { kind: 'halt' } | { kind: 'resume' }
+  | { kind: 'halt' }
+  | { kind: 'resume' }
   | { kind: 'set'; max_lot_size: number | null; max_notional_per_order: number | null; min_confidence_threshold: number }
-  | { kind: 'approve'; pick: number } | { kind: 'reject_idea'; pick: number }
+  | { kind: 'approve'; pick: number }
+  | { kind: 'reject_idea'; pick: number }
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('idea' as const), symbol: fc.integer({ min: 0, max: 2 }), intent: fc.constantFrom('entry' as const, 'exit' as const), qty: fc.integer({ min: 1, max: 300 }), confidence: fc.integer({ min: 0, max: 100 }), price: fc.integer({ min: 5, max: 200 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('idea' as const),
+      symbol: fc.integer({ min: 0, max: 2 }),
+      intent: fc.constantFrom('entry' as const, 'exit' as const),
+      qty: fc.integer({ min: 1, max: 300 }),
+      confidence: fc.integer({ min: 0, max: 100 }),
+      price: fc.integer({ min: 5, max: 200 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('fill' as const), pick: fc.nat(), price: fc.integer({ min: 5, max: 200 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject_order' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'halt' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'resume' as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('set' as const), max_lot_size: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }), max_notional_per_order: fc.option(fc.integer({ min: 100, max: 20_000 }), { nil: null }), min_confidence_threshold: fc.integer({ min: 0, max: 100 }) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('set' as const),
+      max_lot_size: fc.option(fc.integer({ min: 1, max: 300 }), { nil: null }),
+      max_notional_per_order: fc.option(fc.integer({ min: 100, max: 20_000 }), { nil: null }),
+      min_confidence_threshold: fc.integer({ min: 0, max: 100 }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('approve' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('reject_idea' as const), pick: fc.nat() }) },
 )
@@ -43,7 +63,8 @@ describe('risk gate properties (fast-check)', () => {
   it('hold for any interleaving of ideas, fills, limit changes, halts and approvals', () => {
     fc.assert(
       fc.property(fc.array(action, { minLength: 20, maxLength: 120 }), fc.boolean(), (actions, haltOnDrawdown) => {
-        const acct = parseConfig({ accounts: [{ id: 'p', starting_cash: 50_000, risk: { max_drawdown_amount: 1500, halt_on_drawdown: haltOnDrawdown } }] }).accounts[0]!
+        const acct = parseConfig({ accounts: [{ id: 'p', starting_cash: 50_000, risk: { max_drawdown_amount: 1500, halt_on_drawdown: haltOnDrawdown } }] })
+          .accounts[0]!
         let state: RiskState = newRiskState(acct.starting_cash, acct.risk)
         let seq = 0
         let day = 1
@@ -78,7 +99,13 @@ describe('risk gate properties (fast-check)', () => {
         }
         const command = (command: Message<'trade.command'>['command'], extra: Partial<Message<'trade.command'>> = {}) => {
           const id = `cmd:${++seq}`
-          feed(inbound('trade.command', message('trade.command', { id, ts: ts(), causation_id: id, correlation_id: id, account: 'p', command, requested_by: 'prop', ...extra }), { seq: ++seq }))
+          feed(
+            inbound(
+              'trade.command',
+              message('trade.command', { id, ts: ts(), causation_id: id, correlation_id: id, account: 'p', command, requested_by: 'prop', ...extra }),
+              { seq: ++seq },
+            ),
+          )
         }
         for (const a of actions) {
           day++
@@ -89,10 +116,23 @@ describe('risk gate properties (fast-check)', () => {
               const books = state.ledger.books.positions
               const held = books[symbol]?.qty ?? 0
               const idea = message('trade.idea', {
-                id, ts: ts(), causation_id: 'c', correlation_id: 'c', account: 'p', symbol, side: a.intent === 'entry' ? 'buy' : 'sell', intent: a.intent,
-                qty: a.intent === 'entry' ? a.qty : null, timeframe: '1m', exit_reason: a.intent === 'exit' ? 'signal' : null,
+                id,
+                ts: ts(),
+                causation_id: 'c',
+                correlation_id: 'c',
+                account: 'p',
+                symbol,
+                side: a.intent === 'entry' ? 'buy' : 'sell',
+                intent: a.intent,
+                qty: a.intent === 'entry' ? a.qty : null,
+                timeframe: '1m',
+                exit_reason: a.intent === 'exit' ? 'signal' : null,
                 sizing: a.intent === 'entry' ? { method: 'fixed_qty', value: a.qty, phase5: false } : null,
-                close_position: a.intent === 'exit', price: a.price, bar_seq: market.seqOf(symbol, day), confidence: a.confidence, reason: 'prop',
+                close_position: a.intent === 'exit',
+                price: a.price,
+                bar_seq: market.seqOf(symbol, day),
+                confidence: a.confidence,
+                reason: 'prop',
               })
               ideas.set(id, idea)
               dayOf.set(`order:${id}`, day)
@@ -111,19 +151,63 @@ describe('risk gate properties (fast-check)', () => {
               const fillDay = (dayOf.get(o.id) ?? day) + 1
               if (a.kind === 'fill') {
                 if (o.qty <= 0) break
-                feed(inbound('trade.fill', message('trade.fill', {
-                  id: `fill:${o.id}`, ts: new Date(Date.UTC(2024, 0, fillDay)).toISOString(), causation_id: o.id, correlation_id: 'c', account: 'p', symbol: o.symbol, side: o.side, intent: o.intent, qty: o.qty,
-                  order_id: o.id, idea_id: o.idea_id, position_id: `pos:${o.symbol}`, price: a.price, commission: 1, bar_id: 'b', bar_seq: market.seqOf(o.symbol, fillDay),
-                  fill_model: { ...ZERO_COSTS, commission_min: 1 },
-                }), { seq: ++seq }))
+                feed(
+                  inbound(
+                    'trade.fill',
+                    message('trade.fill', {
+                      id: `fill:${o.id}`,
+                      ts: new Date(Date.UTC(2024, 0, fillDay)).toISOString(),
+                      causation_id: o.id,
+                      correlation_id: 'c',
+                      account: 'p',
+                      symbol: o.symbol,
+                      side: o.side,
+                      intent: o.intent,
+                      qty: o.qty,
+                      order_id: o.id,
+                      idea_id: o.idea_id,
+                      position_id: `pos:${o.symbol}`,
+                      price: a.price,
+                      commission: 1,
+                      bar_id: 'b',
+                      bar_seq: market.seqOf(o.symbol, fillDay),
+                      fill_model: { ...ZERO_COSTS, commission_min: 1 },
+                    }),
+                    { seq: ++seq },
+                  ),
+                )
               } else {
-                feed(inbound('trade.order_status', message('trade.order_status', { id: `os:${o.id}`, ts: ts(), causation_id: o.id, correlation_id: 'c', account: 'p', order_id: o.id, idea_id: o.idea_id, symbol: o.symbol, reason: 'prop' }), { seq: ++seq }))
+                feed(
+                  inbound(
+                    'trade.order_status',
+                    message('trade.order_status', {
+                      id: `os:${o.id}`,
+                      ts: ts(),
+                      causation_id: o.id,
+                      correlation_id: 'c',
+                      account: 'p',
+                      order_id: o.id,
+                      idea_id: o.idea_id,
+                      symbol: o.symbol,
+                      reason: 'prop',
+                    }),
+                    { seq: ++seq },
+                  ),
+                )
               }
               break
             }
-            case 'halt': command('risk_halt', { reason: 'prop' }); break
-            case 'resume': command('risk_resume'); break
-            case 'set': command('risk_set', { risk: { max_lot_size: a.max_lot_size, max_notional_per_order: a.max_notional_per_order, min_confidence_threshold: a.min_confidence_threshold } }); break
+            case 'halt':
+              command('risk_halt', { reason: 'prop' })
+              break
+            case 'resume':
+              command('risk_resume')
+              break
+            case 'set':
+              command('risk_set', {
+                risk: { max_lot_size: a.max_lot_size, max_notional_per_order: a.max_notional_per_order, min_confidence_threshold: a.min_confidence_threshold },
+              })
+              break
             case 'approve':
             case 'reject_idea': {
               const waiting = Object.keys(state.approvals ?? {})

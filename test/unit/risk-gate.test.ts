@@ -27,9 +27,19 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
   const symbol = over.symbol ?? 'ORCL'
   const ts = day(d)
   return message('trade.idea', {
-    id: `idea:s:${symbol}:${ts}:${intent}:long`, ts, causation_id: `ind:${symbol}:1d:${ts}`, correlation_id: `bar:${symbol}:1d:${ts}`,
-    symbol, side: intent === 'entry' ? 'buy' : 'sell', intent, qty: 100, close_position: intent === 'exit', bar_seq: market.seqOf(symbol, d), reason: `${intent}.long`,
-    exit_reason: intent === 'exit' ? 'signal' : null, sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
+    id: `idea:s:${symbol}:${ts}:${intent}:long`,
+    ts,
+    causation_id: `ind:${symbol}:1d:${ts}`,
+    correlation_id: `bar:${symbol}:1d:${ts}`,
+    symbol,
+    side: intent === 'entry' ? 'buy' : 'sell',
+    intent,
+    qty: 100,
+    close_position: intent === 'exit',
+    bar_seq: market.seqOf(symbol, d),
+    reason: `${intent}.long`,
+    exit_reason: intent === 'exit' ? 'signal' : null,
+    sizing: intent === 'entry' ? { method: 'fixed_qty', value: over.qty ?? 100, phase5: false } : null,
     ...over,
   })
 }
@@ -37,17 +47,40 @@ function idea(d: number, intent: 'entry' | 'exit', over: Partial<Idea> = {}): Id
 function fill(i: Idea, d: number, price: number, commission = 0): Message<'trade.fill'> {
   const orderId = `order:${i.id}`
   return message('trade.fill', {
-    id: `fill:${orderId}`, ts: day(d), causation_id: orderId, correlation_id: i.correlation_id,
-    strategy_id: i.strategy_id, symbol: i.symbol, side: i.side, intent: i.intent, qty: i.qty ?? 100, order_id: orderId, idea_id: i.id,
-    position_id: `position:fill:order:${i.symbol}`, price, commission, bar_id: `bar:${i.symbol}:1d:${day(d)}`, bar_seq: market.seqOf(i.symbol, d),
+    id: `fill:${orderId}`,
+    ts: day(d),
+    causation_id: orderId,
+    correlation_id: i.correlation_id,
+    strategy_id: i.strategy_id,
+    symbol: i.symbol,
+    side: i.side,
+    intent: i.intent,
+    qty: i.qty ?? 100,
+    order_id: orderId,
+    idea_id: i.id,
+    position_id: `position:fill:order:${i.symbol}`,
+    price,
+    commission,
+    bar_id: `bar:${i.symbol}:1d:${day(d)}`,
+    bar_seq: market.seqOf(i.symbol, d),
     exit_reason: i.intent === 'exit' ? 'signal' : null,
   })
 }
 
 function position(symbol: string, d: number, qty: number, status: 'open' | 'closed' = qty > 0 ? 'open' : 'closed'): Message<'trade.position'> {
   return message('trade.position', {
-    id: `pos:${symbol}:${d}:${status}`, ts: day(d), causation_id: 'x', correlation_id: 'x', position_id: `position:${symbol}`, symbol, qty, status,
-    opened_at: day(1), closed_at: status === 'closed' ? day(d) : null, exit_reason: status === 'closed' ? 'signal' : null, seq: d,
+    id: `pos:${symbol}:${d}:${status}`,
+    ts: day(d),
+    causation_id: 'x',
+    correlation_id: 'x',
+    position_id: `position:${symbol}`,
+    symbol,
+    qty,
+    status,
+    opened_at: day(1),
+    closed_at: status === 'closed' ? day(d) : null,
+    exit_reason: status === 'closed' ? 'signal' : null,
+    seq: d,
   })
 }
 
@@ -58,8 +91,14 @@ function portfolio(d: number, cash: number): Message<'trade.portfolio'> {
 function orderStatus(i: Idea, reason: string): Message<'trade.order_status'> {
   const orderId = `order:${i.id}`
   return message('trade.order_status', {
-    id: `order-status:${orderId}:rejected`, ts: i.ts, causation_id: orderId, correlation_id: i.correlation_id,
-    order_id: orderId, idea_id: i.id, symbol: i.symbol, reason,
+    id: `order-status:${orderId}:rejected`,
+    ts: i.ts,
+    causation_id: orderId,
+    correlation_id: i.correlation_id,
+    order_id: orderId,
+    idea_id: i.id,
+    symbol: i.symbol,
+    reason,
   })
 }
 
@@ -74,7 +113,11 @@ function gate(acct: AccountConfig, history: Inbound[], state = fresh(acct)) {
 /** A state already long `qty` ORCL (entry filled at 50 on day 2), its books as of day 2. */
 function longOrcl(acct: AccountConfig, qty = 100) {
   const entry = idea(1, 'entry', { qty })
-  const played = gate(acct, [msg('trade.idea', entry), msg('trade.fill', fill(entry, 2, 50)), msg('trade.idea', idea(2, 'exit', { id: 'idea:probe', symbol: 'AAPL' }))])
+  const played = gate(acct, [
+    msg('trade.idea', entry),
+    msg('trade.fill', fill(entry, 2, 50)),
+    msg('trade.idea', idea(2, 'exit', { id: 'idea:probe', symbol: 'AAPL' })),
+  ])
   expect(played.state.ledger.books.positions.ORCL?.qty).toBe(qty)
   expect(played.state.ledger.orders).toEqual({})
   return played.state
@@ -88,14 +131,47 @@ describe('risk-gate verdicts', () => {
     const emit = steps[0]!.emit!
     expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
     expect(ofType(emit, 'trade.order')[0]).toEqual<Message<'trade.order'>>({
-      id: `order:${i.id}`, type: 'trade.order', ts: i.ts, causation_id: i.id, correlation_id: i.correlation_id, account: 'main',
-      strategy_id: 's', symbol: 'ORCL', side: 'buy', intent: 'entry', qty: 100, idea_id: i.id, timeframe: '1d', order_type: 'market',
-      reduce_only: false, close_position: false, ref_price: 50, bar_seq: market.seqOf('ORCL', 2), exit_reason: null, bracket: null, phase5: null, limit_price: null, stop_price: null, valid_bars: null,
+      id: `order:${i.id}`,
+      type: 'trade.order',
+      ts: i.ts,
+      causation_id: i.id,
+      correlation_id: i.correlation_id,
+      account: 'main',
+      strategy_id: 's',
+      symbol: 'ORCL',
+      side: 'buy',
+      intent: 'entry',
+      qty: 100,
+      idea_id: i.id,
+      timeframe: '1d',
+      order_type: 'market',
+      reduce_only: false,
+      close_position: false,
+      ref_price: 50,
+      bar_seq: market.seqOf('ORCL', 2),
+      exit_reason: null,
+      bracket: null,
+      phase5: null,
+      limit_price: null,
+      stop_price: null,
+      valid_bars: null,
     })
-    expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({ id: `status:${i.id}:auto_executed`, status: 'auto_executed', reason: 'pass', idea_id: i.id, causation_id: i.id })
+    expect(ofType(emit, 'trade.idea_status')[0]).toMatchObject({
+      id: `status:${i.id}:auto_executed`,
+      status: 'auto_executed',
+      reason: 'pass',
+      idea_id: i.id,
+      causation_id: i.id,
+    })
     expect(ofType(emit, 'trade.decision')[0]).toMatchObject({
-      id: `decision:${i.id}:ai_auto_executed`, action: 'ai_auto_executed', status: 'auto_executed', risk_check_result: 'pass',
-      human_override: false, requested_by: null, idea_id: i.id, correlation_id: i.correlation_id,
+      id: `decision:${i.id}:ai_auto_executed`,
+      action: 'ai_auto_executed',
+      status: 'auto_executed',
+      risk_check_result: 'pass',
+      human_override: false,
+      requested_by: null,
+      idea_id: i.id,
+      correlation_id: i.correlation_id,
     })
     for (const out of emit) codec.check(out.type, out.data)
   })
@@ -103,7 +179,14 @@ describe('risk-gate verdicts', () => {
   it.each<[string, Partial<AccountConfig['risk']>, Partial<Idea>, string, string, string]>([
     // name, risk, idea overrides, status, action, risk_check_result
     ['AI trading disabled', { ai_trading_enabled: false }, {}, 'needs_approval', 'ai_proposed', 'approval:ai_trading_disabled'],
-    ['confidence below min_confidence_threshold', { min_confidence_threshold: 60 }, { confidence: 59.9 }, 'needs_approval', 'ai_proposed', 'approval:min_confidence'],
+    [
+      'confidence below min_confidence_threshold',
+      { min_confidence_threshold: 60 },
+      { confidence: 59.9 },
+      'needs_approval',
+      'ai_proposed',
+      'approval:min_confidence',
+    ],
     ['confidence equal to the threshold', { min_confidence_threshold: 60 }, { confidence: 60 }, 'auto_executed', 'ai_auto_executed', 'pass'],
     ['qty above max_lot_size', { max_lot_size: 99 }, {}, 'rejected', 'risk_rejected', 'fail:max_lot_size'],
     ['qty equal to max_lot_size', { max_lot_size: 100 }, {}, 'auto_executed', 'ai_auto_executed', 'pass'],
@@ -121,7 +204,9 @@ describe('risk-gate verdicts', () => {
 
   it('AI trading disabled is checked before the confidence threshold and the limits', () => {
     const acct = account({ ai_trading_enabled: false, min_confidence_threshold: 90, max_lot_size: 1 })
-    expect(ofType(gate(acct, [msg('trade.idea', idea(2, 'entry', { confidence: 10 }))]).emit, 'trade.decision')[0]!.risk_check_result).toBe('approval:ai_trading_disabled')
+    expect(ofType(gate(acct, [msg('trade.idea', idea(2, 'entry', { confidence: 10 }))]).emit, 'trade.decision')[0]!.risk_check_result).toBe(
+      'approval:ai_trading_disabled',
+    )
   })
 
   it('given an exit, it always passes: AI disabled, low confidence, lot size, concurrency and no cash', () => {
@@ -133,7 +218,11 @@ describe('risk-gate verdicts', () => {
     const emit = gate(acct, [msg('trade.idea', i)], state).emit.filter((o) => o.type !== 'metrics.phase5')
     expect(emit.map((o) => o.type)).toEqual(['trade.order', 'trade.idea_status', 'trade.decision'])
     expect(ofType(emit, 'trade.order')[0]).toMatchObject({ reduce_only: true, close_position: true, side: 'sell', intent: 'exit' })
-    expect(ofType(emit, 'trade.decision')[0]).toMatchObject({ action: 'ai_auto_executed', risk_check_result: 'pass', rationale: 'exits (reduce-only) always pass' })
+    expect(ofType(emit, 'trade.decision')[0]).toMatchObject({
+      action: 'ai_auto_executed',
+      risk_check_result: 'pass',
+      rationale: 'exits (reduce-only) always pass',
+    })
   })
 
   it('insufficient cash allows for a gap: refused only beyond CASH_GAP_ALLOWANCE of the estimate', () => {
@@ -158,7 +247,10 @@ describe('risk-gate verdicts', () => {
 describe('risk-gate: max_concurrent_trades counts open positions and working entries', () => {
   it('given one working entry and a limit of 1, a second entry on another symbol is rejected', () => {
     const acct = account({ max_concurrent_trades: 1 })
-    const { steps } = gate(acct, [msg('trade.idea', idea(2, 'entry', { symbol: 'AAA', price: 10 })), msg('trade.idea', idea(2, 'entry', { symbol: 'BBB', price: 10 }))])
+    const { steps } = gate(acct, [
+      msg('trade.idea', idea(2, 'entry', { symbol: 'AAA', price: 10 })),
+      msg('trade.idea', idea(2, 'entry', { symbol: 'BBB', price: 10 })),
+    ])
     expect(ofType(steps[1]!.emit!, 'trade.idea_status')[0]).toMatchObject({ status: 'rejected', reason: 'fail:max_concurrent_trades' })
   })
 
@@ -177,7 +269,16 @@ describe('risk-gate: max_concurrent_trades counts open positions and working ent
     const acct = account({ max_concurrent_trades: 1 })
     const state = longOrcl(acct)
     const exit = idea(5, 'exit')
-    const { steps } = gate(acct, [msg('trade.idea', exit), msg('trade.fill', fill(exit, 6, 50)), msg('trade.position', position('ORCL', 6, 0, 'closed')), msg('trade.idea', idea(7, 'entry', { symbol: 'AAPL', price: 10 }))], state)
+    const { steps } = gate(
+      acct,
+      [
+        msg('trade.idea', exit),
+        msg('trade.fill', fill(exit, 6, 50)),
+        msg('trade.position', position('ORCL', 6, 0, 'closed')),
+        msg('trade.idea', idea(7, 'entry', { symbol: 'AAPL', price: 10 })),
+      ],
+      state,
+    )
     expect(ofType(steps[3]!.emit!, 'trade.idea_status')[0]!.status).toBe('auto_executed')
   })
 
@@ -208,13 +309,17 @@ describe('risk-gate: an entry waits for an earlier exit of the same symbol/timef
     const acct = account(risk)
     const state = longOrcl(acct)
     state.risk = acct.risk
-    const { steps, state: after } = gate(acct, [
-      msg('trade.idea', exit),
-      msg('trade.idea', entry),
-      msg('trade.fill', fill(exit, 6, 120)),
-      msg('trade.position', position('ORCL', 6, 0, 'closed')),
-      msg('trade.portfolio', portfolio(6, 5000 + 12000)),
-    ], state)
+    const { steps, state: after } = gate(
+      acct,
+      [
+        msg('trade.idea', exit),
+        msg('trade.idea', entry),
+        msg('trade.fill', fill(exit, 6, 120)),
+        msg('trade.position', position('ORCL', 6, 0, 'closed')),
+        msg('trade.portfolio', portfolio(6, 5000 + 12000)),
+      ],
+      state,
+    )
     expect(ofType(steps[0]!.emit!, 'trade.order')).toHaveLength(1)
     // when the entry arrives, the exit is still outstanding: it waits, nothing is emitted
     expect(steps[1]!.outcome).toBe('waiting')

@@ -25,26 +25,50 @@ const day = (d: number, hour = 0) => new Date(Date.UTC(2024, 0, d, hour)).toISOS
 function strategyOf(extra: Record<string, unknown>, account: Record<string, unknown> = {}) {
   const config = parseConfig({
     accounts: [{ id: 'main', starting_cash: 10_000, ...account }],
-    strategies: [{ id: 's', account: 'main', symbols: ['ORCL'], indicators: { fast: { type: 'sma', period: 2 } }, entry: { long: { gt: ['close', 100] } }, sizing: { fixed_qty: 10 }, ...extra }],
+    strategies: [
+      {
+        id: 's',
+        account: 'main',
+        symbols: ['ORCL'],
+        indicators: { fast: { type: 'sma', period: 2 } },
+        entry: { long: { gt: ['close', 100] } },
+        sizing: { fixed_qty: 10 },
+        ...extra,
+      },
+    ],
   })
   const index = watchers(config.strategies, config.accounts)
   return (history: Ind[]) => {
     let seq = 0
-    const played = playSync((s: StrategyState, i: Inbound) => handleIndicators(s, i as Inbound<'md.ind'>, index), { books: {} }, history.map((i) => inbound('md.ind', i, { seq: ++seq })))
+    const played = playSync(
+      (s: StrategyState, i: Inbound) => handleIndicators(s, i as Inbound<'md.ind'>, index),
+      { books: {} },
+      history.map((i) => inbound('md.ind', i, { seq: ++seq })),
+    )
     for (const out of played.emit) codec.check(out.type, out.data)
     return ofType(played.emit, 'trade.idea')
   }
 }
 
 /** md.ind of ORCL on day d (or at `ts`), with OHLC and values. */
-function ind(d: number, ohlc: { open?: number; high?: number; low?: number; close: number }, opts: { ts?: string; values?: Record<string, number>; context?: Ind['context'] } = {}): Ind {
+function ind(
+  d: number,
+  ohlc: { open?: number; high?: number; low?: number; close: number },
+  opts: { ts?: string; values?: Record<string, number>; context?: Ind['context'] } = {},
+): Ind {
   const ts = opts.ts ?? day(d)
   const barId = `bar:ORCL:1d:${ts}`
   const open = ohlc.open ?? ohlc.close
   return message('md.ind', {
-    id: `ind:ORCL:1d:${ts}`, ts, causation_id: barId, correlation_id: barId, bar_id: barId, bar_seq: d * 2,
+    id: `ind:ORCL:1d:${ts}`,
+    ts,
+    causation_id: barId,
+    correlation_id: barId,
+    bar_id: barId,
+    bar_seq: d * 2,
     bar: { open, high: ohlc.high ?? Math.max(open, ohlc.close), low: ohlc.low ?? Math.min(open, ohlc.close), close: ohlc.close, volume: 1000 },
-    values: opts.values ?? {}, ...(opts.context ? { context: opts.context } : {}),
+    values: opts.values ?? {},
+    ...(opts.context ? { context: opts.context } : {}),
   })
 }
 
@@ -65,7 +89,12 @@ describe('session windows', () => {
 
   it('an overnight window wraps midnight; days alone allow the whole day; no windows allow everything', () => {
     const night = sessionTest([{ start: '22:00', end: '02:00', tz: 'UTC' }])
-    expect([night('2024-01-02T23:00:00.000Z'), night('2024-01-02T01:59:00.000Z'), night('2024-01-02T02:00:00.000Z'), night('2024-01-02T12:00:00.000Z')]).toEqual([true, true, false, false])
+    expect([
+      night('2024-01-02T23:00:00.000Z'),
+      night('2024-01-02T01:59:00.000Z'),
+      night('2024-01-02T02:00:00.000Z'),
+      night('2024-01-02T12:00:00.000Z'),
+    ]).toEqual([true, true, false, false])
     const weekdays = sessionTest([{ days: ['mon', 'fri'], tz: 'UTC' }])
     expect([weekdays('2024-01-01T00:00:00.000Z'), weekdays('2024-01-02T00:00:00.000Z'), weekdays('2024-01-05T23:59:00.000Z')]).toEqual([true, false, true])
     expect(sessionTest(undefined)('2024-01-06T00:00:00.000Z')).toBe(true)
@@ -78,7 +107,10 @@ describe('session windows', () => {
       ind(2, { close: 101 }, { ts: day(2, 14) }), // inside: entry
       ind(2, { close: 99 }, { ts: day(2, 20) }), // outside, but an exit
     ])
-    expect(ideas.map((i) => [i.ts, i.intent])).toEqual([[day(2, 14), 'entry'], [day(2, 20), 'exit']])
+    expect(ideas.map((i) => [i.ts, i.intent])).toEqual([
+      [day(2, 14), 'entry'],
+      [day(2, 20), 'exit'],
+    ])
   })
 })
 
@@ -86,7 +118,11 @@ describe('forbidden conditions', () => {
   it('no entry while any holds; the next bar where none holds enters', () => {
     const run = strategyOf({ forbidden: [{ gt: ['volume', 5000] }, { gt: ['close', 'fast'] }] })
     // close > 100 on every bar; fast = sma(2): close > fast while rising
-    const ideas = run([ind(1, { close: 101 }, { values: { fast: 100 } }), ind(2, { close: 102 }, { values: { fast: 101.5 } }), ind(3, { close: 102 }, { values: { fast: 102 } })])
+    const ideas = run([
+      ind(1, { close: 101 }, { values: { fast: 100 } }),
+      ind(2, { close: 102 }, { values: { fast: 101.5 } }),
+      ind(3, { close: 102 }, { values: { fast: 102 } }),
+    ])
     expect(brief(ideas)).toEqual([['2024-01-03', 'entry', 'long', 'market', null]])
   })
 })
@@ -95,7 +131,10 @@ describe('protective exits ride to the bar that fires them', () => {
   it('a 5% stop: entry signal day 1, fill day 2 at the open (100), the bar that trades through 95 exits with a stop order on that bar', () => {
     const run = strategyOf({ exit: { stop_loss: { pct: 0.05 } } })
     const ideas = run([ind(1, { close: 101 }), ind(2, { open: 100, low: 96, close: 98 }), ind(3, { open: 97, low: 94.9, close: 95.5 })])
-    expect(brief(ideas)).toEqual([['2024-01-01', 'entry', 'long', 'market', null], ['2024-01-03', 'exit', 'long', 'stop', 'stop_loss']])
+    expect(brief(ideas)).toEqual([
+      ['2024-01-01', 'entry', 'long', 'market', null],
+      ['2024-01-03', 'exit', 'long', 'stop', 'stop_loss'],
+    ])
     expect(ideas[1]!.bar_seq).toBe(6) // day 3's bar: a protective exit fills on its own bar
     expect(ideas[0]!.bracket).toEqual({ stop_loss: { kind: 'pct', value: 0.05 }, take_profit: null, max_bars: null })
   })
@@ -108,12 +147,28 @@ describe('protective exits ride to the bar that fires them', () => {
   it('a bar touching both the stop and the target takes the stop; the slippage of the account moves the levels with the fill', () => {
     const run = strategyOf({ exit: { stop_loss: { pct: 0.05 }, take_profit: { pct: 0.05 } } }, { costs: { slippage_bps: 100 } })
     // fill = 100 × 1.01 = 101: stop 95.95, target 106.05
-    expect(brief(run([ind(1, { close: 101 }), ind(2, { open: 100, close: 100 }), ind(3, { open: 100, high: 106.1, low: 95.9, close: 100 })])).at(-1)).toEqual(['2024-01-03', 'exit', 'long', 'stop', 'stop_loss'])
-    expect(brief(run([ind(1, { close: 101 }), ind(2, { open: 100, close: 100 }), ind(3, { open: 100, high: 106.1, low: 95.96, close: 100 })])).at(-1)).toEqual(['2024-01-03', 'exit', 'long', 'limit', 'take_profit'])
+    expect(brief(run([ind(1, { close: 101 }), ind(2, { open: 100, close: 100 }), ind(3, { open: 100, high: 106.1, low: 95.9, close: 100 })])).at(-1)).toEqual([
+      '2024-01-03',
+      'exit',
+      'long',
+      'stop',
+      'stop_loss',
+    ])
+    expect(brief(run([ind(1, { close: 101 }), ind(2, { open: 100, close: 100 }), ind(3, { open: 100, high: 106.1, low: 95.96, close: 100 })])).at(-1)).toEqual([
+      '2024-01-03',
+      'exit',
+      'long',
+      'limit',
+      'take_profit',
+    ])
   })
 
   it('an ATR stop is fixed as a distance on the signal bar; no ATR yet, no entry', () => {
-    const run = strategyOf({ indicators: { fast: { type: 'sma', period: 2 }, atr: { type: 'atr', period: 3 } }, exit: { stop_loss: { atr: 2, indicator: 'atr' } }, sizing: { risk_pct: 0.01 } })
+    const run = strategyOf({
+      indicators: { fast: { type: 'sma', period: 2 }, atr: { type: 'atr', period: 3 } },
+      exit: { stop_loss: { atr: 2, indicator: 'atr' } },
+      sizing: { risk_pct: 0.01 },
+    })
     const ideas = run([ind(1, { close: 101 }), ind(2, { close: 101 }, { values: { atr: 1.5 } })])
     expect(ideas.map((i) => [i.ts.slice(0, 10), i.bracket?.stop_loss, i.stop_distance, i.qty, i.sizing])).toEqual([
       ['2024-01-02', { kind: 'distance', value: 3 }, 3, null, { method: 'risk_pct', value: 0.01, phase5: false }],
@@ -121,7 +176,8 @@ describe('protective exits ride to the bar that fires them', () => {
   })
 
   it('rr_expectation: an entry whose target is not far enough against its stop is not proposed', () => {
-    const want = (rr: number) => strategyOf({ exit: { stop_loss: { pct: 0.02 }, take_profit: { pct: 0.05 } }, rr_expectation: rr })([ind(1, { close: 101 })]).length
+    const want = (rr: number) =>
+      strategyOf({ exit: { stop_loss: { pct: 0.02 }, take_profit: { pct: 0.05 } }, rr_expectation: rr })([ind(1, { close: 101 })]).length
     expect([want(2.5), want(2.6)]).toEqual([1, 0]) // reward 5% ÷ risk 2% = 2.5
   })
 })
@@ -149,13 +205,16 @@ describe('reversals and shorts', () => {
 describe('NarrativeGap from md.in.context', () => {
   it('market-snapshots keeps the newest context per symbol and rides it on every later bar; older contexts are dropped', () => {
     let state: SnapshotsState = { last: {} }
-    const ctx = (ts: string, cf: number, seq: number) => inbound('md.in.context', { ts, consensus_forecast: cf, distribution_estimate: 100 }, { seq, tokens: { symbol: 'ORCL' } })
+    const ctx = (ts: string, cf: number, seq: number) =>
+      inbound('md.in.context', { ts, consensus_forecast: cf, distribution_estimate: 100 }, { seq, tokens: { symbol: 'ORCL' } })
     state = handleContext(state, ctx('2024-01-01', 104, 1)).state
     expect(handleContext(state, ctx('2023-12-31', 999, 2)).outcome).toBe('out_of_order')
-    const bar = handleInjectedBar(state, injected('ORCL', { ts: '2024-01-02', open: 100, high: 101, low: 99, close: 100, volume: 1 }, 3)).emit![0]!.data as Message<'md.bar'>
+    const bar = handleInjectedBar(state, injected('ORCL', { ts: '2024-01-02', open: 100, high: 101, low: 99, close: 100, volume: 1 }, 3)).emit![0]!
+      .data as Message<'md.bar'>
     expect(bar.context).toEqual({ ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 104, distribution_estimate: 100 })
     codec.check('md.bar', bar)
-    const other = handleInjectedBar(state, injected('AAPL', { ts: '2024-01-02', open: 100, high: 101, low: 99, close: 100, volume: 1 }, 4)).emit![0]!.data as Message<'md.bar'>
+    const other = handleInjectedBar(state, injected('AAPL', { ts: '2024-01-02', open: 100, high: 101, low: 99, close: 100, volume: 1 }, 4)).emit![0]!
+      .data as Message<'md.bar'>
     expect(other.context).toBeUndefined()
   })
 
@@ -168,7 +227,13 @@ describe('NarrativeGap from md.in.context', () => {
 
   it('the entry carries NG = |consensus − distribution| ÷ close (0 without context) and the DPI of the signal bar', () => {
     const run = strategyOf({ indicators: { dpi: { type: 'dpi' } }, sizing: { fixed_qty: 10, phase5: true } })
-    const [withCtx] = run([ind(1, { close: 101 }, { values: { 'dpi.value': 0.4, 'dpi.regime': 3 }, context: { ts: day(0), consensus_forecast: 104.03, distribution_estimate: 101 } })])
+    const [withCtx] = run([
+      ind(
+        1,
+        { close: 101 },
+        { values: { 'dpi.value': 0.4, 'dpi.regime': 3 }, context: { ts: day(0), consensus_forecast: 104.03, distribution_estimate: 101 } },
+      ),
+    ])
     expect(withCtx!.ng_score).toBeCloseTo(0.03, 12)
     expect([withCtx!.dpi, withCtx!.dpi_regime, withCtx!.qty]).toEqual([0.4, 'regime_transition', null])
     const [without] = run([ind(1, { close: 101 })])
@@ -201,7 +266,10 @@ describe('risk gate: sizing', () => {
   it('equity for sizing: cash and every position at its last close as of the idea’s bar', () => {
     const state = newRiskState(4_000, account.risk)
     const b = state.ledger.books
-    b.positions = { ORCL: { position_id: 'p1', qty: 50, avg_price: 40, realized_pnl: 0, opened_at: day(1) }, AAPL: { position_id: 'p2', qty: 10, avg_price: 100, realized_pnl: 0, opened_at: day(1) } }
+    b.positions = {
+      ORCL: { position_id: 'p1', qty: 50, avg_price: 40, realized_pnl: 0, opened_at: day(1) },
+      AAPL: { position_id: 'p2', qty: 10, avg_price: 100, realized_pnl: 0, opened_at: day(1) },
+    }
     b.marks = { ORCL: { ts: day(1), price: 50 }, AAPL: { ts: day(1), price: 90 } }
     // 4000 + 50 × 50 + 10 × 90 = 7400; 0.5 × 7400 ÷ 50 = 74
     expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.5, phase5: false } }), account).qty).toBe(74)
@@ -215,7 +283,18 @@ describe('risk gate: sizing', () => {
     // Equity 1000 + 900 = 1900: 95% of it is 36 at 50, but only the 1000 of cash is free → 20.
     expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.95, phase5: false } }), account).qty).toBe(20)
     // With AAPL being sold, its 900 count: 1900 buys 38, 95% of equity is 36.
-    state.ledger.orders['order:x'] = { symbol: 'AAPL', strategy: 's', timeframe: '1d', intent: 'exit', signalSeq: 1, signalTs: day(1), kind: 'market', qty: 10, filled: 0, reserve: 0 }
+    state.ledger.orders['order:x'] = {
+      symbol: 'AAPL',
+      strategy: 's',
+      timeframe: '1d',
+      intent: 'exit',
+      signalSeq: 1,
+      signalTs: day(1),
+      kind: 'market',
+      qty: 10,
+      filled: 0,
+      reserve: 0,
+    }
     expect(sizeOf(state, idea({ sizing: { method: 'pct_equity', value: 0.95, phase5: false } }), account).qty).toBe(36)
   })
 
@@ -231,21 +310,61 @@ describe('risk gate: sizing', () => {
 
 describe('risk gate: the Brier tracker and phase5_metrics', () => {
   const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 10_000 }] }).accounts[0]!
-  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> => message('trade.fill', {
-    id: `fill:${id}`, ts, causation_id: id, correlation_id: id, side, intent, qty: 10,
-    order_id: id, idea_id: id, position_id: `pos:${id.slice(0, 1)}`, price, bar_id: 'b', bar_seq: market.seqOf('ORCL', Number(ts.slice(8, 10))),
-    exit_reason: intent === 'exit' ? 'signal' : null,
-    phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
-  })
+  const fill = (id: string, intent: 'entry' | 'exit', side: 'buy' | 'sell', ng: number | null, ts: string, price = 50): Message<'trade.fill'> =>
+    message('trade.fill', {
+      id: `fill:${id}`,
+      ts,
+      causation_id: id,
+      correlation_id: id,
+      side,
+      intent,
+      qty: 10,
+      order_id: id,
+      idea_id: id,
+      position_id: `pos:${id.slice(0, 1)}`,
+      price,
+      bar_id: 'b',
+      bar_seq: market.seqOf('ORCL', Number(ts.slice(8, 10))),
+      exit_reason: intent === 'exit' ? 'signal' : null,
+      phase5: ng === null ? null : { ng_score: ng, ng_multiplier: 1 + ng, brier_adjustment: 0.5, dpi_enhancement: 1 },
+    })
   /** An exit of a symbol not held: it leaves nothing working, and brings the books to its bar. */
-  const probe = (d: number, seq: number) => inbound('trade.idea', message('trade.idea', {
-    id: `idea:probe:${d}`, ts: day(d), causation_id: 'c', correlation_id: 'r', symbol: 'AAPL', side: 'sell', intent: 'exit', qty: null, exit_reason: 'signal', sizing: null,
-    close_position: true, bar_seq: market.seqOf('AAPL', d), reason: 'probe',
-  }), { seq })
-  const closed = (position: string, pnl: number, ts: string): Message<'trade.position'> => message('trade.position', {
-    id: `p:${position}`, ts, causation_id: 'c', correlation_id: 'c', position_id: position,
-    qty: 0, avg_price: 50, realized_pnl: pnl, status: 'closed', opened_at: ts, closed_at: ts, exit_reason: 'signal', seq: 1,
-  })
+  const probe = (d: number, seq: number) =>
+    inbound(
+      'trade.idea',
+      message('trade.idea', {
+        id: `idea:probe:${d}`,
+        ts: day(d),
+        causation_id: 'c',
+        correlation_id: 'r',
+        symbol: 'AAPL',
+        side: 'sell',
+        intent: 'exit',
+        qty: null,
+        exit_reason: 'signal',
+        sizing: null,
+        close_position: true,
+        bar_seq: market.seqOf('AAPL', d),
+        reason: 'probe',
+      }),
+      { seq },
+    )
+  const closed = (position: string, pnl: number, ts: string): Message<'trade.position'> =>
+    message('trade.position', {
+      id: `p:${position}`,
+      ts,
+      causation_id: 'c',
+      correlation_id: 'c',
+      position_id: position,
+      qty: 0,
+      avg_price: 50,
+      realized_pnl: pnl,
+      status: 'closed',
+      opened_at: ts,
+      closed_at: ts,
+      exit_reason: 'signal',
+      seq: 1,
+    })
 
   it('records min(0.9, 10·NG) when a Phase-5 position opens and the outcome with the fill that closes it; a row at each close', () => {
     const history: Inbound[] = [
@@ -269,7 +388,10 @@ describe('risk gate: the Brier tracker and phase5_metrics', () => {
   })
 
   it('a daily row when the books reach a new bar-time day', () => {
-    const { emit } = playSync(market.gate(account), newRiskState(10_000, account.risk), [inbound('trade.fill', fill('a1', 'entry', 'buy', null, day(1)), { seq: 1 }), probe(3, 2)])
+    const { emit } = playSync(market.gate(account), newRiskState(10_000, account.risk), [
+      inbound('trade.fill', fill('a1', 'entry', 'buy', null, day(1)), { seq: 1 }),
+      probe(3, 2),
+    ])
     expect(ofType(emit, 'metrics.phase5').map((r) => [r.id, r.brier_score, r.health_status])).toEqual([
       ['p5:main:daily:2024-01-02', 0.5, 'healthy'],
       ['p5:main:daily:2024-01-03', 0.5, 'healthy'],

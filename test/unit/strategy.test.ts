@@ -26,8 +26,16 @@ function ind(day: number, values: Record<string, number>, opts: { symbol?: strin
   const barId = `bar:${symbol}:${timeframe}:${ts}`
   const close = opts.close ?? 100 + day
   return message('md.ind', {
-    id: `ind:${symbol}:${timeframe}:${ts}`, ts, causation_id: barId, correlation_id: barId, symbol, timeframe,
-    bar_id: barId, bar_seq: 1000 + day, bar: { open: close, high: close + 1, low: close - 1, close, volume: 500 }, values,
+    id: `ind:${symbol}:${timeframe}:${ts}`,
+    ts,
+    causation_id: barId,
+    correlation_id: barId,
+    symbol,
+    timeframe,
+    bar_id: barId,
+    bar_seq: 1000 + day,
+    bar: { open: close, high: close + 1, low: close - 1, close, volume: 500 },
+    values,
   })
 }
 const inputs = (inds: Ind[]) => inds.map((i) => inbound('md.ind', i, { seq: ++seq }))
@@ -107,10 +115,16 @@ describe('strategy: the canonical sma-cross', () => {
   })
 
   it('ignores symbols and timeframes it does not watch', () => {
-    const { emit, steps } = playSync(handle, fresh(), inputs([
-      ind(2, fs(9, 10), { symbol: 'AAPL' }), ind(3, fs(11, 10), { symbol: 'AAPL' }),
-      ind(2, fs(9, 10), { timeframe: '1h' }), ind(3, fs(11, 10), { timeframe: '1h' }),
-    ]))
+    const { emit, steps } = playSync(
+      handle,
+      fresh(),
+      inputs([
+        ind(2, fs(9, 10), { symbol: 'AAPL' }),
+        ind(3, fs(11, 10), { symbol: 'AAPL' }),
+        ind(2, fs(9, 10), { timeframe: '1h' }),
+        ind(3, fs(11, 10), { timeframe: '1h' }),
+      ]),
+    )
     expect(emit).toEqual([])
     expect(steps.every((s) => s.outcome === 'unwatched')).toBe(true)
   })
@@ -157,7 +171,17 @@ describe('strategy: confidence', () => {
     ['base only', { base: 60 }, 60],
     ['base + a matching adjustment', { base: 60, adjust: [{ when: { gt: ['close', 100] }, add: 25 }] }, 85],
     ['a non-matching adjustment is ignored', { base: 60, adjust: [{ when: { lt: ['close', 100] }, add: 25 }] }, 60],
-    ['several adjustments add up', { base: 50, adjust: [{ when: { gt: ['fast', 'slow'] }, add: 10 }, { when: { gt: ['close', 1] }, add: -5 }] }, 55],
+    [
+      'several adjustments add up',
+      {
+        base: 50,
+        adjust: [
+          { when: { gt: ['fast', 'slow'] }, add: 10 },
+          { when: { gt: ['close', 1] }, add: -5 },
+        ],
+      },
+      55,
+    ],
     ['clamped at 100', { base: 90, adjust: [{ when: { gt: ['close', 100] }, add: 25 }] }, 100],
     ['clamped at 0', { base: 10, adjust: [{ when: { gt: ['close', 100] }, add: -25 }] }, 0],
   ])('%s', (_, confidence, want) => {
@@ -168,7 +192,11 @@ describe('strategy: confidence', () => {
   it('the idea carries the clamped confidence of its bar', () => {
     const s = withConfidence({ base: 70, adjust: [{ when: { gt: ['close', 104] }, add: 40 }] })
     const idx = watchers([s])
-    const { emit } = playSync((st: StrategyState, i) => handleIndicators(st, i as never, idx), fresh(), inputs([ind(2, fs(9, 10)), ind(3, fs(11, 10), { close: 105 })]))
+    const { emit } = playSync(
+      (st: StrategyState, i) => handleIndicators(st, i as never, idx),
+      fresh(),
+      inputs([ind(2, fs(9, 10)), ind(3, fs(11, 10), { close: 105 })]),
+    )
     expect(ofType(emit, 'trade.idea')[0]!.confidence).toBe(100)
   })
 })

@@ -39,7 +39,8 @@ interface GayedOptions {
 
 export function newGayedState(options: GayedOptions = {}): GayedState {
   const symbols = {} as Record<GayedRole, string | null>
-  for (const r of Object.keys(DEFAULT_SYMBOLS) as GayedRole[]) symbols[r] = options.symbols?.[r] === undefined ? DEFAULT_SYMBOLS[r] : (options.symbols[r] as string | null)
+  for (const r of Object.keys(DEFAULT_SYMBOLS) as GayedRole[])
+    symbols[r] = options.symbols?.[r] === undefined ? DEFAULT_SYMBOLS[r] : (options.symbols[r] as string | null)
   const params = { ...DEFAULT_PARAMS, ...options.params }
   const enabled = SIGNAL_NAMES.filter((name) => SIGNALS[name].roles.every((r) => symbols[r] !== null))
   const required = [...new Set(enabled.flatMap((name) => SIGNALS[name].roles.map((r) => symbols[r]!)))].sort()

@@ -209,4 +209,3 @@ export const SIGNALS: Readonly<Record<GayedSignalName, SignalDef>> = {
 
 /** The five signals, in the order they are evaluated and reported. */
 export const SIGNAL_NAMES = Object.keys(SIGNALS) as readonly GayedSignalName[]
-

@@ -28,7 +28,16 @@ export interface BbandsState {
 }
 
 export const newBbands = (period: number, stddev: number): BbandsState => ({
-  kind: 'bbands', period, stddev, seen: 0, sma: newSma(period), shift: 0, d1: 0, d2: 0, sinceResum: 0, run: newRun(),
+  kind: 'bbands',
+  period,
+  stddev,
+  seen: 0,
+  sma: newSma(period),
+  shift: 0,
+  d1: 0,
+  d2: 0,
+  sinceResum: 0,
+  run: newRun(),
 })
 
 type BbandsValues = {

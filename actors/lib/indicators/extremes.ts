@@ -15,7 +15,13 @@ export interface ExtremeState {
 }
 
 export const newExtreme = (kind: 'highest' | 'lowest', period: number): ExtremeState => ({
-  kind, period, seen: 0, idx: new Array<number>(period).fill(0), val: new Array<number>(period).fill(0), head: 0, size: 0,
+  kind,
+  period,
+  seen: 0,
+  idx: new Array<number>(period).fill(0),
+  val: new Array<number>(period).fill(0),
+  head: 0,
+  size: 0,
 })
 
 export function updateExtreme(s: ExtremeState, x: number): number | undefined {

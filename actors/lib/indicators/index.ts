@@ -23,14 +23,7 @@ import { newExtreme, updateExtreme, type ExtremeState } from './extremes.js'
 import { newMacd, updateMacd, type MacdState } from './macd.js'
 import { newAtr, newRsi, updateAtr, updateRsi, type AtrState, type RsiState } from './wilder.js'
 
-import {
-  DPI_MIN_PERIOD,
-  INDICATOR_DEFAULTS,
-  MAX_PERIOD,
-  operand,
-  type BarField,
-  type IndicatorSpec,
-} from '../../../src/core/indicator-kinds.js'
+import { DPI_MIN_PERIOD, INDICATOR_DEFAULTS, MAX_PERIOD, operand, type BarField, type IndicatorSpec } from '../../../src/core/indicator-kinds.js'
 
 export { DPI_REGIMES, dpiRegime, dpiRegimeName, type DpiRegime } from './dpi.js'
 
@@ -121,8 +114,10 @@ export function specProblem(spec: IndicatorSpec): string | undefined {
       return need('period', spec.period ?? INDICATOR_DEFAULTS.dpi.period, DPI_MIN_PERIOD)
     case 'bbands': {
       const k = spec.stddev ?? INDICATOR_DEFAULTS.bbands.stddev
-      return need('period', spec.period ?? INDICATOR_DEFAULTS.bbands.period, 2) ??
+      return (
+        need('period', spec.period ?? INDICATOR_DEFAULTS.bbands.period, 2) ??
         (Number.isFinite(k) && k >= 0 ? undefined : `bbands: stddev must be a number ≥ 0 (got ${JSON.stringify(spec.stddev)})`)
+      )
     }
     case 'macd': {
       const { fast, slow, signal } = macdParams(spec)

@@ -56,7 +56,9 @@ export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: L
   if (await answers(host, port)) return null
   const bin = findOnPath('nats-server', path)
   if (!bin) {
-    throw new ConfigError(`no NATS at ${host}:${port} and no nats-server on PATH: install one (apt-get install nats-server, brew install nats-server, or a release from https://github.com/nats-io/nats-server/releases) or set NATS_URL`)
+    throw new ConfigError(
+      `no NATS at ${host}:${port} and no nats-server on PATH: install one (apt-get install nats-server, brew install nats-server, or a release from https://github.com/nats-io/nats-server/releases) or set NATS_URL`,
+    )
   }
   const store = join(dataDir, 'nats')
   mkdirSync(store, { recursive: true })

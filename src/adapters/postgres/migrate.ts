@@ -106,10 +106,7 @@ function checkHistory(migrations: Migration[], applied: Map<number, AppliedRow>,
     const row = applied.get(m.version)
     if (row && row.checksum !== m.checksum) throw changedError(m, row)
     if (!row && m.version < highest) {
-      throw new Error(
-        `migration ${m.file} is not applied but version ${highest} already is: ` +
-          'renumber it above the latest applied migration',
-      )
+      throw new Error(`migration ${m.file} is not applied but version ${highest} already is: renumber it above the latest applied migration`)
     }
   }
   const known = new Set(migrations.map((m) => m.version))

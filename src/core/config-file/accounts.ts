@@ -9,7 +9,13 @@ export const Costs = z
     commission_per_share: z.number().min(0).default(0),
     commission_min: z.number().min(0).default(0),
     slippage_bps: z.number().min(0).max(10_000).default(0).describe('Against the trader, in basis points of the fill price'),
-    volume_cap_pct: z.number().gt(0).max(1).nullable().default(null).describe('A fill takes at most this share of the bar volume, the rest fills on the next bars; null = no cap'),
+    volume_cap_pct: z
+      .number()
+      .gt(0)
+      .max(1)
+      .nullable()
+      .default(null)
+      .describe('A fill takes at most this share of the bar volume, the rest fills on the next bars; null = no cap'),
   })
   .strict()
 export type Costs = z.infer<typeof Costs>

@@ -43,7 +43,6 @@ export const ConditionSchema: z.ZodType<Condition> = z
   .refine((c) => Object.keys(c).length === 1, { message: 'a condition has exactly one operator' })
   .meta({ id: 'Condition', minProperties: 1, maxProperties: 1 }) as unknown as z.ZodType<Condition>
 
-
 export function* operandsOf(cond: Condition, path: (string | number)[]): Generator<[Operand, (string | number)[]]> {
   const [op, arg] = Object.entries(cond)[0] as [string, unknown]
   if (op === 'all' || op === 'any') for (const [j, c] of (arg as Condition[]).entries()) yield* operandsOf(c, [...path, op, j])

@@ -10,7 +10,8 @@ import type { AnyStrategyConfig } from './strategies.js'
 export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: AnyStrategyConfig[] }, ctx: z.RefinementCtx) {
   const duplicates = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i)
   for (const id of duplicates(cfg.accounts.map((a) => a.id))) ctx.addIssue({ code: 'custom', path: ['accounts'], message: `account "${id}" is defined twice` })
-  for (const id of duplicates(cfg.strategies.map((s) => s.id))) ctx.addIssue({ code: 'custom', path: ['strategies'], message: `strategy "${id}" is defined twice` })
+  for (const id of duplicates(cfg.strategies.map((s) => s.id)))
+    ctx.addIssue({ code: 'custom', path: ['strategies'], message: `strategy "${id}" is defined twice` })
   const accounts = new Set(cfg.accounts.map((a) => a.id))
   // The same name on the same symbol and timeframe must mean the same indicator: md.ind carries one value per name.
   const declared = new Map<string, { strategy: string; spec: string }>()
@@ -27,9 +28,11 @@ export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: An
       if (isBarField(name)) issue(['indicators', name], `"${name}" is a bar field; give the indicator another name`)
     }
     const check = (cond: Condition | undefined, path: (string | number)[]) => {
-      if (cond) for (const [operand, at] of operandsOf(cond, path)) {
-        if (typeof operand === 'string' && !isBarField(operand) && !names.has(operand)) issue(at, `"${operand}" is neither a declared indicator nor a bar field`)
-      }
+      if (cond)
+        for (const [operand, at] of operandsOf(cond, path)) {
+          if (typeof operand === 'string' && !isBarField(operand) && !names.has(operand))
+            issue(at, `"${operand}" is neither a declared indicator nor a bar field`)
+        }
     }
     check(s.entry.long, ['entry', 'long'])
     check(s.entry.short, ['entry', 'short'])
@@ -52,7 +55,8 @@ export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: An
         const key = `${symbol}|${s.timeframe}|${name}`
         const text = JSON.stringify(spec)
         const seen = declared.get(key)
-        if (seen && seen.spec !== text) issue(['indicators', name], `"${name}" on ${symbol} ${s.timeframe} is declared differently by strategy "${seen.strategy}"`)
+        if (seen && seen.spec !== text)
+          issue(['indicators', name], `"${name}" on ${symbol} ${s.timeframe} is declared differently by strategy "${seen.strategy}"`)
         declared.set(key, { strategy: s.id, spec: text })
       }
     }

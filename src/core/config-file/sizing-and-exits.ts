@@ -6,7 +6,8 @@ import { z } from 'zod'
 function oneOf(keys: readonly string[], what: string) {
   return (o: Record<string, unknown>, ctx: z.RefinementCtx) => {
     const set = keys.filter((k) => o[k] !== undefined)
-    if (set.length !== 1) ctx.addIssue({ code: 'custom', message: `${what}: give exactly one of ${keys.join(', ')}${set.length ? ` (got ${set.join(' and ')})` : ''}` })
+    if (set.length !== 1)
+      ctx.addIssue({ code: 'custom', message: `${what}: give exactly one of ${keys.join(', ')}${set.length ? ` (got ${set.join(' and ')})` : ''}` })
   }
 }
 
@@ -20,7 +21,8 @@ export const StopLoss = z
   .strict()
   .superRefine(oneOf(['pct', 'atr', 'price'], 'stop_loss'))
   .superRefine((o, ctx) => {
-    if ((o.atr === undefined) !== (o.indicator === undefined)) ctx.addIssue({ code: 'custom', message: 'stop_loss: "atr" and "indicator" go together ({"atr": 2, "indicator": "atr14"})' })
+    if ((o.atr === undefined) !== (o.indicator === undefined))
+      ctx.addIssue({ code: 'custom', message: 'stop_loss: "atr" and "indicator" go together ({"atr": 2, "indicator": "atr14"})' })
   })
   .describe('Stop distance from the entry fill price: {"pct"} | {"atr", "indicator"} | {"price"}')
 export type StopLoss = z.infer<typeof StopLoss>

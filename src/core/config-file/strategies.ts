@@ -52,7 +52,9 @@ const RulesStrategy = z
 export type StrategyConfig = z.infer<typeof RulesStrategy>
 
 const GayedRoles = z
-  .object(Object.fromEntries(GAYED_ROLES.map((r) => [r, SymbolName.nullable().optional()])) as Record<GayedRole, z.ZodOptional<z.ZodNullable<typeof SymbolName>>>)
+  .object(
+    Object.fromEntries(GAYED_ROLES.map((r) => [r, SymbolName.nullable().optional()])) as Record<GayedRole, z.ZodOptional<z.ZodNullable<typeof SymbolName>>>,
+  )
   .strict()
   .describe('Symbol per input (defaults SPY XLU WOOD GLD IEF TLT VIX); null switches the signals that read it off')
 
