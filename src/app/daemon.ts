@@ -31,10 +31,10 @@ import { migrate } from '../adapters/postgres/migrate.js'
 import { connectNats } from '../adapters/nats/connect.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
-import { restrictToPartitions } from '../runtime/ownership.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
-import { runActor } from '../runtime/run-actor.js'
+import { leasedRunner, runActor } from '../runtime/run-actor.js'
+import { openLeaseBucket, startLeases } from '../runtime/leases.js'
 import { ensureConsumers, ensureStreams } from '../runtime/topology.js'
 import { createStore } from '../adapters/postgres/store.js'
 import { parseDatabaseTls, postgresSsl } from '../config/db-tls.js'
@@ -84,7 +84,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jsm = await jetstreamManager(nc, { timeout: 10_000 })
   await ensureStreams(jsm)
   const codec = createCodec(env.partitions)
-  const defs = buildActors(opts.actors, opts.config, env)
+  const defs = buildActors(opts.actors, opts.config, env.partitions)
   await ensureConsumers(jsm, defs)
 
   const publisher = createPublisher(nc)
@@ -123,26 +123,45 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (opts.actors.includes('strategy')) registerSessionMetrics(metrics.registry, opts.config?.strategies ?? [])
   // The persister's rows go to the database: the one port an actor's work has, given here.
   const store = sql && createStore(sql, { snapshotRetentionDays: opts.config?.persistence.snapshot_retention_days ?? null })
-  const running = defs.map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
+  // Ordered actors run the scopes whose leases this instance holds (any number of instances may run
+  // them); the persister, a sink whose replicas share its durables, runs everywhere it is started.
+  const instance = env.instanceId ?? instanceId()
+  const leased = defs.filter((def) => def.ordered)
+  const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
+  const leases = leased.length
+    ? await startLeases(
+        await openLeaseBucket(js, env.leaseTtlMs, 1),
+        leased.map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) })),
+        { instance, ttlMs: env.leaseTtlMs, replicas: 1, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
+      )
+    : null
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.
   const micro = serveMicro(
     nc,
     defs.map((def) => {
-      const scopes = def.scopes.map((s) => s.key)
+      // In the actor's own order (p0, p1, …), whatever order the leases came in.
+      const ownedNow = () => {
+        if (!def.ordered || !leases) return def.scopes.map((s) => s.key)
+        const held = new Set(leases.held().flatMap((h) => (h.actor === def.name ? [h.scope] : [])))
+        return def.scopes.map((s) => s.key).filter((k) => held.has(k))
+      }
       return {
         name: def.name,
-        id: instanceId(),
+        id: instance,
         version: VERSION,
         description: `paperd ${def.name}`,
         metadata: {
-          scopes: scopes.length > 8 ? `${scopes.slice(0, 8).join(',')},… (${scopes.length})` : scopes.join(','),
           pid: String(process.pid),
           host: hostname(),
         },
         endpoints: [...control.endpoints.entries()].filter(([subject]) => CONTROL_OWNERS[subject] === def.name).map(([, e]) => e),
-        data: () => ({ scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }),
+        data: () => {
+          const scopes = ownedNow()
+          return { scopes: scopes.length, scopes_live: scopes.filter((k) => states.has(`${def.name}.${k}`)).length }
+        },
         scopes: () => {
+          const scopes = ownedNow()
           const live = scopes.filter((k) => states.has(`${def.name}.${k}`))
           const held: Record<string, number> = {}
           if (def.held)
@@ -156,7 +175,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     }),
   )
   // Live once every scope is, and NATS knows this process answers for their accounts.
-  const live = Promise.all(running.map((r) => r.live))
+  const live = Promise.all([...running.map((r) => r.live), leases?.ready])
     .then(() => control.flush().catch(() => undefined))
     .then(() => {
       log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
@@ -184,7 +203,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         control.stop()
         micro.stop()
         abort.abort()
-        await Promise.allSettled(running.map((r) => r.done))
+        // Scopes hand their leases over once checkpointed: another instance takes them at once.
+        await Promise.allSettled([...running.map((r) => r.done), leases?.stop()])
         publisher.close()
         await nc.drain().catch((err) => log.warn({ err: (err as Error).message }, 'nats drain'))
         if (sql) await sql.end({ timeout: 5 })
@@ -213,24 +233,20 @@ export function openDatabase(url: string, max = 4): Sql {
  * definitions a daemon runs.
  */
 export function deploymentActors(config: ConfigFile | undefined, partitions = DEFAULT_PARTITIONS): AnyActorDef[] {
-  return buildActors([...ACTOR_NAMES], config, { partitions, ownedPartitions: null })
+  return buildActors([...ACTOR_NAMES], config, partitions)
 }
 
-/** The chosen actors for a config, restricted to the partitions this process owns (null: all): pure definitions. */
-function buildActors(
-  names: ActorName[],
-  config: ConfigFile | undefined,
-  env: { partitions: number; ownedPartitions: readonly number[] | null },
-): AnyActorDef[] {
+/** The chosen actors for a config, with every scope (which of them this instance runs, the leases decide): pure definitions. */
+function buildActors(names: ActorName[], config: ConfigFile | undefined, partitions: number): AnyActorDef[] {
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
     'market-snapshots': () => marketSnapshots(),
-    indicators: () => indicators(strategies, env.partitions),
-    strategy: () => strategy(strategies, accounts, env.partitions),
+    indicators: () => indicators(strategies, partitions),
+    strategy: () => strategy(strategies, accounts, partitions),
     'risk-gate': () => riskGate(accounts, strategies),
     'paper-executor': () => paperExecutor(accounts),
     persister: () => persister(),
   }
-  return names.map((n) => restrictToPartitions(build[n](), env.ownedPartitions))
+  return names.map((n) => build[n]())
 }

@@ -41,6 +41,11 @@ const Env = z.object({
   PAPERD_DATA_DIR: z.string().min(1).default('./data'),
   PAPERD_DEMO_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   PAPERD_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
+  PAPERD_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
+  PAPERD_INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
+    .optional(),
 })
 
 /** How to reach NATS: plain data (it is handed to worker threads), files by path, never their contents. */
@@ -78,6 +83,13 @@ export interface Env {
   embeddedPgPort: number
   /** How often the bundled demo (no config) feeds a bar per symbol: PAPERD_DEMO_INTERVAL_MS. */
   demoIntervalMs: number
+  /**
+   * How long a scope's lease lives without renewal: a dead instance's scopes move after about this
+   * long (PAPERD_LEASE_TTL_MS). The lease bucket's TTL: the first instance to create it sets it.
+   */
+  leaseTtlMs: number
+  /** This instance's id among those running the same actors (PAPERD_INSTANCE_ID); absent: a random one per start. */
+  instanceId: string | undefined
 }
 
 export const DEFAULT_METRICS_PORT = 9464
@@ -135,6 +147,8 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     dataDir: e.PAPERD_DATA_DIR,
     demoIntervalMs: e.PAPERD_DEMO_INTERVAL_MS,
     embeddedPgPort: e.PAPERD_PG_PORT,
+    leaseTtlMs: e.PAPERD_LEASE_TTL_MS,
+    instanceId: e.PAPERD_INSTANCE_ID,
   }
 }
 

@@ -10,7 +10,9 @@ import type { ControlSubject } from './requests.js'
 import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
+import { LEASE_BUCKET } from '../runtime/leases.js'
 import { isPaperdDurable } from '../runtime/topology.js'
+import { Kvm } from '@nats-io/kv'
 
 interface StatusReport {
   instances: {
@@ -38,7 +40,12 @@ interface StatusReport {
   }[]
   /** Work nobody is doing, as `replay --wait` sees it: actors with no instance, scopes not live, durables missing. */
   gaps: string[]
+  /** Every scope lease: who holds it, since when, and how long ago it was last renewed (ms). */
+  leases: { actor: string; scope: string; owner: string; held_ms: number; renewed_ms: number; token: number }[]
 }
+
+/** "p0,p1,…,p7,… (16)": the first eight and the count. */
+const abbreviated = (keys: string[]) => (keys.length > 8 ? `${keys.slice(0, 8).join(',')},… (${keys.length})` : keys.join(','))
 
 /** `expected`: the deployment's work (quiesce.ts expectedWork), to name what is not running. */
 export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, expected: Expectation, opts: { waitMs?: number } = {}): Promise<StatusReport> {
@@ -48,7 +55,7 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
       actor: i.actor,
       id: i.id,
       version: i.version,
-      scopes: i.metadata.scopes ?? '',
+      scopes: abbreviated(i.scopes?.owned ?? []),
       host: i.metadata.host ?? '',
       pid: i.metadata.pid ?? '',
       scopes_live: i.scopes?.live.length ?? null,
@@ -97,7 +104,28 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
       }
     }),
   )
-  return { instances, consumers, other_consumers: others, accounts, gaps }
+  return { instances, consumers, other_consumers: others, accounts, gaps, leases: await leasesOf(nc) }
+}
+
+/** The lease bucket's scope entries (none before any instance ran a leased actor). */
+async function leasesOf(nc: NatsConnection): Promise<StatusReport['leases']> {
+  const out: StatusReport['leases'] = []
+  try {
+    const kv = await new Kvm(nc).open(LEASE_BUCKET)
+    const keys: string[] = []
+    for await (const k of await kv.keys('scope.>')) keys.push(k)
+    const now = Date.now()
+    for (const key of keys) {
+      const e = await kv.get(key)
+      if (e?.operation !== 'PUT') continue
+      const [, actor, ...rest] = key.split('.')
+      const v = e.json<{ instance: string; since: number }>()
+      out.push({ actor: actor!, scope: rest.join('.'), owner: v.instance, held_ms: now - v.since, renewed_ms: now - e.created.getTime(), token: e.revision })
+    }
+  } catch {
+    // no lease bucket yet
+  }
+  return out.sort((a, b) => a.actor.localeCompare(b.actor) || a.scope.localeCompare(b.scope, 'en', { numeric: true }))
 }
 
 /** The report as aligned text tables. */
@@ -115,6 +143,7 @@ export function formatStatus(r: StatusReport): string {
       .join('\n')
   }
   const money = (x: number | null) => (x === null ? null : x.toFixed(2))
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
   return [
     `actors (${r.instances.length} instances)`,
     r.instances.length
@@ -154,6 +183,14 @@ export function formatStatus(r: StatusReport): string {
             a.positions,
             a.working_orders,
           ]),
+        )
+      : '  none',
+    '',
+    `scope leases (${r.leases.length})`,
+    r.leases.length
+      ? table(
+          ['actor', 'scope', 'owner', 'held', 'renewed'],
+          r.leases.map((l) => [l.actor, l.scope, l.owner.slice(0, 8), seconds(l.held_ms), `${seconds(l.renewed_ms)} ago`]),
         )
       : '  none',
     '',

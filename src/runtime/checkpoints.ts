@@ -1,9 +1,13 @@
 // Checkpoints of ordered actors' state, in a JetStream KV bucket: the state of one scope together
 // with the stream position of each of its consumers, written after a batch is acknowledged. A
 // restart loads the checkpoint and replays only what came after it, so rebuilding never depends on
-// how much history the streams still retain.
+// how much history the streams still retain. Under leases (leases.ts) a checkpoint carries the
+// lease's fencing token, and one written under an older token never replaces a newer one: writes
+// compare-and-set on the entry's revision, and a conflict with a newer token means this process lost
+// the scope.
 import { Kvm, type KV } from '@nats-io/kv'
 import type { JetStreamClient } from '@nats-io/jetstream'
+import { LeaseLost } from './leases.js'
 
 export const CHECKPOINT_BUCKET = 'paperd_state'
 
@@ -14,24 +18,50 @@ interface Checkpoint<S = unknown> {
   /** durable consumer name → stream sequence the state includes. */
   positions: Record<string, number>
   state: S
+  /** The fencing token of the lease it was written under; absent: written without leases. */
+  fence?: number
 }
 
 export interface CheckpointStore {
   load(key: string): Promise<Checkpoint | null>
-  save(key: string, checkpoint: Checkpoint): Promise<void>
+  /** With `fence` (a lease token): only over a checkpoint of the same or an older token, else LeaseLost. */
+  save(key: string, checkpoint: Checkpoint, fence?: number): Promise<void>
 }
 
-export async function openCheckpoints(js: JetStreamClient): Promise<CheckpointStore> {
-  const kv: KV = await new Kvm(js).create(CHECKPOINT_BUCKET, { history: 1, description: 'paperd actor state checkpoints' })
+export async function openCheckpoints(js: JetStreamClient, replicas = 1): Promise<CheckpointStore> {
+  const kv: KV = await new Kvm(js).create(CHECKPOINT_BUCKET, { history: 1, replicas, description: 'paperd actor state checkpoints' })
+  /** key → the revision this process last read or wrote (0: the key did not exist). */
+  const revisions = new Map<string, number>()
   return {
     async load(key) {
       const entry = await kv.get(key)
+      revisions.set(key, entry?.revision ?? 0)
       if (entry?.operation !== 'PUT' || entry.length === 0) return null
       const cp = entry.json<Checkpoint>()
       return cp.version === 1 ? cp : null
     },
-    async save(key, checkpoint) {
-      await kv.put(key, JSON.stringify(checkpoint))
+    async save(key, checkpoint, fence) {
+      if (fence === undefined) {
+        await kv.put(key, JSON.stringify(checkpoint))
+        return
+      }
+      const data = JSON.stringify({ ...checkpoint, fence })
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const revision = revisions.get(key)
+        try {
+          revisions.set(key, revision ? await kv.update(key, data, revision) : await kv.create(key, data))
+          return
+        } catch (err) {
+          if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err
+        }
+        // Someone wrote it since we last looked: a newer owner (we lost the scope), or an older one
+        // still finishing (its state is older than ours: write over it).
+        const entry = await kv.get(key)
+        const theirs = entry?.operation === 'PUT' && entry.length > 0 ? (entry.json<Checkpoint>().fence ?? 0) : 0
+        if (theirs > fence) throw new LeaseLost(`checkpoint ${key} was written under a newer lease (${theirs} > ${fence})`)
+        revisions.set(key, entry?.revision ?? 0)
+      }
+      throw new Error(`checkpoint ${key}: could not write it in 10 attempts`)
     },
   }
 }

@@ -7,6 +7,7 @@ import type { Applied } from './apply.js'
 import { backoff, sleep } from './backoff.js'
 import type { Encoded } from './codec.js'
 import { deadLetter } from './dead-letter.js'
+import { type Lease, LeaseLost } from './leases.js'
 import type { Item } from './intake.js'
 import type { Io } from './io.js'
 import { TransientCommitError, type WriteSink } from './sink.js'
@@ -136,10 +137,24 @@ export async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], i
   return true
 }
 
-export async function saveCheckpoint(io: Io, key: string, positions: Map<string, number>, state: unknown, stateVersion: number, log: Io['log']): Promise<void> {
+/**
+ * Saves an ordered scope's checkpoint. Under a lease it carries the lease's token and never replaces
+ * one written under a newer token (LeaseLost: this process is no longer the owner).
+ */
+export async function saveCheckpoint(
+  io: Io,
+  key: string,
+  positions: Map<string, number>,
+  state: unknown,
+  stateVersion: number,
+  log: Io['log'],
+  lease?: Lease,
+): Promise<void> {
+  lease?.check()
   try {
-    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state })
+    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state }, lease?.token)
   } catch (err) {
+    if (err instanceof LeaseLost) throw err
     log.warn({ err: (err as Error).message }, 'checkpoint not saved; the next start replays more')
   }
 }

@@ -9,6 +9,7 @@ import { apply, type ReadLookups } from './apply.js'
 import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'
 import type { Io } from './io.js'
+import type { Lease } from './leases.js'
 import { ensureConsumer, resetConsumer, retireDurables } from './topology.js'
 import type { ConsumerConfig, ConsumerInfo } from '@nats-io/jetstream'
 
@@ -30,7 +31,7 @@ interface Rebuilt<S> {
   replayed: number
 }
 
-export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInput[], io: Io, key: string): Promise<Rebuilt<S>> {
+export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInput[], io: Io, key: string, lease?: Lease): Promise<Rebuilt<S>> {
   const log = io.log.child({ actor: def.name, scope: scope.key })
   const stored = await io.checkpoints.load(key)
   // A checkpoint of another state shape (written by an older paperd) is not loaded: the state is
@@ -62,6 +63,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     // durable restarts exactly after what the state includes.
     if (info.num_ack_pending > 0 || start !== acked) {
       log.info({ durable: input.durable, acked, start, pending: info.num_ack_pending }, 'repositioning consumer')
+      lease?.check()
       await resetConsumer(io.jsm, input.spec.stream, input.config, start + 1)
       deliveries.set(input.durable, 0) // a new consumer: its deliveries count from one
     }

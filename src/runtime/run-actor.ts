@@ -17,6 +17,7 @@ import { checkOrder, pump, Resync, type Item } from './intake.js'
 import type { Io } from './io.js'
 import { readLookups } from './lookups.js'
 import { Mailbox } from './mailbox.js'
+import { type Lease, LeaseLost, type ScopeRunner } from './leases.js'
 import { rebuild, type LiveInput } from './rebuild.js'
 import type { WriteSink } from './sink.js'
 import { consumerConfig, durableName } from './topology.js'
@@ -31,7 +32,11 @@ interface RunningActor {
   done: Promise<void>
 }
 
-/** Runs every scope of an actor; `sink` takes the row writes of an actor that makes them (the persister). */
+/**
+ * Runs every scope of an actor for as long as the process runs, without leases: the persister (any
+ * number of replicas share its durables), and a process that is the only one to run the actor.
+ * `sink` takes the row writes of an actor that makes them (the persister).
+ */
 export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal, sink?: WriteSink): RunningActor {
   io.metrics.scopesOwned.inc({ actor: def.name }, def.scopes.length)
   const scopes = def.scopes.map((scope) => runScope(def, scope, io, signal, sink))
@@ -43,20 +48,31 @@ export function runActor<S>(def: ActorDef<S>, io: Io, signal: AbortSignal, sink?
   }
 }
 
+/** Runs a scope of the actor while its lease is held (leases.ts decides which scopes, and when). */
+export function leasedRunner<S>(def: ActorDef<S>, io: Io, sink?: WriteSink): ScopeRunner {
+  const byKey = new Map(def.scopes.map((s) => [s.key, s]))
+  return (placed, lease) => runScope(def, byKey.get(placed.key)!, io, lease.signal, sink, lease)
+}
+
 /**
  * Runs one scope, and runs it again (rebuilding its state) if anything unexpected breaks it — a
- * consumer that vanished, a bug — so one failure never takes the process down or loses order.
+ * consumer that vanished, a bug — so one failure never takes the process down or loses order. A
+ * lost lease stops it for good: another instance owns the scope now.
  */
-function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal, sink: WriteSink | undefined): RunningActor {
+function runScope<S>(def: ActorDef<S>, scope: Scope, io: Io, signal: AbortSignal, sink: WriteSink | undefined, lease?: Lease): RunningActor {
   let markLive!: () => void
   const live = new Promise<void>((resolve) => (markLive = resolve))
   const log = io.log.child({ actor: def.name, scope: scope.key })
   const done = (async () => {
     for (let failures = 0; !signal.aborted; ) {
       try {
-        await runScopeOnce(def, scope, io, signal, log, markLive, sink)
+        await runScopeOnce(def, scope, io, signal, log, markLive, sink, lease)
         return
       } catch (err) {
+        if (err instanceof LeaseLost) {
+          log.info({ reason: err.message }, 'scope stopped: its lease is lost')
+          return
+        }
         if (err instanceof Resync) {
           io.metrics.messages.inc({ actor: def.name, outcome: 'resync' })
           log.info({ reason: err.message }, 'resynchronising: rebuilding state from what the server acknowledged')
@@ -80,13 +96,14 @@ async function runScopeOnce<S>(
   log: Io['log'],
   markLive: () => void,
   sink: WriteSink | undefined,
+  lease: Lease | undefined,
 ): Promise<void> {
   const key = `${def.name}.${scope.key}`
   const inputs: LiveInput[] = scope.inputs.map((spec) => ({ spec, durable: durableName(def.name, scope, spec), config: consumerConfig(def, scope, spec) }))
   let state = def.init(scope)
   let positions = new Map<string, number>()
   let deliveries = new Map<string, number>()
-  if (def.ordered) ({ state, positions, deliveries } = await rebuild(def, scope, inputs, io, key))
+  if (def.ordered) ({ state, positions, deliveries } = await rebuild(def, scope, inputs, io, key, lease))
   const read = () => state
   io.states?.set(key, read)
   io.metrics.scopesLive.inc({ actor: def.name })
@@ -114,8 +131,20 @@ async function runScopeOnce<S>(
     for (;;) {
       const batch = await mailbox.take(MAX_BATCH)
       if (!batch) break
+      // A lost lease: another instance owns the scope; act on nothing more, not even what is in hand.
+      if (lease?.reason() === 'lost') {
+        abandoned = true
+        break
+      }
       if (def.ordered) checkOrder(batch, positions, deliveries, epoch, io)
-      const result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink)
+      let result: BatchResult<S>
+      try {
+        result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)
+      } catch (err) {
+        if (!(err instanceof LeaseLost)) throw err
+        abandoned = true
+        break
+      }
       state = result.state
       if (!result.acked) {
         // Stopping with outputs NATS never confirmed: acknowledge nothing more and keep the last
@@ -125,7 +154,7 @@ async function runScopeOnce<S>(
       }
       for (const [durable, seq] of result.acked) positions.set(durable, seq)
       if (def.ordered && Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) {
-        await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log)
+        await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log, lease)
         lastCheckpoint = Date.now()
       }
     }
@@ -136,7 +165,7 @@ async function runScopeOnce<S>(
     io.metrics.scopesLive.dec({ actor: def.name })
   }
   await pumps
-  if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log)
+  if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log, lease)
   log.debug('stopped')
 }
 
@@ -156,6 +185,7 @@ async function processBatch<S>(
   signal: AbortSignal,
   log: Io['log'],
   sink: WriteSink | undefined,
+  lease: Lease | undefined,
 ): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
@@ -172,6 +202,8 @@ async function processBatch<S>(
   metrics.batchSize.observe({ actor: def.name }, batch.length)
   const endFlush = metrics.flushSeconds.startTimer({ actor: def.name })
 
+  // Every effect of the batch checks the lease first: a process that stalled past it acts on nothing.
+  lease?.check()
   if (sink) await commitWrites(def, sink, batch, results, io, signal, log)
   const out = results.flatMap((r) => r.out)
   const published = await publishAll(
@@ -183,6 +215,7 @@ async function processBatch<S>(
     log,
   )
   if (!published) return { state, acked: null }
+  lease?.check()
   if (out.length) {
     io.published?.(out)
     observeFills(batch, results, io)

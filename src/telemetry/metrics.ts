@@ -86,6 +86,12 @@ export function createMetrics(opts: { processMetrics?: boolean; actors?: readonl
       labelNames: ['actor'] as const,
       registers: [registry],
     }),
+    leaseEvents: new Counter({
+      name: 'paperd_lease_events_total',
+      help: 'Scope leases this process acquired (event="acquired": on start, on a hand-over or taking over from a dead instance), lost (its lease lapsed or another took it: the scope stopped without acting) or handed over',
+      labelNames: ['actor', 'event'] as const,
+      registers: [registry],
+    }),
     scopesLive: new Gauge({
       name: 'paperd_scopes_live',
       help: 'Scopes (partitions, accounts) this process owns and has caught up on',

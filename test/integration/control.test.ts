@@ -74,12 +74,12 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(pings.every((p) => p.type === 'io.nats.micro.v1.ping_response' && typeof p.id === 'string' && p.version === '0.1.0')).toBe(true)
     const info = (await stack.client.request('$SRV.INFO.risk-gate', '', { timeout: 2000 })).json<{
       endpoints: { subject: string; queue_group: string }[]
-      metadata: { scopes: string }
+      metadata: { host: string; pid: string }
     }>()
     expect(info.endpoints.map((e) => e.subject)).toEqual(expect.arrayContaining(['ctl.risk.get', 'ctl.risk.halt', 'ctl.ideas.approve']))
     // One queue group: whichever process takes a request forwards it to the one running its account.
     expect(new Set(info.endpoints.map((e) => e.queue_group))).toEqual(new Set(['paperd-control']))
-    expect(info.metadata.scopes).toBe('main')
+    expect(info.metadata.pid).toMatch(/^\d+$/)
     const stats = (await stack.client.request('$SRV.STATS.paper-executor', '', { timeout: 2000 })).json<{
       endpoints: { subject: string; num_requests: number }[]
     }>()
@@ -97,9 +97,14 @@ describe('control plane: ctl.portfolio.get, ctl.positions.close, ctl.orders.canc
     expect(r.stdout).toMatch(/risk-gate\s+\S+\s+0\.1\.0\s+main\s+1\/1/)
     expect(r.stdout).toMatch(/indicators\s+\S+\s+0\.1\.0\s+p0,.*\(16\)\s+16\/16/)
     expect(r.stdout).toMatch(/^gaps\n {2}none/m)
+    // Every scope's lease: its owner (the one instance) and how long it has held it.
+    expect(r.stdout).toMatch(/^scope leases \(\d+\)/m)
+    expect(r.stdout).toMatch(/risk-gate\s+main\s+\S+\s+\d+\.\d s\s+\d+\.\d s ago/)
     expect(r.stdout).toMatch(/TRADE\s+risk-gate-main\s+0\s+0/)
     expect(r.stdout).toMatch(/main\s+no\s+—\s+\d+\.\d\d/)
     const json = JSON.parse((await stack.cli(['status', '--json'])).stdout)
+    expect(json.leases.filter((l: { actor: string }) => l.actor === 'indicators')).toHaveLength(16)
+    expect(new Set(json.leases.map((l: { owner: string }) => l.owner)).size).toBe(1)
     expect(json.accounts).toEqual([expect.objectContaining({ account: 'main', halted: false, positions: 0, working_orders: 0 })])
   })
 

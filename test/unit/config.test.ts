@@ -585,6 +585,8 @@ describe('loadEnv', () => {
       dataDir: './data',
       demoIntervalMs: 1000,
       embeddedPgPort: 54329,
+      leaseTtlMs: 5000,
+      instanceId: undefined,
     })
   })
 

@@ -7,7 +7,7 @@ import { runBacktest } from '../../src/app/backtest.js'
 import { parseConfig } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
-import { restrictToPartitions } from '../../src/runtime/ownership.js'
+import { ownerOf } from '../../src/runtime/placement.js'
 
 const config = parseConfig(GAYED_CONFIG)
 const series = gayedSeries()
@@ -114,14 +114,13 @@ describe('a Gayed rotation after a loss, and one the executor refuses', () => {
 })
 
 describe('who runs a Gayed strategy when the strategy actor is split over processes', () => {
-  it('exactly the owner of the partition its scope key hashes to', () => {
-    const owner = partitionOf('gayed-gayed', 16)
-    const halves = [[...Array(8).keys()], [...Array(8).keys()].map((p) => p + 8)]
-    const running = halves.map((owned) =>
-      restrictToPartitions(strategy(config.strategies, config.accounts, 16), owned).scopes.filter((s) => s.key === 'gayed-gayed'),
-    )
-    expect(running.map((r) => r.length)).toEqual(halves.map((h) => (h.includes(owner) ? 1 : 0)))
-    expect(running.flat()[0]).toMatchObject({
+  it('its scope is tied to the partition its key hashes to: with instances restricted to halves (--partitions), the half that holds it runs it', () => {
+    const gayed = strategy(config.strategies, config.accounts, 16).scopes.find((s) => s.key === 'gayed-gayed')!
+    expect(gayed.partition).toBe(partitionOf('gayed-gayed', 16))
+    const low = { instance: 'low', partitions: [...Array(8).keys()] }
+    const high = { instance: 'high', partitions: [...Array(8).keys()].map((p) => p + 8) }
+    expect(ownerOf('strategy', gayed, [low, high])).toBe(gayed.partition! < 8 ? 'low' : 'high')
+    expect(gayed).toMatchObject({
       inputs: [
         { stream: 'MD', filter: 'md.bar.*.*', accepts: ['md.bar'] },
         { stream: 'TRADE', filter: 'trade.*.gayed', accepts: ['trade.idea_status', 'trade.fill', 'trade.order_status'] },

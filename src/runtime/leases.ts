@@ -1,0 +1,294 @@
+// Who runs each scope: leases in a JetStream KV bucket, so any number of instances may run any actor
+// and each scope is run by exactly one of them at a time. Works on nats-server 2.9 (no per-key TTL,
+// no consumer pinning); the protocol, in ARCHITECTURE.md:
+//
+// - The bucket's TTL is the lease time. Every instance puts `member.<actor>.<instance>` every TTL/3
+//   for each actor it runs; a member whose key expired is gone (killed, frozen, cut off).
+// - From the live members, every instance computes the same placement (placement.ts, rendezvous
+//   hashing) and takes the leases of the scopes placed on it: `kv.create('scope.<actor>.<key>')`
+//   succeeds only if nobody holds it. It renews each lease every TTL/3 with `kv.update(key, …,
+//   revision)`, which fails if anyone else wrote it since: then it lost it.
+// - The revision a lease was acquired at is its fencing token: it grows with every takeover. A
+//   checkpoint carries it, and one written under an older token never replaces a newer one.
+// - A lease counts as held only until TTL − margin after the last renewal was *sent* (measured on
+//   this process's monotonic clock): a process that stalls longer notices before it acknowledges,
+//   publishes or checkpoints anything (Lease.check) and gives the scope up.
+// - A scope placed elsewhere (an instance joined) is handed over: its runner finishes the batch in
+//   hand and checkpoints, then the lease is deleted; the new owner polls and takes it. A graceful stop
+//   hands over everything the same way; a dead instance's leases expire after the TTL.
+import { Kvm, type KV, type KvEntry } from '@nats-io/kv'
+import type { JetStreamClient } from '@nats-io/jetstream'
+import type { Logger } from '../telemetry/log.js'
+import type { Metrics } from '../telemetry/metrics.js'
+import { sleep } from './backoff.js'
+import { type Member, type Placeable, scopesFor } from './placement.js'
+
+export const LEASE_BUCKET = 'paperd_leases'
+
+/** Raised when a scope must not act any more: its lease lapsed or another instance holds it. */
+export class LeaseLost extends Error {
+  override name = 'LeaseLost'
+}
+
+/** Why a held scope is being stopped. */
+type StopReason = 'lost' | 'handover' | 'shutdown'
+
+/** A scope this instance holds. */
+export interface Lease {
+  /** The fencing token: the revision the lease was acquired at (larger for every later owner). */
+  readonly token: number
+  /** Aborted when the scope must stop; `reason` says how. */
+  readonly signal: AbortSignal
+  reason(): StopReason | null
+  /** Throws LeaseLost unless the lease is certainly still held. Call before any effect. */
+  check(): void
+}
+
+/** What runs a scope while its lease is held: resolves `live` once it is consuming, `done` once stopped. */
+export type ScopeRunner = (scope: Placeable, lease: Lease) => { live: Promise<void>; done: Promise<void> }
+
+interface LeasedActor {
+  name: string
+  scopes: readonly Placeable[]
+  /** The partitions this instance may run of it (`--partitions`); null: any. */
+  partitions: readonly number[] | null
+  run: ScopeRunner
+}
+
+interface LeaseOptions {
+  instance: string
+  ttlMs: number
+  replicas: number
+  log: Logger
+  metrics?: Metrics
+  /** What a member announces besides its instance id (host, pid): shown by `paperd status`. */
+  about?: Record<string, string>
+}
+
+interface HeldScope {
+  actor: string
+  scope: string
+  token: number
+  /** When this instance acquired it (ms since epoch). */
+  since: number
+  live: boolean
+}
+
+interface Leases {
+  /** Resolves once every scope placed on this instance in the first placement is held and live. */
+  ready: Promise<void>
+  held(): HeldScope[]
+  /** Hands every scope over (runners checkpoint first), leaves the membership, and stops. */
+  stop(): Promise<void>
+}
+
+interface Held {
+  actor: LeasedActor
+  scope: Placeable
+  key: string
+  token: number
+  revision: number
+  /** performance.now() until which the lease certainly holds. */
+  validUntil: number
+  since: number
+  controller: AbortController
+  reason: StopReason | null
+  live: boolean
+  done: Promise<void>
+}
+
+interface LeaseValue {
+  instance: string
+  since: number
+}
+
+const encoder = new TextEncoder()
+const json = (v: unknown) => encoder.encode(JSON.stringify(v))
+const present = (e: KvEntry | null): e is KvEntry => e !== null && e.operation === 'PUT'
+
+const scopeKey = (actor: string, scope: string) => `scope.${actor}.${scope}`
+const memberKey = (actor: string, instance: string) => `member.${actor}.${instance}`
+
+/** Opens (or creates) the lease bucket. Its TTL is the lease time of every instance using it. */
+export async function openLeaseBucket(js: JetStreamClient, ttlMs: number, replicas: number): Promise<KV> {
+  return new Kvm(js).create(LEASE_BUCKET, { ttl: ttlMs, history: 1, replicas, description: 'paperd scope leases and members' })
+}
+
+export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions): Promise<Leases> {
+  const log = o.log.child({ component: 'leases', instance: o.instance })
+  const renewEvery = Math.max(200, Math.floor(o.ttlMs / 3))
+  // The server removes an expired entry a little after its TTL; a renewal's clock starts when it is
+  // sent. Acting stops a fifth of the TTL before the server could let anyone else in.
+  const margin = Math.max(100, Math.floor(o.ttlMs / 5))
+  const held = new Map<string, Held>()
+  const stopping = new AbortController()
+  let markReady!: () => void
+  const ready = new Promise<void>((r) => (markReady = r))
+  let firstRound = true
+
+  const memberOf = (a: LeasedActor): Member & Record<string, unknown> => ({
+    instance: o.instance,
+    partitions: a.partitions,
+    scopes: a.scopes.map((s) => s.key),
+    ...o.about,
+  })
+
+  const leaseOf = (h: Held): Lease => ({
+    token: h.token,
+    signal: h.controller.signal,
+    reason: () => h.reason,
+    check() {
+      if (h.reason === 'lost' || performance.now() > h.validUntil) {
+        if (h.reason !== 'lost') stop(h, 'lost')
+        throw new LeaseLost(`lease of ${h.key} lapsed`)
+      }
+    },
+  })
+
+  function stop(h: Held, reason: StopReason): void {
+    if (h.reason === 'lost' || h.reason === reason) return
+    if (h.reason === null || reason === 'lost') h.reason = reason
+    h.controller.abort()
+    if (reason === 'lost') {
+      o.metrics?.leaseEvents.inc({ actor: h.actor.name, event: 'lost' })
+      log.warn({ actor: h.actor.name, scope: h.scope.key, token: h.token }, 'lease lost: the scope stops without acting further')
+    }
+  }
+
+  async function members(actor: string): Promise<Member[]> {
+    const out: Member[] = []
+    const keys: string[] = []
+    for await (const k of await kv.keys(`member.${actor}.*`)) keys.push(k)
+    for (const k of keys) {
+      const e = await kv.get(k)
+      if (present(e)) out.push(e.json<Member>())
+    }
+    return out
+  }
+
+  async function renew(h: Held): Promise<void> {
+    if (h.reason === 'lost') return
+    const sent = performance.now()
+    try {
+      h.revision = await kv.update(h.key, json({ instance: o.instance, since: h.since } satisfies LeaseValue), h.revision)
+      h.validUntil = sent + o.ttlMs - margin
+    } catch (err) {
+      if (isConflict(err)) stop(h, 'lost')
+      else if (performance.now() > h.validUntil) stop(h, 'lost')
+      else log.debug({ key: h.key, err: (err as Error).message }, 'renewal failed; retrying')
+    }
+  }
+
+  async function acquire(actor: LeasedActor, scope: Placeable): Promise<boolean> {
+    const key = scopeKey(actor.name, scope.key)
+    const sent = performance.now()
+    const since = Date.now()
+    const value = json({ instance: o.instance, since } satisfies LeaseValue)
+    let revision: number
+    const current = await kv.get(key)
+    if (present(current)) {
+      // Our own lease from before a reconnect or a lost renewal: take it again under a new token.
+      if (current.json<LeaseValue>().instance !== o.instance) return false
+      revision = await kv.update(key, value, current.revision).catch(() => 0)
+    } else revision = await kv.create(key, value).catch(() => 0)
+    if (!revision) return false
+    const h: Held = {
+      actor,
+      scope,
+      key,
+      token: revision,
+      revision,
+      validUntil: sent + o.ttlMs - margin,
+      since,
+      controller: new AbortController(),
+      reason: null,
+      live: false,
+      done: Promise.resolve(),
+    }
+    held.set(key, h)
+    o.metrics?.leaseEvents.inc({ actor: actor.name, event: 'acquired' })
+    o.metrics?.scopesOwned.inc({ actor: actor.name })
+    log.info({ actor: actor.name, scope: scope.key, token: revision }, 'lease acquired')
+    const running = actor.run(scope, leaseOf(h))
+    void running.live.then(() => (h.live = true))
+    h.done = running.done.catch((err) => log.error({ err, key }, 'scope runner failed')).then(() => release(h))
+    return true
+  }
+
+  /** After the runner stopped: hand the lease over (unless it was lost) and forget it. */
+  async function release(h: Held): Promise<void> {
+    held.delete(h.key)
+    o.metrics?.scopesOwned.dec({ actor: h.actor.name })
+    if (h.reason === 'lost') return
+    await kv.delete(h.key, { previousSeq: h.revision }).catch(() => undefined)
+    o.metrics?.leaseEvents.inc({ actor: h.actor.name, event: 'handed_over' })
+    log.info({ actor: h.actor.name, scope: h.scope.key, reason: h.reason }, 'lease handed over')
+  }
+
+  async function round(): Promise<void> {
+    // Announce ourselves first: a member must exist before it is placed anything.
+    for (const a of actors) await kv.put(memberKey(a.name, o.instance), json(memberOf(a)))
+    await Promise.all([...held.values()].map(renew))
+    // Past their validity without a renewal (NATS unreachable): stop acting now.
+    for (const h of held.values()) if (performance.now() > h.validUntil) stop(h, 'lost')
+    let allPlaced = true
+    for (const a of actors) {
+      const live = await members(a.name)
+      if (!live.some((m) => m.instance === o.instance)) live.push(memberOf(a))
+      const mine = new Set(scopesFor(a.name, a.scopes, live, o.instance).map((s) => s.key))
+      for (const h of held.values()) if (h.actor === a && !mine.has(h.scope.key)) stop(h, 'handover')
+      for (const s of a.scopes) {
+        if (!mine.has(s.key) || held.has(scopeKey(a.name, s.key))) continue
+        if (!(await acquire(a, s))) allPlaced = false
+      }
+    }
+    if (firstRound && allPlaced) {
+      firstRound = false
+      const heldNow = [...held.values()]
+      void Promise.all(heldNow.map((h) => waitLive(h))).then(() => markReady())
+    }
+  }
+
+  const waitLive = async (h: Held) => {
+    while (!h.live && !h.reason) await sleep(50)
+  }
+
+  const loop = (async () => {
+    // Let instances starting together see each other before anyone takes everything.
+    for (const a of actors) await kv.put(memberKey(a.name, o.instance), json(memberOf(a)))
+    await sleep(renewEvery, stopping.signal)
+    while (!stopping.signal.aborted) {
+      try {
+        await round()
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'lease round failed; retrying')
+        for (const h of held.values()) if (performance.now() > h.validUntil) stop(h, 'lost')
+      }
+      await sleep(renewEvery, stopping.signal)
+    }
+  })()
+
+  return {
+    ready,
+    held: () => [...held.values()].map((h) => ({ actor: h.actor.name, scope: h.scope.key, token: h.token, since: h.since, live: h.live && h.reason === null })),
+    async stop() {
+      stopping.abort()
+      await loop
+      const all = [...held.values()]
+      // Keep renewing while the runners checkpoint, so nobody takes a scope before it is handed over.
+      const keepAlive = setInterval(() => void Promise.all(all.filter((h) => held.has(h.key)).map(renew)), renewEvery)
+      try {
+        for (const h of all) stop(h, 'shutdown')
+        await Promise.all(all.map((h) => h.done))
+      } finally {
+        clearInterval(keepAlive)
+      }
+      for (const a of actors) await kv.delete(memberKey(a.name, o.instance)).catch(() => undefined)
+    },
+  }
+}
+
+/** A create or update refused because the key's revision moved: someone else holds it. */
+function isConflict(err: unknown): boolean {
+  return /wrong last sequence|key exists/i.test((err as Error)?.message ?? '')
+}
