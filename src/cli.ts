@@ -182,7 +182,7 @@ program
     })
     try {
       const jsm = await jetstreamManager(nc)
-      await ensureStreams(jsm)
+      await ensureStreams(jsm, env.streamReplicas)
       const progress = bar(`${o.symbol} bars`, bars.length)
       const abort = new AbortController()
       process.once('SIGINT', () => abort.abort())

@@ -82,7 +82,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const nc = await connectNats(env.nats, `paperd ${opts.actors.join(',')}`, log, opts.waitForNats ?? true)
   const js = jetstream(nc, { timeout: 10_000 })
   const jsm = await jetstreamManager(nc, { timeout: 10_000 })
-  await ensureStreams(jsm)
+  await ensureStreams(jsm, env.streamReplicas)
   const codec = createCodec(env.partitions)
   const defs = buildActors(opts.actors, opts.config, env.partitions)
   await ensureConsumers(jsm, defs)
@@ -110,7 +110,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     metrics,
     publisher,
-    checkpoints: await openCheckpoints(js),
+    checkpoints: await openCheckpoints(js, env.streamReplicas),
     ...connectionState(nc),
     states,
     published,
@@ -130,9 +130,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
   const leases = leased.length
     ? await startLeases(
-        await openLeaseBucket(js, env.leaseTtlMs, 1),
+        await openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas),
         leased.map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) })),
-        { instance, ttlMs: env.leaseTtlMs, replicas: 1, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
+        { instance, ttlMs: env.leaseTtlMs, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
       )
     : null
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the

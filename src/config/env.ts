@@ -41,6 +41,7 @@ const Env = z.object({
   PAPERD_DATA_DIR: z.string().min(1).default('./data'),
   PAPERD_DEMO_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(1000),
   PAPERD_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
+  PAPERD_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   PAPERD_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
   PAPERD_INSTANCE_ID: z
     .string()
@@ -88,6 +89,8 @@ export interface Env {
    * long (PAPERD_LEASE_TTL_MS). The lease bucket's TTL: the first instance to create it sets it.
    */
   leaseTtlMs: number
+  /** Copies of every stream and KV bucket on a JetStream cluster (PAPERD_STREAM_REPLICAS; 3 in production). */
+  streamReplicas: number
   /** This instance's id among those running the same actors (PAPERD_INSTANCE_ID); absent: a random one per start. */
   instanceId: string | undefined
 }
@@ -148,6 +151,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     demoIntervalMs: e.PAPERD_DEMO_INTERVAL_MS,
     embeddedPgPort: e.PAPERD_PG_PORT,
     leaseTtlMs: e.PAPERD_LEASE_TTL_MS,
+    streamReplicas: e.PAPERD_STREAM_REPLICAS,
     instanceId: e.PAPERD_INSTANCE_ID,
   }
 }

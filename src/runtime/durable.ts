@@ -150,7 +150,7 @@ export async function saveCheckpoint(
   log: Io['log'],
   lease?: Lease,
 ): Promise<void> {
-  lease?.check()
+  await lease?.check()
   try {
     await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state }, lease?.token)
   } catch (err) {

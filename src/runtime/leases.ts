@@ -11,8 +11,10 @@
 // - The revision a lease was acquired at is its fencing token: it grows with every takeover. A
 //   checkpoint carries it, and one written under an older token never replaces a newer one.
 // - A lease counts as held only until TTL − margin after the last renewal was *sent* (measured on
-//   this process's monotonic clock): a process that stalls longer notices before it acknowledges,
-//   publishes or checkpoints anything (Lease.check) and gives the scope up.
+//   this process's monotonic clock). Past that, Lease.check — awaited before anything is
+//   acknowledged, published or checkpointed — renews first: the compare-and-set succeeds only if
+//   nobody wrote the key since, i.e. nobody else can have acted on the scope, and the scope carries
+//   on; otherwise (a process that stalled past its lease and was replaced) it gives the scope up.
 // - A scope placed elsewhere (an instance joined) is handed over: its runner finishes the batch in
 //   hand and checkpoints, then the lease is deleted; the new owner polls and takes it. A graceful stop
 //   hands over everything the same way; a dead instance's leases expire after the TTL.
@@ -40,8 +42,8 @@ export interface Lease {
   /** Aborted when the scope must stop; `reason` says how. */
   readonly signal: AbortSignal
   reason(): StopReason | null
-  /** Throws LeaseLost unless the lease is certainly still held. Call before any effect. */
-  check(): void
+  /** Rejects with LeaseLost unless the lease is certainly still held (renewing it first if it lapsed). Await before any effect. */
+  check(): Promise<void>
 }
 
 /** What runs a scope while its lease is held: resolves `live` once it is consuming, `done` once stopped. */
@@ -58,7 +60,6 @@ interface LeasedActor {
 interface LeaseOptions {
   instance: string
   ttlMs: number
-  replicas: number
   log: Logger
   metrics?: Metrics
   /** What a member announces besides its instance id (host, pid): shown by `paperd status`. */
@@ -95,6 +96,8 @@ interface Held {
   reason: StopReason | null
   live: boolean
   done: Promise<void>
+  /** The renewal in flight, shared by whoever needs it. */
+  renewing: Promise<void> | null
 }
 
 interface LeaseValue {
@@ -133,13 +136,16 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     ...o.about,
   })
 
+  const valid = (h: Held) => h.reason !== 'lost' && performance.now() <= h.validUntil
   const leaseOf = (h: Held): Lease => ({
     token: h.token,
     signal: h.controller.signal,
     reason: () => h.reason,
-    check() {
-      if (h.reason === 'lost' || performance.now() > h.validUntil) {
-        if (h.reason !== 'lost') stop(h, 'lost')
+    async check() {
+      if (valid(h)) return
+      if (h.reason !== 'lost') await renew(h)
+      if (!valid(h)) {
+        stop(h, 'lost')
         throw new LeaseLost(`lease of ${h.key} lapsed`)
       }
     },
@@ -166,17 +172,23 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     return out
   }
 
-  async function renew(h: Held): Promise<void> {
-    if (h.reason === 'lost') return
-    const sent = performance.now()
-    try {
-      h.revision = await kv.update(h.key, json({ instance: o.instance, since: h.since } satisfies LeaseValue), h.revision)
-      h.validUntil = sent + o.ttlMs - margin
-    } catch (err) {
-      if (isConflict(err)) stop(h, 'lost')
-      else if (performance.now() > h.validUntil) stop(h, 'lost')
-      else log.debug({ key: h.key, err: (err as Error).message }, 'renewal failed; retrying')
-    }
+  /** Renews a lease (one renewal at a time per lease; callers share it). A conflict means another instance wrote it: lost. */
+  function renew(h: Held): Promise<void> {
+    if (h.reason === 'lost') return Promise.resolve()
+    h.renewing ??= (async () => {
+      const sent = performance.now()
+      try {
+        h.revision = await kv.update(h.key, json({ instance: o.instance, since: h.since } satisfies LeaseValue), h.revision)
+        h.validUntil = sent + o.ttlMs - margin
+      } catch (err) {
+        if (isConflict(err)) stop(h, 'lost')
+        else if (performance.now() > h.validUntil) stop(h, 'lost')
+        else log.debug({ key: h.key, err: (err as Error).message }, 'renewal failed; retrying')
+      } finally {
+        h.renewing = null
+      }
+    })()
+    return h.renewing
   }
 
   async function acquire(actor: LeasedActor, scope: Placeable): Promise<boolean> {
@@ -204,6 +216,7 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
       reason: null,
       live: false,
       done: Promise.resolve(),
+      renewing: null,
     }
     held.set(key, h)
     o.metrics?.leaseEvents.inc({ actor: actor.name, event: 'acquired' })
@@ -228,9 +241,6 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
   async function round(): Promise<void> {
     // Announce ourselves first: a member must exist before it is placed anything.
     for (const a of actors) await kv.put(memberKey(a.name, o.instance), json(memberOf(a)))
-    await Promise.all([...held.values()].map(renew))
-    // Past their validity without a renewal (NATS unreachable): stop acting now.
-    for (const h of held.values()) if (performance.now() > h.validUntil) stop(h, 'lost')
     let allPlaced = true
     for (const a of actors) {
       const live = await members(a.name)
@@ -262,11 +272,14 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
         await round()
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'lease round failed; retrying')
-        for (const h of held.values()) if (performance.now() > h.validUntil) stop(h, 'lost')
       }
       await sleep(renewEvery, stopping.signal)
     }
   })()
+  // Renewals run on their own clock, never behind a slow placement round.
+  const renewals = setInterval(() => {
+    for (const h of held.values()) void renew(h)
+  }, renewEvery)
 
   return {
     ready,
@@ -275,13 +288,12 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
       stopping.abort()
       await loop
       const all = [...held.values()]
-      // Keep renewing while the runners checkpoint, so nobody takes a scope before it is handed over.
-      const keepAlive = setInterval(() => void Promise.all(all.filter((h) => held.has(h.key)).map(renew)), renewEvery)
+      // Renewals go on while the runners checkpoint, so nobody takes a scope before it is handed over.
       try {
         for (const h of all) stop(h, 'shutdown')
         await Promise.all(all.map((h) => h.done))
       } finally {
-        clearInterval(keepAlive)
+        clearInterval(renewals)
       }
       for (const a of actors) await kv.delete(memberKey(a.name, o.instance)).catch(() => undefined)
     },

@@ -63,7 +63,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     // durable restarts exactly after what the state includes.
     if (info.num_ack_pending > 0 || start !== acked) {
       log.info({ durable: input.durable, acked, start, pending: info.num_ack_pending }, 'repositioning consumer')
-      lease?.check()
+      await lease?.check()
       await resetConsumer(io.jsm, input.spec.stream, input.config, start + 1)
       deliveries.set(input.durable, 0) // a new consumer: its deliveries count from one
     }

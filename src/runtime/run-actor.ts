@@ -203,7 +203,7 @@ async function processBatch<S>(
   const endFlush = metrics.flushSeconds.startTimer({ actor: def.name })
 
   // Every effect of the batch checks the lease first: a process that stalled past it acts on nothing.
-  lease?.check()
+  await lease?.check()
   if (sink) await commitWrites(def, sink, batch, results, io, signal, log)
   const out = results.flatMap((r) => r.out)
   const published = await publishAll(
@@ -215,7 +215,7 @@ async function processBatch<S>(
     log,
   )
   if (!published) return { state, acked: null }
-  lease?.check()
+  await lease?.check()
   if (out.length) {
     io.published?.(out)
     observeFills(batch, results, io)

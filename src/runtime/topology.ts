@@ -16,6 +16,7 @@ import {
 import { nanos } from '@nats-io/transport-node'
 import { ACTOR_NAMES, type ActorDef, type InputSpec, type Scope } from '../core/actor.js'
 import { STREAMS, type StreamName } from '../core/contracts.js'
+import { backoff, sleep } from './backoff.js'
 
 const STREAM_NOT_FOUND = 10059
 const CONSUMER_NOT_FOUND = 10014
@@ -38,7 +39,7 @@ const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
 /** How long a stored message id de-duplicates a re-publish (checkpoints are far more frequent). */
 const DUPLICATE_WINDOW_MS = 10 * 60_000
 
-function streamConfig(name: StreamName, limits: StreamLimits): Partial<StreamConfig> & { name: string } {
+function streamConfig(name: StreamName, limits: StreamLimits, replicas: number): Partial<StreamConfig> & { name: string } {
   return {
     name,
     subjects: [...STREAMS[name].subjects],
@@ -49,7 +50,9 @@ function streamConfig(name: StreamName, limits: StreamLimits): Partial<StreamCon
     max_age: nanos(limits.maxAgeMs),
     max_bytes: limits.maxBytes,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
-    num_replicas: 1,
+    // On a JetStream cluster: copies on this many servers (PAPERD_STREAM_REPLICAS); durables follow
+    // their stream's replication (num_replicas 0 = the stream's).
+    num_replicas: replicas,
   }
 }
 
@@ -110,6 +113,23 @@ export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): P
   }
 }
 
+/**
+ * Retries a JetStream API call the server could not answer yet: a cluster electing its meta leader
+ * (a node just died) answers nothing for a few seconds, then carries on.
+ */
+async function whileUnavailable<T>(fn: () => Promise<T>, forMs = 30_000): Promise<T> {
+  const deadline = Date.now() + forMs
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const transient = /timeout|no responders|temporarily unavailable|503/i.test((err as Error).message)
+      if (!transient || Date.now() > deadline) throw err
+      await sleep(backoff(attempt, 250, 2000))
+    }
+  }
+}
+
 async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     await jsm.streams.info(cfg.name)
@@ -157,8 +177,10 @@ export async function resetConsumer(
   await jsm.consumers.add(stream, startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg)
 }
 
-export async function ensureStreams(jsm: JetStreamManager, limits: Record<StreamName, StreamLimits> = DEFAULT_STREAM_LIMITS): Promise<void> {
-  for (const name of Object.keys(STREAMS) as StreamName[]) await ensureStream(jsm, streamConfig(name, limits[name]))
+/** Creates or updates every stream; `replicas` > 1 needs a JetStream cluster of at least that many servers. */
+export async function ensureStreams(jsm: JetStreamManager, replicas = 1): Promise<void> {
+  for (const name of Object.keys(STREAMS) as StreamName[])
+    await whileUnavailable(() => ensureStream(jsm, streamConfig(name, DEFAULT_STREAM_LIMITS[name], replicas)))
 }
 
 export async function ensureConsumers(jsm: JetStreamManager, defs: ActorDef[]): Promise<void> {

@@ -27,7 +27,7 @@ const leases = await startLeases(
         const done = (async () => {
           while (!lease.signal.aborted) {
             try {
-              lease.check()
+              await lease.check()
             } catch {
               say({ ev: 'lost', scope: scope.key, token: lease.token })
               return
@@ -41,7 +41,7 @@ const leases = await startLeases(
       },
     },
   ],
-  { instance: instance!, ttlMs, replicas: 1, log: createLogger(process.env.LOG_LEVEL ?? 'warn') },
+  { instance: instance!, ttlMs, log: createLogger(process.env.LOG_LEVEL ?? 'warn') },
 )
 say({ ev: 'started' })
 process.once('SIGTERM', () => {

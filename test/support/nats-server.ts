@@ -13,8 +13,8 @@ export interface NatsServer {
   url: string
   port: number
   storeDir: string
-  /** SIGTERM, SIGKILL after 5 s, then removes the temp dir. Idempotent. */
-  stop(): Promise<void>
+  /** SIGTERM (or SIGKILL with `kill`), SIGKILL after 5 s, then removes the temp dir. Idempotent. */
+  stop(opts?: { kill?: boolean }): Promise<void>
   /** Stops and starts again on the same port and store dir (JetStream data survives). */
   restart(opts?: { kill?: boolean }): Promise<void>
 }
@@ -117,10 +117,10 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir: dir,
-    async stop() {
+    async stop(stopOpts = {}) {
       if (stopped) return
       stopped = true
-      await run.stop('SIGTERM', STOP_GRACE_MS)
+      await run.stop(stopOpts.kill ? 'SIGKILL' : 'SIGTERM', STOP_GRACE_MS)
       dirs.delete(dir)
       rmSync(dir, { recursive: true, force: true })
     },

@@ -586,6 +586,7 @@ describe('loadEnv', () => {
       demoIntervalMs: 1000,
       embeddedPgPort: 54329,
       leaseTtlMs: 5000,
+      streamReplicas: 1,
       instanceId: undefined,
     })
   })
