@@ -157,7 +157,7 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     h.controller.abort()
     if (reason === 'lost') {
       o.metrics?.leaseEvents.inc({ actor: h.actor.name, event: 'lost' })
-      log.warn({ actor: h.actor.name, scope: h.scope.key, token: h.token }, 'lease lost: the scope stops without acting further')
+      log.warn({ actor: h.actor.name, scope: h.scope.key, fence: h.token }, 'lease lost: the scope stops without acting further')
     }
   }
 
@@ -221,7 +221,7 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     held.set(key, h)
     o.metrics?.leaseEvents.inc({ actor: actor.name, event: 'acquired' })
     o.metrics?.scopesOwned.inc({ actor: actor.name })
-    log.info({ actor: actor.name, scope: scope.key, token: revision }, 'lease acquired')
+    log.info({ actor: actor.name, scope: scope.key, fence: revision }, 'lease acquired')
     const running = actor.run(scope, leaseOf(h))
     void running.live.then(() => (h.live = true))
     h.done = running.done.catch((err) => log.error({ err, key }, 'scope runner failed')).then(() => release(h))

@@ -53,16 +53,29 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     if (acked > saved) ranges.push({ input, from: saved + 1, to: acked })
     const start = Math.max(acked, saved)
     log.debug(
-      { durable: input.durable, saved, acked, delivered: info.delivered.stream_seq, pending: info.num_ack_pending },
+      {
+        durable: input.durable,
+        saved,
+        acked,
+        delivered: info.delivered,
+        floor: info.ack_floor,
+        pending: info.num_ack_pending,
+        waiting: info.num_waiting,
+        redelivered: info.num_redelivered,
+        optStart: info.config.opt_start_seq,
+      },
       'rebuilding from the checkpoint and the acknowledged',
     )
     positions.set(input.durable, start)
     deliveries.set(input.durable, info.delivered.consumer_seq)
     // Messages delivered but not acknowledged by a previous process would come back only after
-    // ack_wait, behind newer ones; and a checkpoint may be ahead of a lost ack. Either way the
-    // durable restarts exactly after what the state includes.
-    if (info.num_ack_pending > 0 || start !== acked) {
-      log.info({ durable: input.durable, acked, start, pending: info.num_ack_pending }, 'repositioning consumer')
+    // ack_wait, behind newer ones; a checkpoint may be ahead of a lost ack; and a durable whose
+    // deliveries ran past its ack floor with nothing pending (a delivery settled without moving the
+    // floor) would go on after a message the state never saw. In every case the durable restarts
+    // exactly after what the state includes.
+    const ahead = info.delivered.consumer_seq !== info.ack_floor.consumer_seq
+    if (info.num_ack_pending > 0 || start !== acked || ahead) {
+      log.info({ durable: input.durable, acked, start, pending: info.num_ack_pending, delivered: info.delivered.stream_seq, ahead }, 'repositioning consumer')
       await lease?.check()
       await resetConsumer(io.jsm, input.spec.stream, input.config, start + 1)
       deliveries.set(input.durable, 0) // a new consumer: its deliveries count from one

@@ -34,7 +34,7 @@ interface Stored {
   input: Inbound
 }
 
-const clone = <T>(x: T): T => structuredClone(x)
+const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T
 
 function inboundOf(type: Outbound['type'], data: Outbound['data'], seq: number): Inbound {
   const subject = subjectOf(type, data as Record<string, unknown>, DEFAULT_PARTITIONS)

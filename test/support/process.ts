@@ -4,7 +4,8 @@
 // children() and stop()) in an after hook, and SIGKILL for any still running when the worker exits.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { createServer } from 'node:net'
-import { basename } from 'node:path'
+import { createWriteStream } from 'node:fs'
+import { basename, join } from 'node:path'
 import type { Stack } from './stack.js'
 
 export async function freePort(): Promise<number> {
@@ -82,6 +83,16 @@ export function startChild(command: string, args: string[], opts: ChildOptions =
     opts.onOutput?.(out, child)
   })
   child.stdin?.end(opts.input)
+  // TEST_CHILD_LOG_DIR keeps every child's whole output on disk, one file per process: for chasing a
+  // failure that only a loaded machine shows, where the kept tail is not enough.
+  const logDir = process.env.TEST_CHILD_LOG_DIR
+  if (logDir) {
+    const file = createWriteStream(join(logDir, `${opts.name ?? basename(command)}-${child.pid}.log`))
+    file.write(`# ${Date.now()} ${command} ${args.join(' ')}\n`)
+    child.stdout?.on('data', (d: string) => file.write(d))
+    child.stderr?.on('data', (d: string) => file.write(d))
+    child.once('close', () => file.end())
+  }
   let done = false
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -168,7 +179,14 @@ export interface Daemon extends Child {
 export async function spawnDaemon(stack: Stack, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
   const port = await freePort()
   const daemon = startPaperd(['start', ...args], {
-    env: { ...process.env, NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      NATS_URL: stack.nats.url,
+      DATABASE_URL: stack.db.url,
+      METRICS_PORT: String(port),
+      LOG_LEVEL: process.env.TEST_CHILD_LOG_DIR ? 'debug' : 'info',
+      ...env,
+    },
   })
   for (const deadline = Date.now() + 30_000; ; ) {
     const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(

@@ -8,6 +8,8 @@ import { parseConfig } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
 import { ownerOf } from '../../src/runtime/placement.js'
+import type { Inbound, Outbound } from '../../src/core/actor.js'
+import { message } from '../support/messages.js'
 
 const config = parseConfig(GAYED_CONFIG)
 const series = gayedSeries()
@@ -53,6 +55,45 @@ describe('Gayed consensus strategy on crafted series', async () => {
     // pct_equity 0.95 of 100 000 at the first day's close of 101 → floor(940.59) = 940 shares.
     expect(run.fills[0]!.qty).toBe(940)
     expect(run.orderStatuses).toEqual([]) // TLT's bar comes first each day: its buy waited for SPY's sale
+  })
+
+  it('acts on every day as the backtest does however late the account answers: all the bars first, the news of each idea only then', () => {
+    // An executor far behind the bars (a loaded machine, a restart): every day after the first idea
+    // waits for its fill, longer than the bars a scope remembers per symbol.
+    const def = strategy(config.strategies, config.accounts)
+    const scope = def.scopes.find((s) => s.key === 'gayed-gayed')!
+    let state = def.init(scope)
+    const statusOf = new Map(run.statuses.map((st) => [st.idea_id, st]))
+    const fillOf = new Map(run.fills.map((f) => [f.idea_id, f]))
+    const signals: unknown[] = []
+    const ideas: string[] = []
+    let seq = 0
+    const feed = (type: Outbound['type'], data: Outbound['data']) => {
+      const step = def.handle(state, { type, data, subject: '', params: {}, seq: ++seq, msgId: data.id } as Inbound, scope, [])
+      state = step.state
+      for (const e of step.emit ?? []) {
+        if (e.type === 'strategy.signal') signals.push(e.data)
+        if (e.type === 'trade.idea') ideas.push(e.data.id)
+      }
+    }
+    for (let d = 0; d < GAYED_DAYS; d++)
+      for (const symbol of GAYED_SYMBOLS) {
+        const b = series[symbol]![d]!
+        const id = `bar:${symbol}:1d:${b.ts}`
+        feed(
+          'md.bar',
+          message('md.bar', { id, correlation_id: id, symbol, ts: b.ts, open: b.open, high: b.high, low: b.low, close: b.close, volume: b.volume }),
+        )
+      }
+    expect(signals.length).toBeLessThan(GAYED_DAYS - 40)
+    // Each idea's verdict and fill, in the order the ideas were made (an answer may bring new ideas).
+    for (let i = 0; i < ideas.length; i++) {
+      feed('trade.idea_status', statusOf.get(ideas[i]!)!)
+      const fill = fillOf.get(ideas[i]!)
+      if (fill) feed('trade.fill', fill)
+    }
+    expect(ideas).toEqual(run.statuses.map((st) => st.idea_id))
+    expect(signals).toEqual(run.signals)
   })
 
   it('is deterministic: a second run publishes byte-identical states and fills', async () => {
