@@ -1,9 +1,10 @@
-// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--only ceiling,pipeline,pipeline4,latency]`
+// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--kills K] [--lease-ttl MS] [--only ceiling,pipeline,pipeline4,latency,backtest,failover]`
 // SPEC §9 from one run on this machine, each phase on its own fresh nats-server -js (random port,
 // temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
 //   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
 //   ratio  3. bar → persisted fill latency at a steady rate  4. persister rows/s vs a plain batched
-//   insert  5. backtest bars/s (the same handlers in-process, no NATS, no Postgres).
+//   insert  5. backtest bars/s (the same handlers in-process, no NATS, no Postgres)  6. failover time
+//   of a scope whose owner is SIGKILLed (median and worst over --kills, against the lease TTL).
 // It measures and reports; it never fails on a threshold (only on an error it could not measure
 // through). Numbers go to stdout as tables and to .bench/last.json.
 import { spawnSync } from 'node:child_process'
@@ -21,6 +22,7 @@ import { createLogger } from '../src/telemetry/log.js'
 import { partitionOf } from '../src/core/partition.js'
 import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { measureCeiling, type CeilingResult } from './ceiling.js'
+import { measureFailover, type FailoverResult } from './failover.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
 import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer } from './support.js'
@@ -33,6 +35,8 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     rates: { type: 'string' },
     seconds: { type: 'string' },
+    kills: { type: 'string' },
+    'lease-ttl': { type: 'string' },
   },
   strict: true,
 })
@@ -50,7 +54,10 @@ const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
 // The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
 const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
 const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
-const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency', 'backtest'] as const
+const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency', 'backtest', 'failover'] as const
+const KILLS = Math.round(positive(args.kills, 'kills', args.quick ? 5 : 20))
+// The product's default lease (PAPERD_LEASE_TTL_MS); a failover is mostly waiting for it to run out.
+const LEASE_TTL_MS = Math.round(positive(args['lease-ttl'], 'lease-ttl', 5_000))
 const BACKTEST_BARS = args.quick ? 20_000 : 200_000
 const ONLY = new Set(args.only ? args.only.split(',').map((p) => p.trim()) : PHASES)
 for (const p of ONLY) {
@@ -360,7 +367,27 @@ async function main(): Promise<number> {
         return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, ...(profile ? { profile } : {}) }
       })
 
-  const results = { meta, daemonWarnings: phaseWarnings, ceiling, pipeline1, pipeline4, drain: drain as RunResult | null, plain, latency, backtest, errors }
+  // 6. Failover: SIGKILL the owner of a scope, again and again; kill → first message the new owner processes.
+  const failover = !ONLY.has('failover')
+    ? null
+    : await phase(`failover × ${KILLS} kills`, async (cleanup) => {
+        const t = await target(cleanup)
+        return measureFailover(cleanup, t.server, t.dbUrl, KILLS, LEASE_TTL_MS)
+      })
+
+  const results = {
+    meta,
+    daemonWarnings: phaseWarnings,
+    ceiling,
+    pipeline1,
+    pipeline4,
+    drain: drain as RunResult | null,
+    plain,
+    latency,
+    backtest,
+    failover,
+    errors,
+  }
   print(results)
   const file = join(BENCH_DIR, 'last.json')
   writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`)
@@ -395,8 +422,9 @@ function print(r: {
   plain: PlainInsertResult | null
   latency: LatencyResult[]
   backtest: { bars: number; seconds: number; barsPerSec: number; fills: number; profile?: ProfileSummary } | null
+  failover: FailoverResult | null
 }): void {
-  const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest } = r
+  const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest, failover } = r
   console.log(`\npaperd bench — ${meta.startedAt}`)
   console.log(
     `commit ${meta.commit}; node ${meta.node}, ${meta.natsServer}, ${meta.postgres}, ${meta.cpus}, load at start ${(meta.loadavgAtStart as number[]).join(' ')}`,
@@ -472,6 +500,22 @@ function print(r: {
           `${backtest.bars} 1m bars, canonical SMA cross, ${backtest.fills} fills, ${fmt(backtest.seconds, 2)} s in-process`,
         ]
       : ['5. backtest', '—', 'bars/s', '≈ 1M', missing('backtest')],
+    failover
+      ? [
+          '6. failover, median',
+          fmt(failover.medianMs / 1000, 2),
+          's',
+          'seconds',
+          `SIGKILL of a scope's owner → first bar processed by the new owner; ${failover.kills} kills, lease TTL ${fmt(failover.ttlMs / 1000, 1)} s (median = ${fmt(failover.medianPerTtl, 2)} × TTL)`,
+        ]
+      : ['6. failover, median', '—', 's', 'seconds', missing('failover')],
+    [
+      '   failover, worst',
+      fmt(failover ? failover.worstMs / 1000 : undefined, 2),
+      's',
+      '',
+      failover ? `of ${failover.samplesMs.map((x) => fmt(x / 1000, 1)).join(', ')}` : '',
+    ],
   ]
   console.log(table(rows, ['l', 'r', 'l', 'l', 'l']))
 

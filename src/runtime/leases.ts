@@ -172,6 +172,23 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     return out
   }
 
+  /** scope key → when (server clock, ms) this instance last saw another instance's lease on it renewed. */
+  const othersRenewed = new Map<string, number>()
+
+  /**
+   * For paperd_scope_takeover_seconds: how long before this acquisition (server clock) the previous
+   * owner was lost — its lease deleted (a hand-over), or its last renewal seen (it then expired).
+   */
+  async function takeoverClock(key: string, before: KvEntry | null): Promise<{ kind: 'expired' | 'handover'; lostToAcquired: number } | null> {
+    const renewed = othersRenewed.get(key)!
+    othersRenewed.delete(key)
+    const mine = await kv.get(key).catch(() => null)
+    if (!mine) return null
+    const handover = before !== null && before.operation !== 'PUT'
+    const lost = handover ? before.created.getTime() : renewed
+    return { kind: handover ? 'handover' : 'expired', lostToAcquired: Math.max(0, mine.created.getTime() - lost) / 1000 }
+  }
+
   /** Renews a lease (one renewal at a time per lease; callers share it). A conflict means another instance wrote it: lost. */
   function renew(h: Held): Promise<void> {
     if (h.reason === 'lost') return Promise.resolve()
@@ -200,10 +217,14 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     const current = await kv.get(key)
     if (present(current)) {
       // Our own lease from before a reconnect or a lost renewal: take it again under a new token.
-      if (current.json<LeaseValue>().instance !== o.instance) return false
+      if (current.json<LeaseValue>().instance !== o.instance) {
+        othersRenewed.set(key, current.created.getTime())
+        return false
+      }
       revision = await kv.update(key, value, current.revision).catch(() => 0)
     } else revision = await kv.create(key, value).catch(() => 0)
     if (!revision) return false
+    const takeover = othersRenewed.has(key) ? takeoverClock(key, current) : null
     const h: Held = {
       actor,
       scope,
@@ -223,7 +244,11 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     o.metrics?.scopesOwned.inc({ actor: actor.name })
     log.info({ actor: actor.name, scope: scope.key, fence: revision }, 'lease acquired')
     const running = actor.run(scope, leaseOf(h))
-    void running.live.then(() => (h.live = true))
+    void running.live.then(async () => {
+      h.live = true
+      const t = await takeover
+      if (t) o.metrics?.takeover.observe({ actor: actor.name, kind: t.kind }, t.lostToAcquired + (performance.now() - sent) / 1000)
+    })
     h.done = running.done.catch((err) => log.error({ err, key }, 'scope runner failed')).then(() => release(h))
     return true
   }

@@ -114,6 +114,8 @@ async function runScopeOnce<S>(
   const local = new AbortController()
   const stopAll = () => local.abort()
   outer.addEventListener('abort', stopAll, { once: true })
+  // Stopped while rebuilding (a hand-over, a shutdown): 'abort' has fired already and will not again.
+  if (outer.aborted) stopAll()
   const mailbox = new Mailbox<Item>()
   const pumps = Promise.all(
     inputs.map((input) =>

@@ -92,6 +92,13 @@ export function createMetrics(opts: { processMetrics?: boolean; actors?: readonl
       labelNames: ['actor', 'event'] as const,
       registers: [registry],
     }),
+    takeover: new Histogram({
+      name: 'paperd_scope_takeover_seconds',
+      help: 'From the last renewal of the lease of the instance that owned a scope before (server clock) to this instance consuming it live, rebuilt (kind="expired": the owner died or stalled and its lease ran out; "handover": it stopped or moved the scope and deleted its lease)',
+      labelNames: ['actor', 'kind'] as const,
+      buckets: [0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60],
+      registers: [registry],
+    }),
     scopesLive: new Gauge({
       name: 'paperd_scopes_live',
       help: 'Scopes (partitions, accounts) this process owns and has caught up on',

@@ -1,0 +1,71 @@
+// A scope told to stop while it is still rebuilding (its lease handed over because an instance
+// joined, or the process shutting down, at the moment it took the scope) must stop once it is
+// rebuilt, not run on: the stop came before it listened for one. Left running, it would keep the
+// lease renewed forever — the scope never reaching the instance placement gave it to — and a
+// SIGTERM would wait for it without end.
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { marketSnapshots } from '../../actors/market-snapshots.js'
+import type { Io } from '../../src/runtime/io.js'
+import { createCodec } from '../../src/runtime/codec.js'
+import { createPublisher } from '../../src/runtime/publisher.js'
+import { openCheckpoints } from '../../src/runtime/checkpoints.js'
+import type { Lease } from '../../src/runtime/leases.js'
+import { leasedRunner } from '../../src/runtime/run-actor.js'
+import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
+import { createLogger } from '../../src/telemetry/log.js'
+import { createMetrics } from '../../src/telemetry/metrics.js'
+import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+
+let nats: NatsServer
+let nc: NatsConnection
+beforeAll(async () => {
+  nats = await startNatsServer()
+  nc = await connect({ servers: nats.url })
+}, 30_000)
+afterAll(async () => {
+  await nc?.close()
+  await nats?.stop()
+})
+
+describe('a scope stopped while it rebuilds', () => {
+  it('stops as soon as it is rebuilt, handling nothing', async () => {
+    const js = jetstream(nc)
+    const jsm = await jetstreamManager(nc)
+    await ensureStreams(jsm)
+    const def = marketSnapshots()
+    await ensureConsumers(jsm, [def])
+    for (let i = 1; i <= 20; i++)
+      await js.publish('md.in.bar.ORCL', JSON.stringify({ ts: `2024-01-${String(i).padStart(2, '0')}`, open: 10, high: 11, low: 9, close: 10, volume: 1 }))
+
+    const stop = new AbortController()
+    const checkpoints = await openCheckpoints(js)
+    const metrics = createMetrics({ processMetrics: false })
+    const io: Io = {
+      nc,
+      js,
+      jsm,
+      codec: createCodec(16),
+      partitions: 16,
+      log: createLogger('silent'),
+      metrics,
+      publisher: createPublisher(nc),
+      // The hand-over arrives while the scope loads its checkpoint.
+      checkpoints: {
+        load: async (key) => {
+          stop.abort()
+          return checkpoints.load(key)
+        },
+        save: (key, cp, fence) => checkpoints.save(key, cp, fence),
+      },
+      epoch: () => 0,
+    }
+    const lease: Lease = { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? 'handover' : null), check: async () => undefined }
+    const running = leasedRunner(def, io)({ key: 'all' }, lease)
+    const stopped = await Promise.race([running.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))])
+    expect(stopped).toBe(true)
+    // Nothing was handled: no bar came out on MD.
+    expect((await jsm.streams.info('MD')).state.messages).toBe(0)
+  }, 30_000)
+})
