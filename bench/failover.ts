@@ -5,14 +5,12 @@
 // owner, after the dead one's lease expired, the standby took it and rebuilt the scope. Reported as
 // median and worst, and as a multiple of the lease TTL: most of a failover is waiting for the lease
 // to run out, so the TTL is the baseline the rest is measured against.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { join } from 'node:path'
-import { jetstream, jetstreamManager } from '@nats-io/jetstream'
+import type { ChildProcess } from 'node:child_process'
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
-import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { LEASE_BUCKET } from '../src/runtime/leases.js'
-import { type Cleanup, type NatsServer, percentile, round } from './support.js'
+import { type Cleanup, type NatsServer, percentile, round, spawnPaperd } from './support.js'
 
 export interface FailoverResult {
   kills: number
@@ -32,9 +30,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export async function measureFailover(cleanup: Cleanup, server: NatsServer, dbUrl: string, kills: number, ttlMs: number): Promise<FailoverResult> {
   const procs = new Map<number, ChildProcess>()
   const startOne = () => {
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'start', '--actors', 'market-snapshots'], {
-      stdio: 'ignore',
-      env: { ...process.env, NATS_URL: server.url, DATABASE_URL: dbUrl, METRICS_PORT: '0', LOG_LEVEL: 'warn', PAPERD_LEASE_TTL_MS: String(ttlMs) },
+    const child = spawnPaperd(['start', '--actors', 'market-snapshots'], {
+      natsUrl: server.url,
+      dbUrl,
+      env: { LOG_LEVEL: 'warn', PAPERD_LEASE_TTL_MS: String(ttlMs) },
     })
     procs.set(child.pid!, child)
     child.once('exit', () => procs.delete(child.pid!))
@@ -77,7 +76,7 @@ export async function measureFailover(cleanup: Cleanup, server: NatsServer, dbUr
     }
   })()
   const start = (await jsm.streams.info('MD')).state.last_seq + 1
-  const watcher = await js.consumers.get('MD', { filter_subjects: 'md.bar.>', opt_start_seq: start, deliver_policy: 'by_start_sequence' as never })
+  const watcher = await js.consumers.get('MD', { filter_subjects: 'md.bar.>', opt_start_seq: start, deliver_policy: DeliverPolicy.StartSequence })
   const messages = await watcher.consume()
   const watching = (async () => {
     for await (const m of messages) {

@@ -6,7 +6,7 @@
 // exits 1 on the first difference. Minutes long, so it is not part of `npm test` (which runs a
 // short, deterministic version: test/integration/executor-kill.test.ts, and every interleaving of
 // the two handlers: test/unit/interleavings.test.ts).
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -20,9 +20,8 @@ import { deploymentActors, startDaemon } from '../src/app/daemon.js'
 import { createLogger } from '../src/telemetry/log.js'
 import { expectedWork, waitForQuiescence } from '../src/control/quiesce.js'
 import { replayBars } from '../src/app/replay.js'
-import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { streamRange } from '../src/runtime/stream-range.js'
-import { Cleanup, createDatabase, startNatsServer } from './support.js'
+import { Cleanup, createDatabase, spawnPaperd, startNatsServer } from './support.js'
 import { prng, syntheticBars } from '../src/app/synthetic-bars.js'
 
 const { values: args } = parseArgs({
@@ -103,15 +102,10 @@ async function main(): Promise<number> {
 
     // The two processes under test, restarted after every kill.
     const spawnActor = (actor: string): ChildProcess => {
-      const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'start', '--actors', actor, '--config', configFile], {
-        env: {
-          ...process.env,
-          NATS_URL: nats.url,
-          DATABASE_URL: db.url,
-          METRICS_PORT: '0',
-          LOG_LEVEL: process.env.SOAK_DEBUG ? 'debug' : 'warn',
-          PAPERD_THREADS: '1',
-        },
+      const child = spawnPaperd(['start', '--actors', actor, '--config', configFile], {
+        natsUrl: nats.url,
+        dbUrl: db.url,
+        env: { LOG_LEVEL: process.env.SOAK_DEBUG ? 'debug' : 'warn', PAPERD_THREADS: '1' },
         stdio: ['ignore', process.env.SOAK_DEBUG ? 'pipe' : 'ignore', process.env.SOAK_DEBUG ? 'pipe' : 'inherit'],
       })
       // SOAK_DEBUG: every process's log, in order, in one file per actor.

@@ -5,7 +5,8 @@
 import { syntheticBars, type SyntheticBar } from '../src/app/synthetic-bars.js'
 import { findOnPath } from '../src/adapters/nats/local-server.js'
 import { safeUrl } from '../src/telemetry/log.js'
-import { spawn, type ChildProcess } from 'node:child_process'
+import { PACKAGE_ROOT } from '../src/config/paths.js'
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect as tcpConnect } from 'node:net'
@@ -272,3 +273,13 @@ export const nodeCpuSeconds = () => {
 }
 
 export const round = (x: number, digits = 0) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x)
+
+// ---------------------------------------------------------------------------------------------
+// `paperd ARGS…` as a process of its own (the built CLI), on a bench's server and database.
+
+export function spawnPaperd(args: string[], target: { natsUrl: string; dbUrl: string; env?: Record<string, string>; stdio?: StdioOptions }): ChildProcess {
+  return spawn(process.execPath, [join(PACKAGE_ROOT, 'dist/src/cli.js'), ...args], {
+    env: { ...process.env, NATS_URL: target.natsUrl, DATABASE_URL: target.dbUrl, METRICS_PORT: '0', ...target.env },
+    stdio: target.stdio ?? 'ignore',
+  })
+}

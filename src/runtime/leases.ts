@@ -273,6 +273,8 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
       const mine = new Set(scopesFor(a.name, a.scopes, live, o.instance).map((s) => s.key))
       for (const h of held.values()) if (h.actor === a && !mine.has(h.scope.key)) stop(h, 'handover')
       for (const s of a.scopes) {
+        // A renewal seen on a scope placed elsewhere since says nothing of a later takeover.
+        if (!mine.has(s.key)) othersRenewed.delete(scopeKey(a.name, s.key))
         if (!mine.has(s.key) || held.has(scopeKey(a.name, s.key))) continue
         if (!(await acquire(a, s))) allPlaced = false
       }
