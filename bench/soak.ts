@@ -228,7 +228,7 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
   for (const key of keys.filter((k) => k.startsWith('risk-gate.'))) {
     const account = key.slice('risk-gate.'.length)
     const all: { seq: number; d: Record<string, unknown> }[] = []
-    for await (const m of streamRange({ js: jetstream(nc), jsm }, 'TRADE', `trade.*.${account}`, 1, Number.MAX_SAFE_INTEGER))
+    for await (const m of streamRange({ nc, js: jetstream(nc), jsm }, 'TRADE', `trade.*.${account}`, 1, Number.MAX_SAFE_INTEGER))
       all.push({ seq: m.seq, d: m.json() })
     const seen = new Map<string, number>()
     const pos = new Map<string, number>()

@@ -63,10 +63,13 @@ async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<
 
 export interface NatsServer {
   url: string
-  pid: number
+  /** The running server's pid (a restart changes it). */
+  readonly pid: number
   storeDir: string
   /** SIGTERM (SIGKILL after 5 s), then removes the store dir. Idempotent. */
   stop(): Promise<void>
+  /** SIGTERM (SIGKILL after 5 s) and start again on the same port and store: JetStream data survives. */
+  restart(): Promise<void>
 }
 
 // Synchronous last resort: a crash or process.exit() must not leave servers or temp dirs behind.
@@ -97,12 +100,9 @@ const portIsOpen = (port: number) =>
     s.once('error', () => resolve(false))
   })
 
-/** `extraArgs`: e.g. ['-m', '8222'] to expose the monitoring endpoint while investigating. */
-export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
-  const bin = findOnPath('nats-server')
-  if (!bin) throw new Error('nats-server not found on PATH (apt-get install nats-server)')
-  const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
-  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', '-1', '-sd', dir, '--ports_file_dir', dir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+/** One nats-server process on `dir`: spawned, watched, and stopped (SIGTERM, SIGKILL after 5 s). */
+function spawnServer(bin: string, dir: string, port: string, extraArgs: string[]) {
+  const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', port, '-sd', dir, '--ports_file_dir', dir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
   const entry = { child, dir }
   liveServers.add(entry)
   let stderr = ''
@@ -112,10 +112,7 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
     child.once('exit', () => resolve())
     child.once('error', () => resolve())
   })
-  let stopped = false
-  const stop = async () => {
-    if (stopped) return
-    stopped = true
+  const kill = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM')
       const late = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)])
@@ -125,10 +122,10 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
       }
     }
     liveServers.delete(entry)
-    rmSync(dir, { recursive: true, force: true })
   }
-  const deadline = Date.now() + 15_000
-  try {
+  /** The port it listens on, once it accepts connections. */
+  const up = async (): Promise<number> => {
+    const deadline = Date.now() + 15_000
     for (;;) {
       if (child.exitCode !== null) throw new Error(`nats-server exited during startup:\n${stderr}`)
       if (Date.now() > deadline) throw new Error(`nats-server did not start within 15 s:\n${stderr}`)
@@ -136,17 +133,52 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
       if (file) {
         try {
           const url = (JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats?: string[] }).nats?.[0]
-          const port = url ? Number(new URL(url).port) : NaN
-          if (port && (await portIsOpen(port))) return { url: `nats://127.0.0.1:${port}`, pid: child.pid!, storeDir: dir, stop }
+          const bound = url ? Number(new URL(url).port) : NaN
+          if (bound && (await portIsOpen(bound))) return bound
         } catch {
           // half-written ports file; poll again
         }
       }
       await sleep(20)
     }
+  }
+  return { child, kill, up }
+}
+
+/** `extraArgs`: e.g. ['-m', '8222'] to expose the monitoring endpoint while investigating. */
+export async function startNatsServer(extraArgs: string[] = []): Promise<NatsServer> {
+  const bin = findOnPath('nats-server')
+  if (!bin) throw new Error('nats-server not found on PATH (apt-get install nats-server)')
+  const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
+  let run = spawnServer(bin, dir, '-1', extraArgs)
+  let stopped = false
+  const stop = async () => {
+    if (stopped) return
+    stopped = true
+    await run.kill()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  let port: number
+  try {
+    port = await run.up()
   } catch (err) {
     await stop()
     throw err
+  }
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    get pid() {
+      return run.child.pid!
+    },
+    storeDir: dir,
+    stop,
+    async restart() {
+      if (stopped) throw new Error('nats-server was stopped; cannot restart it')
+      await run.kill()
+      // Same port: clients reconnect to the URL they have (Go sets SO_REUSEADDR).
+      run = spawnServer(bin, dir, String(port), extraArgs)
+      await run.up()
+    },
   }
 }
 

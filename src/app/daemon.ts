@@ -132,7 +132,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ? await startLeases(
         await openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas),
         leased.map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) })),
-        { instance, ttlMs: env.leaseTtlMs, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
+        { jsm, instance, ttlMs: env.leaseTtlMs, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
       )
     : null
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the

@@ -10,7 +10,7 @@ import type { ControlSubject } from './requests.js'
 import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
-import { LEASE_BUCKET } from '../runtime/leases.js'
+import { bucketKeys, LEASE_BUCKET } from '../runtime/leases.js'
 import { isPaperdDurable } from '../runtime/topology.js'
 import { Kvm } from '@nats-io/kv'
 
@@ -104,16 +104,15 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
       }
     }),
   )
-  return { instances, consumers, other_consumers: others, accounts, gaps, leases: await leasesOf(nc) }
+  return { instances, consumers, other_consumers: others, accounts, gaps, leases: await leasesOf(nc, jsm) }
 }
 
 /** The lease bucket's scope entries (none before any instance ran a leased actor). */
-async function leasesOf(nc: NatsConnection): Promise<StatusReport['leases']> {
+async function leasesOf(nc: NatsConnection, jsm: JetStreamManager): Promise<StatusReport['leases']> {
   const out: StatusReport['leases'] = []
   try {
     const kv = await new Kvm(nc).open(LEASE_BUCKET)
-    const keys: string[] = []
-    for await (const k of await kv.keys('scope.>')) keys.push(k)
+    const keys = await bucketKeys(jsm, LEASE_BUCKET, 'scope.>')
     const now = Date.now()
     for (const key of keys) {
       const e = await kv.get(key)

@@ -19,7 +19,7 @@
 //   hand and checkpoints, then the lease is deleted; the new owner polls and takes it. A graceful stop
 //   hands over everything the same way; a dead instance's leases expire after the TTL.
 import { Kvm, type KV, type KvEntry } from '@nats-io/kv'
-import type { JetStreamClient } from '@nats-io/jetstream'
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
 import type { Logger } from '../telemetry/log.js'
 import type { Metrics } from '../telemetry/metrics.js'
 import { sleep } from './backoff.js'
@@ -58,6 +58,8 @@ interface LeasedActor {
 }
 
 interface LeaseOptions {
+  /** Lists the bucket's keys (bucketKeys). */
+  jsm: JetStreamManager
   instance: string
   ttlMs: number
   log: Logger
@@ -117,6 +119,18 @@ export async function openLeaseBucket(js: JetStreamClient, ttlMs: number, replic
   return new Kvm(js).create(LEASE_BUCKET, { ttl: ttlMs, history: 1, replicas, description: 'paperd scope leases and members' })
 }
 
+/**
+ * Keys of a KV bucket on a filter, from its stream's per-subject counts: no consumer is created
+ * (kv.keys creates one each time, and on a 2.9 cluster with a node down a share of new consumers
+ * land on the dead node and are never answered). Deleted keys are listed too (their markers):
+ * read each entry and skip the deleted.
+ */
+export async function bucketKeys(jsm: JetStreamManager, bucket: string, filter: string): Promise<string[]> {
+  const prefix = `$KV.${bucket}.`
+  const info = await jsm.streams.info(`KV_${bucket}`, { subjects_filter: prefix + filter })
+  return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(prefix.length))
+}
+
 export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions): Promise<Leases> {
   const log = o.log.child({ component: 'leases', instance: o.instance })
   const renewEvery = Math.max(200, Math.floor(o.ttlMs / 3))
@@ -164,7 +178,7 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
   async function members(actor: string): Promise<Member[]> {
     const out: Member[] = []
     const keys: string[] = []
-    for await (const k of await kv.keys(`member.${actor}.*`)) keys.push(k)
+    keys.push(...(await bucketKeys(o.jsm, LEASE_BUCKET, `member.${actor}.*`)))
     for (const k of keys) {
       const e = await kv.get(k)
       if (present(e)) out.push(e.json<Member>())

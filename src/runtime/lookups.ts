@@ -1,6 +1,8 @@
 // Reads what a handler's `lookup` names (ActorDef.lookup): bars of one symbol stored in MD after a
-// stream position. A few bars are fetched with direct gets (STREAM.MSG.GET next_by_subj, nats-server
-// 2.9+), longer stretches with an ordered consumer. Any error propagates: the caller retries the
+// stream position. The first bars are fetched one message get at a time (STREAM.MSG.GET
+// next_by_subj, nats-server 2.9+), the rest of a longer stretch with an ordered consumer: most
+// lookups need a few bars, and a get is cheaper than creating a consumer — and, on a cluster with a
+// node down, cannot be placed on the dead node (see stream-range.ts). Any error propagates: the caller retries the
 // read (the stream is append-only, so a retry finds the same bars), it is never the message's fault.
 import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { MsgRequest } from '@nats-io/jetstream'
@@ -9,16 +11,16 @@ import { subjectOf } from '../core/subjects.js'
 import type { Io } from './io.js'
 import { streamRange } from './stream-range.js'
 
-/** Up to this many bars are read one direct get at a time. */
-const DIRECT_GETS = 4
+/** Up to this many messages of a lookup are read one get at a time; the rest by a consumer. */
+const DIRECT_GETS = 16
 
-export async function readLookups(io: Pick<Io, 'js' | 'jsm' | 'codec' | 'partitions'>, lookups: readonly BarLookup[]): Promise<Found> {
+export async function readLookups(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions'>, lookups: readonly BarLookup[]): Promise<Found> {
   const found: { lookup: BarLookup; bars: FoundBar[] }[] = []
   for (const l of lookups) found.push({ lookup: l, bars: l.through > l.after ? await readBars(io, l) : [] })
   return found
 }
 
-async function readBars(io: Pick<Io, 'js' | 'jsm' | 'codec' | 'partitions'>, l: BarLookup): Promise<FoundBar[]> {
+async function readBars(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions'>, l: BarLookup): Promise<FoundBar[]> {
   const subject = subjectOf('md.bar', { symbol: l.symbol }, io.partitions)
   const out: FoundBar[] = []
   const limit = l.limit ?? Infinity
@@ -27,16 +29,14 @@ async function readBars(io: Pick<Io, 'js' | 'jsm' | 'codec' | 'partitions'>, l: 
     if (l.timeframe === undefined || bar.timeframe === l.timeframe) out.push({ seq, bar })
     return out.length < limit
   }
-  if (limit <= DIRECT_GETS) {
-    for (let seq = l.after + 1; seq <= l.through; ) {
-      // next_by_subj is part of the server's MSG.GET API; nats.js only types it for direct gets.
-      const sm = await io.jsm.streams.getMessage('MD', { seq, next_by_subj: subject } as unknown as MsgRequest)
-      if (!sm || sm.seq > l.through || !take(sm.seq, sm.subject, sm.data)) break
-      seq = sm.seq + 1
-    }
-    return out
+  let seq = l.after + 1
+  for (let gets = 0; gets < DIRECT_GETS && seq <= l.through; gets++) {
+    // next_by_subj is part of the server's MSG.GET API; nats.js only types it for direct gets.
+    const sm = await io.jsm.streams.getMessage('MD', { seq, next_by_subj: subject } as unknown as MsgRequest)
+    if (!sm || sm.seq > l.through || !take(sm.seq, sm.subject, sm.data)) return out
+    seq = sm.seq + 1
   }
-  for await (const m of streamRange(io, 'MD', subject, l.after + 1, l.through)) if (!take(m.seq, m.subject, m.data)) break
+  if (seq <= l.through) for await (const m of streamRange(io, 'MD', subject, seq, l.through)) if (!take(m.seq, m.subject, m.data)) break
   return out
 }
 

@@ -2,24 +2,39 @@
 // by replay, and the bars a handler looks up) share it. It must read the whole stretch: a replay
 // that stopped early would leave a state behind its consumers' positions, and a lookup that found
 // fewer bars than the stream holds would change a decision.
-import { DeliverPolicy, type JsMsg, type MsgRequest } from '@nats-io/jetstream'
+import { DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JsMsg, type MsgRequest } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
 import type { Io } from './io.js'
 
 /** How long one pull waits; a pull that comes back empty is simply made again (a loaded server). */
 const FETCH_EXPIRES_MS = 2000
 
+/**
+ * Creating the ordered consumer that reads a stretch: how long one try waits, and how many tries.
+ * On a JetStream cluster with a node down, nats-server 2.9 keeps placing a share of new R1
+ * consumers on the dead node for minutes (it does not count a killed peer as offline), and such a
+ * creation is never answered. Trying again soon places it elsewhere; waiting the client's usual 10 s
+ * each time stalled every scope that read history while a node was down.
+ */
+const CREATE_TIMEOUT_MS = 2500
+const CREATE_TRIES = 12
+
+const shortClients = new WeakMap<NatsConnection, JetStreamClient>()
+
 /** Messages on `filter` with stream sequence in [from, to], read by an ordered consumer. */
-export async function* streamRange(io: Pick<Io, 'js' | 'jsm'>, stream: string, filter: string | undefined, from: number, to: number): AsyncGenerator<JsMsg> {
+export async function* streamRange(
+  io: Pick<Io, 'nc' | 'js' | 'jsm'>,
+  stream: string,
+  filter: string | undefined,
+  from: number,
+  to: number,
+): AsyncGenerator<JsMsg> {
   if (to < from) return
   // Whether the stretch holds anything at all, and where it starts. An empty pull proves nothing
   // (the server may just be slow), so the reading below stops only on what the messages say.
   const first = await io.jsm.streams.getMessage(stream, { seq: from, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
   if (!first || first.seq > to) return
-  const consumer = await io.js.consumers.get(stream, {
-    ...(filter ? { filter_subjects: filter } : {}),
-    deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: first.seq,
-  })
+  const consumer = await orderedConsumer(io, stream, filter, first.seq)
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: FETCH_EXPIRES_MS })
     for await (const m of batch) {
@@ -27,6 +42,22 @@ export async function* streamRange(io: Pick<Io, 'js' | 'jsm'>, stream: string, f
       yield m
       // The last of the stretch, or the last message on the filter for now: nothing more to read.
       if (m.seq === to || m.info.pending === 0) return
+    }
+  }
+}
+
+async function orderedConsumer(io: Pick<Io, 'nc' | 'js'>, stream: string, filter: string | undefined, start: number): Promise<Consumer> {
+  let js = shortClients.get(io.nc)
+  if (!js) shortClients.set(io.nc, (js = jetstream(io.nc, { timeout: CREATE_TIMEOUT_MS })))
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await js.consumers.get(stream, {
+        ...(filter ? { filter_subjects: filter } : {}),
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: start,
+      })
+    } catch (err) {
+      if (!/timeout/i.test((err as Error).message) || attempt >= CREATE_TRIES) throw err
     }
   }
 }

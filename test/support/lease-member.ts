@@ -3,7 +3,7 @@
 // of SCOPES scopes; each scope it holds "acts" every 50 ms — only after Lease.check() passes — and
 // every event goes to stdout as a JSON line with the wall time: acquired, act, lost, stopped.
 // SIGTERM hands everything over and exits 0.
-import { jetstream } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import { openLeaseBucket, startLeases } from '../../src/runtime/leases.js'
 import { createLogger } from '../../src/telemetry/log.js'
@@ -41,7 +41,7 @@ const leases = await startLeases(
       },
     },
   ],
-  { instance: instance!, ttlMs, log: createLogger(process.env.LOG_LEVEL ?? 'warn') },
+  { jsm: await jetstreamManager(nc), instance: instance!, ttlMs, log: createLogger(process.env.LOG_LEVEL ?? 'warn') },
 )
 say({ ev: 'started' })
 process.once('SIGTERM', () => {

@@ -15,8 +15,11 @@ export interface NatsServer {
   storeDir: string
   /** SIGTERM (or SIGKILL with `kill`), SIGKILL after 5 s, then removes the temp dir. Idempotent. */
   stop(opts?: { kill?: boolean }): Promise<void>
-  /** Stops and starts again on the same port and store dir (JetStream data survives). */
-  restart(opts?: { kill?: boolean }): Promise<void>
+  /**
+   * Stops and starts again on the same port and store dir (JetStream data survives); with
+   * `downUntil`, stays down until it settles (a cluster node kept down while a test runs on).
+   */
+  restart(opts?: { kill?: boolean; downUntil?: Promise<unknown> }): Promise<void>
 }
 
 const STARTUP_TIMEOUT_MS = 15_000
@@ -127,6 +130,7 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
     async restart(restartOpts = {}) {
       if (stopped) throw new Error('nats-server was stopped; cannot restart it')
       await run.stop(restartOpts.kill ? 'SIGKILL' : 'SIGTERM', STOP_GRACE_MS)
+      await restartOpts.downUntil?.catch(() => undefined)
       // Same port so clients reconnect to the URL they already have; Go sets SO_REUSEADDR, so
       // TIME_WAIT sockets from the previous process do not block the bind.
       run = spawnServer(bin, [...baseArgs, '-p', String(port)])

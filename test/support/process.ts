@@ -4,7 +4,7 @@
 // children() and stop()) in an after hook, and SIGKILL for any still running when the worker exits.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { createServer } from 'node:net'
-import { createWriteStream } from 'node:fs'
+import { createWriteStream, mkdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Stack } from './stack.js'
 
@@ -87,6 +87,7 @@ export function startChild(command: string, args: string[], opts: ChildOptions =
   // failure that only a loaded machine shows, where the kept tail is not enough.
   const logDir = process.env.TEST_CHILD_LOG_DIR
   if (logDir) {
+    mkdirSync(logDir, { recursive: true })
     const file = createWriteStream(join(logDir, `${opts.name ?? basename(command)}-${child.pid}.log`))
     file.write(`# ${Date.now()} ${command} ${args.join(' ')}\n`)
     child.stdout?.on('data', (d: string) => file.write(d))

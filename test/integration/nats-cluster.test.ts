@@ -1,8 +1,8 @@
 // paperd on a three-node JetStream cluster (nats-server 2.9, routes on loopback) with
 // PAPERD_STREAM_REPLICAS=3: streams, durables and the KV buckets are replicated, NATS_URL lists every
 // server, and when the node leading the MD stream is SIGKILLed mid-replay and kept down, the replay
-// still completes: `replay --wait` returns, and every fill and every cash balance equal the
-// reference broker's.
+// still completes (`replay --wait` returns); the node then comes back, the rest of the series goes
+// in, and every fill and every cash balance equal the reference broker's.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,17 +10,18 @@ import { jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseBarsCsv } from '../src/core/csv.js'
-import { configOf, LANGUAGE_CASES } from '../test/support/language-cases.js'
-import { startNatsServer, type NatsServer } from '../test/support/nats-server.js'
-import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js'
-import { freePort, killSpawned, runPaperd, startPaperd } from '../test/support/process.js'
-import { referenceBroker, type RefBar } from '../test/support/reference-strategy-broker.js'
+import { parseBarsCsv } from '../../src/core/csv.js'
+import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
+import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
+import { freePort, killSpawned, runPaperd, startPaperd } from '../support/process.js'
+import { referenceBroker, type RefBar } from '../support/reference-strategy-broker.js'
 
 const CSV = 'test/fixtures/ORCL-daily.csv'
 const bars = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars as RefBar[]
 const cases = LANGUAGE_CASES.slice(0, 4)
-const configFile = join(mkdtempSync(join(tmpdir(), 'paperd-cluster-')), 'config.json')
+const dir = mkdtempSync(join(tmpdir(), 'paperd-cluster-'))
+const configFile = join(dir, 'config.json')
 writeFileSync(configFile, JSON.stringify(configOf(cases, 'ORCL')))
 
 describe('a three-node JetStream cluster', () => {
@@ -67,7 +68,7 @@ describe('a three-node JetStream cluster', () => {
     await db?.drop()
   })
 
-  it('keeps trading when the MD stream leader is killed mid-replay and stays down', async () => {
+  it('keeps trading while the MD stream leader is killed mid-replay and kept down, and after it is back', async () => {
     const port = await freePort()
     const daemon = startPaperd(['start', '--config', configFile, '--threads', '1'], { env: { ...env, METRICS_PORT: String(port) } })
     for (
@@ -87,7 +88,12 @@ describe('a three-node JetStream cluster', () => {
     expect((await jsm.streams.info('TRADE')).config.num_replicas).toBe(3)
     expect((await jsm.streams.info('KV_paperd_leases')).config.num_replicas).toBe(3)
 
-    const replay = runPaperd(['replay', CSV, '--symbol', 'ORCL', '--speed', '150'], { env, timeoutMs: 120_000 })
+    // The first two thirds of the series go in while the MD leader is killed and kept down; the rest
+    // after it is back, so both halves of the promise are exercised.
+    const partial = join(dir, 'ORCL-first.csv')
+    const lines = readFileSync(CSV, 'utf8').trimEnd().split('\n')
+    writeFileSync(partial, `${lines.slice(0, 1 + Math.floor((bars.length * 2) / 3)).join('\n')}\n`)
+    const replay = runPaperd(['replay', partial, '--symbol', 'ORCL', '--speed', '150'], { env, timeoutMs: 120_000 })
     // Mid-replay: once a good part of the bars is stored.
     for (const deadline = Date.now() + 60_000; ((await jsm.streams.info('MD_IN').catch(() => null))?.state.messages ?? 0) < 200; ) {
       if (Date.now() > deadline) throw new Error('the replay did not start')
@@ -97,15 +103,23 @@ describe('a three-node JetStream cluster', () => {
     const victim = servers.find((s) => s.name === leader)!
     expect(victim).toBeDefined()
     await nc.close()
-    await victim.server.stop({ kill: true })
-    const first = await replay
-    expect(first.code, first.output).toBe(0)
+    let bringBack!: () => void
+    const back = victim.server.restart({ kill: true, downUntil: new Promise<void>((r) => (bringBack = r)) })
+    try {
+      const first = await replay
+      expect(first.code, first.output).toBe(0)
+      const waited = await runPaperd(['replay', partial, '--symbol', 'ORCL', '--wait', '--timeout', '90', '--config', configFile], { env, timeoutMs: 150_000 })
+      expect(waited.code, `${waited.output}\n--- daemon:\n${daemon.output().slice(-6000)}`).toBe(0)
+    } finally {
+      bringBack()
+      await back
+    }
 
-    const wait0 = Date.now()
-    const wait = await runPaperd(['replay', CSV, '--symbol', 'ORCL', '--wait', '--timeout', '60', '--config', configFile], { env, timeoutMs: 150_000 })
-    writeFileSync('/tmp/cluster-daemon.log', daemon.output())
-    console.log('wait took', Date.now() - wait0)
-    expect(wait.code, `${wait.output}\n--- daemon:\n${daemon.output().slice(-6000)}`).toBe(0)
+    const rest = await runPaperd(['replay', CSV, '--symbol', 'ORCL', '--speed', '150', '--wait', '--timeout', '90', '--config', configFile], {
+      env,
+      timeoutMs: 150_000,
+    })
+    expect(rest.code, `${rest.output}\n--- daemon:\n${daemon.output().slice(-6000)}`).toBe(0)
 
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     try {
