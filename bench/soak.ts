@@ -23,6 +23,7 @@ import { replayBars } from '../src/app/replay.js'
 import { streamRange } from '../src/runtime/stream-range.js'
 import { Cleanup, createDatabase, spawnPaperd, startNatsServer } from './support.js'
 import { prng, syntheticBars } from '../src/app/synthetic-bars.js'
+import { tradingConfig } from './scenario.js'
 
 const { values: args } = parseArgs({
   options: { seconds: { type: 'string', default: '120' }, seed: { type: 'string', default: '1' }, symbols: { type: 'string', default: '3' } },
@@ -34,42 +35,6 @@ const symbolCount = Number(args.symbols)
 if (!(seconds > 0) || !Number.isInteger(seed) || !(symbolCount >= 1 && symbolCount <= 8)) {
   console.error('usage: npm run soak -- [--seconds S > 0] [--seed N] [--symbols 1..8]')
   process.exit(2)
-}
-
-/** Per symbol: a fixed-qty account with a stop and a target, and a risk_pct account sized on an ATR stop. */
-function soakConfig(symbols: string[]) {
-  const costs = { commission_pct: 0.001, commission_per_share: 0, commission_min: 1, slippage_bps: 5 }
-  const smas = { fast: { type: 'sma', period: 10 }, slow: { type: 'sma', period: 30 } }
-  const up = { crossesAbove: ['fast', 'slow'] }
-  const down = { crossesBelow: ['fast', 'slow'] }
-  return {
-    accounts: symbols.flatMap((s) => [
-      { id: `fixed-${s.toLowerCase()}`, starting_cash: 20_000, costs, risk: { max_lot_size: null } },
-      { id: `atr-${s.toLowerCase()}`, starting_cash: 50_000, costs, risk: { max_lot_size: null } },
-    ]),
-    strategies: symbols.flatMap((s) => [
-      {
-        id: `bracket-${s.toLowerCase()}`,
-        account: `fixed-${s.toLowerCase()}`,
-        symbols: [s],
-        timeframe: '1d',
-        indicators: smas,
-        entry: { long: up, short: down },
-        exit: { stop_loss: { pct: 0.04 }, take_profit: { pct: 0.08 } },
-        sizing: { fixed_qty: 100 },
-      },
-      {
-        id: `atr-${s.toLowerCase()}`,
-        account: `atr-${s.toLowerCase()}`,
-        symbols: [s],
-        timeframe: '1d',
-        indicators: { ...smas, atr14: { type: 'atr', period: 14 } },
-        entry: { long: up, short: down },
-        exit: { long: down, short: up, stop_loss: { atr: 2, indicator: 'atr14' }, take_profit: { rr: 2 } },
-        sizing: { risk_pct: 0.01 },
-      },
-    ]),
-  }
 }
 
 async function main(): Promise<number> {
@@ -84,7 +49,7 @@ async function main(): Promise<number> {
       timeframe: '1d',
       bars: syntheticBars(1500, { seed: seed * 100 + k, start: '2010-01-04T00:00:00Z', price: 50 + 10 * k, stepMs: 86_400_000 }),
     }))
-    const config = soakConfig(symbols)
+    const config = tradingConfig(symbols)
     const dir = mkdtempSync(join(tmpdir(), 'paperd-soak-'))
     cleanup.add('remove the config', async () => rmSync(dir, { recursive: true, force: true }))
     const configFile = join(dir, 'config.json')

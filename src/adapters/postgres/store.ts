@@ -15,17 +15,47 @@ interface TableSpec {
   conflict: string
   /** When two rows of a batch share a key, the one that wins (the default: the later one). */
   prefer?: (a: Record<string, unknown>, b: Record<string, unknown>) => boolean
+  /** Or: how two rows of a batch sharing a key become one, as `conflict` merges across batches. */
+  merge?: (existing: Record<string, unknown>, incoming: Record<string, unknown>) => Record<string, unknown>
 }
 
 const newerSeq = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.seq) >= Number(b.seq)
-const higherRank = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.status_rank) >= Number(b.status_rank)
 const updateAll = (table: string, columns: string[], guard: string) =>
   `do update set ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = now() where ${guard.replace(/\$t/g, table)}`
-const mergeRanked = (table: string, keep: string[]) =>
-  `do update set ${keep.map((c) => `${c} = coalesce(excluded.${c}, ${table}.${c}), `).join('')}` +
-  `status = case when excluded.status_rank > ${table}.status_rank then excluded.status else ${table}.status end, ` +
-  `reason = case when excluded.status_rank > ${table}.status_rank then excluded.reason else ${table}.reason end, ` +
-  `status_rank = greatest(excluded.status_rank, ${table}.status_rank), updated_at = now()`
+/**
+ * Rows that carry a status (ideas, orders) are written by several messages — the idea or order
+ * itself, its statuses, its fill — which a persister (or several) may see in any order and in any
+ * batching. The merge must not depend on it: each column takes the value of the row with the
+ * highest status rank (`highest`: the status, its reason, the latest time) or the lowest
+ * (`lowest`: what the idea or order itself said), falling back to the other row where that one is
+ * null. The same merge runs in SQL across batches and in memory within one.
+ */
+interface RankedMerge {
+  lowest: string[]
+  highest: string[]
+}
+const rankedConflict = (table: string, m: RankedMerge) => {
+  const pick = (c: string, op: '>' | '<') =>
+    `${c} = case when excluded.status_rank ${op} ${table}.status_rank then coalesce(excluded.${c}, ${table}.${c}) else coalesce(${table}.${c}, excluded.${c}) end`
+  return `do update set ${[...m.lowest.map((c) => pick(c, '<')), ...m.highest.map((c) => pick(c, '>'))].join(', ')}, status_rank = greatest(excluded.status_rank, ${table}.status_rank), updated_at = now()`
+}
+const rankedMerge =
+  (m: RankedMerge) =>
+  (existing: Record<string, unknown>, incoming: Record<string, unknown>): Record<string, unknown> => {
+    const rank = (r: Record<string, unknown>) => Number(r.status_rank)
+    const out: Record<string, unknown> = { ...existing, status_rank: Math.max(rank(existing), rank(incoming)) }
+    for (const c of m.lowest) out[c] = rank(incoming) < rank(existing) ? (incoming[c] ?? existing[c]) : (existing[c] ?? incoming[c])
+    for (const c of m.highest) out[c] = rank(incoming) > rank(existing) ? (incoming[c] ?? existing[c]) : (existing[c] ?? incoming[c])
+    return out
+  }
+const ORDER_MERGE: RankedMerge = {
+  lowest: ['account', 'idea_id', 'strategy_id', 'symbol', 'side', 'intent', 'qty', 'order_type', 'ref_price', 'exit_reason'],
+  highest: ['status', 'reason', 'ts'],
+}
+const IDEA_MERGE: RankedMerge = {
+  lowest: ['account', 'strategy_id', 'symbol', 'side', 'intent', 'confidence', 'ts', 'order_type', 'exit_reason'],
+  highest: ['status', 'reason', 'qty'],
+}
 
 export const TABLES: Record<string, TableSpec> = {
   accounts: { columns: { id: 'text', starting_cash: 'numeric' }, key: ['id'], conflict: 'do nothing' },
@@ -153,8 +183,8 @@ export const TABLES: Record<string, TableSpec> = {
       exit_reason: 'text',
     },
     key: ['order_id'],
-    conflict: mergeRanked('orders', ['idea_id', 'strategy_id', 'symbol', 'side', 'intent', 'qty', 'order_type', 'ref_price', 'ts', 'exit_reason']),
-    prefer: higherRank,
+    conflict: rankedConflict('orders', ORDER_MERGE),
+    merge: rankedMerge(ORDER_MERGE),
   },
   trade_ideas: {
     columns: {
@@ -174,8 +204,8 @@ export const TABLES: Record<string, TableSpec> = {
       exit_reason: 'text',
     },
     key: ['id'],
-    conflict: mergeRanked('trade_ideas', ['qty', 'order_type', 'exit_reason']),
-    prefer: higherRank,
+    conflict: rankedConflict('trade_ideas', IDEA_MERGE),
+    merge: rankedMerge(IDEA_MERGE),
   },
   decision_history: {
     columns: {
@@ -312,7 +342,7 @@ function toParam(value: unknown, type: PgType): string | null {
   return String(value)
 }
 
-/** One parameter array per column; rows sharing a key collapse to the one the table prefers. */
+/** One parameter array per column; rows sharing a key collapse to the one the table prefers, or merge. */
 function columnsOf(table: string, rows: Record<string, unknown>[]): (string | null)[][] {
   const spec = TABLES[table]
   if (!spec) throw new Error(`no table ${table}`)
@@ -320,7 +350,8 @@ function columnsOf(table: string, rows: Record<string, unknown>[]): (string | nu
   for (const row of rows) {
     const key = spec.key.map((k) => String(row[k])).join('\u0000')
     const seen = byKey.get(key)
-    if (!seen || !spec.prefer || spec.prefer(row, seen)) byKey.set(key, row)
+    if (seen && spec.merge) byKey.set(key, spec.merge(seen, row))
+    else if (!seen || !spec.prefer || spec.prefer(row, seen)) byKey.set(key, row)
   }
   const unique = [...byKey.values()]
   return Object.entries(spec.columns).map(([col, type]) => unique.map((r) => toParam(r[col], type)))

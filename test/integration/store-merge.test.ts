@@ -1,0 +1,88 @@
+// An idea's row and an order's row are written by several messages (the idea or order, its statuses,
+// its fill), which the persister — or several persisters — may see in any order and any batching.
+// The rows must come out the same whatever that order and batching: the chaos run (npm run chaos)
+// once found orders and ideas whose order_type or exit reason depended on which message came first.
+import postgres from 'postgres'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import canonical from '../../examples/canonical.json' with { type: 'json' }
+import { writesOf } from '../../actors/persister.js'
+import { migrate } from '../../src/adapters/postgres/migrate.js'
+import { createStore } from '../../src/adapters/postgres/store.js'
+import { syntheticBars } from '../../src/app/synthetic-bars.js'
+import { parseConfig } from '../../src/config/env.js'
+import type { Write } from '../../src/core/actor.js'
+import { runPipeline } from '../support/pipeline.js'
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js'
+
+const TABLES = ['trade_ideas', 'orders'] as const
+
+let db: TestDatabase
+let sql: postgres.Sql
+let writes: Write[]
+
+beforeAll(async () => {
+  db = await createTestDatabase()
+  sql = postgres(db.url, { max: 2, onnotice: () => {} })
+  await migrate(sql)
+  const { streams } = await runPipeline(
+    parseConfig(canonical),
+    syntheticBars(800, { seed: 11 }).map((b) => ({ symbol: 'ORCL', bar: b })),
+  )
+  writes = streams.log.filter((m) => m.type.startsWith('trade.')).flatMap((m) => writesOf(m).filter((w) => (TABLES as readonly string[]).includes(w.table)))
+}, 60_000)
+
+afterAll(async () => {
+  await sql?.end({ timeout: 5 })
+  await db?.drop()
+})
+
+/** The tables after committing `batches` into empty tables, every column but the clock. */
+async function written(batches: Write[][]): Promise<Record<string, unknown[]>> {
+  await sql`truncate trade_ideas, orders`
+  const store = createStore(sql)
+  for (const b of batches) await store.commit(b, [])
+  const out: Record<string, unknown[]> = {}
+  for (const t of TABLES) {
+    const rows = await sql.unsafe(`select * from ${t} order by 1`)
+    out[t] = rows.map(({ updated_at: _, ...r }) => r)
+  }
+  return out
+}
+
+/** A seeded generator (mulberry32). */
+function random(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe('rows merged from several messages', () => {
+  it('come out the same in any order and any batching', async () => {
+    expect(writes.filter((w) => w.table === 'orders').length).toBeGreaterThan(30)
+    const inOrder = await written([writes])
+    expect(inOrder.orders!.length).toBeGreaterThan(5)
+    // The idea's own facts survive its statuses, the status its idea.
+    expect(inOrder.trade_ideas!.some((r) => (r as { order_type: string | null }).order_type !== null)).toBe(true)
+    expect(await written(writes.map((w) => [w]))).toEqual(inOrder)
+    expect(await written([[...writes].reverse()])).toEqual(inOrder)
+    expect(await written([...writes].reverse().map((w) => [w]))).toEqual(inOrder)
+    const rnd = random(5)
+    for (let k = 0; k < 4; k++) {
+      const shuffled = [...writes]
+      for (let i = shuffled.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd() * (i + 1))
+        ;[shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!]
+      }
+      const batches: Write[][] = []
+      for (let i = 0; i < shuffled.length; ) {
+        const n = 1 + Math.floor(rnd() * 8)
+        batches.push(shuffled.slice(i, i + n))
+        i += n
+      }
+      expect(await written(batches)).toEqual(inOrder)
+    }
+  }, 60_000)
+})
