@@ -35,7 +35,7 @@ import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
 import { leasedRunner, runActor } from '../runtime/run-actor.js'
 import { openLeaseBucket, startLeases } from '../runtime/leases.js'
-import { ensureConsumers, ensureStreams } from '../runtime/topology.js'
+import { ensureConsumers, ensureStreams, whileUnavailable } from '../runtime/topology.js'
 import { createStore } from '../adapters/postgres/store.js'
 import { parseDatabaseTls, postgresSsl } from '../config/db-tls.js'
 
@@ -81,7 +81,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const nc = await connectNats(env.nats, `paperd ${opts.actors.join(',')}`, log, opts.waitForNats ?? true)
   const js = jetstream(nc, { timeout: 10_000 })
-  const jsm = await jetstreamManager(nc, { timeout: 10_000 })
+  const jsm = await whileUnavailable(() => jetstreamManager(nc, { timeout: 10_000 }))
   await ensureStreams(jsm, env.streamReplicas)
   const codec = createCodec(env.partitions)
   const defs = buildActors(opts.actors, opts.config, env.partitions)
@@ -110,7 +110,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     log,
     metrics,
     publisher,
-    checkpoints: await openCheckpoints(js, env.streamReplicas),
+    checkpoints: await whileUnavailable(() => openCheckpoints(js, env.streamReplicas)),
     ...connectionState(nc),
     states,
     published,
@@ -130,7 +130,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
   const leases = leased.length
     ? await startLeases(
-        await openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas),
+        await whileUnavailable(() => openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas)),
         leased.map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) })),
         { jsm, instance, ttlMs: env.leaseTtlMs, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
       )

@@ -305,8 +305,13 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
   }
 
   const loop = (async () => {
-    // Let instances starting together see each other before anyone takes everything.
-    for (const a of actors) await kv.put(memberKey(a.name, o.instance), json(memberOf(a)))
+    // Let instances starting together see each other before anyone takes everything. (A NATS that
+    // does not answer now is no reason to stop: the first round announces us again.)
+    try {
+      for (const a of actors) await kv.put(memberKey(a.name, o.instance), json(memberOf(a)))
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'announcing this instance failed; the next round will')
+    }
     await sleep(renewEvery, stopping.signal)
     while (!stopping.signal.aborted) {
       try {

@@ -115,9 +115,10 @@ export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): P
 
 /**
  * Retries a JetStream API call the server could not answer yet: a cluster electing its meta leader
- * (a node just died) answers nothing for a few seconds, then carries on.
+ * (a node just died), or a server restarting, answers nothing for a few seconds, then carries on.
+ * Start-up goes through it, so a process started while NATS restarts waits instead of exiting.
  */
-async function whileUnavailable<T>(fn: () => Promise<T>, forMs = 30_000): Promise<T> {
+export async function whileUnavailable<T>(fn: () => Promise<T>, forMs = 30_000): Promise<T> {
   const deadline = Date.now() + forMs
   for (let attempt = 1; ; attempt++) {
     try {
@@ -187,6 +188,6 @@ export async function ensureConsumers(jsm: JetStreamManager, defs: ActorDef[]): 
   for (const def of defs)
     for (const scope of def.scopes)
       for (const input of scope.inputs) {
-        await ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input))
+        await whileUnavailable(() => ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input)))
       }
 }

@@ -61,15 +61,23 @@ describe('docker-compose.yml', () => {
     for (const src of sources) expect(existsSync(src), src).toBe(true)
   })
 
-  it('pins NATS at 2.10 or later, with JetStream configured by ops/nats', () => {
-    const nats = compose.services.nats!
-    const [major, minor] = versionOf(nats.image!)
-    expect(major! > 2 || (major === 2 && minor! >= 10), nats.image).toBe(true)
-    expect(nats.command).toEqual(['nats-server', '-c', '/etc/nats/nats-server.conf'])
+  it('runs NATS as a three-node cluster pinned at 2.10 or later, with JetStream configured by ops/nats', () => {
+    const nodes = Object.entries(compose.services).filter(([name]) => /^nats-\d$/.test(name))
+    expect(nodes.map(([name]) => name)).toEqual(['nats-1', 'nats-2', 'nats-3'])
+    const routes = nodes.map(([name]) => `nats-route://${name}:6222`).join(',')
+    for (const [name, nats] of nodes) {
+      const [major, minor] = versionOf(nats.image!)
+      expect(major! > 2 || (major === 2 && minor! >= 10), nats.image).toBe(true)
+      const args = nats.command!
+      expect(args.slice(0, 3), name).toEqual(['nats-server', '-c', '/etc/nats/nats-server.conf'])
+      expect(flag(args, '--name'), name).toBe(name)
+      expect(flag(args, '--cluster_name'), name).toBe('paperd')
+      expect(flag(args, '--routes'), name).toBe(routes)
+      // Every password the config reads from the environment is given to each node.
+      for (const variable of natsUsers.values()) expect(nats.environment, `${name} ${variable}`).toHaveProperty(variable)
+    }
     expect(natsConf).toMatch(/^jetstream \{/m)
-    // Every password the config reads from the environment is given to the NATS service.
     expect([...natsUsers.keys()].sort()).toEqual([...ACTOR_NAMES, 'operator', 'paperd'].sort())
-    for (const variable of natsUsers.values()) expect(nats.environment, variable).toHaveProperty(variable)
   })
 
   it('lets the users of the control actors take their ctl.* requests and route them (src/control/requests.ts)', () => {
@@ -100,17 +108,22 @@ describe('docker-compose.yml', () => {
       for (const a of actors) running.add(a)
       const config = flag(args, '--config')
       if (config) expect(() => loadConfigFile(config), name).not.toThrow()
-      const user = new URL(s.environment!.NATS_URL!).username
+      // Every node of the cluster, credentials on the first; streams and buckets with three copies.
+      const urls = s.environment!.NATS_URL!.split(',').map((u) => new URL(u))
+      expect(
+        urls.map((u) => u.host),
+        name,
+      ).toEqual(['nats-1:4222', 'nats-2:4222', 'nats-3:4222'])
+      expect(s.environment!.PAPERD_STREAM_REPLICAS, name).toBe('3')
+      const user = urls[0]!.username
       expect(natsUsers.has(user), `${name}: NATS user ${user}`).toBe(true)
       // A service of one actor connects as that actor's user; several actors need the all-actors user.
       expect(user, name).toBe(actors.length === 1 ? actors[0] : 'paperd')
       if (actors.includes('persister')) expect(s.environment!.DATABASE_URL, name).toMatch(/^postgres:\/\//)
     }
     expect([...running].sort()).toEqual([...ACTOR_NAMES].sort())
-    expect(
-      paperdServices.some(([, s]) => (s.deploy?.replicas ?? 1) > 1),
-      'an example of several replicas of one actor',
-    ).toBe(true)
+    // Every group runs more than one replica: leases share out the scopes.
+    for (const [name, s] of paperdServices) expect(s.deploy?.replicas ?? 1, name).toBeGreaterThan(1)
   })
 
   it('has Prometheus discover exactly the paperd services, on the metrics port they serve', () => {
@@ -155,6 +168,7 @@ describe('ops/railway', () => {
       for (const a of parseActorList(flag(args, '--actors'))) running.add(a)
       expect(deploy.healthcheckPath, file).toBe('/readyz')
       expect(deploy.drainingSeconds, file).toBeGreaterThan(12) // SHUTDOWN_LIMIT_MS in src/cli.ts
+      expect(deploy.numReplicas, file).toBeGreaterThan(1)
     }
     expect([...running].sort()).toEqual([...ACTOR_NAMES].sort())
   })
