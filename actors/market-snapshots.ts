@@ -12,10 +12,20 @@
 // stream; the latest accepted one rides on every later bar of its symbol, so a bar and the context
 // it is judged with are fixed by the order of MD_IN alone, in the daemon as in a backtest. A context
 // at the time of the latest one is judged like a bar: the same values are a duplicate, others refused.
+//
+// One scope per symbol partition, so it scales like the other actors: operators publish plain
+// `md.in.bar.<SYM>` and nats-server 2.9 cannot partition a stream's subjects, so every partition's
+// scope reads the whole of MD_IN and claims its own symbols (a subject no contract knows goes to
+// partition 0, which dead-letters it). The cost: each raw message is delivered once per partition
+// (16 in all, spread over the processes that own them) and skipped unread by 15, and a symbol's
+// bars keep their MD_IN order, but bars of symbols in different partitions reach MD in whatever
+// order their scopes publish them.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
 import type { Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from '../src/core/memo.js'
+import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
+import { matchSubject } from '../src/core/subjects.js'
 
 export const DEFAULT_TIMEFRAME = '1d'
 
@@ -38,11 +48,34 @@ export interface SnapshotsState {
   context?: Record<string, Context>
 }
 
-// Everything that lands in MD_IN is judged here, so a message on a subject no contract knows
-// (md.in.bar.BRK.B) is dead-lettered rather than left unread.
-export const scope: Scope = {
-  key: 'all',
-  inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'] }],
+/**
+ * The partition whose scope handles a raw message: its symbol's. Everything that lands in MD_IN is
+ * judged by some scope, so a subject no contract knows (md.in.bar.BRK.B) goes to partition 0 and
+ * is dead-lettered there rather than left unread.
+ */
+export function partitionOfRaw(subject: string, partitions: number): number {
+  const symbol = matchSubject(subject)?.params.symbol
+  return symbol === undefined ? 0 : partitionOf(symbol, partitions)
+}
+
+/** One scope per symbol partition, each reading all of MD_IN and claiming its own symbols. */
+export function snapshotScopes(partitions: number): Scope[] {
+  return Array.from({ length: partitions }, (_, partition) => ({
+    key: `p${partition}`,
+    partition,
+    inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'], claims: (subject) => partitionOfRaw(subject, partitions) === partition }],
+  }))
+}
+
+/** The one scope of releases before the split: every partition's scope takes over its share of it. */
+export const WHOLE: Scope = { key: 'all', inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'] }] }
+
+/** A predecessor's state, cut down to the symbols of one partition's scope. */
+export function adoptShare(state: SnapshotsState, scope: Scope, partitions: number): SnapshotsState {
+  const mine = (symbol: string) => partitionOf(symbol, partitions) === scope.partition
+  const out: SnapshotsState = { last: Object.fromEntries(Object.entries(state.last).filter(([key]) => mine(key.slice(0, key.indexOf('|'))))) }
+  if (state.context) out.context = Object.fromEntries(Object.entries(state.context).filter(([symbol]) => mine(symbol)))
+  return out
 }
 
 /** `${symbol}|${timeframe}`, the keys of `last`. */
@@ -120,13 +153,15 @@ export function handleContext(state: SnapshotsState, input: Inbound<'md.in.conte
 const forecasts = (c: Pick<Context, 'consensus_forecast' | 'distribution_estimate'>) =>
   `consensus_forecast ${c.consensus_forecast} distribution_estimate ${c.distribution_estimate}`
 
-export const marketSnapshots = () =>
+export const marketSnapshots = (partitions = DEFAULT_PARTITIONS) =>
   defineActor<SnapshotsState>({
     name: 'market-snapshots',
     ordered: true,
     // 2: `last` holds the last bar's values, not only its time (a contradicting bar is refused).
+    // Its shape did not change with the split into partitions: the scopes adopt the old checkpoint.
     stateVersion: 2,
-    scopes: [scope],
+    scopes: snapshotScopes(partitions),
+    predecessor: { scope: WHOLE, adopt: (state, scope) => adoptShare(state, scope, partitions) },
     init: () => ({ last: {} }),
     handle: (state, input) =>
       input.type === 'md.in.context' ? handleContext(state, input as Inbound<'md.in.context'>) : handleInjectedBar(state, input as Inbound<'md.in.bar'>),

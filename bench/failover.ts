@@ -1,5 +1,6 @@
-// Failover time (issue 13): two `paperd start --actors market-snapshots` processes share the lease
-// of its scope while a feed publishes a bar every few milliseconds. The owner is SIGKILLed (found by
+// Failover time (issue 13): two `paperd start --actors market-snapshots` processes share its scopes
+// while a feed publishes a bar of one symbol every few milliseconds. The owner of that symbol's
+// partition is SIGKILLed (found by
 // the pid its member key announces) and a replacement started, again and again; each failover is the
 // time from the kill to the first bar published after it coming out on MD — processed by the new
 // owner, after the dead one's lease expired, the standby took it and rebuilt the scope. Reported as
@@ -9,6 +10,7 @@ import type { ChildProcess } from 'node:child_process'
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { connect } from '@nats-io/transport-node'
+import { partitionOf } from '../src/core/partition.js'
 import { LEASE_BUCKET } from '../src/runtime/leases.js'
 import { type Cleanup, type NatsServer, percentile, round, spawnPaperd } from './support.js'
 
@@ -23,7 +25,9 @@ export interface FailoverResult {
   medianPerTtl: number
 }
 
-const SCOPE_KEY = 'scope.market-snapshots.all'
+/** The lease of the scope that handles the feed's symbol. */
+const SYMBOL = 'FAIL'
+const SCOPE_KEY = `scope.market-snapshots.p${partitionOf(SYMBOL)}`
 const PUBLISH_EVERY_MS = 10
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -70,7 +74,7 @@ export async function measureFailover(cleanup: Cleanup, server: NatsServer, dbUr
   const feed = (async () => {
     for (let i = 0; feeding; i++) {
       const ts = new Date(base + i * 60_000).toISOString()
-      await js.publish('md.in.bar.FAIL', JSON.stringify({ ts, open: 10, high: 11, low: 9, close: 10, volume: 100 }), { msgID: `fail:${i}` })
+      await js.publish(`md.in.bar.${SYMBOL}`, JSON.stringify({ ts, open: 10, high: 11, low: 9, close: 10, volume: 100 }), { msgID: `fail:${i}` })
       publishedAt[i] = Date.now()
       await sleep(PUBLISH_EVERY_MS)
     }

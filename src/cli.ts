@@ -23,7 +23,7 @@ import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
 import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
 import { accountReport, formatReport } from './app/backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './app/threads.js'
-import { ensureStreams } from './runtime/topology.js'
+import { ensureStreams, whileUnavailable } from './runtime/topology.js'
 import { VERSION } from './config/paths.js'
 
 const SHUTDOWN_LIMIT_MS = 12_000
@@ -181,7 +181,7 @@ program
       throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
     })
     try {
-      const jsm = await jetstreamManager(nc)
+      const jsm = await whileUnavailable(() => jetstreamManager(nc))
       await ensureStreams(jsm, env.streamReplicas)
       const progress = bar(`${o.symbol} bars`, bars.length)
       const abort = new AbortController()

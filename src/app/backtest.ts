@@ -2,7 +2,7 @@
 // NATS and no Postgres. Every message goes through a FIFO queue to the scopes whose durable
 // consumers would receive it (same filters, same stream sequences, same ids), so the trades are
 // the ones the daemon makes on the same data. Bars of several symbols are fed in bar-time order.
-import type { AnyActorDef, Found, FoundBar, Inbound, Outbound, Scope, Step } from '../core/actor.js'
+import { takes, type AnyActorDef, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../core/actor.js'
 import { paperExecutor } from '../../actors/paper-executor.js'
 import { lookupInMemory } from '../runtime/lookups.js'
 import { indicators } from '../../actors/indicators.js'
@@ -13,7 +13,7 @@ import { PairMemo } from '../core/memo.js'
 import type { ConfigFile } from '../core/config-file.js'
 import { createCodec } from '../runtime/codec.js'
 import { contracts, messageTypes, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
-import { inputSubject, matchSubject, subjectMatches, subjectOf } from '../core/subjects.js'
+import { inputSubject, matchSubject, subjectOf } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
@@ -101,7 +101,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   const stored = new Map<string, FoundBar[]>()
   const barsOf = (symbol: string) => stored.get(symbol)
   const defs: AnyActorDef[] = [
-    marketSnapshots(),
+    marketSnapshots(partitions),
     indicators(config.strategies, partitions),
     strategy(config.strategies, config.accounts, partitions),
     riskGate(config.accounts, config.strategies),
@@ -139,7 +139,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       const to: Route[] = []
       for (const route of routes)
         for (const input of route.scope.inputs) {
-          if (input.stream === stream && (!input.filter || subjectMatches(input.filter, subject)) && input.accepts.includes(type)) to.push(route)
+          if (takes(input, stream, subject, type)) to.push(route)
         }
       destinations.set(subject, (d = { subject, params: match.params, routes: to }))
     }

@@ -241,7 +241,7 @@ function buildActors(names: ActorName[], config: ConfigFile | undefined, partiti
   const strategies = config?.strategies ?? []
   const accounts = config?.accounts ?? []
   const build: Record<ActorName, () => AnyActorDef> = {
-    'market-snapshots': () => marketSnapshots(),
+    'market-snapshots': () => marketSnapshots(partitions),
     indicators: () => indicators(strategies, partitions),
     strategy: () => strategy(strategies, accounts, partitions),
     'risk-gate': () => riskGate(accounts, strategies),

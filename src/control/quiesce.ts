@@ -11,7 +11,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import { ACTOR_NAMES, type ActorDef, type ActorName } from '../core/actor.js'
 import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances, type Instance } from './micro.js'
-import { durableName, isPaperdDurable } from '../runtime/topology.js'
+import { durableName, isPaperdDurable, isUnavailable } from '../runtime/topology.js'
 
 export interface Backlog {
   total: number
@@ -174,12 +174,25 @@ export async function waitForQuiescence(jsm: JetStreamManager, opts: QuiesceOpti
   const d = opts.deployment
   let previous: Backlog | null = null
   for (;;) {
-    const [now, instances] = await Promise.all([
-      backlog(jsm),
-      // A complete expectation needs no more replies once every actor answered and every scope it
-      // names is live; without a config, every instance's owned scopes count: wait for all replies.
-      d ? askInstances(d.nc, d.expected.complete ? { enough: (seen) => everyScopeLive(d.expected, seen) } : {}) : null,
-    ])
+    let polled: [Backlog, Awaited<ReturnType<typeof askInstances>> | null]
+    try {
+      polled = await Promise.all([
+        backlog(jsm),
+        // A complete expectation needs no more replies once every actor answered and every scope it
+        // names is live; without a config, every instance's owned scopes count: wait for all replies.
+        d ? askInstances(d.nc, d.expected.complete ? { enough: (seen) => everyScopeLive(d.expected, seen) } : {}) : null,
+      ])
+    } catch (err) {
+      // A cluster electing leaders (a node just died) or a server restarting answers nothing for a
+      // few seconds: that is not an answer, so ask again (and start the quiet count afresh).
+      if (!isUnavailable(err)) throw err
+      if (Date.now() > deadline)
+        throw new QuiesceTimeout(`still processing after ${Math.round(opts.timeoutMs / 1000)} s: NATS does not answer (${(err as Error).message})`)
+      previous = null
+      await new Promise((r) => setTimeout(r, poll))
+      continue
+    }
+    const [now, instances] = polled
     const waiting = stillToDo(d?.expected ?? null, now, instances)
     opts.onProgress?.(now, waiting)
     if (waiting.length === 0 && now.total === 0 && previous?.total === 0 && sameStreams(previous, now)) return

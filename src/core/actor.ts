@@ -7,7 +7,7 @@
 // rebuilt by replaying inputs after a restart, so in-place updates stay deterministic) and must keep
 // it plain JSON data, because the runtime checkpoints it.
 import type { Bar, Envelope, MessageType, Published, StreamName } from './contracts.js'
-import { filterOf } from './subjects.js'
+import { filterOf, subjectMatches } from './subjects.js'
 
 export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
 export type ActorName = (typeof ACTOR_NAMES)[number]
@@ -57,6 +57,13 @@ export interface InputSpec {
   filter?: string
   /** Types the handler receives; anything else on the filter is acknowledged and counted as skipped. */
   accepts: readonly MessageType[]
+  /**
+   * Of the messages on the filter, whether this scope handles the one on `subject`; the others are
+   * acknowledged unread (another scope handles them). For a split no filter can express on
+   * nats-server 2.9: raw market data is not partitioned by subject, so each partition's scope reads
+   * all of it and claims its own symbols. Pure; absent: every message.
+   */
+  claims?(subject: string): boolean
 }
 
 /**
@@ -73,6 +80,16 @@ export interface Scope {
    * which of them a process runs is the runtime's business.
    */
   partition?: number
+}
+
+/** Whether an input hands the handler a message of `type` on `subject` stored in `stream`: what routes a message in memory (the backtest) as the durables route it in the daemon. */
+export function takes(input: InputSpec, stream: StreamName, subject: string, type: MessageType): boolean {
+  return (
+    input.stream === stream &&
+    (!input.filter || subjectMatches(input.filter, subject)) &&
+    input.accepts.includes(type) &&
+    (!input.claims || input.claims(subject))
+  )
 }
 
 /** One scope per symbol partition, consuming `type` (md.bar or md.ind) of that partition. */
@@ -134,6 +151,14 @@ export interface ActorDef<S = unknown> {
    * `replay --wait` asks for it. Pure; absent: never any.
    */
   held?(state: S): number
+  /**
+   * The scope that did this work in an earlier release, when a release splits a scope: on a scope's
+   * first start (no checkpoint, no durable of its own) it takes over the predecessor's state
+   * (through `adopt`) and position, so nothing is handled twice or forgotten; once every scope has
+   * its durable, the predecessor's is deleted. (market-snapshots' one scope `all` became a scope
+   * per symbol partition.)
+   */
+  predecessor?: { scope: Scope; adopt(state: S, scope: Scope): S }
   /** What the handler must be given besides `input` (see BarLookup); null or absent: nothing. */
   lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
   /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */

@@ -27,7 +27,11 @@ export class LookupFailed extends Error {
 
 const NOTHING: Found = []
 
+/** The outcome of a message another scope claims: acknowledged unread, and not counted. */
+export const ELSEWHERE = 'elsewhere'
+
 export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec, read: ReadLookups): Promise<Applied<S>> {
+  if (spec.claims && !spec.claims(m.subject)) return { state, disposition: 'ack', outcome: ELSEWHERE, out: [], writes: [] }
   let input: Inbound
   try {
     input = codec.decode(m.subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })

@@ -11,7 +11,7 @@ import { LeaseLost } from './leases.js'
 
 export const CHECKPOINT_BUCKET = 'paperd_state'
 
-interface Checkpoint<S = unknown> {
+export interface Checkpoint<S = unknown> {
   version: 1
   /** The actor's state shape (ActorDef.stateVersion); absent in checkpoints written before it existed = 1. */
   stateVersion?: number

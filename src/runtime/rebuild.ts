@@ -10,8 +10,9 @@ import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'
 import type { Io } from './io.js'
 import type { Lease } from './leases.js'
-import { ensureConsumer, resetConsumer, retireDurables } from './topology.js'
-import type { ConsumerConfig, ConsumerInfo } from '@nats-io/jetstream'
+import { acknowledgedThrough, durableName, ensureScopeConsumer, resetConsumer, retireDurables } from './topology.js'
+import type { ConsumerConfig } from '@nats-io/jetstream'
+import type { Checkpoint } from './checkpoints.js'
 
 export interface LiveInput {
   spec: Scope['inputs'][number]
@@ -33,7 +34,7 @@ interface Rebuilt<S> {
 
 export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInput[], io: Io, key: string, lease?: Lease): Promise<Rebuilt<S>> {
   const log = io.log.child({ actor: def.name, scope: scope.key })
-  const stored = await io.checkpoints.load(key)
+  const stored = (await io.checkpoints.load(key)) ?? (await adoptPredecessor(def, scope, io, log))
   // A checkpoint of another state shape (written by an older paperd) is not loaded: the state is
   // rebuilt by replaying the streams from their start, as on a first run.
   const checkpoint = stored && (stored.stateVersion ?? 1) === (def.stateVersion ?? 1) ? stored : null
@@ -46,7 +47,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   await retireDurables(io.jsm, def.name, scope)
   for (const input of inputs) {
     // A durable deleted by hand is recreated; the checkpoint then says where to resume.
-    await ensureConsumer(io.jsm, input.spec.stream, input.config)
+    await ensureScopeConsumer(io.jsm, def, scope, input.spec)
     const info = await io.jsm.consumers.info(input.spec.stream, input.durable)
     const acked = acknowledgedThrough(info)
     const saved = checkpoint?.positions[input.durable] ?? 0
@@ -116,11 +117,21 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
 }
 
 /**
- * The stream position a durable has acknowledged everything up to. A durable recreated to start at
- * S (a rebuild repositions it) that has acknowledged nothing since reports an ack floor of 0 on
- * nats-server 2.9, though everything before S is behind it: taken at its word, a process killed
- * right after the repositioning would make the next one rebuild without those messages.
+ * A split scope's first start (ActorDef.predecessor): the predecessor's checkpoint, its state cut to
+ * this scope's share and its positions carried over to this scope's durables. Replaying from there
+ * to where the durable starts (the predecessor's ack floor) gives the state the predecessor had.
  */
-function acknowledgedThrough(info: Pick<ConsumerInfo, 'ack_floor' | 'config'>): number {
-  return Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1)
+async function adoptPredecessor<S>(def: ActorDef<S>, scope: Scope, io: Io, log: Io['log']): Promise<Checkpoint | null> {
+  const p = def.predecessor
+  if (!p) return null
+  const old = await io.checkpoints.load(`${def.name}.${p.scope.key}`)
+  if (!old || (old.stateVersion ?? 1) !== (def.stateVersion ?? 1)) return null
+  const positions: Record<string, number> = {}
+  for (const input of scope.inputs) {
+    const before = p.scope.inputs.find((i) => i.name === input.name && i.stream === input.stream)
+    const at = before && old.positions[durableName(def.name, p.scope, before)]
+    if (at !== undefined) positions[durableName(def.name, scope, input)] = at
+  }
+  log.info({ from: p.scope.key, positions }, 'first start of a split scope: taking over its share of the earlier scope')
+  return { ...old, positions, state: p.adopt(old.state as S, scope) }
 }

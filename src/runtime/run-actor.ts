@@ -10,7 +10,7 @@
 // is made durable (commit, publish, checkpoint) durable.ts, how a state is rebuilt rebuild.ts.
 import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, Scope } from '../core/actor.js'
-import { apply, LookupFailed, type Applied, type ReadLookups } from './apply.js'
+import { apply, ELSEWHERE, LookupFailed, type Applied, type ReadLookups } from './apply.js'
 import { backoff, sleep } from './backoff.js'
 import { commitWrites, publishAll, saveCheckpoint } from './durable.js'
 import { checkOrder, pump, Resync, type Item } from './intake.js'
@@ -250,6 +250,7 @@ async function processBatch<S>(
   const outcomes = new Map<string, number>()
   let dead = 0
   for (const r of results) {
+    if (r.outcome === ELSEWHERE) continue // another scope's message: not this actor's work
     outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + 1)
     if (r.disposition === 'term') dead++
   }

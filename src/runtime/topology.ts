@@ -113,6 +113,11 @@ export function consumerConfig(def: ActorDef, scope: Scope, input: InputSpec): P
   }
 }
 
+/** Whether a JetStream API call failed only because the server could not answer yet (see whileUnavailable). */
+export function isUnavailable(err: unknown): boolean {
+  return /timeout|no responders|temporarily unavailable|503/i.test((err as Error).message)
+}
+
 /**
  * Retries a JetStream API call the server could not answer yet: a cluster electing its meta leader
  * (a node just died), or a server restarting, answers nothing for a few seconds, then carries on.
@@ -124,8 +129,7 @@ export async function whileUnavailable<T>(fn: () => Promise<T>, forMs = 30_000):
     try {
       return await fn()
     } catch (err) {
-      const transient = /timeout|no responders|temporarily unavailable|503/i.test((err as Error).message)
-      if (!transient || Date.now() > deadline) throw err
+      if (!isUnavailable(err) || Date.now() > deadline) throw err
       await sleep(backoff(attempt, 250, 2000))
     }
   }
@@ -144,7 +148,7 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
 /** Settings the server refuses to change on an existing consumer. */
 const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start_time', 'ack_policy'] as const
 
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, cfg.durable_name)
     // A release that changes what an input reads (its filter) starts that durable afresh: 2.9 cannot
@@ -185,9 +189,68 @@ export async function ensureStreams(jsm: JetStreamManager, replicas = 1): Promis
 }
 
 export async function ensureConsumers(jsm: JetStreamManager, defs: ActorDef[]): Promise<void> {
-  for (const def of defs)
+  for (const def of defs) {
     for (const scope of def.scopes)
       for (const input of scope.inputs) {
-        await whileUnavailable(() => ensureConsumer(jsm, input.stream, consumerConfig(def, scope, input)))
+        await whileUnavailable(() => ensureScopeConsumer(jsm, def, scope, input))
       }
+    await whileUnavailable(() => retirePredecessor(jsm, def))
+  }
+}
+
+/**
+ * The stream position a durable has acknowledged everything up to. A durable recreated to start at
+ * S (a rebuild repositions it) that has acknowledged nothing since reports an ack floor of 0 on
+ * nats-server 2.9, though everything before S is behind it: taken at its word, a process killed
+ * right after the repositioning would make the next one rebuild without those messages.
+ */
+export function acknowledgedThrough(info: Pick<ConsumerInfo, 'ack_floor' | 'config'>): number {
+  return Math.max(info.ack_floor.stream_seq, (info.config.opt_start_seq ?? 1) - 1)
+}
+
+async function consumerInfo(jsm: JetStreamManager, stream: string, name: string): Promise<ConsumerInfo | null> {
+  try {
+    return await jsm.consumers.info(stream, name)
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) return null
+    throw err
+  }
+}
+
+/** The predecessor's input a scope's input continues (the same name). */
+function predecessorInput(def: ActorDef, input: InputSpec): InputSpec | undefined {
+  return def.predecessor?.scope.inputs.find((i) => i.name === input.name && i.stream === input.stream)
+}
+
+/**
+ * Creates or updates a scope's durable. A scope split from an earlier release's (ActorDef.predecessor)
+ * gets its first durable where the predecessor's had got to, so it neither handles again what that
+ * one did nor skips what it had not.
+ */
+export async function ensureScopeConsumer(jsm: JetStreamManager, def: ActorDef, scope: Scope, input: InputSpec): Promise<void> {
+  const cfg = consumerConfig(def, scope, input)
+  const before = predecessorInput(def, input)
+  if (before && (await consumerInfo(jsm, input.stream, cfg.durable_name)) === null) {
+    const old = await consumerInfo(jsm, input.stream, durableName(def.name, def.predecessor!.scope, before))
+    const floor = old ? acknowledgedThrough(old) : 0
+    if (floor > 0) {
+      await jsm.consumers.add(input.stream, { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: floor + 1 })
+      return
+    }
+  }
+  await ensureConsumer(jsm, input.stream, cfg)
+}
+
+/** Once every scope of a split actor has its durable, the predecessor's are deleted (their backlog would count as lag). */
+async function retirePredecessor(jsm: JetStreamManager, def: ActorDef): Promise<void> {
+  if (!def.predecessor) return
+  for (const scope of def.scopes)
+    for (const input of scope.inputs) if ((await consumerInfo(jsm, input.stream, durableName(def.name, scope, input))) === null) return
+  for (const input of def.predecessor.scope.inputs) {
+    try {
+      await jsm.consumers.delete(input.stream, durableName(def.name, def.predecessor.scope, input))
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err
+    }
+  }
 }

@@ -26,7 +26,9 @@ describe('consumer lag counts only paperd durables', () => {
     nc = await connect({ servers: server.url })
     jsm = await jetstreamManager(nc)
     await ensureStreams(jsm)
-    await ensureConsumers(jsm, [marketSnapshots()])
+    // One scope is enough here: its durable's backlog is the lag.
+    const def = marketSnapshots()
+    await ensureConsumers(jsm, [{ ...def, scopes: def.scopes.slice(0, 1) }])
     const js = jetstream(nc)
     for (let i = 0; i < BARS; i++) {
       await js.publish(
@@ -48,14 +50,14 @@ describe('consumer lag counts only paperd durables', () => {
 
   it('the leftovers do hold a backlog (the case the filter is for)', async () => {
     expect(ephemeral).not.toBe('')
-    const infos = await Promise.all([ephemeral, 'audit-export', 'market-snapshots'].map((name) => jsm.consumers.info('MD_IN', name)))
+    const infos = await Promise.all([ephemeral, 'audit-export', 'market-snapshots-p0'].map((name) => jsm.consumers.info('MD_IN', name)))
     expect(infos.map((c) => c.num_pending)).toEqual([BARS, BARS, BARS])
     expect(infos.map(isPaperdDurable)).toEqual([false, false, true])
   })
 
   it('paperd status lists only paperd durables, and says how many other consumers it left out', async () => {
     const report = await statusReport(nc, jsm, expectedWork([], false), { waitMs: 50 })
-    expect(report.consumers).toEqual([{ stream: 'MD_IN', name: 'market-snapshots', pending: BARS, ack_pending: 0, redelivered: 0 }])
+    expect(report.consumers).toEqual([{ stream: 'MD_IN', name: 'market-snapshots-p0', pending: BARS, ack_pending: 0, redelivered: 0 }])
     expect(report.other_consumers).toBe(2)
     const text = formatStatus(report)
     expect(text).not.toContain(ephemeral)
@@ -68,11 +70,11 @@ describe('consumer lag counts only paperd durables', () => {
     registerStateMetrics(registry, new Map(), jsm)
     for (const gauge of ['paperd_consumer_pending_messages', 'paperd_consumer_ack_pending_messages', 'paperd_consumer_redelivered_messages']) {
       const samples = (await registry.getSingleMetricAsString(gauge)).split('\n').filter((l) => l.startsWith(`${gauge}{`))
-      expect(samples, gauge).toEqual([`${gauge}{stream="MD_IN",consumer="market-snapshots"} ${gauge === 'paperd_consumer_pending_messages' ? BARS : 0}`])
+      expect(samples, gauge).toEqual([`${gauge}{stream="MD_IN",consumer="market-snapshots-p0"} ${gauge === 'paperd_consumer_pending_messages' ? BARS : 0}`])
     }
   })
 
   it('quiescence waits for paperd durables only', async () => {
-    expect(await backlog(jsm)).toMatchObject({ total: BARS, lagging: { 'market-snapshots': BARS } })
+    expect(await backlog(jsm)).toMatchObject({ total: BARS, lagging: { 'market-snapshots-p0': BARS } })
   })
 })

@@ -1,4 +1,4 @@
-// Multi-symbol and Phase-5 end to end, with the strategy and indicators actors split over two
+// Multi-symbol and Phase-5 end to end, with market-snapshots, indicators and strategy split over two
 // daemons (partitions 0-7 and 8-15), as a scaled deployment runs them: a feed publishes seven
 // symbols day by day and a NarrativeGap context; the Gayed strategy rotates SPY → TLT, a Phase-5
 // strategy sizes with NG × Brier × DPI. The daemons' rows must equal the in-process backtest, the
@@ -40,7 +40,7 @@ describe('Gayed and Phase-5 over a split deployment', () => {
   beforeAll(async () => {
     stack = await startStack(config)
     await stack.start(undefined, { PAPERD_PARTITIONS: '0-7' })
-    await stack.start(['indicators', 'strategy'], { PAPERD_PARTITIONS: '8-15' })
+    await stack.start(['market-snapshots', 'indicators', 'strategy'], { PAPERD_PARTITIONS: '8-15' })
     const js = jetstream(stack.client)
     let c = 0
     for (let d = 0; d < GAYED_DAYS; d++) {

@@ -89,8 +89,8 @@ describe('three identical processes under leases', () => {
     }
     return out
   }
-  /** Every scope of the deployment: 16 partitions of indicators and strategy, one per account for the gate and the executor, market-snapshots. */
-  const SCOPES = 16 * 2 + cases.length * 2 + 1
+  /** Every scope of the deployment: 16 partitions of market-snapshots, indicators and strategy, one per account for the gate and the executor. */
+  const SCOPES = 16 * 3 + cases.length * 2
 
   async function everyScopeOwned(processes: number, ms = 60_000): Promise<Map<string, string>> {
     for (const deadline = Date.now() + ms; ; ) {

@@ -17,6 +17,7 @@ import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
 import { createLogger } from '../../src/telemetry/log.js'
 import { createMetrics } from '../../src/telemetry/metrics.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { partitionOf } from '../../src/core/partition.js'
 
 let nats: NatsServer
 let nc: NatsConnection
@@ -62,7 +63,8 @@ describe('a scope stopped while it rebuilds', () => {
       epoch: () => 0,
     }
     const lease: Lease = { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? 'handover' : null), check: async () => undefined }
-    const running = leasedRunner(def, io)({ key: 'all' }, lease)
+    // The scope of ORCL's partition: the one that would handle the bars.
+    const running = leasedRunner(def, io)({ key: `p${partitionOf('ORCL')}` }, lease)
     const stopped = await Promise.race([running.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))])
     expect(stopped).toBe(true)
     // Nothing was handled: no bar came out on MD.

@@ -10,6 +10,7 @@ import { parseBarsCsv } from '../../src/core/csv.js'
 import { replayBars } from '../../src/app/replay.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
+import { partitionOf } from '../../src/core/partition.js'
 
 const CSV = 'test/fixtures/ORCL-daily.csv'
 const bars = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars
@@ -28,7 +29,7 @@ describe('a stray pull request on an ordered actor’s durable', () => {
     // (as a client's request inbox stays after a reconnect) but that nothing reads.
     stack.client.subscribe('_INBOX.nobody.>', { callback: () => {} })
     for (const [stream, durable] of [
-      ['MD_IN', 'market-snapshots'],
+      ['MD_IN', `market-snapshots-p${partitionOf('ORCL')}`],
       ['MD', 'paper-executor-main-bars'],
     ] as const) {
       stack.client.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: 200, expires: nanos(20_000) }), {

@@ -12,7 +12,7 @@
 //   merged by stream time, as src/runtime/rebuild.ts does), then go on from the acknowledged floor.
 // When everything has drained, the fills on TRADE must be exactly the backtest's.
 // No NATS and no clock: a seeded random scheduler, so a failing seed replays exactly.
-import type { AnyActorDef, FoundBar, Inbound, InputSpec, Outbound, Scope, Step } from '../../src/core/actor.js'
+import { takes, type AnyActorDef, type FoundBar, type Inbound, type InputSpec, type Outbound, type Scope, type Step } from '../../src/core/actor.js'
 import { lookupInMemory } from '../../src/runtime/lookups.js'
 import type { ConfigFile } from '../../src/core/config-file.js'
 import type { Message, StreamName } from '../../src/core/contracts.js'
@@ -71,8 +71,7 @@ export function runUpstream(config: ConfigFile, inputs: BacktestInput[]): Upstre
       const input = queue.shift()!
       const stream: StreamName = input.type === 'md.in.bar' ? 'MD_IN' : 'MD'
       for (const r of routes) {
-        if (!r.scope.inputs.some((i) => i.stream === stream && (!i.filter || subjectMatches(i.filter, input.subject)) && i.accepts.includes(input.type)))
-          continue
+        if (!r.scope.inputs.some((i) => takes(i, stream, input.subject, input.type))) continue
         const step = r.def.handle(r.state, input, r.scope, []) as Step<unknown>
         r.state = step.state
         for (const out of step.emit ?? []) {

@@ -42,7 +42,7 @@ const drained = (w: Expectation, except: string[] = []): Backlog => ({
 describe('the work of a deployment', () => {
   it('is every scope of all six actors over every partition, with the durables the runtime names', () => {
     const keys = (actor: string) => work.scopes.filter((s) => s.actor === actor).map((s) => s.key)
-    expect(keys('market-snapshots')).toEqual(['all'])
+    expect(keys('market-snapshots')).toEqual(partitions)
     expect(keys('indicators')).toEqual(partitions)
     expect(keys('strategy')).toEqual(partitions)
     expect(keys('risk-gate')).toEqual(['main'])

@@ -1,0 +1,114 @@
+// Upgrading a deployment whose market-snapshots ran as one scope (`all`, releases before the split)
+// to one scope per symbol partition: each new scope takes over its share of the old scope's state
+// and starts reading where the old durable had got to. Nothing the old scope handled is handled
+// again (the new durables start after its ack floor), nothing it remembered is forgotten (a bar it
+// accepted, sent again with other values, is still refused), the bars it had not handled yet are,
+// and the old durable is deleted once every new scope has its own.
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
+import { connect, type NatsConnection } from '@nats-io/transport-node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { marketSnapshots, WHOLE } from '../../actors/market-snapshots.js'
+import { startDaemon } from '../../src/app/daemon.js'
+import { loadEnv } from '../../src/config/env.js'
+import { partitionOf } from '../../src/core/partition.js'
+import { openCheckpoints } from '../../src/runtime/checkpoints.js'
+import { createCodec } from '../../src/runtime/codec.js'
+import type { Io } from '../../src/runtime/io.js'
+import type { Lease } from '../../src/runtime/leases.js'
+import { createPublisher } from '../../src/runtime/publisher.js'
+import { leasedRunner } from '../../src/runtime/run-actor.js'
+import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
+import { createLogger } from '../../src/telemetry/log.js'
+import { createMetrics } from '../../src/telemetry/metrics.js'
+import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+
+const SYMBOLS = ['ORCL', 'MSFT', 'SPY', 'XLU', 'TLT', 'GLD', 'QQQ', 'IWM']
+const day = (i: number) => `2024-01-${String(i).padStart(2, '0')}T00:00:00.000Z`
+const bar = (i: number, close = 10) => JSON.stringify({ ts: day(i), open: 10, high: 12, low: 9, close, volume: 100 })
+
+let nats: NatsServer
+let nc: NatsConnection
+let jsm: JetStreamManager
+beforeAll(async () => {
+  nats = await startNatsServer()
+  nc = await connect({ servers: nats.url })
+  jsm = await jetstreamManager(nc)
+}, 30_000)
+afterAll(async () => {
+  await nc?.close()
+  await nats?.stop()
+})
+
+const mdBars = async () => (await jsm.streams.info('MD', { subjects_filter: 'md.bar.>' })).state.messages
+
+async function until(ok: () => Promise<boolean>, what: string, ms = 30_000): Promise<void> {
+  for (const deadline = Date.now() + ms; !(await ok()); await new Promise((r) => setTimeout(r, 100)))
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+}
+
+describe('market-snapshots split into partitions', () => {
+  it('takes over the one scope of earlier releases: its state, its position, and then its durable', async () => {
+    const js = jetstream(nc)
+    await ensureStreams(jsm)
+    // The earlier release: one scope over the whole of MD_IN.
+    const def = marketSnapshots()
+    const before = { ...def, scopes: [WHOLE], predecessor: undefined }
+    await ensureConsumers(jsm, [before])
+    for (const s of SYMBOLS) for (let i = 1; i <= 5; i++) await js.publish(`md.in.bar.${s}`, bar(i))
+
+    const stop = new AbortController()
+    const io: Io = {
+      nc,
+      js,
+      jsm,
+      codec: createCodec(16),
+      partitions: 16,
+      log: createLogger('silent'),
+      metrics: createMetrics({ processMetrics: false }),
+      publisher: createPublisher(nc),
+      checkpoints: await openCheckpoints(js),
+      epoch: () => 0,
+    }
+    const lease: Lease = { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? 'shutdown' : null), check: async () => undefined }
+    const old = leasedRunner(before, io)(WHOLE, lease)
+    await until(async () => (await mdBars()) === SYMBOLS.length * 5, 'the earlier release to handle the bars')
+    stop.abort()
+    await old.done
+    const floor = (await jsm.consumers.info('MD_IN', 'market-snapshots')).ack_floor.stream_seq
+    expect(floor).toBe(SYMBOLS.length * 5)
+
+    // While no release runs: the last accepted bar of each symbol sent again with another close (a
+    // correction: refused, if what the old scope accepted is remembered; taken as new if not), then
+    // two new bars of each.
+    for (const s of SYMBOLS) await js.publish(`md.in.bar.${s}`, bar(5, 11))
+    for (const s of SYMBOLS) for (let i = 6; i <= 7; i++) await js.publish(`md.in.bar.${s}`, bar(i))
+
+    // The new release.
+    const daemon = await startDaemon({
+      env: loadEnv({ NATS_URL: nats.url, METRICS_PORT: '0', PAPERD_LEASE_TTL_MS: '2000' }),
+      actors: ['market-snapshots'],
+      config: undefined,
+      log: createLogger('silent'),
+      processMetrics: false,
+    })
+    try {
+      await daemon.live
+      // Every new durable started after the old floor; the old durable is gone.
+      for (const scope of def.scopes) {
+        const info = await jsm.consumers.info('MD_IN', `market-snapshots-${scope.key}`)
+        expect(info.config.opt_start_seq, scope.key).toBe(floor + 1)
+      }
+      await expect(jsm.consumers.info('MD_IN', 'market-snapshots')).rejects.toThrow(/not found/i)
+      // The new bars, each once; the corrections dead-lettered (the adopted state knew those bars).
+      await until(async () => (await mdBars()) === SYMBOLS.length * 7, 'the new bars')
+      await until(async () => (await jsm.streams.info('DLQ')).state.messages === SYMBOLS.length, 'the corrections to be refused')
+      const partitions = new Set(SYMBOLS.map((s) => partitionOf(s)))
+      expect(partitions.size).toBeGreaterThan(3)
+      // Nothing more comes out: each scope handled its own symbols' bars, and only those.
+      await new Promise((r) => setTimeout(r, 500))
+      expect(await mdBars()).toBe(SYMBOLS.length * 7)
+    } finally {
+      await daemon.stop()
+    }
+  }, 90_000)
+})
