@@ -119,7 +119,14 @@ async function leasesOf(nc: NatsConnection, jsm: JetStreamManager): Promise<Stat
       if (e?.operation !== 'PUT') continue
       const [, actor, ...rest] = key.split('.')
       const v = e.json<{ instance: string; since: number }>()
-      out.push({ actor: actor!, scope: rest.join('.'), owner: v.instance, held_ms: now - v.since, renewed_ms: now - e.created.getTime(), token: e.revision })
+      out.push({
+        actor: actor!,
+        scope: rest.join('.'),
+        owner: v.instance,
+        held_ms: Math.max(0, now - v.since),
+        renewed_ms: Math.max(0, now - e.created.getTime()),
+        token: e.revision,
+      })
     }
   } catch {
     // no lease bucket yet
