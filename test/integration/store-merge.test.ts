@@ -8,7 +8,7 @@ import canonical from '../../examples/canonical.json' with { type: 'json' }
 import { writesOf } from '../../actors/persister.js'
 import { migrate } from '../../src/adapters/postgres/migrate.js'
 import { createStore } from '../../src/adapters/postgres/store.js'
-import { syntheticBars } from '../../src/app/synthetic-bars.js'
+import { prng, syntheticBars } from '../../src/app/synthetic-bars.js'
 import { parseConfig } from '../../src/config/env.js'
 import type { Write } from '../../src/core/actor.js'
 import { runPipeline } from '../support/pipeline.js'
@@ -49,16 +49,6 @@ async function written(batches: Write[][]): Promise<Record<string, unknown[]>> {
   return out
 }
 
-/** A seeded generator (mulberry32). */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 describe('rows merged from several messages', () => {
   it('come out the same in any order and any batching', async () => {
     expect(writes.filter((w) => w.table === 'orders').length).toBeGreaterThan(30)
@@ -69,7 +59,7 @@ describe('rows merged from several messages', () => {
     expect(await written(writes.map((w) => [w]))).toEqual(inOrder)
     expect(await written([[...writes].reverse()])).toEqual(inOrder)
     expect(await written([...writes].reverse().map((w) => [w]))).toEqual(inOrder)
-    const rnd = random(5)
+    const rnd = prng(5)
     for (let k = 0; k < 4; k++) {
       const shuffled = [...writes]
       for (let i = shuffled.length - 1; i > 0; i--) {
