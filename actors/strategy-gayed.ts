@@ -22,9 +22,6 @@ import { targetHolding } from './lib/gayed/consensus.js'
 import { dayOf, newGayedState, updateGayed, type GayedEvaluation, type GayedState } from './lib/gayed/days.js'
 import { SIGNAL_NAMES } from './lib/gayed/signals.js'
 
-/** Bars remembered per symbol: enough to find each symbol's bar of a day still waiting to complete (more while days are deferred). */
-const RECENT_BARS = 40
-
 interface SeenBar {
   day: string
   ts: string
@@ -138,11 +135,12 @@ function handleGayedBar(state: Holder, input: Inbound<'md.bar'>, g: GayedConfig)
   const list = (s.bars[bar.symbol] ??= [])
   if (list.length && list[list.length - 1]!.ts >= bar.ts) return { state, outcome: 'stale' }
   list.push({ day, ts: bar.ts, id: bar.id, seq: input.seq, close: bar.close })
-  // A day deferred behind unsettled ideas is acted on later with the bars of its day: those are
-  // kept however long the account takes to answer (the bar at or before the oldest deferred day
-  // stays), so what it does never depends on how far the bars ran ahead of the fills.
-  const keepFrom = s.deferred?.[0]?.day
-  while (list.length > RECENT_BARS && (keepFrom === undefined || list[1]!.day <= keepFrom)) list.shift()
+  // Bars are kept from the bar at or before the oldest day still to be acted on: a day waiting for
+  // its last symbol (however far the others ran ahead, one partition being slower than another) or
+  // deferred behind unsettled ideas (however long the account takes to answer). What it does then
+  // never depends on the interleaving; a count would.
+  const keepFrom = s.deferred?.[0]?.day ?? s.signals.closed_through
+  while (list.length > 1 && keepFrom !== null && list[1]!.day <= keepFrom) list.shift()
   if (!Object.hasOwn(s.signals.closes, bar.symbol)) return { state, outcome: 'price' }
   const step = updateGayed(s.signals, bar.symbol, bar.ts, bar.close)
   if (!step.evaluation) return { state, outcome: step.note }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { consensus, targetHolding } from '../../actors/lib/gayed/consensus.js'
-import { dayOf, newGayedState, updateGayed, type GayedEvaluation, type GayedState } from '../../actors/lib/gayed/days.js'
+import { dayOf, MAX_PENDING_DAYS, newGayedState, updateGayed, type GayedEvaluation, type GayedState } from '../../actors/lib/gayed/days.js'
 import { lumberGold, sp500Ma, treasuryCurve, utilitiesSpy, vixDefensive, type GayedSignal } from '../../actors/lib/gayed/signals.js'
 
 /** n closes: `start` everywhere except the last, which is `end` (only the endpoints matter to returns). */
@@ -385,18 +385,23 @@ describe('updateGayed', () => {
       expect(feed(st, bars)).toEqual(want)
       expect(st).toEqual(reference)
     }
-    // 2) every symbol's bars in time order, but symbols drift apart: SPY runs 3 days ahead, VIX 2 behind, …
-    const lag: Record<Sym, number> = { SPY: -3, XLU: 0, WOOD: 1, GLD: -1, IEF: 2, TLT: 0, VIX: 2 }
-    const events = days.flatMap((d, i) => SYMBOLS.map((s) => ({ at: i + lag[s], s, bar: [s, dayTs(i), d[s]] as Bar })))
-    events.sort((a, b) => a.at - b.at || SYMBOLS.indexOf(a.s) - SYMBOLS.indexOf(b.s))
-    const st = newGayedState()
-    expect(
-      feed(
-        st,
-        events.map((e) => e.bar),
-      ),
-    ).toEqual(want)
-    expect(st).toEqual(reference)
+    // 2) every symbol's bars in time order, but symbols drift apart: SPY runs 3 days ahead, VIX 2
+    //    behind, …; then far apart (one partition's process ran the whole history before another's)
+    for (const lag of [
+      { SPY: -3, XLU: 0, WOOD: 1, GLD: -1, IEF: 2, TLT: 0, VIX: 2 },
+      { SPY: -200, XLU: 0, WOOD: 0, GLD: -200, IEF: 0, TLT: -100, VIX: 5 },
+    ] satisfies Record<Sym, number>[]) {
+      const events = days.flatMap((d, i) => SYMBOLS.map((s) => ({ at: i + lag[s], s, bar: [s, dayTs(i), d[s]] as Bar })))
+      events.sort((a, b) => a.at - b.at || SYMBOLS.indexOf(a.s) - SYMBOLS.indexOf(b.s))
+      const st = newGayedState()
+      expect(
+        feed(
+          st,
+          events.map((e) => e.bar),
+        ),
+      ).toEqual(want)
+      expect(st).toEqual(reference)
+    }
   })
 
   it('a day one symbol never prints is dropped when a later day completes', () => {
@@ -430,10 +435,11 @@ describe('updateGayed', () => {
     expect(st.last_day).toBe('2023-01-02')
   })
 
-  it('gives up the oldest incomplete days beyond 32', () => {
+  it('gives up the oldest incomplete days beyond ten years of them (a symbol that never prints)', () => {
+    expect(MAX_PENDING_DAYS).toBe(2_520)
     const st = newGayedState()
-    for (let i = 0; i < 40; i++) updateGayed(st, 'SPY', dayTs(i), 100) // nothing else ever arrives
-    expect(Object.keys(st.pending)).toHaveLength(32)
+    for (let i = 0; i < MAX_PENDING_DAYS + 8; i++) updateGayed(st, 'SPY', dayTs(i), 100) // nothing else ever arrives
+    expect(Object.keys(st.pending)).toHaveLength(MAX_PENDING_DAYS)
     expect(st.dropped_days).toBe(8)
     expect(st.closed_through).toBe(dayOf(dayTs(7)))
     expect(updateGayed(st, 'XLU', dayTs(3), 50).note).toBe('stale')

@@ -6,8 +6,13 @@ import { DEFAULT_PARAMS, SIGNAL_NAMES, SIGNALS, validClose, type GayedParams, ty
 
 // Rolling state over interleaved daily bars
 
-/** Incomplete days kept waiting for their missing symbols before the oldest is given up. */
-const MAX_PENDING_DAYS = 32
+/**
+ * Incomplete days kept waiting for their missing symbols before the oldest is given up: ten years of
+ * trading days. Which days complete must not depend on how far one symbol's bars ran ahead of
+ * another's (two processes, a slow partition, a rebuild), so the bound is a safety net against a
+ * symbol that never prints, far beyond any lag a running deployment has.
+ */
+export const MAX_PENDING_DAYS = 2_520
 
 export interface GayedState {
   symbols: Record<GayedRole, string | null>
@@ -93,7 +98,8 @@ function gayedSignals(state: GayedState): Record<GayedSignalName, GayedSignal | 
  * only hold days every symbol traded and lookbacks count those days. Per symbol and day the first
  * close wins (a redelivery is a duplicate); feed 1d bars. At most MAX_PENDING_DAYS incomplete days
  * wait (a symbol that stops printing must not grow the state forever); the oldest beyond that are
- * given up, which only changes results if one symbol lags the others by more than that many days.
+ * given up, which only changes results if one symbol lags the others by more than that many days
+ * (ten years of trading days: a symbol that never prints, not a slow one).
  * Bars of a day already evaluated or given up are stale. Updates `state` in place.
  */
 export function updateGayed(state: GayedState, symbol: string, ts: string, close: number): GayedStep {
