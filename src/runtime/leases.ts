@@ -33,7 +33,7 @@ export class LeaseLost extends Error {
 }
 
 /** Why a held scope is being stopped. */
-type StopReason = 'lost' | 'handover' | 'shutdown'
+export type StopReason = 'lost' | 'handover' | 'shutdown'
 
 /** A scope this instance holds. */
 export interface Lease {

@@ -12,6 +12,7 @@ import { Kvm } from '@nats-io/kv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runBacktest } from '../../src/app/backtest.js'
 import { replayBars } from '../../src/app/replay.js'
+import { prng } from '../../src/app/synthetic-bars.js'
 import { parseConfig } from '../../src/config/env.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { LEASE_BUCKET } from '../../src/runtime/leases.js'
@@ -53,16 +54,6 @@ const csvOf = (s: (typeof SERIES)[number]) => {
     `Date,Open,High,Low,Close,Volume\n${s.bars.map((b) => `${b.ts.slice(0, 10)},${b.open},${b.high},${b.low},${b.close},${b.volume}`).join('\n')}\n`,
   )
   return file
-}
-
-/** A seeded generator (mulberry32): the same kills in the same order on every run. */
-function random(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 describe('three identical processes under leases', () => {
@@ -108,7 +99,7 @@ describe('three identical processes under leases', () => {
     // The bars go in five stretches; in each of the first four, a second into it, a random process
     // is SIGKILLed and restarted — or, once, frozen for longer than a lease lives and resumed. The
     // count of kills does not depend on the machine's speed: a slow one only lands them later.
-    const rnd = random(13)
+    const rnd = prng(13) // the same kills in the same order on every run
     const plan = ['kill', 'freeze', 'kill', 'kill'] as const
     const events: string[] = []
     const stretch = Math.ceil(orcl.length / (plan.length + 1))

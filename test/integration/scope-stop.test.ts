@@ -7,16 +7,11 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
-import type { Io } from '../../src/runtime/io.js'
-import { createCodec } from '../../src/runtime/codec.js'
-import { createPublisher } from '../../src/runtime/publisher.js'
 import { openCheckpoints } from '../../src/runtime/checkpoints.js'
-import type { Lease } from '../../src/runtime/leases.js'
 import { leasedRunner } from '../../src/runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
-import { createLogger } from '../../src/telemetry/log.js'
-import { createMetrics } from '../../src/telemetry/metrics.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { testIo, testLease } from '../support/runtime-io.js'
 import { partitionOf } from '../../src/core/partition.js'
 
 let nats: NatsServer
@@ -42,17 +37,8 @@ describe('a scope stopped while it rebuilds', () => {
 
     const stop = new AbortController()
     const checkpoints = await openCheckpoints(js)
-    const metrics = createMetrics({ processMetrics: false })
-    const io: Io = {
-      nc,
-      js,
-      jsm,
-      codec: createCodec(16),
-      partitions: 16,
-      log: createLogger('silent'),
-      metrics,
-      publisher: createPublisher(nc),
-      // The hand-over arrives while the scope loads its checkpoint.
+    // The hand-over arrives while the scope loads its checkpoint.
+    const io = await testIo(nc, {
       checkpoints: {
         load: async (key) => {
           stop.abort()
@@ -60,9 +46,8 @@ describe('a scope stopped while it rebuilds', () => {
         },
         save: (key, cp, fence) => checkpoints.save(key, cp, fence),
       },
-      epoch: () => 0,
-    }
-    const lease: Lease = { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? 'handover' : null), check: async () => undefined }
+    })
+    const lease = testLease(stop, 'handover')
     // The scope of ORCL's partition: the one that would handle the bars.
     const running = leasedRunner(def, io)({ key: `p${partitionOf('ORCL')}` }, lease)
     const stopped = await Promise.race([running.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 15_000))])

@@ -11,16 +11,11 @@ import { marketSnapshots, WHOLE } from '../../actors/market-snapshots.js'
 import { startDaemon } from '../../src/app/daemon.js'
 import { loadEnv } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
-import { openCheckpoints } from '../../src/runtime/checkpoints.js'
-import { createCodec } from '../../src/runtime/codec.js'
-import type { Io } from '../../src/runtime/io.js'
-import type { Lease } from '../../src/runtime/leases.js'
-import { createPublisher } from '../../src/runtime/publisher.js'
 import { leasedRunner } from '../../src/runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
 import { createLogger } from '../../src/telemetry/log.js'
-import { createMetrics } from '../../src/telemetry/metrics.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { testIo, testLease } from '../support/runtime-io.js'
 
 const SYMBOLS = ['ORCL', 'MSFT', 'SPY', 'XLU', 'TLT', 'GLD', 'QQQ', 'IWM']
 const day = (i: number) => `2024-01-${String(i).padStart(2, '0')}T00:00:00.000Z`
@@ -57,19 +52,8 @@ describe('market-snapshots split into partitions', () => {
     for (const s of SYMBOLS) for (let i = 1; i <= 5; i++) await js.publish(`md.in.bar.${s}`, bar(i))
 
     const stop = new AbortController()
-    const io: Io = {
-      nc,
-      js,
-      jsm,
-      codec: createCodec(16),
-      partitions: 16,
-      log: createLogger('silent'),
-      metrics: createMetrics({ processMetrics: false }),
-      publisher: createPublisher(nc),
-      checkpoints: await openCheckpoints(js),
-      epoch: () => 0,
-    }
-    const lease: Lease = { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? 'shutdown' : null), check: async () => undefined }
+    const io = await testIo(nc)
+    const lease = testLease(stop, 'shutdown')
     const old = leasedRunner(before, io)(WHOLE, lease)
     await until(async () => (await mdBars()) === SYMBOLS.length * 5, 'the earlier release to handle the bars')
     stop.abort()
