@@ -13,13 +13,13 @@
 // it is judged with are fixed by the order of MD_IN alone, in the daemon as in a backtest. A context
 // at the time of the latest one is judged like a bar: the same values are a duplicate, others refused.
 //
-// One scope per symbol partition, so it scales like the other actors: operators publish plain
-// `md.in.bar.<SYM>` and nats-server 2.9 cannot partition a stream's subjects, so every partition's
-// scope reads the whole of MD_IN and claims its own symbols (a subject no contract knows goes to
-// partition 0, which dead-letters it). The cost: each raw message is delivered once per partition
-// (16 in all, spread over the processes that own them) and skipped unread by 15, and a symbol's
-// bars keep their MD_IN order, but bars of symbols in different partitions reach MD in whatever
-// order their scopes publish them.
+// One scope per symbol partition, so it scales like the other actors. Operators publish plain
+// `md.in.bar.<SYM>`, and nats-server 2.9 cannot partition a stream's subjects, so a router scope
+// (`route`, stateless, leased like the rest) copies each raw message, unread and with its message id,
+// to `md.part.<P>.bar.<SYM>` in MD_PART; partition P's scope reads only `md.part.<P>.>`. The cost: one
+// more hop per raw message (a publish and its PubAck), and MD_PART keeps a second copy of the raw
+// data. A symbol's bars keep their MD_IN order; bars of symbols in different partitions reach MD in
+// whatever order their scopes publish them.
 // Pure: no I/O, no clock.
 import { defineActor, type Inbound, type Scope, type Step } from '../src/core/actor.js'
 import type { Bar } from '../src/core/contracts.js'
@@ -58,13 +58,38 @@ export function partitionOfRaw(subject: string, partitions: number): number {
   return symbol === undefined ? 0 : partitionOf(symbol, partitions)
 }
 
-/** One scope per symbol partition, each reading all of MD_IN and claiming its own symbols. */
+/** Where the router copies a raw message: `md.part.<P>.<rest>`, P the partition of its symbol. */
+export function partSubject(subject: string, partitions: number): string {
+  return `md.part.${partitionOfRaw(subject, partitions)}.${subject.slice(RAW_PREFIX.length)}`
+}
+
+/** The raw subject a copy in MD_PART stands for. */
+export function rawSubject(subject: string): string {
+  let at = 0
+  for (let dots = 0; dots < 3; dots++) at = subject.indexOf('.', at) + 1
+  return RAW_PREFIX + subject.slice(at)
+}
+
+const RAW_PREFIX = 'md.in.'
+
+/** The router: every raw message to its partition's subject in MD_PART. */
+const routerScope = (partitions: number): Scope => ({
+  key: 'route',
+  inputs: [{ stream: 'MD_IN', accepts: [] }],
+  route: (subject) => partSubject(subject, partitions),
+})
+
+/** The router, then one scope per symbol partition reading that partition's copies. */
 export function snapshotScopes(partitions: number): Scope[] {
-  return Array.from({ length: partitions }, (_, partition) => ({
-    key: `p${partition}`,
-    partition,
-    inputs: [{ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'], claims: (subject) => partitionOfRaw(subject, partitions) === partition }],
-  }))
+  const routed = { from: 'MD_IN' as const, route: (subject: string) => partSubject(subject, partitions), unroute: rawSubject }
+  return [
+    routerScope(partitions),
+    ...Array.from({ length: partitions }, (_, partition) => ({
+      key: `p${partition}`,
+      partition,
+      inputs: [{ stream: 'MD_PART' as const, filter: `md.part.${partition}.>`, accepts: ['md.in.bar', 'md.in.context'] as const, routed }],
+    })),
+  ]
 }
 
 /** The one scope of releases before the split: every partition's scope takes over its share of it. */

@@ -145,7 +145,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     }
     return d
   }
-  const seqs: Record<StreamName, { n: number }> = { MD_IN: { n: 0 }, MD: { n: 0 }, TRADE: { n: 0 }, SIGNALS: { n: 0 }, DLQ: { n: 0 } }
+  const seqs: Record<StreamName, { n: number }> = { MD_IN: { n: 0 }, MD_PART: { n: 0 }, MD: { n: 0 }, TRADE: { n: 0 }, SIGNALS: { n: 0 }, DLQ: { n: 0 } }
   const sinks: Partial<Record<Published, unknown[]>> = {
     'trade.fill': run.fills,
     'trade.portfolio': run.portfolios,

@@ -59,11 +59,16 @@ export interface InputSpec {
   accepts: readonly MessageType[]
   /**
    * Of the messages on the filter, whether this scope handles the one on `subject`; the others are
-   * acknowledged unread (another scope handles them). For a split no filter can express on
-   * nats-server 2.9: raw market data is not partitioned by subject, so each partition's scope reads
-   * all of it and claims its own symbols. Pure; absent: every message.
+   * acknowledged unread. Pure; absent: every message. (A split scope catching up on its share of
+   * its predecessor's stream reads it through this.)
    */
   claims?(subject: string): boolean
+  /**
+   * This input reads copies of another stream's messages that a router scope of the actor passes on
+   * (Scope.route): `route` names where a message of `from` is copied to, `unroute` the subject a
+   * copy stands for — what the handler, the codec and a dead letter see.
+   */
+  routed?: { from: StreamName; route(subject: string): string; unroute(subject: string): string }
 }
 
 /**
@@ -80,10 +85,21 @@ export interface Scope {
    * which of them a process runs is the runtime's business.
    */
   partition?: number
+  /**
+   * A router: the scope passes each message of its input on, unread and with its message id, to the
+   * subject this names (in a stream of its own), so the actor's other scopes can read their share by
+   * subject — the partitioning nats-server 2.9 cannot do for subjects that carry no partition. It
+   * keeps no state and its handler never sees a message.
+   */
+  route?(subject: string): string
 }
 
 /** Whether an input hands the handler a message of `type` on `subject` stored in `stream`: what routes a message in memory (the backtest) as the durables route it in the daemon. */
 export function takes(input: InputSpec, stream: StreamName, subject: string, type: MessageType): boolean {
+  if (input.routed && stream === input.routed.from) {
+    subject = input.routed.route(subject)
+    stream = input.stream
+  }
   return (
     input.stream === stream &&
     (!input.filter || subjectMatches(input.filter, subject)) &&

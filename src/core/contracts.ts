@@ -26,6 +26,7 @@ import {
 
 export const STREAMS = {
   MD_IN: { subjects: ['md.in.>'], description: 'Raw market data typed by operators and feeds' },
+  MD_PART: { subjects: ['md.part.>'], description: 'Raw market data routed to its symbol partition (md.part.<P>.bar.<SYM>), read by market-snapshots' },
   MD: { subjects: ['md.bar.>', 'md.ind.>'], description: 'Validated bars and indicator values, partitioned by symbol' },
   TRADE: { subjects: ['trade.>'], description: 'Ideas, decisions, orders, fills, positions, portfolios, by account' },
   SIGNALS: { subjects: ['strategy.>', 'metrics.>'], description: 'Strategy states and Phase-5 metrics, by account' },

@@ -3,6 +3,7 @@
 import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, BarLookup, Found, Inbound, InputSpec, Scope, Write } from '../core/actor.js'
 import { InvalidMessage, type Codec, type Encoded } from './codec.js'
+import { matchSubject } from '../core/subjects.js'
 import { deadLetter } from './dead-letter.js'
 
 /** What the runtime must do with the message once the batch is durable. */
@@ -30,14 +31,26 @@ const NOTHING: Found = []
 /** The outcome of a message another scope claims: acknowledged unread, and not counted. */
 export const ELSEWHERE = 'elsewhere'
 
+/** The outcome of a message a router scope passed on. */
+const ROUTED = 'routed'
+
 export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, state: S, m: JsMsg, codec: Codec, read: ReadLookups): Promise<Applied<S>> {
+  if (scope.route) return { state, disposition: 'ack', outcome: ROUTED, out: [routed(scope.route, m)], writes: [] }
   if (spec.claims && !spec.claims(m.subject)) return { state, disposition: 'ack', outcome: ELSEWHERE, out: [], writes: [] }
+  const subject = spec.routed ? spec.routed.unroute(m.subject) : m.subject
   let input: Inbound
   try {
-    input = codec.decode(m.subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
+    input = codec.decode(subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
   } catch (err) {
     if (!(err instanceof InvalidMessage)) throw err
-    return { state, disposition: 'term', outcome: 'invalid', out: [codec.encode(deadLetter(def.name, m, err.message))], writes: [], reason: err.message }
+    return {
+      state,
+      disposition: 'term',
+      outcome: 'invalid',
+      out: [codec.encode(deadLetter(def.name, m, err.message, subject))],
+      writes: [],
+      reason: err.message,
+    }
   }
   if (!spec.accepts.includes(input.type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
   let found = NOTHING
@@ -57,7 +70,7 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
         state: step.state,
         disposition: 'term',
         outcome: step.outcome ?? 'invalid',
-        out: [codec.encode(deadLetter(def.name, m, reason))],
+        out: [codec.encode(deadLetter(def.name, m, reason, subject))],
         writes: [],
         reason,
       }
@@ -69,7 +82,19 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
     const reason = `handler failed: ${(err as Error).message}`
     // A pure handler fails the same way every time: retrying would only reorder the stream, so the
     // message is dead-lettered at once. A sink's failure may pass; the server redelivers it.
-    if (def.ordered) return { state, disposition: 'term', outcome: 'error', out: [codec.encode(deadLetter(def.name, m, reason))], writes: [], reason }
+    if (def.ordered) return { state, disposition: 'term', outcome: 'error', out: [codec.encode(deadLetter(def.name, m, reason, subject))], writes: [], reason }
     return { state, disposition: 'retry', outcome: 'error', out: [], writes: [], reason }
   }
+}
+
+/**
+ * A router's copy of `m`: the same bytes on the subject `route` names, under the message's own id
+ * (or `md.in:<seq>`, its place in its stream, when the publisher set none) — so a copy made twice (a router taking
+ * over from one that died before acknowledging) is stored once, and what reads the copy sees the id
+ * the original carried.
+ */
+function routed(route: (subject: string) => string, m: JsMsg): Encoded {
+  const type = matchSubject(m.subject)?.type ?? 'md.in.bar'
+  const id = m.headers?.get('Nats-Msg-Id') || `${m.subject.slice(0, m.subject.indexOf('.', m.subject.indexOf('.') + 1))}:${m.seq}` // md.in:<seq>
+  return { type, subject: route(m.subject), id, payload: m.data }
 }

@@ -7,7 +7,8 @@ import type { Outbound } from '../core/actor.js'
 export const DLQ_PAYLOAD_LIMIT = 64 * 1024
 const text = new TextDecoder('utf-8', { fatal: false })
 
-export function deadLetter(actor: string, m: JsMsg, reason: string): Outbound {
+/** `subject`: the subject the message stands for (a routed copy's original), by default its own. */
+export function deadLetter(actor: string, m: JsMsg, reason: string, subject = m.subject): Outbound {
   const payload = text.decode(m.data.subarray(0, DLQ_PAYLOAD_LIMIT))
   return {
     type: 'dlq',
@@ -17,7 +18,7 @@ export function deadLetter(actor: string, m: JsMsg, reason: string): Outbound {
       ts: new Date(Math.floor(m.info.timestampNanos / 1e6)).toISOString(),
       actor,
       reason: reason.slice(0, 1000),
-      subject: m.subject,
+      subject,
       stream: m.info.stream,
       stream_seq: m.seq,
       deliveries: m.info.deliveryCount,

@@ -4,7 +4,8 @@
 // state does not include. Inputs of one scope are replayed merged by stream time, the order they
 // most likely arrived in.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, Scope } from '../core/actor.js'
+import type { ActorDef, InputSpec, Scope } from '../core/actor.js'
+import { subjectMatches } from '../core/subjects.js'
 import { apply, type ReadLookups } from './apply.js'
 import { readLookups } from './lookups.js'
 import { streamRange } from './stream-range.js'
@@ -34,7 +35,9 @@ interface Rebuilt<S> {
 
 export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInput[], io: Io, key: string, lease?: Lease): Promise<Rebuilt<S>> {
   const log = io.log.child({ actor: def.name, scope: scope.key })
-  const stored = (await io.checkpoints.load(key)) ?? (await adoptPredecessor(def, scope, io, log))
+  const own = await io.checkpoints.load(key)
+  const adopted = own ? null : await adoptPredecessor(def, scope, io, log)
+  const stored = own ?? adopted?.checkpoint ?? null
   // A checkpoint of another state shape (written by an older paperd) is not loaded: the state is
   // rebuilt by replaying the streams from their start, as on a first run.
   const checkpoint = stored && (stored.stateVersion ?? 1) === (def.stateVersion ?? 1) ? stored : null
@@ -44,6 +47,7 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
   const positions = new Map<string, number>()
   const deliveries = new Map<string, number>()
   const ranges: { input: LiveInput; from: number; to: number }[] = []
+  if (checkpoint && adopted?.catchUp) ranges.push(adopted.catchUp)
   await retireDurables(io.jsm, def.name, scope)
   for (const input of inputs) {
     // A durable deleted by hand is recreated; the checkpoint then says where to resume.
@@ -51,7 +55,8 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     const info = await io.jsm.consumers.info(input.spec.stream, input.durable)
     const acked = acknowledgedThrough(info)
     const saved = checkpoint?.positions[input.durable] ?? 0
-    if (acked > saved) ranges.push({ input, from: saved + 1, to: acked })
+    // A router keeps no state: nothing to replay.
+    if (acked > saved && !scope.route) ranges.push({ input, from: saved + 1, to: acked })
     const start = Math.max(acked, saved)
     log.debug(
       {
@@ -120,8 +125,18 @@ async function* merged(io: Io, ranges: { input: LiveInput; from: number; to: num
  * A split scope's first start (ActorDef.predecessor): the predecessor's checkpoint, its state cut to
  * this scope's share and its positions carried over to this scope's durables. Replaying from there
  * to where the durable starts (the predecessor's ack floor) gives the state the predecessor had.
+ * A scope that now reads routed copies of the predecessor's stream (Scope.route) first catches up on
+ * its share of the originals the predecessor had acknowledged after its checkpoint: those up to where
+ * the router started, which continues the predecessor's durable. (Should the router have been
+ * repositioned since, the range reaches further, into originals whose copies the scope reads next:
+ * handled twice, a bar's second time is a duplicate and changes nothing.)
  */
-async function adoptPredecessor<S>(def: ActorDef<S>, scope: Scope, io: Io, log: Io['log']): Promise<Checkpoint | null> {
+async function adoptPredecessor<S>(
+  def: ActorDef<S>,
+  scope: Scope,
+  io: Io,
+  log: Io['log'],
+): Promise<{ checkpoint: Checkpoint; catchUp?: { input: LiveInput; from: number; to: number } } | null> {
   const p = def.predecessor
   if (!p) return null
   const old = await io.checkpoints.load(`${def.name}.${p.scope.key}`)
@@ -133,5 +148,26 @@ async function adoptPredecessor<S>(def: ActorDef<S>, scope: Scope, io: Io, log: 
     if (at !== undefined) positions[durableName(def.name, scope, input)] = at
   }
   log.info({ from: p.scope.key, positions }, 'first start of a split scope: taking over its share of the earlier scope')
-  return { ...old, positions, state: p.adopt(old.state as S, scope) }
+  const checkpoint = { ...old, positions, state: p.adopt(old.state as S, scope) }
+  const catchUp = await routedCatchUp(def, scope, io, old)
+  return catchUp ? { checkpoint, catchUp } : { checkpoint }
+}
+
+async function routedCatchUp(def: ActorDef, scope: Scope, io: Io, old: Checkpoint): Promise<{ input: LiveInput; from: number; to: number } | null> {
+  const mine = scope.inputs.find((i) => i.routed)
+  const before = def.predecessor!.scope.inputs.find((i) => i.stream === mine?.routed?.from)
+  const router = def.scopes.find((s) => s.route && s.inputs.some((i) => i.stream === before?.stream && i.name === before.name))
+  if (!mine?.routed || !before || !router) return null
+  const routerInput = router.inputs.find((i) => i.stream === before.stream && i.name === before.name)!
+  const info = await io.jsm.consumers.info(before.stream, durableName(def.name, router, routerInput))
+  const to = (info.config.opt_start_seq ?? 1) - 1
+  const from = (old.positions[durableName(def.name, def.predecessor!.scope, before)] ?? 0) + 1
+  if (to < from) return null
+  const filter = mine.filter
+  const spec: InputSpec = {
+    ...before,
+    accepts: mine.accepts,
+    claims: (subject) => filter === undefined || subjectMatches(filter, mine.routed!.route(subject)),
+  }
+  return { input: { spec, durable: durableName(def.name, def.predecessor!.scope, before), config: { durable_name: '' } }, from, to }
 }

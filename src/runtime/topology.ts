@@ -30,6 +30,7 @@ interface StreamLimits {
 
 const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
   MD_IN: { maxAgeMs: 30 * DAY, maxBytes: 1 * GiB },
+  MD_PART: { maxAgeMs: 30 * DAY, maxBytes: 1 * GiB },
   MD: { maxAgeMs: 30 * DAY, maxBytes: 4 * GiB },
   TRADE: { maxAgeMs: 365 * DAY, maxBytes: 2 * GiB },
   SIGNALS: { maxAgeMs: 365 * DAY, maxBytes: GiB },

@@ -50,14 +50,14 @@ describe('consumer lag counts only paperd durables', () => {
 
   it('the leftovers do hold a backlog (the case the filter is for)', async () => {
     expect(ephemeral).not.toBe('')
-    const infos = await Promise.all([ephemeral, 'audit-export', 'market-snapshots-p0'].map((name) => jsm.consumers.info('MD_IN', name)))
+    const infos = await Promise.all([ephemeral, 'audit-export', 'market-snapshots-route'].map((name) => jsm.consumers.info('MD_IN', name)))
     expect(infos.map((c) => c.num_pending)).toEqual([BARS, BARS, BARS])
     expect(infos.map(isPaperdDurable)).toEqual([false, false, true])
   })
 
   it('paperd status lists only paperd durables, and says how many other consumers it left out', async () => {
     const report = await statusReport(nc, jsm, expectedWork([], false), { waitMs: 50 })
-    expect(report.consumers).toEqual([{ stream: 'MD_IN', name: 'market-snapshots-p0', pending: BARS, ack_pending: 0, redelivered: 0 }])
+    expect(report.consumers).toEqual([{ stream: 'MD_IN', name: 'market-snapshots-route', pending: BARS, ack_pending: 0, redelivered: 0 }])
     expect(report.other_consumers).toBe(2)
     const text = formatStatus(report)
     expect(text).not.toContain(ephemeral)
@@ -70,11 +70,11 @@ describe('consumer lag counts only paperd durables', () => {
     registerStateMetrics(registry, new Map(), jsm)
     for (const gauge of ['paperd_consumer_pending_messages', 'paperd_consumer_ack_pending_messages', 'paperd_consumer_redelivered_messages']) {
       const samples = (await registry.getSingleMetricAsString(gauge)).split('\n').filter((l) => l.startsWith(`${gauge}{`))
-      expect(samples, gauge).toEqual([`${gauge}{stream="MD_IN",consumer="market-snapshots-p0"} ${gauge === 'paperd_consumer_pending_messages' ? BARS : 0}`])
+      expect(samples, gauge).toEqual([`${gauge}{stream="MD_IN",consumer="market-snapshots-route"} ${gauge === 'paperd_consumer_pending_messages' ? BARS : 0}`])
     }
   })
 
   it('quiescence waits for paperd durables only', async () => {
-    expect(await backlog(jsm)).toMatchObject({ total: BARS, lagging: { 'market-snapshots-p0': BARS } })
+    expect(await backlog(jsm)).toMatchObject({ total: BARS, lagging: { 'market-snapshots-route': BARS } })
   })
 })

@@ -19,7 +19,7 @@ describe('paperd dlq', () => {
   it('list shows each dead letter with its actor, subject and reason; --json gives the payloads', async () => {
     const r = await stack.cli(['dlq', 'list'])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stdout).toMatch(/market-snapshots {2}md\.in\.bar\.ORCL {2}dlq:market-snapshots:MD_IN:1\n {4}md\.in\.bar: high 9 is below low 11/)
+    expect(r.stdout).toMatch(/market-snapshots {2}md\.in\.bar\.ORCL {2}dlq:market-snapshots:MD_PART:1\n {4}md\.in\.bar: high 9 is below low 11/)
     expect(r.stdout).toMatch(/invalid JSON/)
     expect(r.stderr).toContain('2 dead letter(s)')
     const json = JSON.parse((await stack.cli(['dlq', 'list', '--json', '--actor', 'market-snapshots'])).stdout)
@@ -28,13 +28,13 @@ describe('paperd dlq', () => {
   })
 
   it('replay publishes a dead letter again on its subject (here refused again, as a new dead letter); unknown ids are refused', async () => {
-    const r = await stack.cli(['dlq', 'replay', '--id', 'dlq:market-snapshots:MD_IN:1'])
+    const r = await stack.cli(['dlq', 'replay', '--id', 'dlq:market-snapshots:MD_PART:1'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr).toContain('replayed 1 dead letter(s)')
     await stack.quiesce()
     const letters = JSON.parse((await stack.cli(['dlq', 'list', '--json'])).stdout) as { id: string; subject: string; msg_id: string }[]
     expect(letters).toHaveLength(3)
-    expect(letters[2]).toMatchObject({ subject: 'md.in.bar.ORCL', msg_id: 'replay:dlq:market-snapshots:MD_IN:1' })
+    expect(letters[2]).toMatchObject({ subject: 'md.in.bar.ORCL', msg_id: 'replay:dlq:market-snapshots:MD_PART:1' })
     const bad = await stack.cli(['dlq', 'replay', '--id', 'dlq:nope'])
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('no dead letter dlq:nope')

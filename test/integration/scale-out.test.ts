@@ -81,7 +81,7 @@ describe('three identical processes under leases', () => {
     return out
   }
   /** Every scope of the deployment: 16 partitions of market-snapshots, indicators and strategy, one per account for the gate and the executor. */
-  const SCOPES = 16 * 3 + cases.length * 2
+  const SCOPES = 1 + 16 * 3 + cases.length * 2 // the market-data router, three actors × 16 partitions, the gate and the executor per account
 
   async function everyScopeOwned(processes: number, ms = 60_000): Promise<Map<string, string>> {
     for (const deadline = Date.now() + ms; ; ) {

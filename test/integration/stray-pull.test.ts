@@ -25,11 +25,12 @@ describe('a stray pull request on an ordered actor’s durable', () => {
   afterAll(async () => stack?.close())
 
   it('loses no message: every bar is stored, and the trades equal the reference', async () => {
-    // Pulls on market-snapshots' and the executor's durables, answered to an inbox that is subscribed
+    // Pulls on market-snapshots' (the router's and ORCL's partition's) and the executor's durables, answered to an inbox that is subscribed
     // (as a client's request inbox stays after a reconnect) but that nothing reads.
     stack.client.subscribe('_INBOX.nobody.>', { callback: () => {} })
     for (const [stream, durable] of [
-      ['MD_IN', `market-snapshots-p${partitionOf('ORCL')}`],
+      ['MD_IN', 'market-snapshots-route'],
+      ['MD_PART', `market-snapshots-p${partitionOf('ORCL')}`],
       ['MD', 'paper-executor-main-bars'],
     ] as const) {
       stack.client.publish(`$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`, JSON.stringify({ batch: 200, expires: nanos(20_000) }), {

@@ -6,11 +6,15 @@ import {
   handleInjectedBar,
   marketSnapshots,
   partitionOfRaw,
+  partSubject,
+  rawSubject,
   snapshotScopes,
   WHOLE,
   type SnapshotsState,
 } from '../../actors/market-snapshots.js'
 import { subjectOf } from '../../src/core/subjects.js'
+import { takes } from '../../src/core/actor.js'
+import { partitionOf } from '../../src/core/partition.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import type { Bar, InjectedBar } from '../../src/core/contracts.js'
 import { inbound, injected, ofType, playSync } from '../support/actor-spec.js'
@@ -151,43 +155,53 @@ describe('market-snapshots', () => {
     ])
   })
 
-  it('the actor definition: a scope per partition, each reading all of MD_IN, from empty state', () => {
+  it('the actor definition: a router over all of MD_IN, then a scope per partition reading its copies, from empty state', () => {
     const def = marketSnapshots()
     expect(def.name).toBe('market-snapshots')
     expect(def.ordered).toBe(true)
-    expect(def.scopes.map((s) => s.key)).toEqual(Array.from({ length: 16 }, (_, p) => `p${p}`))
-    for (const scope of def.scopes) {
-      const [input] = scope.inputs
-      expect(input).toMatchObject({ stream: 'MD_IN', accepts: ['md.in.bar', 'md.in.context'] })
-      // No filter: the whole stream, so a message on a subject no contract knows is dead-lettered too.
-      expect(input!.filter).toBeUndefined()
+    expect(def.scopes.map((s) => s.key)).toEqual(['route', ...Array.from({ length: 16 }, (_, p) => `p${p}`)])
+    const [router, ...partitions] = def.scopes
+    // No filter: the whole stream, so a message on a subject no contract knows is dead-lettered too.
+    expect(router!.inputs).toEqual([{ stream: 'MD_IN', accepts: [] }])
+    expect(router!.partition).toBeUndefined()
+    expect(router!.route!('md.in.bar.ORCL')).toBe(`md.part.${partitionOf('ORCL')}.bar.ORCL`)
+    partitions.forEach((scope, p) => {
+      expect(scope.partition).toBe(p)
+      expect(scope.inputs).toHaveLength(1)
+      expect(scope.inputs[0]).toMatchObject({ stream: 'MD_PART', filter: `md.part.${p}.>`, accepts: ['md.in.bar', 'md.in.context'] })
+      expect(scope.inputs[0]!.routed!.from).toBe('MD_IN')
       expect(def.init(scope)).toEqual({ last: {} })
-    }
+    })
     // The state holds the last bar's values since version 2: a checkpoint of times only is ignored.
     expect(def.stateVersion).toBe(2)
     // Releases before the split had one scope; its checkpoint and position are taken over.
     expect(def.predecessor?.scope).toBe(WHOLE)
   })
 
-  it('every raw message is claimed by exactly one scope: its symbol’s partition, the one its md.bar goes to', () => {
+  it('every raw message goes to exactly one scope: its symbol’s partition, the one its md.bar goes to, and reads as the original', () => {
     const scopes = snapshotScopes(16)
     const symbols = ['ORCL', 'MSFT', 'SPY', 'XLU', 'TLT', 'GLD', 'VIX', 'BTC-USD', 'A', 'ZZZZ', 'ÅB']
+    const takers = (subject: string) => scopes.filter((s) => s.inputs.some((i) => takes(i, 'MD_IN', subject, 'md.in.bar')))
     for (const symbol of symbols)
       for (const kind of ['bar', 'context']) {
         const subject = `md.in.${kind}.${symbol}`
-        const claiming = scopes.filter((s) => s.inputs[0]!.claims!(subject))
+        const copy = partSubject(subject, 16)
+        expect(copy).toBe(`md.part.${partitionOf(symbol)}.${kind}.${symbol}`)
+        expect(rawSubject(copy)).toBe(subject)
         expect(
-          claiming.map((s) => s.partition),
+          takers(subject).map((s) => s.partition),
           subject,
         ).toEqual([partitionOfRaw(subject, 16)])
-        expect(subjectOf('md.bar', { symbol }, 16), subject).toBe(`md.bar.${claiming[0]!.partition}.${symbol}`)
+        expect(subjectOf('md.bar', { symbol }, 16), subject).toBe(`md.bar.${partitionOf(symbol)}.${symbol}`)
       }
-    // A subject no contract knows: partition 0, which dead-letters it.
-    for (const subject of ['md.in.bar.BRK.B', 'md.in.tick.ORCL', 'md.in.bar'])
+    // A subject no contract knows: partition 0, which dead-letters it under its own subject.
+    for (const subject of ['md.in.bar.BRK.B', 'md.in.tick.ORCL', 'md.in.bar']) {
       expect(
-        scopes.filter((s) => s.inputs[0]!.claims!(subject)).map((s) => s.key),
+        takers(subject).map((s) => s.key),
         subject,
       ).toEqual(['p0'])
+      expect(rawSubject(partSubject(subject, 16))).toBe(subject)
+    }
   })
 
   it('a scope adopts its share of the one scope of earlier releases: together the shares are the whole', () => {
@@ -197,14 +211,17 @@ describe('market-snapshots', () => {
       handleInjectedBar(whole, injected(symbol, bar('2024-01-02T00:00:00Z', { timeframe: '1h' }), 2))
       whole.context![symbol] = { ts: '2024-01-01T00:00:00.000Z', consensus_forecast: 1, distribution_estimate: 2 }
     }
-    const shares = snapshotScopes(16).map((scope) => adoptShare(whole, scope, 16))
+    const scopes = snapshotScopes(16)
+    const shares = scopes.map((scope) => adoptShare(whole, scope, 16))
     const union: SnapshotsState = { last: Object.assign({}, ...shares.map((s) => s.last)), context: Object.assign({}, ...shares.map((s) => s.context)) }
     expect(union).toEqual(whole)
     expect(shares.filter((s) => Object.keys(s.last).length > 0).length).toBeGreaterThan(2)
     // A share holds only its own symbols: a re-sent bar of another partition is news there — but never reaches it.
-    shares.forEach((share, p) => {
-      for (const key of Object.keys(share.last)) expect(partitionOfRaw(`md.in.bar.${key.split('|')[0]}`, 16)).toBe(p)
+    // The router's share is nothing: it keeps no state.
+    shares.forEach((share, i) => {
+      for (const key of Object.keys(share.last)) expect(partitionOfRaw(`md.in.bar.${key.split('|')[0]}`, 16)).toBe(scopes[i]!.partition)
     })
+    expect(shares[0]).toEqual({ last: {}, context: {} })
   })
 
   it('state survives a JSON round-trip: a restored actor still refuses the duplicate', () => {

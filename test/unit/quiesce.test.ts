@@ -42,7 +42,7 @@ const drained = (w: Expectation, except: string[] = []): Backlog => ({
 describe('the work of a deployment', () => {
   it('is every scope of all six actors over every partition, with the durables the runtime names', () => {
     const keys = (actor: string) => work.scopes.filter((s) => s.actor === actor).map((s) => s.key)
-    expect(keys('market-snapshots')).toEqual(partitions)
+    expect(keys('market-snapshots')).toEqual(['route', ...partitions])
     expect(keys('indicators')).toEqual(partitions)
     expect(keys('strategy')).toEqual(partitions)
     expect(keys('risk-gate')).toEqual(['main'])
@@ -59,6 +59,10 @@ describe('the work of a deployment', () => {
       'persister-dlq',
     ])
     expect(work.scopes.find((s) => s.actor === 'indicators' && s.key === 'p3')!.durables).toEqual([{ stream: 'MD', name: 'indicators-p3' }])
+    expect(work.scopes.find((s) => s.actor === 'market-snapshots' && s.key === 'route')!.durables).toEqual([
+      { stream: 'MD_IN', name: 'market-snapshots-route' },
+    ])
+    expect(work.scopes.find((s) => s.actor === 'market-snapshots' && s.key === 'p3')!.durables).toEqual([{ stream: 'MD_PART', name: 'market-snapshots-p3' }])
   })
 
   it('without a config: the scopes every deployment has, none of an account', () => {
