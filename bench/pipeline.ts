@@ -157,8 +157,6 @@ async function actorStats(registry: Registry): Promise<Record<string, ActorStats
     if (v.metricName?.endsWith('_count')) get(a).batches = v.value
   }
   for (const [a, s] of Object.entries(out)) s.meanBatch = s.batches ? Math.round((10 * (batchSum[a] ?? 0)) / s.batches) / 10 : 0
-  // Bar lookups (the gate's, the executor's late orders), where they were answered from.
-  for (const v of values('paperd_lookups_total')) get(`lookups from ${v.labels.source}`).messages += v.value
   for (const s of Object.values(out)) {
     s.handleMs = Math.round(s.handleMs)
     s.flushMs = Math.round(s.flushMs)

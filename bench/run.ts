@@ -569,9 +569,6 @@ function print(r: {
     }
     console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
-    const lookups = (source: string) => run.actorStats[`lookups from ${source}`]?.messages ?? 0
-    if (lookups('memory') + lookups('stream'))
-      console.log(`  bar lookups: ${fmt(lookups('memory'))} answered from memory, ${fmt(lookups('stream'))} read from the stream`)
   }
 
   const profiles: [string, ProfileSummary | undefined][] = [
