@@ -59,8 +59,6 @@ export interface RunResult {
   messagesIn: number
   seconds: number
   publishSeconds: number
-  /** From starting the daemon to every scope live (rebuilt, consuming). */
-  startSeconds: number
   /** Messages driven in per second, first publish → quiescence. */
   perSec: number
   rows: Record<string, number>
@@ -157,6 +155,8 @@ async function actorStats(registry: Registry): Promise<Record<string, ActorStats
     if (v.metricName?.endsWith('_count')) get(a).batches = v.value
   }
   for (const [a, s] of Object.entries(out)) s.meanBatch = s.batches ? Math.round((10 * (batchSum[a] ?? 0)) / s.batches) / 10 : 0
+  // Bar lookups (the gate's, the executor's late orders), where they were answered from.
+  for (const v of values('paperd_lookups_total')) get(`lookups from ${v.labels.source}`).messages += v.value
   for (const s of Object.values(out)) {
     s.handleMs = Math.round(s.handleMs)
     s.flushMs = Math.round(s.flushMs)
@@ -214,7 +214,6 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     const registry = async () => ('registry' in daemon.metrics ? daemon.metrics.registry : await daemon.metrics())
     const stopDaemon = cleanup.add('stop daemon', () => daemon.stop(), 10_000)
     await daemon.live
-    const live = performance.now()
     if (opts.profileFile && !opts.timeFromStart) stopProfile = await startProfiling()
 
     const lag = opts.sampleLag ? new LagTracker() : null
@@ -252,7 +251,6 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
       messagesIn,
       seconds,
       publishSeconds: (published - t0) / 1000,
-      startSeconds: opts.timeFromStart ? (live - t0) / 1000 : 0,
       perSec: messagesIn / seconds,
       rows,
       snapshotRows: (rows.snapshot_market ?? 0) + (rows.snapshot_indicators ?? 0),

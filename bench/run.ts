@@ -479,7 +479,7 @@ function print(r: {
       'rows/s',
       '',
       drain
-        ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start (live after ${fmt(drain.startSeconds, 2)} s)`
+        ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start`
         : missing('pipeline'),
     ],
     ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],
@@ -569,6 +569,9 @@ function print(r: {
     }
     console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
+    const lookups = (source: string) => run.actorStats[`lookups from ${source}`]?.messages ?? 0
+    if (lookups('memory') + lookups('stream'))
+      console.log(`  bar lookups: ${fmt(lookups('memory'))} answered from memory, ${fmt(lookups('stream'))} read from the stream`)
   }
 
   const profiles: [string, ProfileSummary | undefined][] = [

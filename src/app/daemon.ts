@@ -30,6 +30,7 @@ import { createMetrics, type Metrics } from '../telemetry/metrics.js'
 import { migrate } from '../adapters/postgres/migrate.js'
 import { connectNats } from '../adapters/nats/connect.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
+import { BarTape } from '../runtime/bar-tape.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
@@ -114,6 +115,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ...connectionState(nc),
     states,
     published,
+    // Shared by this process's scopes: the executor's bars answer the gate's lookups.
+    tape: new BarTape(),
   }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop

@@ -16,6 +16,8 @@ export interface Applied<S> {
   out: Encoded[]
   writes: Write[]
   reason?: string
+  /** The message as the handler saw it, when it could be decoded. */
+  inbound?: Inbound
 }
 
 /** Reads what a handler's lookup names; its failures are the runtime's to retry, never the message's. */
@@ -52,7 +54,7 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
       reason: err.message,
     }
   }
-  if (!spec.accepts.includes(input.type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
+  if (!spec.accepts.includes(input.type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [], inbound: input }
   let found = NOTHING
   try {
     const lookups = def.lookup?.(state, input, scope)
@@ -73,17 +75,19 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
         out: [codec.encode(deadLetter(def.name, m, reason, subject))],
         writes: [],
         reason,
+        inbound: input,
       }
     }
     const out = step.emit ? step.emit.map((o) => codec.encode(o)) : []
-    return { state: step.state, disposition: 'ack', outcome: step.outcome ?? 'ok', out, writes: step.writes ?? [] }
+    return { state: step.state, disposition: 'ack', outcome: step.outcome ?? 'ok', out, writes: step.writes ?? [], inbound: input }
   } catch (err) {
     if (err instanceof LookupFailed) throw err
     const reason = `handler failed: ${(err as Error).message}`
     // A pure handler fails the same way every time: retrying would only reorder the stream, so the
     // message is dead-lettered at once. A sink's failure may pass; the server redelivers it.
-    if (def.ordered) return { state, disposition: 'term', outcome: 'error', out: [codec.encode(deadLetter(def.name, m, reason, subject))], writes: [], reason }
-    return { state, disposition: 'retry', outcome: 'error', out: [], writes: [], reason }
+    if (def.ordered)
+      return { state, disposition: 'term', outcome: 'error', out: [codec.encode(deadLetter(def.name, m, reason, subject))], writes: [], reason, inbound: input }
+    return { state, disposition: 'retry', outcome: 'error', out: [], writes: [], reason, inbound: input }
   }
 }
 

@@ -5,6 +5,7 @@ import type { Codec, Encoded } from './codec.js'
 import type { Logger } from '../telemetry/log.js'
 import type { Metrics } from '../telemetry/metrics.js'
 import type { CheckpointStore } from './checkpoints.js'
+import type { BarTape } from './bar-tape.js'
 import type { Publisher } from './publisher.js'
 
 export interface Io {
@@ -27,6 +28,8 @@ export interface Io {
   whenConnected?(): Promise<void> | null
   /** `${actor}.${scope}` → the scope's current state, while it runs (control-plane reads). */
   states?: Map<string, () => unknown>
+  /** The bars of MD this process has handled, answering lookups from memory (one per process). */
+  tape?: BarTape
   /** Told of every batch of outputs once JetStream has acknowledged them (control-plane replies). */
   published?: (out: readonly Encoded[]) => void
 }

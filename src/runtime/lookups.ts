@@ -10,13 +10,26 @@ import type { Bar } from '../core/contracts.js'
 import { subjectOf } from '../core/subjects.js'
 import type { Io } from './io.js'
 import { streamRange } from './stream-range.js'
+import { barsIn } from './bar-tape.js'
 
 /** Up to this many messages of a lookup are read one get at a time; the rest by a consumer. */
 const DIRECT_GETS = 16
 
-export async function readLookups(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions'>, lookups: readonly BarLookup[]): Promise<Found> {
+export async function readLookups(
+  io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions' | 'tape' | 'metrics'>,
+  lookups: readonly BarLookup[],
+): Promise<Found> {
   const found: { lookup: BarLookup; bars: FoundBar[] }[] = []
-  for (const l of lookups) found.push({ lookup: l, bars: l.through > l.after ? await readBars(io, l) : [] })
+  for (const l of lookups) {
+    if (l.through <= l.after) {
+      found.push({ lookup: l, bars: [] })
+      continue
+    }
+    // Bars this process has just handled are on its tape; the rest are read from the stream.
+    const held = io.tape?.read(l)
+    io.metrics.lookups.inc({ source: held ? 'memory' : 'stream' })
+    found.push({ lookup: l, bars: held ?? (await readBars(io, l)) })
+  }
   return found
 }
 
@@ -42,24 +55,5 @@ async function readBars(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions
 
 /** The same reads over bars held in memory (the backtest, tests): symbol → bars in stream order. */
 export function lookupInMemory(bars: (symbol: string) => readonly FoundBar[] | undefined, lookups: readonly BarLookup[]): Found {
-  return lookups.map((l) => {
-    const list = bars(l.symbol)
-    const out: FoundBar[] = []
-    if (!list || l.through <= l.after) return { lookup: l, bars: out }
-    const limit = l.limit ?? Infinity
-    // First bar after `after` by binary search: the lists are in stream order.
-    let lo = 0
-    let hi = list.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (list[mid]!.seq <= l.after) lo = mid + 1
-      else hi = mid
-    }
-    for (let i = lo; i < list.length && out.length < limit; i++) {
-      const f = list[i]!
-      if (f.seq > l.through) break
-      if (l.timeframe === undefined || f.bar.timeframe === l.timeframe) out.push(f)
-    }
-    return { lookup: l, bars: out }
-  })
+  return lookups.map((l) => ({ lookup: l, bars: l.through > l.after ? barsIn(bars(l.symbol) ?? [], l) : [] }))
 }

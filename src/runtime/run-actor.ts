@@ -9,7 +9,9 @@
 // This file supervises scopes and processes batches; how messages come in is intake.ts, how a batch
 // is made durable (commit, publish, checkpoint) durable.ts, how a state is rebuilt rebuild.ts.
 import type { JsMsg } from '@nats-io/jetstream'
-import type { ActorDef, Scope } from '../core/actor.js'
+import type { ActorDef, InputSpec, Scope } from '../core/actor.js'
+import type { Bar } from '../core/contracts.js'
+import { filterOf } from '../core/subjects.js'
 import { apply, ELSEWHERE, LookupFailed, type Applied, type ReadLookups } from './apply.js'
 import { backoff, sleep } from './backoff.js'
 import { commitWrites, publishAll, saveCheckpoint } from './durable.js'
@@ -193,6 +195,8 @@ async function processBatch<S>(
   const results: Applied<S>[] = []
   const handleSeconds = metrics.handleSeconds.labels(def.name)
   const read: ReadLookups = (lookups) => readLookups(io, lookups)
+  const tape = def.ordered ? io.tape : undefined
+  const tapePrev = new Map<string, number>()
   for (const { input, m } of batch) {
     const t0 = performance.now()
     const r = await applyRetrying(def, scope, input, state, m, batch, read, io, signal, log)
@@ -200,6 +204,13 @@ async function processBatch<S>(
     state = r.state
     results.push(r)
     if (r.disposition === 'term') log.warn({ seq: m.seq, subject: m.subject, reason: r.reason }, 'dead-lettering message')
+    if (tape && feedsTape(input.spec)) {
+      // Every md.bar, in order: none lies between this one and the last this durable delivered.
+      const prev = tapePrev.get(input.durable) ?? positions.get(input.durable) ?? 0
+      if (r.inbound?.type === 'md.bar') tape.record(prev, m.seq, r.inbound.data as Bar)
+      else tape.forget(m.seq)
+      tapePrev.set(input.durable, m.seq)
+    }
   }
   metrics.batchSize.observe({ actor: def.name }, batch.length)
   const endFlush = metrics.flushSeconds.startTimer({ actor: def.name })
@@ -258,6 +269,10 @@ async function processBatch<S>(
   if (dead) metrics.deadLetters.inc({ actor: def.name }, dead)
   return { state, acked }
 }
+
+/** An input that delivers every md.bar of MD in stream order (the executor's): it feeds the tape. */
+const ALL_BARS = filterOf('md.bar')
+const feedsTape = (spec: InputSpec): boolean => spec.stream === 'MD' && spec.filter === ALL_BARS
 
 /**
  * One message through its handler. Bars a handler looks up that cannot be read (NATS restarting)

@@ -74,6 +74,12 @@ export function createMetrics(opts: { processMetrics?: boolean; actors?: readonl
       labelNames: ['actor'] as const,
       registers: [registry],
     }),
+    lookups: new Counter({
+      name: 'paperd_lookups_total',
+      help: 'Bar lookups of the handlers (the gate and the executor read bars of MD), by where they were answered from: memory (bars this process had just handled) or stream (JetStream reads)',
+      labelNames: ['source'] as const,
+      registers: [registry],
+    }),
     retries: new Counter({
       name: 'paperd_retries_total',
       help: 'Publish or commit attempts that failed and were retried',

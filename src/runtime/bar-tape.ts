@@ -1,0 +1,88 @@
+// What this process has seen of MD's bars, in stream order, so that a lookup (ActorDef.lookup) of
+// bars the process has already handled is answered from memory instead of one JetStream request per
+// bar: the risk gate looks up the bars of its held symbols for every idea and fill, and the
+// executor's bars input has seen them all a moment before. The tape is fed by an ordered scope
+// that reads every md.bar (the executor's `bars` input): each bar with the stream position its
+// consumer had reached before it. Such a consumer delivers every md.bar, in order, so between the
+// two positions there is none — which is what lets the tape say it holds every bar of a range.
+// A lookup is answered only when it does; otherwise it is read from the stream as before. The
+// stream is append-only, so both give the same bars, and a handler's result does not depend on
+// where they came from.
+import type { BarLookup, FoundBar } from '../core/actor.js'
+import type { Bar } from '../core/contracts.js'
+
+/** Bars kept per symbol; beyond it the older half is dropped (lookups of them go to the stream). */
+const PER_SYMBOL = 4096
+
+interface SymbolTape {
+  bars: FoundBar[]
+  /** Bars of the symbol at or before this position were dropped. */
+  dropped: number
+}
+
+export class BarTape {
+  /** Every md.bar with a position in (start, end] is on the tape (less what was dropped per symbol). */
+  private start = 0
+  private end = 0
+  private readonly symbols = new Map<string, SymbolTape>()
+
+  /**
+   * A bar at stream position `seq`, delivered right after position `prev` by a consumer of every
+   * md.bar. Bars at or before the end are known already; one after a gap starts the tape afresh.
+   */
+  record(prev: number, seq: number, bar: Bar): void {
+    if (seq <= this.end) return
+    if (prev > this.end) this.restart(prev)
+    let tape = this.symbols.get(bar.symbol)
+    if (!tape) this.symbols.set(bar.symbol, (tape = { bars: [], dropped: this.start }))
+    tape.bars.push({ seq, bar })
+    if (tape.bars.length > PER_SYMBOL) {
+      const cut = PER_SYMBOL / 2
+      tape.dropped = tape.bars[cut - 1]!.seq
+      tape.bars = tape.bars.slice(cut)
+    }
+    this.end = seq
+  }
+
+  /**
+   * A position the tape cannot vouch for (a bar that could not be decoded, a consumer that lost its
+   * place): lookups reaching back over it go to the stream, which says what is there.
+   */
+  forget(seq: number): void {
+    if (seq > this.end) this.restart(seq)
+  }
+
+  /** The bars of `l`, or null when the tape does not hold all of them. */
+  read(l: BarLookup): FoundBar[] | null {
+    if (l.through > this.end) return null
+    const tape = this.symbols.get(l.symbol)
+    if (l.after < Math.max(this.start, tape?.dropped ?? 0)) return null
+    return tape ? barsIn(tape.bars, l) : []
+  }
+
+  private restart(at: number): void {
+    this.start = at
+    this.end = at
+    this.symbols.clear()
+  }
+}
+
+/** The bars of `list` (one symbol's, in stream order) that lookup `l` names. */
+export function barsIn(list: readonly FoundBar[], l: BarLookup): FoundBar[] {
+  const out: FoundBar[] = []
+  // The first bar after `after`, by binary search.
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (list[mid]!.seq <= l.after) lo = mid + 1
+    else hi = mid
+  }
+  const limit = l.limit ?? Infinity
+  for (let i = lo; i < list.length && out.length < limit; i++) {
+    const f = list[i]!
+    if (f.seq > l.through) break
+    if (l.timeframe === undefined || f.bar.timeframe === l.timeframe) out.push(f)
+  }
+  return out
+}
