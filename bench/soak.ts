@@ -150,7 +150,7 @@ async function main(): Promise<number> {
     }
     if (differences && process.env.SOAK_DEBUG) {
       const { listDeadLetters } = await import('../src/control/dlq.js')
-      for (const d of await listDeadLetters(jetstream(nc), jsm)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
+      for (const d of await listDeadLetters(nc)) console.error(`  dead letter ${d.actor} ${d.subject} ${d.reason}`)
       await dumpState(nc, jsm)
       for (const a of parsed.accounts) console.error(`  backtest ${a.id}: cash ${finalCash.get(a.id)}`)
     }

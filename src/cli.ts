@@ -283,7 +283,7 @@ dlq
   .option('--json', 'print them as JSON (with payloads)')
   .action(async (o: { actor?: string; json?: boolean }) => {
     await withNats('paperd dlq', async (nc) => {
-      const letters = await listDeadLetters(jetstream(nc), await jetstreamManager(nc), { actor: o.actor })
+      const letters = await listDeadLetters(nc, { actor: o.actor })
       if (o.json) return console.log(JSON.stringify(letters, null, 2))
       for (const d of letters) console.log(`${d.ts}  ${d.actor}  ${d.subject}  ${d.id}\n    ${d.reason}`)
       console.error(`${letters.length} dead letter(s)`)
@@ -298,7 +298,7 @@ dlq
   .action(async (o: { actor?: string; id?: string[] }) => {
     await withNats('paperd dlq', async (nc) => {
       const js = jetstream(nc)
-      let letters = await listDeadLetters(js, await jetstreamManager(nc), { actor: o.actor })
+      let letters = await listDeadLetters(nc, { actor: o.actor })
       if (o.id) {
         const unknown = o.id.filter((id) => !letters.some((d) => d.id === id))
         if (unknown.length) throw new ConfigError(`no dead letter ${unknown.join(', ')}`)

@@ -10,7 +10,7 @@ import type { RiskState } from '../../actors/risk-gate/state.js'
 import { sessionTest } from '../../actors/lib/sessions.js'
 import type { AnyStrategyConfig } from '../core/config-file/strategies.js'
 import { STREAMS } from '../core/contracts.js'
-import { isPaperdDurable } from '../runtime/topology.js'
+import { isPaperdDurable, pendingOf } from '../runtime/topology.js'
 
 export function registerStateMetrics(registry: Registry, states: Map<string, () => unknown>, jsm: JetStreamManager | null): void {
   const accounts = (actor: string) =>
@@ -64,8 +64,10 @@ export function registerStateMetrics(registry: Registry, states: Map<string, () 
         this.reset()
         for (const stream of Object.keys(STREAMS)) {
           try {
+            const last = field === 'num_pending' ? (await jsm.streams.info(stream)).state.last_seq : 0
             // Only paperd's durables: an ephemeral consumer is not lag, and its random name is no label.
-            for await (const c of jsm.consumers.list(stream)) if (isPaperdDurable(c)) this.set({ stream, consumer: c.name }, c[field])
+            for await (const c of jsm.consumers.list(stream))
+              if (isPaperdDurable(c)) this.set({ stream, consumer: c.name }, field === 'num_pending' ? pendingOf(c, last) : c[field])
           } catch {
             // the stream is not there yet
           }

@@ -1,31 +1,23 @@
 // `paperd dlq list|replay`: dead letters straight from the DLQ stream (no database needed). A dead
 // letter keeps the refused message's subject and payload, so after a fix (a corrected feed, a new
 // release) it can be published again where it came from; the actors then judge it like any input.
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream'
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
 import type { Message } from '../core/contracts.js'
 import { filterOf } from '../core/subjects.js'
 import { DLQ_PAYLOAD_LIMIT } from '../runtime/dead-letter.js'
+import { streamRange } from '../runtime/stream-range.js'
 
 type DeadLetter = Message<'dlq'>
 
 /** Every dead letter stored, oldest first, optionally of one actor only. */
-export async function listDeadLetters(js: JetStreamClient, jsm: JetStreamManager, opts: { actor?: string } = {}): Promise<DeadLetter[]> {
-  const info = await jsm.streams.info('DLQ')
-  if (info.state.messages === 0) return []
-  // One filter as a string: a list needs nats-server 2.10.
-  const consumer = await js.consumers.get('DLQ', { filter_subjects: opts.actor ? filterOf('dlq', { actor: opts.actor }) : filterOf('dlq') })
+export async function listDeadLetters(nc: NatsConnection, opts: { actor?: string } = {}): Promise<DeadLetter[]> {
+  const io = { nc, js: jetstream(nc), jsm: await jetstreamManager(nc) }
+  const info = await io.jsm.streams.info('DLQ')
   const out: DeadLetter[] = []
-  // Ask for exactly what is pending, so a fetch returns at once instead of waiting out its expiry.
-  // An empty pull with letters still pending is a slow server, not the end: pulled again, a few times.
-  for (let pending = (await consumer.info()).num_pending, empty = 0; pending > 0; ) {
-    let got = 0
-    for await (const m of await consumer.fetch({ max_messages: Math.min(500, pending), expires: 5000 })) {
-      got++
-      pending = m.info.pending
-      out.push(m.json<DeadLetter>())
-    }
-    if (got === 0 && ++empty >= 5) throw new Error(`the DLQ stream stopped delivering with ${pending} dead letters to go`)
-  }
+  // The stream's reader, which ends on what the stream holds (not on a pending count a 2.9 server can get wrong).
+  for await (const m of streamRange(io, 'DLQ', opts.actor ? filterOf('dlq', { actor: opts.actor }) : filterOf('dlq'), 1, info.state.last_seq))
+    out.push(m.json<DeadLetter>())
   return out
 }
 

@@ -11,7 +11,7 @@ import { STREAMS, type StreamName } from '../core/contracts.js'
 import { askInstances } from './micro.js'
 import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } from './quiesce.js'
 import { bucketKeys, LEASE_BUCKET } from '../runtime/leases.js'
-import { isPaperdDurable } from '../runtime/topology.js'
+import { isPaperdDurable, pendingOf } from '../runtime/topology.js'
 import { Kvm } from '@nats-io/kv'
 
 interface StatusReport {
@@ -67,9 +67,10 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
   let others = 0
   for (const stream of Object.keys(STREAMS)) {
     try {
+      const last = (await jsm.streams.info(stream)).state.last_seq
       for await (const c of jsm.consumers.list(stream)) {
         if (!isPaperdDurable(c)) others++
-        else consumers.push({ stream, name: c.name, pending: c.num_pending, ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
+        else consumers.push({ stream, name: c.name, pending: pendingOf(c, last), ack_pending: c.num_ack_pending, redelivered: c.num_redelivered })
       }
     } catch {
       // stream not created yet

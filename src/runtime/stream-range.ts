@@ -2,7 +2,7 @@
 // by replay, and the bars a handler looks up) share it. It must read the whole stretch: a replay
 // that stopped early would leave a state behind its consumers' positions, and a lookup that found
 // fewer bars than the stream holds would change a decision.
-import { DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JsMsg, type MsgRequest } from '@nats-io/jetstream'
+import { DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Io } from './io.js'
 
@@ -21,7 +21,14 @@ const CREATE_TRIES = 12
 
 const shortClients = new WeakMap<NatsConnection, JetStreamClient>()
 
-/** Messages on `filter` with stream sequence in [from, to], read by an ordered consumer. */
+/**
+ * Messages on `filter` with stream sequence in [from, to], read by an ordered consumer. The reading
+ * ends on what the stream holds, never on the server's count of what is left: nats-server 2.9.10
+ * miscounts a consumer's pending messages for some filters with a wildcard before the last token
+ * (`trade.*.<account>`; fixed in 2.9.15) — it said 0 with a fill still to come, and a rebuild that
+ * stopped there left the risk gate waiting for that fill for ever. So a count of 0, or a pull that
+ * ends short of `to`, only prompts the question, asked of the stream itself by one message get.
+ */
 export async function* streamRange(
   io: Pick<Io, 'nc' | 'js' | 'jsm'>,
   stream: string,
@@ -31,19 +38,35 @@ export async function* streamRange(
 ): AsyncGenerator<JsMsg> {
   if (to < from) return
   // Whether the stretch holds anything at all, and where it starts. An empty pull proves nothing
-  // (the server may just be slow), so the reading below stops only on what the messages say.
-  const first = await io.jsm.streams.getMessage(stream, { seq: from, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
-  if (!first || first.seq > to) return
-  const consumer = await orderedConsumer(io, stream, filter, first.seq)
+  // (the server may just be slow), so the reading below stops only on what the stream says.
+  const first = await nextOnFilter(io.jsm, stream, filter, from)
+  if (first === null || first > to) return
+  const consumer = await orderedConsumer(io, stream, filter, first)
+  let last = first - 1
   for (;;) {
     const batch = await consumer.fetch({ max_messages: 1000, expires: FETCH_EXPIRES_MS })
     for await (const m of batch) {
       if (m.seq > to) return
       yield m
-      // The last of the stretch, or the last message on the filter for now: nothing more to read.
-      if (m.seq === to || m.info.pending === 0) return
+      last = m.seq
+      if (m.seq === to) return
+      if (m.info.pending === 0 && !(await holdsMore(io, stream, filter, last, to))) return
     }
+    if (!(await holdsMore(io, stream, filter, last, to))) return
   }
+}
+
+/** The sequence of the first message on `filter` at or after `seq`, or null (STREAM.MSG.GET next_by_subj, nats-server 2.9+). */
+export async function nextOnFilter(jsm: JetStreamManager, stream: string, filter: string | undefined, seq: number): Promise<number | null> {
+  // next_by_subj is part of the server's MSG.GET API; nats.js only types it for direct gets.
+  const sm = await jsm.streams.getMessage(stream, { seq, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
+  return sm ? sm.seq : null
+}
+
+/** Whether a message on `filter` lies in (after, to]. */
+async function holdsMore(io: Pick<Io, 'jsm'>, stream: string, filter: string | undefined, after: number, to: number): Promise<boolean> {
+  const next = await nextOnFilter(io.jsm, stream, filter, after + 1)
+  return next !== null && next <= to
 }
 
 async function orderedConsumer(io: Pick<Io, 'nc' | 'js'>, stream: string, filter: string | undefined, start: number): Promise<Consumer> {

@@ -86,6 +86,16 @@ export async function retireDurables(jsm: JetStreamManager, actor: string, scope
  * consumers a killed process's rebuild left behind (they linger, with a random name and a full
  * backlog, until their inactive threshold) and anyone else's consumers on the streams.
  */
+/**
+ * Messages a durable has still to be delivered: the server's count, but never more than the stream
+ * holds after the consumer's position. nats-server 2.9.10 miscounts some filters with a wildcard
+ * before the last token (`trade.*.<account>`), once as 18446744073709552000, an underflow; whether
+ * nothing is left is asked of the stream itself (quiesce.ts).
+ */
+export function pendingOf(c: Pick<ConsumerInfo, 'num_pending' | 'delivered'>, lastSeq: number): number {
+  return Math.min(c.num_pending, Math.max(0, lastSeq - c.delivered.stream_seq))
+}
+
 export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'> | null | undefined): c is Pick<ConsumerInfo, 'name' | 'config'> {
   // The server's consumer list can hold null for a consumer deleted while it was listed (the
   // ephemeral ones lookups and rebuilds use come and go all the time).

@@ -66,7 +66,11 @@ describe('three identical processes under leases', () => {
     await stack?.close()
   })
 
-  const start = () => spawnDaemon(stack, ['--config', configFile, '--threads', '1'], { PAPERD_LEASE_TTL_MS: String(TTL_MS), LOG_LEVEL: 'warn' })
+  const start = () =>
+    spawnDaemon(stack, ['--config', configFile, '--threads', '1'], {
+      PAPERD_LEASE_TTL_MS: String(TTL_MS),
+      LOG_LEVEL: process.env.TEST_CHILD_LOG_DIR ? 'debug' : 'warn',
+    })
 
   /** actor.scope → owner, from the lease bucket. */
   async function owners(): Promise<Map<string, string>> {
