@@ -59,6 +59,8 @@ export interface RunResult {
   messagesIn: number
   seconds: number
   publishSeconds: number
+  /** From starting the daemon to every scope live (rebuilt, consuming). */
+  startSeconds: number
   /** Messages driven in per second, first publish → quiescence. */
   perSec: number
   rows: Record<string, number>
@@ -214,6 +216,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     const registry = async () => ('registry' in daemon.metrics ? daemon.metrics.registry : await daemon.metrics())
     const stopDaemon = cleanup.add('stop daemon', () => daemon.stop(), 10_000)
     await daemon.live
+    const live = performance.now()
     if (opts.profileFile && !opts.timeFromStart) stopProfile = await startProfiling()
 
     const lag = opts.sampleLag ? new LagTracker() : null
@@ -251,6 +254,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
       messagesIn,
       seconds,
       publishSeconds: (published - t0) / 1000,
+      startSeconds: opts.timeFromStart ? (live - t0) / 1000 : 0,
       perSec: messagesIn / seconds,
       rows,
       snapshotRows: (rows.snapshot_market ?? 0) + (rows.snapshot_indicators ?? 0),

@@ -479,7 +479,7 @@ function print(r: {
       'rows/s',
       '',
       drain
-        ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start`
+        ? `${drain.snapshotRows} snapshot rows (${sum(drain.rows)} rows in all) from a full backlog, ${fmt(drain.seconds, 2)} s incl. start (live after ${fmt(drain.startSeconds, 2)} s)`
         : missing('pipeline'),
     ],
     ['   persister, in the pipeline', fmt(inPipelineRows), 'rows/s', '', p1 ? `snapshot rows / pipeline time (bounded by upstream actors)` : ''],

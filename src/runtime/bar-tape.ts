@@ -11,8 +11,12 @@
 import type { BarLookup, FoundBar } from '../core/actor.js'
 import type { Bar } from '../core/contracts.js'
 
-/** Bars kept per symbol; beyond it the older half is dropped (lookups of them go to the stream). */
-const PER_SYMBOL = 4096
+/**
+ * Bars kept in all (a few MB): shared between the symbols seen, each keeping at least MIN_PER_SYMBOL.
+ * A symbol over its share drops its older half (lookups of those go to the stream).
+ */
+const TOTAL = 50_000
+const MIN_PER_SYMBOL = 256
 
 interface SymbolTape {
   bars: FoundBar[]
@@ -36,8 +40,8 @@ export class BarTape {
     let tape = this.symbols.get(bar.symbol)
     if (!tape) this.symbols.set(bar.symbol, (tape = { bars: [], dropped: this.start }))
     tape.bars.push({ seq, bar })
-    if (tape.bars.length > PER_SYMBOL) {
-      const cut = PER_SYMBOL / 2
+    if (tape.bars.length > Math.max(MIN_PER_SYMBOL, TOTAL / this.symbols.size)) {
+      const cut = tape.bars.length >> 1
       tape.dropped = tape.bars[cut - 1]!.seq
       tape.bars = tape.bars.slice(cut)
     }

@@ -25,6 +25,8 @@ import type { WriteSink } from './sink.js'
 import { consumerConfig, durableName } from './topology.js'
 
 const MAX_BATCH = 500
+/** Batches an unordered actor makes durable at once. */
+const UNORDERED_IN_FLIGHT = 3
 const CHECKPOINT_INTERVAL_MS = 2_000
 
 interface RunningActor {
@@ -131,6 +133,9 @@ async function runScopeOnce<S>(
   let lastCheckpoint = Date.now()
   let abandoned = false
   const epoch = io.epoch()
+  // Batches of an unordered actor being made durable (see below), and the first failure among them.
+  const inFlight = new Set<Promise<void>>()
+  const failures: unknown[] = []
   try {
     for (;;) {
       const batch = await mailbox.take(MAX_BATCH)
@@ -140,7 +145,26 @@ async function runScopeOnce<S>(
         abandoned = true
         break
       }
-      if (def.ordered) checkOrder(batch, positions, deliveries, epoch, io)
+      if (!def.ordered) {
+        // An unordered actor (the persister) keeps no state and acknowledges each message on its
+        // own, and no batch needs the one before it: rows merge by key and state rows only move
+        // forward, offsets keep the greatest. So the next batch is handled while earlier ones
+        // commit, up to UNORDERED_IN_FLIGHT at once: the database works while the rows are built.
+        const flushing: Promise<void> = processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)
+          .then((result) => {
+            if (!result.acked) abandoned = true
+          })
+          .catch((err: unknown) => {
+            failures.push(err)
+          })
+          .finally(() => inFlight.delete(flushing))
+        inFlight.add(flushing)
+        if (inFlight.size >= UNORDERED_IN_FLIGHT) await Promise.race(inFlight)
+        if (failures.length) throw failures[0]
+        if (abandoned) break
+        continue
+      }
+      checkOrder(batch, positions, deliveries, epoch, io)
       let result: BatchResult<S>
       try {
         result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)
@@ -162,7 +186,10 @@ async function runScopeOnce<S>(
         lastCheckpoint = Date.now()
       }
     }
+    await Promise.all(inFlight)
+    if (failures.length) throw failures[0]
   } finally {
+    await Promise.all(inFlight)
     stopAll()
     outer.removeEventListener('abort', stopAll)
     if (io.states?.get(key) === read) io.states.delete(key)

@@ -22,7 +22,7 @@ let writes: Write[]
 
 beforeAll(async () => {
   db = await createTestDatabase()
-  sql = postgres(db.url, { max: 2, onnotice: () => {} })
+  sql = postgres(db.url, { max: 4, onnotice: () => {} })
   await migrate(sql)
   const { streams } = await runPipeline(
     parseConfig(canonical),
@@ -36,11 +36,15 @@ afterAll(async () => {
   await db?.drop()
 })
 
-/** The tables after committing `batches` into empty tables, every column but the clock. */
-async function written(batches: Write[][]): Promise<Record<string, unknown[]>> {
+/**
+ * The tables after committing `batches` into empty tables, every column but the clock: one after
+ * another, or all at once on the pool's connections (the persister commits several batches side by side).
+ */
+async function written(batches: Write[][], together = false): Promise<Record<string, unknown[]>> {
   await sql`truncate trade_ideas, orders`
   const store = createStore(sql)
-  for (const b of batches) await store.commit(b, [])
+  if (together) await Promise.all(batches.map((b) => store.commit(b, [{ consumer: 'persister-trade', stream: 'TRADE', seq: 1 }])))
+  else for (const b of batches) await store.commit(b, [])
   const out: Record<string, unknown[]> = {}
   for (const t of TABLES) {
     const rows = await sql.unsafe(`select * from ${t} order by 1`)
@@ -73,6 +77,11 @@ describe('rows merged from several messages', () => {
         i += n
       }
       expect(await written(batches)).toEqual(inOrder)
+      // Committed side by side, sharing rows (and the offsets' row): they wait for one another and
+      // merge the same, and no two deadlock (rows are locked in one order).
+      const larger: Write[][] = []
+      for (let i = 0; i < shuffled.length; i += 40) larger.push(shuffled.slice(i, i + 40))
+      expect(await written(larger, true)).toEqual(inOrder)
     }
   }, 60_000)
 })

@@ -73,16 +73,28 @@ describe('the bar tape', () => {
     expect(tape.read({ symbol: 'SPY', after: last + 14, through: last + 16 })!.map((f) => f.seq)).toEqual([last + 16])
   })
 
-  it('keeps a bounded number of bars per symbol: older lookups go to the stream', () => {
+  it('keeps a bounded number of bars, shared by the symbols: older lookups go to the stream', () => {
     const tape = new BarTape()
     let prev = 0
-    for (let i = 1; i <= 5000; i++) {
-      tape.record(prev, i, bar('ORCL', i))
+    // One symbol may keep them all: 50 000.
+    for (let i = 1; i <= 60_000; i++) {
+      tape.record(prev, i, bar('ORCL', i % 1000))
       prev = i
     }
     expect(tape.read({ symbol: 'ORCL', after: 0, through: 10 })).toBeNull()
-    expect(tape.read({ symbol: 'ORCL', after: 4990, through: 5000 })!.map((f) => f.seq)).toEqual([4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999, 5000])
+    expect(tape.read({ symbol: 'ORCL', after: 30_000, through: 30_010 })!.map((f) => f.seq)).toHaveLength(10)
+    expect(tape.read({ symbol: 'ORCL', after: 59_990, through: 60_000 })!.map((f) => f.seq)).toEqual([
+      59_991, 59_992, 59_993, 59_994, 59_995, 59_996, 59_997, 59_998, 59_999, 60_000,
+    ])
     // Another symbol's range is still whole.
-    expect(tape.read({ symbol: 'MSFT', after: 0, through: 5000 })).toEqual([])
+    expect(tape.read({ symbol: 'MSFT', after: 0, through: 60_000 })).toEqual([])
+    // Two hundred symbols share them: each keeps the latest of its own (at least 256).
+    for (let i = 60_001; i <= 120_000; i++) {
+      tape.record(prev, i, bar(`S${i % 200}`, i % 1000))
+      prev = i
+    }
+    expect(tape.read({ symbol: 'S7', after: 119_000, through: 120_000 })).toHaveLength(5)
+    expect(tape.read({ symbol: 'S7', after: 60_000, through: 120_000 })).toBeNull()
+    expect(tape.read({ symbol: 'ORCL', after: 59_990, through: 120_000 })).toHaveLength(10)
   })
 })

@@ -353,11 +353,14 @@ function columnsOf(table: string, rows: Record<string, unknown>[]): (string | nu
     if (seen && spec.merge) byKey.set(key, spec.merge(seen, row))
     else if (!seen || !spec.prefer || spec.prefer(row, seen)) byKey.set(key, row)
   }
-  const unique = [...byKey.values()]
+  // In key order, and the tables in one order (commit): batches committed side by side lock the
+  // rows they share in the same order, so they wait for each other instead of deadlocking.
+  const unique = [...byKey.keys()].sort().map((k) => byKey.get(k)!)
   return Object.entries(spec.columns).map(([col, type]) => unique.map((r) => toParam(r[col], type)))
 }
 
 const SNAPSHOT_TABLES = ['snapshot_market', 'snapshot_indicators'] as const
+const TABLE_ORDER = Object.keys(TABLES)
 
 const prune = (table: string) =>
   `delete from ${table} where symbol = $1 and timeframe = $2 and ts < $3::timestamptz - make_interval(secs => $4::double precision)`
@@ -400,7 +403,7 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
   const retentionSecs = String((options.snapshotRetentionDays ?? 0) * 86_400)
   return {
     async commit(writes: Write[], positions: ConsumerPosition[]): Promise<void> {
-      const byTable = new Map<string, Record<string, unknown>[]>()
+      const byTable = new Map<string, Record<string, unknown>[]>(TABLE_ORDER.map((t) => [t, []]))
       for (const w of writes) {
         const rows = byTable.get(w.table)
         if (rows) rows.push(w.row)
@@ -409,7 +412,9 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
       const prunes = pruneDue(byTable)
       try {
         await sql.begin((tx) => {
-          const queries = [...byTable].map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
+          const queries = [...byTable]
+            .filter(([, rows]) => rows.length)
+            .map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
           for (const p of prunes) queries.push(tx.unsafe(prune(p.table), [p.symbol, p.timeframe, p.newest, retentionSecs] as never[], { prepare: true }))
           if (positions.length) {
             queries.push(
