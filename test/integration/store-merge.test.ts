@@ -43,7 +43,15 @@ afterAll(async () => {
 async function written(batches: Write[][], together = false): Promise<Record<string, unknown[]>> {
   await sql`truncate trade_ideas, orders`
   const store = createStore(sql)
-  if (together) await Promise.all(batches.map((b) => store.commit(b, [{ consumer: 'persister-trade', stream: 'TRADE', seq: 1 }])))
+  // Each batch moves the positions of two durables, named in either order.
+  const offsets = (i: number) => {
+    const both = [
+      { consumer: 'persister-trade', stream: 'TRADE', seq: i },
+      { consumer: 'persister-md', stream: 'MD', seq: i },
+    ]
+    return i % 2 ? both : both.reverse()
+  }
+  if (together) await Promise.all(batches.map((b, i) => store.commit(b, offsets(i + 1))))
   else for (const b of batches) await store.commit(b, [])
   const out: Record<string, unknown[]> = {}
   for (const t of TABLES) {
@@ -84,4 +92,37 @@ describe('rows merged from several messages', () => {
       expect(await written(larger, true)).toEqual(inOrder)
     }
   }, 60_000)
+
+  it('committed side by side, batches sharing only the consumer positions do not deadlock either', async () => {
+    await sql`truncate snapshot_market, consumer_offsets`
+    const store = createStore(sql)
+    const row = (i: number): Write => ({
+      table: 'snapshot_market',
+      row: {
+        symbol: 'ORCL',
+        timeframe: '1d',
+        ts: new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString(),
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 1,
+      },
+    })
+    const positions = (i: number) => {
+      const both = [
+        { consumer: 'persister-trade', stream: 'TRADE', seq: i },
+        { consumer: 'persister-md', stream: 'MD', seq: i },
+      ]
+      return i % 2 ? both : both.reverse()
+    }
+    for (let round = 0; round < 5; round++)
+      await Promise.all(Array.from({ length: 40 }, (_, k) => store.commit([row(round * 40 + k)], positions(round * 40 + k + 1))))
+    const [n] = await sql<{ n: number }[]>`select count(*)::int as n from snapshot_market`
+    expect(n!.n).toBe(200)
+    expect(await sql`select consumer, stream_seq::int as seq from consumer_offsets order by consumer`).toEqual([
+      { consumer: 'persister-md', seq: 200 },
+      { consumer: 'persister-trade', seq: 200 },
+    ])
+  })
 })

@@ -417,8 +417,10 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
             .map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
           for (const p of prunes) queries.push(tx.unsafe(prune(p.table), [p.symbol, p.timeframe, p.newest, retentionSecs] as never[], { prepare: true }))
           if (positions.length) {
+            // In one order too: batches of several durables commit side by side.
+            const sorted = [...positions].sort((a, b) => (a.consumer < b.consumer ? -1 : a.consumer > b.consumer ? 1 : a.stream < b.stream ? -1 : 1))
             queries.push(
-              tx.unsafe(OFFSETS, [positions.map((p) => p.consumer), positions.map((p) => p.stream), positions.map((p) => String(p.seq))] as never[], {
+              tx.unsafe(OFFSETS, [sorted.map((p) => p.consumer), sorted.map((p) => p.stream), sorted.map((p) => String(p.seq))] as never[], {
                 prepare: true,
               }),
             )
