@@ -47,26 +47,47 @@ interface CsvRecord {
 
 // RFC 4180-ish: quoted fields may hold commas, doubled quotes and newlines; CRLF, CR or LF end a
 // record. Cells are trimmed (no field here is whitespace-sensitive, and exporters pad numbers);
-// blank records are dropped. `line` is where a record starts, for messages.
+// blank records are dropped. `line` is where a record starts, for messages. A line without a quote
+// (nearly every line of a bar file) is cut at its commas in one go; a line with one is read
+// character by character.
 function splitCsv(text: string, source: string): CsvRecord[] {
   const records: CsvRecord[] = []
-  let cells: string[] = []
+  let line = 1
+  for (let i = 0; i <= text.length; ) {
+    let eol = i
+    let quote = false
+    for (; eol < text.length; eol++) {
+      const c = text.charCodeAt(eol)
+      if (c === LF || c === CR) break
+      if (c === QUOTE) quote = true
+    }
+    if (quote) {
+      const r = quotedRecord(text, i, line, source)
+      if (r.cells.length > 1 || r.cells[0] !== '') records.push({ line, cells: r.cells })
+      line = r.line
+      i = r.next
+      continue
+    }
+    const cells = text.slice(i, eol).split(',')
+    for (let k = 0; k < cells.length; k++) cells[k] = cells[k]!.trim()
+    if (cells.length > 1 || cells[0] !== '') records.push({ line, cells })
+    line++
+    i = text.charCodeAt(eol) === CR && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1
+  }
+  return records
+}
+
+const LF = 10
+const CR = 13
+const QUOTE = 34
+
+/** One record from `start`, read character by character: its cells, the line after it and where the next one starts. */
+function quotedRecord(text: string, start: number, firstLine: number, source: string): { cells: string[]; line: number; next: number } {
+  const cells: string[] = []
   let cell = ''
   let quoted = false
-  let line = 1
-  let recordLine = 1
-
-  const endCell = (): void => {
-    cells.push(cell.trim())
-    cell = ''
-  }
-  const endRecord = (): void => {
-    endCell()
-    if (cells.length > 1 || cells[0] !== '') records.push({ line: recordLine, cells })
-    cells = []
-  }
-
-  for (let i = 0; i < text.length; i++) {
+  let line = firstLine
+  for (let i = start; i < text.length; i++) {
     const ch = text[i]
     if (quoted) {
       if (ch === '"') {
@@ -83,19 +104,19 @@ function splitCsv(text: string, source: string): CsvRecord[] {
     } else if (ch === '"') {
       quoted = true
     } else if (ch === ',') {
-      endCell()
+      cells.push(cell.trim())
+      cell = ''
     } else if (ch === '\n' || ch === '\r') {
       if (ch === '\r' && text[i + 1] === '\n') i++
-      endRecord()
-      line++
-      recordLine = line
+      cells.push(cell.trim())
+      return { cells, line: line + 1, next: i + 1 }
     } else {
       cell += ch
     }
   }
-  if (quoted) throw new Error(`${source}:${recordLine}: unterminated quoted field`)
-  endRecord()
-  return records
+  if (quoted) throw new Error(`${source}:${firstLine}: unterminated quoted field`)
+  cells.push(cell.trim())
+  return { cells, line, next: text.length + 1 }
 }
 
 function mapHeader(cells: string[], where: string): Record<Field, number> {
@@ -126,6 +147,19 @@ const MIN_EPOCH_SECONDS = 1e8
 const MAX_EPOCH_SECONDS = 1e11
 const MAX_EPOCH_MS = 1e14
 
+/** Whether `ms` falls on the UTC day `raw` starts with (2021-02-30 would have rolled over to March). */
+function sameDay(ms: number, raw: string): boolean {
+  const d = new Date(ms)
+  const y = d.getUTCFullYear()
+  const m = d.getUTCMonth() + 1
+  const day = d.getUTCDate()
+  return (
+    y === Number(raw.slice(0, 4)) &&
+    m === (raw.charCodeAt(5) - 48) * 10 + raw.charCodeAt(6) - 48 &&
+    day === (raw.charCodeAt(8) - 48) * 10 + raw.charCodeAt(9) - 48
+  )
+}
+
 // Date.UTC and V8's parser roll 2021-02-30 over to March; reject instead of silently moving a bar.
 function isCalendarDate(raw: string): boolean {
   const [y, m, d] = raw.slice(0, 10).split('-').map(Number) as [number, number, number]
@@ -133,8 +167,17 @@ function isCalendarDate(raw: string): boolean {
   return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
 }
 
+// What exporters write most: a date, or a UTC date-time with optional milliseconds. Date.parse
+// reads these exactly; the calendar check is the parsed day printed back.
+const PLAIN_UTC = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)?$/
+
 /** Returns epoch ms, or a reason string when the cell is not a usable timestamp. */
 function parseTs(raw: string): number | string {
+  if (PLAIN_UTC.test(raw)) {
+    const ms = Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
+    if (!Number.isNaN(ms) && sameDay(ms, raw)) return ms
+    return raw.length === 10 ? `invalid date "${raw}"` : `invalid date-time "${raw}"`
+  }
   if (DATE_ONLY.test(raw)) {
     return isCalendarDate(raw) ? Date.parse(`${raw}T00:00:00.000Z`) : `invalid date "${raw}"`
   }
@@ -163,18 +206,19 @@ function parseTs(raw: string): number | string {
   return raw === '' ? 'empty timestamp' : `unrecognised timestamp "${raw}"`
 }
 
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i
+
 /** Returns the number, or a reason string. */
 function parseNumber(raw: string, header: string): number | string {
   if (raw === '') return `empty ${header}`
-  if (raw.toLowerCase() === 'null') return `null ${header}`
+  if (raw.length === 4 && raw.toLowerCase() === 'null') return `null ${header}`
   // Number('') is 0 and Number('0x10') is 16: only accept plain decimal notation.
-  if (!/^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(raw)) return `non-numeric ${header} "${raw}"`
+  if (!DECIMAL.test(raw)) return `non-numeric ${header} "${raw}"`
   const n = Number(raw)
   return Number.isFinite(n) ? n : `non-finite ${header} "${raw}"`
 }
 
-function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[]): { ms: number; bar: CsvBar } | string {
-  const width = Math.max(...Object.values(index)) + 1
+function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[], width: number): { ms: number; bar: CsvBar } | string {
   if (record.cells.length < width) return `expected at least ${width} columns, got ${record.cells.length}`
   const cell = (f: Field): string => record.cells[index[f]] ?? ''
   const ms = parseTs(cell('ts'))
@@ -202,8 +246,9 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
 
   const parsed: { ms: number; line: number; bar: CsvBar }[] = []
   const skipped: SkippedRow[] = []
+  const width = Math.max(...Object.values(index)) + 1
   for (const record of rows) {
-    const result = parseRow(record, index, head.cells)
+    const result = parseRow(record, index, head.cells, width)
     if (typeof result === 'string') skipped.push({ line: record.line, reason: result })
     else parsed.push({ ...result, line: record.line })
   }

@@ -107,6 +107,29 @@ describe('parseBarsCsv: generic files', () => {
     expect(parseBarsCsv(text).skipped).toEqual([{ line: 4, reason: 'non-numeric open "x"' }])
   })
 
+  it('reads plain and quoted lines alike, whatever mixes of CR, LF and CRLF end them, and counts lines right', () => {
+    const text =
+      'ts,open,high,low,close,volume,note\r' +
+      '2024-01-01,1,1,1,1,1,plain\r\n' +
+      '  \n' +
+      '2024-01-02,1,1,1,1,1,"two\r\nlines"\r' +
+      '2024-01-03, 2 ,2,2,2,2,"a ""b"", c"\n' +
+      '2024-01-04,x,1,1,1,1,bad\r\n' +
+      '"2024-01-05",3,3,3,3,3,' +
+      '\n\n2024-01-06,y,1,1,1,1,"bad, too"'
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(bars.map((b) => [b.ts.slice(0, 10), b.open])).toEqual([
+      ['2024-01-01', 1],
+      ['2024-01-02', 1],
+      ['2024-01-03', 2],
+      ['2024-01-05', 3],
+    ])
+    expect(skipped).toEqual([
+      { line: 7, reason: 'non-numeric open "x"' },
+      { line: 10, reason: 'non-numeric open "y"' },
+    ])
+  })
+
   it('does not check OHLC consistency (market-snapshots dead-letters bad bars)', () => {
     const text = 'ts,open,high,low,close,volume\n2024-01-01,10,1,20,-5,-1\n'
     expect(parseBarsCsv(text).bars).toEqual([{ ts: '2024-01-01T00:00:00.000Z', open: 10, high: 1, low: 20, close: -5, volume: -1 }])
