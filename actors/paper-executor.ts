@@ -275,6 +275,7 @@ function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account
         bar_seq: seq,
         exit_reason: order.intent === 'exit' ? (order.exit_reason ?? 'signal') : null,
         phase5: order.intent === 'entry' ? order.phase5 : null,
+        leaves_qty: wanted - qty,
       },
     },
     positionMessage(order, fillId, bar.ts, changed, closed !== null, out.seq()),

@@ -103,12 +103,16 @@ export function follow(l: Ledger, id: string, o: Outstanding): void {
   for (const f of l.bars[o.symbol] ?? []) track(o, f)
 }
 
-/** A fill from the executor: its order is one part nearer settled; the fill waits for its bar. */
+/**
+ * A fill from the executor: its order is one part nearer settled (the executor says what is left of
+ * it: a close fills what the account holds then, which may not be what the gate sized it at); the
+ * fill waits for its bar.
+ */
 export function receiveFill(l: Ledger, f: Fill): void {
   const o = l.orders[f.order_id]
   if (o) {
     o.filled += f.qty
-    if (o.filled >= o.qty) o.settled = true
+    if (f.leaves_qty !== undefined ? f.leaves_qty === 0 : o.filled >= o.qty) o.settled = true
     else if (f.bar_seq >= o.signalSeq) {
       // A volume cap left the rest: a market order for it from the next bar of its symbol.
       o.kind = 'market'

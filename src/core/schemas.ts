@@ -316,6 +316,9 @@ export const FillSchema = z
     bar_seq: z.int().min(0).describe('MD stream sequence of the bar it filled on: where the fill sits in the market history'),
     exit_reason: ExitReason.nullable(),
     phase5: Phase5Factors.nullable(),
+    leaves_qty: NonNeg.optional().describe(
+      'What of the order still works after this fill (a volume cap left it): 0 when the order is done. A close fills what the account holds at the fill bar, which can differ from the qty the order was sized at. Absent from fills of releases before it was stated',
+    ),
   })
   .strict()
   .describe('A simulated execution; ts is the time of the bar it filled on')

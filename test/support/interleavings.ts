@@ -115,6 +115,12 @@ export interface SimOptions {
   killRate?: number
   /** Largest batch a process pulls. */
   maxBatch?: number
+  /**
+   * 'symbol': each symbol's ideas come from a strategy scope of its own (symbols in different
+   * partitions), each going at its own random pace, so ideas reach TRADE out of bar order across
+   * symbols. Default 'one': one scope publishes every bar's ideas in bar order.
+   */
+  strategyScopes?: 'one' | 'symbol'
 }
 
 export interface SimResult {
@@ -122,6 +128,8 @@ export interface SimResult {
   statuses: Message<'trade.idea_status'>[]
   kills: number
   trade: Inbound[]
+  /** Ideas the gate still holds after everything drained. */
+  held: number
 }
 
 /**
@@ -249,11 +257,24 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     ideasPublished++
     for (const o of up.ideasAfter.get(ideasPublished) ?? []) if ((o.data as { account: string }).account === account) publish(o)
   }
+  // Per symbol (strategyScopes 'symbol'): the MD message index up to which its scope has published.
+  const symbols = [...new Set(up.md.map((m) => (m.input.data as { symbol: string }).symbol))]
+  const scopeAt = new Map(symbols.map((s) => [s, -1]))
+  const symbolStep = (symbol: string) => {
+    const at = scopeAt.get(symbol)! + 1
+    scopeAt.set(symbol, at)
+    for (const o of up.ideasAfter.get(at) ?? []) {
+      const d = o.data as { account: string; symbol: string }
+      if (d.account === account && d.symbol === symbol) publish(o)
+    }
+  }
 
   for (;;) {
     const moves: (() => boolean)[] = []
     if (fed < up.md.length) moves.push(() => (feed(), true))
-    if (ideasPublished < fed - 1) moves.push(() => (strategyStep(), true))
+    if (opts.strategyScopes === 'symbol') {
+      for (const symbol of symbols) if (scopeAt.get(symbol)! < fed - 1) moves.push(() => (symbolStep(symbol), true))
+    } else if (ideasPublished < fed - 1) moves.push(() => (strategyStep(), true))
     for (const p of procs) if (p.consumers.some((c) => peek(c) >= 0)) moves.push(() => runBatch(p))
     if (!moves.length) break
     pick(moves)()
@@ -265,5 +286,6 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     statuses: trade.filter((m) => m.type === 'trade.idea_status').map((m) => m.data as Message<'trade.idea_status'>),
     kills: gate.kills + executor.kills,
     trade,
+    held: gate.def.held?.(gate.state) ?? 0,
   }
 }
