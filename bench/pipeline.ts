@@ -10,12 +10,12 @@ import { ACTOR_NAMES, type ActorName } from '../src/core/actor.js'
 import type { ConfigFile } from '../src/core/config-file.js'
 import { loadEnv } from '../src/config/env.js'
 import { filterOf } from '../src/core/subjects.js'
-import { openDatabase, startDaemon } from '../src/app/daemon.js'
+import { deploymentActors, openDatabase, startDaemon } from '../src/app/daemon.js'
 import type { Logger } from '../src/telemetry/log.js'
 import type { Registry } from 'prom-client'
 import { defaultThreads, groupActors, startThreads } from '../src/app/threads.js'
 import { migrate } from '../src/adapters/postgres/migrate.js'
-import { backlog, waitForQuiescence, type Backlog } from '../src/control/quiesce.js'
+import { backlog, expectedWork, waitForQuiescence, type Backlog, type Expectation } from '../src/control/quiesce.js'
 import { injectedBar, replayBars } from '../src/app/replay.js'
 import { createPublisher } from '../src/runtime/publisher.js'
 import { durableName } from '../src/runtime/topology.js'
@@ -127,11 +127,23 @@ function cpuDelta(a: CpuSample, b: CpuSample): RunResult['cpu'] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** Waits for quiescence; returns the time of the first of the final all-zero polls (the end of the work, to within a poll). */
-async function quiesce(jsm: JetStreamManager, timeoutMs: number, pollMs: number, lag: LagTracker | null): Promise<number> {
+/**
+ * Waits until the daemon has done everything, as `--wait` does: no durable with anything left, every
+ * scope live, and no actor holding inputs back (an idea waiting for a fill that never comes is not a
+ * finished run, however quiet the consumers are).
+ */
+async function quiesce(
+  jsm: JetStreamManager,
+  timeoutMs: number,
+  pollMs: number,
+  lag: LagTracker | null,
+  deployment: { nc: NatsConnection; expected: Expectation },
+): Promise<number> {
   let firstZero: number | null = null
   await waitForQuiescence(jsm, {
     timeoutMs,
     pollMs,
+    deployment,
     onProgress: (b) => {
       lag?.record(b)
       if (b.total === 0) firstZero ??= performance.now()
@@ -241,7 +253,11 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     sampling = false
     await sampler
     const atPublishEnd = lag ? { ...lag.last } : {}
-    const end = await quiesce(jsm, target.quiesceTimeoutMs, target.pollMs ?? 50, lag)
+    const expected = expectedWork(
+      deploymentActors(opts.config).filter((def) => opts.actors.includes(def.name)),
+      true,
+    )
+    const end = await quiesce(jsm, target.quiesceTimeoutMs, target.pollMs ?? 50, lag, { nc: client, expected })
     const profile = stopProfile ? await stopProfile() : null
     const cpu1 = cpuNow()
     const stats = await actorStats(await registry())

@@ -136,7 +136,10 @@ function liveness(expected: Expectation, actor: ActorName, instances: Instance[]
   const live = new Set(running.flatMap((i) => i.scopes?.live ?? []))
   const mustBeLive = new Set(expected.scopes.filter((s) => s.actor === actor).map((s) => s.key))
   if (!expected.complete) for (const i of running) for (const key of i.scopes?.owned ?? []) mustBeLive.add(key)
-  return { noInstance: running.length === 0, notLive: [...mustBeLive].filter((key) => !live.has(key)) }
+  // An actor the deployment gives no scope (left out of it, or a gate without accounts) needs no
+  // instance; without a config that cannot be told, so every actor needs one.
+  const needed = mustBeLive.size > 0 || !expected.complete
+  return { noInstance: running.length === 0 && needed, notLive: [...mustBeLive].filter((key) => !live.has(key)) }
 }
 
 /** Every actor has an instance and every scope it must run is live somewhere. */

@@ -88,6 +88,18 @@ describe('what is still to do', () => {
     expect(everyScopeLive(work, others)).toBe(false)
   })
 
+  it('an actor the deployment gives no scope (a persister-only run): needs no instance; without a config, every actor does', () => {
+    const persisterOnly = expectedWork(
+      deploymentActors(undefined).filter((d) => d.name === 'persister'),
+      true,
+    )
+    const persister = everyone(work).filter((i) => i.actor === 'persister')
+    expect(stillToDo(persisterOnly, drained(persisterOnly), persister)).toEqual([])
+    expect(everyScopeLive(persisterOnly, persister)).toBe(true)
+    const bare = expectedWork(deploymentActors(undefined), false)
+    expect(stillToDo(bare, drained(bare), persister).map((w) => [w.actor, w.noInstance])).toContainEqual(['risk-gate', true])
+  })
+
   it('ideas a scope holds, acknowledged but not acted on (waiting for earlier orders to settle): not done, named', () => {
     const instances = everyone(work).map((i) => (i.actor === 'risk-gate' ? { ...i, scopes: { ...i.scopes!, held: { main: 3 } } } : i))
     const waiting = stillToDo(work, drained(work), instances)
