@@ -21,6 +21,7 @@ import { createLogger } from '../src/telemetry/log.js'
 import { expectedWork, waitForQuiescence } from '../src/control/quiesce.js'
 import { replayBars } from '../src/app/replay.js'
 import { streamRange } from '../src/runtime/stream-range.js'
+import { decodeCheckpoint } from '../src/runtime/checkpoints.js'
 import { Cleanup, createDatabase, spawnPaperd, startNatsServer } from './support.js'
 import { prng, syntheticBars } from '../src/app/synthetic-bars.js'
 import { tradingConfig } from './scenario.js'
@@ -171,7 +172,7 @@ async function dumpState(nc: NatsConnection, jsm: JetStreamManager): Promise<voi
   for await (const key of await kv.keys()) keys.push(key)
   for (const key of keys.sort()) {
     if (!key.startsWith('risk-gate.') && !key.startsWith('paper-executor.')) continue
-    const cp = (await kv.get(key))!.json<{ positions: object; state: Record<string, unknown> }>()
+    const cp = decodeCheckpoint((await kv.get(key))!.value)
     const strip = (v: unknown): unknown => {
       if (Array.isArray(v)) return v.map(strip)
       if (v && typeof v === 'object')

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHECKPOINT_BUCKET } from '../../src/runtime/checkpoints.js'
+import { CHECKPOINT_BUCKET, decodeCheckpoint } from '../../src/runtime/checkpoints.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { startStack, type Stack } from '../support/stack.js'
@@ -37,7 +37,7 @@ describe('checkpoints of another state version', () => {
     for await (const key of await kv.keys()) keys.push(key)
     expect(keys.length).toBeGreaterThan(3)
     for (const key of keys) {
-      const cp = (await kv.get(key))!.json<{ positions: Record<string, number> }>()
+      const cp = decodeCheckpoint((await kv.get(key))!.value)
       await kv.put(key, JSON.stringify({ version: 1, stateVersion: 999, positions: cp.positions, state: { nonsense: true } }))
     }
     // The durables an earlier release gave the executor: its orders on their own filter, and a
