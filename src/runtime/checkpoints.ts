@@ -34,7 +34,7 @@ export interface CheckpointStore {
  * in its state, and at 1,000 bars/s its JSON passed NATS's message limit (1 MB by default), so no
  * checkpoint was written and a restart replayed ever more; compressed it is a tenth of that.
  */
-export const encodeCheckpoint = (cp: Checkpoint): Uint8Array => gzipSync(JSON.stringify(cp), { level: 1 })
+const encodeCheckpoint = (cp: Checkpoint): Uint8Array => gzipSync(JSON.stringify(cp), { level: 1 })
 
 /** A stored checkpoint: gzipped, or plain JSON as releases before compression wrote it. */
 export function decodeCheckpoint(data: Uint8Array): Checkpoint {
