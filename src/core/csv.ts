@@ -23,7 +23,6 @@ export interface ParsedBars {
 
 type Field = keyof CsvBar
 const FIELDS: readonly Field[] = ['ts', 'open', 'high', 'low', 'close', 'volume']
-const NUMERIC: readonly Exclude<Field, 'ts'>[] = ['open', 'high', 'low', 'close', 'volume']
 
 // Header names (lower-cased) accepted for each field. `adj close` is deliberately absent: prices
 // come from Open..Close, and dividend/split-adjusted closes would not match the unadjusted OHLC.
@@ -218,19 +217,40 @@ function parseNumber(raw: string, header: string): number | string {
   return Number.isFinite(n) ? n : `non-finite ${header} "${raw}"`
 }
 
-function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[], width: number): { ms: number; bar: CsvBar } | string {
-  if (record.cells.length < width) return `expected at least ${width} columns, got ${record.cells.length}`
-  const cell = (f: Field): string => record.cells[index[f]] ?? ''
-  const ms = parseTs(cell('ts'))
+/** A bar read from one record, its time in epoch ms for sorting, and the line it came from. */
+interface ParsedRow {
+  ms: number
+  line: number
+  bar: CsvBar
+}
+
+/** The bar of one record, or why it is none. Hot: once per row of files of hundreds of thousands. */
+function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[], width: number): ParsedRow | string {
+  const cells = record.cells
+  if (cells.length < width) return `expected at least ${width} columns, got ${cells.length}`
+  const raw = cells[index.ts] ?? ''
+  const ms = parseTs(raw)
   if (typeof ms === 'string') return ms
-  const values: Partial<Record<Field, number>> = {}
-  for (const f of NUMERIC) {
-    const v = parseNumber(cell(f), header[index[f]] ?? f)
-    if (typeof v === 'string') return v
-    values[f] = v
-  }
-  const { open, high, low, close, volume } = values as Record<Exclude<Field, 'ts'>, number>
-  return { ms, bar: { ts: new Date(ms).toISOString(), open, high, low, close, volume } }
+  const open = parseNumber(cells[index.open] ?? '', header[index.open] ?? 'open')
+  if (typeof open === 'string') return open
+  const high = parseNumber(cells[index.high] ?? '', header[index.high] ?? 'high')
+  if (typeof high === 'string') return high
+  const low = parseNumber(cells[index.low] ?? '', header[index.low] ?? 'low')
+  if (typeof low === 'string') return low
+  const close = parseNumber(cells[index.close] ?? '', header[index.close] ?? 'close')
+  if (typeof close === 'string') return close
+  const volume = parseNumber(cells[index.volume] ?? '', header[index.volume] ?? 'volume')
+  if (typeof volume === 'string') return volume
+  return { ms, line: record.line, bar: { ts: isoOf(raw, ms), open, high, low, close, volume } }
+}
+
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+
+/** The bar time as ISO-8601 UTC with milliseconds: what most files hold already is kept, not printed again. */
+function isoOf(raw: string, ms: number): string {
+  if (raw.length === 24 && CANONICAL.test(raw)) return raw
+  if (raw.length === 10 && DATE_ONLY.test(raw)) return `${raw}T00:00:00.000Z`
+  return new Date(ms).toISOString()
 }
 
 /**
@@ -244,17 +264,22 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
   if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
   const index = mapHeader(head.cells, `${source}:${head.line}`)
 
-  const parsed: { ms: number; line: number; bar: CsvBar }[] = []
+  const parsed: ParsedRow[] = []
   const skipped: SkippedRow[] = []
   const width = Math.max(...Object.values(index)) + 1
+  let ordered = true
   for (const record of rows) {
     const result = parseRow(record, index, head.cells, width)
     if (typeof result === 'string') skipped.push({ line: record.line, reason: result })
-    else parsed.push({ ...result, line: record.line })
+    else {
+      if (ordered && parsed.length && parsed[parsed.length - 1]!.ms > result.ms) ordered = false
+      parsed.push(result)
+    }
   }
 
   // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
-  parsed.sort((a, b) => a.ms - b.ms)
+  // A file in time order (nearly every one) needs none.
+  if (!ordered) parsed.sort((a, b) => a.ms - b.ms)
   const bars: CsvBar[] = []
   let prev: { ms: number; line: number } | undefined
   for (const p of parsed) {

@@ -77,6 +77,21 @@ describe('parseBarsCsv: generic files', () => {
     ])
   })
 
+  it('gives every time as ISO UTC with milliseconds, kept as written when it already is, and keeps duplicates of an in-order file', () => {
+    // In time order (no sort), one instant written three ways: the first wins, the others are duplicates.
+    const times = ['2024-01-31', '2024-02-29T00:00:00.000Z', '2024-02-29', '2024-02-29T00:00:00Z', '2024-03-01T23:59:59.999Z', '2024-03-02T00:00:00.5Z']
+    const text = ['ts,open,high,low,close,volume', ...times.map((t, i) => `${t},${i + 1},${i + 1},${i + 1},${i + 1},1`)].join('\n')
+    const { bars, skipped } = parseBarsCsv(text)
+    expect(bars.map((b) => [b.ts, b.open])).toEqual([
+      ['2024-01-31T00:00:00.000Z', 1],
+      ['2024-02-29T00:00:00.000Z', 2],
+      ['2024-03-01T23:59:59.999Z', 5],
+      ['2024-03-02T00:00:00.500Z', 6],
+    ])
+    expect(skipped.map((r) => r.line)).toEqual([4, 5])
+    for (const b of bars) expect(b.ts).toBe(new Date(b.ts).toISOString())
+  })
+
   it('sorts rows ascending by ts and keeps the first of duplicate timestamps', () => {
     const text = [
       'ts,open,high,low,close,volume',
