@@ -70,7 +70,7 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
         if (v.status === 'auto_executed') {
           v = { ...v, action: 'human_approved', rationale: `approved by ${cmd.requested_by}; all limits pass` }
           // It fills on the first bar after the one the books have reached: an approval never buys the past.
-          place(state, idea, sized, account, emit)
+          place(state, idea, sized, account, emit, Math.max(idea.bar_seq, state.ledger.asOf))
         }
       }
       emit.push({ type: 'trade.idea_status', data: statusOf(idea, v, sized.qty, `:${v.action}`) }, { type: 'trade.decision', data: decisionOf(idea, v, by) })

@@ -9,23 +9,17 @@ import type { Idea, RiskState, Sized } from './state.js'
 
 /**
  * Emits the order of a passed idea and follows it until it settles. It fills on the first bar of its
- * symbol after the idea's bar — or, when the books had passed that bar by the time the idea was
- * judged (an approval, or an idea that reached the gate after one of a later bar: ideas of several
- * strategy scopes), after the bar the books had reached. It was judged against those books, and an
- * order settling on a bar behind them would change books that later ideas were already judged on
- * (the executor would fill it in the past, where the gate did not wait for it). A stop or target exit
- * is the exception: it settles on its own bar, and the gate waits for it there (ledger `follow`).
+ * symbol after `barSeq` — the idea's bar, or for an approval the bar the books had reached by then.
  */
-export function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[]): void {
-  const protective = idea.intent === 'exit' && idea.order_type !== 'market'
-  const barSeq = protective ? idea.bar_seq : Math.max(idea.bar_seq, state.ledger.asOf)
+export function place(state: RiskState, idea: Idea, sized: Sized, account: AccountConfig, emit: Outbound[], barSeq = idea.bar_seq): void {
   if (idea.intent === 'entry') {
     const day = idea.ts.slice(0, 10)
     state.today = state.today?.day === day ? { day, orders: state.today.orders + 1 } : { day, orders: 1 }
   }
   const order = orderFor(idea, sized, barSeq)
   emit.push({ type: 'trade.order', data: order })
-  const kind: Outstanding['kind'] = protective ? 'protective' : idea.order_type === 'market' ? 'market' : 'resting'
+  const kind: Outstanding['kind'] =
+    idea.intent === 'exit' ? (idea.order_type === 'market' ? 'market' : 'protective') : idea.order_type === 'market' ? 'market' : 'resting'
   follow(state.ledger, order.id, {
     symbol: idea.symbol,
     strategy: idea.strategy_id,

@@ -41,11 +41,10 @@ describe('gate and executor under every interleaving', async () => {
 
 // One account trading symbols of three partitions: its ideas come from three strategy scopes, each
 // at its own pace, so they reach the gate out of bar order across symbols. Which ideas pass may then
-// differ from the backtest (README, Known limits), but nothing may stall or split the books: every
-// idea is judged and every order the gate let through settles. Two ways it stalled: an order judged
-// on books past its bar filled in the past, where the gate had not waited for it (so later ideas saw
-// books without it); and a close sized while an earlier close was still working filled less than
-// its qty (the executor closes what the account holds), and the gate waited for the rest for ever.
+// differ from the backtest (README, Known limits), but nothing may stall: every idea is judged and
+// every order the gate let through settles. It stalled when a close, sized on books that lacked a
+// late order's fill, filled less than its qty (the executor closes what the account holds) and the
+// gate waited for the rest for ever; each fill now says what of its order still works.
 describe('gate and executor with ideas of several strategy scopes', () => {
   const scaled = (symbol: string, k: number) => ({
     symbol,

@@ -384,37 +384,6 @@ describe('risk-gate: an order on another symbol holds an idea back only if it se
   })
 })
 
-describe('risk-gate: an idea that reaches the gate after one of a later bar (ideas of several strategy scopes)', () => {
-  // BBB's day-5 idea is judged first: the books are at BBB's day-5 bar. AAA's day-3 idea comes
-  // next; it is judged against those books, so its order works from there — filled on the first AAA
-  // bar after them (day 6), not on day 4, behind books later ideas are judged on.
-  const acct = account()
-  const first = idea(5, 'entry', { symbol: 'BBB', price: 10, qty: 10 })
-  const books = market.seqOf('BBB', 5)
-
-  it('its order fills after the bar the books had reached', () => {
-    const late = idea(3, 'entry', { symbol: 'AAA', price: 10, qty: 10 })
-    const { steps } = gate(acct, [msg('trade.idea', first), msg('trade.idea', late)])
-    expect(ofType(steps[1]!.emit!, 'trade.order')).toMatchObject([{ id: `order:${late.id}`, bar_seq: books }])
-    expect(late.bar_seq).toBeLessThan(books)
-  })
-
-  it('a stop or target exit still settles on its own bar, and what comes next waits for it', () => {
-    const held = idea(1, 'entry', { symbol: 'AAA', price: 10, qty: 10 })
-    const stop = idea(3, 'exit', { symbol: 'AAA', price: 10, order_type: 'stop', exit_reason: 'stop_loss' })
-    const next = idea(6, 'entry', { symbol: 'ORCL', price: 10, qty: 10, id: 'idea:next' })
-    const { steps } = gate(acct, [
-      msg('trade.idea', held),
-      msg('trade.fill', fill(held, 2, 10)),
-      msg('trade.idea', first),
-      msg('trade.idea', stop),
-      msg('trade.idea', next),
-    ])
-    expect(ofType(steps[3]!.emit!, 'trade.order')).toMatchObject([{ id: `order:${stop.id}`, bar_seq: market.seqOf('AAA', 3) }])
-    expect(steps[4]!.outcome).toBe('waiting')
-  })
-})
-
 describe('risk-gate: books', () => {
   it('follows cash and positions (with their average cost) from fills, applied when an idea’s bar reaches them; portfolios change nothing', () => {
     const acct = account({}, 10000, {})
