@@ -126,11 +126,11 @@ function cpuDelta(a: CpuSample, b: CpuSample): RunResult['cpu'] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Waits for quiescence; returns the time of the first of the final all-zero polls (the end of the work, to within a poll). */
 /**
  * Waits until the daemon has done everything, as `--wait` does: no durable with anything left, every
  * scope live, and no actor holding inputs back (an idea waiting for a fill that never comes is not a
- * finished run, however quiet the consumers are).
+ * finished run, however quiet the consumers are). Returns the time of the first of the final
+ * all-zero polls (the end of the work, to within a poll).
  */
 async function quiesce(
   jsm: JetStreamManager,

@@ -81,12 +81,6 @@ export async function retireDurables(jsm: JetStreamManager, actor: string, scope
 }
 
 /**
- * Whether a consumer is one of paperd's durables (named by durableName): the only consumers whose
- * backlog is paperd's lag. Others are left out of status, gauges and quiescence: the ephemeral
- * consumers a killed process's rebuild left behind (they linger, with a random name and a full
- * backlog, until their inactive threshold) and anyone else's consumers on the streams.
- */
-/**
  * Messages a durable has still to be delivered: the server's count, but never more than the stream
  * holds after the consumer's position. nats-server 2.9.10 miscounts some filters with a wildcard
  * before the last token (`trade.*.<account>`), once as 18446744073709552000, an underflow; whether
@@ -96,6 +90,12 @@ export function pendingOf(c: Pick<ConsumerInfo, 'num_pending' | 'delivered'>, la
   return Math.min(c.num_pending, Math.max(0, lastSeq - c.delivered.stream_seq))
 }
 
+/**
+ * Whether a consumer is one of paperd's durables (named by durableName): the only consumers whose
+ * backlog is paperd's lag. Others are left out of status, gauges and quiescence: the ephemeral
+ * consumers a killed process's rebuild left behind (they linger, with a random name and a full
+ * backlog, until their inactive threshold) and anyone else's consumers on the streams.
+ */
 export function isPaperdDurable(c: Pick<ConsumerInfo, 'name' | 'config'> | null | undefined): c is Pick<ConsumerInfo, 'name' | 'config'> {
   // The server's consumer list can hold null for a consumer deleted while it was listed (the
   // ephemeral ones lookups and rebuilds use come and go all the time).
