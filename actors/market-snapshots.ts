@@ -26,6 +26,7 @@ import type { Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
 import { matchSubject } from '../src/core/subjects.js'
+import { CANONICAL_TS } from '../src/core/schemas.js'
 
 export const DEFAULT_TIMEFRAME = '1d'
 
@@ -192,9 +193,7 @@ export const marketSnapshots = (partitions = DEFAULT_PARTITIONS) =>
       input.type === 'md.in.context' ? handleContext(state, input as Inbound<'md.in.context'>) : handleInjectedBar(state, input as Inbound<'md.in.bar'>),
   })
 
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
-
 /** ISO-8601 UTC with milliseconds; already-canonical times (CSV replays) skip the Date round trip. */
 function canonicalTime(ts: string): string {
-  return CANONICAL.test(ts) ? ts : new Date(ts).toISOString()
+  return CANONICAL_TS.test(ts) ? ts : new Date(ts).toISOString()
 }

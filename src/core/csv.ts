@@ -2,6 +2,8 @@
 // generic `ts,open,high,low,close,volume`. OHLC consistency is NOT checked here: market-snapshots
 // validates bars and dead-letters bad ones, so replay exercises the same path as live input.
 
+import { CANONICAL_TS } from './schemas.js'
+
 export interface CsvBar {
   ts: string
   open: number
@@ -177,9 +179,6 @@ function parseTs(raw: string): number | string {
     if (!Number.isNaN(ms) && sameDay(ms, raw)) return ms
     return raw.length === 10 ? `invalid date "${raw}"` : `invalid date-time "${raw}"`
   }
-  if (DATE_ONLY.test(raw)) {
-    return isCalendarDate(raw) ? Date.parse(`${raw}T00:00:00.000Z`) : `invalid date "${raw}"`
-  }
   if (DATE_TIME.test(raw)) {
     // V8 is lenient, but normalise the variants it might not accept: lower case, space separator,
     // +HHMM and +HH offsets.
@@ -244,11 +243,9 @@ function parseRow(record: CsvRecord, index: Record<Field, number>, header: strin
   return { ms, line: record.line, bar: { ts: isoOf(raw, ms), open, high, low, close, volume } }
 }
 
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
-
 /** The bar time as ISO-8601 UTC with milliseconds: what most files hold already is kept, not printed again. */
 function isoOf(raw: string, ms: number): string {
-  if (raw.length === 24 && CANONICAL.test(raw)) return raw
+  if (raw.length === 24 && CANONICAL_TS.test(raw)) return raw
   if (raw.length === 10 && DATE_ONLY.test(raw)) return `${raw}T00:00:00.000Z`
   return new Date(ms).toISOString()
 }

@@ -71,6 +71,8 @@ export const TIMEFRAME_PATTERN = `^(?:${Object.entries(TIMEFRAME_MAX_COUNT)
 export const TIMEFRAME_RULE = `like 1m, 15m, 1h, 1d: a count of s, m, h, d or w, at most a year (${TIMEFRAME_MAX_COUNT.w}w, ${TIMEFRAME_MAX_COUNT.d}d, ${TIMEFRAME_MAX_COUNT.h}h)`
 /** Canonical event time: what every actor publishes (`Date#toISOString()`). */
 const TS_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$'
+/** The same, to test a string with: a time already canonical need not be printed again. */
+export const CANONICAL_TS = new RegExp(TS_PATTERN)
 const CENTURIES = Array.from({ length: (MARKET_LIMITS.lastYear + 1 - MARKET_LIMITS.firstYear) / 100 }, (_, i) => MARKET_LIMITS.firstYear / 100 + i)
 /** What a person or a feed may type: a date, or a date-time with a zone, in the years MARKET_LIMITS allows. */
 export const TS_INPUT_PATTERN = `^(?:${CENTURIES.join('|')})\\d{2}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2}))?$`

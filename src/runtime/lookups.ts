@@ -5,11 +5,10 @@
 // node down, cannot be placed on the dead node (see stream-range.ts). Any error propagates: the caller retries the
 // read (the stream is append-only, so a retry finds the same bars), it is never the message's fault.
 import type { BarLookup, Found, FoundBar } from '../core/actor.js'
-import type { MsgRequest } from '@nats-io/jetstream'
 import type { Bar } from '../core/contracts.js'
 import { subjectOf } from '../core/subjects.js'
 import type { Io } from './io.js'
-import { streamRange } from './stream-range.js'
+import { nextOnFilter, streamRange } from './stream-range.js'
 import { barsIn } from './bar-tape.js'
 
 /** Up to this many messages of a lookup are read one get at a time; the rest by a consumer. */
@@ -44,8 +43,7 @@ async function readBars(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions
   }
   let seq = l.after + 1
   for (let gets = 0; gets < DIRECT_GETS && seq <= l.through; gets++) {
-    // next_by_subj is part of the server's MSG.GET API; nats.js only types it for direct gets.
-    const sm = await io.jsm.streams.getMessage('MD', { seq, next_by_subj: subject } as unknown as MsgRequest)
+    const sm = await nextOnFilter(io.jsm, 'MD', subject, seq)
     if (!sm || sm.seq > l.through || !take(sm.seq, sm.subject, sm.data)) return out
     seq = sm.seq + 1
   }

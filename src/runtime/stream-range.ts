@@ -2,7 +2,16 @@
 // by replay, and the bars a handler looks up) share it. It must read the whole stretch: a replay
 // that stopped early would leave a state behind its consumers' positions, and a lookup that found
 // fewer bars than the stream holds would change a decision.
-import { DeliverPolicy, jetstream, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg, type MsgRequest } from '@nats-io/jetstream'
+import {
+  DeliverPolicy,
+  jetstream,
+  type Consumer,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type MsgRequest,
+  type StoredMsg,
+} from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Io } from './io.js'
 
@@ -39,8 +48,8 @@ export async function* streamRange(
   if (to < from) return
   // Whether the stretch holds anything at all, and where it starts. An empty pull proves nothing
   // (the server may just be slow), so the reading below stops only on what the stream says.
-  const first = await nextOnFilter(io.jsm, stream, filter, from)
-  if (first === null || first > to) return
+  const first = (await nextOnFilter(io.jsm, stream, filter, from))?.seq
+  if (first === undefined || first > to) return
   const consumer = await orderedConsumer(io, stream, filter, first)
   let last = first - 1
   for (;;) {
@@ -56,17 +65,16 @@ export async function* streamRange(
   }
 }
 
-/** The sequence of the first message on `filter` at or after `seq`, or null (STREAM.MSG.GET next_by_subj, nats-server 2.9+). */
-export async function nextOnFilter(jsm: JetStreamManager, stream: string, filter: string | undefined, seq: number): Promise<number | null> {
+/** The first message on `filter` at or after `seq`, or null (STREAM.MSG.GET next_by_subj, nats-server 2.9+). */
+export function nextOnFilter(jsm: JetStreamManager, stream: string, filter: string | undefined, seq: number): Promise<StoredMsg | null> {
   // next_by_subj is part of the server's MSG.GET API; nats.js only types it for direct gets.
-  const sm = await jsm.streams.getMessage(stream, { seq, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
-  return sm ? sm.seq : null
+  return jsm.streams.getMessage(stream, { seq, next_by_subj: filter ?? '>' } as unknown as MsgRequest)
 }
 
 /** Whether a message on `filter` lies in (after, to]. */
 async function holdsMore(io: Pick<Io, 'jsm'>, stream: string, filter: string | undefined, after: number, to: number): Promise<boolean> {
   const next = await nextOnFilter(io.jsm, stream, filter, after + 1)
-  return next !== null && next <= to
+  return next !== null && next.seq <= to
 }
 
 async function orderedConsumer(io: Pick<Io, 'nc' | 'js'>, stream: string, filter: string | undefined, start: number): Promise<Consumer> {
