@@ -38,6 +38,7 @@ import { leasedRunner, runActor } from '../runtime/run-actor.js'
 import { openLeaseBucket, startLeases } from '../runtime/leases.js'
 import { ensureConsumers, ensureStreams, whileUnavailable } from '../runtime/topology.js'
 import { createStore } from '../adapters/postgres/store.js'
+import { FEEDS, feedRunner, feedScopes, missingCredentials } from './feeds.js'
 import { parseDatabaseTls, postgresSsl } from '../config/db-tls.js'
 
 interface DaemonOptions {
@@ -79,6 +80,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     sql = openDatabase(env.databaseUrl, env.databasePool)
     await migrate(sql, { log: (msg) => log.info(msg) })
   }
+
+  // Feeds run beside market-snapshots, the entry of the pipeline (leased: one process polls each).
+  const feeds = opts.actors.includes('market-snapshots') ? (opts.config?.feeds ?? []) : []
+  const noCredentials = missingCredentials(feeds, env.providers)
+  if (noCredentials) throw new ConfigError(noCredentials)
 
   const nc = await connectNats(env.nats, `paperd ${opts.actors.join(',')}`, log, opts.waitForNats ?? true)
   const js = jetstream(nc, { timeout: 10_000 })
@@ -129,14 +135,26 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Ordered actors run the scopes whose leases this instance holds (any number of instances may run
   // them); the persister, a sink whose replicas share its durables, runs everywhere it is started.
   const instance = env.instanceId ?? instanceId()
-  const leased = defs.filter((def) => def.ordered)
+  const leased: Parameters<typeof startLeases>[1] = defs
+    .filter((def) => def.ordered)
+    .map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) }))
+  if (feeds.length)
+    leased.push({
+      name: FEEDS,
+      scopes: feedScopes(feeds),
+      partitions: env.ownedPartitions,
+      run: feedRunner(feeds, { jsm, publisher, checkpoints: io.checkpoints, providers: env.providers, log, metrics }),
+    })
   const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
   const leases = leased.length
-    ? await startLeases(
-        await whileUnavailable(() => openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas)),
-        leased.map((def) => ({ name: def.name, scopes: def.scopes, partitions: env.ownedPartitions, run: leasedRunner(def, io) })),
-        { jsm, instance, ttlMs: env.leaseTtlMs, log, metrics, about: { host: hostname(), pid: String(process.pid) } },
-      )
+    ? await startLeases(await whileUnavailable(() => openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas)), leased, {
+        jsm,
+        instance,
+        ttlMs: env.leaseTtlMs,
+        log,
+        metrics,
+        about: { host: hostname(), pid: String(process.pid) },
+      })
     : null
   // Every actor of this process answers $SRV.PING/INFO/STATS (`nats micro ls`): its instance, the
   // scopes it owns, the control endpoints it answers.

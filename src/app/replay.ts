@@ -24,6 +24,9 @@ export function injectedBar(bar: CsvBar, timeframe: string): Uint8Array {
   return encoder.encode(JSON.stringify({ ts, timeframe, open, high, low, close, volume }))
 }
 
+/** The message id of a bar typed in (replay, feeds): the same bar from either is stored once. */
+export const barMessageId = (symbol: string, timeframe: string, ts: string): string => `in:${symbol}:${timeframe}:${ts}`
+
 /** How long a bar's publish is retried (a JetStream cluster electing a stream leader, NATS restarting). */
 const RETRY_FOR_MS = 60_000
 
@@ -72,7 +75,7 @@ export async function replayBars(nc: NatsConnection, bars: CsvBar[], opts: Repla
   try {
     for (const bar of bars) {
       if (opts.signal?.aborted) break
-      const msgId = `in:${opts.symbol}:${opts.timeframe}:${bar.ts}`
+      const msgId = barMessageId(opts.symbol, opts.timeframe, bar.ts)
       const payload = injectedBar(bar, opts.timeframe)
       inFlight.push({ msgId, payload, ack: send(payload, msgId) })
       published++

@@ -23,6 +23,21 @@ const optionalPath = z
 /** A TCP port; empty counts as unset too (rather than coercing to 0, "any free port"). */
 const optionalPort = z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(65535).optional())
 
+/** A credential; empty counts as unset. */
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined))
+/** A provider's base URL (http or https); empty counts as unset. */
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'an http:// or https:// URL')
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
+)
+
 const Env = z.object({
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   NATS_CREDS: optionalPath,
@@ -47,6 +62,16 @@ const Env = z.object({
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
     .optional(),
+  // Market-data providers (config `feeds`): their usual variables, and a base URL each may override.
+  APCA_API_KEY_ID: optionalSecret,
+  APCA_API_SECRET_KEY: optionalSecret,
+  APCA_API_DATA_URL: optionalUrl,
+  TIINGO_API_TOKEN: optionalSecret,
+  TIINGO_API_URL: optionalUrl,
+  FRED_API_KEY: optionalSecret,
+  FRED_API_URL: optionalUrl,
+  FINNHUB_API_KEY: optionalSecret,
+  FINNHUB_API_URL: optionalUrl,
 })
 
 /** How to reach NATS: plain data (it is handed to worker threads), files by path, never their contents. */
@@ -93,6 +118,16 @@ export interface Env {
   streamReplicas: number
   /** This instance's id among those running the same actors (PAPERD_INSTANCE_ID); absent: a random one per start. */
   instanceId: string | undefined
+  /** Market-data providers' credentials and base URLs (config `feeds`). */
+  providers: ProviderSettings
+}
+
+/** Credentials by provider (absent when not set) and base URLs (the provider's own unless overridden). */
+export interface ProviderSettings {
+  alpaca: { keyId?: string; secretKey?: string; dataUrl: string }
+  tiingo: { token?: string; url: string }
+  fred: { apiKey?: string; url: string }
+  finnhub: { apiKey?: string; url: string }
 }
 
 export const DEFAULT_METRICS_PORT = 9464
@@ -153,6 +188,12 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     leaseTtlMs: e.PAPERD_LEASE_TTL_MS,
     streamReplicas: e.PAPERD_STREAM_REPLICAS,
     instanceId: e.PAPERD_INSTANCE_ID,
+    providers: {
+      alpaca: { keyId: e.APCA_API_KEY_ID, secretKey: e.APCA_API_SECRET_KEY, dataUrl: e.APCA_API_DATA_URL ?? 'https://data.alpaca.markets' },
+      tiingo: { token: e.TIINGO_API_TOKEN, url: e.TIINGO_API_URL ?? 'https://api.tiingo.com' },
+      fred: { apiKey: e.FRED_API_KEY, url: e.FRED_API_URL ?? 'https://api.stlouisfed.org' },
+      finnhub: { apiKey: e.FINNHUB_API_KEY, url: e.FINNHUB_API_URL ?? 'https://finnhub.io' },
+    },
   }
 }
 

@@ -13,6 +13,8 @@ import { actorOf, describeWaiting, stillToDo, type Backlog, type Expectation } f
 import { bucketKeys, LEASE_BUCKET } from '../runtime/leases.js'
 import { isPaperdDurable, pendingOf } from '../runtime/topology.js'
 import { Kvm } from '@nats-io/kv'
+import { CHECKPOINT_BUCKET, decodeCheckpoint } from '../runtime/checkpoints.js'
+import { barsBetween, lastCompleteBar } from '../core/market-calendar.js'
 
 interface StatusReport {
   instances: {
@@ -40,6 +42,8 @@ interface StatusReport {
   }[]
   /** Work nobody is doing, as `replay --wait` sees it: actors with no instance, scopes not live, durables missing. */
   gaps: string[]
+  /** Every series a feed publishes: its last bar, and how many bars the market calendar says it lacks. */
+  feeds: { feed: string; provider: string; symbol: string; timeframe: string | null; last: string | null; behind: number | null }[]
   /** Every scope lease: who holds it, since when, and how long ago it was last renewed (ms). */
   leases: { actor: string; scope: string; owner: string; held_ms: number; renewed_ms: number; token: number }[]
 }
@@ -105,7 +109,36 @@ export async function statusReport(nc: NatsConnection, jsm: JetStreamManager, ex
       }
     }),
   )
-  return { instances, consumers, other_consumers: others, accounts, gaps, leases: await leasesOf(nc, jsm) }
+  return { instances, consumers, other_consumers: others, accounts, gaps, feeds: await feedsOf(nc, jsm), leases: await leasesOf(nc, jsm) }
+}
+
+/** The feeds' progress, from their checkpoints (`feeds.<feed>` in paperd_state; src/app/feeds.ts). */
+async function feedsOf(nc: NatsConnection, jsm: JetStreamManager): Promise<StatusReport['feeds']> {
+  const out: StatusReport['feeds'] = []
+  try {
+    const kv = await new Kvm(nc).open(CHECKPOINT_BUCKET)
+    const now = Date.now()
+    for (const key of await bucketKeys(jsm, CHECKPOINT_BUCKET, 'feeds.*')) {
+      const e = await kv.get(key)
+      if (e?.operation !== 'PUT' || e.length === 0) continue
+      const p = decodeCheckpoint(e.value).state as {
+        provider: string
+        timeframe: string | null
+        bars: Record<string, string>
+        context?: Record<string, { date: string }>
+      }
+      const feed = key.slice('feeds.'.length)
+      if (p.timeframe) {
+        const latest = lastCompleteBar(p.timeframe, now, 0)
+        for (const [symbol, last] of Object.entries(p.bars))
+          out.push({ feed, provider: p.provider, symbol, timeframe: p.timeframe, last, behind: barsBetween(p.timeframe, last, latest) })
+      } else
+        for (const [symbol, c] of Object.entries(p.context ?? {})) out.push({ feed, provider: p.provider, symbol, timeframe: null, last: c.date, behind: null })
+    }
+  } catch {
+    // no checkpoint bucket yet
+  }
+  return out.sort((a, b) => a.feed.localeCompare(b.feed) || a.symbol.localeCompare(b.symbol))
 }
 
 /** The lease bucket's scope entries (none before any instance ran a leased actor). */
@@ -190,6 +223,14 @@ export function formatStatus(r: StatusReport): string {
             a.positions,
             a.working_orders,
           ]),
+        )
+      : '  none',
+    '',
+    'feeds',
+    r.feeds.length
+      ? table(
+          ['feed', 'provider', 'symbol', 'timeframe', 'last bar', 'bars behind'],
+          r.feeds.map((f) => [f.feed, f.provider, f.symbol, f.timeframe ?? 'context', f.last, f.behind]),
         )
       : '  none',
     '',

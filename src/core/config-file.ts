@@ -2,9 +2,10 @@
 // small JSON condition language. One zod schema; schemas/config.json is generated from it for editors
 // and other tools. Cross-references (accounts, indicator names) are checked after the shape.
 // Its parts, one per part of the language, live in config-file/: accounts, strategies, conditions,
-// sizing-and-exits, sessions, references; indicator declarations are src/core/indicator-kinds.ts's.
+// sizing-and-exits, sessions, feeds, references; indicator declarations are src/core/indicator-kinds.ts's.
 import { z } from 'zod'
 import { Account } from './config-file/accounts.js'
+import { Feed } from './config-file/feeds.js'
 import { checkReferences } from './config-file/references.js'
 import { Strategy } from './config-file/strategies.js'
 
@@ -25,6 +26,7 @@ export const ConfigFileSchema = z
     accounts: z.array(Account).min(1),
     strategies: z.array(Strategy).default([]),
     persistence: Persistence.default({ snapshot_retention_days: null }),
+    feeds: z.array(Feed).default([]).describe('Market data paperd fetches by itself (README, Feeds)'),
   })
   .strict()
   // Cross-references are only meaningful on a well-formed document (and walking a malformed

@@ -19,6 +19,10 @@ const REDACT_PATHS = [
   '*.token',
   '*.secret',
   'config.nats',
+  'providers',
+  '*.providers',
+  'headers',
+  '*.headers',
 ]
 
 export interface LogOptions {

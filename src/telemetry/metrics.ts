@@ -149,6 +149,36 @@ export function createMetrics(opts: { processMetrics?: boolean; actors?: readonl
       labelNames: ['actor'] as const,
       registers: [registry],
     }),
+    feedRequests: new Counter({
+      name: 'paperd_feed_requests_total',
+      help: "Requests to a feed's provider, by outcome (ok, retried: a 429, 5xx or no answer asked again, failed)",
+      labelNames: ['feed', 'provider', 'outcome'] as const,
+      registers: [registry],
+    }),
+    feedPublished: new Counter({
+      name: 'paperd_feed_published_total',
+      help: 'Messages a feed published on md.in.* (duplicates the stream dropped are not counted)',
+      labelNames: ['feed'] as const,
+      registers: [registry],
+    }),
+    feedUp: new Gauge({
+      name: 'paperd_feed_up',
+      help: "1 when the feed's last poll succeeded, 0 while its provider fails (on the instance that owns the feed)",
+      labelNames: ['feed', 'provider'] as const,
+      registers: [registry],
+    }),
+    feedLastBar: new Gauge({
+      name: 'paperd_feed_last_bar_timestamp_seconds',
+      help: 'Open time of the latest bar a feed has published, per symbol',
+      labelNames: ['feed', 'symbol'] as const,
+      registers: [registry],
+    }),
+    feedBehind: new Gauge({
+      name: 'paperd_feed_bars_behind',
+      help: 'Bars the market calendar says are complete but the feed has not published yet, per symbol',
+      labelNames: ['feed', 'symbol'] as const,
+      registers: [registry],
+    }),
   }
   initActorSeries(metrics, opts.actors ?? [])
   return metrics

@@ -511,6 +511,54 @@ describe('bad configs: one line naming the path of the first error', () => {
       'config: strategies[1].defensive: "SPY" is also the risk_on symbol',
     ],
     [
+      'a feed of an unknown provider',
+      (c) => {
+        c.feeds = [{ provider: 'bloomberg', symbols: ['ORCL'], start: '2020-01-01' }]
+      },
+      /^config: feeds\[0\]\.provider: /,
+    ],
+    [
+      'a feed symbol written with a dot',
+      (c) => {
+        c.feeds = [{ provider: 'alpaca', symbols: ['ORCL', 'BRK.B'], start: '2020-01-01' }]
+      },
+      /^config: feeds\[0\]\.symbols\[1\]: /,
+    ],
+    [
+      'a feed start that is not a date',
+      (c) => {
+        c.feeds = [{ provider: 'tiingo', symbols: ['SPY'], start: '2021-02-30' }]
+      },
+      'config: feeds[0].start: not a calendar date',
+    ],
+    [
+      'an Alpaca timeframe the calendar does not know',
+      (c) => {
+        c.feeds = [{ provider: 'alpaca', symbols: ['SPY'], timeframe: '2d', start: '2020-01-01' }]
+      },
+      /^config: feeds\[0\]\.timeframe: /,
+    ],
+    [
+      'one series from two feeds',
+      (c) => {
+        c.feeds = [
+          { provider: 'alpaca', symbols: ['SPY', 'ORCL'], start: '2020-01-01' },
+          { provider: 'tiingo', symbols: ['ORCL'], start: '2020-01-01' },
+        ]
+      },
+      "config: feeds[1]: ORCL's 1d bars already come from feeds[0]",
+    ],
+    [
+      'two feeds of one id',
+      (c) => {
+        c.feeds = [
+          { provider: 'fred', id: 'rates', series: { VIX: 'VIXCLS' }, start: '2020-01-01' },
+          { provider: 'fred', id: 'rates', series: { DGS10: 'DGS10' }, start: '2020-01-01' },
+        ]
+      },
+      'config: feeds: feed "rates" is defined twice',
+    ],
+    [
       'an unknown top-level key',
       (c) => {
         c.strategy = []
@@ -588,6 +636,12 @@ describe('loadEnv', () => {
       leaseTtlMs: 5000,
       streamReplicas: 1,
       instanceId: undefined,
+      providers: {
+        alpaca: { keyId: undefined, secretKey: undefined, dataUrl: 'https://data.alpaca.markets' },
+        tiingo: { token: undefined, url: 'https://api.tiingo.com' },
+        fred: { apiKey: undefined, url: 'https://api.stlouisfed.org' },
+        finnhub: { apiKey: undefined, url: 'https://finnhub.io' },
+      },
     })
   })
 

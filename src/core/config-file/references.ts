@@ -3,12 +3,26 @@
 // one indicator per symbol and timeframe, and the fields that need another (rr needs a stop, …).
 import type { z } from 'zod'
 import type { AccountConfig } from './accounts.js'
+import { type Feed, feedKey, feedSymbols, feedTimeframe } from './feeds.js'
 import { isBarField, operandNames } from '../indicator-kinds.js'
 import { operandsOf, type Condition } from './conditions.js'
 import type { AnyStrategyConfig } from './strategies.js'
 
-export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: AnyStrategyConfig[] }, ctx: z.RefinementCtx) {
+export function checkReferences(cfg: { accounts: AccountConfig[]; strategies: AnyStrategyConfig[]; feeds: Feed[] }, ctx: z.RefinementCtx) {
   const duplicates = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i)
+  for (const id of duplicates(cfg.feeds.map(feedKey))) ctx.addIssue({ code: 'custom', path: ['feeds'], message: `feed "${id}" is defined twice` })
+  // Two feeds of one series would race each other's bars; one series, one source.
+  const series = new Map<string, number>()
+  cfg.feeds.forEach((f, i) => {
+    const timeframe = feedTimeframe(f)
+    const kind = timeframe ? `${timeframe} bars` : 'context'
+    for (const symbol of feedSymbols(f)) {
+      const key = `${symbol} ${kind}`
+      const first = series.get(key)
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['feeds', i], message: `${symbol}'s ${kind} already come from feeds[${first}]` })
+      else series.set(key, i)
+    }
+  })
   for (const id of duplicates(cfg.accounts.map((a) => a.id))) ctx.addIssue({ code: 'custom', path: ['accounts'], message: `account "${id}" is defined twice` })
   for (const id of duplicates(cfg.strategies.map((s) => s.id)))
     ctx.addIssue({ code: 'custom', path: ['strategies'], message: `strategy "${id}" is defined twice` })
