@@ -128,6 +128,12 @@ async function runFeed(feed: Feed, key: string, lease: Lease, deps: FeedDeps, ma
     log.debug({ nextPollInS: Math.round(wait / 1000) }, 'feed idle')
     await sleep(Math.max(1000, wait), signal)
   }
+  // Another instance reports the feed from now on: none of its series may linger here.
+  deps.metrics.feedUp.remove(key, feed.provider)
+  for (const symbol of feedSymbols(feed)) {
+    deps.metrics.feedLastBar.remove(key, symbol)
+    deps.metrics.feedBehind.remove(key, symbol)
+  }
   log.info({ reason: lease.reason() }, 'feed stopped')
 }
 

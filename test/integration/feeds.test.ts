@@ -21,7 +21,12 @@ const bars = parseBarsCsv(readFileSync(CSV, 'utf8'), CSV).bars
 const reference = smaCrossReference(bars, { fast: 10, slow: 30, qty: 100, cash: 10_000, commissionPct: 0.001 })
 const KEY_ID = 'PKTESTKEYID0001'
 const SECRET = 'sEcReT-never-in-a-log-0123456789'
-const FEEDS = [{ provider: 'alpaca', symbols: ['ORCL'], timeframe: '1d', start: '1995-01-01' }]
+const FEEDS = [{ provider: 'alpaca', symbols: ['ORCL', 'BADX'], timeframe: '1d', start: '1995-01-01' }]
+// A second symbol in the same requests, one of whose bars the provider got wrong (high below low).
+const BADX = [
+  { ts: '2015-01-02T00:00:00.000Z', open: 10, high: 11, low: 9, close: 10.5, volume: 100 },
+  { ts: '2015-01-05T00:00:00.000Z', open: 10, high: 9, low: 11, close: 10.5, volume: 100 },
+]
 
 describe('an Alpaca feed', () => {
   let stack: Stack
@@ -58,7 +63,7 @@ describe('an Alpaca feed', () => {
 
   beforeAll(async () => {
     stack = await startStack({ ...CANONICAL, feeds: FEEDS })
-    alpaca = await alpacaStandIn({ ORCL: bars }, { keyId: KEY_ID, secret: SECRET, pageSize: 200 })
+    alpaca = await alpacaStandIn({ ORCL: bars, BADX }, { keyId: KEY_ID, secret: SECRET, pageSize: 200 })
   })
   afterAll(async () => {
     await stack?.close()
@@ -75,12 +80,26 @@ describe('an Alpaca feed', () => {
     // The documented request: both key headers, 1Day, the config's start, then pages by token.
     const first = alpaca.requests[0]!
     expect(first.path).toBe('/v2/stocks/bars')
-    expect(first.query).toMatchObject({ symbols: 'ORCL', timeframe: '1Day', start: '1995-01-01', adjustment: 'raw', sort: 'asc' })
+    expect(first.query).toMatchObject({ symbols: 'ORCL,BADX', timeframe: '1Day', start: '1995-01-01', adjustment: 'raw', sort: 'asc' })
     expect(first.headers['apca-api-key-id']).toBe(KEY_ID)
     const paged = alpaca.requests.filter((r) => r.query.page_token)
     expect(paged.length).toBeGreaterThanOrEqual(Math.ceil(bars.length / 200)) // the 429 was asked again
     expect(logs.join('')).toMatch(/provider busy or down; asking again/)
   }, 120_000)
+
+  it('passes a bar the provider got wrong on, and market-snapshots dead-letters it with the reason', async () => {
+    const dead = await stack.sql`select actor, subject, reason from dead_letters`
+    expect(dead).toHaveLength(1)
+    expect(dead[0]).toMatchObject({ actor: 'market-snapshots', subject: 'md.in.bar.BADX' })
+    expect(dead[0]!.reason).toMatch(/high/)
+  })
+
+  it('refuses to start without the credentials its feeds need, naming the variables', async () => {
+    const env = loadEnv({ NATS_URL: stack.nats.url, DATABASE_URL: stack.db.url, METRICS_PORT: '0', APCA_API_KEY_ID: KEY_ID })
+    await expect(startDaemon({ env, actors: [...ACTOR_NAMES], config: stack.config, log: createLogger('silent'), waitForNats: false })).rejects.toThrow(
+      "the config's feeds need APCA_API_SECRET_KEY (feed alpaca-0)",
+    )
+  })
 
   it('restarted, asks only for what follows its last bar, publishes nothing twice and leaves the books as they were', async () => {
     const before = await stack.trades()

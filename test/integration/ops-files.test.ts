@@ -9,6 +9,7 @@ import { parse } from 'yaml'
 import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { replayBars } from '../../src/app/replay.js'
+import { alpacaStandIn, type StandIn } from '../support/provider-stand-ins.js'
 import { CANONICAL, startStack, type Stack } from '../support/stack.js'
 
 const ALERTS = readFileSync('ops/prometheus/alerts.yml', 'utf8')
@@ -35,17 +36,32 @@ const metricNames = (text: string) => [...new Set([...text.matchAll(/\bpaperd_[a
 
 describe('ops files name only what exists', () => {
   let stack: Stack
+  let alpaca: StandIn
   let metrics = ''
   beforeAll(async () => {
-    // A strategy with a session window (always open) exports paperd_strategy_session_open.
-    stack = await startStack({ ...CANONICAL, strategies: CANONICAL.strategies.map((s) => ({ ...s, session_windows: [{}] })) })
-    const daemon = await stack.start()
     const bars = parseBarsCsv(readFileSync('test/fixtures/ORCL-daily.csv', 'utf8')).bars.slice(0, 300)
+    // A feed (of another symbol) exports the paperd_feed_* series.
+    alpaca = await alpacaStandIn({ FEEDX: bars.slice(0, 40) }, { keyId: 'k', secret: 's', pageSize: 1000 })
+    // A strategy with a session window (always open) exports paperd_strategy_session_open.
+    stack = await startStack({
+      ...CANONICAL,
+      strategies: CANONICAL.strategies.map((s) => ({ ...s, session_windows: [{}] })),
+      feeds: [{ provider: 'alpaca', symbols: ['FEEDX'], start: '2015-01-01' }],
+    })
+    const daemon = await stack.start(undefined, { APCA_API_KEY_ID: 'k', APCA_API_SECRET_KEY: 's', APCA_API_DATA_URL: alpaca.url })
     await replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
+    const scrape = () => fetch(`http://127.0.0.1:${daemon.http!.port}/metrics`).then((r) => r.text())
+    for (let i = 0; i < 200 && !/^paperd_feed_bars_behind\{/m.test(metrics); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+      metrics = await scrape()
+    }
     await stack.quiesce()
-    metrics = await fetch(`http://127.0.0.1:${daemon.http!.port}/metrics`).then((r) => r.text())
+    metrics = await scrape()
   })
-  afterAll(async () => stack?.close())
+  afterAll(async () => {
+    await stack?.close()
+    await alpaca?.close()
+  })
 
   it('every metric of the alert rules and the dashboard is on /metrics', () => {
     const named = metricNames(`${ALERTS}\n${exprs}`)

@@ -74,3 +74,69 @@ export async function alpacaStandIn(data: Record<string, CsvBar[]>, o: { keyId: 
     json(res, 200, { bars, next_page_token: next })
   })
 }
+
+/** Tiingo end-of-day: GET /tiingo/daily/<ticker>/prices?startDate=…, `Authorization: Token …` (401 otherwise), 404 for an unknown ticker. */
+export async function tiingoStandIn(data: Record<string, CsvBar[]>, token: string): Promise<StandIn> {
+  return serve((req, url, res) => {
+    if (req.headers.authorization !== `Token ${token}`) return json(res, 401, { detail: 'Invalid token.' })
+    const m = /^\/tiingo\/daily\/([^/]+)\/prices$/.exec(url.pathname)
+    const bars = m ? data[decodeURIComponent(m[1]!).toUpperCase()] : undefined
+    if (!bars) return json(res, 404, { detail: `Error: Ticker '${m?.[1] ?? ''}' not found` })
+    const start = url.searchParams.get('startDate') ?? '1900-01-01'
+    json(
+      res,
+      200,
+      bars
+        .filter((b) => b.ts.slice(0, 10) >= start)
+        .map((b) => ({
+          date: `${b.ts.slice(0, 10)}T00:00:00.000Z`,
+          close: b.close,
+          high: b.high,
+          low: b.low,
+          open: b.open,
+          volume: b.volume,
+          adjClose: b.close,
+          adjHigh: b.high,
+          adjLow: b.low,
+          adjOpen: b.open,
+          adjVolume: b.volume,
+          divCash: 0,
+          splitFactor: 1,
+        })),
+    )
+  })
+}
+
+/** FRED: GET /fred/series/observations?series_id=…&api_key=…&file_type=json, paged by offset in pages of `pageSize`. */
+export async function fredStandIn(series: Record<string, { date: string; value: string }[]>, apiKey: string, pageSize: number): Promise<StandIn> {
+  return serve((_req, url, res) => {
+    const q = url.searchParams
+    if (url.pathname !== '/fred/series/observations') return json(res, 404, { error_code: 404, error_message: 'Not Found' })
+    if (q.get('api_key') !== apiKey)
+      return json(res, 400, { error_code: 400, error_message: 'Bad Request.  The value for variable api_key is not registered.' })
+    if (q.get('file_type') !== 'json') return json(res, 400, { error_code: 400, error_message: 'this stand-in answers JSON only' })
+    const all = (series[q.get('series_id') ?? ''] ?? []).filter((o) => o.date >= (q.get('observation_start') ?? '1776-07-04'))
+    const offset = Number(q.get('offset') ?? 0)
+    const limit = Math.min(Number(q.get('limit') ?? 100_000), pageSize)
+    json(res, 200, {
+      observation_start: q.get('observation_start'),
+      sort_order: 'asc',
+      count: all.length,
+      offset,
+      limit,
+      observations: all.slice(offset, offset + limit).map((o) => ({ realtime_start: '2026-12-04', realtime_end: '2026-12-04', ...o })),
+    })
+  })
+}
+
+/** Finnhub: GET /api/v1/stock/price-target?symbol=…, `X-Finnhub-Token` (401 otherwise). */
+export async function finnhubStandIn(targets: Record<string, { mean: number; median: number; high: number; low: number }>, apiKey: string): Promise<StandIn> {
+  return serve((req, url, res) => {
+    if (req.headers['x-finnhub-token'] !== apiKey) return json(res, 401, { error: 'Invalid API key' })
+    if (url.pathname !== '/api/v1/stock/price-target') return json(res, 404, { error: 'Not Found' })
+    const symbol = url.searchParams.get('symbol') ?? ''
+    const t = targets[symbol]
+    if (!t) return json(res, 200, { lastUpdated: '', symbol, targetHigh: 0, targetLow: 0, targetMean: 0, targetMedian: 0 })
+    json(res, 200, { lastUpdated: '2026-11-30 00:00:00', symbol, targetHigh: t.high, targetLow: t.low, targetMean: t.mean, targetMedian: t.median })
+  })
+}

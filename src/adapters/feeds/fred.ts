@@ -19,12 +19,14 @@ export async function* fredBars(
   http: HttpOptions,
 ): BarPages {
   for (const [symbol, id] of Object.entries(series)) {
+    // Fixed for the series' pages: the offset counts from it (the caller's mark moves as pages are published).
+    const from = start(symbol).slice(0, 10)
     for (let offset = 0; ; ) {
       const q = new URLSearchParams({
         series_id: id,
         api_key: settings.apiKey ?? '',
         file_type: 'json',
-        observation_start: start(symbol).slice(0, 10),
+        observation_start: from,
         sort_order: 'asc',
         limit: String(PAGE_LIMIT),
         offset: String(offset),
