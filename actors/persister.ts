@@ -25,6 +25,7 @@ export const scope: Scope = {
     { name: 'md', stream: 'MD', accepts: ['md.bar', 'md.ind'] },
     { name: 'signals', stream: 'SIGNALS', accepts: ['strategy.signal', 'metrics.phase5'] },
     { name: 'dlq', stream: 'DLQ', accepts: ['dlq'] },
+    { name: 'import', stream: 'IMPORT', accepts: ['import.trade', 'import.portfolio'] },
   ],
 }
 
@@ -184,6 +185,7 @@ export function writesOf(input: Inbound): Write[] {
             idea_id: d.idea_id,
             fill_model: d.fill_model,
             exit_reason: d.exit_reason,
+            is_simulation: true,
             ng_score: d.phase5?.ng_score ?? null,
             ng_multiplier: d.phase5?.ng_multiplier ?? null,
             brier_adjustment: d.phase5?.brier_adjustment ?? null,
@@ -349,6 +351,63 @@ export function writesOf(input: Inbound): Write[] {
             ts: d.ts,
           },
         },
+      ]
+    }
+    case 'import.trade': {
+      const d = input.data
+      return [
+        {
+          table: 'trades',
+          row: {
+            trade_id: d.id,
+            account: d.account,
+            strategy_id: d.strategy_id,
+            symbol: d.symbol,
+            side: d.side,
+            qty: d.qty,
+            price: d.price,
+            commission: d.commission,
+            ts: d.ts,
+            intent: d.intent,
+            position_id: d.position_id,
+            order_id: d.id,
+            idea_id: d.id,
+            fill_model: { model: 'imported', source: d.source, original: d.original },
+            exit_reason: d.exit_reason,
+            is_simulation: d.is_simulation,
+            ng_score: d.phase5?.ng_score ?? null,
+            ng_multiplier: d.phase5?.ng_multiplier ?? null,
+            brier_adjustment: d.phase5?.brier_adjustment ?? null,
+            dpi_enhancement: d.phase5?.dpi_enhancement ?? null,
+          },
+        },
+      ]
+    }
+    case 'import.portfolio': {
+      const d = input.data
+      const books = { cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.equity - d.cash, drawdown: 0, daily_pnl: null }
+      return [
+        { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
+        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: 0, ...books } },
+        // Seq 0: the account's state only while paperd has none (every books version of the executor is later).
+        ...(d.current
+          ? [
+              {
+                table: 'portfolio_state',
+                row: {
+                  account: d.account,
+                  ...books,
+                  peak_equity: d.equity,
+                  trade_count: d.trade_count,
+                  winning_trades: d.winning_trades,
+                  open_positions: 0,
+                  seq: 0,
+                  ts: d.ts,
+                  message_id: d.id,
+                },
+              },
+            ]
+          : []),
       ]
     }
     default:

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The `paperd` command and the composition root: the only place that reads process.env, installs
 // signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
-import { accessSync, constants, writeFileSync } from 'node:fs'
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
-import { SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
+import { ACCOUNT_PATTERN, IMPORT_FORMATS, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
 import { readBarsFile, readContextFile } from './app/csv-files.js'
 import { deploymentActors, openDatabase, startDaemon } from './app/daemon.js'
@@ -15,6 +15,8 @@ import { migrate } from './adapters/postgres/migrate.js'
 import { connectNats } from './adapters/nats/connect.js'
 import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './control/quiesce.js'
 import { replayBars } from './app/replay.js'
+import { DEFAULT_ACCOUNT, detectFormat, readImport, type ImportFormat } from './app/import-formats.js'
+import { publishImport, waitForImport } from './app/import.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './app/backtest.js'
 import { formatStatus, statusReport } from './control/status.js'
 import { ensureLocalNats } from './adapters/nats/local-server.js'
@@ -224,6 +226,52 @@ program
   })
 
 program
+  .command('import')
+  .description("bring a legacy system's trades and portfolios in, through NATS for the persister (importing twice stores everything once)")
+  .argument('<file>', "trader-ai's SQLite database, bumpy-croc's migration_export.json, a prescient portfolio JSON, or a trades CSV")
+  .option('--format <format>', `one of ${IMPORT_FORMATS.join(', ')} (default: told by the file)`, formatArg)
+  .option('--account <id>', 'the paperd account the records go to (default: trader-ai, bumpy-croc, prescient or imported)', accountArg)
+  .option('--dry-run', 'read and check the file, say what would be imported, publish nothing')
+  .option('--timeout <seconds>', 'how long to wait for the persister to store them', positiveNumber, 120)
+  .action(async (file: string, o: { format?: ImportFormat; account?: string; dryRun?: boolean; timeout: number }) => {
+    let data: Uint8Array
+    try {
+      data = readFileSync(file)
+    } catch (err) {
+      throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+    let format: ImportFormat
+    let read: Awaited<ReturnType<typeof readImport>>
+    try {
+      format = o.format ?? detectFormat(data, file)
+      read = await readImport(data, format, o.account ?? DEFAULT_ACCOUNT[format])
+    } catch (err) {
+      throw new ConfigError(`${file}: ${(err as Error).message.replace(`${file}: `, '')}`)
+    }
+    const account = o.account ?? DEFAULT_ACCOUNT[format]
+    for (const s of read.skipped) console.error(`skipped ${s.record}: ${s.reason}`)
+    const trades = read.messages.filter((m) => m.type === 'import.trade').length
+    const snapshots = read.messages.length - trades
+    console.error(
+      `${file}: ${format}, ${trades} fills and ${snapshots} portfolio snapshots for account ${account}${read.skipped.length ? `, ${read.skipped.length} records skipped` : ''}`,
+    )
+    if (o.dryRun) return
+    await withNats('paperd import', async (nc) => {
+      const jsm = await whileUnavailable(() => jetstreamManager(nc))
+      await ensureStreams(jsm, loadEnv(process.env).streamReplicas)
+      const progress = bar('records', read.messages.length)
+      const result = await publishImport(nc, read.messages, (n) => progress.update(n))
+      progress.stop()
+      console.error(`published ${result.published} (${result.duplicates} already there)`)
+      const stored = await waitForImport(jsm, o.timeout * 1000)
+      if (stored === 'done') console.error('the persister has stored them')
+      else if (stored === 'absent') console.error('no persister has run on this NATS yet: the rows are written when one starts')
+      else throw new Error(`the persister has not stored them after ${o.timeout} s (is it running? paperd status)`)
+    })
+    if (read.skipped.length) process.exitCode = 1
+  })
+
+program
   .command('backtest')
   .description('run the same actors in this process over CSV files (no NATS, no Postgres) and print a report')
   .requiredOption('--config <file>', 'JSON config with accounts and strategies')
@@ -380,6 +428,14 @@ function bar(label: string, total: number) {
   }
 }
 
+function formatArg(v: string): ImportFormat {
+  if (!(IMPORT_FORMATS as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${IMPORT_FORMATS.join(', ')}`)
+  return v as ImportFormat
+}
+function accountArg(v: string): string {
+  if (!new RegExp(ACCOUNT_PATTERN).test(v)) throw new InvalidArgumentError('accounts are a-z 0-9 _ - up to 32')
+  return v
+}
 function symbolArg(v: string): string {
   if (!new RegExp(SYMBOL_PATTERN).test(v)) throw new InvalidArgumentError('symbols are A-Z 0-9 _ - up to 32 (write BRK.B as BRK-B)')
   return v
@@ -423,7 +479,8 @@ function commandPath(cmd: Command): string {
 export async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv)
-    process.exit(0)
+    // A command that finished with a problem to report (paperd import skipping records) set it.
+    process.exit(process.exitCode ?? 0)
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version "fail" with exit code 0; everything else is a usage error.

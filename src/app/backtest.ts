@@ -12,7 +12,7 @@ import { strategy } from '../../actors/strategy.js'
 import { PairMemo } from '../core/memo.js'
 import type { ConfigFile } from '../core/config-file.js'
 import { createCodec } from '../runtime/codec.js'
-import { contracts, messageTypes, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
+import { contracts, messageTypes, STREAMS, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
 import { inputSubject, matchSubject, subjectOf } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
@@ -145,7 +145,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     }
     return d
   }
-  const seqs: Record<StreamName, { n: number }> = { MD_IN: { n: 0 }, MD_PART: { n: 0 }, MD: { n: 0 }, TRADE: { n: 0 }, SIGNALS: { n: 0 }, DLQ: { n: 0 } }
+  const seqs = Object.fromEntries(Object.keys(STREAMS).map((s) => [s, { n: 0 }])) as Record<StreamName, { n: number }>
   const sinks: Partial<Record<Published, unknown[]>> = {
     'trade.fill': run.fills,
     'trade.portfolio': run.portfolios,

@@ -22,6 +22,8 @@ import {
   StrategySignalSchema,
   Phase5MetricsSchema,
   DeadLetterSchema,
+  ImportedTradeSchema,
+  ImportedPortfolioSchema,
 } from './schemas.js'
 
 export const STREAMS = {
@@ -31,6 +33,7 @@ export const STREAMS = {
   TRADE: { subjects: ['trade.>'], description: 'Ideas, decisions, orders, fills, positions, portfolios, by account' },
   SIGNALS: { subjects: ['strategy.>', 'metrics.>'], description: 'Strategy states and Phase-5 metrics, by account' },
   DLQ: { subjects: ['dlq.>'], description: 'Dead letters: refused messages with the reason' },
+  IMPORT: { subjects: ['import.>'], description: "Legacy systems' trades and portfolios brought in by paperd import, for the persister" },
 } as const
 export type StreamName = keyof typeof STREAMS
 
@@ -69,13 +72,15 @@ export const contracts = {
   }),
   'metrics.phase5': contract({ subject: 'metrics.phase5.{account}', stream: 'SIGNALS', schema: Phase5MetricsSchema, producer: 'risk-gate' }),
   dlq: contract({ subject: 'dlq.{actor}', stream: 'DLQ', schema: DeadLetterSchema, producer: 'every actor (the runtime)' }),
+  'import.trade': contract({ subject: 'import.trade.{account}', stream: 'IMPORT', schema: ImportedTradeSchema, producer: 'paperd import' }),
+  'import.portfolio': contract({ subject: 'import.portfolio.{account}', stream: 'IMPORT', schema: ImportedPortfolioSchema, producer: 'paperd import' }),
 } as const
 
 export type MessageType = keyof typeof contracts
 export type Message<T extends MessageType> = z.infer<(typeof contracts)[T]['schema']>
 /** A message with its type, as handlers receive and return them: a discriminated union. */
 export type Envelope<T extends MessageType = MessageType> = { [K in T]: { type: K; data: Message<K> } }[T]
-export type Published = Exclude<MessageType, 'md.in.bar' | 'md.in.context'>
+export type Published = Exclude<MessageType, 'md.in.bar' | 'md.in.context' | 'import.trade' | 'import.portfolio'>
 export type InjectedBar = Message<'md.in.bar'>
 export type Bar = Message<'md.bar'>
 

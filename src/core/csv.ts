@@ -323,3 +323,12 @@ export function parseContextCsv(text: string, source = 'csv'): { contexts: CsvCo
   contexts.sort((a, b) => a.ms - b.ms)
   return { contexts: contexts.map(({ ms: _, ...c }) => c), skipped }
 }
+
+/** A CSV of anything else (paperd import's trades): its header, lower-cased, and its records. */
+export function readCsvTable(text: string, source = 'csv'): { header: string[]; rows: CsvRecord[] } {
+  const [head, ...rows] = splitCsv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source)
+  return { header: head?.cells.map((c) => c.toLowerCase()) ?? [], rows }
+}
+
+/** A time cell read as bar files' times are (a date, a date-time with or without zone, epoch s/ms): ms, or why not. */
+export const csvTime = (raw: string): number | string => parseTs(raw)

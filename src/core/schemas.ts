@@ -483,3 +483,50 @@ export const DeadLetterSchema = z
   })
   .strict()
   .describe('A message an actor refused, and why')
+
+/** The legacy systems `paperd import` reads (README, Importing records). */
+export const IMPORT_FORMATS = ['trader-ai-sqlite', 'migration-export', 'prescient-json', 'trades-csv'] as const
+const ImportSource = z.enum(IMPORT_FORMATS).describe('The format the record came from')
+const Original = z.record(z.string(), z.unknown()).describe('The record as the legacy system stored it')
+
+export const ImportedTradeSchema = z
+  .object({
+    id: Id.describe("import:<format>:<account>:<the record's own id>: importing twice stores it once"),
+    type: z.literal('import.trade'),
+    ts: Ts.describe('When it filled'),
+    account: Account,
+    source: ImportSource,
+    strategy_id: Id,
+    symbol: SymbolName,
+    side: Side,
+    intent: Intent,
+    qty: Qty,
+    price: Price,
+    commission: NonNeg,
+    position_id: Id,
+    exit_reason: ExitReason.nullable(),
+    is_simulation: z.boolean(),
+    phase5: Phase5Factors.nullable(),
+    original: Original,
+  })
+  .strict()
+  .describe('A fill of a legacy system, brought in by paperd import (a trades row)')
+
+export const ImportedPortfolioSchema = z
+  .object({
+    id: Id.describe("import:<format>:<account>:<the snapshot's own id>"),
+    type: z.literal('import.portfolio'),
+    ts: Ts.describe('When the legacy system took the snapshot'),
+    account: Account,
+    source: ImportSource,
+    starting_cash: Money,
+    cash: Money,
+    equity: Money,
+    realized_pnl: Money,
+    trade_count: z.int().min(0),
+    winning_trades: z.int().min(0),
+    current: z.boolean().describe("The legacy system's latest state: it becomes the account's portfolio_state while paperd has none"),
+    original: Original,
+  })
+  .strict()
+  .describe('A portfolio snapshot of a legacy system, brought in by paperd import (a portfolio_history row)')

@@ -35,6 +35,8 @@ const DEFAULT_STREAM_LIMITS: Record<StreamName, StreamLimits> = {
   TRADE: { maxAgeMs: 365 * DAY, maxBytes: 2 * GiB },
   SIGNALS: { maxAgeMs: 365 * DAY, maxBytes: GiB },
   DLQ: { maxAgeMs: 90 * DAY, maxBytes: GiB / 4 },
+  // Kept a year: an import is re-published (same ids, nothing stored twice) rather than replayed.
+  IMPORT: { maxAgeMs: 365 * DAY, maxBytes: GiB },
 }
 
 /** How long a stored message id de-duplicates a re-publish (checkpoints are far more frequent). */

@@ -160,6 +160,7 @@ describe('persister.writesOf: each message type → its rows', () => {
       idea_id: d.idea_id,
       fill_model: d.fill_model,
       exit_reason: d.exit_reason,
+      is_simulation: true,
       ng_score: null,
       ng_multiplier: null,
       brier_adjustment: null,
@@ -258,7 +259,7 @@ describe('persister.writesOf: each message type → its rows', () => {
     for (const m of real.values()) expect(JSON.stringify(writesOf(m))).toBe(JSON.stringify(writesOf(structuredClone(m))))
   })
 
-  it('the actor is an unordered sink over the whole TRADE, MD and DLQ streams, and its handler only returns writes', () => {
+  it('the actor is an unordered sink over the whole TRADE, MD, SIGNALS, DLQ and IMPORT streams, and its handler only returns writes', () => {
     const def = persister()
     expect(def.ordered).toBe(false)
     expect(scope.inputs.map((i) => [i.stream, i.filter])).toEqual([
@@ -266,6 +267,7 @@ describe('persister.writesOf: each message type → its rows', () => {
       ['MD', undefined],
       ['SIGNALS', undefined],
       ['DLQ', undefined],
+      ['IMPORT', undefined],
     ])
     const m = sample('trade.fill')
     expect(def.handle(null, m, scope, [])).toEqual({ state: null, writes: writesOf(m) })

@@ -57,6 +57,7 @@ describe('the work of a deployment', () => {
       'persister-md',
       'persister-signals',
       'persister-dlq',
+      'persister-import',
     ])
     expect(work.scopes.find((s) => s.actor === 'indicators' && s.key === 'p3')!.durables).toEqual([{ stream: 'MD', name: 'indicators-p3' }])
     expect(work.scopes.find((s) => s.actor === 'market-snapshots' && s.key === 'route')!.durables).toEqual([

@@ -156,6 +156,7 @@ export const TABLES: Record<string, TableSpec> = {
       idea_id: 'text',
       fill_model: 'jsonb',
       exit_reason: 'text',
+      is_simulation: 'boolean',
       ng_score: 'numeric',
       ng_multiplier: 'numeric',
       brier_adjustment: 'numeric',
