@@ -50,6 +50,8 @@ interface FeedProgress {
   provider: Feed['provider']
   /** The bar length published; null for a context feed. */
   timeframe: string | null
+  /** How long after a bar's end it is asked for (status counts a bar missing only after it). */
+  settle_ms: number
   /** symbol → open time of the last bar published (and acknowledged by the stream). */
   bars: Record<string, string>
   /** symbol → the last context published: its day and forecasts. */
@@ -97,7 +99,13 @@ async function runFeed(feed: Feed, key: string, lease: Lease, deps: FeedDeps, ma
   const checkpointKey = `${FEEDS}.${key}`
   const saved = (await deps.checkpoints.load(checkpointKey).catch(() => null))?.state as FeedProgress | undefined
   const timeframe = feedTimeframe(feed)
-  const progress: FeedProgress = { provider: feed.provider, timeframe, bars: { ...saved?.bars }, ...(saved?.context ? { context: { ...saved.context } } : {}) }
+  const progress: FeedProgress = {
+    provider: feed.provider,
+    timeframe,
+    settle_ms: settleMs(feed, timeframe ?? '1d'),
+    bars: { ...saved?.bars },
+    ...(saved?.context ? { context: { ...saved.context } } : {}),
+  }
   if (timeframe) for (const symbol of feedSymbols(feed)) await adoptStored(deps.jsm, symbol, timeframe, progress)
   const up = deps.metrics.feedUp.labels(key, feed.provider)
   up.set(1)

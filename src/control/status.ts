@@ -124,12 +124,13 @@ async function feedsOf(nc: NatsConnection, jsm: JetStreamManager): Promise<Statu
       const p = decodeCheckpoint(e.value).state as {
         provider: string
         timeframe: string | null
+        settle_ms?: number
         bars: Record<string, string>
         context?: Record<string, { date: string }>
       }
       const feed = key.slice('feeds.'.length)
       if (p.timeframe) {
-        const latest = lastCompleteBar(p.timeframe, now, 0)
+        const latest = lastCompleteBar(p.timeframe, now, p.settle_ms ?? 0)
         for (const [symbol, last] of Object.entries(p.bars))
           out.push({ feed, provider: p.provider, symbol, timeframe: p.timeframe, last, behind: barsBetween(p.timeframe, last, latest) })
       } else

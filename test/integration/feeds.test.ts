@@ -11,6 +11,7 @@ import { ACTOR_NAMES } from '../../src/core/actor.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { loadEnv } from '../../src/config/env.js'
 import { startDaemon, type Daemon } from '../../src/app/daemon.js'
+import { replayBars } from '../../src/app/replay.js'
 import { createLogger } from '../../src/telemetry/log.js'
 import { smaCrossReference } from '../support/reference-broker.js'
 import { alpacaStandIn, type StandIn } from '../support/provider-stand-ins.js'
@@ -115,8 +116,63 @@ describe('an Alpaca feed', () => {
     expect(await stack.trades()).toEqual(before)
   }, 120_000)
 
+  it('paperd status shows each series of the feed with its last bar and the bars it lacks', async () => {
+    const status = await stack.cli(['status'])
+    expect(status.code, status.stderr).toBe(0)
+    const last = bars.at(-1)!.ts
+    expect(status.stdout).toMatch(new RegExp(`^alpaca-0 +alpaca +ORCL +1d +${last.replace(/[.]/g, '\\.')} +\\d+$`, 'm'))
+    expect(status.stdout).toMatch(/^feeds +alpaca-0 +\w+/m) // its lease: who polls it
+  }, 60_000)
+
   it('never writes the secret to the log', () => {
     expect(logs.length).toBeGreaterThan(0)
     expect(logs.join('')).not.toContain(SECRET)
   })
+})
+
+describe('a feed whose provider refuses it', () => {
+  let stack: Stack
+  let alpaca: StandIn
+  const logs: string[] = []
+  beforeAll(async () => {
+    stack = await startStack({ ...CANONICAL, feeds: FEEDS })
+    alpaca = await alpacaStandIn({ ORCL: bars }, { keyId: 'the-real-key', secret: SECRET, pageSize: 200 })
+  })
+  afterAll(async () => {
+    await stack?.close()
+    await alpaca?.close()
+  })
+
+  it('is a log line and paperd_feed_up 0, never a crash: the daemon stays ready and trades what else comes in', async () => {
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs.push(String(chunk))
+        done()
+      },
+    })
+    const env = loadEnv({
+      NATS_URL: stack.nats.url,
+      DATABASE_URL: stack.db.url,
+      METRICS_PORT: '0',
+      APCA_API_KEY_ID: 'a-revoked-key',
+      APCA_API_SECRET_KEY: SECRET,
+      APCA_API_DATA_URL: alpaca.url,
+    })
+    const daemon = await startDaemon({ env, actors: [...ACTOR_NAMES], config: stack.config, log: createLogger('info', { stream: sink }), waitForNats: false })
+    stack.daemons.push(daemon)
+    await daemon.live
+    const deadline = Date.now() + 20_000
+    while (!logs.join('').includes('feed poll failed') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    expect(logs.join('')).toMatch(/"msg":"feed poll failed; asking again later"/)
+    expect(logs.join('')).toMatch(/HTTP 401/)
+    expect(alpaca.requests).toHaveLength(1) // refused credentials are not asked again at once
+    const metrics = await fetch(`http://127.0.0.1:${daemon.http!.port}/metrics`).then((r) => r.text())
+    expect(metrics).toMatch(/^paperd_feed_up\{feed="alpaca-0",provider="alpaca"\} 0$/m)
+    expect(await daemon.readiness()).toEqual({})
+    // The rest of paperd goes on: a replayed file trades as ever.
+    await replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
+    await stack.quiesce()
+    expect(await stack.trades()).toEqual(reference.fills)
+    expect(logs.join('')).not.toContain(SECRET)
+  }, 120_000)
 })
