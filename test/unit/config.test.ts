@@ -90,6 +90,11 @@ describe('the canonical config (SPEC §5.2)', () => {
     expect(file.strategies.map((s) => s.type)).toEqual(['rules', 'gayed'])
   })
 
+  it('examples/feeds.json (every provider, the Gayed inputs from Tiingo and FRED) is a valid config', () => {
+    const file = loadConfigFile(join(PACKAGE_ROOT, 'examples/feeds.json'))
+    expect(file.feeds.map((f) => f.provider)).toEqual(['alpaca', 'tiingo', 'fred', 'finnhub'])
+  })
+
   it('examples/canonical.json is the same document', () => {
     const file = loadConfigFile(join(PACKAGE_ROOT, 'examples/canonical.json'))
     expect(file).toEqual(parseConfig(canonical()))
