@@ -63,13 +63,22 @@ describe('feed providers', () => {
     ])
   })
 
+  it('Alpaca minute bars: 1Min, and each bar keeps its instant', async () => {
+    const s = await server(answer(JSON.stringify({ bars: { SPY: [{ t: '2026-12-04T14:30:00Z', o: 1, h: 2, l: 0.5, c: 1.5, v: 10 }] }, next_page_token: null })))
+    const bars = await collect(
+      alpacaBars({ keyId: 'K', secretKey: 'S', dataUrl: s.url }, { symbols: ['SPY'], timeframe: '1m', start: '2026-12-04T14:30:00Z', adjustment: 'raw' }, {}),
+    )
+    expect(new URL(s.seen[0]!.url!, 'http://x').searchParams.get('timeframe')).toBe('1Min')
+    expect(bars).toEqual([{ symbol: 'SPY', ts: '2026-12-04T14:30:00.000Z', open: 1, high: 2, low: 0.5, close: 1.5, volume: 10 }])
+  })
+
   it('Tiingo: the token in the Authorization header, traded prices unless adjusted ones are asked for', async () => {
     const s = await server(answer(fixture('tiingo-prices.json')))
     const settings = { token: 'T', url: s.url }
     const traded = await collect(tiingoBars(settings, ['AAPL'], () => '2024-01-02', false, {}))
     const adjusted = await collect(tiingoBars(settings, ['AAPL'], () => '2024-01-02', true, {}))
     expect(s.seen[0]!.headers.authorization).toBe('Token T')
-    expect(s.seen[0]!.url).toBe('/tiingo/daily/aapl/prices?startDate=2024-01-02&format=json&resampleFreq=daily')
+    expect(s.seen[0]!.url).toBe('/tiingo/daily/aapl/prices?startDate=2024-01-02&format=json&resampleFreq=daily&token=T')
     expect(traded[0]).toEqual({ symbol: 'AAPL', ts: '2024-01-03T00:00:00.000Z', open: 184.22, high: 185.88, low: 183.43, close: 184.25, volume: 58414460 })
     expect(adjusted[1]).toEqual({ symbol: 'AAPL', ts: '2024-01-04T00:00:00.000Z', open: 181.25, high: 182.18, low: 179.98, close: 181.01, volume: 71983570 })
   })

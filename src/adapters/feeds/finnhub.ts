@@ -1,7 +1,8 @@
 // NarrativeGap context from Finnhub's analyst price targets: GET /api/v1/stock/price-target?symbol=…,
-// the key in the X-Finnhub-Token header. consensus_forecast is the mean target; distribution_estimate
-// comes from the model the feed names — `analyst-median`, the median target: where the analysts'
-// distribution is centred, against the mean a few outliers pull (README, NarrativeGap inputs).
+// the key in the X-Finnhub-Token header and the `token` parameter (both documented; masked when
+// shown). consensus_forecast is the mean target; distribution_estimate comes from the model the feed
+// names — `analyst-median`, the median target: where the analysts' distribution is centred, against
+// the mean a few outliers pull (README, NarrativeGap inputs).
 // https://finnhub.io/docs/api/price-target
 import type { ProviderSettings } from '../../config/env.js'
 import { getJson, type HttpOptions } from './http.js'
@@ -27,7 +28,7 @@ interface Answer {
 
 export async function finnhubTargets(settings: ProviderSettings['finnhub'], symbol: string, http: HttpOptions): Promise<PriceTargets> {
   const headers = { 'X-Finnhub-Token': settings.apiKey ?? '' }
-  const q = new URLSearchParams({ symbol: symbol.replace(/-/g, '.') })
+  const q = new URLSearchParams({ symbol: symbol.replace(/-/g, '.'), token: settings.apiKey ?? '' })
   const a = (await getJson(`${settings.url}/api/v1/stock/price-target?${q}`, { ...http, headers })) as Answer
   return {
     symbol,

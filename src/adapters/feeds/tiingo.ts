@@ -1,5 +1,6 @@
 // Tiingo end-of-day prices: GET /tiingo/daily/<ticker>/prices?startDate=…, one ticker per request,
-// the token in the Authorization header. Traded prices by default; the adjusted ones on request.
+// the token in the Authorization header and, as Tiingo's examples also show it, the `token` parameter
+// (masked wherever a URL is shown). Traded prices by default; the adjusted ones on request.
 // https://www.tiingo.com/documentation/end-of-day
 import type { ProviderSettings } from '../../config/env.js'
 import { barTime, num, type BarPages } from './bars.js'
@@ -28,7 +29,7 @@ export async function* tiingoBars(
 ): BarPages {
   const headers = { authorization: `Token ${settings.token ?? ''}` }
   for (const symbol of symbols) {
-    const q = new URLSearchParams({ startDate: start(symbol).slice(0, 10), format: 'json', resampleFreq: 'daily' })
+    const q = new URLSearchParams({ startDate: start(symbol).slice(0, 10), format: 'json', resampleFreq: 'daily', token: settings.token ?? '' })
     const rows = (await getJson(`${settings.url}/tiingo/daily/${encodeURIComponent(symbol.toLowerCase())}/prices?${q}`, { ...http, headers })) as TiingoPrice[]
     if (!Array.isArray(rows)) continue
     yield rows.map((r) => ({
