@@ -72,6 +72,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { env, log } = opts
   const needsConfig = opts.actors.filter((a) => NEEDS_CONFIG.includes(a))
   if (needsConfig.length && !opts.config) throw new ConfigError(`${needsConfig.join(', ')} need a config file: pass --config FILE or set PAPERD_CONFIG`)
+  // Feeds run beside market-snapshots, the entry of the pipeline (leased: one process polls each).
+  const feeds = opts.actors.includes('market-snapshots') ? (opts.config?.feeds ?? []) : []
+  const noCredentials = missingCredentials(feeds, env.providers)
+  if (noCredentials) throw new ConfigError(noCredentials)
   const metrics = createMetrics({ processMetrics: opts.processMetrics ?? true, actors: opts.actors })
 
   let sql: Sql | null = null
@@ -80,11 +84,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     sql = openDatabase(env.databaseUrl, env.databasePool)
     await migrate(sql, { log: (msg) => log.info(msg) })
   }
-
-  // Feeds run beside market-snapshots, the entry of the pipeline (leased: one process polls each).
-  const feeds = opts.actors.includes('market-snapshots') ? (opts.config?.feeds ?? []) : []
-  const noCredentials = missingCredentials(feeds, env.providers)
-  if (noCredentials) throw new ConfigError(noCredentials)
 
   const nc = await connectNats(env.nats, `paperd ${opts.actors.join(',')}`, log, opts.waitForNats ?? true)
   const js = jetstream(nc, { timeout: 10_000 })
