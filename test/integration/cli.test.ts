@@ -52,7 +52,7 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
   const csv = 'test/fixtures/ORCL-daily.csv'
   const config = 'examples/canonical.json'
   it.for([
-    ['no command', [], /^paperd: missing command: start, migrate, replay, backtest, status, dlq \(paperd --help\)$/],
+    ['no command', [], /^paperd: missing command: start, migrate, replay, import, backtest, status, dlq \(paperd --help\)$/],
     ['an unknown command', ['frobnicate'], /^paperd: unknown command 'frobnicate' \(paperd --help\)$/],
     ['a misspelt command', ['strat'], /^paperd: unknown command 'strat'; did you mean start\? \(paperd --help\)$/],
     ['an unknown subcommand', ['dlq', 'purge'], /^paperd dlq: unknown command 'purge' \(paperd dlq --help\)$/],
@@ -60,6 +60,8 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
     ['an unknown option', ['start', '--actor', 'persister'], /^paperd start: unknown option '--actor'/],
     ['an unknown option of a subcommand', ['dlq', 'list', '--nope'], /^paperd dlq list: unknown option '--nope' \(paperd dlq list --help\)$/],
     ['an unexpected argument', ['start', 'now'], /^paperd start: too many arguments for 'start'/],
+    ['an import format paperd does not read', ['import', csv, '--format', 'excel'], /^paperd import: option '--format <format>' argument 'excel' is invalid/],
+    ['an import into a malformed account', ['import', csv, '--account', 'Main'], /^paperd import: option '--account <id>' argument 'Main' is invalid/],
     ['a missing argument', ['replay', '--symbol', 'ORCL'], /^paperd replay: missing required argument 'file' \(paperd replay --help\)$/],
     ['a missing required option', ['replay', csv], /^paperd replay: required option '--symbol <SYM>' not specified/],
     ['backtest without --data', ['backtest', '--config', config], /^paperd backtest: required option '--data <FILE:SYM\[:TF\]>' not specified/],
