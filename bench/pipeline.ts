@@ -359,41 +359,37 @@ export interface PlainInsertResult {
   rowsPerSec: number
 }
 
-/** The same number of snapshot rows, inserted directly: one `insert … select from unnest` per batch. */
-export async function plainInsert(dbUrl: string, series: { symbol: string; bars: SyntheticBar[] }[], rows: number, batch = 500): Promise<PlainInsertResult> {
-  const sql = postgres(dbUrl, { max: 1, onnotice: () => {} })
+/**
+ * The baseline of the persister: the very rows it wrote (every table it fills, read back from the
+ * drained database) inserted into an empty one directly — one `insert … select from unnest` per
+ * table per `batch` rows, nothing else: no NATS, no decoding, no merging, no offsets.
+ */
+export async function plainInsert(fromUrl: string, toUrl: string, batch = 500): Promise<PlainInsertResult> {
+  const from = postgres(fromUrl, { max: 1, onnotice: () => {} })
+  const to = postgres(toUrl, { max: 1, onnotice: () => {} })
   try {
-    await migrate(sql)
-    // Rows shaped like the persister's: a market row and an indicators row (two SMA values) per bar.
-    const bars = series.flatMap((s) => s.bars.map((b) => ({ symbol: s.symbol, b })))
-    const half = Math.min(bars.length, Math.ceil(rows / 2))
-    const market: string[][] = [[], [], [], [], [], [], [], []]
-    const ind: string[][] = [[], [], [], []]
-    for (const { symbol, b } of bars.slice(0, half)) {
-      ;[symbol, '1m', b.ts, String(b.open), String(b.high), String(b.low), String(b.close), String(b.volume)].forEach((v, i) => market[i]!.push(v))
+    await migrate(to)
+    const tables: { text: string; cols: string[][] }[] = []
+    for (const [table, spec] of Object.entries(TABLES)) {
+      const names = Object.keys(spec.columns)
+      const rows = await from.unsafe(`select ${names.map((c) => `"${c}"::text as "${c}"`).join(', ')} from ${table}`)
+      if (!rows.length) continue
+      const cols = names.map((c) => rows.map((r) => r[c] as string | null))
+      const list = names.map((c) => `"${c}"`).join(', ')
+      const text = `insert into ${table} (${list}) select * from unnest(${names.map((c, i) => `$${i + 1}::${spec.columns[c]}[]`).join(', ')}) on conflict do nothing`
+      tables.push({ text, cols: cols as string[][] })
     }
-    for (const { symbol, b } of bars.slice(0, Math.min(bars.length, rows - half))) {
-      ;[symbol, '1m', b.ts, JSON.stringify({ fast: b.close * 1.001, slow: b.close * 0.999 })].forEach((v, i) => ind[i]!.push(v))
-    }
-    const MARKET = `insert into snapshot_market (symbol, timeframe, ts, open, high, low, close, volume)
-      select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::numeric[])
-      on conflict (symbol, timeframe, ts) do nothing`
-    const IND = `insert into snapshot_indicators (symbol, timeframe, ts, "values")
-      select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::jsonb[])
-      on conflict (symbol, timeframe, ts) do nothing`
+    let total = 0
     const t0 = performance.now()
-    for (const [text, cols] of [
-      [MARKET, market],
-      [IND, ind],
-    ] as const) {
+    for (const { text, cols } of tables) {
       for (let i = 0; i < cols[0]!.length; i += batch) {
-        await sql.unsafe(text, cols.map((c) => c.slice(i, i + batch)) as never[], { prepare: true })
+        await to.unsafe(text, cols.map((c) => c.slice(i, i + batch)) as never[], { prepare: true })
       }
+      total += cols[0]!.length
     }
     const seconds = (performance.now() - t0) / 1000
-    const total = market[0]!.length + ind[0]!.length
     return { rows: total, batch, seconds, rowsPerSec: total / seconds }
   } finally {
-    await sql.end({ timeout: 5 })
+    await Promise.all([from.end({ timeout: 5 }), to.end({ timeout: 5 })])
   }
 }
