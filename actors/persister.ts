@@ -3,6 +3,7 @@
 // after which the runtime acks. Every table has a natural key (ON CONFLICT), and state tables carry a
 // version guard, so redeliveries and replays change nothing. Any number of instances may run.
 import { defineActor, type Inbound, type Scope, type Step, type Write } from '../src/core/actor.js'
+import type { Message } from '../src/core/contracts.js'
 
 export const scope: Scope = {
   key: 'all',
@@ -62,6 +63,11 @@ export function writesOf(input: Inbound): Write[] {
             ts: d.ts,
             order_type: d.order_type,
             exit_reason: d.exit_reason,
+            ...ideaPrices(d),
+            rationale: d.reason,
+            timeframe: d.timeframe,
+            bar_id: d.correlation_id,
+            bar_seq: d.bar_seq,
           },
         },
       ]
@@ -86,6 +92,13 @@ export function writesOf(input: Inbound): Write[] {
             ts: d.ts,
             order_type: null,
             exit_reason: null,
+            entry_price: null,
+            stop_price: null,
+            take_profit_price: null,
+            rationale: null,
+            timeframe: null,
+            bar_id: null,
+            bar_seq: null,
           },
         },
       ]
@@ -110,6 +123,7 @@ export function writesOf(input: Inbound): Write[] {
             correlation_id: d.correlation_id,
             human_override: d.human_override,
             requested_by: d.requested_by,
+            confidence: d.confidence ?? null,
           },
         },
       ]
@@ -413,6 +427,32 @@ export function writesOf(input: Inbound): Write[] {
     default:
       return []
   }
+}
+
+/**
+ * An idea's prices as the Blueprint records them, at the signal close: where it would enter (the
+ * limit or stop of an entry order, else the close), and for an entry its stop and target from its
+ * bracket (the executor measures them from the fill price; these are what the idea proposed).
+ */
+function ideaPrices(d: Message<'trade.idea'>): { entry_price: number; stop_price: number | null; take_profit_price: number | null } {
+  const entry = d.limit_price ?? d.stop_price ?? d.price
+  const sign = d.side === 'buy' ? 1 : -1
+  const stop = d.bracket?.stop_loss
+  const target = d.bracket?.take_profit
+  const stopPrice = !stop ? null : stop.kind === 'price' ? stop.value : stop.kind === 'pct' ? entry * (1 - sign * stop.value) : entry - sign * stop.value
+  const distance = stopPrice === null ? null : Math.abs(entry - stopPrice)
+  const targetPrice = !target
+    ? null
+    : target.kind === 'price'
+      ? target.value
+      : target.kind === 'pct'
+        ? entry * (1 + sign * target.value)
+        : target.kind === 'rr'
+          ? distance === null
+            ? null
+            : entry + sign * target.value * distance
+          : entry + sign * target.value
+  return { entry_price: entry, stop_price: d.intent === 'entry' ? stopPrice : null, take_profit_price: d.intent === 'entry' ? targetPrice : null }
 }
 
 /** The rows go to the store the composition root gives the runtime (src/runtime/sink.ts). */

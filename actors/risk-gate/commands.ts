@@ -31,7 +31,9 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       return status(true, null, { halted: true, last_halt_reason: state.last_halt_reason })
     case 'risk_resume':
       if (state.halted) {
+        // The reason goes with the halt: risk_config_history keeps it, the account no longer has one.
         state.halted = false
+        state.last_halt_reason = null
         emit.push(
           accountDecision(account.id, `decision:resume:${cmd.id}`, ts, cmd.id, 'ai_resumed', 'pass', `resumed by ${cmd.requested_by}`, cmd.requested_by),
           riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by),

@@ -76,6 +76,7 @@ export function decisionOf(idea: Idea, v: Verdict, by: { requested_by: string; c
     rationale: v.rationale,
     human_override: by !== null,
     requested_by: by?.requested_by ?? null,
+    confidence: idea.confidence,
   }
 }
 

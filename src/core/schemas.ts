@@ -244,6 +244,12 @@ export const DecisionSchema = z
     rationale: z.string().max(500),
     human_override: z.boolean(),
     requested_by: z.string().max(100).nullable(),
+    confidence: z
+      .number()
+      .min(0)
+      .max(100)
+      .optional()
+      .describe("The idea's confidence; absent from decisions about the account and from releases before it was recorded"),
   })
   .strict()
   .describe('One entry of the audit trail (decision_history)')

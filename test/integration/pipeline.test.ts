@@ -45,11 +45,18 @@ describe('canonical config, replayed CSV', () => {
     >`select count(*)::int as n, count(*) filter (where "values" ? 'slow')::int as warm from snapshot_indicators`
     expect(ind!.n).toBe(bars.length)
     expect(ind!.warm).toBe(bars.length - 29)
-    const ideas = await stack.sql`select id, status from trade_ideas`
+    const ideas = await stack.sql`select i.id, i.status, i.entry_price::float8 as entry_price, i.rationale, i.timeframe, i.bar_id, i.ts, m.close::float8 as bar_close
+      from trade_ideas i join snapshot_market m on m.symbol = i.symbol and m.timeframe = i.timeframe and m.ts = i.ts`
     expect(ideas.length).toBeGreaterThanOrEqual(reference.fills.length)
     expect(ideas.every((i) => i.status === 'auto_executed')).toBe(true)
-    const [audit] = await stack.sql<{ decisions: number }[]>`select count(*)::int as decisions from decision_history`
+    // Each idea keeps what it proposed, whatever status reason came after: its price (the signal
+    // close), its rationale, the bar it came from.
+    expect(ideas.every((i) => i.entry_price === i.bar_close && i.rationale && i.timeframe === '1d' && String(i.bar_id).includes('ORCL'))).toBe(true)
+    const [audit] = await stack.sql<
+      { decisions: number; with_confidence: number }[]
+    >`select count(*)::int as decisions, count(confidence)::int as with_confidence from decision_history`
     expect(audit!.decisions).toBe(ideas.length)
+    expect(audit!.with_confidence).toBe(ideas.length)
     const [dlq] = await stack.sql<{ dead: number }[]>`select count(*)::int as dead from dead_letters`
     expect(dlq!.dead).toBe(0)
   })

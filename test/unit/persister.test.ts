@@ -96,9 +96,31 @@ describe('persister.writesOf: each message type → its rows', () => {
           correlation_id: d.correlation_id,
           human_override: false,
           requested_by: null,
+          confidence: d.confidence ?? null,
         },
       },
     ])
+  })
+
+  it('trade.idea → its prices at the signal close, its rationale and its bar (kept when statuses come)', () => {
+    const m = sample('trade.idea')
+    const d: Message<'trade.idea'> = { ...m.data, side: 'buy', intent: 'entry', price: 100, limit_price: null, stop_price: null }
+    const bracket: Message<'trade.idea'>['bracket'] = { stop_loss: { kind: 'pct', value: 0.05 }, take_profit: { kind: 'rr', value: 2 }, max_bars: null }
+    const idea = (data: Message<'trade.idea'>): Inbound => ({ ...m, data })
+    const [w] = writesOf(idea({ ...d, bracket }))
+    expect(w!.row).toMatchObject({
+      entry_price: 100,
+      stop_price: 95,
+      take_profit_price: 110,
+      rationale: d.reason,
+      timeframe: d.timeframe,
+      bar_id: d.correlation_id,
+      bar_seq: d.bar_seq,
+    })
+    const short = writesOf(idea({ ...d, side: 'sell', limit_price: 102, bracket: { ...bracket!, stop_loss: { kind: 'price', value: 105 } } }))
+    expect(short[0]!.row).toMatchObject({ entry_price: 102, stop_price: 105, take_profit_price: 96 })
+    const exit = writesOf(idea({ ...d, intent: 'exit', bracket: null }))
+    expect(exit[0]!.row).toMatchObject({ entry_price: 100, stop_price: null, take_profit_price: null })
   })
 
   it('trade.order → orders, working', () => {
