@@ -11,8 +11,9 @@
 // Compared: every column of every table, except what is not a fact of the trading: clock columns
 // the database fills (recorded_at, updated_at: `default now()`), and stream positions (stream_seq,
 // consumer_offsets, and the books' `seq`, a version made from the bar's stream sequence), which
-// depend on how the publishes of different symbols interleaved. And, until the executor reports them
-// exactly (see MARKS), the marks it reports between fills.
+// depend on how the publishes of different symbols interleaved; the start time of a process where a
+// row records it (CLOCK_WHEN). And, until the executor reports them exactly (see MARKS), the marks
+// it reports between fills.
 import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -67,6 +68,16 @@ const NOT_COMPARED_TABLES = new Set(['consumer_offsets', 'schema_migrations'])
 const MARKS: Record<string, { columns: string[]; rows?: string }> = {
   portfolio_history: { columns: ['equity', 'unrealized_pnl', 'drawdown', 'daily_pnl'], rows: "id not like 'pf:%:bar:%'" },
   portfolio_state: { columns: ['equity', 'unrealized_pnl', 'peak_equity', 'drawdown', 'daily_pnl', 'ts', 'message_id'] },
+}
+
+/**
+ * Columns that hold a process's clock on some rows: the config file's risk settings are announced
+ * when a process starts (a risk_config command), before the account has a bar, so their risk_state
+ * is dated at that start — compared as absent there, and as a fact everywhere else.
+ */
+const CLOCK_WHEN: Record<string, Record<string, string>> = {
+  risk_config: { ts: "updated_by = 'config'" },
+  risk_config_history: { ts: "updated_by = 'config'" },
 }
 
 type Event = 'kill' | 'freeze' | 'nats'
@@ -251,7 +262,7 @@ async function compareTables(a: string, b: string) {
       const read = async (sql: postgres.Sql) =>
         (
           await sql.unsafe<{ r: string }[]>(
-            `select json_build_array(${cols.map((c) => `"${c}"::text`).join(', ')})::text as r from "${table}"${MARKS[table]?.rows ? ` where ${MARKS[table].rows}` : ''}`,
+            `select json_build_array(${cols.map((c) => (CLOCK_WHEN[table]?.[c] ? `case when ${CLOCK_WHEN[table][c]} then null else "${c}"::text end` : `"${c}"::text`)).join(', ')})::text as r from "${table}"${MARKS[table]?.rows ? ` where ${MARKS[table].rows}` : ''}`,
           )
         ).map((x) => x.r)
       const [ra, rb] = await Promise.all([read(sa), read(sb)])

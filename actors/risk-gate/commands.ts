@@ -26,6 +26,19 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       Object.assign(state.risk, cmd.risk ?? {})
       emit.push(riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by))
       return status(true, null, { risk: { ...state.risk } })
+    case 'risk_config': {
+      // The config file's risk settings, sent by every process running the gate when it starts. A
+      // file that changed since it was last applied wins over runtime changes made meanwhile; the
+      // same file leaves them in force. The first one only records the file (the state started
+      // from it, or from a release that did not say) and gives the account its risk_config row.
+      const file = sortedJson(cmd.risk ?? {})
+      if (state.config_risk === file) return status(true, null, { applied: false, risk: { ...state.risk } })
+      const first = state.config_risk === undefined
+      state.config_risk = file
+      if (!first) Object.assign(state.risk, cmd.risk)
+      if (!first || state.version === 0) emit.push(riskStateMessage(state, account.id, ts, cmd.id, cmd.requested_by))
+      return status(true, null, { applied: !first, risk: { ...state.risk } })
+    }
     case 'risk_halt':
       halt(state, account.id, cmd.reason ?? 'manual', ts, cmd.id, cmd.requested_by, emit)
       return status(true, null, { halted: true, last_halt_reason: state.last_halt_reason })
@@ -101,3 +114,6 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       return // cancel_order: the executor answers, and its order status settles the order here
   }
 }
+
+/** Risk settings as JSON with their keys sorted: the same file gives the same text. */
+const sortedJson = (risk: Record<string, unknown>): string => JSON.stringify(Object.fromEntries(Object.entries(risk).sort(([a], [b]) => (a < b ? -1 : 1))))

@@ -33,6 +33,8 @@ export interface RiskState {
   today?: { day: string; orders: number }
   /** Strategies a person disabled: their entries are rejected (exits still pass). */
   disabled?: Record<string, string>
+  /** The config file's risk settings last applied (a risk_config command), as sorted JSON: a changed file wins. */
+  config_risk?: string
 }
 
 export const newRiskState = (cash: number, risk: RiskConfig): RiskState => ({

@@ -16,7 +16,7 @@ import { strategy } from '../../actors/strategy.js'
 import { ACTOR_NAMES, type ActorName, type AnyActorDef } from '../core/actor.js'
 import { createCodec, type Encoded } from '../runtime/codec.js'
 import type { Message } from '../core/contracts.js'
-import { startControl } from '../control/server.js'
+import { announceRiskConfig, startControl } from '../control/server.js'
 import { CONTROL_OWNERS } from '../control/requests.js'
 import { LiveStates } from '../control/live-states.js'
 import { registerSessionMetrics, registerStateMetrics } from './state-metrics.js'
@@ -197,6 +197,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // Live once every scope is, and NATS knows this process answers for their accounts.
   const live = Promise.all([...running.map((r) => r.live), leases?.ready])
     .then(() => control.flush().catch(() => undefined))
+    .then(async () => {
+      if (opts.actors.includes('risk-gate') && opts.config) {
+        await announceRiskConfig({ js, codec, partitions: env.partitions, log }, opts.config).catch((err) =>
+          log.warn({ err: (err as Error).message }, "announcing the config file's risk settings failed; the next start will"),
+        )
+      }
+    })
     .then(() => {
       log.info({ actors: opts.actors, partitions: env.ownedPartitions.length }, 'paperd is live')
     })

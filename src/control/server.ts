@@ -20,6 +20,7 @@ import type { ConfigFile } from '../core/config-file.js'
 import type { Message } from '../core/contracts.js'
 import type { COMMANDS } from '../core/schemas.js'
 import { subjectOf } from '../core/subjects.js'
+import { fnv1a32 } from '../core/partition.js'
 import { fail, type ControlBody, type ControlReply, type ControlSubject } from './requests.js'
 import { routeControl, type ControlHandler } from './routing.js'
 import type { LiveStates } from './live-states.js'
@@ -261,4 +262,36 @@ function portfolioReply(account: string, s: ExecutorState): ControlReply {
     positions,
     working_orders,
   }
+}
+
+/**
+ * Tells the risk gate of every account what the config file says its risk settings are (a
+ * risk_config command): on the first start each account gets its risk_config row, and a file edited
+ * since wins over runtime changes (README, Which risk settings apply). Every process running the gate
+ * sends the same message ids for the same file, so the stream keeps one.
+ */
+export async function announceRiskConfig(o: Pick<ControlOptions, 'js' | 'codec' | 'partitions' | 'log'>, config: ConfigFile): Promise<void> {
+  for (const account of config.accounts) {
+    const risk = account.risk as unknown as Record<string, number | boolean | null>
+    const id = `cmd:risk_config:${account.id}:${fnv1a32(JSON.stringify(Object.entries(risk).sort(([a], [b]) => (a < b ? -1 : 1)))).toString(16)}`
+    const data: Message<'trade.command'> = {
+      id,
+      type: 'trade.command',
+      ts: new Date().toISOString(),
+      causation_id: id,
+      correlation_id: id,
+      account: account.id,
+      command: 'risk_config',
+      order_id: null,
+      symbol: null,
+      idea_id: null,
+      strategy_id: null,
+      reason: null,
+      risk,
+      requested_by: 'config',
+    }
+    o.codec.check('trade.command', data)
+    await o.js.publish(subjectOf('trade.command', data, o.partitions), JSON.stringify(data), { msgID: id })
+  }
+  o.log.debug({ accounts: config.accounts.length }, 'risk settings of the config file announced to the risk gate')
 }

@@ -373,7 +373,17 @@ export const PortfolioSchema = z
   .describe('The account books after a change (fill or mark-to-market)')
 
 const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
-const RISK_COMMANDS = ['risk_set', 'risk_halt', 'risk_resume', 'idea_approve', 'idea_reject', 'idea_expire', 'strategy_enable', 'strategy_disable'] as const
+const RISK_COMMANDS = [
+  'risk_set',
+  'risk_config',
+  'risk_halt',
+  'risk_resume',
+  'idea_approve',
+  'idea_reject',
+  'idea_expire',
+  'strategy_enable',
+  'strategy_disable',
+] as const
 export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
 /** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
 const RiskValue = z.union([z.number(), z.boolean(), z.null()])
@@ -388,7 +398,7 @@ export const CommandSchema = z
     idea_id: Id.nullable().describe('idea_approve, idea_reject: the idea waiting for approval'),
     strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
-    risk: z.record(z.string(), RiskValue).nullable().describe('risk_set: the fields to change'),
+    risk: z.record(z.string(), RiskValue).nullable().describe("risk_set: the fields to change; risk_config: the config file's risk settings"),
     bar_seq: z
       .int()
       .min(0)

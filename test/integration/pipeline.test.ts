@@ -45,7 +45,8 @@ describe('canonical config, replayed CSV', () => {
     >`select count(*)::int as n, count(*) filter (where "values" ? 'slow')::int as warm from snapshot_indicators`
     expect(ind!.n).toBe(bars.length)
     expect(ind!.warm).toBe(bars.length - 29)
-    const ideas = await stack.sql`select i.id, i.status, i.entry_price::float8 as entry_price, i.rationale, i.timeframe, i.bar_id, i.ts, m.close::float8 as bar_close
+    const ideas =
+      await stack.sql`select i.id, i.status, i.entry_price::float8 as entry_price, i.rationale, i.timeframe, i.bar_id, i.ts, m.close::float8 as bar_close
       from trade_ideas i join snapshot_market m on m.symbol = i.symbol and m.timeframe = i.timeframe and m.ts = i.ts`
     expect(ideas.length).toBeGreaterThanOrEqual(reference.fills.length)
     expect(ideas.every((i) => i.status === 'auto_executed')).toBe(true)

@@ -43,6 +43,12 @@ describe('risk gate and approvals over NATS', () => {
   })
   afterAll(async () => stack?.close())
 
+  it('from the first start, before any bar, risk_config holds the account as the config file sets it', async () => {
+    await stack.quiesce()
+    const rows = await stack.sql`select account, halted, updated_by, version, risk->>'ai_trading_enabled' as enabled from risk_config`
+    expect(rows).toEqual([{ account: 'ops', halted: false, updated_by: 'config', version: 1, enabled: 'true' }])
+  })
+
   it('ctl.risk.get shows the config as it applies, not halted', async () => {
     expect(await ask('ctl.risk.get', { account: 'ops' })).toMatchObject({
       ok: true,
@@ -109,11 +115,12 @@ describe('risk gate and approvals over NATS', () => {
     expect(cfg).toMatchObject({ halted: true, last_halt_reason: 'max_drawdown', updated_by: 'system', max_dd: '50' })
     const history = await stack.sql`select version, updated_by, halted from risk_config_history where account = 'ops' order by version`
     expect(history.map((h) => [h.version, h.updated_by, h.halted])).toEqual([
-      [1, 'alice', true],
-      [2, 'alice', false],
-      [3, 'bob', false],
+      [1, 'config', false], // the first start: the config file's settings
+      [2, 'alice', true],
+      [3, 'alice', false],
       [4, 'bob', false],
-      [5, 'system', true],
+      [5, 'bob', false],
+      [6, 'system', true],
     ])
   })
 

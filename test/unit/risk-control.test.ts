@@ -87,6 +87,52 @@ function gate(
 }
 const statuses = (emit: Parameters<typeof ofType>[0]) => ofType(emit, 'trade.idea_status').map((s) => [s.status, s.reason])
 
+describe('risk gate: which risk settings apply', () => {
+  const file = (risk: Record<string, unknown>) => account(risk).risk as unknown as Record<string, number | boolean | null>
+  const settings = (emit: Parameters<typeof ofType>[0]) => ofType(emit, 'trade.risk_state').map((r) => [r.version, r.updated_by, r.risk.max_lot_size])
+
+  it('the first start gives the account its risk_config row; the same file again changes nothing and keeps a runtime change in force', () => {
+    const { state, emit } = gate(account({ max_lot_size: 100 }), [
+      command('risk_config', { risk: file({ max_lot_size: 100 }), requested_by: 'config' }),
+      command('risk_set', { risk: { max_lot_size: 5 }, requested_by: 'alice' }),
+      command('risk_config', { risk: file({ max_lot_size: 100 }), requested_by: 'config' }),
+    ])
+    expect(settings(emit)).toEqual([
+      [1, 'config', 100],
+      [2, 'alice', 5],
+    ])
+    expect(state.risk.max_lot_size).toBe(5)
+  })
+
+  it('a config file edited since wins over runtime changes made meanwhile', () => {
+    const { state, emit } = gate(account({ max_lot_size: 100 }), [
+      command('risk_config', { risk: file({ max_lot_size: 100 }), requested_by: 'config' }),
+      command('risk_set', { risk: { max_lot_size: 5 }, requested_by: 'alice' }),
+      command('risk_config', { risk: file({ max_lot_size: 250 }), requested_by: 'config' }),
+    ])
+    expect(settings(emit)).toEqual([
+      [1, 'config', 100],
+      [2, 'alice', 5],
+      [3, 'config', 250],
+    ])
+    expect(state.risk.max_lot_size).toBe(250)
+    expect(ofType(emit, 'trade.command_status').map((c) => [c.command, c.ok, c.detail?.applied])).toEqual([
+      ['risk_config', true, false],
+      ['risk_set', true, undefined],
+      ['risk_config', true, true],
+    ])
+  })
+
+  it('a state from before the file was recorded keeps its settings the first time, and writes no second row', () => {
+    const state = newRiskState(10_000, account({ max_lot_size: 100 }).risk)
+    state.version = 3 // runtime changes of an earlier release
+    state.risk.max_lot_size = 7
+    const { emit } = gate(account({ max_lot_size: 100 }), [command('risk_config', { risk: file({ max_lot_size: 100 }), requested_by: 'config' })], state)
+    expect(settings(emit)).toEqual([])
+    expect(state.risk.max_lot_size).toBe(7)
+  })
+})
+
 describe('risk gate: halts', () => {
   it('a manual halt sends entries to halted_by_risk and is audited; exits still pass; a resume lets entries through again', () => {
     const exit = idea(3, { id: 'idea:exit', intent: 'exit', side: 'sell', qty: null, sizing: null, close_position: true })
