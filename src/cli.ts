@@ -2,6 +2,7 @@
 // The `paperd` command and the composition root: the only place that reads process.env, installs
 // signal handlers and decides exit codes (0 ok, 1 failure, 2 bad usage or configuration).
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
+import { userInfo } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { SingleBar, Presets } from 'cli-progress'
@@ -23,6 +24,7 @@ import { ensureLocalNats } from './adapters/nats/local-server.js'
 import { EMBEDDED_POOL, startEmbeddedPostgres } from './adapters/postgres/embedded.js'
 import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
 import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
+import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport } from './app/backtest-report.js'
 import { defaultThreads, groupActors, startThreads } from './app/threads.js'
 import { ensureStreams, whileUnavailable } from './runtime/topology.js'
@@ -357,6 +359,71 @@ dlq
       console.error(`replayed ${replayed} dead letter(s)`)
     })
   })
+
+/** Usage errors name the command being parsed, down to the last word (`paperd ctl risk set`). */
+const tracked = (cmd: Command): Command =>
+  cmd.hook('preSubcommand', (_, sub) => {
+    parsing = sub
+  })
+const ctl = tracked(
+  program
+    .command('ctl')
+    .description('control requests as commands: halt, resume, approve, reject, pending, close, cancel, portfolio, risk get|set, strategies …'),
+)
+// Groups (`risk`, `strategies`) hold their verbs; the rest are commands of their own.
+const ctlGroups = new Map<string, Command>()
+for (const c of CTL_COMMANDS) {
+  let parent = ctl
+  if (c.words.length > 1) {
+    const group = c.words[0]!
+    if (!ctlGroups.has(group))
+      ctlGroups.set(
+        group,
+        ctl.command(group).description(
+          `${group} ${CTL_COMMANDS.filter((x) => x.words[0] === group)
+            .map((x) => x.words[1])
+            .join('|')}`,
+        ),
+      )
+    parent = ctlGroups.get(group)!
+  }
+  const cmd = parent.command(c.words.at(-1)!).description(`${c.description} (${c.subject})`).argument('<account>', 'the account', accountArg)
+  for (const a of c.args) cmd.argument(`<${a}>`)
+  if (c.by) cmd.option('--by <name>', 'who asks (recorded in the audit trail); default: your user name', whoAmI())
+  if (c.reason === 'required') cmd.requiredOption('--reason <text>', 'why')
+  if (c.reason === 'optional') cmd.option('--reason <text>', 'why')
+  cmd
+    .option('--json', "print the control plane's reply as it came")
+    .option('--timeout <seconds>', 'how long to wait for the answer', positiveNumber, 20)
+    .action(async (account: string, ...rest: unknown[]) => {
+      const o = rest[c.args.length] as { by?: string; reason?: string; json?: boolean; timeout: number }
+      const args = c.args.flatMap((_, i) => rest[i] as string | string[])
+      let body: Record<string, unknown>
+      try {
+        body = { ...c.body(account, args), ...(c.by ? { by: o.by } : {}), ...(o.reason !== undefined ? { reason: o.reason } : {}) }
+      } catch (err) {
+        throw new ConfigError((err as Error).message)
+      }
+      await withNats(`paperd ctl ${c.words.join(' ')}`, async (nc) => {
+        const reply = (await nc.request(c.subject, JSON.stringify(body), { timeout: o.timeout * 1000 })).json<Record<string, unknown> & { ok: boolean }>()
+        if (o.json) console.log(JSON.stringify(reply, null, 2))
+        else if (reply.ok) console.log(c.show(reply))
+        if (!reply.ok) {
+          if (!o.json) console.error(`paperd: ${String(reply.error)}`)
+          process.exitCode = 1
+        }
+      })
+    })
+}
+
+/** The user running the command (a container without a passwd entry has none: "operator"). */
+function whoAmI(): string {
+  try {
+    return userInfo().username || 'operator'
+  } catch {
+    return 'operator'
+  }
+}
 
 /** The log of a one-shot command: on stderr, since stdout is the command's output. */
 function commandLogger(env: Env, level: string): Logger {

@@ -52,7 +52,7 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
   const csv = 'test/fixtures/ORCL-daily.csv'
   const config = 'examples/canonical.json'
   it.for([
-    ['no command', [], /^paperd: missing command: start, migrate, replay, import, backtest, status, dlq \(paperd --help\)$/],
+    ['no command', [], /^paperd: missing command: start, migrate, replay, import, backtest, status, dlq, ctl \(paperd --help\)$/],
     ['an unknown command', ['frobnicate'], /^paperd: unknown command 'frobnicate' \(paperd --help\)$/],
     ['a misspelt command', ['strat'], /^paperd: unknown command 'strat'; did you mean start\? \(paperd --help\)$/],
     ['an unknown subcommand', ['dlq', 'purge'], /^paperd dlq: unknown command 'purge' \(paperd dlq --help\)$/],
@@ -62,6 +62,9 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
     ['an unexpected argument', ['start', 'now'], /^paperd start: too many arguments for 'start'/],
     ['an import format paperd does not read', ['import', csv, '--format', 'excel'], /^paperd import: option '--format <format>' argument 'excel' is invalid/],
     ['an import into a malformed account', ['import', csv, '--account', 'Main'], /^paperd import: option '--account <id>' argument 'Main' is invalid/],
+    ['ctl without an account', ['ctl', 'resume'], /^paperd ctl resume: missing required argument 'account' \(paperd ctl resume --help\)$/],
+    ['a ctl group without its verb', ['ctl', 'risk'], /^paperd ctl risk: missing command: get, set \(paperd ctl risk --help\)$/],
+    ['a halt without a reason', ['ctl', 'halt', 'main'], /^paperd ctl halt: required option '--reason <text>' not specified/],
     ['a missing argument', ['replay', '--symbol', 'ORCL'], /^paperd replay: missing required argument 'file' \(paperd replay --help\)$/],
     ['a missing required option', ['replay', csv], /^paperd replay: required option '--symbol <SYM>' not specified/],
     ['backtest without --data', ['backtest', '--config', config], /^paperd backtest: required option '--data <FILE:SYM\[:TF\]>' not specified/],
