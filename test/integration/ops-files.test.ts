@@ -122,4 +122,11 @@ describe('ops files name only what exists', () => {
     )
     expect(tables.filter((t) => !existing.has(t))).toEqual([])
   })
+
+  it('every query of the dashboard runs on that database, its macros expanded as Grafana does', async () => {
+    for (const q of sqls) {
+      const text = q.replace(/\$__timeFilter\((\w+)\)/g, "$1 between now() - interval '1 day' and now()").replace(/\$account\b/g, "'main'")
+      await expect(stack.sql.unsafe(text), q).resolves.toBeDefined()
+    }
+  })
 })

@@ -197,6 +197,22 @@ describe('the Grafana dashboard and the alert rules', () => {
   /** The expression without its quoted strings (label values, regexes), so only operators remain. */
   const operators = (expr: string) => expr.replace(/"(?:[^"\\]|\\.)*"/g, '""')
 
+  it('gives every panel a unit, and lets the $account variable choose the accounts of every per-account query', () => {
+    const full = JSON.parse(readFileSync('ops/grafana/dashboards/paperd.json', 'utf8')) as {
+      templating: { list: { name: string; query: { query: string }; multi: boolean; includeAll: boolean }[] }
+      panels: { title: string; fieldConfig?: { defaults?: { unit?: string } }; targets: { expr?: string; rawSql?: string }[] }[]
+    }
+    expect(full.panels.filter((p) => !p.fieldConfig?.defaults?.unit).map((p) => p.title)).toEqual([])
+    const account = full.templating.list.find((v) => v.name === 'account')!
+    expect(account).toMatchObject({ multi: true, includeAll: true })
+    expect(account.query.query).toMatch(/^label_values\(paperd_\w+, account\)$/)
+    for (const p of full.panels)
+      for (const t of p.targets) {
+        if (t.expr?.includes('by (account)')) expect(t.expr, p.title).toMatch(/\{account=~"\$account"\}/)
+        if (t.rawSql && /\baccount\b/.test(t.rawSql)) expect(t.rawSql, p.title).toContain('account in ($account)')
+      }
+  })
+
   it('draws one query per series: no panel joins metrics with `or`, which hides one wherever their labels match', () => {
     expect(queries.length).toBeGreaterThan(20)
     expect(queries.filter((q) => /\bor\b/i.test(operators(q.expr))).map((q) => `${q.panel}: ${q.expr}`)).toEqual([])
