@@ -26,6 +26,19 @@ import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
 import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport } from './app/backtest-report.js'
+import {
+  combinations,
+  parseGrid,
+  RANK_METRICS,
+  ranked,
+  runConfigs,
+  window,
+  windowStarts,
+  withParams,
+  type RankMetric,
+  type Report,
+  type SweepResult,
+} from './app/sweep.js'
 import { defaultThreads, groupActors, startThreads } from './app/threads.js'
 import { ensureStreams, whileUnavailable } from './runtime/topology.js'
 import { VERSION } from './config/paths.js'
@@ -285,10 +298,21 @@ program
     collect,
   )
   .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
-  .action(async (o: { config: string; data: string[]; context?: string[]; timeframe: string; out?: string }) => {
+  .option(
+    '--grid <NAME=FROM:TO:STEP>',
+    "sweep a parameter: an indicator's period by its name (fast=5:20:5), or a path in the strategies (exit.stop_loss.pct=0.02:0.1:0.02); repeatable",
+    collect,
+  )
+  .option('--rank <metric>', `rank a sweep by ${RANK_METRICS.join(', ')}`, rankArg, 'sharpe')
+  .option('--account <id>', 'the account a sweep is ranked by (default: the first)', accountArg)
+  .option('--walk-forward <K>', 'with --grid: K folds, each choosing on one window of the bars and testing on the next', positiveInteger)
+  .option('--threads <n>', 'worker threads of a sweep (default: the cores)', positiveInteger)
+  .action(async (o: BacktestOptions) => {
     if (o.out) writableDir('--out', o.out)
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
+    if (o.grid) return sweep(o, config, inputs)
+    if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
     const t0 = performance.now()
     const run = await runBacktest(config, inputs, { contexts })
@@ -305,6 +329,145 @@ program
       console.error(`report written to ${o.out}`)
     }
   })
+
+interface BacktestOptions {
+  config: string
+  data: string[]
+  context?: string[]
+  timeframe: string
+  out?: string
+  grid?: string[]
+  rank: RankMetric
+  account?: string
+  walkForward?: number
+  threads?: number
+}
+
+/** `backtest --grid …`: every combination on worker threads, ranked; with --walk-forward, chosen and tested fold by fold. */
+async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFile>, inputs: BacktestInput[]): Promise<void> {
+  if (o.context?.length) throw new ConfigError('--context is not swept yet: run the sweep without it')
+  const raw = JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, unknown>
+  let grids: ReturnType<typeof parseGrid>[]
+  let combos: ReturnType<typeof combinations>
+  let configs: ReturnType<typeof withParams>[]
+  try {
+    grids = o.grid!.map(parseGrid)
+    combos = combinations(grids)
+    configs = combos.map((p) => withParams(raw, p))
+  } catch (err) {
+    throw new ConfigError((err as Error).message)
+  }
+  const accountIndex = o.account ? config.accounts.findIndex((a) => a.id === o.account) : 0
+  if (accountIndex < 0) throw new ConfigError(`--account ${o.account}: not an account of ${o.config}`)
+  const names = grids.map((g) => g.name)
+  const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`)
+  const fixed = (x: number | null) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(2))
+  const row = (params: Record<string, number>, r: Report) => [
+    ...names.map((n) => String(params[n])),
+    pct(r.total_return),
+    fixed(r.sharpe),
+    fixed(r.sortino),
+    pct(r.max_drawdown),
+    pct(r.win_rate),
+    String(r.trades),
+    r.final_equity.toFixed(2),
+  ]
+  const head = [...names, 'return', 'sharpe', 'sortino', 'max dd', 'win rate', 'trades', 'final equity']
+  const t0 = performance.now()
+  if (!o.walkForward) {
+    const progress = bar(`${combos.length} combinations`, combos.length)
+    const reports = await runConfigs(configs, { inputs, timeframe: o.timeframe }, { threads: o.threads, onProgress: (n) => progress.update(n) })
+    progress.stop()
+    const results: SweepResult[] = combos.map((params, i) => ({ params, reports: reports[i]! }))
+    const best = ranked(results, o.rank, accountIndex)
+    console.log(
+      `${combos.length} combinations of ${names.join(', ')} over ${inputs.reduce((a, i) => a + i.bars.length, 0)} bars, account ${config.accounts[accountIndex]!.id}, ranked by ${o.rank} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+    )
+    console.log(
+      columns(
+        ['#', ...head],
+        best.map((r, i) => [String(i + 1), ...row(r.params, r.reports[accountIndex]!)]),
+      ),
+    )
+    if (o.out) {
+      writeFileSync(
+        o.out,
+        `${JSON.stringify({ rank: o.rank, account: config.accounts[accountIndex]!.id, results: best.map((r) => ({ params: r.params, reports: r.reports.map(({ fills: _, ...rest }) => rest) })) }, null, 2)}\n`,
+      )
+      console.error(`results written to ${o.out}`)
+    }
+    return
+  }
+  const starts = (() => {
+    try {
+      return windowStarts(inputs, o.walkForward!)
+    } catch (err) {
+      throw new ConfigError((err as Error).message)
+    }
+  })()
+  const progress = bar(`${o.walkForward} folds × ${combos.length} combinations`, o.walkForward * (combos.length + 1))
+  const folds: { train: [string, string]; test: [string, string | null]; params: Record<string, number>; trained: Report; tested: Report }[] = []
+  for (let f = 1; f <= o.walkForward; f++) {
+    const train = window(inputs, starts[f - 1]!, starts[f]!)
+    const test = window(inputs, starts[f]!, starts[f + 1] ?? null)
+    const done = (f - 1) * (combos.length + 1)
+    const reports = await runConfigs(configs, { inputs: train, timeframe: o.timeframe }, { threads: o.threads, onProgress: (n) => progress.update(done + n) })
+    const best = ranked(
+      combos.map((params, i) => ({ params, reports: reports[i]! })),
+      o.rank,
+      accountIndex,
+    )[0]!
+    const [tested] = await runConfigs([withParams(raw, best.params)], { inputs: test, timeframe: o.timeframe })
+    progress.update(done + combos.length + 1)
+    folds.push({
+      train: [starts[f - 1]!, starts[f]!],
+      test: [starts[f]!, starts[f + 1] ?? null],
+      params: best.params,
+      trained: best.reports[accountIndex]!,
+      tested: tested![accountIndex]!,
+    })
+  }
+  progress.stop()
+  console.log(
+    `walk-forward: ${o.walkForward} folds, each choosing by ${o.rank} on one window and testing on the next (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+  )
+  console.log(
+    columns(
+      ['fold', 'chosen on', 'tested on', ...names, `${o.rank} chosen`, `${o.rank} tested`, 'return tested', 'trades tested'],
+      folds.map((x, i) => [
+        String(i + 1),
+        `${x.train[0].slice(0, 10)}…${x.train[1].slice(0, 10)}`,
+        `${x.test[0].slice(0, 10)}…${x.test[1]?.slice(0, 10) ?? 'end'}`,
+        ...names.map((n) => String(x.params[n])),
+        fixed(x.trained[o.rank] as number | null),
+        fixed(x.tested[o.rank] as number | null),
+        pct(x.tested.total_return),
+        String(x.tested.trades),
+      ]),
+    ),
+  )
+  if (o.out) {
+    writeFileSync(
+      o.out,
+      `${JSON.stringify({ rank: o.rank, folds: folds.map(({ trained, tested, ...f }) => ({ ...f, trained: { ...trained, fills: undefined }, tested: { ...tested, fills: undefined } })) }, null, 2)}\n`,
+    )
+    console.error(`results written to ${o.out}`)
+  }
+}
+
+/** Rows as aligned columns, numbers right-aligned. */
+function columns(head: string[], rows: string[][]): string {
+  const widths = head.map((_, i) => Math.max(...[head, ...rows].map((r) => r[i]!.length)))
+  const numeric = (c: string) => /^[-\d.%—]+$/.test(c)
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => (numeric(c) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}
 
 program
   .command('status')
@@ -502,6 +665,15 @@ function formatArg(v: string): ImportFormat {
 function accountArg(v: string): string {
   if (!new RegExp(ACCOUNT_PATTERN).test(v)) throw new InvalidArgumentError('accounts are a-z 0-9 _ - up to 32')
   return v
+}
+function rankArg(v: string): RankMetric {
+  if (!(RANK_METRICS as readonly string[]).includes(v)) throw new InvalidArgumentError(`one of ${RANK_METRICS.join(', ')}`)
+  return v as RankMetric
+}
+function positiveInteger(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number from 1')
+  return n
 }
 function symbolArg(v: string): string {
   if (!new RegExp(SYMBOL_PATTERN).test(v)) throw new InvalidArgumentError('symbols are A-Z 0-9 _ - up to 32 (write BRK.B as BRK-B)')
