@@ -26,6 +26,7 @@ import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
 import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport } from './app/backtest-report.js'
+import { htmlReport } from './app/html-report.js'
 import {
   combinations,
   parseGrid,
@@ -298,6 +299,7 @@ program
     collect,
   )
   .option('--out <file>', 'write the report as JSON (with every fill, final_cash and final_equity)')
+  .option('--html <file>', 'write the report as one self-contained page: charts, trades, buy-and-hold (opens offline)')
   .option(
     '--grid <NAME=FROM:TO:STEP>',
     "sweep a parameter: an indicator's period by its name (fast=5:20:5), or a path in the strategies (exit.stop_loss.pct=0.02:0.1:0.02); repeatable",
@@ -309,8 +311,10 @@ program
   .option('--threads <n>', 'worker threads of a sweep (default: the cores)', positiveInteger)
   .action(async (o: BacktestOptions) => {
     if (o.out) writableDir('--out', o.out)
+    if (o.html) writableDir('--html', o.html)
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
+    if (o.grid && o.html) throw new ConfigError('--html reports one backtest: drop --grid, or use --out for the sweep')
     if (o.grid) return sweep(o, config, inputs)
     if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
@@ -323,6 +327,11 @@ program
       )
     const reports = config.accounts.map((a) => accountReport(run, a, o.timeframe))
     for (const r of reports) console.log(`${formatReport(r, run.bars, seconds)}\n`)
+    if (o.html) {
+      const title = `paperd backtest: ${o.config}, ${inputs.map((i) => `${i.symbol} ${i.timeframe}`).join(', ')}`
+      writeFileSync(o.html, htmlReport(run, config, inputs, reports, title))
+      console.error(`page written to ${o.html}`)
+    }
     if (o.out) {
       const body = reports.length === 1 ? { ...reports[0], bars: run.bars, seconds } : { accounts: reports, bars: run.bars, seconds }
       writeFileSync(o.out, `${JSON.stringify(body, null, 2)}\n`)
@@ -336,6 +345,7 @@ interface BacktestOptions {
   context?: string[]
   timeframe: string
   out?: string
+  html?: string
   grid?: string[]
   rank: RankMetric
   account?: string
