@@ -35,6 +35,19 @@ describe('canonical config, replayed CSV', () => {
     const [book] = await stack.sql`select cash::float8 as cash, equity::float8 as equity, trade_count from portfolio_state where account = 'main'`
     expect(book!.cash).toBeCloseTo(reference.cash, 6)
     if (reference.held === 0) expect(book!.equity).toBeCloseTo(reference.cash, 6)
+
+    // performance_metrics: a row per bar-time day with equity; to date, the books' return and the closed positions' record.
+    const perf = await stack.sql`select day, equity::float8 as equity, total_return::float8 as total_return, sharpe::float8 as sharpe,
+      max_drawdown::float8 as max_drawdown, win_rate::float8 as win_rate, trades::int as trades from performance_metrics where account = 'main' order by day`
+    const last = perf.at(-1)!
+    const closed = await stack.sql`select realized_pnl::float8 as pnl from positions where account = 'main' and status = 'closed'`
+    expect(last.trades).toBe(closed.length)
+    expect(last.win_rate).toBeCloseTo(closed.filter((p) => p.pnl > 0).length / closed.length, 12)
+    expect(last.total_return).toBeCloseTo(last.equity / 10_000 - 1, 12)
+    if (reference.held === 0) expect(last.equity).toBeCloseTo(reference.cash, 6)
+    expect(last.max_drawdown).toBeGreaterThan(0)
+    expect(last.sharpe).not.toBeNull()
+    expect(perf.every((p, i) => i === 0 || p.day > perf[i - 1]!.day)).toBe(true)
   })
 
   it('stores every bar, the indicator values, each idea with its status and an audit entry per idea', async () => {
