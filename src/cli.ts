@@ -27,6 +27,7 @@ import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport } from './app/backtest-report.js'
 import { htmlReport } from './app/html-report.js'
+import { readLiveRun } from './app/live-report.js'
 import {
   combinations,
   parseGrid,
@@ -478,6 +479,38 @@ function columns(head: string[], rows: string[][]): string {
     )
     .join('\n')
 }
+
+program
+  .command('report')
+  .description("a live account's report from Postgres: the backtest's numbers, and with --html its page")
+  .requiredOption('--account <id>', 'the account', accountArg)
+  .option('--html <file>', 'write the page (charts, trades, buy-and-hold; opens offline)')
+  .option('--json', 'print the numbers as JSON')
+  .action(async (o: { account: string; html?: string; json?: boolean }) => {
+    if (o.html) writableDir('--html', o.html)
+    const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
+    if (!env.databaseUrl) throw new ConfigError('paperd report reads Postgres: set DATABASE_URL (postgres://user:pass@host:5432/db)')
+    const sql = openDatabase(env.databaseUrl, 1)
+    try {
+      let live: Awaited<ReturnType<typeof readLiveRun>>
+      try {
+        live = await readLiveRun(sql, o.account)
+      } catch (err) {
+        if (/^no account /.test((err as Error).message)) throw new ConfigError((err as Error).message)
+        throw err
+      }
+      const report = accountReport(live.run, live.account, live.timeframe)
+      if (o.json) console.log(JSON.stringify(report, null, 2))
+      else console.log(formatReport(report, live.run.times.length, 0))
+      if (o.html) {
+        const title = `paperd report: account ${o.account}, ${live.inputs.map((i) => `${i.symbol} ${i.timeframe}`).join(', ') || 'no trades'}`
+        writeFileSync(o.html, htmlReport(live.run, { accounts: [live.account], strategies: [] }, live.inputs, [report], title))
+        console.error(`page written to ${o.html}`)
+      }
+    } finally {
+      await sql.end({ timeout: 5 })
+    }
+  })
 
 program
   .command('status')

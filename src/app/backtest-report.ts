@@ -2,8 +2,23 @@
 // the equity curve (portfolio after every change, carried forward to every bar time), the closed
 // positions and the fills.
 import { timeframeMs } from '../../actors/lib/timeframe.js'
-import type { BacktestRun } from './backtest.js'
 import type { AccountConfig } from '../core/config-file/accounts.js'
+import type { Message } from '../core/contracts.js'
+
+/**
+ * What a report reads: the executor's fills, portfolios and positions, and every bar time. A
+ * backtest's run is one; `paperd report` makes one from Postgres (live-report.ts).
+ */
+export interface ReportRun {
+  times: string[]
+  fills: Pick<Message<'trade.fill'>, 'account' | 'symbol' | 'side' | 'qty' | 'price' | 'commission' | 'ts' | 'intent' | 'position_id'>[]
+  portfolios: Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>[]
+  positions: Pick<
+    Message<'trade.position'>,
+    'account' | 'status' | 'realized_pnl' | 'position_id' | 'ts' | 'symbol' | 'side' | 'qty' | 'opened_at' | 'closed_at' | 'avg_price' | 'exit_reason'
+  >[]
+}
+export type ReportAccount = Pick<AccountConfig, 'id' | 'starting_cash'>
 
 interface AccountReport {
   account: string
@@ -32,7 +47,7 @@ export function periodsPerYear(timeframe: string): number {
   return 252 * ((6.5 * 3_600_000) / ms)
 }
 
-export function accountReport(run: BacktestRun, account: AccountConfig, timeframe: string): AccountReport {
+export function accountReport(run: ReportRun, account: ReportAccount, timeframe: string): AccountReport {
   const portfolios = run.portfolios.filter((p) => p.account === account.id)
   const positions = run.positions.filter((p) => p.account === account.id)
   const fills = run.fills.filter((f) => f.account === account.id)
@@ -111,7 +126,7 @@ const num = (x: number | null, d = 2) => (x === null ? '—' : x.toFixed(d))
 export function formatReport(r: AccountReport, bars: number, seconds: number): string {
   const rows: [string, string][] = [
     ['account', r.account],
-    ['bars', `${bars} (${Math.round(bars / Math.max(seconds, 1e-9)).toLocaleString('en-US')} bars/s)`],
+    ['bars', seconds > 0 ? `${bars} (${Math.round(bars / seconds).toLocaleString('en-US')} bars/s)` : String(bars)],
     ['starting cash', num(r.starting_cash)],
     ['final cash', num(r.final_cash)],
     ['final equity', num(r.final_equity)],

@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { ConfigFile } from '../core/config-file.js'
-import type { BacktestInput, BacktestRun } from './backtest.js'
-import type { accountReport } from './backtest-report.js'
+import type { BacktestInput } from './backtest.js'
+import type { accountReport, ReportAccount, ReportRun } from './backtest-report.js'
 
 type Report = ReturnType<typeof accountReport>
 
@@ -24,7 +24,13 @@ interface AccountPage {
 /** Text safe inside a <script> or <style> element. */
 const inert = (text: string) => text.replace(/<\/(script|style)/gi, '<\\/$1').replace(/<!--/g, '<\\!--')
 
-export function htmlReport(run: BacktestRun, config: ConfigFile, inputs: BacktestInput[], reports: Report[], title: string): string {
+/** The accounts to report, and the strategies that tell which symbols are each account's (none: every input). */
+interface Scope {
+  accounts: ReportAccount[]
+  strategies: ConfigFile['strategies']
+}
+
+export function htmlReport(run: ReportRun, config: Scope, inputs: BacktestInput[], reports: Report[], title: string): string {
   const times = run.times
   const index = new Map(times.map((t, i) => [t, i]))
   const closes = new Map(

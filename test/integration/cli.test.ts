@@ -52,7 +52,7 @@ describe.concurrent('paperd usage errors: one short line on stderr, exit 2, noth
   const csv = 'test/fixtures/ORCL-daily.csv'
   const config = 'examples/canonical.json'
   it.for([
-    ['no command', [], /^paperd: missing command: start, migrate, replay, import, backtest, status, dlq, ctl \(paperd --help\)$/],
+    ['no command', [], /^paperd: missing command: start, migrate, replay, import, backtest, report, status, dlq, ctl \(paperd --help\)$/],
     ['an unknown command', ['frobnicate'], /^paperd: unknown command 'frobnicate' \(paperd --help\)$/],
     ['a misspelt command', ['strat'], /^paperd: unknown command 'strat'; did you mean start\? \(paperd --help\)$/],
     ['an unknown subcommand', ['dlq', 'purge'], /^paperd dlq: unknown command 'purge' \(paperd dlq --help\)$/],

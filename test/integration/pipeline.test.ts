@@ -75,6 +75,23 @@ describe('canonical config, replayed CSV', () => {
     expect(dlq!.dead).toBe(0)
   })
 
+  it('paperd report --account gives the live account the backtest’s numbers, and its page', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'paperd-report-'))
+    const live = await stack.cli(['report', '--account', 'main', '--json', '--html', join(dir, 'live.html')])
+    expect(live.code, live.stderr).toBe(0)
+    const bt = await stack.cli(['backtest', '--config', 'examples/canonical.json', '--data', `${CSV}:ORCL`, '--out', join(dir, 'bt.json')])
+    expect(bt.code, bt.stderr).toBe(0)
+    const a = JSON.parse(live.stdout) as Record<string, unknown>
+    const b = JSON.parse(readFileSync(join(dir, 'bt.json'), 'utf8')) as Record<string, unknown>
+    for (const k of ['final_cash', 'final_equity', 'total_return', 'win_rate', 'profit_factor', 'trades', 'fills']) expect(a[k], k).toEqual(b[k])
+    const page = readFileSync(join(dir, 'live.html'), 'utf8')
+    expect(page).toContain('paperd report: account main, ORCL 1d')
+    expect(page).not.toMatch(/<(script|link|img)\b[^>]*\b(src|href)\s*=/i)
+    const unknown = await stack.cli(['report', '--account', 'nobody'])
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('no account nobody in the database (accounts: main)')
+  }, 120_000)
+
   it('paperd backtest on the same data and config fills exactly like the daemon, and writes its report', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'paperd-bt-')), 'report.json')
     const run = await stack.cli(['backtest', '--config', 'examples/canonical.json', '--data', `${CSV}:ORCL`, '--out', out])
