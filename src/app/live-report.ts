@@ -5,7 +5,7 @@ import type { Sql } from 'postgres'
 import type { BacktestInput } from './backtest.js'
 import type { ReportAccount, ReportRun } from './backtest-report.js'
 
-export interface LiveRun {
+interface LiveRun {
   run: ReportRun
   account: ReportAccount
   inputs: BacktestInput[]

@@ -11,9 +11,9 @@ import type { BacktestInput } from './backtest.js'
 import type { accountReport } from './backtest-report.js'
 
 export type Report = ReturnType<typeof accountReport>
-export type Params = Record<string, number>
+type Params = Record<string, number>
 
-export interface Grid {
+interface Grid {
   name: string
   values: number[]
 }
@@ -138,7 +138,7 @@ export async function runConfigs(
 }
 
 /** A report's value of a metric, for ranking: missing (too few trades) ranks last. */
-export function metricOf(r: Report, metric: RankMetric): number {
+function metricOf(r: Report, metric: RankMetric): number {
   const v = r[metric]
   if (v === null || !Number.isFinite(v)) return Number.NEGATIVE_INFINITY
   return metric === 'max_drawdown' ? -v : v

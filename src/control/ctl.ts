@@ -5,7 +5,7 @@ import type { ControlSubject } from './requests.js'
 
 type Reply = Record<string, unknown> & { ok: boolean }
 
-export interface CtlCommand {
+interface CtlCommand {
   /** The words after `paperd ctl` (`risk set`). */
   words: string[]
   /** Positional arguments after the account, by name. */
@@ -38,7 +38,7 @@ function table(head: string[], rows: unknown[][]): string {
 }
 
 /** `max_lot_size=100 halt_on_drawdown=true max_drawdown_amount=null` → the risk patch (values read as JSON, else text). */
-export function riskPatch(assignments: string[]): Record<string, unknown> {
+function riskPatch(assignments: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const a of assignments) {
     const eq = a.indexOf('=')
