@@ -151,6 +151,9 @@ const phase5Of = (r: Row): Message<'import.trade'>['phase5'] => {
 /** JSON-safe copy of a record (SQLite gives Uint8Array for blobs, bigint never with sql.js defaults). */
 const original = (r: Row): Row => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Uint8Array ? `<${v.byteLength} bytes>` : v]))
 
+/** A direction or side that opens a short: SHORT or SELL, in any case. */
+const isShort = (v: unknown) => ['short', 'sell'].includes(String(v ?? '').toLowerCase())
+
 // ---- trader-ai (SQLite) -------------------------------------------------------------------------
 
 async function traderAi(data: Uint8Array, out: Collector): Promise<void> {
@@ -168,7 +171,7 @@ async function traderAi(data: Uint8Array, out: Collector): Promise<void> {
     if (tables.has('trades'))
       for (const r of rows('select * from trades order by timestamp, id')) {
         const record = `trades ${String(r.trade_id ?? r.id)}`
-        const long = String(r.direction ?? '').toUpperCase() !== 'SHORT'
+        const long = !isShort(r.direction)
         const size = num(r.position_size)
         const entry = num(r.entry_price)
         const qty = size / entry
@@ -240,7 +243,7 @@ function migrationExport(doc: { tables?: Record<string, Row[]> }, out: Collector
   // Completed trades: an entry and an exit each, the commission with the exit.
   for (const r of tables.trades ?? []) {
     const record = `trades ${String(r.id)}`
-    const long = String(r.side ?? '').toLowerCase() !== 'short'
+    const long = !isShort(r.side)
     const qty = num(r.quantity)
     if (!Number.isFinite(qty)) {
       out.skip(record, 'no quantity (bumpy-croc sizes by balance fraction; the units are not in the record)')
