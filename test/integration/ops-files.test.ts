@@ -51,13 +51,13 @@ describe('ops files name only what exists', () => {
     const daemon = await stack.start(undefined, { APCA_API_KEY_ID: 'k', APCA_API_SECRET_KEY: 's', APCA_API_DATA_URL: alpaca.url })
     await replayBars(stack.client, bars, { symbol: 'ORCL', timeframe: '1d', speed: Infinity })
     const scrape = () => fetch(`http://127.0.0.1:${daemon.http!.port}/metrics`).then((r) => r.text())
-    for (let i = 0; i < 200 && !/^paperd_feed_bars_behind\{/m.test(metrics); i++) {
+    for (let i = 0; i < 600 && !/^paperd_feed_bars_behind\{/m.test(metrics); i++) {
       await new Promise((r) => setTimeout(r, 50))
       metrics = await scrape()
     }
     await stack.quiesce()
     metrics = await scrape()
-  })
+  }, 120_000)
   afterAll(async () => {
     await stack?.close()
     await alpaca?.close()
