@@ -2,10 +2,18 @@
 -- end of each bar-time (UTC) day, and to date its return, Sharpe and Sortino (daily returns,
 -- annualised by √252), max drawdown, and the win rate and profit factor of the positions closed.
 -- A view: it is always what portfolio_history and positions say, and nothing writes it.
+-- The books' versions (seq) follow the executor's processing: a point written before a later one
+-- that is dated no later (an order that reached the executor after bars it had marked: its fill
+-- lands at its own bar) is superseded — its marks lacked that fill — and left out.
 create view performance_metrics as
-with days as (
+with versions as (
+  select account, ts, seq, equity,
+    min(ts) over (partition by account order by seq desc rows between unbounded preceding and 1 preceding) as rewritten_from
+  from portfolio_history
+), days as (
   select account, (ts at time zone 'UTC')::date as day, (array_agg(equity order by ts desc, seq desc))[1] as equity
-  from portfolio_history group by account, (ts at time zone 'UTC')::date
+  from versions where rewritten_from is null or ts < rewritten_from
+  group by account, (ts at time zone 'UTC')::date
 ), returns as (
   select d.account, d.day, d.equity, a.starting_cash,
     d.equity / nullif(coalesce(lag(d.equity) over w, a.starting_cash), 0) - 1 as daily_return,

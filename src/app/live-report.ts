@@ -13,6 +13,22 @@ interface LiveRun {
   timeframe: string
 }
 
+/**
+ * The points of the books still true: in the order the executor wrote them (seq), a point is
+ * superseded by any later one dated no later (an order that reached it after bars it had already
+ * marked fills at its own, earlier bar, so those marks lacked it). The rest, by time.
+ */
+export function currentPoints<P extends { ts: Date; seq: string }>(written: P[]): P[] {
+  let earliestLater = Number.POSITIVE_INFINITY
+  const kept: P[] = []
+  for (let i = written.length - 1; i >= 0; i--) {
+    const p = written[i]!
+    if (p.ts.getTime() < earliestLater) kept.push(p)
+    earliestLater = Math.min(earliestLater, p.ts.getTime())
+  }
+  return kept.reverse()
+}
+
 const iso = (d: Date | string) => (d instanceof Date ? d.toISOString() : new Date(d).toISOString())
 
 export async function readLiveRun(sql: Sql, accountId: string): Promise<LiveRun> {
@@ -25,8 +41,9 @@ export async function readLiveRun(sql: Sql, accountId: string): Promise<LiveRun>
     { symbol: string; side: 'buy' | 'sell'; qty: number; price: number; commission: number; ts: Date; intent: 'entry' | 'exit'; position_id: string }[]
   >`select symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts, intent, position_id
     from trades where account = ${accountId} order by ts, trade_id`
-  const books = await sql<{ ts: Date; equity: number; cash: number }[]>`select ts, equity::float8 as equity, cash::float8 as cash
-    from portfolio_history where account = ${accountId} order by ts, seq`
+  const written = await sql<{ ts: Date; equity: number; cash: number; seq: string }[]>`select ts, equity::float8 as equity, cash::float8 as cash, seq
+    from portfolio_history where account = ${accountId} order by seq`
+  const books = currentPoints(written)
   const positions = await sql<
     {
       position_id: string
