@@ -9,7 +9,7 @@ import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { connect as tcpConnect } from 'node:net'
+import { createServer, connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -100,6 +100,23 @@ const portIsOpen = (port: number) =>
     s.once('error', () => resolve(false))
   })
 
+/** A free TCP port in 20000-31999: below Linux's ephemeral range, so nothing the OS hands out takes it. */
+async function lowFreePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000)
+    const server = createServer()
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(port, '127.0.0.1', () => resolve(true))
+    })
+    if (free) {
+      await new Promise((r) => server.close(r))
+      return port
+    }
+  }
+  throw new Error('no free TCP port in 20000-31999')
+}
+
 /** One nats-server process on `dir`: spawned, watched, and stopped (SIGTERM, SIGKILL after 5 s). */
 function spawnServer(bin: string, dir: string, port: string, extraArgs: string[]) {
   const child = spawn(bin, ['-js', '-a', '127.0.0.1', '-p', port, '-sd', dir, '--ports_file_dir', dir, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -150,7 +167,10 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
   const bin = findOnPath('nats-server')
   if (!bin) throw new Error('nats-server not found on PATH (apt-get install nats-server)')
   const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
-  let run = spawnServer(bin, dir, '-1', extraArgs)
+  // A port below the ephemeral range, not `-p -1`: restarted (chaos), the server must get it back —
+  // an ephemeral one can be taken meanwhile, even by a client's reconnect connecting to itself.
+  let port = await lowFreePort()
+  let run = spawnServer(bin, dir, String(port), extraArgs)
   let stopped = false
   const stop = async () => {
     if (stopped) return
@@ -158,12 +178,20 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
     await run.kill()
     rmSync(dir, { recursive: true, force: true })
   }
-  let port: number
-  try {
-    port = await run.up()
-  } catch (err) {
-    await stop()
-    throw err
+  for (let attempt = 1; ; attempt++) {
+    try {
+      port = await run.up()
+      break
+    } catch (err) {
+      await run.kill()
+      if (attempt < 3 && /address already in use/i.test((err as Error).message)) {
+        port = await lowFreePort()
+        run = spawnServer(bin, dir, String(port), extraArgs)
+        continue
+      }
+      await stop()
+      throw err
+    }
   }
   return {
     url: `nats://127.0.0.1:${port}`,

@@ -248,7 +248,10 @@ function sources(
   switch (feed.provider) {
     case 'alpaca': {
       const groups = new Map<string, string[]>()
-      for (const s of feed.symbols) groups.set(startOf(s), [...(groups.get(startOf(s)) ?? []), s])
+      for (const s of feed.symbols) {
+        const start = startOf(s)
+        groups.set(start, [...(groups.get(start) ?? []), s])
+      }
       return [...groups].map(([start, symbols]) =>
         alpacaBars(
           providers.alpaca,
@@ -285,7 +288,9 @@ async function publishPage(page: FetchedBar[], timeframe: string, progress: Feed
     const last = progress.bars[bar.symbol]
     // A time that cannot be read still goes out: market-snapshots dead-letters it with the reason.
     if (CANONICAL_TS.test(bar.ts) && last && bar.ts <= last) continue
-    bySymbol.set(bar.symbol, [...(bySymbol.get(bar.symbol) ?? []), bar])
+    const list = bySymbol.get(bar.symbol)
+    if (list) list.push(bar)
+    else bySymbol.set(bar.symbol, [bar])
   }
   if (bySymbol.size === 0) return 0
   await lease.check()

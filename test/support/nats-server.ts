@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { findOnPath } from '../../src/adapters/nats/local-server.js'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { startChild, type Child } from './process.js'
+import { freePort, startChild, type Child } from './process.js'
 
 export interface NatsServer {
   url: string
@@ -104,15 +104,25 @@ export async function startNatsServer(opts: { config?: string } = {}): Promise<N
   }
 
   dirs.add(dir)
-  let run = spawnServer(bin, [...baseArgs, '-p', '-1'])
-  let port: number
-  try {
-    port = await waitUntilUp(run, dir)
-  } catch (err) {
-    await run.stop('SIGKILL', STOP_GRACE_MS)
-    dirs.delete(dir)
-    rmSync(dir, { recursive: true, force: true })
-    throw err
+  // A port of our choosing below the ephemeral range (freePort), not `-p -1`: a restart must get it back.
+  let port = await freePort()
+  let run = spawnServer(bin, [...baseArgs, '-p', String(port)])
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await waitUntilUp(run, dir, port)
+      break
+    } catch (err) {
+      await run.stop('SIGKILL', STOP_GRACE_MS)
+      // Someone took the port between our check and the bind: another one.
+      if (attempt < 3 && /address already in use/i.test((err as Error).message)) {
+        port = await freePort()
+        run = spawnServer(bin, [...baseArgs, '-p', String(port)])
+        continue
+      }
+      dirs.delete(dir)
+      rmSync(dir, { recursive: true, force: true })
+      throw err
+    }
   }
 
   let stopped = false
