@@ -158,6 +158,9 @@ async function ensureStream(jsm: JetStreamManager, cfg: Partial<StreamConfig> & 
   }
 }
 
+/** A server that lost a durable's files on disk answers every change of it with this. */
+const BROKEN_STORE = /no such file or directory/i
+
 /** Settings the server refuses to change on an existing consumer. */
 const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start_time', 'ack_policy'] as const
 
@@ -173,7 +176,17 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partia
     }
     const mutable: Partial<ConsumerConfig> = { ...cfg }
     for (const key of IMMUTABLE) delete mutable[key]
-    await jsm.consumers.update(stream, cfg.durable_name, mutable)
+    try {
+      await jsm.consumers.update(stream, cfg.durable_name, mutable)
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || !BROKEN_STORE.test(err.message)) throw err
+      // The server cannot write the durable's own store (seen on 2.9.10 after a restart while its
+      // durables were being recreated: "open …/obs/<durable>/meta.inf: no such file or directory",
+      // for good). Made anew, it works again; the scope that owns it rebuilds and repositions it, as
+      // after any takeover.
+      await jsm.consumers.delete(stream, cfg.durable_name).catch(() => undefined)
+      await jsm.consumers.add(stream, cfg)
+    }
   } catch (err) {
     if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) await jsm.consumers.add(stream, cfg)
     else throw err
@@ -190,7 +203,8 @@ export async function resetConsumer(
   try {
     await jsm.consumers.delete(stream, cfg.durable_name)
   } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err
+    // Gone already, or its files lost on disk (see BROKEN_STORE): either way it is made anew below.
+    if (!(err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || BROKEN_STORE.test(err.message)))) throw err
   }
   await jsm.consumers.add(stream, startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg)
 }
