@@ -116,7 +116,10 @@ async function main(): Promise<number> {
     const killing = new Set<ChildProcess>()
     const spawnOne = (i: number) => {
       const child = spawnPaperd(['start', '--config', configFile, '--threads', '1'], {
-        natsUrl: chaotic.nats.url,
+        // With a credential (the server ignores it), a process restarted while NATS is down waits for
+        // it: paperd stands in a local nats-server only for an open local NATS_URL (a first run), and
+        // one did, taking the port from the restarting server.
+        natsUrl: chaotic.nats.url.replace('nats://', 'nats://chaos@'),
         dbUrl: chaotic.dbUrl,
         env: { PAPERD_LEASE_TTL_MS: String(ttlMs), LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'ignore', 'inherit'],
