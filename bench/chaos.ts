@@ -10,7 +10,8 @@
 //
 // Compared: every column of every table, except what is not a fact of the trading: clock columns
 // the database fills (recorded_at, updated_at: `default now()`), and stream positions (stream_seq,
-// consumer_offsets, and the books' `seq`, a version made from the bar's stream sequence), which
+// consumer_offsets, an idea's `bar_seq` in MD, and the books' `seq`, a version made from the bar's
+// stream sequence), which
 // depend on how the publishes of different symbols interleaved; the start time of a process where a
 // row records it (CLOCK_WHEN). And, until the executor reports them exactly (see MARKS), the marks
 // it reports between fills.
@@ -53,7 +54,7 @@ if (!(symbolCount >= 1 && symbolCount <= 26) || !(barCount >= 60) || !(kills >= 
 }
 
 /** Columns that are not facts of the trading (see the top of the file). */
-const NOT_FACTS = new Set(['recorded_at', 'updated_at', 'stream_seq', 'seq'])
+const NOT_FACTS = new Set(['recorded_at', 'updated_at', 'stream_seq', 'seq', 'bar_seq'])
 // performance_metrics is a view of portfolio_history and positions, compared as themselves.
 const NOT_COMPARED_TABLES = new Set(['consumer_offsets', 'schema_migrations', 'performance_metrics'])
 /**
