@@ -181,31 +181,7 @@ export function writesOf(input: Inbound): Write[] {
     case 'trade.fill': {
       const d = input.data
       return [
-        {
-          table: 'trades',
-          row: {
-            trade_id: d.id,
-            account: d.account,
-            strategy_id: d.strategy_id,
-            symbol: d.symbol,
-            side: d.side,
-            qty: d.qty,
-            price: d.price,
-            commission: d.commission,
-            ts: d.ts,
-            intent: d.intent,
-            position_id: d.position_id,
-            order_id: d.order_id,
-            idea_id: d.idea_id,
-            fill_model: d.fill_model,
-            exit_reason: d.exit_reason,
-            is_simulation: true,
-            ng_score: d.phase5?.ng_score ?? null,
-            ng_multiplier: d.phase5?.ng_multiplier ?? null,
-            brier_adjustment: d.phase5?.brier_adjustment ?? null,
-            dpi_enhancement: d.phase5?.dpi_enhancement ?? null,
-          },
-        },
+        { table: 'trades', row: tradesRow(d, { order_id: d.order_id, idea_id: d.idea_id, fill_model: d.fill_model, is_simulation: true }) },
         {
           table: 'orders',
           row: {
@@ -368,34 +344,10 @@ export function writesOf(input: Inbound): Write[] {
       ]
     }
     case 'import.trade': {
+      // A legacy fill: its own id stands for the order and idea it had none of.
       const d = input.data
-      return [
-        {
-          table: 'trades',
-          row: {
-            trade_id: d.id,
-            account: d.account,
-            strategy_id: d.strategy_id,
-            symbol: d.symbol,
-            side: d.side,
-            qty: d.qty,
-            price: d.price,
-            commission: d.commission,
-            ts: d.ts,
-            intent: d.intent,
-            position_id: d.position_id,
-            order_id: d.id,
-            idea_id: d.id,
-            fill_model: { model: 'imported', source: d.source, original: d.original },
-            exit_reason: d.exit_reason,
-            is_simulation: d.is_simulation,
-            ng_score: d.phase5?.ng_score ?? null,
-            ng_multiplier: d.phase5?.ng_multiplier ?? null,
-            brier_adjustment: d.phase5?.brier_adjustment ?? null,
-            dpi_enhancement: d.phase5?.dpi_enhancement ?? null,
-          },
-        },
-      ]
+      const fill_model = { model: 'imported', source: d.source, original: d.original }
+      return [{ table: 'trades', row: tradesRow(d, { order_id: d.id, idea_id: d.id, fill_model, is_simulation: d.is_simulation }) }]
     }
     case 'import.portfolio': {
       const d = input.data
@@ -426,6 +378,32 @@ export function writesOf(input: Inbound): Write[] {
     }
     default:
       return []
+  }
+}
+
+/** A `trades` row: a fill of paperd's executor, or one a legacy system made (paperd import). */
+function tradesRow(
+  d: Message<'trade.fill'> | Message<'import.trade'>,
+  origin: { order_id: string; idea_id: string; fill_model: unknown; is_simulation: boolean },
+): Record<string, unknown> {
+  return {
+    trade_id: d.id,
+    account: d.account,
+    strategy_id: d.strategy_id,
+    symbol: d.symbol,
+    side: d.side,
+    qty: d.qty,
+    price: d.price,
+    commission: d.commission,
+    ts: d.ts,
+    intent: d.intent,
+    position_id: d.position_id,
+    ...origin,
+    exit_reason: d.exit_reason,
+    ng_score: d.phase5?.ng_score ?? null,
+    ng_multiplier: d.phase5?.ng_multiplier ?? null,
+    brier_adjustment: d.phase5?.brier_adjustment ?? null,
+    dpi_enhancement: d.phase5?.dpi_enhancement ?? null,
   }
 }
 

@@ -2,7 +2,7 @@
 // halt, resume, enable or disable a strategy, approve, reject or expire an idea; a manual close is
 // followed so the books expect its fill. Each ends in one trade.command_status.
 import type { Outbound } from '../../src/core/actor.js'
-import type { AccountConfig } from '../../src/core/config-file/accounts.js'
+import { type AccountConfig, riskSettingsText } from '../../src/core/config-file/accounts.js'
 import { commandStatus } from '../lib/command-status.js'
 import { follow } from '../lib/ledger.js'
 import { expire } from './approvals.js'
@@ -31,7 +31,7 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       // file that changed since it was last applied wins over runtime changes made meanwhile; the
       // same file leaves them in force. The first one only records the file (the state started
       // from it, or from a release that did not say) and gives the account its risk_config row.
-      const file = sortedJson(cmd.risk ?? {})
+      const file = riskSettingsText(cmd.risk ?? {})
       if (state.config_risk === file) return status(true, null, { applied: false, risk: { ...state.risk } })
       const first = state.config_risk === undefined
       state.config_risk = file
@@ -114,6 +114,3 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       return // cancel_order: the executor answers, and its order status settles the order here
   }
 }
-
-/** Risk settings as JSON with their keys sorted: the same file gives the same text. */
-const sortedJson = (risk: Record<string, unknown>): string => JSON.stringify(Object.fromEntries(Object.entries(risk).sort(([a], [b]) => (a < b ? -1 : 1))))

@@ -47,21 +47,21 @@ export function periodsPerYear(timeframe: string): number {
   return 252 * ((6.5 * 3_600_000) / ms)
 }
 
+/** Equity at the close of every bar time of the run: the account's last portfolio at or before it. */
+export function equityCurve(run: Pick<ReportRun, 'times' | 'portfolios'>, account: ReportAccount): number[] {
+  const lastAt = new Map<string, number>()
+  for (const p of run.portfolios) if (p.account === account.id) lastAt.set(p.ts, p.equity)
+  let equity = account.starting_cash
+  return run.times.map((t) => (equity = lastAt.get(t) ?? equity))
+}
+
 export function accountReport(run: ReportRun, account: ReportAccount, timeframe: string): AccountReport {
   const portfolios = run.portfolios.filter((p) => p.account === account.id)
   const positions = run.positions.filter((p) => p.account === account.id)
   const fills = run.fills.filter((f) => f.account === account.id)
   const start = account.starting_cash
 
-  // Equity at the close of every bar time: the last portfolio published at or before it.
-  const lastAt = new Map<string, number>()
-  for (const p of portfolios) lastAt.set(p.ts, p.equity)
-  const curve: number[] = []
-  let equity = start
-  for (const t of run.times) {
-    equity = lastAt.get(t) ?? equity
-    curve.push(equity)
-  }
+  const curve = equityCurve(run, account)
   const last = portfolios.at(-1)
   const finalEquity = last ? last.equity : start
 

@@ -192,6 +192,17 @@ function observeLag(feed: Feed, key: string, progress: FeedProgress, metrics: Me
   }
 }
 
+/** How a feed's requests go: stopped with its lease, each retry counted and said. */
+function httpOptions(feed: Feed, key: string, lease: Lease, deps: FeedDeps, log: Logger): HttpOptions {
+  return {
+    signal: lease.signal,
+    onRetry: (why, waitMs) => {
+      deps.metrics.feedRequests.inc({ feed: key, provider: feed.provider, outcome: 'retried' })
+      log.warn({ why, retryInS: Math.round(waitMs / 1000) }, 'provider busy or down; asking again')
+    },
+  }
+}
+
 /** Asks the provider for every bar after each symbol's last, publishes them in order, checkpointing after each page. */
 async function pollBars(
   feed: Exclude<Feed, { provider: 'finnhub' }>,
@@ -203,13 +214,7 @@ async function pollBars(
   save: () => Promise<void>,
 ): Promise<void> {
   const timeframe = feedTimeframe(feed)!
-  const http: HttpOptions = {
-    signal: lease.signal,
-    onRetry: (why, waitMs) => {
-      deps.metrics.feedRequests.inc({ feed: key, provider: feed.provider, outcome: 'retried' })
-      log.warn({ why, retryInS: Math.round(waitMs / 1000) }, 'provider busy or down; asking again')
-    },
-  }
+  const http = httpOptions(feed, key, lease, deps, log)
   const startOf = (symbol: string) => after(progress.bars[symbol], timeframe) ?? feed.start
   for (const pages of sources(feed, deps.providers, timeframe, startOf, http)) {
     for (;;) {
@@ -330,13 +335,7 @@ async function pollContext(
   now: number,
 ): Promise<void> {
   const date = localDate(now)
-  const http: HttpOptions = {
-    signal: lease.signal,
-    onRetry: (why, waitMs) => {
-      deps.metrics.feedRequests.inc({ feed: key, provider: feed.provider, outcome: 'retried' })
-      log.warn({ why, retryInS: Math.round(waitMs / 1000) }, 'provider busy or down; asking again')
-    },
-  }
+  const http = httpOptions(feed, key, lease, deps, log)
   const contexts = (progress.context ??= {})
   for (const symbol of feed.symbols) {
     if (contexts[symbol]?.date === date) continue

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import type { ConfigFile } from '../core/config-file.js'
 import type { BacktestInput } from './backtest.js'
-import type { accountReport, ReportAccount, ReportRun } from './backtest-report.js'
+import { type accountReport, equityCurve, type ReportAccount, type ReportRun } from './backtest-report.js'
 
 type Report = ReturnType<typeof accountReport>
 
@@ -51,11 +51,7 @@ export function htmlReport(run: ReportRun, config: Scope, inputs: BacktestInput[
     const symbols = inputs
       .map((i) => i.symbol)
       .filter((s) => mine.size === 0 || mine.has(s) || run.fills.some((f) => f.account === account.id && f.symbol === s))
-    // Equity at every bar time: the last portfolio at or before it (as the report computes it).
-    const lastAt = new Map<string, number>()
-    for (const p of run.portfolios) if (p.account === account.id) lastAt.set(p.ts, p.equity)
-    let e = account.starting_cash
-    const equity = times.map((t) => (e = lastAt.get(t) ?? e))
+    const equity = equityCurve(run, account)
     let peak = account.starting_cash
     const drawdown = equity.map((x) => ((peak = Math.max(peak, x)), peak > 0 ? (x - peak) / peak : 0))
     // Buy-and-hold: the starting cash spread evenly over the account's symbols at their first close.

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module'
 import initSqlJs from 'sql.js'
 import type { Message } from '../core/contracts.js'
 import { csvTime, readCsvTable } from '../core/csv.js'
+import { num } from '../adapters/feeds/bars.js'
 import { IMPORT_FORMATS, ImportedPortfolioSchema, ImportedTradeSchema } from '../core/schemas.js'
 
 export type ImportFormat = (typeof IMPORT_FORMATS)[number]
@@ -106,7 +107,6 @@ class Collector {
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-const num = (v: unknown): number => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN)
 const optNum = (v: unknown): number | null => (v === null || v === undefined || v === '' ? null : num(v))
 
 /** A legacy time as ISO-8601 UTC: naive times (SQLAlchemy writes them) are UTC. */

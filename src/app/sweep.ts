@@ -4,10 +4,10 @@
 // (`exit.stop_loss.pct`, `sizing.fixed_qty`). `--walk-forward K` splits the bars into K + 1 windows:
 // each fold picks the best combination on one window and reports it on the next, unseen one.
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
 import type { ConfigFile } from '../core/config-file.js'
 import { parseConfig } from '../config/env.js'
 import type { BacktestInput } from './backtest.js'
+import { siblingModule, startWorker } from './threads.js'
 import type { accountReport } from './backtest-report.js'
 
 export type Report = ReturnType<typeof accountReport>
@@ -84,19 +84,12 @@ export interface SweepResult {
   reports: Report[]
 }
 
-const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(FROM_SOURCE ? './sweep-worker.ts' : './sweep-worker.js', import.meta.url)
+const WORKER_URL = siblingModule('sweep-worker', import.meta.url)
 
 /** The data a sweep worker holds for its whole life: the bars once, then a config per job. */
 export interface SweepWorkerInit {
   inputs: BacktestInput[]
   timeframe: string
-}
-
-function newWorker(init: SweepWorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData: init })
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
-  return new Worker(bootstrap, { eval: true, workerData: init })
 }
 
 /** Runs the backtest of every config on `threads` workers; results in the order of `configs`. */
@@ -109,7 +102,7 @@ export async function runConfigs(
   const results: Report[][] = new Array(configs.length)
   let next = 0
   let done = 0
-  const workers = Array.from({ length: threads }, () => newWorker(init))
+  const workers = Array.from({ length: threads }, () => startWorker(WORKER_URL, init))
   try {
     await Promise.all(
       workers.map(

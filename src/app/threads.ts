@@ -48,13 +48,20 @@ interface ThreadedDaemon {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = new URL(FROM_SOURCE ? './worker.ts' : './worker.js', import.meta.url)
+const WORKER_URL = siblingModule('worker', import.meta.url)
 
-/** Built: the worker file itself. From source (tests, tsx): the worker registers tsx before loading it. */
-function newWorker(workerData: WorkerInit): Worker {
-  if (!FROM_SOURCE) return new Worker(WORKER_URL, { workerData })
-  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}) })`
+/**
+ * A worker thread on `url` (a sibling module: `./x.js`, or `./x.ts` run from source). Built: the file
+ * itself. From source (tests, tsx): the worker registers tsx before loading it.
+ */
+export function startWorker(url: URL, workerData: unknown): Worker {
+  if (!FROM_SOURCE) return new Worker(url, { workerData })
+  const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}) })`
   return new Worker(bootstrap, { eval: true, workerData })
+}
+/** `./<name>.js` beside this module, or `.ts` when run from source. */
+export function siblingModule(name: string, base: string): URL {
+  return new URL(`./${name}${FROM_SOURCE ? '.ts' : '.js'}`, base)
 }
 
 export async function startThreads(opts: {
@@ -119,7 +126,7 @@ export async function startThreads(opts: {
 }
 
 function spawn(init: WorkerInit, log: Logger) {
-  const worker = newWorker(init)
+  const worker = startWorker(WORKER_URL, init)
   const waiting = new Map<number, (r: Reply) => void>()
   let next = 0
   let markLive!: () => void

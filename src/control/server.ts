@@ -17,6 +17,7 @@ import { pendingView, riskView, strategiesView } from '../../actors/risk-gate/vi
 import type { ActorName } from '../core/actor.js'
 import type { Codec, Encoded } from '../runtime/codec.js'
 import type { ConfigFile } from '../core/config-file.js'
+import { riskSettingsText } from '../core/config-file/accounts.js'
 import type { Message } from '../core/contracts.js'
 import type { COMMANDS } from '../core/schemas.js'
 import { subjectOf } from '../core/subjects.js'
@@ -273,7 +274,7 @@ function portfolioReply(account: string, s: ExecutorState): ControlReply {
 export async function announceRiskConfig(o: Pick<ControlOptions, 'js' | 'codec' | 'partitions' | 'log'>, config: ConfigFile): Promise<void> {
   for (const account of config.accounts) {
     const risk = account.risk as unknown as Record<string, number | boolean | null>
-    const id = `cmd:risk_config:${account.id}:${fnv1a32(JSON.stringify(Object.entries(risk).sort(([a], [b]) => (a < b ? -1 : 1)))).toString(16)}`
+    const id = `cmd:risk_config:${account.id}:${fnv1a32(riskSettingsText(risk)).toString(16)}`
     const data: Message<'trade.command'> = {
       id,
       type: 'trade.command',

@@ -37,6 +37,9 @@ export const Risk = z
   })
   .strict()
 export type RiskConfig = z.infer<typeof Risk>
+/** Risk settings as JSON with their keys sorted: the same settings give the same text (how the gate tells a changed config file). */
+export const riskSettingsText = (risk: Readonly<Record<string, unknown>>): string =>
+  JSON.stringify(Object.fromEntries(Object.entries(risk).sort(([a], [b]) => (a < b ? -1 : 1))))
 /** What ctl.risk.set accepts: any subset of the risk fields, each validated like the config file's. */
 export const RiskPatch = Risk.partial().strict()
 
