@@ -9,6 +9,7 @@ import { rulesOf, type AnyStrategyConfig } from '../src/core/config-file/strateg
 import type { Bar } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
+import { concernsPartition, definedOf, type RuntimeVersion, versionsOf } from './lib/runtime-strategies.js'
 import { newIndicator, updateInto, type IndicatorState } from './lib/indicators/index.js'
 
 /** `${symbol}|${timeframe}` → declared name → spec. */
@@ -16,6 +17,8 @@ type Declarations = Map<string, Record<string, IndicatorSpec>>
 
 export interface IndicatorsState {
   series: Record<string, Record<string, IndicatorState>>
+  /** Strategies defined at runtime this scope has taken, by id (a deleted one: strategy null). */
+  runtime?: Record<string, RuntimeVersion>
 }
 
 export function declarationsOf(all: readonly AnyStrategyConfig[]): Declarations {
@@ -67,11 +70,38 @@ const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, numbe
 /** The indicators actor: one scope per symbol partition (a process runs those it owns). */
 export const indicators = (strategies: readonly AnyStrategyConfig[], partitions = DEFAULT_PARTITIONS) => {
   const declarations = declarationsOf(strategies)
+  // The declarations with a state's runtime strategies added, worked out once per set of them.
+  const withRuntime = new WeakMap<object, Declarations>()
+  const declarationsFor = (state: IndicatorsState): Declarations => {
+    if (!state.runtime) return declarations
+    let d = withRuntime.get(state.runtime)
+    if (!d) withRuntime.set(state.runtime, (d = declarationsOf([...strategies, ...definedOf(state.runtime, strategies)])))
+    return d
+  }
   return defineActor<IndicatorsState>({
     name: 'indicators',
     ordered: true,
     scopes: partitionScopes('md.bar', partitions),
     init: () => ({ series: {} }),
-    handle: (state, input) => handleBar(state, input as Inbound<'md.bar'>, declarations),
+    handle: (state, input) => handleBar(state, input as Inbound<'md.bar'>, declarationsFor(state)),
+    runtimeStrategies: {
+      concerns: (state, def, scope) => concernsPartition(strategies, state.runtime, def, scope.partition, partitions),
+      applied: (state) => versionsOf(state.runtime),
+      define: (state, def) => {
+        const before = declarationsFor(state)
+        const runtime = { ...state.runtime, [def.id]: { version: def.version, strategy: def.strategy } }
+        const next = { ...state, runtime }
+        const after = declarationsFor(next)
+        // An indicator no longer declared, or declared anew under its name, starts again from nothing.
+        for (const [key, names] of before) {
+          const series = next.series[key]
+          if (!series) continue
+          for (const name of Object.keys(names)) {
+            if (JSON.stringify(after.get(key)?.[name]) !== JSON.stringify(names[name])) delete series[name]
+          }
+        }
+        return next
+      },
+    },
   })
 }

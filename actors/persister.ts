@@ -21,6 +21,7 @@ export const scope: Scope = {
         'trade.position',
         'trade.portfolio',
         'trade.risk_state',
+        'trade.strategy',
       ],
     },
     { name: 'md', stream: 'MD', accepts: ['md.bar', 'md.ind'] },
@@ -294,6 +295,24 @@ export function writesOf(input: Inbound): Write[] {
             last_halt_reason: d.last_halt_reason,
             updated_by: d.updated_by,
             ts: d.ts,
+          },
+        },
+      ]
+    }
+    case 'trade.strategy': {
+      const d = input.data
+      return [
+        {
+          table: 'strategies',
+          row: {
+            strategy_id: d.strategy_id,
+            version: d.version,
+            account: d.account,
+            action: d.action,
+            definition: d.definition,
+            updated_by: d.updated_by,
+            ts: d.ts,
+            message_id: d.id,
           },
         },
       ]

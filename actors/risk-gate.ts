@@ -21,7 +21,7 @@ import { absorbBars, receiveFill, receiveSettlement } from './lib/ledger.js'
 import { recordIdea } from './lib/phase5.js'
 import { newRiskState, type RiskState } from './risk-gate/state.js'
 import { advanceTo, drain, riskLookup } from './risk-gate/turns.js'
-import { watchlistsOf, type Watchlists } from './risk-gate/watchlists.js'
+import { watchlistsOf, withRuntime, type Watchlists } from './risk-gate/watchlists.js'
 
 /** Everything about the account on TRADE; of it the gate reads ideas, commands and the executor's settlements. */
 export const accountScope = (account: string): Scope => ({
@@ -32,8 +32,9 @@ export const accountScope = (account: string): Scope => ({
 const NOTHING: Found = []
 
 /** One input for one account's gate: an idea or command joins the queue, a fill or settlement advances the books; then whatever can be decided is. */
-export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig, lists?: Watchlists, found: Found = NOTHING): Step<RiskState> {
+export function handleRisk(state: RiskState, input: Inbound, account: AccountConfig, fileLists?: Watchlists, found: Found = NOTHING): Step<RiskState> {
   const emit: Outbound[] = []
+  const lists = withRuntime(fileLists, state.runtime)
   for (const { lookup, bars } of found) absorbBars(state.ledger, lookup.symbol, lookup.through, bars)
   let outcome: string | undefined
   switch (input.type) {

@@ -17,6 +17,7 @@ import { gayedOf, rulesOf, type AnyStrategyConfig, type StrategyConfig } from '.
 import type { Message } from '../src/core/contracts.js'
 import { pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
+import { concernsPartition, definedOf, type RuntimeVersion, versionsOf } from './lib/runtime-strategies.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
 import { compileCondition, type BarFrame } from './lib/conditions.js'
 import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'
@@ -47,6 +48,8 @@ interface Book {
 export interface StrategyState {
   /** `${strategyId}|${symbol}` → book. */
   books: Record<string, Book>
+  /** Strategies defined at runtime this scope has taken, by id (a deleted one: strategy null). */
+  runtime?: Record<string, RuntimeVersion>
   /** The state of a multi-symbol strategy scope. */
   gayed?: GayedScopeState
 }
@@ -354,6 +357,16 @@ function entryPrices(
  */
 export const strategy = (strategies: readonly AnyStrategyConfig[], accounts: readonly AccountConfig[] = [], partitions = DEFAULT_PARTITIONS) => {
   const index = watchers(strategies, accounts)
+  // The index with a state's runtime strategies added, compiled once per set of them.
+  const withRuntime = new WeakMap<object, Map<string, Compiled[]>>()
+  const indexFor = (state: StrategyState): Map<string, Compiled[]> => {
+    if (!state.runtime) return index
+    let i = withRuntime.get(state.runtime)
+    if (!i) {
+      withRuntime.set(state.runtime, (i = watchers([...strategies, ...definedOf(state.runtime, strategies)], accounts)))
+    }
+    return i
+  }
   const gayed = gayedOf(strategies)
   const gayedScopes = gayed.map((g) => gayedScope(g, partitions))
   const gayedById = new Map(gayed.map((g) => [`gayed-${g.id}`, g]))
@@ -369,7 +382,20 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], accounts: rea
     handle: (state, input, scope) => {
       const g = gayedById.get(scope.key)
       if (g) return handleGayed(state, input, g) as Step<StrategyState>
-      return handleIndicators(state, input as Inbound<'md.ind'>, index)
+      return handleIndicators(state, input as Inbound<'md.ind'>, indexFor(state))
+    },
+    runtimeStrategies: {
+      concerns: (state, def, scope) => !gayedById.has(scope.key) && concernsPartition(strategies, state.runtime, def, scope.partition, partitions),
+      applied: (state) => versionsOf(state.runtime),
+      // A new version keeps the positions the strategy follows; a deleted strategy follows none (an
+      // open position is left to the operator: ctl.positions.close).
+      define: (state, def) => {
+        const runtime = { ...state.runtime, [def.id]: { version: def.version, strategy: def.strategy } }
+        if (def.strategy) return { ...state, runtime }
+        const prefix = `${def.id}|`
+        const books = Object.fromEntries(Object.entries(state.books).filter(([k]) => !k.startsWith(prefix)))
+        return { ...state, books, runtime }
+      },
     },
   })
 }

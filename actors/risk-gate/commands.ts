@@ -62,6 +62,9 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
       else delete state.disabled[id]
       return status(true, null, { strategy: id, enabled: cmd.command === 'strategy_enable' })
     }
+    case 'strategy_put':
+    case 'strategy_delete':
+      return defineStrategy(state, cmd, ts, emit, status)
     case 'idea_expire':
       // Sent by the control plane when an idea has waited approval_timeout_minutes of wall time.
       if (!expire(state, cmd.idea_id ?? '', `no approval within ${state.risk.approval_timeout_minutes} min`, account, emit)) {
@@ -113,4 +116,47 @@ export function handleCommand(state: RiskState, cmd: Command, account: AccountCo
     default:
       return // cancel_order: the executor answers, and its order status settles the order here
   }
+}
+
+/**
+ * A strategy defined, changed or deleted at runtime (the control plane validated it and wrote it to
+ * the strategy registry, which the indicators and strategy scopes follow): the gate takes its
+ * watchlist and records the version (trade.strategy → the strategies table). A version it has
+ * already taken changes nothing.
+ */
+function defineStrategy(
+  state: RiskState,
+  cmd: Command,
+  ts: string,
+  emit: Outbound[],
+  status: (ok: boolean, error: string | null, detail: Record<string, unknown> | null) => void,
+): void {
+  const id = cmd.strategy_id ?? ''
+  const version = cmd.version ?? 0
+  const put = cmd.command === 'strategy_put'
+  const symbols = put ? (cmd.strategy?.symbols as string[] | undefined) : undefined
+  if (!id || version < 1 || (put && !Array.isArray(symbols))) return status(false, `${cmd.command} needs a strategy id, a version and (put) a strategy`, null)
+  const known = state.runtime?.[id]
+  if (known && known.version >= version) return status(true, null, { strategy: id, version: known.version, applied: false })
+  if (!put && !known) return status(false, `no runtime strategy "${id}" (strategies of the config file are changed there)`, null)
+  state.runtime ??= {}
+  if (put) state.runtime[id] = { version, symbols: symbols! }
+  else delete state.runtime[id]
+  emit.push({
+    type: 'trade.strategy',
+    data: {
+      id: `strategy:${id}:v${version}`,
+      type: 'trade.strategy',
+      ts,
+      causation_id: cmd.id,
+      correlation_id: cmd.correlation_id,
+      account: cmd.account,
+      strategy_id: id,
+      version,
+      action: put ? 'put' : 'delete',
+      definition: put ? (cmd.strategy ?? null) : null,
+      updated_by: cmd.requested_by,
+    },
+  })
+  return status(true, null, { strategy: id, version, applied: true, ...(put ? {} : { deleted: true }) })
 }

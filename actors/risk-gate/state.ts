@@ -35,6 +35,8 @@ export interface RiskState {
   disabled?: Record<string, string>
   /** The config file's risk settings last applied (a risk_config command), as sorted JSON: a changed file wins. */
   config_risk?: string
+  /** Strategies of the account defined at runtime (ctl.strategies.put), by id: the version in force and its watchlist. */
+  runtime?: Record<string, { version: number; symbols: string[] }>
 }
 
 export const newRiskState = (cash: number, risk: RiskConfig): RiskState => ({

@@ -9,10 +9,18 @@ export function riskView(state: RiskState) {
   return { risk: state.risk, halted: state.halted, last_halt_reason: state.last_halt_reason }
 }
 
-/** The account's strategies and whether each may enter, as ctl.strategies.list shows them. */
-export function strategiesView(state: RiskState, ids: readonly string[]) {
-  return ids.map((id) => ({
+/** The account's strategies (the config file's, then those defined at runtime) and whether each may enter, as ctl.strategies.list shows them. */
+export function strategiesView(state: RiskState, fileIds: readonly string[]) {
+  const rows = [
+    ...fileIds.map((id) => ({ id, source: 'config' as const })),
+    // A runtime strategy whose id the file defines is shadowed by it (the file wins): listed once, as the file's.
+    ...Object.entries(state.runtime ?? {})
+      .filter(([id]) => !fileIds.includes(id))
+      .map(([id, r]) => ({ id, source: 'runtime' as const, version: r.version, symbols: r.symbols })),
+  ]
+  return rows.map(({ id, ...about }) => ({
     id,
+    ...about,
     enabled: state.disabled?.[id] === undefined,
     ...(state.disabled?.[id] !== undefined ? { disabled_by: state.disabled[id] } : {}),
   }))

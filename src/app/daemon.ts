@@ -34,6 +34,7 @@ import { BarTape } from '../runtime/bar-tape.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
+import { openStrategyRegistry, type StrategyRegistry } from '../runtime/strategy-registry.js'
 import { leasedRunner, runActor } from '../runtime/run-actor.js'
 import { openLeaseBucket, startLeases } from '../runtime/leases.js'
 import { ensureConsumers, ensureStreams, whileUnavailable } from '../runtime/topology.js'
@@ -67,6 +68,19 @@ export interface Daemon {
 }
 
 const NEEDS_CONFIG: ActorName[] = ['indicators', 'strategy', 'risk-gate', 'paper-executor']
+/** Actors that follow the strategies defined at runtime (the gate's control plane also writes them). */
+const FOLLOW_STRATEGIES: ActorName[] = ['indicators', 'strategy', 'risk-gate']
+
+/** A runtime strategy whose id the config file now defines does not run: the file wins. Said at every start. */
+function warnShadowed(registry: StrategyRegistry, config: ConfigFile, log: Logger): void {
+  for (const def of registry.current()) {
+    if (def.strategy && config.strategies.some((s) => s.id === def.id))
+      log.warn(
+        { strategy: def.id, version: def.version, by: def.by },
+        `strategy ${def.id} is defined both in the config file and at runtime: the file's runs; delete the runtime one (paperd ctl strategies delete ${def.id} --account ${def.account})`,
+      )
+  }
+}
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { env, log } = opts
@@ -95,7 +109,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const publisher = createPublisher(nc)
   const states = new LiveStates()
-  const control = startControl({ nc, js, jsm, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states })
+  // Strategies defined at runtime: followed by the actors that run them, written by the gate's control plane.
+  const registry = opts.actors.some((a) => FOLLOW_STRATEGIES.includes(a))
+    ? await whileUnavailable(() => openStrategyRegistry(js, env.streamReplicas))
+    : undefined
+  if (registry && opts.config) warnShadowed(registry, opts.config, log)
+  const control = startControl({ nc, js, jsm, codec, log, config: opts.config, actors: opts.actors, partitions: env.partitions, states, registry })
   const decoder = new TextDecoder()
   const published = (out: readonly Encoded[]) => {
     control.published(out)
@@ -122,6 +141,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     published,
     // Shared by this process's scopes: the executor's bars answer the gate's lookups.
     tape: new BarTape(),
+    registry,
   }
   const abort = new AbortController()
   setMaxListeners(0, abort.signal) // every scope and consumer of every actor listens for the stop
@@ -229,6 +249,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         log.info('stopping: no more pulls, finishing in-flight messages')
         control.stop()
         micro.stop()
+        registry?.stop()
         abort.abort()
         // Scopes hand their leases over once checkpointed: another instance takes them at once.
         await Promise.allSettled([...running.map((r) => r.done), leases?.stop()])

@@ -1,6 +1,7 @@
 // `paperd ctl …`: the control requests (requests.ts) as commands a person types — the subject, the
 // body built from arguments, and the answer as readable lines (or the reply as it came, --json).
 // Thin on purpose: every check and every answer is the control plane's, exactly as over `nats req`.
+import { readFileSync } from 'node:fs'
 import type { ControlSubject } from './requests.js'
 
 type Reply = Record<string, unknown> & { ok: boolean }
@@ -53,6 +54,26 @@ function riskPatch(assignments: string[]): Record<string, unknown> {
     out[a.slice(0, eq)] = value
   }
   return out
+}
+
+/** A strategy from a JSON file (`-`: standard input), for the account named on the command line. */
+function strategyFile(account: string, file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file === '-' ? 0 : file, 'utf8')
+  } catch (err) {
+    throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  let strategy: unknown
+  try {
+    strategy = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${file} is not JSON: ${(err as Error).message}`)
+  }
+  if (typeof strategy !== 'object' || strategy === null || Array.isArray(strategy)) throw new Error(`${file}: expected one strategy, a JSON object`)
+  const s = strategy as Record<string, unknown>
+  if (s.account !== undefined && s.account !== account) throw new Error(`${file} is a strategy of account ${JSON.stringify(s.account)}, not ${account}`)
+  return { ...s, account }
 }
 
 const done = (what: string) => (r: Reply) => `${what}${r.command_id ? ` (command ${String(r.command_id)})` : ''}`
@@ -194,8 +215,8 @@ export const CTL_COMMANDS: CtlCommand[] = [
       const list = (r.strategies as Record<string, unknown>[]) ?? []
       return list.length
         ? table(
-            ['strategy', 'enabled', 'disabled by'],
-            list.map((s) => [s.id, s.enabled ? 'yes' : 'no', s.disabled_by]),
+            ['strategy', 'from', 'version', 'symbols', 'enabled', 'disabled by'],
+            list.map((s) => [s.id, s.source, s.version, Array.isArray(s.symbols) ? s.symbols.join(' ') : undefined, s.enabled ? 'yes' : 'no', s.disabled_by]),
           )
         : 'no strategies'
     },
@@ -217,5 +238,23 @@ export const CTL_COMMANDS: CtlCommand[] = [
     by: true,
     body: (account, [id]) => ({ account, id }),
     show: (r) => done(`${String(r.strategy)} disabled`)(r),
+  },
+  {
+    words: ['strategies', 'put'],
+    args: ['file'],
+    description: 'define or change a strategy from a JSON file (config-file syntax; - reads standard input): it trades from the next bar',
+    subject: 'ctl.strategies.put',
+    by: true,
+    body: (account, [file]) => ({ strategy: strategyFile(account, file!) }),
+    show: (r) => `${String(r.strategy)} version ${num(r.version)} in force`,
+  },
+  {
+    words: ['strategies', 'delete'],
+    args: ['strategy'],
+    description: 'delete a strategy defined at runtime (its open positions stay: close them with `close`)',
+    subject: 'ctl.strategies.delete',
+    by: true,
+    body: (account, [id]) => ({ account, id }),
+    show: (r) => `${String(r.strategy)} deleted (version ${num(r.version)})`,
   },
 ]

@@ -51,6 +51,15 @@ const CONTROL_REQUESTS = {
   'ctl.strategies.list': z.object({ account: Account }).strict(),
   'ctl.strategies.enable': z.object({ account: Account, id: StrategyId, by: By, request_id: RequestId }).strict(),
   'ctl.strategies.disable': z.object({ account: Account, id: StrategyId, by: By, request_id: RequestId }).strict(),
+  // The account is the strategy's own: the definition is checked whole where the account runs.
+  'ctl.strategies.put': z
+    .object({
+      strategy: z.looseObject({ account: Account }, { error: (iss) => `expected a strategy object (config-file syntax), got ${kindOf(iss.input)}` }),
+      by: By,
+      request_id: RequestId,
+    })
+    .strict(),
+  'ctl.strategies.delete': z.object({ account: Account, id: StrategyId, by: By, request_id: RequestId }).strict(),
 } as const
 export type ControlSubject = keyof typeof CONTROL_REQUESTS
 export type ControlBody<S extends ControlSubject> = z.infer<(typeof CONTROL_REQUESTS)[S]>
@@ -71,7 +80,12 @@ export const CONTROL_OWNERS: Record<ControlSubject, ActorName> = {
   'ctl.strategies.list': 'risk-gate',
   'ctl.strategies.enable': 'risk-gate',
   'ctl.strategies.disable': 'risk-gate',
+  'ctl.strategies.put': 'risk-gate',
+  'ctl.strategies.delete': 'risk-gate',
 }
+
+/** The account a request is about: its own field, or (ctl.strategies.put) the strategy's. */
+export const accountOf = (body: ControlBody<ControlSubject>): string => ('account' in body ? body.account : body.strategy.account)
 
 /**
  * Routing. The public subjects are front doors in one queue group, so exactly one process takes each

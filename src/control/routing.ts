@@ -9,6 +9,7 @@ import { errors, type Msg, type NatsConnection, type Subscription } from '@nats-
 import type { ActorName } from '../core/actor.js'
 import {
   CONTROL_OWNERS,
+  accountOf,
   CONTROL_QUEUE,
   CONTROL_SUBJECTS,
   controlSubjectOf,
@@ -104,7 +105,7 @@ export function routeControl(o: RoutingOptions): Routing {
     const request = parseRequest(subject, m.data)
     if (!request.ok) return fail(request.error)
     const actor = CONTROL_OWNERS[subject]
-    const { account } = request.body
+    const account = accountOf(request.body)
     try {
       return (await o.nc.request(ownerSubject(actor, account, subject), m.data, { timeout: o.forwardTimeoutMs })).json<ControlReply>()
     } catch (err) {
@@ -144,7 +145,7 @@ export function routeControl(o: RoutingOptions): Routing {
     if (!target || !handler) return respond(m, fail(`${m.subject} is no control request`))
     const request = parseRequest(target.subject, m.data)
     if (!request.ok) return respond(m, fail(request.error))
-    if (request.body.account !== target.account) return respond(m, fail(`a request for account "${request.body.account}" sent to ${m.subject}`))
+    if (accountOf(request.body) !== target.account) return respond(m, fail(`a request for account "${accountOf(request.body)}" sent to ${m.subject}`))
     try {
       respond(m, await handler(request.body as never))
     } catch (err) {

@@ -27,6 +27,8 @@ import { routeControl, type ControlHandler } from './routing.js'
 import type { LiveStates } from './live-states.js'
 import type { Logger } from '../telemetry/log.js'
 import type { MicroEndpoint } from './micro.js'
+import { validateRuntimeStrategy, type RuntimeStrategy } from '../core/runtime-strategies.js'
+import type { StrategyRegistry } from '../runtime/strategy-registry.js'
 
 /** How long a command request waits for the actor to apply it. */
 const COMMAND_REPLY_MS = 10_000
@@ -49,6 +51,8 @@ interface ControlOptions {
   partitions: number
   /** The runtime's live scope states (Io.states): this process owns an account while its state is there. */
   states: LiveStates
+  /** The strategies defined at runtime (written here, for the accounts this process runs). */
+  registry?: StrategyRegistry
 }
 
 /** Answers the ctl.* subjects of the actors this process runs, for the accounts it runs. */
@@ -94,6 +98,63 @@ export function startControl(o: ControlOptions): Control & {
     })
     on('ctl.strategies.enable', (b) => command('risk-gate', b.account, 'strategy_enable', b.by, b.request_id, { strategy_id: b.id }))
     on('ctl.strategies.disable', (b) => command('risk-gate', b.account, 'strategy_disable', b.by, b.request_id, { strategy_id: b.id }))
+    on('ctl.strategies.put', (b) => oneAtATime(() => putStrategy(b.strategy, b.by, b.request_id)))
+    on('ctl.strategies.delete', (b) => oneAtATime(() => deleteStrategy(b.account, b.id, b.by, b.request_id)))
+  }
+
+  // Versions of runtime strategies are numbered here, one request after another: this process runs
+  // the account, so no other writes a version of its strategies meanwhile.
+  let queue: Promise<unknown> = Promise.resolve()
+  function oneAtATime(fn: () => Promise<ControlReply>): Promise<ControlReply> {
+    const next = queue.then(fn, fn)
+    queue = next.catch(() => undefined)
+    return next
+  }
+
+  /**
+   * ctl.strategies.put: checked as the config file is, then taken by the account's gate (its
+   * watchlist, the strategies table), then written to the registry, which the indicators and
+   * strategy scopes follow: from the next bar of its symbols it trades. Putting the same definition
+   * again changes nothing.
+   */
+  async function putStrategy(raw: Record<string, unknown>, by: string, requestId: string | undefined): Promise<ControlReply> {
+    const registry = o.registry
+    if (!registry || !o.config) return fail('this process keeps no strategy registry')
+    const runtime = registry.current()
+    const others = runtime.flatMap((d) => (d.strategy ? [d.strategy] : []))
+    const checked = validateRuntimeStrategy(raw, o.config, others)
+    if (!checked.ok) return fail(checked.error)
+    const strategy = checked.strategy
+    const before = runtime.find((d) => d.id === strategy.id)
+    if (before?.strategy && before.account !== strategy.account)
+      return fail(`strategy.account: strategy ${strategy.id} trades for account ${before.account}; delete it there first`)
+    const same = before?.strategy && JSON.stringify(before.strategy) === JSON.stringify(strategy)
+    const version = same ? before.version : (before?.version ?? 0) + 1
+    return define({ id: strategy.id, version, account: strategy.account, strategy, by, at: new Date().toISOString() }, requestId)
+  }
+
+  async function deleteStrategy(account: string, id: string, by: string, requestId: string | undefined): Promise<ControlReply> {
+    const registry = o.registry
+    if (!registry) return fail('this process keeps no strategy registry')
+    const before = registry.current().find((d) => d.id === id)
+    if (o.config?.strategies.some((s) => s.id === id)) return fail(`strategy ${id} is defined in the config file; remove it there`)
+    if (!before?.strategy || before.account !== account) return fail(`no runtime strategy "${id}" on account ${account}`)
+    return define({ id, version: before.version + 1, account, strategy: null, by, at: new Date().toISOString() }, requestId)
+  }
+
+  /** The gate takes the version first (so no idea of it ever reaches the gate before it), then the registry holds it. */
+  async function define(def: RuntimeStrategy, requestId: string | undefined): Promise<ControlReply> {
+    const verb = def.strategy ? 'strategy_put' : 'strategy_delete'
+    const taken = await command('risk-gate', def.account, verb, def.by, requestId, {
+      strategy_id: def.id,
+      strategy: def.strategy as Record<string, unknown> | null,
+      version: def.version,
+    })
+    if (!taken.ok) return taken
+    if (!(await o.registry!.write(def)))
+      return fail(`version ${def.version} of strategy ${def.id} was written meanwhile by another request; list the strategies and try again`)
+    log.info({ strategy: def.id, version: def.version, account: def.account, by: def.by, deleted: def.strategy === null }, 'runtime strategy defined')
+    return { ok: true, account: def.account, strategy: def.id, version: def.version, ...(def.strategy ? {} : { deleted: true }) }
   }
 
   /** A running scope's state, or why there is none to read. */
@@ -102,7 +163,7 @@ export function startControl(o: ControlOptions): Control & {
     return read ? (read() as S) : `account ${account} is still rebuilding its state; try again`
   }
 
-  type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk'>>
+  type Target = Partial<Pick<Message<'trade.command'>, 'order_id' | 'symbol' | 'idea_id' | 'strategy_id' | 'reason' | 'risk' | 'strategy' | 'version'>>
   async function command(
     actor: ActorName,
     account: string,
@@ -131,6 +192,7 @@ export function startControl(o: ControlOptions): Control & {
       strategy_id: target.strategy_id ?? null,
       reason: target.reason ?? null,
       risk: target.risk ?? null,
+      ...(target.version !== undefined ? { strategy: target.strategy ?? null, version: target.version } : {}),
       ...(verb === 'close_position' ? { bar_seq: lastBar?.seq ?? 0 } : {}),
       requested_by: by,
     }

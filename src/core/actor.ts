@@ -8,6 +8,7 @@
 // it plain JSON data, because the runtime checkpoints it.
 import type { Bar, Envelope, MessageType, Published, StreamName } from './contracts.js'
 import { filterOf, subjectMatches } from './subjects.js'
+import type { RuntimeStrategy } from './runtime-strategies.js'
 
 export const ACTOR_NAMES = ['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister'] as const
 export type ActorName = (typeof ACTOR_NAMES)[number]
@@ -175,6 +176,18 @@ export interface ActorDef<S = unknown> {
    * per symbol partition.)
    */
   predecessor?: { scope: Scope; adopt(state: S, scope: Scope): S }
+  /**
+   * Strategies defined at runtime (ctl.strategies.put/delete, kept in a registry the runtime
+   * follows). `concerns` says whether a version matters to a scope; `applied` which version of each
+   * the state has taken; `define` takes a new one in, between two messages. The runtime records the
+   * stream position where each scope took each version, and a rebuild takes it at that same
+   * position, so a replay agrees with the live run. Pure; absent: the actor does not follow them.
+   */
+  runtimeStrategies?: {
+    concerns(state: S, def: RuntimeStrategy, scope: Scope): boolean
+    applied(state: S): Readonly<Record<string, number>>
+    define(state: S, def: RuntimeStrategy, scope: Scope): S
+  }
   /** What the handler must be given besides `input` (see BarLookup); null or absent: nothing. */
   lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
   /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */

@@ -383,6 +383,8 @@ const RISK_COMMANDS = [
   'idea_expire',
   'strategy_enable',
   'strategy_disable',
+  'strategy_put',
+  'strategy_delete',
 ] as const
 export const COMMANDS = [...EXECUTOR_COMMANDS, ...RISK_COMMANDS] as const
 /** A risk config field's value as a command carries it (validated by the config schema before it is sent). */
@@ -396,8 +398,14 @@ export const CommandSchema = z
     order_id: Id.nullable().describe('cancel_order: the working order'),
     symbol: SymbolName.nullable().describe('close_position: the position'),
     idea_id: Id.nullable().describe('idea_approve, idea_reject: the idea waiting for approval'),
-    strategy_id: Id.nullable().describe('strategy_enable, strategy_disable: the strategy'),
+    strategy_id: Id.nullable().describe('strategy_enable, strategy_disable, strategy_put, strategy_delete: the strategy'),
     reason: z.string().max(200).nullable().describe('risk_halt, idea_reject: why'),
+    strategy: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .optional()
+      .describe('strategy_put: the definition, validated as the config file validates a strategy (schemas/config.json)'),
+    version: z.int().min(1).nullable().optional().describe("strategy_put, strategy_delete: the definition's version in the strategy registry"),
     risk: z.record(z.string(), RiskValue).nullable().describe("risk_set: the fields to change; risk_config: the config file's risk settings"),
     bar_seq: z
       .int()
@@ -436,6 +444,19 @@ export const RiskStateSchema = z
   })
   .strict()
   .describe("An account's risk config and halt state after a change (risk_config)")
+
+export const StrategyDefinitionSchema = z
+  .object({
+    ...envelope('trade.strategy'),
+    account: Account,
+    strategy_id: Id,
+    version: z.int().min(1).describe('Increases with every put or delete of the strategy'),
+    action: z.enum(['put', 'delete']),
+    definition: z.record(z.string(), z.unknown()).nullable().describe('The strategy as put (config-file syntax); null once deleted'),
+    updated_by: z.string().min(1).max(100),
+  })
+  .strict()
+  .describe('A strategy defined, changed or deleted at runtime (ctl.strategies.put/delete), as the risk gate took it')
 
 export const Phase5MetricsSchema = z
   .object({

@@ -7,6 +7,7 @@ import type { Metrics } from '../telemetry/metrics.js'
 import type { CheckpointStore } from './checkpoints.js'
 import type { BarTape } from './bar-tape.js'
 import type { Publisher } from './publisher.js'
+import type { StrategyRegistry } from './strategy-registry.js'
 
 export interface Io {
   nc: NatsConnection
@@ -30,6 +31,8 @@ export interface Io {
   states?: Map<string, () => unknown>
   /** The bars of MD this process has handled, answering lookups from memory (one per process). */
   tape?: BarTape
+  /** The strategies defined at runtime, for actors that follow them (ActorDef.runtimeStrategies). */
+  registry?: StrategyRegistry
   /** Told of every batch of outputs once JetStream has acknowledged them (control-plane replies). */
   published?: (out: readonly Encoded[]) => void
 }

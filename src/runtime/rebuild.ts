@@ -14,6 +14,7 @@ import type { Lease } from './leases.js'
 import { acknowledgedThrough, durableName, ensureScopeConsumer, resetConsumer, retireDurables } from './topology.js'
 import type { ConsumerConfig } from '@nats-io/jetstream'
 import type { Checkpoint } from './checkpoints.js'
+import { stampedVersions, takeStamped } from './strategy-versions.js'
 
 export interface LiveInput {
   spec: Scope['inputs'][number]
@@ -87,6 +88,9 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
       deliveries.set(input.durable, 0) // a new consumer: its deliveries count from one
     }
   }
+  // Strategies defined at runtime: each version the scope took, taken again where it was.
+  const registry = def.runtimeStrategies ? io.registry : undefined
+  const pending = registry ? await stampedVersions(registry, key) : []
   let replayed = 0
   if (ranges.length) {
     const t0 = performance.now()
@@ -95,12 +99,14 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     const last = new Map<string, number>()
     for await (const { input, m } of merged(io, ranges)) {
       last.set(input.durable, m.seq)
+      if (pending.length) state = takeStamped(def, scope, state, pending, m.seq)
       state = (await apply(def, scope, input.spec, state, m, io.codec, read)).state
       replayed++
     }
     io.metrics.replayed.inc({ actor: def.name }, replayed)
     log.info({ replayed, ms: Math.round(performance.now() - t0), fromCheckpoint: checkpoint !== null, last: Object.fromEntries(last) }, 'state rebuilt')
   }
+  if (pending.length) state = takeStamped(def, scope, state, pending, Number.POSITIVE_INFINITY)
   return { state, positions, deliveries, replayed }
 }
 

@@ -21,6 +21,7 @@ import { readLookups } from './lookups.js'
 import { Mailbox } from './mailbox.js'
 import { type Lease, LeaseLost, type ScopeRunner } from './leases.js'
 import { rebuild, type LiveInput } from './rebuild.js'
+import { takeNew } from './strategy-versions.js'
 import type { WriteSink } from './sink.js'
 import { consumerConfig, durableName } from './topology.js'
 
@@ -130,6 +131,9 @@ async function runScopeOnce<S>(
     ),
   ).finally(() => mailbox.close())
 
+  // Strategies defined at runtime: taken between batches, at the position the scope has reached.
+  const registry = def.ordered && def.runtimeStrategies ? io.registry : undefined
+  let generation = -1
   let lastCheckpoint = Date.now()
   let abandoned = false
   const epoch = io.epoch()
@@ -165,6 +169,10 @@ async function runScopeOnce<S>(
         continue
       }
       checkOrder(batch, positions, deliveries, epoch, io)
+      if (registry && registry.generation() !== generation) {
+        generation = registry.generation()
+        state = await takeNew(def, scope, state, registry, key, positions.get(inputs[0]!.durable) ?? 0, lease)
+      }
       let result: BatchResult<S>
       try {
         result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)

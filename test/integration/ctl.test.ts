@@ -60,7 +60,7 @@ describe('paperd ctl', () => {
     expect(books.stdout).toContain('no positions')
     expect((await ctl('pending', 'ops')).stdout.trim()).toBe('no idea waits for approval')
     expect((await ctl('strategies', 'disable', 'ops', 'level', '--by', 'dan')).stdout).toMatch(/^level disabled/)
-    expect((await ctl('strategies', 'list', 'ops')).stdout).toMatch(/^level +no +dan$/m)
+    expect((await ctl('strategies', 'list', 'ops')).stdout).toMatch(/^level +config +— +— +no +dan$/m)
     const approve = await ctl('approve', 'ops', 'idea:nope')
     expect(approve.code).toBe(1)
     expect(approve.stderr).toMatch(/^paperd: idea idea:nope is not waiting for approval/m)

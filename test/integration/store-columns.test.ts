@@ -115,6 +115,16 @@ describe('persister rows against the store specs', () => {
         updated_by: 'ops',
         version: 1,
       },
+      'trade.strategy': {
+        ...envelope,
+        id: 'strategy:rsi-dip:v1',
+        type: 'trade.strategy',
+        strategy_id: 'rsi-dip',
+        version: 1,
+        action: 'put',
+        definition: { id: 'rsi-dip', account: 'main', symbols: ['ORCL'] },
+        updated_by: 'alice',
+      },
       'metrics.phase5': {
         ...envelope,
         id: 'p5:main:daily:2024-01-02',

@@ -283,6 +283,20 @@ export const TABLES: Record<string, TableSpec> = {
     key: ['id'],
     conflict: 'do nothing',
   },
+  strategies: {
+    columns: {
+      strategy_id: 'text',
+      version: 'integer',
+      account: 'text',
+      action: 'text',
+      definition: 'jsonb',
+      updated_by: 'text',
+      ts: 'timestamptz',
+      message_id: 'text',
+    },
+    key: ['strategy_id', 'version'],
+    conflict: 'do nothing',
+  },
   phase5_metrics: {
     columns: {
       id: 'text',
