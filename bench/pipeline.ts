@@ -202,6 +202,8 @@ interface RunOptions {
   profileFile?: string
   /** Measure from before startDaemon (the persister drain: the backlog is already there). */
   timeFromStart?: boolean
+  /** Worker threads of the daemon; default: as `paperd start` chooses (one when profiling). */
+  threads?: number
 }
 
 /** Starts a daemon on `target`, drives input through it, waits for quiescence, stops it. */
@@ -220,7 +222,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
     // As `paperd start` runs by default: actor groups on worker threads when there are two cores
     // (one thread when profiling, so the profile sees the actors).
-    const threads = opts.profileFile ? 1 : defaultThreads(opts.actors)
+    const threads = opts.profileFile ? 1 : (opts.threads ?? defaultThreads(opts.actors))
     const daemon =
       threads > 1
         ? await startThreads({ env, groups: groupActors(opts.actors, threads), config: opts.config, log, waitForNats: false })

@@ -1,4 +1,4 @@
-// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--kills K] [--lease-ttl MS] [--only ceiling,pipeline,pipeline4,latency,backtest,failover]`
+// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--threads N] [--stages] [--kills K] [--lease-ttl MS] [--only ceiling,pipeline,pipeline4,latency,backtest,failover]`
 // SPEC §9 from one run on this machine, each phase on its own fresh nats-server -js (random port,
 // temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
 //   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
@@ -37,6 +37,10 @@ const { values: args } = parseArgs({
     seconds: { type: 'string' },
     kills: { type: 'string' },
     'lease-ttl': { type: 'string' },
+    // The daemon's worker threads (default: as `paperd start` chooses); profiling runs one.
+    threads: { type: 'string' },
+    // Latency runs also time each bar's md.part and md.bar copies (.bench/latency-<rate>.json): where a slow fill waited.
+    stages: { type: 'boolean', default: false },
   },
   strict: true,
 })
@@ -226,6 +230,8 @@ interface LatencyResult {
   p90Ms: number
   p99Ms: number
   maxMs: number
+  /** Bar published → its fill seen on trade.fill.> (the issue's measure: no persister in the path). */
+  fill: { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; count: number }
   meaningful: boolean
   run: RunResult
 }
@@ -236,10 +242,39 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
   const total = Math.round(rate * LAT_SECONDS)
   const publishedAt = new Map<string, number>()
   const series = seriesOf(syms, Math.ceil(total / syms.length), 200)
+  // Each fill as it appears on NATS, by the bar it fills on: `symbol|bar time` → ms.
+  const seenAt = new Map<string, number>()
+  const stages = new Map<string, number>()
+  const drive = steadyDriver(series, rate, total, publishedAt)
   const run = await runDaemon(t, {
     actors: [...ACTOR_NAMES],
     config: fastCrossFor(syms),
-    drive: steadyDriver(series, rate, total, publishedAt),
+    ...(args.threads ? { threads: positive(args.threads, 'threads', 1) } : {}),
+    drive: (client) => {
+      // Open until the driver's connection closes, after quiescence: late fills are seen too.
+      if (args.stages)
+        for (const [stage, subject] of [
+          ['part', 'md.part.>'],
+          ['bar', 'md.bar.>'],
+        ] as const)
+          client.subscribe(subject, {
+            callback: (err, m) => {
+              if (err) return
+              const b = m.json<{ symbol?: string; ts: string }>()
+              const symbol = b.symbol ?? m.subject.split('.').at(-1)
+              const key = `${stage}|${symbol}|${new Date(b.ts).toISOString()}`
+              if (!stages.has(key)) stages.set(key, Date.now())
+            },
+          })
+      client.subscribe('trade.fill.>', {
+        callback: (err, m) => {
+          if (err) return
+          const f = m.json<{ symbol: string; ts: string }>()
+          seenAt.set(`${f.symbol}|${f.ts}`, Date.now())
+        },
+      })
+      return drive(client)
+    },
     sampleLag: false,
     ...(args.profile ? { profileFile: join(BENCH_DIR, `latency-${rate}.cpuprofile`) } : {}),
   })
@@ -252,7 +287,20 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
       if (pub !== undefined) lat.push(tr.recorded_at.getTime() - pub)
     }
     lat.sort((a, b) => a - b)
+    const onNats: number[] = []
+    // Every fill with when its bar was published (ms into the run) and how long it took: where a tail comes from.
+    const timeline: number[][] = []
+    const first = Math.min(...publishedAt.values())
+    for (const [key, at] of seenAt) {
+      const pub = publishedAt.get(key)
+      if (pub === undefined) continue
+      onNats.push(at - pub)
+      timeline.push([pub - first, at - pub, (stages.get(`part|${key}`) ?? NaN) - pub, (stages.get(`bar|${key}`) ?? NaN) - pub])
+    }
+    onNats.sort((a, b) => a - b)
+    writeFileSync(join(BENCH_DIR, `latency-${rate}.json`), JSON.stringify(timeline.sort((a, b) => a[0]! - b[0]!)))
     return {
+      fill: { p50Ms: percentile(onNats, 50), p90Ms: percentile(onNats, 90), p99Ms: percentile(onNats, 99), maxMs: onNats.at(-1) ?? NaN, count: onNats.length },
       rate,
       seconds: LAT_SECONDS,
       symbols: syms.length,
@@ -454,6 +502,13 @@ function print(r: {
     ['   ratio pipeline(4) / ceiling', ratio(p4?.perSec, ceiling?.msgsPerSec), '', '≥ 0.33', ''],
     ...latency.flatMap((l) => [
       [
+        `3. bar → fill on NATS p99 @ ${l.rate}/s`,
+        fmt(l.fill.p99Ms),
+        'ms',
+        l.rate === 1000 ? '< 50' : '',
+        `p50 ${fmt(l.fill.p50Ms)} ms, p90 ${fmt(l.fill.p90Ms)} ms, max ${fmt(l.fill.maxMs)} ms over ${l.fill.count} fills seen on trade.fill.>`,
+      ],
+      [
         `3. bar → persisted fill p50 @ ${l.rate}/s`,
         fmt(l.p50Ms),
         'ms',
@@ -464,7 +519,7 @@ function print(r: {
         `   bar → persisted fill p99 @ ${l.rate}/s`,
         fmt(l.p99Ms),
         'ms',
-        l.rate === 1000 ? '< 50' : '',
+        '',
         `p90 ${fmt(l.p90Ms)} ms, max ${fmt(l.maxMs)} ms; ${l.catchUpSeconds > 0.25 ? `BEHIND: quiescent ${fmt(l.catchUpSeconds, 1)} s after the last bar, so latency includes queueing` : `kept up (quiescent ${fmt(l.catchUpSeconds, 2)} s after the last bar)`}${l.meaningful ? '' : ' — TOO FEW FILLS to be meaningful'}`,
       ],
     ]),

@@ -42,33 +42,44 @@ const TOKEN_PATTERNS: Record<string, RegExp> = {
 
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-const compiled = new Map<string, Map<MessageType, ValidateFunction>>()
+/** A validator per message type, compiled the first time it is needed. */
+interface Validators {
+  get(type: MessageType): ValidateFunction
+}
+
+const compiled = new Map<string, Validators>()
 
 /**
- * The validators of the schemas in `dir`, compiled once per process: compiling them all takes tens
- * of milliseconds, which a backtest (a codec per run) or a test file would otherwise pay every time.
- * A validator keeps no state across calls but its last `errors`, read right after the call.
+ * The validators of the schemas in `dir`, once per process and each compiled on first use:
+ * compiling them all takes a couple of hundred milliseconds, which a command that checks two types
+ * (a backtest reads bars and contexts) or a test file would otherwise pay every time. A validator
+ * keeps no state across calls but its last `errors`, read right after the call.
  */
-function loadValidators(dir = SCHEMAS_DIR): Map<MessageType, ValidateFunction> {
+function loadValidators(dir = SCHEMAS_DIR): Validators {
   let validators = compiled.get(dir)
-  if (!validators) compiled.set(dir, (validators = compileValidators(dir)))
+  if (!validators) compiled.set(dir, (validators = lazyValidators(dir)))
   return validators
 }
 
-function compileValidators(dir: string): Map<MessageType, ValidateFunction> {
+function lazyValidators(dir: string): Validators {
   // allowUnionTypes: a risk value is a number, a boolean or null (JSON Schema's type: [..] list).
   const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true })
   const validators = new Map<MessageType, ValidateFunction>()
-  for (const type of messageTypes) {
-    const schema = JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8'))
-    validators.set(type, ajv.compile(schema))
+  return {
+    get(type) {
+      let v = validators.get(type)
+      if (!v) {
+        if (!messageTypes.includes(type)) throw new Error(`no schema for message type ${type}`)
+        validators.set(type, (v = ajv.compile(JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8')))))
+      }
+      return v
+    },
   }
-  return validators
 }
 
 export function createCodec(partitions: number, validators = loadValidators()): Codec {
   function check(type: MessageType, data: unknown, params?: Readonly<Record<string, string>>): void {
-    const validate = validators.get(type)!
+    const validate = validators.get(type)
     if (!validate(data)) throw new InvalidMessage(`${type}: ${describe(validate)}`)
     const body = data as Record<string, unknown>
     checkInvariants(type, body)

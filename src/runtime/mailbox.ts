@@ -25,6 +25,18 @@ export class Mailbox<T> {
     return this.items.length <= max ? this.items.splice(0) : this.items.splice(0, max)
   }
 
+  /**
+   * The next batch; when fewer than `enough` are waiting, it waits `lingerMs` for more to join it
+   * (a sink commits a transaction per batch: a few milliseconds spare it hundreds of tiny ones).
+   */
+  async takeLingering(max: number, enough: number, lingerMs: number): Promise<T[] | null> {
+    const batch = await this.take(max)
+    if (!batch || batch.length >= enough || this.closed) return batch
+    await new Promise((resolve) => setTimeout(resolve, lingerMs))
+    if (this.items.length) batch.push(...this.items.splice(0, max - batch.length))
+    return batch
+  }
+
   private wake(): void {
     const w = this.waiter
     this.waiter = null

@@ -28,6 +28,13 @@ import { consumerConfig, durableName } from './topology.js'
 const MAX_BATCH = 500
 /** Batches an unordered actor makes durable at once. */
 const UNORDERED_IN_FLIGHT = 3
+/**
+ * An unordered actor (the persister, one transaction per batch) waits this long for a small batch
+ * to grow: at a steady few hundred messages a second its batches were of one or two messages, and
+ * their transactions took a fifth of the process's CPU from the actors on the trading path.
+ */
+const UNORDERED_LINGER_MS = 10
+const UNORDERED_ENOUGH = 100
 const CHECKPOINT_INTERVAL_MS = 2_000
 
 interface RunningActor {
@@ -142,7 +149,7 @@ async function runScopeOnce<S>(
   const failures: unknown[] = []
   try {
     for (;;) {
-      const batch = await mailbox.take(MAX_BATCH)
+      const batch = def.ordered ? await mailbox.take(MAX_BATCH) : await mailbox.takeLingering(MAX_BATCH, UNORDERED_ENOUGH, UNORDERED_LINGER_MS)
       if (!batch) break
       // A lost lease: another instance owns the scope; act on nothing more, not even what is in hand.
       if (lease?.reason() === 'lost') {
