@@ -40,6 +40,11 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
   if (scope.route) return { state, disposition: 'ack', outcome: ROUTED, out: [routed(scope.route, m)], writes: [] }
   if (spec.claims && !spec.claims(m.subject)) return { state, disposition: 'ack', outcome: ELSEWHERE, out: [], writes: [] }
   const subject = spec.routed ? spec.routed.unroute(m.subject) : m.subject
+  // A type this input does not take (a filter on 2.9 is one subject: the gate's trade.*.<ACCT>
+  // brings every portfolio and position too) is known from its subject: acknowledged unread, left to
+  // the actors that take it — most of the gate's and the executor's deliveries are such.
+  const type = matchSubject(subject)?.type
+  if (type !== undefined && !spec.accepts.includes(type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
   let input: Inbound
   try {
     input = codec.decode(subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
