@@ -104,6 +104,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const jsm = await whileUnavailable(() => jetstreamManager(nc, { timeout: 10_000 }))
   await ensureStreams(jsm, env.streamReplicas)
   const codec = createCodec(env.partitions)
+  codec.warm()
   const defs = buildActors(opts.actors, opts.config, env.partitions)
   await ensureConsumers(jsm, defs)
 

@@ -32,6 +32,8 @@ export interface Codec {
    * with `params`, the subject tokens it would travel under must agree with it too.
    */
   check(type: MessageType, data: unknown, params?: Readonly<Record<string, string>>): void
+  /** Compiles every validator now: a daemon's first messages would otherwise pay for it, one type at a time. */
+  warm(): void
 }
 
 const TOKEN_PATTERNS: Record<string, RegExp> = {
@@ -99,6 +101,9 @@ export function createCodec(partitions: number, validators = loadValidators()): 
 
   return {
     check,
+    warm() {
+      for (const type of messageTypes) validators.get(type)
+    },
     decode(subject, payload, meta) {
       const match = matchSubject(subject)
       if (!match) throw new InvalidMessage(`no message type is published on subject ${subject}`)
