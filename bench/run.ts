@@ -275,7 +275,7 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
       })
       return drive(client)
     },
-    sampleLag: false,
+    sampleLag: args.stages,
     ...(args.profile ? { profileFile: join(BENCH_DIR, `latency-${rate}.cpuprofile`) } : {}),
   })
   const sql = postgres(t.dbUrl, { max: 1, onnotice: () => {} })
