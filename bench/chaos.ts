@@ -118,8 +118,8 @@ async function main(): Promise<number> {
     const spawnOne = (i: number) => {
       const child = spawnPaperd(['start', '--config', configFile, '--threads', '1'], {
         // With a credential (the server ignores it), a process restarted while NATS is down waits for
-        // it: paperd stands in a local nats-server only for an open local NATS_URL (a first run), and
-        // one did, taking the port from the restarting server.
+        // it and never considers standing in a nats-server of its own (it would not either: that NATS
+        // answered before, and the data directory remembers it — but this keeps ./data untouched).
         natsUrl: chaotic.nats.url.replace('nats://', 'nats://chaos@'),
         dbUrl: chaotic.dbUrl,
         env: { PAPERD_LEASE_TTL_MS: String(ttlMs), LOG_LEVEL: 'warn' },

@@ -10,6 +10,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream'
 import { connect } from '@nats-io/transport-node'
 import postgres from 'postgres'
 import { afterEach, describe, expect, it } from 'vitest'
+import { startNatsServer } from '../support/nats-server.js'
 import { children, freePort, startPaperd } from '../support/process.js'
 
 /** `paperd start`; `detached` puts it in a process group of its own, as a shell does a foreground job. */
@@ -199,4 +200,33 @@ describe('paperd start without a NATS server', () => {
       new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`),
     )
   })
+
+  it('stands in only on a first run: a NATS not its own that answered there before is waited for while it restarts', async () => {
+    const theirs = await startNatsServer()
+    try {
+      const env = { PATH: process.env.PATH!, NATS_URL: theirs.url, PAPERD_DATA_DIR: mkdtempSync(join(tmpdir(), 'paperd-data-')) }
+      const mPort = await freePort()
+      const first = start({ ...env, METRICS_PORT: String(mPort) })
+      await ready(mPort, first.output)
+      first.child.kill('SIGTERM')
+      expect((await first.exited).code).toBe(0)
+      // Started while that NATS is down: it waits, and takes nothing of its own.
+      let again: ReturnType<typeof start> | undefined
+      await theirs.restart({
+        downUntil: (async () => {
+          again = start({ ...env, METRICS_PORT: String(mPort) })
+          for (const deadline = Date.now() + 30_000; !again.output().includes("where a NATS that is not paperd's answered before: waiting for it"); ) {
+            if (Date.now() > deadline) throw new Error(`no wait:\n${again.output()}`)
+            await new Promise((r) => setTimeout(r, 100))
+          }
+        })(),
+      })
+      await ready(mPort, again!.output)
+      expect(again!.output()).not.toContain('started a local nats-server')
+      again!.child.kill('SIGTERM')
+      expect((await again!.exited).code).toBe(0)
+    } finally {
+      await theirs.stop()
+    }
+  }, 120_000)
 })

@@ -2,8 +2,11 @@
 // `paperd start` starts `nats-server -js` from PATH on that port, with its store under the data
 // directory (so a restart finds its streams again), and stops it on exit. Anywhere else, or with no
 // nats-server installed, it says in one line what to do.
+// Only on a first run: a server that answered there once and was not paperd's (no live process in
+// paperd's pid file) is remembered in the data directory, and while it is away — restarting, say —
+// paperd waits for it rather than taking its port with an empty store of its own.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { accessSync, constants, mkdirSync } from 'node:fs'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createConnection } from 'node:net'
 import { delimiter, join } from 'node:path'
 import { ConfigError, type NatsOptions } from '../../config/env.js'
@@ -53,19 +56,38 @@ export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: L
   if (!m || !LOCAL.has(m[1]!)) return null
   const host = m[1]!
   const port = Number(m[2])
-  if (await answers(host, port)) return null
+  const store = join(dataDir, 'nats')
+  const pidFile = join(store, 'nats-server.pid')
+  const remembered = join(dataDir, `nats-elsewhere-${port}`)
+  if (await answers(host, port)) {
+    // Ours, left running by a paperd that was killed, or someone else's: remembered, to wait for it.
+    if (!ownServerRuns(pidFile)) {
+      mkdirSync(dataDir, { recursive: true })
+      writeFileSync(remembered, `${host}:${port}\n`)
+    }
+    return null
+  }
+  if (existsSync(remembered)) {
+    log.warn(
+      { nats: `${host}:${port}`, remembered },
+      `nothing answers at ${host}:${port}, where a NATS that is not paperd's answered before: waiting for it (delete ${remembered} to let paperd start its own)`,
+    )
+    return null
+  }
   const bin = findOnPath('nats-server', path)
   if (!bin) {
     throw new ConfigError(
       `no NATS at ${host}:${port} and no nats-server on PATH: install one (apt-get install nats-server, brew install nats-server, or a release from https://github.com/nats-io/nats-server/releases) or set NATS_URL`,
     )
   }
-  const store = join(dataDir, 'nats')
   mkdirSync(store, { recursive: true })
   // Its own process group: a Ctrl-C at the terminal reaches paperd alone, which then stops the server
   // after its actors have drained and checkpointed (in paperd's group, the server would quit at once,
   // in the middle of that shutdown).
-  const child: ChildProcess = spawn(bin, ['-js', '-a', host.replace(/^\[|\]$/g, ''), '-p', String(port), '-sd', store], { stdio: 'ignore', detached: true })
+  const child: ChildProcess = spawn(bin, ['-js', '-a', host.replace(/^\[|\]$/g, ''), '-p', String(port), '-sd', store, '-P', pidFile], {
+    stdio: 'ignore',
+    detached: true,
+  })
   log.info({ bin, port, store }, 'no NATS answering: started a local nats-server -js')
   for (const deadline = Date.now() + 15_000; !(await answers(host, port)); ) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -86,5 +108,26 @@ export async function ensureLocalNats(nats: NatsOptions, dataDir: string, log: L
       child.kill('SIGTERM')
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))])
     },
+  }
+}
+
+/** Whether the nats-server paperd started (its pid file in the store) still runs. */
+function ownServerRuns(pidFile: string): boolean {
+  let pid: number
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim())
+  } catch {
+    return false
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server')
+  } catch {
+    return true // no /proc (macOS): a live process of that pid is taken for it
   }
 }
