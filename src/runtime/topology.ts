@@ -167,6 +167,8 @@ const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start
 async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, cfg.durable_name)
+    // Caught in the middle of being made anew by its owner (nats-server 2.9 answers with no config).
+    if (!info.config) return await addUnlessMade(jsm, stream, cfg)
     // A release that changes what an input reads (its filter) starts that durable afresh: 2.9 cannot
     // change a filter in place, and the scope's state version changes with it, so it replays anyway.
     if ((info.config.filter_subject ?? undefined) !== (cfg.filter_subject ?? undefined)) {
@@ -188,8 +190,21 @@ async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partia
       await jsm.consumers.add(stream, cfg)
     }
   } catch (err) {
-    if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) await jsm.consumers.add(stream, cfg)
-    else throw err
+    if (!(err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND)) throw err
+    await addUnlessMade(jsm, stream, cfg)
+  }
+}
+
+/**
+ * Adds a durable found missing — unless another process makes it meanwhile: the scope's owner
+ * repositioning it (delete, then add at a start sequence; this add then fails with "deliver policy
+ * can not be updated"). Theirs stands.
+ */
+async function addUnlessMade(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, cfg)
+  } catch (err) {
+    if (!(await consumerInfo(jsm, stream, cfg.durable_name))) throw err
   }
 }
 
@@ -206,7 +221,18 @@ export async function resetConsumer(
     // Gone already, or its files lost on disk (see BROKEN_STORE): either way it is made anew below.
     if (!(err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || BROKEN_STORE.test(err.message)))) throw err
   }
-  await jsm.consumers.add(stream, startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg)
+  const target = startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await jsm.consumers.add(stream, target)
+      return
+    } catch (err) {
+      // Between the delete and this add, a process starting up made the durable afresh (it found it
+      // missing): this scope owns it, so it goes again, from where the state needs it.
+      if (attempt >= 3 || !(await consumerInfo(jsm, stream, cfg.durable_name))) throw err
+      await jsm.consumers.delete(stream, cfg.durable_name).catch(() => undefined)
+    }
+  }
 }
 
 /** Creates or updates every stream; `replicas` > 1 needs a JetStream cluster of at least that many servers. */
