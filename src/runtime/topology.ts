@@ -164,7 +164,25 @@ const BROKEN_STORE = /no such file or directory/i
 /** Settings the server refuses to change on an existing consumer. */
 const IMMUTABLE = ['durable_name', 'deliver_policy', 'opt_start_seq', 'opt_start_time', 'ack_policy'] as const
 
+/**
+ * Creates a durable, or brings its mutable settings up to date. Another process may be remaking it
+ * meanwhile (its owner repositioning it, see resetConsumer): the calls then fail in ways nats-server
+ * 2.9 and nats.js do not name (a durable reported without a config, "deliver policy can not be
+ * updated", a library TypeError reading that config), and a moment later it is there — so it is
+ * tried again a few times before the failure counts.
+ */
 async function ensureConsumer(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureConsumerOnce(jsm, stream, cfg)
+    } catch (err) {
+      if (attempt >= 5 || isUnavailable(err)) throw err
+      await new Promise((resolve) => setTimeout(resolve, 25 * attempt))
+    }
+  }
+}
+
+async function ensureConsumerOnce(jsm: JetStreamManager, stream: string, cfg: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, cfg.durable_name)
     // Caught in the middle of being made anew by its owner (nats-server 2.9 answers with no config).
@@ -208,31 +226,38 @@ async function addUnlessMade(jsm: JetStreamManager, stream: string, cfg: Partial
   }
 }
 
-/** Recreates a durable so it delivers from `startSeq` (used when a scope rebuilds its state). */
+/**
+ * Recreates a durable so it delivers from `startSeq` (used when a scope rebuilds its state). The
+ * scope owns it, so it goes again until its own add stands: over a process starting up that made
+ * the durable afresh between the delete and the add, and over nats-server 2.9.10 failing a delete
+ * while such a process writes the durable's files ("unlinkat …/obs/<durable>: directory not empty").
+ */
 export async function resetConsumer(
   jsm: JetStreamManager,
   stream: string,
   cfg: Partial<ConsumerConfig> & { durable_name: string },
   startSeq: number,
 ): Promise<void> {
-  try {
-    await jsm.consumers.delete(stream, cfg.durable_name)
-  } catch (err) {
-    // Gone already, or its files lost on disk (see BROKEN_STORE): either way it is made anew below.
-    if (!(err instanceof JetStreamApiError && (err.code === CONSUMER_NOT_FOUND || BROKEN_STORE.test(err.message)))) throw err
-  }
   const target = startSeq > 1 ? { ...cfg, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq } : cfg
-  for (let attempt = 1; ; attempt++) {
+  let failure: unknown
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    try {
+      await jsm.consumers.delete(stream, cfg.durable_name)
+    } catch (err) {
+      // Gone already, its files lost on disk (BROKEN_STORE), or a delete the server could not finish:
+      // the add below says whether the durable is now as this scope needs it.
+      if (!(err instanceof JetStreamApiError)) throw err
+    }
     try {
       await jsm.consumers.add(stream, target)
       return
     } catch (err) {
-      // Between the delete and this add, a process starting up made the durable afresh (it found it
-      // missing): this scope owns it, so it goes again, from where the state needs it.
-      if (attempt >= 3 || !(await consumerInfo(jsm, stream, cfg.durable_name))) throw err
-      await jsm.consumers.delete(stream, cfg.durable_name).catch(() => undefined)
+      if (!(err instanceof JetStreamApiError)) throw err
+      failure = err
     }
+    await new Promise((resolve) => setTimeout(resolve, 25 * attempt))
   }
+  throw failure
 }
 
 /** Creates or updates every stream; `replicas` > 1 needs a JetStream cluster of at least that many servers. */
