@@ -10,7 +10,7 @@ import { createLogger } from '../../src/telemetry/log.js'
 
 const [url, instance, ttl, count] = process.argv.slice(2)
 const ttlMs = Number(ttl)
-const say = (e: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...e, instance, t: Date.now() })}\n`)
+const say = (e: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ ...e, instance, t: e.t ?? Date.now() })}\n`)
 const nc = await connect({ servers: url!, reconnectTimeWait: 200, maxReconnectAttempts: -1 })
 const kv = await openLeaseBucket(jetstream(nc), ttlMs, 1)
 const scopes = Array.from({ length: Number(count) }, (_, i) => ({ key: `s${i}` }))
@@ -26,13 +26,19 @@ const leases = await startLeases(
         say({ ev: 'acquired', scope: scope.key, token: lease.token })
         const done = (async () => {
           while (!lease.signal.aborted) {
+            // An act is dated when its check began: what a check can promise is that it does not pass
+            // once a newer owner holds the scope. A process frozen after the check passed and before
+            // the act is not the check's to stop (the product's effects are fenced at the server
+            // too: checkpoints by the lease token, outputs by their message ids); dated after the
+            // freeze, such an act made this test fail now and then on a loaded machine.
+            const asOf = Date.now()
             try {
               await lease.check()
             } catch {
               say({ ev: 'lost', scope: scope.key, token: lease.token })
               return
             }
-            say({ ev: 'act', scope: scope.key, token: lease.token })
+            say({ ev: 'act', scope: scope.key, token: lease.token, t: asOf })
             await new Promise((r) => setTimeout(r, 50))
           }
           say({ ev: 'stopped', scope: scope.key, token: lease.token, reason: lease.reason() })
