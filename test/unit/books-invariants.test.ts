@@ -111,8 +111,11 @@ describe('books invariants over random runs (fast-check)', () => {
       }),
       { numRuns: 40 },
     )
-    // The properties mean something only if the runs trade: most do, many times.
-    expect(traded).toBeGreaterThan(30)
-    expect(fills).toBeGreaterThan(400)
+    // The properties mean something only if the runs trade: most do, many times. Over 100 seeds of
+    // 40 runs, 31–40 runs traded (mean 35, sd 2; a fixed size the drawn cash cannot buy trades
+    // nothing) with 649–1,404 fills (mean ≈ 950): the bars sit many deviations below both, so a
+    // random draw cannot fail them, while a run that stopped trading would.
+    expect(traded).toBeGreaterThanOrEqual(20)
+    expect(fills).toBeGreaterThan(250)
   }, 120_000)
 })
