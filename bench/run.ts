@@ -1,4 +1,4 @@
-// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--threads N] [--stages] [--kills K] [--lease-ttl MS] [--only ceiling,pipeline,pipeline4,latency,backtest,failover]`
+// `npm run bench [-- --bars N] [--quick] [--profile] [--rates R1,R2] [--seconds S] [--symbols N] [--threads N] [--stages] [--kills K] [--lease-ttl MS] [--only ceiling,pipeline,pipeline4,latency,backtest,failover]`
 // SPEC §9 from one run on this machine, each phase on its own fresh nats-server -js (random port,
 // temp store, removed afterwards) and its own fresh Postgres database (dropped afterwards):
 //   1. raw JetStream single-hop ceiling  2. end-to-end pipeline bars/s (1 and 4 symbols) and the
@@ -19,7 +19,7 @@ import { runBacktest } from '../src/app/backtest.js'
 import { loadConfigFile, parseConfig } from '../src/config/env.js'
 import type { ConfigFile } from '../src/core/config-file.js'
 import { createLogger } from '../src/telemetry/log.js'
-import { partitionOf } from '../src/core/partition.js'
+import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
 import { PACKAGE_ROOT } from '../src/config/paths.js'
 import { measureCeiling, type CeilingResult } from './ceiling.js'
 import { measureFailover, type FailoverResult } from './failover.js'
@@ -35,6 +35,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     rates: { type: 'string' },
     seconds: { type: 'string' },
+    symbols: { type: 'string' },
     kills: { type: 'string' },
     'lease-ttl': { type: 'string' },
     // The daemon's worker threads (default: as `paperd start` chooses); profiling runs one.
@@ -58,6 +59,8 @@ const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
 // The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
 const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
 const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
+/** Symbols of the latency runs, bars round-robin: 100, as the issue's independent feed publishes. */
+const LAT_SYMBOLS = positive(args.symbols, 'symbols', 100)
 const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency', 'backtest', 'failover'] as const
 const KILLS = Math.round(positive(args.kills, 'kills', args.quick ? 5 : 20))
 // The product's default lease (PAPERD_LEASE_TTL_MS); a failover is mostly waiting for it to run out.
@@ -141,14 +144,19 @@ async function target(cleanup: Cleanup, server?: Target['server']): Promise<Targ
   return { server: s, dbUrl: db.url, dbName: db.name, log, cleanup, quiesceTimeoutMs: QUIESCE_TIMEOUT_MS }
 }
 
-/** `count` symbols in distinct partitions, so each lands on its own indicators/strategy scope. */
+/**
+ * `count` symbols spread evenly over the partitions — up to 16 in distinct ones, so each lands on
+ * its own indicators/strategy scope; beyond that, as many in each partition as the count allows.
+ */
 function symbols(prefix: string, count: number): string[] {
   const out: string[] = []
-  const used = new Set<number>()
-  for (let i = 0; out.length < count && i < 10_000; i++) {
+  const perPartition = new Map<number, number>()
+  const most = Math.ceil(count / DEFAULT_PARTITIONS)
+  for (let i = 0; out.length < count && i < 100_000; i++) {
     const s = `${prefix}${i}`
-    if (used.has(partitionOf(s))) continue
-    used.add(partitionOf(s))
+    const p = partitionOf(s)
+    if ((perPartition.get(p) ?? 0) >= most) continue
+    perPartition.set(p, (perPartition.get(p) ?? 0) + 1)
     out.push(s)
   }
   return out
@@ -236,15 +244,27 @@ interface LatencyResult {
   run: RunResult
 }
 
+/** What `--stages` times besides the fill, hop by hop: `.bench/latency-<rate>.json` has a column for each. */
+const STAGES = [
+  ['part', 'md.part.>'],
+  ['bar', 'md.bar.>'],
+  ['ind', 'md.ind.>'],
+  ['idea', 'trade.idea.>'],
+  ['order', 'trade.order.>'],
+] as const
+
 async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyResult> {
   const t = await target(cleanup)
-  const syms = symbols('L', 8)
+  const syms = symbols('L', LAT_SYMBOLS)
   const total = Math.round(rate * LAT_SECONDS)
   const publishedAt = new Map<string, number>()
   const series = seriesOf(syms, Math.ceil(total / syms.length), 200)
   // Each fill as it appears on NATS, by the bar it fills on: `symbol|bar time` → ms.
   const seenAt = new Map<string, number>()
   const stages = new Map<string, number>()
+  /** `symbol|bar time` → the time of the symbol's next bar: the bar an idea's order fills on. */
+  const nextBar = new Map<string, string>()
+  for (const { symbol, bars } of series) for (let i = 0; i + 1 < bars.length; i++) nextBar.set(`${symbol}|${bars[i]!.ts}`, bars[i + 1]!.ts)
   const drive = steadyDriver(series, rate, total, publishedAt)
   const run = await runDaemon(t, {
     actors: [...ACTOR_NAMES],
@@ -253,16 +273,16 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
     drive: (client) => {
       // Open until the driver's connection closes, after quiescence: late fills are seen too.
       if (args.stages)
-        for (const [stage, subject] of [
-          ['part', 'md.part.>'],
-          ['bar', 'md.bar.>'],
-        ] as const)
+        for (const [stage, subject] of STAGES)
           client.subscribe(subject, {
             callback: (err, m) => {
               if (err) return
               const b = m.json<{ symbol?: string; ts: string }>()
               const symbol = b.symbol ?? m.subject.split('.').at(-1)
-              const key = `${stage}|${symbol}|${new Date(b.ts).toISOString()}`
+              const ts = new Date(b.ts).toISOString()
+              // An idea and its order carry the signal bar's time; the fill is timed from the next bar.
+              const at = stage === 'idea' || stage === 'order' ? nextBar.get(`${symbol}|${ts}`) : ts
+              const key = `${stage}|${symbol}|${at}`
               if (!stages.has(key)) stages.set(key, Date.now())
             },
           })
@@ -295,7 +315,7 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
       const pub = publishedAt.get(key)
       if (pub === undefined) continue
       onNats.push(at - pub)
-      timeline.push([pub - first, at - pub, (stages.get(`part|${key}`) ?? NaN) - pub, (stages.get(`bar|${key}`) ?? NaN) - pub])
+      timeline.push([pub - first, at - pub, ...STAGES.map(([stage]) => (stages.get(`${stage}|${key}`) ?? NaN) - pub)])
     }
     onNats.sort((a, b) => a - b)
     writeFileSync(join(BENCH_DIR, `latency-${rate}.json`), JSON.stringify(timeline.sort((a, b) => a[0]! - b[0]!)))
