@@ -4,47 +4,24 @@
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { dirname, resolve } from 'node:path'
-import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { SingleBar, Presets } from 'cli-progress'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ACCOUNT_PATTERN, IMPORT_FORMATS, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
 import { readBarsFile, readContextFile } from './app/csv-files.js'
-import { deploymentActors, openDatabase, startDaemon } from './app/daemon.js'
-import { createLogger, safeUrl, type Logger } from './telemetry/log.js'
-import { migrate } from './adapters/postgres/migrate.js'
-import { connectNats } from './adapters/nats/connect.js'
-import { describeWaiting, expectedWork, onlyBacklog, waitForQuiescence, type Expectation } from './control/quiesce.js'
-import { replayBars } from './app/replay.js'
-import { DEFAULT_ACCOUNT, detectFormat, readImport, type ImportFormat } from './app/import-formats.js'
-import { publishImport, waitForImport } from './app/import.js'
 import { runBacktest, type BacktestContext, type BacktestInput } from './app/backtest.js'
-import { formatStatus, statusReport } from './control/status.js'
-import { ensureLocalNats } from './adapters/nats/local-server.js'
-import { EMBEDDED_POOL, startEmbeddedPostgres } from './adapters/postgres/embedded.js'
-import { DEMO_CONFIG, startDemoFeed } from './app/demo.js'
-import { listDeadLetters, replayDeadLetters } from './control/dlq.js'
 import { CTL_COMMANDS } from './control/ctl.js'
-import { accountReport, formatReport } from './app/backtest-report.js'
+import { accountReport, formatReport, RANK_METRICS, type RankMetric } from './app/backtest-report.js'
 import { htmlReport } from './app/html-report.js'
-import { readLiveRun } from './app/live-report.js'
-import {
-  combinations,
-  parseGrid,
-  RANK_METRICS,
-  ranked,
-  runConfigs,
-  window,
-  windowStarts,
-  withParams,
-  type RankMetric,
-  type Report,
-  type SweepResult,
-} from './app/sweep.js'
-import { defaultThreads, groupActors, startThreads } from './app/threads.js'
-import { ensureStreams, whileUnavailable } from './runtime/topology.js'
 import { VERSION } from './config/paths.js'
+import type { Logger } from './telemetry/log.js'
+import type { Expectation } from './control/quiesce.js'
+import type { ImportFormat } from './app/import-formats.js'
+import type { Report, SweepResult } from './app/sweep.js'
+import type { connectNats } from './adapters/nats/connect.js'
 
+// What a command needs besides the above is imported when it runs: the daemon, NATS, Postgres and
+// the embedded servers take a third of a second to load, which `paperd backtest` (a few seconds end
+// to end) and a `--help` would otherwise pay every time.
 const SHUTDOWN_LIMIT_MS = 12_000
 
 /** The command being parsed (for a usage error's pointer to its --help). */
@@ -72,6 +49,20 @@ program
   .option('--partitions <list>', 'symbol partitions this process owns, e.g. 0-7 (or PAPERD_PARTITIONS; default all)')
   .option('--threads <n|auto>', 'worker threads to spread the actors over (or PAPERD_THREADS; default auto: 2 on a multi-core machine)')
   .action(async (o: { actors: string; config?: string; partitions?: string; threads?: string }) => {
+    const [
+      { createLogger, safeUrl },
+      { EMBEDDED_POOL, startEmbeddedPostgres },
+      { ensureLocalNats },
+      { defaultThreads, groupActors, startThreads },
+      { startDaemon },
+    ] = await Promise.all([
+      import('./telemetry/log.js'),
+      import('./adapters/postgres/embedded.js'),
+      import('./adapters/nats/local-server.js'),
+      import('./app/threads.js'),
+      import('./app/daemon.js'),
+    ])
+    const { DEMO_CONFIG, startDemoFeed } = await import('./app/demo.js')
     let env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads }, process.stdout.isTTY === true)
     const actors = parseActorList(o.actors)
     const log = createLogger(env.logLevel, { format: env.logFormat })
@@ -111,6 +102,7 @@ program
       if (daemon.http) log.info(`metrics on http://localhost:${daemon.http.port}/metrics`)
       if (demo) {
         if (await Promise.race([daemon.live.then(() => false), signalled.then(() => true)])) return
+        const [{ connectNats }, { jetstream, jetstreamManager }] = await Promise.all([import('./adapters/nats/connect.js'), import('@nats-io/jetstream')])
         const demoNc = await connectNats(env.nats, 'paperd demo feed', log, false)
         stops.push(() => demoNc.close())
         stops.push(await startDemoFeed(jetstream(demoNc), await jetstreamManager(demoNc), log, env.demoIntervalMs))
@@ -172,6 +164,7 @@ program
   .action(async () => {
     const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
     if (!env.databaseUrl) throw new ConfigError('DATABASE_URL is not set')
+    const [{ openDatabase }, { migrate }] = await Promise.all([import('./app/daemon.js'), import('./adapters/postgres/migrate.js')])
     const sql = openDatabase(env.databaseUrl)
     try {
       const { applied } = await migrate(sql, { log: (m) => console.log(m) })
@@ -193,16 +186,24 @@ program
   .option('--config <file>', "with --wait: the deployment's config (or PAPERD_CONFIG), so every account's and strategy's scopes are waited for")
   .action(async (file: string, o: { symbol: string; timeframe: string; speed: number; wait?: boolean; timeout: number; config?: string }) => {
     const env = loadEnv(process.env, { config: o.config }, process.stderr.isTTY === true)
-    const log = commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
-    const expected = o.wait ? deploymentWork(env.configPath) : null
+    const log = await commandLogger(env, env.logLevel === 'info' ? 'warn' : env.logLevel)
+    const expected = o.wait ? await deploymentWork(env.configPath) : null
     const { bars } = readBarsFile(file)
+    const [{ connectNats }, { jetstreamManager }, { ensureStreams, whileUnavailable }, { replayBars }, { describeWaiting, onlyBacklog, waitForQuiescence }] =
+      await Promise.all([
+        import('./adapters/nats/connect.js'),
+        import('@nats-io/jetstream'),
+        import('./runtime/topology.js'),
+        import('./app/replay.js'),
+        import('./control/quiesce.js'),
+      ])
     const nc = await connectNats(env.nats, 'paperd replay', log, false).catch((err: Error) => {
       throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
     })
     try {
       const jsm = await whileUnavailable(() => jetstreamManager(nc))
       await ensureStreams(jsm, env.streamReplicas)
-      const progress = bar(`${o.symbol} bars`, bars.length)
+      const progress = await bar(`${o.symbol} bars`, bars.length)
       const abort = new AbortController()
       process.once('SIGINT', () => abort.abort())
       const result = await replayBars(nc, bars, {
@@ -215,7 +216,7 @@ program
       progress.stop()
       console.error(`published ${result.published} bars of ${o.symbol} (${result.duplicates} already stored)`)
       if (expected) {
-        const waiting = bar('processing', 1)
+        const waiting = await bar('processing', 1)
         let peak = 1
         let said = ''
         try {
@@ -257,6 +258,7 @@ program
     } catch (err) {
       throw new ConfigError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
     }
+    const { DEFAULT_ACCOUNT, detectFormat, readImport } = await import('./app/import-formats.js')
     let format: ImportFormat
     let read: Awaited<ReturnType<typeof readImport>>
     try {
@@ -273,10 +275,15 @@ program
       `${file}: ${format}, ${trades} fills and ${snapshots} portfolio snapshots for account ${account}${read.skipped.length ? `, ${read.skipped.length} records skipped` : ''}`,
     )
     if (o.dryRun) return
+    const [{ jetstreamManager }, { ensureStreams, whileUnavailable }, { publishImport, waitForImport }] = await Promise.all([
+      import('@nats-io/jetstream'),
+      import('./runtime/topology.js'),
+      import('./app/import.js'),
+    ])
     await withNats('paperd import', async (nc) => {
       const jsm = await whileUnavailable(() => jetstreamManager(nc))
       await ensureStreams(jsm, loadEnv(process.env).streamReplicas)
-      const progress = bar('records', read.messages.length)
+      const progress = await bar('records', read.messages.length)
       const result = await publishImport(nc, read.messages, (n) => progress.update(n))
       progress.stop()
       console.error(`published ${result.published} (${result.duplicates} already there)`)
@@ -357,6 +364,7 @@ interface BacktestOptions {
 /** `backtest --grid …`: every combination on worker threads, ranked; with --walk-forward, chosen and tested fold by fold. */
 async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFile>, inputs: BacktestInput[]): Promise<void> {
   if (o.context?.length) throw new ConfigError('--context is not swept yet: run the sweep without it')
+  const { combinations, parseGrid, ranked, runConfigs, window, windowStarts, withParams } = await import('./app/sweep.js')
   const raw = JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, unknown>
   let grids: ReturnType<typeof parseGrid>[]
   let combos: ReturnType<typeof combinations>
@@ -386,7 +394,7 @@ async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFil
   const head = [...names, 'return', 'sharpe', 'sortino', 'max dd', 'win rate', 'trades', 'final equity']
   const t0 = performance.now()
   if (!o.walkForward) {
-    const progress = bar(`${combos.length} combinations`, combos.length)
+    const progress = await bar(`${combos.length} combinations`, combos.length)
     const reports = await runConfigs(configs, { inputs, timeframe: o.timeframe }, { threads: o.threads, onProgress: (n) => progress.update(n) })
     progress.stop()
     const results: SweepResult[] = combos.map((params, i) => ({ params, reports: reports[i]! }))
@@ -416,7 +424,7 @@ async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFil
       throw new ConfigError((err as Error).message)
     }
   })()
-  const progress = bar(`${o.walkForward} folds × ${combos.length} combinations`, o.walkForward * (combos.length + 1))
+  const progress = await bar(`${o.walkForward} folds × ${combos.length} combinations`, o.walkForward * (combos.length + 1))
   const folds: { train: [string, string]; test: [string, string | null]; params: Record<string, number>; trained: Report; tested: Report }[] = []
   for (let f = 1; f <= o.walkForward; f++) {
     const train = window(inputs, starts[f - 1]!, starts[f]!)
@@ -490,6 +498,7 @@ program
     if (o.html) writableDir('--html', o.html)
     const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
     if (!env.databaseUrl) throw new ConfigError('paperd report reads Postgres: set DATABASE_URL (postgres://user:pass@host:5432/db)')
+    const [{ openDatabase }, { readLiveRun }] = await Promise.all([import('./app/daemon.js'), import('./app/live-report.js')])
     const sql = openDatabase(env.databaseUrl, 1)
     try {
       let live: Awaited<ReturnType<typeof readLiveRun>>
@@ -518,7 +527,8 @@ program
   .option('--json', 'print the report as JSON')
   .option('--config <file>', "the deployment's config (or PAPERD_CONFIG), to name every account's scopes no instance runs")
   .action(async (o: { json?: boolean; config?: string }) => {
-    const expected = deploymentWork(loadEnv(process.env, { config: o.config }).configPath)
+    const expected = await deploymentWork(loadEnv(process.env, { config: o.config }).configPath)
+    const [{ jetstreamManager }, { formatStatus, statusReport }] = await Promise.all([import('@nats-io/jetstream'), import('./control/status.js')])
     await withNats('paperd status', async (nc) => {
       const report = await statusReport(nc, await jetstreamManager(nc), expected)
       console.log(o.json ? JSON.stringify(report, null, 2) : formatStatus(report))
@@ -538,6 +548,7 @@ dlq
   .option('--actor <name>', 'only those one actor refused')
   .option('--json', 'print them as JSON (with payloads)')
   .action(async (o: { actor?: string; json?: boolean }) => {
+    const { listDeadLetters } = await import('./control/dlq.js')
     await withNats('paperd dlq', async (nc) => {
       const letters = await listDeadLetters(nc, { actor: o.actor })
       if (o.json) return console.log(JSON.stringify(letters, null, 2))
@@ -552,6 +563,7 @@ dlq
   .option('--actor <name>', 'only those one actor refused')
   .option('--id <id...>', 'only these dead letters')
   .action(async (o: { actor?: string; id?: string[] }) => {
+    const [{ listDeadLetters, replayDeadLetters }, { jetstream }] = await Promise.all([import('./control/dlq.js'), import('@nats-io/jetstream')])
     await withNats('paperd dlq', async (nc) => {
       const js = jetstream(nc)
       let letters = await listDeadLetters(nc, { actor: o.actor })
@@ -632,7 +644,8 @@ function whoAmI(): string {
 }
 
 /** The log of a one-shot command: on stderr, since stdout is the command's output. */
-function commandLogger(env: Env, level: string): Logger {
+async function commandLogger(env: Env, level: string): Promise<Logger> {
+  const { createLogger } = await import('./telemetry/log.js')
   return createLogger(level, { fd: 2, format: env.logFormat })
 }
 
@@ -641,14 +654,16 @@ function commandLogger(env: Env, level: string): Logger {
  * scopes every deployment has (market-snapshots, the partitions of indicators and strategy, the
  * persister) and every scope a running instance owns, with all six actors required.
  */
-function deploymentWork(configPath: string | undefined): Expectation {
+async function deploymentWork(configPath: string | undefined): Promise<Expectation> {
+  const [{ deploymentActors }, { expectedWork }] = await Promise.all([import('./app/daemon.js'), import('./control/quiesce.js')])
   return expectedWork(deploymentActors(configPath ? loadConfigFile(configPath) : undefined), configPath !== undefined)
 }
 
 /** Runs `fn` with a NATS connection from the environment, closed afterwards. */
 async function withNats(name: string, fn: (nc: Awaited<ReturnType<typeof connectNats>>) => Promise<void>): Promise<void> {
   const env = loadEnv(process.env, {}, process.stderr.isTTY === true)
-  const nc = await connectNats(env.nats, name, commandLogger(env, 'warn'), false).catch((err: Error) => {
+  const { connectNats } = await import('./adapters/nats/connect.js')
+  const nc = await connectNats(env.nats, name, await commandLogger(env, 'warn'), false).catch((err: Error) => {
     throw new Error(`cannot reach NATS at ${env.natsDisplay}: ${err.message}`)
   })
   try {
@@ -685,9 +700,10 @@ function contextArg(spec: string): BacktestContext[] {
 }
 
 /** A progress bar on a terminal; silent otherwise (logs and CI output stay clean) but for notes, which become lines. */
-function bar(label: string, total: number) {
+async function bar(label: string, total: number) {
   if (!process.stderr.isTTY)
     return { update: (_: number) => {}, setTotal: (_: number) => {}, note: (text: string) => text && console.error(text), stop: () => {} }
+  const { SingleBar, Presets } = await import('cli-progress')
   const b = new SingleBar(
     { format: `${label} [{bar}] {value}/{total} {percentage}% {eta_formatted} {note}`, stream: process.stderr, hideCursor: true },
     Presets.shades_classic,

@@ -63,10 +63,13 @@ export const newLedger = (cash: number): Ledger => ({ books: newBooks(cash), asO
 export function absorbBars(l: Ledger, symbol: string, through: number, found: readonly FoundBar[]): void {
   const list = (l.bars[symbol] ??= [])
   const from = l.fetched[symbol] ?? 0
+  // The symbol's orders, gathered once: a held symbol's bars come a few hundred at a time.
+  let mine: Outstanding[] | undefined
+  for (const id in l.orders) if (l.orders[id]!.symbol === symbol) (mine ??= []).push(l.orders[id]!)
   for (const f of found) {
     if (f.seq <= from || f.seq <= l.asOf) continue
     list.push(f)
-    for (const o of Object.values(l.orders)) if (o.symbol === symbol) track(o, f)
+    if (mine) for (const o of mine) track(o, f)
   }
   if (!list.length) delete l.bars[symbol]
   if (through > from) l.fetched[symbol] = through

@@ -8,7 +8,7 @@ import type { ConfigFile } from '../core/config-file.js'
 import { parseConfig } from '../config/env.js'
 import type { BacktestInput } from './backtest.js'
 import { siblingModule, startWorker } from './threads.js'
-import type { accountReport } from './backtest-report.js'
+import type { accountReport, RankMetric } from './backtest-report.js'
 
 export type Report = ReturnType<typeof accountReport>
 type Params = Record<string, number>
@@ -19,8 +19,6 @@ interface Grid {
 }
 
 /** Metrics a sweep ranks by; all but max_drawdown are better higher. */
-export const RANK_METRICS = ['sharpe', 'sortino', 'total_return', 'cagr', 'profit_factor', 'win_rate', 'final_equity', 'max_drawdown'] as const
-export type RankMetric = (typeof RANK_METRICS)[number]
 
 /** `fast=5:20:5` (from:to:step, to included) or `fast=5,8,13`. */
 export function parseGrid(spec: string): Grid {

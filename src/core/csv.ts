@@ -53,6 +53,31 @@ interface CsvRecord {
 // character by character.
 function splitCsv(text: string, source: string): CsvRecord[] {
   const records: CsvRecord[] = []
+  eachRecord(text, source, (line, cells) => {
+    records.push({ line, cells })
+  })
+  return records
+}
+
+/**
+ * Hands each record to `take` as it is read, with the line it starts on (what splitCsv collects; a
+ * bar file of hundreds of thousands of rows is parsed without holding them all as records first).
+ */
+function eachRecord(text: string, source: string, take: (line: number, cells: string[]) => void): void {
+  if (plainLines(text)) {
+    // No quote anywhere and no line ended by a lone CR (nearly every bar file): lines are found with
+    // indexOf and cut at their commas, without looking at each character here.
+    let line = 1
+    for (let i = 0; i <= text.length; line++) {
+      let eol = text.indexOf('\n', i)
+      if (eol < 0) eol = text.length
+      const cells = text.slice(i, eol > i && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol).split(',')
+      for (let k = 0; k < cells.length; k++) cells[k] = cells[k]!.trim()
+      if (cells.length > 1 || cells[0] !== '') take(line, cells)
+      i = eol + 1
+    }
+    return
+  }
   let line = 1
   for (let i = 0; i <= text.length; ) {
     let eol = i
@@ -64,23 +89,29 @@ function splitCsv(text: string, source: string): CsvRecord[] {
     }
     if (quote) {
       const r = quotedRecord(text, i, line, source)
-      if (r.cells.length > 1 || r.cells[0] !== '') records.push({ line, cells: r.cells })
+      if (r.cells.length > 1 || r.cells[0] !== '') take(line, r.cells)
       line = r.line
       i = r.next
       continue
     }
     const cells = text.slice(i, eol).split(',')
     for (let k = 0; k < cells.length; k++) cells[k] = cells[k]!.trim()
-    if (cells.length > 1 || cells[0] !== '') records.push({ line, cells })
+    if (cells.length > 1 || cells[0] !== '') take(line, cells)
     line++
     i = text.charCodeAt(eol) === CR && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1
   }
-  return records
 }
 
 const LF = 10
 const CR = 13
 const QUOTE = 34
+
+/** Whether `text` has no quote and every CR in it starts a CRLF. */
+function plainLines(text: string): boolean {
+  if (text.indexOf('"') >= 0) return false
+  for (let cr = text.indexOf('\r'); cr >= 0; cr = text.indexOf('\r', cr + 1)) if (text.charCodeAt(cr + 1) !== LF) return false
+  return true
+}
 
 /** One record from `start`, read character by character: its cells, the line after it and where the next one starts. */
 function quotedRecord(text: string, start: number, firstLine: number, source: string): { cells: string[]; line: number; next: number } {
@@ -148,17 +179,37 @@ const MIN_EPOCH_SECONDS = 1e8
 const MAX_EPOCH_SECONDS = 1e11
 const MAX_EPOCH_MS = 1e14
 
-/** Whether `ms` falls on the UTC day `raw` starts with (2021-02-30 would have rolled over to March). */
-function sameDay(ms: number, raw: string): boolean {
-  const d = new Date(ms)
-  const y = d.getUTCFullYear()
-  const m = d.getUTCMonth() + 1
-  const day = d.getUTCDate()
-  return (
-    y === Number(raw.slice(0, 4)) &&
-    m === (raw.charCodeAt(5) - 48) * 10 + raw.charCodeAt(6) - 48 &&
-    day === (raw.charCodeAt(8) - 48) * 10 + raw.charCodeAt(9) - 48
-  )
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+/** The number the ASCII digits of `s` from `from` to `to` write (a pattern put digits there). */
+function digitsAt(s: string, from: number, to: number): number {
+  let n = 0
+  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48)
+  return n
+}
+
+/**
+ * Epoch ms of a date or UTC date-time PLAIN_UTC matched, read from its digits (a bar file has one
+ * per row: Date.parse and a Date to check the day cost more than the rest of the row). NaN when the
+ * fields are not a real instant: 2021-02-30, 24:00, a 60th second.
+ */
+function plainUtcMs(raw: string): number {
+  const y = digitsAt(raw, 0, 4)
+  const m = digitsAt(raw, 5, 7)
+  const d = digitsAt(raw, 8, 10)
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
+  if (m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!)) return NaN
+  if (raw.length === 10) return y < 100 ? Date.parse(`${raw}T00:00:00.000Z`) : Date.UTC(y, m - 1, d)
+  const hh = digitsAt(raw, 11, 13)
+  const mm = digitsAt(raw, 14, 16)
+  const ss = digitsAt(raw, 17, 19)
+  if (hh > 23 || mm > 59 || ss > 59) return NaN
+  // Date.UTC reads years 0–99 as 1900–1999; Date.parse reads them as written.
+  if (y < 100) return Date.parse(raw)
+  // .5 is 500 ms, .05 is 50: the fraction's digits, scaled to three.
+  const frac = raw.length - 21 // digits between "ss." and "Z"; 0 or less when there is no fraction
+  const ms = frac > 0 ? digitsAt(raw, 20, 20 + frac) * 10 ** (3 - frac) : 0
+  return Date.UTC(y, m - 1, d, hh, mm, ss, ms)
 }
 
 // Date.UTC and V8's parser roll 2021-02-30 over to March; reject instead of silently moving a bar.
@@ -175,8 +226,8 @@ const PLAIN_UTC = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)?$/
 /** Returns epoch ms, or a reason string when the cell is not a usable timestamp. */
 function parseTs(raw: string): number | string {
   if (PLAIN_UTC.test(raw)) {
-    const ms = Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
-    if (!Number.isNaN(ms) && sameDay(ms, raw)) return ms
+    const ms = plainUtcMs(raw)
+    if (!Number.isNaN(ms)) return ms
     return raw.length === 10 ? `invalid date "${raw}"` : `invalid date-time "${raw}"`
   }
   if (DATE_TIME.test(raw)) {
@@ -224,8 +275,7 @@ interface ParsedRow {
 }
 
 /** The bar of one record, or why it is none. Hot: once per row of files of hundreds of thousands. */
-function parseRow(record: CsvRecord, index: Record<Field, number>, header: string[], width: number): ParsedRow | string {
-  const cells = record.cells
+function parseRow(line: number, cells: string[], index: Record<Field, number>, header: string[], width: number): ParsedRow | string {
   if (cells.length < width) return `expected at least ${width} columns, got ${cells.length}`
   const raw = cells[index.ts] ?? ''
   const ms = parseTs(raw)
@@ -240,7 +290,7 @@ function parseRow(record: CsvRecord, index: Record<Field, number>, header: strin
   if (typeof close === 'string') return close
   const volume = parseNumber(cells[index.volume] ?? '', header[index.volume] ?? 'volume')
   if (typeof volume === 'string') return volume
-  return { ms, line: record.line, bar: { ts: isoOf(raw, ms), open, high, low, close, volume } }
+  return { ms, line, bar: { ts: isoOf(raw, ms), open, high, low, close, volume } }
 }
 
 /** The bar time as ISO-8601 UTC with milliseconds: what most files hold already is kept, not printed again. */
@@ -256,23 +306,27 @@ function isoOf(raw: string, ms: number): string {
  * `skipped` so the caller can report them. Bars come back sorted ascending by ts.
  */
 export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
-  const records = splitCsv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source)
-  const [head, ...rows] = records
-  if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
-  const index = mapHeader(head.cells, `${source}:${head.line}`)
-
+  let head: CsvRecord | undefined
+  let index: Record<Field, number> | undefined
+  let width = 0
   const parsed: ParsedRow[] = []
   const skipped: SkippedRow[] = []
-  const width = Math.max(...Object.values(index)) + 1
   let ordered = true
-  for (const record of rows) {
-    const result = parseRow(record, index, head.cells, width)
-    if (typeof result === 'string') skipped.push({ line: record.line, reason: result })
+  eachRecord(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source, (line, cells) => {
+    if (!head) {
+      head = { line, cells }
+      index = mapHeader(cells, `${source}:${line}`)
+      width = Math.max(...Object.values(index)) + 1
+      return
+    }
+    const result = parseRow(line, cells, index!, head.cells, width)
+    if (typeof result === 'string') skipped.push({ line, reason: result })
     else {
       if (ordered && parsed.length && parsed[parsed.length - 1]!.ms > result.ms) ordered = false
       parsed.push(result)
     }
-  }
+  })
+  if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
 
   // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
   // A file in time order (nearly every one) needs none.

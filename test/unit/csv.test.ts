@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readBarsFile } from '../../src/app/csv-files.js'
 import { parseBarsCsv, parseContextCsv } from '../../src/core/csv.js'
@@ -239,6 +240,68 @@ describe('parseContextCsv (paperd backtest --context)', () => {
   it('refuses a file without the three columns, naming what it expects', () => {
     expect(() => parseContextCsv('ts,consensus\n2024-01-02,1\n', 'ctx.csv')).toThrow(
       'ctx.csv:1: expected a header "ts,consensus_forecast,distribution_estimate"',
+    )
+  })
+})
+
+describe('parseBarsCsv: dates and UTC date-times read from their digits', () => {
+  // What the reader did before it read the digits itself (Date.parse, then the day printed back):
+  // the same instants, and the same rows refused, for any fields — real, rolled over or out of range.
+  const reference = (raw: string): number | null => {
+    const ms = Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
+    if (Number.isNaN(ms)) return null
+    const d = new Date(ms)
+    const sameDay =
+      d.getUTCFullYear() === Number(raw.slice(0, 4)) && d.getUTCMonth() + 1 === Number(raw.slice(5, 7)) && d.getUTCDate() === Number(raw.slice(8, 10))
+    return sameDay ? ms : null
+  }
+  const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'))
+  const cell = fc.oneof(
+    fc.tuple(fc.integer({ min: 1, max: 9999 }), two(13), two(32)).map(([y, m, d]) => `${String(y).padStart(4, '0')}-${m}-${d}`),
+    fc
+      .tuple(fc.integer({ min: 1, max: 9999 }), two(13), two(32), two(25), two(61), two(61), fc.constantFrom('', '.5', '.05', '.123', '.999'))
+      .map(([y, m, d, hh, mm, ss, frac]) => `${String(y).padStart(4, '0')}-${m}-${d}T${hh}:${mm}:${ss}${frac}Z`),
+  )
+
+  it('agree with Date.parse on every instant, and refuse what it rolls over', () => {
+    fc.assert(
+      fc.property(cell, (raw) => {
+        const { bars, skipped } = parseBarsCsv(`ts,open,high,low,close,volume\n${raw},1,1,1,1,1\n`)
+        const want = reference(raw)
+        if (want === null) {
+          expect(bars).toEqual([])
+          expect(skipped[0]?.reason).toMatch(/^invalid date/)
+        } else {
+          expect(skipped).toEqual([])
+          expect(Date.parse(bars[0]!.ts)).toBe(want)
+        }
+      }),
+      { numRuns: 3000 },
+    )
+  })
+})
+
+describe('parseBarsCsv: the quote-free fast path', () => {
+  // A file with no quote is cut at its line ends by indexOf; the same file with one quoted header
+  // cell (an extra column, ignored) is read character by character. Both must give the same bars,
+  // the same skipped rows and the same line numbers, whatever the line ends (LF, CRLF) and blank lines.
+  const row = fc.oneof(
+    fc.constant(''),
+    fc
+      .tuple(fc.integer({ min: 1, max: 28 }), fc.constantFrom('1', '2.5', ' 3 ', 'null', '', 'x', '1e3'))
+      .map(([d, v]) => `2024-01-${String(d).padStart(2, '0')},${v},4,0.5,2,100`),
+  )
+  const file = fc.tuple(fc.array(fc.tuple(row, fc.constantFrom('\n', '\r\n')), { maxLength: 30 }), fc.boolean())
+
+  it('reads a file as the character-by-character reader does', () => {
+    fc.assert(
+      fc.property(file, ([rows, endsWithNewline]) => {
+        const body = rows.map(([r, eol]) => r + eol).join('')
+        const text = `ts,open,high,low,close,volume\n${endsWithNewline ? body : body.replace(/\r?\n$/, '')}`
+        const quoted = text.replace('volume\n', 'volume,"note"\n')
+        expect(parseBarsCsv(text)).toEqual(parseBarsCsv(quoted))
+      }),
+      { numRuns: 500 },
     )
   })
 })
