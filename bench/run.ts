@@ -8,9 +8,9 @@
 // It measures and reports; it never fails on a threshold (only on an error it could not measure
 // through). Numbers go to stdout as tables and to .bench/last.json.
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
-import { cpus, loadavg } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import postgres from 'postgres'
@@ -25,7 +25,7 @@ import { measureCeiling, type CeilingResult } from './ceiling.js'
 import { measureFailover, type FailoverResult } from './failover.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
-import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer } from './support.js'
+import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -253,6 +253,39 @@ const STAGES = [
   ['order', 'trade.order.>'],
 ] as const
 
+/**
+ * `paperd backtest` as a user runs it — a process reading a CSV of `bars` and printing its report —
+ * timed wall to wall, best of three (the issue compares this with backtrader on the same file). Its
+ * fills must be the in-process run's.
+ */
+function backtestCli(config: ConfigFile, symbol: string, bars: SyntheticBar[], fills: number): { seconds: number; barsPerSec: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-backtest-'))
+  try {
+    const csv = join(dir, 'bars.csv')
+    const lines = ['ts,open,high,low,close,volume']
+    for (const b of bars) lines.push(`${b.ts},${b.open},${b.high},${b.low},${b.close},${b.volume}`)
+    writeFileSync(csv, `${lines.join('\n')}\n`)
+    const configFile = join(dir, 'config.json')
+    writeFileSync(configFile, JSON.stringify(config))
+    let best = Infinity
+    for (let i = 0; i < 3; i++) {
+      const t0 = performance.now()
+      const r = spawnSync(
+        process.execPath,
+        [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'backtest', '--config', configFile, '--data', `${csv}:${symbol}:1m`, '--timeframe', '1m'],
+        { encoding: 'utf8' },
+      )
+      best = Math.min(best, (performance.now() - t0) / 1000)
+      if (r.status !== 0) throw new Error(`paperd backtest exited ${r.status}: ${r.stderr}`)
+      const said = /^fills\s+(\d+)$/m.exec(r.stdout)?.[1]
+      if (Number(said) !== fills) throw new Error(`paperd backtest made ${said} fills, the in-process run ${fills}`)
+    }
+    return { seconds: best, barsPerSec: bars.length / best }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyResult> {
   const t = await target(cleanup)
   const syms = symbols('L', LAT_SYMBOLS)
@@ -427,7 +460,8 @@ async function main(): Promise<number> {
           await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
           profile = summariseProfile(await stop(), join(BENCH_DIR, 'backtest.cpuprofile'))
         }
-        return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, ...(profile ? { profile } : {}) }
+        const cli = backtestCli(config, pipelineSymbol, bars, run.fills.length)
+        return { bars: run.bars, seconds, barsPerSec: run.bars / seconds, fills: run.fills.length, cli, ...(profile ? { profile } : {}) }
       })
 
   // 6. Failover: SIGKILL the owner of a scope, again and again; kill → first message the new owner processes.
@@ -484,7 +518,7 @@ function print(r: {
   drain: RunResult | null
   plain: PlainInsertResult | null
   latency: LatencyResult[]
-  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number; profile?: ProfileSummary } | null
+  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number; cli: { seconds: number; barsPerSec: number }; profile?: ProfileSummary } | null
   failover: FailoverResult | null
 }): void {
   const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest, failover } = r
@@ -573,6 +607,15 @@ function print(r: {
           `${backtest.bars} 1m bars, canonical SMA cross, ${backtest.fills} fills, ${fmt(backtest.seconds, 2)} s in-process`,
         ]
       : ['5. backtest', '—', 'bars/s', '≈ 1M', missing('backtest')],
+    backtest
+      ? [
+          '   backtest end to end',
+          fmt(backtest.cli.barsPerSec),
+          'bars/s',
+          '',
+          `\`paperd backtest\` on the same bars as a CSV, as a user runs it (start, read, run, report): ${fmt(backtest.cli.seconds, 2)} s, best of 3`,
+        ]
+      : ['   backtest end to end', '—', 'bars/s', '', missing('backtest')],
     failover
       ? [
           '6. failover, median',
