@@ -3,6 +3,7 @@
 // validates bars and dead-letters bad ones, so replay exercises the same path as live input.
 
 import { CANONICAL_TS } from './schemas.js'
+import { digitsAt, isCalendarDay, isClockTime } from './utc-digits.js'
 
 export interface CsvBar {
   ts: string
@@ -179,15 +180,6 @@ const MIN_EPOCH_SECONDS = 1e8
 const MAX_EPOCH_SECONDS = 1e11
 const MAX_EPOCH_MS = 1e14
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
-/** The number the ASCII digits of `s` from `from` to `to` write (a pattern put digits there). */
-function digitsAt(s: string, from: number, to: number): number {
-  let n = 0
-  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48)
-  return n
-}
-
 /**
  * Epoch ms of a date or UTC date-time PLAIN_UTC matched, read from its digits (a bar file has one
  * per row: Date.parse and a Date to check the day cost more than the rest of the row). NaN when the
@@ -197,13 +189,12 @@ function plainUtcMs(raw: string): number {
   const y = digitsAt(raw, 0, 4)
   const m = digitsAt(raw, 5, 7)
   const d = digitsAt(raw, 8, 10)
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
-  if (m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!)) return NaN
+  if (!isCalendarDay(y, m, d)) return NaN
   if (raw.length === 10) return y < 100 ? Date.parse(`${raw}T00:00:00.000Z`) : Date.UTC(y, m - 1, d)
   const hh = digitsAt(raw, 11, 13)
   const mm = digitsAt(raw, 14, 16)
   const ss = digitsAt(raw, 17, 19)
-  if (hh > 23 || mm > 59 || ss > 59) return NaN
+  if (!isClockTime(hh, mm, ss)) return NaN
   // Date.UTC reads years 0–99 as 1900–1999; Date.parse reads them as written.
   if (y < 100) return Date.parse(raw)
   // .5 is 500 ms, .05 is 50: the fraction's digits, scaled to three.

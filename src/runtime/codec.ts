@@ -9,6 +9,7 @@ import { messageTypes, type MessageType } from '../core/contracts.js'
 import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN } from '../core/schemas.js'
 import { matchSubject, subjectOf } from '../core/subjects.js'
 import { partitionOf } from '../core/partition.js'
+import { digitsAt, isCalendarDay, isClockTime } from '../core/utc-digits.js'
 import { SCHEMAS_DIR } from '../config/paths.js'
 
 export class InvalidMessage extends Error {
@@ -163,30 +164,14 @@ function checkInvariants(type: MessageType, body: Record<string, unknown>): void
     throw new InvalidMessage(`${type}: ts "${String(body.ts)}" is not a real date`)
 }
 
-const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-
-/** The number written by the ASCII digits of `s` from `from` to `to` (the schema's pattern put digits there). */
-function digits(s: string, from: number, to: number): number {
-  let n = 0
-  for (let i = from; i < to; i++) n = n * 10 + (s.charCodeAt(i) - 48)
-  return n
-}
-
 /**
  * Date.parse alone accepts 2024-02-30 (as March 1st); the calendar date must exist as written.
  * Called after the schema's pattern matched, so the fields are digits where they are read.
  */
 function isRealTime(ts: string): boolean {
-  const y = digits(ts, 0, 4)
-  const m = digits(ts, 5, 7)
-  const d = digits(ts, 8, 10)
-  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0
-  if (m < 1 || m > 12 || d < 1 || d > (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]!)) return false
+  if (!isCalendarDay(digitsAt(ts, 0, 4), digitsAt(ts, 5, 7), digitsAt(ts, 8, 10))) return false
   if (ts.length === 10) return true
-  const hh = digits(ts, 11, 13)
-  const mm = digits(ts, 14, 16)
-  const ss = ts[16] === ':' ? digits(ts, 17, 19) : 0
-  if (!(hh < 24 && mm < 60 && ss < 60)) return false
+  if (!isClockTime(digitsAt(ts, 11, 13), digitsAt(ts, 14, 16), ts[16] === ':' ? digitsAt(ts, 17, 19) : 0)) return false
   // The canonical form (what CSV replays and every actor send) is a real time once its fields are
   // in range; any other (a zone offset, no seconds, another fraction) still goes to Date.parse.
   if (ts.length === 24 && ts[19] === '.' && ts[23] === 'Z') return true
