@@ -100,8 +100,14 @@ const portIsOpen = (port: number) =>
     s.once('error', () => resolve(false))
   })
 
-/** A free TCP port in 20000-31999: below Linux's ephemeral range, so nothing the OS hands out takes it. */
-async function lowFreePort(): Promise<number> {
+/**
+ * A free TCP port in 20000-31999, below Linux's ephemeral range (32768 and up by default). The OS
+ * hands ephemeral ports to outgoing connections: a server restarted on one could find it taken —
+ * even by a client of its own, whose reconnect to the closed port connected to itself (TCP's
+ * self-connect) — and fail to bind. Down here nothing is handed out, so a restarted server gets its
+ * port back. (The tests' servers use it too: test/support/process.ts.)
+ */
+export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000)
     const server = createServer()
@@ -169,7 +175,7 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
   const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-nats-'))
   // A port below the ephemeral range, not `-p -1`: restarted (chaos), the server must get it back —
   // an ephemeral one can be taken meanwhile, even by a client's reconnect connecting to itself.
-  let port = await lowFreePort()
+  let port = await freePort()
   let run = spawnServer(bin, dir, String(port), extraArgs)
   let stopped = false
   const stop = async () => {
@@ -185,7 +191,7 @@ export async function startNatsServer(extraArgs: string[] = []): Promise<NatsSer
     } catch (err) {
       await run.kill()
       if (attempt < 3 && /address already in use/i.test((err as Error).message)) {
-        port = await lowFreePort()
+        port = await freePort()
         run = spawnServer(bin, dir, String(port), extraArgs)
         continue
       }

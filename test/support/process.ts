@@ -3,32 +3,13 @@
 // Every child is registered until it exits, so a failed test leaves none behind: killSpawned() (or
 // children() and stop()) in an after hook, and SIGKILL for any still running when the worker exits.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { createServer } from 'node:net'
 import { createWriteStream, mkdirSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Stack } from './stack.js'
+import { freePort } from '../../bench/support.js'
 
-/**
- * A free TCP port below Linux's ephemeral range (32768 and up by default). The OS hands ephemeral
- * ports to outgoing connections: a server restarted on one could find it taken — even by a client
- * of its own, whose reconnect to the closed port connected to itself (TCP's self-connect) — and fail
- * to bind. Down here nothing is handed out, so a restarted server gets its port back.
- */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000)
-    const server = createServer()
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false))
-      server.listen(port, '127.0.0.1', () => resolve(true))
-    })
-    if (free) {
-      await new Promise((r) => server.close(r))
-      return port
-    }
-  }
-  throw new Error('no free TCP port in 20000-31999')
-}
+/** A free TCP port below Linux's ephemeral range (see bench/support.ts). */
+export { freePort }
 
 export interface Exit {
   code: number | null
