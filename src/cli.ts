@@ -327,7 +327,7 @@ program
     if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
     const t0 = performance.now()
-    const run = await runBacktest(config, inputs, { contexts })
+    const run = await runBacktest(config, inputs, { contexts, points: true })
     const seconds = (performance.now() - t0) / 1000
     if (run.refused.length)
       console.error(

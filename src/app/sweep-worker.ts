@@ -11,7 +11,7 @@ const port = parentPort!
 
 port.on('message', async ({ job, config }: { job: number; config: ConfigFile }) => {
   try {
-    const run = await runBacktest(config, init.inputs)
+    const run = await runBacktest(config, init.inputs, { points: true })
     port.postMessage({ job, reports: config.accounts.map((a) => accountReport(run, a, init.timeframe)) })
   } catch (err) {
     port.postMessage({ job, error: (err as Error).message })

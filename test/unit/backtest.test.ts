@@ -1,10 +1,12 @@
 // The in-process backtest's own shortcuts must not show in its results: published messages are not
-// re-validated unless asked (the handlers are trusted code), and one input already in time order is
-// fed without the merge's copy and sort. Both are checked against the slow way here.
+// re-validated unless asked (the handlers are trusted code), one input already in time order is fed
+// without the merge's copy and sort, and a run for a report keeps only what a report reads of the
+// portfolios. Each is checked against the slow way here.
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import { runBacktest } from '../../src/app/backtest.js'
+import { accountReport } from '../../src/app/backtest-report.js'
 import { parseConfig } from '../../src/config/env.js'
 import { parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
@@ -20,6 +22,18 @@ describe('runBacktest', () => {
     const validated = await runBacktest(config, inputs, { validate: true })
     expect(trusted.fills.length).toBeGreaterThan(100)
     expect(JSON.stringify(validated)).toBe(JSON.stringify(trusted))
+  })
+
+  it('a run for a report (points) keeps of each portfolio what a report reads, and reports the same', async () => {
+    const inputs = [{ symbol: 'SYM', timeframe: '1d', bars: orcl }]
+    const whole = await runBacktest(config, inputs)
+    const points = await runBacktest(config, inputs, { points: true })
+    expect(whole.portfolios.length).toBeGreaterThan(1000)
+    expect(points.portfolios).toEqual(whole.portfolios.map(({ account, ts, equity, cash }) => ({ account, ts, equity, cash })))
+    const { portfolios: _a, ...rest } = whole
+    const { portfolios: _b, ...restPoints } = points
+    expect(JSON.stringify(restPoints)).toBe(JSON.stringify(rest))
+    for (const account of config.accounts) expect(accountReport(points, account, '1d')).toEqual(accountReport(whole, account, '1d'))
   })
 
   it('an input out of time order runs as if it were sorted, bars of equal time in input order', async () => {
