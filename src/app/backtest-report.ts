@@ -5,6 +5,9 @@ import { timeframeMs } from '../../actors/lib/timeframe.js'
 import type { AccountConfig } from '../core/config-file/accounts.js'
 import type { Message } from '../core/contracts.js'
 
+/** What a report reads of a portfolio (a backtest run for a report keeps no more of them). */
+export type PortfolioPoint = Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>
+
 /**
  * What a report reads: the executor's fills, portfolios and positions, and every bar time. A
  * backtest's run is one; `paperd report` makes one from Postgres (live-report.ts).
@@ -12,7 +15,7 @@ import type { Message } from '../core/contracts.js'
 export interface ReportRun {
   times: string[]
   fills: Pick<Message<'trade.fill'>, 'account' | 'symbol' | 'side' | 'qty' | 'price' | 'commission' | 'ts' | 'intent' | 'position_id'>[]
-  portfolios: Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>[]
+  portfolios: PortfolioPoint[]
   positions: Pick<
     Message<'trade.position'>,
     'account' | 'status' | 'realized_pnl' | 'position_id' | 'ts' | 'symbol' | 'side' | 'qty' | 'opened_at' | 'closed_at' | 'avg_price' | 'exit_reason'

@@ -15,6 +15,7 @@ import { createCodec } from '../runtime/codec.js'
 import { contracts, messageTypes, STREAMS, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
 import { inputSubject, matchSubject, subjectOf } from '../core/subjects.js'
 import type { CsvBar } from '../core/csv.js'
+import type { PortfolioPoint } from './backtest-report.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
 export interface BacktestInput {
@@ -22,9 +23,6 @@ export interface BacktestInput {
   timeframe: string
   bars: CsvBar[]
 }
-
-/** What a report reads of a portfolio (a run for a report keeps no more of the executor's books). */
-export type PortfolioPoint = Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>
 
 export interface BacktestRun<P = Message<'trade.portfolio'>> {
   fills: Message<'trade.fill'>[]
