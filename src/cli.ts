@@ -55,14 +55,15 @@ program
       { ensureLocalNats },
       { defaultThreads, groupActors, startThreads },
       { startDaemon },
+      { DEMO_CONFIG, startDemoFeed },
     ] = await Promise.all([
       import('./telemetry/log.js'),
       import('./adapters/postgres/embedded.js'),
       import('./adapters/nats/local-server.js'),
       import('./app/threads.js'),
       import('./app/daemon.js'),
+      import('./app/demo.js'),
     ])
-    const { DEMO_CONFIG, startDemoFeed } = await import('./app/demo.js')
     let env = loadEnv(process.env, { config: o.config, partitions: o.partitions, threads: o.threads }, process.stdout.isTTY === true)
     const actors = parseActorList(o.actors)
     const log = createLogger(env.logLevel, { format: env.logFormat })

@@ -23,7 +23,7 @@ export interface ReportRun {
 }
 export type ReportAccount = Pick<AccountConfig, 'id' | 'starting_cash'>
 
-/** What a sweep ranks its combinations by (`paperd backtest --grid … --rank`): numbers of this report. */
+/** What a sweep ranks its combinations by (`paperd backtest --grid … --rank`): numbers of this report, all but max_drawdown better higher. */
 export const RANK_METRICS = ['sharpe', 'sortino', 'total_return', 'cagr', 'profit_factor', 'win_rate', 'final_equity', 'max_drawdown'] as const
 export type RankMetric = (typeof RANK_METRICS)[number]
 

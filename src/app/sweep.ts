@@ -18,8 +18,6 @@ interface Grid {
   values: number[]
 }
 
-/** Metrics a sweep ranks by; all but max_drawdown are better higher. */
-
 /** `fast=5:20:5` (from:to:step, to included) or `fast=5,8,13`. */
 export function parseGrid(spec: string): Grid {
   const m = /^([A-Za-z_][\w.]*)=(.+)$/.exec(spec)

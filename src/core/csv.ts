@@ -190,28 +190,29 @@ function plainUtcMs(raw: string): number {
   const m = digitsAt(raw, 5, 7)
   const d = digitsAt(raw, 8, 10)
   if (!isCalendarDay(y, m, d)) return NaN
-  if (raw.length === 10) return y < 100 ? Date.parse(`${raw}T00:00:00.000Z`) : Date.UTC(y, m - 1, d)
-  const hh = digitsAt(raw, 11, 13)
-  const mm = digitsAt(raw, 14, 16)
-  const ss = digitsAt(raw, 17, 19)
-  if (!isClockTime(hh, mm, ss)) return NaN
+  let hh = 0
+  let mm = 0
+  let ss = 0
+  let ms = 0
+  if (raw.length > 10) {
+    hh = digitsAt(raw, 11, 13)
+    mm = digitsAt(raw, 14, 16)
+    ss = digitsAt(raw, 17, 19)
+    if (!isClockTime(hh, mm, ss)) return NaN
+    // .5 is 500 ms, .05 is 50: the fraction's digits, scaled to three.
+    const frac = raw.length - 21 // digits between "ss." and "Z"; 0 or less when there is no fraction
+    if (frac > 0) ms = digitsAt(raw, 20, 20 + frac) * 10 ** (3 - frac)
+  }
   // Date.UTC reads years 0–99 as 1900–1999; Date.parse reads them as written.
-  if (y < 100) return Date.parse(raw)
-  // .5 is 500 ms, .05 is 50: the fraction's digits, scaled to three.
-  const frac = raw.length - 21 // digits between "ss." and "Z"; 0 or less when there is no fraction
-  const ms = frac > 0 ? digitsAt(raw, 20, 20 + frac) * 10 ** (3 - frac) : 0
+  if (y < 100) return Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
   return Date.UTC(y, m - 1, d, hh, mm, ss, ms)
 }
 
-// Date.UTC and V8's parser roll 2021-02-30 over to March; reject instead of silently moving a bar.
-function isCalendarDate(raw: string): boolean {
-  const [y, m, d] = raw.slice(0, 10).split('-').map(Number) as [number, number, number]
-  const check = new Date(Date.UTC(y, m - 1, d))
-  return check.getUTCFullYear() === y && check.getUTCMonth() === m - 1 && check.getUTCDate() === d
-}
+// V8's parser rolls 2021-02-30 over to March; reject instead of silently moving a bar.
+const isCalendarDate = (raw: string): boolean => isCalendarDay(digitsAt(raw, 0, 4), digitsAt(raw, 5, 7), digitsAt(raw, 8, 10))
 
-// What exporters write most: a date, or a UTC date-time with optional milliseconds. Date.parse
-// reads these exactly; the calendar check is the parsed day printed back.
+// What exporters write most: a date, or a UTC date-time with optional milliseconds: read from their
+// digits (plainUtcMs).
 const PLAIN_UTC = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z)?$/
 
 /** Returns epoch ms, or a reason string when the cell is not a usable timestamp. */
