@@ -82,7 +82,8 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
 
 /**
  * The bars handling `input` may need: those of every symbol the books may touch up to the furthest
- * bar of the ideas waiting (this one included), from where each was looked up to. The same state and
+ * bar of the ideas waiting (this one included) or the books' own position if that is further, from
+ * where each was looked up to. The same state and
  * input always name the same bars.
  */
 export function riskLookup(state: RiskState, input: Inbound): BarLookup[] | null {
@@ -106,6 +107,10 @@ export function riskLookup(state: RiskState, input: Inbound): BarLookup[] | null
     if (approved) waiting.push({ symbol: approved.idea.symbol, from: approved.idea.bar_seq - 1 })
   } else if (input.type === 'trade.fill') waiting.push({ symbol: input.data.symbol, from: input.data.bar_seq - 1 })
   if (through <= 0) return null
+  // An idea behind the books (one of another strategy scope's, after an idea of a later bar) is
+  // judged as of the books' position: every order's bars must be known that far, and no later
+  // input may come to look them up (the end of a replay).
+  through = Math.max(through, state.ledger.asOf)
   const out: BarLookup[] = []
   for (const [symbol, after] of relevantFrom(state.ledger, waiting)) if (after < through) out.push({ symbol, after, through })
   return out.length ? out : null

@@ -384,6 +384,23 @@ describe('risk-gate: an order on another symbol holds an idea back only if it se
   })
 })
 
+describe('risk-gate: an idea that arrives behind the books (ideas of several strategy scopes)', () => {
+  it('is judged as soon as the bars up to the books are looked up: it never waits for an input that may not come', () => {
+    // Last day of the market: MSFT's idea is judged first, so the books are at MSFT's bar; ORCL's and
+    // AAPL's ideas of earlier bars that day come after it. ORCL's order has no bar to fill on yet:
+    // the gate must look its bars up to the books' bar, not only to AAPL's, or AAPL's idea waited
+    // for ever (a replay's --wait with it). Found by the bench with the gate and executor on two threads.
+    const acct = account({ max_concurrent_trades: null })
+    const msft = idea(60, 'entry', { symbol: 'MSFT', price: 10, qty: 10 })
+    const orcl = idea(60, 'entry', { symbol: 'ORCL', price: 10, qty: 10 })
+    const aapl = idea(60, 'entry', { symbol: 'AAPL', price: 10, qty: 10 })
+    const { steps, state } = gate(acct, [msg('trade.idea', msft), msg('trade.idea', orcl), msg('trade.idea', aapl)])
+    expect(steps.map((s) => s.outcome)).toEqual(['auto_executed', 'auto_executed', 'auto_executed'])
+    expect(state.queue).toEqual([])
+    expect(state.ledger.asOf).toBe(market.seqOf('MSFT', 60))
+  })
+})
+
 describe('risk-gate: books', () => {
   it('follows cash and positions (with their average cost) from fills, applied when an idea’s bar reaches them; portfolios change nothing', () => {
     const acct = account({}, 10000, {})
