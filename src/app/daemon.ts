@@ -31,6 +31,7 @@ import { migrate } from '../adapters/postgres/migrate.js'
 import { connectNats } from '../adapters/nats/connect.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 import { BarTape } from '../runtime/bar-tape.js'
+import { feedTape } from '../runtime/tape-feed.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'
@@ -166,6 +167,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       run: feedRunner(feeds, { jsm, publisher, checkpoints: io.checkpoints, providers: env.providers, log, metrics }),
     })
   const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
+  // Lookups are answered from the tape; where no scope here reads every bar, a consumer keeps it.
+  const tapeFed = defs.some((def) => def.lookup) ? feedTape({ ...io, tape: io.tape }, abort.signal) : Promise.resolve()
   const leases = leased.length
     ? await startLeases(await whileUnavailable(() => openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas)), leased, {
         jsm,
@@ -253,7 +256,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         registry?.stop()
         abort.abort()
         // Scopes hand their leases over once checkpointed: another instance takes them at once.
-        await Promise.allSettled([...running.map((r) => r.done), leases?.stop()])
+        await Promise.allSettled([...running.map((r) => r.done), leases?.stop(), tapeFed])
         publisher.close()
         await nc.drain().catch((err) => log.warn({ err: (err as Error).message }, 'nats drain'))
         if (sql) await sql.end({ timeout: 5 })

@@ -29,6 +29,37 @@ export class BarTape {
   private start = 0
   private end = 0
   private readonly symbols = new Map<string, SymbolTape>()
+  /** Scopes of this process whose input of every md.bar records on the tape (tape-feed.ts stands in when there are none). */
+  private feeding = 0
+  private readonly watchers = new Set<() => void>()
+
+  /** A scope with an input of every md.bar went live here; the returned function says it stopped. */
+  fedByScope(): () => void {
+    this.feeding++
+    this.notify()
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      this.feeding--
+      this.notify()
+    }
+  }
+
+  /** Whether a scope of this process records every md.bar on the tape. */
+  fed(): boolean {
+    return this.feeding > 0
+  }
+
+  /** Calls `f` whenever a scope starts or stops recording; returns the unsubscribe. */
+  watch(f: () => void): () => void {
+    this.watchers.add(f)
+    return () => this.watchers.delete(f)
+  }
+
+  private notify(): void {
+    for (const f of [...this.watchers]) f()
+  }
 
   /**
    * A bar at stream position `seq`, delivered right after position `prev` by a consumer of every

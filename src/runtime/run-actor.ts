@@ -119,6 +119,8 @@ async function runScopeOnce<S>(
   const read = () => state
   io.states?.set(key, read)
   io.metrics.scopesLive.inc({ actor: def.name })
+  // While it runs, this scope's bars keep the process's tape (tape-feed.ts stands aside).
+  const stopFeeding = def.ordered && io.tape && scope.inputs.some(feedsTape) ? io.tape.fedByScope() : undefined
   markLive()
   log.debug('live')
 
@@ -208,6 +210,7 @@ async function runScopeOnce<S>(
     stopAll()
     outer.removeEventListener('abort', stopAll)
     if (io.states?.get(key) === read) io.states.delete(key)
+    stopFeeding?.()
     io.metrics.scopesLive.dec({ actor: def.name })
   }
   await pumps

@@ -97,4 +97,20 @@ describe('the bar tape', () => {
     expect(tape.read({ symbol: 'S7', after: 60_000, through: 120_000 })).toBeNull()
     expect(tape.read({ symbol: 'ORCL', after: 59_990, through: 120_000 })).toHaveLength(10)
   })
+
+  it('knows whether a scope records on it, and tells whoever watches when that changes', () => {
+    const tape = new BarTape()
+    const seen: boolean[] = []
+    const unwatch = tape.watch(() => seen.push(tape.fed()))
+    const first = tape.fedByScope()
+    const second = tape.fedByScope()
+    first()
+    first() // said twice: counted once
+    expect(tape.fed()).toBe(true)
+    second()
+    expect(tape.fed()).toBe(false)
+    unwatch()
+    tape.fedByScope()
+    expect(seen).toEqual([true, true, true, false])
+  })
 })
