@@ -25,8 +25,12 @@ export interface Checkpoint<S = unknown> {
 
 export interface CheckpointStore {
   load(key: string): Promise<Checkpoint | null>
-  /** With `fence` (a lease token): only over a checkpoint of the same or an older token, else LeaseLost. */
-  save(key: string, checkpoint: Checkpoint, fence?: number): Promise<void>
+  /**
+   * With `fence` (a lease token): only over a checkpoint of the same or an older token, else
+   * LeaseLost. The checkpoint is encoded before save returns (the caller may go on changing its
+   * state); `before` is awaited after that and before anything is written (the lease check).
+   */
+  save(key: string, checkpoint: Checkpoint, fence?: number, before?: () => Promise<void>): Promise<void>
 }
 
 /**
@@ -54,28 +58,34 @@ export async function openCheckpoints(js: JetStreamClient, replicas = 1): Promis
       const cp = decodeCheckpoint(entry.value)
       return cp.version === 1 ? cp : null
     },
-    async save(key, checkpoint, fence) {
-      if (fence === undefined) {
-        await kv.put(key, encodeCheckpoint(checkpoint))
-        return
-      }
-      const data = encodeCheckpoint({ ...checkpoint, fence })
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const revision = revisions.get(key)
-        try {
-          revisions.set(key, revision ? await kv.update(key, data, revision) : await kv.create(key, data))
-          return
-        } catch (err) {
-          if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err
-        }
-        // Someone wrote it since we last looked: a newer owner (we lost the scope), or an older one
-        // still finishing (its state is older than ours: write over it).
-        const entry = await kv.get(key)
-        const theirs = entry?.operation === 'PUT' && entry.length > 0 ? (decodeCheckpoint(entry.value).fence ?? 0) : 0
-        if (theirs > fence) throw new LeaseLost(`checkpoint ${key} was written under a newer lease (${theirs} > ${fence})`)
-        revisions.set(key, entry?.revision ?? 0)
-      }
-      throw new Error(`checkpoint ${key}: could not write it in 10 attempts`)
+    save(key, checkpoint, fence, before) {
+      // Encoded now, before the first await: what is written is the state as it was at the call.
+      const data = encodeCheckpoint(fence === undefined ? checkpoint : { ...checkpoint, fence })
+      return write(key, data, fence, before)
     },
+  }
+
+  async function write(key: string, data: Uint8Array, fence: number | undefined, before: (() => Promise<void>) | undefined): Promise<void> {
+    await before?.()
+    if (fence === undefined) {
+      await kv.put(key, data)
+      return
+    }
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const revision = revisions.get(key)
+      try {
+        revisions.set(key, revision ? await kv.update(key, data, revision) : await kv.create(key, data))
+        return
+      } catch (err) {
+        if (!/wrong last sequence|key exists/i.test((err as Error).message)) throw err
+      }
+      // Someone wrote it since we last looked: a newer owner (we lost the scope), or an older one
+      // still finishing (its state is older than ours: write over it).
+      const entry = await kv.get(key)
+      const theirs = entry?.operation === 'PUT' && entry.length > 0 ? (decodeCheckpoint(entry.value).fence ?? 0) : 0
+      if (theirs > fence) throw new LeaseLost(`checkpoint ${key} was written under a newer lease (${theirs} > ${fence})`)
+      revisions.set(key, entry?.revision ?? 0)
+    }
+    throw new Error(`checkpoint ${key}: could not write it in 10 attempts`)
   }
 }

@@ -139,7 +139,8 @@ export async function publishAll(actor: string, out: Encoded[], hold: JsMsg[], i
 
 /**
  * Saves an ordered scope's checkpoint. Under a lease it carries the lease's token and never replaces
- * one written under a newer token (LeaseLost: this process is no longer the owner).
+ * one written under a newer token (LeaseLost: this process is no longer the owner). The state is
+ * encoded before the first await, so the scope may go on handling messages while it is written.
  */
 export async function saveCheckpoint(
   io: Io,
@@ -150,9 +151,9 @@ export async function saveCheckpoint(
   log: Io['log'],
   lease?: Lease,
 ): Promise<void> {
-  await lease?.check()
   try {
-    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state }, lease?.token)
+    // The lease is checked after the state is encoded and before anything is written.
+    await io.checkpoints.save(key, { version: 1, stateVersion, positions: Object.fromEntries(positions), state }, lease?.token, lease && (() => lease.check()))
   } catch (err) {
     if (err instanceof LeaseLost) throw err
     log.warn({ err: (err as Error).message }, 'checkpoint not saved; the next start replays more')

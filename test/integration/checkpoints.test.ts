@@ -1,6 +1,7 @@
 // The checkpoint store against a real server: a state whose JSON is past NATS's 1 MB message limit
 // (a gate with many ideas waiting, and the bars it looked up) is saved and read back whole, and a
-// checkpoint an earlier release wrote as plain JSON is still read.
+// checkpoint an earlier release wrote as plain JSON is still read; a save writes the state as it was
+// when it was called (a scope goes on while it is written), after its check and only if that passes.
 import { jetstream } from '@nats-io/jetstream'
 import { Kvm } from '@nats-io/kv'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
@@ -29,6 +30,25 @@ describe('checkpoints', () => {
     expect(JSON.stringify(checkpoint).length).toBeGreaterThan(1024 * 1024)
     await store.save('risk-gate.main', checkpoint, 7)
     expect(await (await openCheckpoints(jetstream(nc))).load('risk-gate.main')).toEqual({ ...checkpoint, fence: 7 })
+  })
+
+  it('writes the state as it was at the call, after the check, and nothing when the check fails', async () => {
+    const store = await openCheckpoints(jetstream(nc))
+    const state = { books: { cash: 100 } }
+    let checked = false
+    const saving = store.save('paper-executor.main', { version: 1, positions: { x: 1 }, state }, 3, async () => {
+      state.books.cash = 75 // the scope goes on during the check…
+      checked = true
+    })
+    state.books.cash = 50 // …and after it
+    await saving
+    expect(checked).toBe(true)
+    expect((await store.load('paper-executor.main'))?.state).toEqual({ books: { cash: 100 } })
+    const refused = store.save('paper-executor.main', { version: 1, positions: { x: 2 }, state }, 3, async () => {
+      throw new Error('lease lapsed')
+    })
+    await expect(refused).rejects.toThrow('lease lapsed')
+    expect((await store.load('paper-executor.main'))?.positions).toEqual({ x: 1 })
   })
 
   it('reads a checkpoint stored as plain JSON (written before compression)', async () => {

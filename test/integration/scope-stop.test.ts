@@ -44,7 +44,7 @@ describe('a scope stopped while it rebuilds', () => {
           stop.abort()
           return checkpoints.load(key)
         },
-        save: (key, cp, fence) => checkpoints.save(key, cp, fence),
+        save: (key, cp, fence, before) => checkpoints.save(key, cp, fence, before),
       },
     })
     const lease = testLease(stop, 'handover')
