@@ -20,7 +20,11 @@ export type Inbound<T extends MessageType = MessageType> = Envelope<T> & {
   params: Readonly<Record<string, string>>
   /** Stream sequence: a stable cursor into the stream the message came from. */
   seq: number
-  /** The Nats-Msg-Id header, when the publisher set one. */
+  /**
+   * The Nats-Msg-Id header of raw market data (md.in.*), when its publisher set one: what was typed
+   * by a person or a feed has no id in its body. paperd's own messages carry theirs in `data.id`, and
+   * their headers are not read (decoding them cost every message a few percent of its handling).
+   */
   msgId: string | undefined
 }
 

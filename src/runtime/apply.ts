@@ -47,7 +47,10 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
   if (type !== undefined && !spec.accepts.includes(type)) return { state, disposition: 'ack', outcome: 'skipped', out: [], writes: [] }
   let input: Inbound
   try {
-    input = codec.decode(subject, m.data, { seq: m.seq, msgId: m.headers?.get('Nats-Msg-Id') || undefined })
+    input = codec.decode(subject, m.data, {
+      seq: m.seq,
+      msgId: type === 'md.in.bar' || type === 'md.in.context' ? m.headers?.get('Nats-Msg-Id') || undefined : undefined,
+    })
   } catch (err) {
     if (!(err instanceof InvalidMessage)) throw err
     return {

@@ -1,6 +1,6 @@
 // The persister's store: commits a batch of row writes and the consumer positions in ONE
-// transaction. Rows of a table go in one `insert … select from unnest($1::type[], …)` statement
-// (a handful of parameters whatever the batch size), pipelined inside the transaction.
+// transaction. Rows of a table go in one `insert … select from json_to_recordset($1)` statement
+// (one parameter whatever the batch size), pipelined inside the transaction.
 // Conflicts are resolved by each table's natural key; state tables only move forward.
 import type { Sql } from 'postgres'
 import type { ConsumerPosition, Write } from '../../core/actor.js'
@@ -354,12 +354,12 @@ export const TABLES: Record<string, TableSpec> = {
 const statements = new Map(
   Object.entries(TABLES).map(([table, spec]) => {
     const cols = Object.keys(spec.columns)
-    // jsonb and boolean go as text and are cast by Postgres: postgres.js would take an object with a
-    // `type` key for a typed parameter, and serializes a boolean[] parameter as `x === true ? 't' : 'f'`
-    // (so the text 'true' became false).
-    const viaText = (t: PgType) => t === 'jsonb' || t === 'boolean'
-    const args = cols.map((c, i) => (viaText(spec.columns[c]!) ? `$${i + 1}::text[]::${spec.columns[c]}[]` : `$${i + 1}::${spec.columns[c]}[]`)).join(', ')
-    return [table, `insert into ${table} (${cols.map(quote).join(', ')}) select * from unnest(${args}) on conflict (${spec.key.join(', ')}) ${spec.conflict}`]
+    const list = cols.map(quote).join(', ')
+    const shape = cols.map((c) => `${quote(c)} ${spec.columns[c]}`).join(', ')
+    return [
+      table,
+      `insert into ${table} (${list}) select ${list} from json_to_recordset($1::text::json) as r(${shape}) on conflict (${spec.key.join(', ')}) ${spec.conflict}`,
+    ]
   }),
 )
 
@@ -372,32 +372,40 @@ function quote(column: string): string {
 }
 
 /**
- * Every parameter travels as text and is cast by the statement (`$1::numeric[]`), so numbers keep
- * the exact digits JavaScript prints. jsonb goes as JSON text too (`$1::text[]::jsonb[]`): handed
- * objects, postgres.js would mistake any object with a `type` key for a typed parameter.
+ * A table's rows of a batch as one JSON parameter (typed text: postgres.js would JSON-encode a
+ * string given for a json parameter once more), read by the statement with json_to_recordset:
+ * one JSON.stringify per table instead of a text array per column escaped value by value. Numbers
+ * keep the exact digits JavaScript prints (JSON writes them as String does, and Postgres reads a
+ * JSON number into numeric from its text); jsonb columns are the nested values themselves. Rows
+ * sharing a key collapse to the one the table prefers, or merge.
  */
-function toParam(value: unknown, type: PgType): string | null {
-  if (value === null || value === undefined) return null
-  if (type === 'jsonb') return JSON.stringify(value)
-  return String(value)
-}
-
-/** One parameter array per column; rows sharing a key collapse to the one the table prefers, or merge. */
-function columnsOf(table: string, rows: Record<string, unknown>[]): (string | null)[][] {
+function rowsOf(table: string, rows: Record<string, unknown>[]): string {
   const spec = TABLES[table]
   if (!spec) throw new Error(`no table ${table}`)
+  if (rows.length === 1) return json(rows)
   const byKey = new Map<string, Record<string, unknown>>()
   for (const row of rows) {
-    const key = spec.key.map((k) => String(row[k])).join('\u0000')
+    const key = spec.key.length === 1 ? String(row[spec.key[0]!]) : spec.key.map((k) => String(row[k])).join('\u0000')
     const seen = byKey.get(key)
     if (seen && spec.merge) byKey.set(key, spec.merge(seen, row))
     else if (!seen || !spec.prefer || spec.prefer(row, seen)) byKey.set(key, row)
   }
   // In key order, and the tables in one order (commit): batches committed side by side lock the
   // rows they share in the same order, so they wait for each other instead of deadlocking.
-  const unique = [...byKey.keys()].sort().map((k) => byKey.get(k)!)
-  return Object.entries(spec.columns).map(([col, type]) => unique.map((r) => toParam(r[col], type)))
+  return json([...byKey.keys()].sort().map((k) => byKey.get(k)!))
 }
+
+/**
+ * JSON text Postgres reads: a lone UTF-16 surrogate (a string from JSON.parse of "\ud800") is
+ * written by JSON.stringify as an escape Postgres refuses; it is stored as U+FFFD, as a UTF-8
+ * parameter would have it. Rare, so looked for in the text before anything is redone.
+ */
+function json(rows: Record<string, unknown>[]): string {
+  const text = JSON.stringify(rows)
+  return LONE_SURROGATE_ESCAPE.test(text) ? JSON.stringify(rows, (_, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\ufffd') : v)) : text
+}
+const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i
+const LONE_SURROGATE = /\p{Cs}/gu
 
 const SNAPSHOT_TABLES = ['snapshot_market', 'snapshot_indicators'] as const
 const TABLE_ORDER = Object.keys(TABLES)
@@ -454,7 +462,7 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
         await sql.begin((tx) => {
           const queries = [...byTable]
             .filter(([, rows]) => rows.length)
-            .map(([table, rows]) => tx.unsafe(statements.get(table)!, columnsOf(table, rows) as never[], { prepare: true }))
+            .map(([table, rows]) => tx.unsafe(statements.get(table)!, [rowsOf(table, rows)], { prepare: true }))
           for (const p of prunes) queries.push(tx.unsafe(prune(p.table), [p.symbol, p.timeframe, p.newest, retentionSecs] as never[], { prepare: true }))
           if (positions.length) {
             // In one order too: batches of several durables commit side by side.
