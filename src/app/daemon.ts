@@ -167,7 +167,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       run: feedRunner(feeds, { jsm, publisher, checkpoints: io.checkpoints, providers: env.providers, log, metrics }),
     })
   const running = defs.filter((def) => !def.ordered).map((def) => runActor(def, io, abort.signal, def.name === 'persister' && store ? store : undefined))
-  // Lookups are answered from the tape; where no scope here reads every bar, a consumer keeps it.
+  // Lookups are answered from the tape; while scopes here look bars up and none reads every bar, a consumer keeps it.
   const tapeFed = defs.some((def) => def.lookup) ? feedTape({ ...io, tape: io.tape }, abort.signal) : Promise.resolve()
   const leases = leased.length
     ? await startLeases(await whileUnavailable(() => openLeaseBucket(js, env.leaseTtlMs, env.streamReplicas)), leased, {

@@ -29,26 +29,39 @@ export class BarTape {
   private start = 0
   private end = 0
   private readonly symbols = new Map<string, SymbolTape>()
-  /** Scopes of this process whose input of every md.bar records on the tape (tape-feed.ts stands in when there are none). */
+  /** Live scopes of this process whose input of every md.bar records on the tape. */
   private feeding = 0
+  /** Live scopes of this process that look bars up (the risk gate's, the executor's). */
+  private reading = 0
   private readonly watchers = new Set<() => void>()
 
   /** A scope with an input of every md.bar went live here; the returned function says it stopped. */
   fedByScope(): () => void {
-    this.feeding++
+    return this.count(1, 0)
+  }
+
+  /** A scope that looks bars up went live here; the returned function says it stopped. */
+  readByScope(): () => void {
+    return this.count(0, 1)
+  }
+
+  /** Whether lookups are made here that no scope's input keeps the tape for (tape-feed.ts then does). */
+  wanted(): boolean {
+    return this.reading > 0 && this.feeding === 0
+  }
+
+  private count(feeding: number, reading: number): () => void {
+    this.feeding += feeding
+    this.reading += reading
     this.notify()
     let done = false
     return () => {
       if (done) return
       done = true
-      this.feeding--
+      this.feeding -= feeding
+      this.reading -= reading
       this.notify()
     }
-  }
-
-  /** Whether a scope of this process records every md.bar on the tape. */
-  fed(): boolean {
-    return this.feeding > 0
   }
 
   /** Calls `f` whenever a scope starts or stops recording; returns the unsubscribe. */

@@ -132,6 +132,7 @@ async function runScopeOnce<S>(
   io.metrics.scopesLive.inc({ actor: def.name })
   // While it runs, this scope's bars keep the process's tape (tape-feed.ts stands aside).
   const stopFeeding = def.ordered && io.tape && scope.inputs.some(feedsTape) ? io.tape.fedByScope() : undefined
+  const stopReading = def.ordered && io.tape && def.lookup ? io.tape.readByScope() : undefined
   markLive()
   log.debug('live')
 
@@ -231,6 +232,7 @@ async function runScopeOnce<S>(
     outer.removeEventListener('abort', stopAll)
     if (io.states?.get(key) === read) io.states.delete(key)
     stopFeeding?.()
+    stopReading?.()
     io.metrics.scopesLive.dec({ actor: def.name })
   }
   await pumps

@@ -3,8 +3,8 @@
 // actor deployed on its own). Without it each of the gate's lookups — the bars of every held symbol,
 // for every idea and fill — went to the stream one message get at a time: with the executor in
 // another worker thread, 1,000 bars/s over 100 symbols kept nats-server busy with gets and put the
-// fills 40 s behind. So while no scope of this process records on the tape, an ordered consumer of
-// every md.bar (from the newest on) does; it stops when such a scope goes live, resumes when none is.
+// fills 40 s behind. So while a scope of this process looks bars up and none records on the tape,
+// an ordered consumer of every md.bar (from the newest on) does; it stops when that is no longer so.
 // Lookups give the same bars either way (the stream is append-only): this only decides how fast.
 import { DeliverPolicy, type ConsumerMessages } from '@nats-io/jetstream'
 import type { Bar } from '../core/contracts.js'
@@ -19,23 +19,23 @@ const ALL_BARS = filterOf('md.bar')
 export async function feedTape(io: Pick<Io, 'js' | 'codec' | 'log'> & { tape: BarTape }, signal: AbortSignal): Promise<void> {
   const { tape } = io
   for (let failures = 0; !signal.aborted; ) {
-    if (tape.fed()) {
+    if (!tape.wanted()) {
       await untilChange(tape, signal)
       continue
     }
     let messages: ConsumerMessages | undefined
     const stop = () => messages?.stop()
-    const unwatch = tape.watch(() => tape.fed() && stop())
+    const unwatch = tape.watch(() => !tape.wanted() && stop())
     signal.addEventListener('abort', stop, { once: true })
     try {
       const consumer = await io.js.consumers.get('MD', { filter_subjects: ALL_BARS, deliver_policy: DeliverPolicy.New })
       messages = await consumer.consume({ max_messages: 1000 })
       // Stopped while it was being made.
-      if (signal.aborted || tape.fed()) stop()
+      if (signal.aborted || !tape.wanted()) stop()
       // The ordered consumer delivers every md.bar after its start, in order: each follows the one before.
       let prev = 0
       for await (const m of messages) {
-        if (tape.fed()) break
+        if (!tape.wanted()) break
         try {
           const bar = io.codec.decode(m.subject, m.data, { seq: m.seq, msgId: undefined }).data as Bar
           // The first claims nothing about what came before it.
@@ -60,7 +60,7 @@ export async function feedTape(io: Pick<Io, 'js' | 'codec' | 'log'> & { tape: Ba
   }
 }
 
-/** Resolves when a scope starts or stops recording on the tape, or on abort. */
+/** Resolves when a scope that records on the tape or reads it starts or stops, or on abort. */
 function untilChange(tape: BarTape, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

@@ -1,7 +1,7 @@
 // The tape of a process that looks bars up but runs no scope reading every md.bar (the risk gate with
 // its executor elsewhere): an ordered consumer keeps it, so lookups are answered from memory with
-// exactly the bars the stream holds; it stands aside while a scope of the process records, and
-// takes over again when none does.
+// exactly the bars the stream holds; it follows nothing while no scope looks bars up, stands aside
+// while a scope of the process records, and takes over again when none does.
 import type { NatsConnection } from '@nats-io/transport-node'
 import { connect } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -50,6 +50,11 @@ describe('the tape of a process without a scope reading every md.bar', () => {
     io = { ...(await testIo(nc)), tape: new BarTape() }
     await ensureStreams(io.jsm)
     feeding = feedTape(io, stop.signal)
+    // Nobody looks bars up yet: nothing is followed.
+    const early = await bar('WARM')
+    await new Promise((r) => setTimeout(r, 300))
+    expect(io.tape.read({ symbol: 'WARM', after: early, through: early })).toBeNull()
+    io.tape.readByScope() // a risk gate's scope goes live here
     // It follows from the newest bar on: the first one it holds tells it is following.
     let first = 0
     const probe = setInterval(() => void bar('WARM').then((s) => (first ||= s)), 50)
@@ -82,14 +87,14 @@ describe('the tape of a process without a scope reading every md.bar', () => {
     const before = await bar('AAA')
     await until(() => onTape({ symbol: 'AAA', after: before - 1, through: before }) !== null)
     const released = io.tape.fedByScope()
-    expect(io.tape.fed()).toBe(true)
+    expect(io.tape.wanted()).toBe(false)
     // Nothing records now (the scope is make-believe): bars published meanwhile are not on the tape.
     await new Promise((r) => setTimeout(r, 200))
     const unseen = await bar('AAA')
     await new Promise((r) => setTimeout(r, 300))
     expect(onTape({ symbol: 'AAA', after: before, through: unseen })).toBeNull()
     released()
-    expect(io.tape.fed()).toBe(false)
+    expect(io.tape.wanted()).toBe(true)
     // Following again, from the newest bar on.
     let resumed = 0
     const probe = setInterval(() => void bar('DDD').then((s) => (resumed ||= s)), 50)

@@ -98,19 +98,20 @@ describe('the bar tape', () => {
     expect(tape.read({ symbol: 'ORCL', after: 59_990, through: 120_000 })).toHaveLength(10)
   })
 
-  it('knows whether a scope records on it, and tells whoever watches when that changes', () => {
+  it('is wanted while a scope looks bars up and none records on it, and tells whoever watches', () => {
     const tape = new BarTape()
     const seen: boolean[] = []
-    const unwatch = tape.watch(() => seen.push(tape.fed()))
-    const first = tape.fedByScope()
-    const second = tape.fedByScope()
-    first()
-    first() // said twice: counted once
-    expect(tape.fed()).toBe(true)
-    second()
-    expect(tape.fed()).toBe(false)
+    const unwatch = tape.watch(() => seen.push(tape.wanted()))
+    const gate = tape.readByScope()
+    const executor = tape.fedByScope()
+    const another = tape.fedByScope()
+    executor()
+    executor() // said twice: counted once
+    another()
+    gate()
     unwatch()
-    tape.fedByScope()
-    expect(seen).toEqual([true, true, true, false])
+    tape.readByScope()
+    expect(seen).toEqual([true, false, false, false, true, false])
+    expect(tape.wanted()).toBe(true)
   })
 })
