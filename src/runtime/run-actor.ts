@@ -12,6 +12,7 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, InputSpec, Scope } from '../core/actor.js'
 import type { Bar } from '../core/contracts.js'
 import { filterOf } from '../core/subjects.js'
+import { fnv1a32 } from '../core/partition.js'
 import { apply, ELSEWHERE, LookupFailed, type Applied, type ReadLookups } from './apply.js'
 import { backoff, sleep } from './backoff.js'
 import { commitWrites, publishAll, saveCheckpoint } from './durable.js'
@@ -42,11 +43,7 @@ const CHECKPOINT_INTERVAL_MS = 2_000
  * start together, and checkpointing all at once (encoding, gzip, a KV write each) stalled the
  * thread every two seconds — the bench's worst bar → fill latencies.
  */
-function checkpointPhase(key: string): number {
-  let h = 0x811c9dc5
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193)
-  return (h >>> 0) % CHECKPOINT_INTERVAL_MS
-}
+const checkpointPhase = (key: string): number => fnv1a32(key) % CHECKPOINT_INTERVAL_MS
 
 interface RunningActor {
   /** Resolves when every scope has rebuilt its state and is consuming live. */
