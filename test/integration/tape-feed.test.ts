@@ -78,6 +78,11 @@ describe('the tape of a process without a scope reading every md.bar', () => {
       expect(onTape(l)).toEqual(await inStream(l))
     }
     expect(onTape({ symbol: 'BBB', after, through })).toHaveLength(20)
+    // Many lookups read from the stream in one call: each gets its own bars, in order.
+    const many = [...Array.from({ length: 20 }, (_, k) => ({ symbol: ['AAA', 'BBB', 'CCC', 'NONE'][k % 4]!, after: seqs[k]!, through }))]
+    const together = await readLookups({ ...io, tape: undefined }, many)
+    expect(together.map((f) => f.lookup)).toEqual(many)
+    for (const [k, l] of many.entries()) expect(together[k]!.bars).toEqual(onTape(l))
     expect(onTape({ symbol: 'BBB', after, through, limit: 1 })).toEqual(await inStream({ symbol: 'BBB', after, through, limit: 1 }))
     // Beyond what it has seen, it does not answer: the stream does.
     expect(onTape({ symbol: 'AAA', after, through: through + 100 })).toBeNull()
