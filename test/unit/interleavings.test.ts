@@ -82,4 +82,18 @@ describe('gate and executor with ideas of several strategy scopes', () => {
       expect(unsettled, `seed ${seed}`).toEqual([])
     }
   })
+
+  // The end of a replay: no input comes after the last ideas. An idea that reached the gate after
+  // one of a later bar waited for ever when an order's bars had been looked up only to its own bar
+  // (five of these fifty runs did, before the gate looked them up to the books’ position).
+  it('nothing is left waiting, whichever bar the data ends on', () => {
+    for (let cut = 690; cut <= 726; cut += 9) {
+      const ending = multi.map((m) => ({ ...m, bars: m.bars.slice(0, cut) }))
+      const upEnding = runUpstream(multiConfig, ending)
+      for (let seed = 1; seed <= 10; seed++) {
+        const run = simulate(multiConfig, upEnding, 'multi', { seed, strategyScopes: 'symbol', killRate: 0 })
+        expect(run.held, `cut ${cut}, seed ${seed}`).toBe(0)
+      }
+    }
+  })
 })
