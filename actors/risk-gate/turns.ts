@@ -83,8 +83,7 @@ function decide(state: RiskState, idea: Idea, account: AccountConfig, emit: Outb
 /**
  * The bars handling `input` may need: those of every symbol the books may touch up to the furthest
  * bar of the ideas waiting (this one included) or the books' own position if that is further, from
- * where each was looked up to. The same state and
- * input always name the same bars.
+ * where each was looked up to. The same state and input always name the same bars.
  */
 export function riskLookup(state: RiskState, input: Inbound): BarLookup[] | null {
   if (input.type !== 'trade.idea' && input.type !== 'trade.command' && input.type !== 'trade.fill') return null

@@ -4,6 +4,7 @@ import type { JsMsg } from '@nats-io/jetstream'
 import type { ActorDef, BarLookup, Found, Inbound, InputSpec, Scope, Write } from '../core/actor.js'
 import { InvalidMessage, type Codec, type Encoded } from './codec.js'
 import { matchSubject } from '../core/subjects.js'
+import { contracts } from '../core/contracts.js'
 import { deadLetter } from './dead-letter.js'
 
 /** What the runtime must do with the message once the batch is durable. */
@@ -49,7 +50,8 @@ export async function apply<S>(def: ActorDef<S>, scope: Scope, spec: InputSpec, 
   try {
     input = codec.decode(subject, m.data, {
       seq: m.seq,
-      msgId: type === 'md.in.bar' || type === 'md.in.context' ? m.headers?.get('Nats-Msg-Id') || undefined : undefined,
+      // Raw market data's id is in its header only; paperd's own messages carry theirs in the body.
+      msgId: type !== undefined && contracts[type].stream === 'MD_IN' ? m.headers?.get('Nats-Msg-Id') || undefined : undefined,
     })
   } catch (err) {
     if (!(err instanceof InvalidMessage)) throw err

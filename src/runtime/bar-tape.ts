@@ -64,7 +64,7 @@ export class BarTape {
     }
   }
 
-  /** Calls `f` whenever a scope starts or stops recording; returns the unsubscribe. */
+  /** Calls `f` whenever a scope that records on the tape or reads it starts or stops; returns the unsubscribe. */
   watch(f: () => void): () => void {
     this.watchers.add(f)
     return () => this.watchers.delete(f)

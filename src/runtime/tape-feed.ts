@@ -47,6 +47,8 @@ export async function feedTape(io: Pick<Io, 'js' | 'codec' | 'log'> & { tape: Ba
         prev = m.seq
         failures = 0
       }
+      // Still wanted, yet the consumer ended on its own: made again, but not in a tight loop.
+      if (!signal.aborted && tape.wanted()) throw new Error('the md.bar consumer ended')
     } catch (err) {
       if (signal.aborted) break
       failures++
