@@ -196,7 +196,9 @@ describe('paperd start without a NATS server', () => {
       METRICS_PORT: '0',
     })
     expect((await run.exited).code).toBe(2)
-    expect(run.output().trim().split('\n').at(-1)).toMatch(
+    // The last line it writes to stderr: its log goes to stdout, and two pipes reach a reader in no
+    // set order (a full-suite run read the stdout line last).
+    expect(run.stderr().trim().split('\n').at(-1)).toMatch(
       new RegExp(`^paperd: no NATS at 127\\.0\\.0\\.1:${natsPort} and no nats-server on PATH: install one \\(apt-get install nats-server`),
     )
   })
