@@ -2,11 +2,11 @@
 // NATS and no Postgres. Every message goes through a FIFO queue to the scopes whose durable
 // consumers would receive it (same filters, same stream sequences, same ids), so the trades are
 // the ones the daemon makes on the same data. Bars of several symbols are fed in bar-time order.
-import { takes, type AnyActorDef, type Found, type FoundBar, type Inbound, type Outbound, type Scope, type Step } from '../core/actor.js'
+import { takes, type AnyActorDef, type Found, type Inbound, type Outbound, type Scope, type Step } from '../core/actor.js'
 import { paperExecutor } from '../../actors/paper-executor.js'
-import { lookupInMemory } from '../runtime/lookups.js'
+import { BacktestBars } from './backtest-bars.js'
 import { indicators } from '../../actors/indicators.js'
-import { marketSnapshots } from '../../actors/market-snapshots.js'
+import { handleInjectedBar, marketSnapshots, type SnapshotsState } from '../../actors/market-snapshots.js'
 import { riskGate } from '../../actors/risk-gate.js'
 import { strategy } from '../../actors/strategy.js'
 import { PairMemo } from '../core/memo.js'
@@ -112,9 +112,6 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
 export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoint>>
 export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions = {}): Promise<BacktestRun<unknown>> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
-  /** symbol → the md.bar messages stored so far, with their stream sequences: what lookups read. */
-  const stored = new Map<string, FoundBar[]>()
-  const barsOf = (symbol: string) => stored.get(symbol)
   const defs: AnyActorDef[] = [
     marketSnapshots(partitions),
     indicators(config.strategies, partitions),
@@ -221,9 +218,11 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     if (validate) codec.check(type, data, d.params)
     if (type === 'md.bar') {
       const bar = data as Bar
-      let list = stored.get(bar.symbol)
-      if (!list) stored.set(bar.symbol, (list = []))
-      list.push({ seq, bar })
+      // The bar of the input being handled, made again when a lookup reads it; any other, kept whole.
+      const from = injecting >= 0 && bar.symbol === symbolAt(injecting) && bar.ts === barAt(injecting).ts ? injecting : undefined
+      if (validate && from !== undefined && JSON.stringify(remake(from, bar.context)) !== JSON.stringify(bar))
+        throw new Error(`backtest: the ${bar.symbol} bar of ${bar.ts} made again from its input differs from the one published`)
+      stored.add(seq, bar, from)
     } else kind.sink?.push(data as never) // the sink of a type keeps messages of that type
     enqueue(inbound, d.routes)
   }
@@ -248,7 +247,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       while (hop < to.length) {
         const route = to[hop++]!
         const lookups = route.def.lookup?.(route.state, inbound, route.scope)
-        const found = lookups?.length ? lookupInMemory(barsOf, lookups) : NOTHING
+        const found = lookups?.length ? stored.found(lookups) : NOTHING
         settle(route, route.def.handle(route.state, inbound, route.scope, found), inbound)
       }
     }
@@ -265,11 +264,31 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   const single = inputs.length === 1 && inTimeOrder(inputs[0]!.bars) ? inputs[0]! : undefined
   const merged = single ? undefined : mergeByTime(inputs)
   const count = single ? single.bars.length : merged!.length
+  const symbolAt = (k: number) => (merged ? merged[k]!.symbol : single!.symbol)
+  const timeframeAt = (k: number) => (merged ? merged[k]!.timeframe : single!.timeframe)
+  const barAt = (k: number) => (merged ? merged[k]!.bar : single!.bars[k]!)
+  /** MD_IN's sequence of each input bar published. */
+  const inSeqs = new Float64Array(count)
+  /** What `paperd replay` sends for input bar `k`: the same body and the same Nats-Msg-Id. */
+  const injected = (k: number, data: Inbound<'md.in.bar'>['data'], d: Destination): Inbound =>
+    ({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: inSeqs[k], msgId: msgIds.get(symbolAt(k), timeframeAt(k)) + barAt(k).ts }) as Inbound
+  const bodyAt = (k: number): Inbound<'md.in.bar'>['data'] => {
+    const bar = barAt(k)
+    return { ts: bar.ts, timeframe: timeframeAt(k), open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
+  }
+  /** The md.bar market-snapshots made of input bar `k` (carrying `context`): the same handler on the same message. */
+  const remake = (k: number, context: Bar['context']): Bar => {
+    const inbound = injected(k, bodyAt(k), barDestinations.get(symbolAt(k))!) as Inbound<'md.in.bar'>
+    const scratch: SnapshotsState = { last: {} }
+    if (context) scratch.context = { [symbolAt(k)]: context }
+    return handleInjectedBar(scratch, inbound).emit![0]!.data as Bar
+  }
+  const stored = new BacktestBars(remake)
+  /** The input bar whose messages are being handled; -1 between bars. */
+  let injecting = -1
   for (let k = 0; k < count; k++) {
-    const m = merged?.[k]
-    const symbol = m ? m.symbol : single!.symbol
-    const timeframe = m ? m.timeframe : single!.timeframe
-    const bar = m ? m.bar : single!.bars[k]!
+    const symbol = symbolAt(k)
+    const bar = barAt(k)
     for (; c < contexts.length && contexts[c]!.ts <= bar.ts; c++) {
       const { symbol: ctxSymbol, ...body } = contexts[c]!
       const subject = inputSubject('md.in.context', ctxSymbol)
@@ -278,7 +297,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
       enqueue({ type: 'md.in.context', data: body, subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: `ctx:${ctxSymbol}:${body.ts}` } as Inbound, d.routes)
       drain()
     }
-    const data = { ts: bar.ts, timeframe, open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
+    const data = bodyAt(k)
     try {
       codec.check('md.in.bar', data)
     } catch (err) {
@@ -287,14 +306,13 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     }
     let d = barDestinations.get(symbol)
     if (!d) barDestinations.set(symbol, (d = destinationOf(inputSubject('md.in.bar', symbol), 'MD_IN')))
-    // What `paperd replay` sends: the same body and the same Nats-Msg-Id.
-    enqueue(
-      { type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: ++seqs.MD_IN.n, msgId: msgIds.get(symbol, timeframe) + bar.ts } as Inbound,
-      d.routes,
-    )
+    inSeqs[k] = ++seqs.MD_IN.n
+    enqueue(injected(k, data, d), d.routes)
     if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
     run.bars++
+    injecting = k
     drain()
+    injecting = -1
   }
   for (const counter of counted) run.handled[counter.name] = counter.n
   return run

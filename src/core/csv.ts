@@ -64,15 +64,26 @@ function splitCsv(text: string, source: string): CsvRecord[] {
  * Hands each record to `take` as it is read, with the line it starts on (what splitCsv collects; a
  * bar file of hundreds of thousands of rows is parsed without holding them all as records first).
  */
-function eachRecord(text: string, source: string, take: (line: number, cells: string[]) => void): void {
+function eachRecord(
+  text: string,
+  source: string,
+  take: (line: number, cells: string[]) => void,
+  fast?: (start: number, end: number, line: number) => boolean,
+): void {
   if (plainLines(text)) {
     // No quote anywhere and no line ended by a lone CR (nearly every bar file): lines are found with
-    // indexOf and cut at their commas, without looking at each character here.
+    // indexOf and cut at their commas, without looking at each character here — or, where `fast`
+    // takes the line as it stands (start, end), not cut at all.
     let line = 1
     for (let i = 0; i <= text.length; line++) {
       let eol = text.indexOf('\n', i)
       if (eol < 0) eol = text.length
-      const cells = text.slice(i, eol > i && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol).split(',')
+      const end = eol > i && text.charCodeAt(eol - 1) === CR ? eol - 1 : eol
+      if (fast?.(i, end, line)) {
+        i = eol + 1
+        continue
+      }
+      const cells = text.slice(i, end).split(',')
       for (let k = 0; k < cells.length; k++) cells[k] = cells[k]!.trim()
       if (cells.length > 1 || cells[0] !== '') take(line, cells)
       i = eol + 1
@@ -251,6 +262,8 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i
 
 /** Returns the number, or a reason string. */
 function parseNumber(raw: string, header: string): number | string {
+  const fast = plainDecimal(raw)
+  if (!Number.isNaN(fast)) return fast // what nearly every cell of a price file is
   if (raw === '') return `empty ${header}`
   if (raw.length === 4 && raw.toLowerCase() === 'null') return `null ${header}`
   // Number('') is 0 and Number('0x10') is 16: only accept plain decimal notation.
@@ -259,15 +272,82 @@ function parseNumber(raw: string, header: string): number | string {
   return Number.isFinite(n) ? n : `non-finite ${header} "${raw}"`
 }
 
-/** A bar read from one record, its time in epoch ms for sorting, and the line it came from. */
-interface ParsedRow {
-  ms: number
-  line: number
-  bar: CsvBar
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+
+/**
+ * Number(raw) for a plain decimal of at most 15 digits ("49.51", "-3", "1021445", ".5"), read from
+ * its characters; NaN for anything else (the caller then takes the general path). Exact: the digits
+ * as an integer (< 10^15 < 2^53) and 10^k (k ≤ 15) are doubles exactly, and one division of two
+ * exact doubles is correctly rounded — as Number() rounds the decimal itself.
+ */
+const plainDecimal = (raw: string): number => plainDecimalAt(raw, 0, raw.length)
+
+/** plainDecimal of `text` from `start` to `end` (exclusive), without cutting it out. */
+function plainDecimalAt(text: string, start: number, end: number): number {
+  if (end <= start || end - start > 17) return NaN
+  let i = start
+  let c = text.charCodeAt(i)
+  const negative = c === MINUS
+  if (negative || c === PLUS) i++
+  let m = 0
+  let digits = 0
+  let frac = -1 // digits after the point; -1 before one
+  for (; i < end; i++) {
+    c = text.charCodeAt(i)
+    if (c >= ZERO && c <= NINE) {
+      m = m * 10 + (c - ZERO)
+      digits++
+      if (frac >= 0) frac++
+    } else if (c === POINT && frac < 0) frac = 0
+    else return NaN
+  }
+  if (digits === 0 || digits > 15) return NaN
+  const v = frac > 0 ? m / POW10[frac]! : m
+  return negative ? -v : v
 }
 
-/** The bar of one record, or why it is none. Hot: once per row of files of hundreds of thousands. */
-function parseRow(line: number, cells: string[], index: Record<Field, number>, header: string[], width: number): ParsedRow | string {
+const ZERO = 48
+const NINE = 57
+const POINT = 46
+const PLUS = 43
+const MINUS = 45
+
+/** Where the cells of a line start (a comma's position + 1), for rowAt; lines of more cells take the general path. */
+const cellStarts = new Int32Array(64)
+
+/**
+ * The bar of the line from `start` to `end` when every cell it reads is in the form nearly every
+ * file has — a plain UTC date or date-time, plain decimals, no spaces — read in place, with no
+ * cell cut out but the time; undefined otherwise (the line then takes parseRow's path, which gives
+ * the same bar or says why there is none). Its time in epoch ms goes to `at.ms`.
+ */
+function rowAt(text: string, start: number, end: number, index: Record<Field, number>, width: number, at: { ms: number }): CsvBar | undefined {
+  let cells = 1
+  cellStarts[0] = start
+  for (let c = text.indexOf(',', start); c >= 0 && c < end; c = text.indexOf(',', c + 1)) {
+    if (cells === cellStarts.length) return undefined
+    cellStarts[cells++] = c + 1
+  }
+  if (cells < width) return undefined
+  const from = (k: number) => cellStarts[k]!
+  const to = (k: number) => (k + 1 < cells ? cellStarts[k + 1]! - 1 : end)
+  const open = plainDecimalAt(text, from(index.open), to(index.open))
+  const high = plainDecimalAt(text, from(index.high), to(index.high))
+  const low = plainDecimalAt(text, from(index.low), to(index.low))
+  const close = plainDecimalAt(text, from(index.close), to(index.close))
+  const volume = plainDecimalAt(text, from(index.volume), to(index.volume))
+  // Any cell not plain sends the line the general way.
+  if (Number.isNaN(open) || Number.isNaN(high) || Number.isNaN(low) || Number.isNaN(close) || Number.isNaN(volume)) return undefined
+  const raw = text.slice(from(index.ts), to(index.ts))
+  if (!PLAIN_UTC.test(raw)) return undefined
+  const ms = plainUtcMs(raw)
+  if (Number.isNaN(ms)) return undefined
+  at.ms = ms
+  return { ts: isoOf(raw, ms), open, high, low, close, volume }
+}
+
+/** The bar of one record, or why it is none; its time in epoch ms goes to `at.ms`. Hot: once per row of files of hundreds of thousands. */
+function parseRow(cells: string[], index: Record<Field, number>, header: string[], width: number, at: { ms: number }): CsvBar | string {
   if (cells.length < width) return `expected at least ${width} columns, got ${cells.length}`
   const raw = cells[index.ts] ?? ''
   const ms = parseTs(raw)
@@ -282,7 +362,8 @@ function parseRow(line: number, cells: string[], index: Record<Field, number>, h
   if (typeof close === 'string') return close
   const volume = parseNumber(cells[index.volume] ?? '', header[index.volume] ?? 'volume')
   if (typeof volume === 'string') return volume
-  return { ms, line, bar: { ts: isoOf(raw, ms), open, high, low, close, volume } }
+  at.ms = ms
+  return { ts: isoOf(raw, ms), open, high, low, close, volume }
 }
 
 /** The bar time as ISO-8601 UTC with milliseconds: what most files hold already is kept, not printed again. */
@@ -301,38 +382,56 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
   let head: CsvRecord | undefined
   let index: Record<Field, number> | undefined
   let width = 0
-  const parsed: ParsedRow[] = []
+  // Rows as parallel arrays (a bar, its time in ms, its line): no wrapper per row to outlive the parse.
+  const rows: CsvBar[] = []
+  const msOf: number[] = []
+  const lineOf: number[] = []
+  const at = { ms: 0 }
   const skipped: SkippedRow[] = []
   let ordered = true
-  eachRecord(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, source, (line, cells) => {
-    if (!head) {
-      head = { line, cells }
-      index = mapHeader(cells, `${source}:${line}`)
-      width = Math.max(...Object.values(index)) + 1
-      return
-    }
-    const result = parseRow(line, cells, index!, head.cells, width)
-    if (typeof result === 'string') skipped.push({ line, reason: result })
-    else {
-      if (ordered && parsed.length && parsed[parsed.length - 1]!.ms > result.ms) ordered = false
-      parsed.push(result)
-    }
-  })
+  const keep = (bar: CsvBar, line: number) => {
+    if (ordered && msOf.length && msOf[msOf.length - 1]! > at.ms) ordered = false
+    rows.push(bar)
+    msOf.push(at.ms)
+    lineOf.push(line)
+  }
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
+  eachRecord(
+    body,
+    source,
+    (line, cells) => {
+      if (!head) {
+        head = { line, cells }
+        index = mapHeader(cells, `${source}:${line}`)
+        width = Math.max(...Object.values(index)) + 1
+        return
+      }
+      const result = parseRow(cells, index!, head.cells, width, at)
+      if (typeof result === 'string') skipped.push({ line, reason: result })
+      else keep(result, line)
+    },
+    (start, end, line) => {
+      const bar = index && rowAt(body, start, end, index, width, at)
+      if (bar) keep(bar, line)
+      return bar !== undefined
+    },
+  )
   if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
 
   // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
   // A file in time order (nearly every one) needs none.
-  if (!ordered) parsed.sort((a, b) => a.ms - b.ms)
+  const order = ordered ? undefined : rows.map((_, i) => i).sort((a, b) => msOf[a]! - msOf[b]! || a - b)
   const bars: CsvBar[] = []
-  let prev: { ms: number; line: number } | undefined
-  for (const p of parsed) {
+  let prev = -1
+  for (let k = 0; k < rows.length; k++) {
+    const i = order ? order[k]! : k
     // Two bars for one instant would be counted twice by every indicator downstream.
-    if (prev && prev.ms === p.ms) {
-      skipped.push({ line: p.line, reason: `duplicate ts ${p.bar.ts} (first at line ${prev.line})` })
+    if (prev >= 0 && msOf[prev] === msOf[i]) {
+      skipped.push({ line: lineOf[i]!, reason: `duplicate ts ${rows[i]!.ts} (first at line ${lineOf[prev]})` })
       continue
     }
-    bars.push(p.bar)
-    prev = p
+    bars.push(rows[i]!)
+    prev = i
   }
   skipped.sort((a, b) => a.line - b.line)
   return { bars, skipped }

@@ -8,7 +8,7 @@
 // A lookup is answered only when it does; otherwise it is read from the stream as before. The
 // stream is append-only, so both give the same bars, and a handler's result does not depend on
 // where they came from.
-import type { BarLookup, FoundBar } from '../core/actor.js'
+import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { Bar } from '../core/contracts.js'
 
 /**
@@ -113,6 +113,14 @@ export class BarTape {
     this.end = at
     this.symbols.clear()
   }
+}
+
+/**
+ * readLookups's reads over bars held in memory (the backtest, tests): symbol → bars in stream order.
+ * Here rather than in lookups.ts so that a backtest loads no NATS client.
+ */
+export function lookupInMemory(bars: (symbol: string) => readonly FoundBar[] | undefined, lookups: readonly BarLookup[]): Found {
+  return lookups.map((l) => ({ lookup: l, bars: l.through > l.after ? barsIn(bars(l.symbol) ?? [], l) : [] }))
 }
 
 /** The bars of `list` (one symbol's, in stream order) that lookup `l` names. */

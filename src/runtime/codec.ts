@@ -66,7 +66,10 @@ function loadValidators(dir = SCHEMAS_DIR): Validators {
 
 function lazyValidators(dir: string): Validators {
   // allowUnionTypes: a risk value is a number, a boolean or null (JSON Schema's type: [..] list).
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true })
+  // validateSchema off: checking a schema against the draft's meta-schema compiles the meta-schema
+  // first, 160 ms of every process's and worker's start (and most of a short backtest's); the
+  // schemas are generated files, checked against it by test/unit/contracts.test.ts.
+  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true, validateSchema: false })
   const validators = new Map<MessageType, ValidateFunction>()
   return {
     get(type) {

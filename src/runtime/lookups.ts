@@ -9,7 +9,6 @@ import type { Bar } from '../core/contracts.js'
 import { subjectOf } from '../core/subjects.js'
 import type { Io } from './io.js'
 import { nextOnFilter, streamRange } from './stream-range.js'
-import { barsIn } from './bar-tape.js'
 
 /** Up to this many messages of a lookup are read one get at a time; the rest by a consumer. */
 const DIRECT_GETS = 16
@@ -49,9 +48,4 @@ async function readBars(io: Pick<Io, 'nc' | 'js' | 'jsm' | 'codec' | 'partitions
   }
   if (seq <= l.through) for await (const m of streamRange(io, 'MD', subject, seq, l.through)) if (!take(m.seq, m.subject, m.data)) break
   return out
-}
-
-/** The same reads over bars held in memory (the backtest, tests): symbol → bars in stream order. */
-export function lookupInMemory(bars: (symbol: string) => readonly FoundBar[] | undefined, lookups: readonly BarLookup[]): Found {
-  return lookups.map((l) => ({ lookup: l, bars: l.through > l.after ? barsIn(bars(l.symbol) ?? [], l) : [] }))
 }

@@ -2,7 +2,7 @@
 // hands them over (subject from the contract table, params from matching it, a stream sequence and
 // the Nats-Msg-Id), and play a history through a handler. No NATS, no Postgres, no mocks.
 import type { BarLookup, Found, FoundBar, Inbound, Outbound, Step } from '../../src/core/actor.js'
-import { lookupInMemory } from '../../src/runtime/lookups.js'
+import { lookupInMemory } from '../../src/runtime/bar-tape.js'
 import { contracts, type Message, type MessageType, type StreamName } from '../../src/core/contracts.js'
 import { matchSubject, subjectOf } from '../../src/core/subjects.js'
 import { DEFAULT_PARTITIONS } from '../../src/core/partition.js'

@@ -4,7 +4,7 @@
 // (`seqOf`), as the strategy and the executor do.
 import type { FoundBar, Inbound } from '../../src/core/actor.js'
 import type { AccountConfig } from '../../src/core/config-file/accounts.js'
-import { lookupInMemory } from '../../src/runtime/lookups.js'
+import { lookupInMemory } from '../../src/runtime/bar-tape.js'
 import { handleRisk } from '../../actors/risk-gate.js'
 import type { RiskState } from '../../actors/risk-gate/state.js'
 import { riskLookup } from '../../actors/risk-gate/turns.js'

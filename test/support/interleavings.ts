@@ -13,7 +13,7 @@
 // When everything has drained, the fills on TRADE must be exactly the backtest's.
 // No NATS and no clock: a seeded random scheduler, so a failing seed replays exactly.
 import { takes, type AnyActorDef, type FoundBar, type Inbound, type InputSpec, type Outbound, type Scope, type Step } from '../../src/core/actor.js'
-import { lookupInMemory } from '../../src/runtime/lookups.js'
+import { lookupInMemory } from '../../src/runtime/bar-tape.js'
 import type { ConfigFile } from '../../src/core/config-file.js'
 import type { Message, StreamName } from '../../src/core/contracts.js'
 import { matchSubject, subjectMatches, subjectOf } from '../../src/core/subjects.js'

@@ -1,7 +1,7 @@
 // The backtest report's numbers, computed by hand on a tiny crafted run.
 import { describe, expect, it } from 'vitest'
 import type { BacktestRun } from '../../src/app/backtest.js'
-import { accountReport, periodsPerYear } from '../../src/app/backtest-report.js'
+import { accountReport, equityCurve, periodsPerYear } from '../../src/app/backtest-report.js'
 import { parseConfig } from '../../src/config/env.js'
 
 const account = parseConfig({ accounts: [{ id: 'main', starting_cash: 1000 }] }).accounts[0]!
@@ -59,6 +59,19 @@ describe('backtest report', () => {
     expect(r.sharpe).toBeCloseTo((mean / sd) * Math.sqrt(252), 10)
     expect(r.sortino).toBeCloseTo((mean / down) * Math.sqrt(252), 10)
     expect(r.cagr).toBeCloseTo(1.045 ** (365.25 / 4) - 1, 8)
+  })
+
+  it('the equity curve is the same whether the portfolios come in time order (one walk) or not (by lookup)', () => {
+    // A portfolio of another account, one at a time no bar has (day 6: passed over), two at one time (the last counts).
+    const times = [day(1), day(2), day(3), day(5), day(7)]
+    const ps = [pf(1, 1000), { ...pf(2, 5), account: 'other' }, pf(2, 1100), pf(2, 990), pf(5, 1045), pf(6, 2000), pf(7, 1050)]
+    const expected = [1000, 990, 990, 1045, 1050]
+    expect(equityCurve({ times, portfolios: ps }, account)).toEqual(expected)
+    // Out of order, with the two of day 2 still in their order: the lookup gives the same curve.
+    const shuffled = [ps[5]!, ps[0]!, ps[6]!, ps[1]!, ps[2]!, ps[4]!, ps[3]!]
+    expect(equityCurve({ times, portfolios: shuffled }, account)).toEqual(expected)
+    expect(equityCurve({ times: [], portfolios: ps }, account)).toEqual([])
+    expect(equityCurve({ times, portfolios: [] }, account)).toEqual([1000, 1000, 1000, 1000, 1000])
   })
 
   it('an account that never traded reports its starting cash and no ratios', () => {

@@ -24,6 +24,21 @@ describe('runBacktest', () => {
     expect(JSON.stringify(validated)).toBe(JSON.stringify(trusted))
   })
 
+  it('lookups read bars made again from their inputs: with validate on, each md.bar is checked equal to its remake as it is published, contexts riding on it included', async () => {
+    const inputs = [
+      { symbol: 'SYM', timeframe: '1d', bars: orcl.slice(0, 400) },
+      { symbol: 'ALT', timeframe: '1d', bars: syntheticBars(400, { seed: 9, start: orcl[0]!.ts }) },
+    ]
+    // A context every 25 bars of each symbol: the bars after it carry it.
+    const contexts = inputs.flatMap(({ symbol, bars }) =>
+      bars.filter((_, i) => i % 25 === 3).map((b, i) => ({ symbol, ts: b.ts, consensus_forecast: 1 + i / 10, distribution_estimate: 2 + i / 20 })),
+    )
+    const trusted = await runBacktest(config, inputs, { contexts })
+    const validated = await runBacktest(config, inputs, { contexts, validate: true })
+    expect(trusted.fills.length).toBeGreaterThan(10)
+    expect(JSON.stringify(validated)).toBe(JSON.stringify(trusted))
+  })
+
   it('a run for a report (points) keeps of each portfolio what a report reads, and reports the same', async () => {
     const inputs = [{ symbol: 'SYM', timeframe: '1d', bars: orcl }]
     const whole = await runBacktest(config, inputs)

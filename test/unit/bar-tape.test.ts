@@ -3,8 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import type { BarLookup, FoundBar } from '../../src/core/actor.js'
 import type { Bar } from '../../src/core/contracts.js'
-import { BarTape } from '../../src/runtime/bar-tape.js'
-import { lookupInMemory } from '../../src/runtime/lookups.js'
+import { BarTape, lookupInMemory } from '../../src/runtime/bar-tape.js'
 import { message } from '../support/messages.js'
 
 const bar = (symbol: string, day: number, timeframe = '1d'): Bar => {

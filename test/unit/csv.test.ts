@@ -281,6 +281,30 @@ describe('parseBarsCsv: dates and UTC date-times read from their digits', () => 
   })
 })
 
+describe('parseBarsCsv: numbers read from their digits', () => {
+  // Plain decimals of up to 15 digits are read without Number(); anything else takes the general
+  // path. Both must give exactly what Number() gives (same double, -0 included), and refuse the same.
+  const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max })
+  const cell = fc.oneof(
+    fc.tuple(fc.constantFrom('', '-', '+'), digits(0, 18), fc.constantFrom('', '.'), digits(0, 18)).map(([sign, a, p, b]) => `${sign}${a}${p}${b}`),
+    fc.double({ noNaN: true }).map(String),
+    fc.integer().map(String),
+    fc.constantFrom('.', '-.', '1.2.3', '1e3', '5.', '.5', '-0', '0.1', '9007199254740993', '999999999999999', '0.000000000000001', '1_000', 'Infinity'),
+  )
+
+  it('agree with Number() on every plain decimal, and refuse what is not one', () => {
+    fc.assert(
+      fc.property(cell, (raw) => {
+        const { bars, skipped } = parseBarsCsv(`ts,open,high,low,close,volume\n2024-01-02,${raw},1,1,1,1\n`)
+        const plain = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i.test(raw) && Number.isFinite(Number(raw))
+        if (plain) expect(Object.is(bars[0]?.open, Number(raw)), `${raw} → ${bars[0]?.open}`).toBe(true)
+        else expect(skipped).toHaveLength(1)
+      }),
+      { numRuns: 5000 },
+    )
+  })
+})
+
 describe('parseBarsCsv: the quote-free fast path', () => {
   // A file with no quote is cut at its line ends by indexOf; the same file with one quoted header
   // cell (an extra column, ignored) is read character by character. Both must give the same bars,
