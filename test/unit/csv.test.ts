@@ -218,6 +218,13 @@ describe('readBarsFile (the CLI reads every bars file through it)', () => {
       expect(readBarsFile(good).bars).toHaveLength(2)
       expect(() => readBarsFile(bad)).toThrow(`${bad}:1: unrecognised CSV header`)
       expect(() => readBarsFile(join(dir, 'missing.csv'))).toThrow(`cannot read ${join(dir, 'missing.csv')}: ENOENT`)
+      // An ASCII file is read as Latin-1 (the same characters); any other as UTF-8: a BOM and a
+      // non-ASCII cell read as the text they are.
+      const utf8 = join(dir, 'utf8.csv')
+      writeFileSync(utf8, `\uFEFF${YAHOO}\n2020-01-06,1,2,0.5,1.5,1,é\n`)
+      const parsed = readBarsFile(utf8)
+      expect(parsed.bars).toHaveLength(2)
+      expect(parsed.skipped).toEqual([{ line: 4, reason: 'non-numeric Volume "é"' }])
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
