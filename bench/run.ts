@@ -443,21 +443,22 @@ async function main(): Promise<number> {
     if (r) latency.push(r)
   }
 
-  // 5. Backtest: the canonical strategy over 1-minute bars, timed after a warm-up run.
+  // 5. Backtest: the canonical strategy over 1-minute bars, timed after a warm-up run — kept for a
+  // report (`points`), as `paperd backtest` runs it.
   const backtest = !ONLY.has('backtest')
     ? null
     : await phase(`backtest × ${BACKTEST_BARS} bars`, async () => {
         const config = canonicalFor([pipelineSymbol])
         const bars = minuteBars(BACKTEST_BARS, 7)
-        await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars: bars.slice(0, Math.min(20_000, bars.length)) }])
+        await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars: bars.slice(0, Math.min(20_000, bars.length)) }], { points: true })
         const t0 = performance.now()
-        const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+        const run = await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }], { points: true })
         const seconds = (performance.now() - t0) / 1000
         // Profiled on a run of its own, so sampling does not slow the one timed above.
         let profile: ProfileSummary | undefined
         if (args.profile) {
           const stop = await startProfiling()
-          await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }])
+          await runBacktest(config, [{ symbol: pipelineSymbol, timeframe: '1m', bars }], { points: true })
           profile = summariseProfile(await stop(), join(BENCH_DIR, 'backtest.cpuprofile'))
         }
         const cli = backtestCli(config, pipelineSymbol, bars, run.fills.length)
