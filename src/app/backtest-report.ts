@@ -76,8 +76,12 @@ function carriedOver(times: readonly string[], items: readonly { ts: string }[],
     // Both in time order (a backtest's, a report's from Postgres): one walk.
     for (let i = 0, j = 0; i < times.length; i++) {
       const t = times[i]!
-      while (j < items.length && items[j]!.ts < t) j++
-      while (j < items.length && items[j]!.ts === t) value = values[j++]!
+      // Equal first: a backtest's portfolios carry the very strings of its bar times, found equal at once.
+      for (; j < items.length; j++) {
+        const ts = items[j]!.ts
+        if (ts === t) value = values[j]!
+        else if (ts > t) break
+      }
       out[i] = value
     }
     return out
