@@ -7,8 +7,8 @@ import { dirname, resolve } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ACCOUNT_PATTERN, IMPORT_FORMATS, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
-import { readBarsFile, readContextFile } from './app/csv-files.js'
-import { runBacktest, type BacktestContext, type BacktestInput } from './app/backtest.js'
+import { readBarColumns, readBarsFile, readContextFile } from './app/csv-files.js'
+import { runBacktest, withBarObjects, type BacktestContext, type BacktestInput, type BacktestSeries } from './app/backtest.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport, RANK_METRICS, type RankMetric } from './app/backtest-report.js'
 import { htmlReport } from './app/html-report.js'
@@ -324,7 +324,7 @@ program
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
     if (o.grid && o.html) throw new ConfigError('--html reports one backtest: drop --grid, or use --out for the sweep')
-    if (o.grid) return sweep(o, config, inputs)
+    if (o.grid) return sweep(o, config, inputs.map(withBarObjects))
     if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
     const t0 = performance.now()
@@ -338,7 +338,7 @@ program
     for (const r of reports) console.log(`${formatReport(r, run.bars, seconds)}\n`)
     if (o.html) {
       const title = `paperd backtest: ${o.config}, ${inputs.map((i) => `${i.symbol} ${i.timeframe}`).join(', ')}`
-      writeFileSync(o.html, htmlReport(run, config, inputs, reports, title))
+      writeFileSync(o.html, htmlReport(run, config, inputs.map(withBarObjects), reports, title))
       console.error(`page written to ${o.html}`)
     }
     if (o.out) {
@@ -687,10 +687,10 @@ function writableDir(option: string, file: string): void {
   }
 }
 
-function dataArg(spec: string, timeframe: string): BacktestInput {
+function dataArg(spec: string, timeframe: string): BacktestSeries {
   const m = /^(.+?):([A-Z0-9_-]{1,32})(?::([1-9][0-9]{0,3}(?:s|m|h|d|w)))?$/.exec(spec)
   if (!m) throw new ConfigError(`--data ${spec}: expected FILE:SYMBOL or FILE:SYMBOL:TIMEFRAME (symbols are A-Z 0-9 _ -)`)
-  const { bars } = readBarsFile(m[1]!)
+  const { bars } = readBarColumns(m[1]!)
   return { symbol: m[2]!, timeframe: m[3] ?? timeframe, bars }
 }
 

@@ -14,7 +14,7 @@ import type { ConfigFile } from '../core/config-file.js'
 import { createCodec } from '../runtime/codec.js'
 import { contracts, messageTypes, STREAMS, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
 import { inputSubject, matchSubject, subjectOf } from '../core/subjects.js'
-import type { CsvBar } from '../core/csv.js'
+import { barObjects, isColumns, type BarColumns, type CsvBar } from '../core/csv.js'
 import type { PortfolioPoint } from './backtest-report.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
@@ -23,6 +23,17 @@ export interface BacktestInput {
   timeframe: string
   bars: CsvBar[]
 }
+
+/** An input of runBacktest: its bars as objects, or as columns (what `paperd backtest` reads a CSV into: no object per bar to collect). */
+export interface BacktestSeries {
+  symbol: string
+  timeframe: string
+  bars: CsvBar[] | BarColumns
+}
+
+/** `input` with its bars as objects. */
+export const withBarObjects = (input: BacktestSeries): BacktestInput =>
+  isColumns(input.bars) ? { ...input, bars: barObjects(input.bars) } : (input as BacktestInput)
 
 export interface BacktestRun<P = Message<'trade.portfolio'>> {
   fills: Message<'trade.fill'>[]
@@ -67,17 +78,19 @@ interface Sink {
 }
 
 /** Bars of every input in bar-time order; ties keep the order of the inputs. */
-export function mergeByTime(inputs: BacktestInput[]): { symbol: string; timeframe: string; bar: CsvBar }[] {
-  const all = inputs.flatMap((input, i) => input.bars.map((bar, j) => ({ symbol: input.symbol, timeframe: input.timeframe, bar, i, j })))
+export function mergeByTime(inputs: BacktestSeries[]): { symbol: string; timeframe: string; bar: CsvBar }[] {
+  const all = inputs.flatMap((input, i) => withBarObjects(input).bars.map((bar, j) => ({ symbol: input.symbol, timeframe: input.timeframe, bar, i, j })))
   all.sort((a, b) => (a.bar.ts < b.bar.ts ? -1 : a.bar.ts > b.bar.ts ? 1 : a.i - b.i || a.j - b.j))
   return all
 }
 
 /** Whether `bars` is already in mergeByTime's order on its own: times as strings, never going back. */
-function inTimeOrder(bars: CsvBar[]): boolean {
+function inTimeOrder(bars: CsvBar[] | BarColumns): boolean {
+  const columns = isColumns(bars) ? bars : undefined
+  const tsAt = (i: number) => (columns ? columns.ts[i]! : (bars as CsvBar[])[i]!.ts)
   for (let i = 0; i < bars.length; i++) {
-    const ts = bars[i]!.ts
-    if (typeof ts !== 'string' || (i > 0 && ts < bars[i - 1]!.ts)) return false
+    const ts = tsAt(i)
+    if (typeof ts !== 'string' || (i > 0 && ts < tsAt(i - 1))) return false
   }
   return true
 }
@@ -108,9 +121,9 @@ interface BacktestOptions {
   points?: boolean
 }
 
-export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts?: BacktestOptions & { points?: false }): Promise<BacktestRun>
-export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoint>>
-export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], opts: BacktestOptions = {}): Promise<BacktestRun<unknown>> {
+export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts?: BacktestOptions & { points?: false }): Promise<BacktestRun>
+export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoint>>
+export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions = {}): Promise<BacktestRun<unknown>> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
   const defs: AnyActorDef[] = [
     marketSnapshots(partitions),
@@ -219,7 +232,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     if (type === 'md.bar') {
       const bar = data as Bar
       // The bar of the input being handled, made again when a lookup reads it; any other, kept whole.
-      const from = injecting >= 0 && bar.symbol === symbolAt(injecting) && bar.ts === barAt(injecting).ts ? injecting : undefined
+      const from = injecting >= 0 && bar.symbol === symbolAt(injecting) && bar.ts === tsAt(injecting) ? injecting : undefined
       if (validate && from !== undefined && JSON.stringify(remake(from, bar.context)) !== JSON.stringify(bar))
         throw new Error(`backtest: the ${bar.symbol} bar of ${bar.ts} made again from its input differs from the one published`)
       stored.add(seq, bar, from)
@@ -266,14 +279,20 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   const count = single ? single.bars.length : merged!.length
   const symbolAt = (k: number) => (merged ? merged[k]!.symbol : single!.symbol)
   const timeframeAt = (k: number) => (merged ? merged[k]!.timeframe : single!.timeframe)
-  const barAt = (k: number) => (merged ? merged[k]!.bar : single!.bars[k]!)
+  const columns = single && isColumns(single.bars) ? single.bars : undefined
+  const objects = merged ? undefined : (single!.bars as CsvBar[])
+  const tsAt = (k: number): string => (columns ? columns.ts[k]! : merged ? merged[k]!.bar.ts : objects![k]!.ts)
   /** MD_IN's sequence of each input bar published. */
   const inSeqs = new Float64Array(count)
   /** What `paperd replay` sends for input bar `k`: the same body and the same Nats-Msg-Id. */
   const injected = (k: number, data: Inbound<'md.in.bar'>['data'], d: Destination): Inbound =>
-    ({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: inSeqs[k], msgId: msgIds.get(symbolAt(k), timeframeAt(k)) + barAt(k).ts }) as Inbound
+    ({ type: 'md.in.bar', data, subject: d.subject, params: d.params, seq: inSeqs[k], msgId: msgIds.get(symbolAt(k), timeframeAt(k)) + tsAt(k) }) as Inbound
   const bodyAt = (k: number): Inbound<'md.in.bar'>['data'] => {
-    const bar = barAt(k)
+    if (columns) {
+      const { ts, open, high, low, close, volume } = columns
+      return { ts: ts[k]!, timeframe: timeframeAt(k), open: open[k]!, high: high[k]!, low: low[k]!, close: close[k]!, volume: volume[k]! }
+    }
+    const bar = merged ? merged[k]!.bar : objects![k]!
     return { ts: bar.ts, timeframe: timeframeAt(k), open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume }
   }
   /** The md.bar market-snapshots made of input bar `k` (carrying `context`): the same handler on the same message. */
@@ -288,8 +307,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
   let injecting = -1
   for (let k = 0; k < count; k++) {
     const symbol = symbolAt(k)
-    const bar = barAt(k)
-    for (; c < contexts.length && contexts[c]!.ts <= bar.ts; c++) {
+    const ts = tsAt(k)
+    for (; c < contexts.length && contexts[c]!.ts <= ts; c++) {
       const { symbol: ctxSymbol, ...body } = contexts[c]!
       const subject = inputSubject('md.in.context', ctxSymbol)
       codec.check('md.in.context', body)
@@ -301,14 +320,14 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestInput[], o
     try {
       codec.check('md.in.bar', data)
     } catch (err) {
-      run.refused.push({ symbol, ts: bar.ts, reason: (err as Error).message })
+      run.refused.push({ symbol, ts, reason: (err as Error).message })
       continue
     }
     let d = barDestinations.get(symbol)
     if (!d) barDestinations.set(symbol, (d = destinationOf(inputSubject('md.in.bar', symbol), 'MD_IN')))
     inSeqs[k] = ++seqs.MD_IN.n
     enqueue(injected(k, data, d), d.routes)
-    if (bar.ts !== lastTs) run.times.push((lastTs = bar.ts))
+    if (ts !== lastTs) run.times.push((lastTs = ts))
     run.bars++
     injecting = k
     drain()

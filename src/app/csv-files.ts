@@ -3,7 +3,7 @@
 import { isAscii } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../config/env.js'
-import { parseBarsCsv, parseContextCsv, type CsvContext, type ParsedBars, type SkippedRow } from '../core/csv.js'
+import { barObjects, parseBarColumns, parseContextCsv, type CsvContext, type ParsedBarColumns, type ParsedBars, type SkippedRow } from '../core/csv.js'
 
 function readText(path: string): string {
   try {
@@ -22,7 +22,13 @@ function reportSkipped(path: string, skipped: readonly SkippedRow[]): void {
 }
 
 export function readBarsFile(path: string): ParsedBars {
-  const parsed = parseBarsCsv(readText(path), path)
+  const { bars, skipped } = readBarColumns(path)
+  return { bars: barObjects(bars), skipped }
+}
+
+/** readBarsFile, the bars as columns (what a backtest reads fastest). */
+export function readBarColumns(path: string): ParsedBarColumns {
+  const parsed = parseBarColumns(readText(path), path)
   reportSkipped(path, parsed.skipped)
   return parsed
 }

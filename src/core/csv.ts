@@ -24,6 +24,78 @@ export interface ParsedBars {
   skipped: SkippedRow[]
 }
 
+/**
+ * Bars as columns: bar `k` is `ts[k]`, `open[k]`, … A file of 200k rows read as objects is a million
+ * objects (every price a number object of its own) that outlive the young generation: copying them
+ * out of it was most of the time a backtest spent in the collector. As columns they are six.
+ */
+export interface BarColumns {
+  length: number
+  ts: string[]
+  open: Float64Array
+  high: Float64Array
+  low: Float64Array
+  close: Float64Array
+  volume: Float64Array
+}
+
+export interface ParsedBarColumns {
+  bars: BarColumns
+  skipped: SkippedRow[]
+}
+
+/** The bars of `columns` as objects. */
+export function barObjects(columns: BarColumns): CsvBar[] {
+  const { ts, open, high, low, close, volume } = columns
+  const out = new Array<CsvBar>(columns.length)
+  for (let k = 0; k < columns.length; k++) out[k] = { ts: ts[k]!, open: open[k]!, high: high[k]!, low: low[k]!, close: close[k]!, volume: volume[k]! }
+  return out
+}
+
+/** Whether `bars` are columns (BarColumns) rather than objects. */
+export const isColumns = (bars: CsvBar[] | BarColumns): bars is BarColumns => !Array.isArray(bars)
+
+/** Rows read so far, as growing columns; each row also with its time in ms and its line. */
+class Rows {
+  n = 0
+  readonly ts: string[] = []
+  ms = new Float64Array(1024)
+  line = new Int32Array(1024)
+  open = new Float64Array(1024)
+  high = new Float64Array(1024)
+  low = new Float64Array(1024)
+  close = new Float64Array(1024)
+  volume = new Float64Array(1024)
+
+  push(ts: string, ms: number, line: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const k = this.n++
+    if (k === this.ms.length) this.grow()
+    this.ts.push(ts)
+    this.ms[k] = ms
+    this.line[k] = line
+    this.open[k] = open
+    this.high[k] = high
+    this.low[k] = low
+    this.close[k] = close
+    this.volume[k] = volume
+  }
+
+  private grow(): void {
+    const twice = <A extends Float64Array | Int32Array>(a: A, b: A): A => {
+      b.set(a)
+      return b
+    }
+    const size = this.ms.length * 2
+    this.ms = twice(this.ms, new Float64Array(size))
+    this.line = twice(this.line, new Int32Array(size))
+    this.open = twice(this.open, new Float64Array(size))
+    this.high = twice(this.high, new Float64Array(size))
+    this.low = twice(this.low, new Float64Array(size))
+    this.close = twice(this.close, new Float64Array(size))
+    this.volume = twice(this.volume, new Float64Array(size))
+  }
+}
+
 type Field = keyof CsvBar
 const FIELDS: readonly Field[] = ['ts', 'open', 'high', 'low', 'close', 'volume']
 
@@ -316,19 +388,19 @@ const MINUS = 45
 const cellStarts = new Int32Array(64)
 
 /**
- * The bar of the line from `start` to `end` when every cell it reads is in the form nearly every
- * file has — a plain UTC date or date-time, plain decimals, no spaces — read in place, with no
- * cell cut out but the time; undefined otherwise (the line then takes parseRow's path, which gives
- * the same bar or says why there is none). Its time in epoch ms goes to `at.ms`.
+ * Adds to `rows` the bar of the line from `start` to `end` (number `line`) when every cell it reads
+ * is in the form nearly every file has — a plain UTC date or date-time, plain decimals, no spaces —
+ * read in place, with no cell cut out but the time; false otherwise (the line then takes parseRow's
+ * path, which gives the same bar or says why there is none).
  */
-function rowAt(text: string, start: number, end: number, index: Record<Field, number>, width: number, at: { ms: number }): CsvBar | undefined {
+function rowAt(text: string, start: number, end: number, line: number, index: Record<Field, number>, width: number, rows: Rows): boolean {
   let cells = 1
   cellStarts[0] = start
   for (let c = text.indexOf(',', start); c >= 0 && c < end; c = text.indexOf(',', c + 1)) {
-    if (cells === cellStarts.length) return undefined
+    if (cells === cellStarts.length) return false
     cellStarts[cells++] = c + 1
   }
-  if (cells < width) return undefined
+  if (cells < width) return false
   const from = (k: number) => cellStarts[k]!
   const to = (k: number) => (k + 1 < cells ? cellStarts[k + 1]! - 1 : end)
   const open = plainDecimalAt(text, from(index.open), to(index.open))
@@ -337,13 +409,13 @@ function rowAt(text: string, start: number, end: number, index: Record<Field, nu
   const close = plainDecimalAt(text, from(index.close), to(index.close))
   const volume = plainDecimalAt(text, from(index.volume), to(index.volume))
   // Any cell not plain sends the line the general way.
-  if (Number.isNaN(open) || Number.isNaN(high) || Number.isNaN(low) || Number.isNaN(close) || Number.isNaN(volume)) return undefined
+  if (Number.isNaN(open) || Number.isNaN(high) || Number.isNaN(low) || Number.isNaN(close) || Number.isNaN(volume)) return false
   const raw = text.slice(from(index.ts), to(index.ts))
-  if (!PLAIN_UTC.test(raw)) return undefined
+  if (!PLAIN_UTC.test(raw)) return false
   const ms = plainUtcMs(raw)
-  if (Number.isNaN(ms)) return undefined
-  at.ms = ms
-  return { ts: isoOf(raw, ms), open, high, low, close, volume }
+  if (Number.isNaN(ms)) return false
+  rows.push(isoOf(raw, ms), ms, line, open, high, low, close, volume)
+  return true
 }
 
 /** The bar of one record, or why it is none; its time in epoch ms goes to `at.ms`. Hot: once per row of files of hundreds of thousands. */
@@ -379,22 +451,18 @@ function isoOf(raw: string, ms: number): string {
  * `skipped` so the caller can report them. Bars come back sorted ascending by ts.
  */
 export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
+  const { bars, skipped } = parseBarColumns(text, source)
+  return { bars: barObjects(bars), skipped }
+}
+
+/** parseBarsCsv, the bars as columns. */
+export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns {
   let head: CsvRecord | undefined
   let index: Record<Field, number> | undefined
   let width = 0
-  // Rows as parallel arrays (a bar, its time in ms, its line): no wrapper per row to outlive the parse.
-  const rows: CsvBar[] = []
-  const msOf: number[] = []
-  const lineOf: number[] = []
+  const rows = new Rows()
   const at = { ms: 0 }
   const skipped: SkippedRow[] = []
-  let ordered = true
-  const keep = (bar: CsvBar, line: number) => {
-    if (ordered && msOf.length && msOf[msOf.length - 1]! > at.ms) ordered = false
-    rows.push(bar)
-    msOf.push(at.ms)
-    lineOf.push(line)
-  }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
   eachRecord(
     body,
@@ -406,35 +474,60 @@ export function parseBarsCsv(text: string, source = 'csv'): ParsedBars {
         width = Math.max(...Object.values(index)) + 1
         return
       }
-      const result = parseRow(cells, index!, head.cells, width, at)
-      if (typeof result === 'string') skipped.push({ line, reason: result })
-      else keep(result, line)
+      const r = parseRow(cells, index!, head.cells, width, at)
+      if (typeof r === 'string') skipped.push({ line, reason: r })
+      else rows.push(r.ts, at.ms, line, r.open, r.high, r.low, r.close, r.volume)
     },
-    (start, end, line) => {
-      const bar = index && rowAt(body, start, end, index, width, at)
-      if (bar) keep(bar, line)
-      return bar !== undefined
-    },
+    (start, end, line) => index !== undefined && rowAt(body, start, end, line, index, width, rows),
   )
   if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
 
+  const { n, ms } = rows
+  let ordered = true
+  for (let i = 1; i < n && ordered; i++) if (ms[i - 1]! > ms[i]!) ordered = false
   // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
   // A file in time order (nearly every one) needs none.
-  const order = ordered ? undefined : rows.map((_, i) => i).sort((a, b) => msOf[a]! - msOf[b]! || a - b)
-  const bars: CsvBar[] = []
+  const order = ordered ? undefined : Array.from({ length: n }, (_, i) => i).sort((a, b) => ms[a]! - ms[b]! || a - b)
+  // Two bars for one instant would be counted twice by every indicator downstream: the first stays.
+  const kept: number[] = []
   let prev = -1
-  for (let k = 0; k < rows.length; k++) {
+  for (let k = 0; k < n; k++) {
     const i = order ? order[k]! : k
-    // Two bars for one instant would be counted twice by every indicator downstream.
-    if (prev >= 0 && msOf[prev] === msOf[i]) {
-      skipped.push({ line: lineOf[i]!, reason: `duplicate ts ${rows[i]!.ts} (first at line ${lineOf[prev]})` })
-      continue
+    if (prev >= 0 && ms[prev] === ms[i]) skipped.push({ line: rows.line[i]!, reason: `duplicate ts ${rows.ts[i]} (first at line ${rows.line[prev]})` })
+    else {
+      kept.push(i)
+      prev = i
     }
-    bars.push(rows[i]!)
-    prev = i
   }
   skipped.sort((a, b) => a.line - b.line)
-  return { bars, skipped }
+  if (ordered && kept.length === n) {
+    const { ts, open, high, low, close, volume } = rows
+    return {
+      bars: {
+        length: n,
+        ts,
+        open: open.subarray(0, n),
+        high: high.subarray(0, n),
+        low: low.subarray(0, n),
+        close: close.subarray(0, n),
+        volume: volume.subarray(0, n),
+      },
+      skipped,
+    }
+  }
+  const pick = (column: Float64Array) => Float64Array.from(kept, (i) => column[i]!)
+  return {
+    bars: {
+      length: kept.length,
+      ts: kept.map((i) => rows.ts[i]!),
+      open: pick(rows.open),
+      high: pick(rows.high),
+      low: pick(rows.low),
+      close: pick(rows.close),
+      volume: pick(rows.volume),
+    },
+    skipped,
+  }
 }
 
 /** One NarrativeGap context row (what md.in.context carries). */

@@ -8,7 +8,7 @@ import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import { runBacktest } from '../../src/app/backtest.js'
 import { accountReport } from '../../src/app/backtest-report.js'
 import { parseConfig } from '../../src/config/env.js'
-import { parseBarsCsv } from '../../src/core/csv.js'
+import { parseBarColumns, parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
 
 const CSV = 'test/fixtures/ORCL-daily.csv'
@@ -37,6 +37,19 @@ describe('runBacktest', () => {
     const validated = await runBacktest(config, inputs, { contexts, validate: true })
     expect(trusted.fills.length).toBeGreaterThan(10)
     expect(JSON.stringify(validated)).toBe(JSON.stringify(trusted))
+  })
+
+  it('bars given as columns (as paperd backtest reads a CSV) run exactly as the same bars as objects, alone or merged with others', async () => {
+    const text = readFileSync(CSV, 'utf8')
+    const columns = parseBarColumns(text, CSV).bars
+    expect(columns.length).toBe(orcl.length)
+    const asObjects = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: orcl }])
+    const asColumns = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: columns }])
+    expect(asObjects.fills.length).toBeGreaterThan(100)
+    expect(JSON.stringify(asColumns)).toBe(JSON.stringify(asObjects))
+    const other = { symbol: 'ALT', timeframe: '1d', bars: syntheticBars(300, { seed: 4, start: orcl[0]!.ts }) }
+    const merged = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: orcl }, other])
+    expect(JSON.stringify(await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: columns }, other]))).toBe(JSON.stringify(merged))
   })
 
   it('a run for a report (points) keeps of each portfolio what a report reads, and reports the same', async () => {
