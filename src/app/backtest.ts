@@ -84,15 +84,24 @@ export function mergeByTime(inputs: BacktestSeries[]): { symbol: string; timefra
   return all
 }
 
-/** Whether `bars` is already in mergeByTime's order on its own: times as strings, never going back. */
-function inTimeOrder(bars: CsvBar[] | BarColumns): boolean {
+/**
+ * Whether `bars` is already in mergeByTime's order on its own (times as strings, never going back:
+ * 'ordered'), and every time after the one before ('strict'); false when not.
+ */
+function inTimeOrder(bars: CsvBar[] | BarColumns): 'strict' | 'ordered' | false {
   const columns = isColumns(bars) ? bars : undefined
   const tsAt = (i: number) => (columns ? columns.ts[i]! : (bars as CsvBar[])[i]!.ts)
+  let order: 'strict' | 'ordered' = 'strict'
   for (let i = 0; i < bars.length; i++) {
     const ts = tsAt(i)
-    if (typeof ts !== 'string' || (i > 0 && ts < tsAt(i - 1))) return false
+    if (typeof ts !== 'string') return false
+    if (i > 0) {
+      const before = tsAt(i - 1)
+      if (ts < before) return false
+      if (ts === before) order = 'ordered'
+    }
   }
-  return true
+  return order
 }
 
 /** Phase-5 NarrativeGap inputs, as `md.in.context.<SYM>` would carry them. */
@@ -274,7 +283,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   const barDestinations = new Map<string, Destination>()
   const msgIds = new PairMemo((symbol, timeframe) => `in:${symbol}:${timeframe}:`)
   // One input already in time order (a CSV file) is fed as it is: the merge would copy and sort it.
-  const single = inputs.length === 1 && inTimeOrder(inputs[0]!.bars) ? inputs[0]! : undefined
+  const order = inputs.length === 1 ? inTimeOrder(inputs[0]!.bars) : false
+  const single = order ? inputs[0]! : undefined
   const merged = single ? undefined : mergeByTime(inputs)
   const count = single ? single.bars.length : merged!.length
   const symbolAt = (k: number) => (merged ? merged[k]!.symbol : single!.symbol)
@@ -282,6 +292,9 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   const columns = single && isColumns(single.bars) ? single.bars : undefined
   const objects = merged ? undefined : (single!.bars as CsvBar[])
   const tsAt = (k: number): string => (columns ? columns.ts[k]! : merged ? merged[k]!.bar.ts : objects![k]!.ts)
+  // Columns whose every time follows the one before (a CSV file: parsed, sorted, de-duplicated):
+  // the run's times are theirs, taken at the end, rather than compared and pushed bar by bar.
+  const timesOfColumns = columns !== undefined && order === 'strict'
   /** MD_IN's sequence of each input bar published. */
   const inSeqs = new Float64Array(count)
   /** What `paperd replay` sends for input bar `k`: the same body and the same Nats-Msg-Id. */
@@ -327,12 +340,14 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
     if (!d) barDestinations.set(symbol, (d = destinationOf(inputSubject('md.in.bar', symbol), 'MD_IN')))
     inSeqs[k] = ++seqs.MD_IN.n
     enqueue(injected(k, data, d), d.routes)
-    if (ts !== lastTs) run.times.push((lastTs = ts))
+    if (!timesOfColumns && ts !== lastTs) run.times.push((lastTs = ts))
     run.bars++
     injecting = k
     drain()
     injecting = -1
   }
+  // The times of the bars published: inSeqs is 0 for a bar refused.
+  if (timesOfColumns) run.times = run.refused.length ? columns.ts.filter((_, k) => inSeqs[k]! > 0) : columns.ts.slice()
   for (const counter of counted) run.handled[counter.name] = counter.n
   return run
 }

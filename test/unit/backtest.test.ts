@@ -47,6 +47,15 @@ describe('runBacktest', () => {
     const asColumns = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: columns }])
     expect(asObjects.fills.length).toBeGreaterThan(100)
     expect(JSON.stringify(asColumns)).toBe(JSON.stringify(asObjects))
+    // A row the daemon would refuse (its high under its low): left out of the times as of the run.
+    const lines = text.trimEnd().split('\n')
+    const cells = lines[40]!.split(',')
+    lines[40] = [cells[0], cells[1], '1', '2', ...cells.slice(4)].join(',')
+    const bad = lines.join('\n')
+    const badRun = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: parseBarColumns(bad, CSV).bars }])
+    expect(badRun.refused).toHaveLength(1)
+    expect(badRun.times).toHaveLength(orcl.length - 1)
+    expect(JSON.stringify(badRun)).toBe(JSON.stringify(await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: parseBarsCsv(bad, CSV).bars }])))
     const other = { symbol: 'ALT', timeframe: '1d', bars: syntheticBars(300, { seed: 4, start: orcl[0]!.ts }) }
     const merged = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: orcl }, other])
     expect(JSON.stringify(await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: columns }, other]))).toBe(JSON.stringify(merged))
