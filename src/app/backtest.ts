@@ -290,7 +290,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   const symbolAt = (k: number) => (merged ? merged[k]!.symbol : single!.symbol)
   const timeframeAt = (k: number) => (merged ? merged[k]!.timeframe : single!.timeframe)
   const columns = single && isColumns(single.bars) ? single.bars : undefined
-  const objects = merged ? undefined : (single!.bars as CsvBar[])
+  const objects = single && !columns ? (single.bars as CsvBar[]) : undefined
   const tsAt = (k: number): string => (columns ? columns.ts[k]! : merged ? merged[k]!.bar.ts : objects![k]!.ts)
   // Columns whose every time follows the one before (a CSV file: parsed, sorted, de-duplicated):
   // the run's times are theirs, taken at the end, rather than compared and pushed bar by bar.

@@ -116,8 +116,8 @@ export class BarTape {
 }
 
 /**
- * readLookups's reads over bars held in memory (the backtest, tests): symbol → bars in stream order.
- * Here rather than in lookups.ts so that a backtest loads no NATS client.
+ * readLookups's reads over bars held in memory, symbol → bars in stream order: what the tests'
+ * simulators read, and the answers a backtest's BacktestBars must give alike.
  */
 export function lookupInMemory(bars: (symbol: string) => readonly FoundBar[] | undefined, lookups: readonly BarLookup[]): Found {
   return lookups.map((l) => ({ lookup: l, bars: l.through > l.after ? barsIn(bars(l.symbol) ?? [], l) : [] }))
