@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ACCOUNT_PATTERN, IMPORT_FORMATS, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
 import { readBarColumns, readBarsFile, readContextFile } from './app/csv-files.js'
-import { runBacktest, withBarObjects, type BacktestContext, type BacktestInput, type BacktestSeries } from './app/backtest.js'
+import { PROGRESS_EVERY, runBacktest, withBarObjects, type BacktestContext, type BacktestInput, type BacktestSeries } from './app/backtest.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport, RANK_METRICS, type RankMetric } from './app/backtest-report.js'
 import { htmlReport } from './app/html-report.js'
@@ -327,9 +327,13 @@ program
     if (o.grid) return sweep(o, config, inputs.map(withBarObjects))
     if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
+    const total = inputs.reduce((n, i) => n + i.bars.length, 0)
+    const progress = total > 4 * PROGRESS_EVERY ? await bar('bars', total) : undefined
     const t0 = performance.now()
-    const run = await runBacktest(config, inputs, { contexts, points: true })
+    const run = await runBacktest(config, inputs, { contexts, points: true, ...(progress ? { onProgress: (n: number) => progress.update(n) } : {}) })
     const seconds = (performance.now() - t0) / 1000
+    progress?.update(total)
+    progress?.stop()
     if (run.refused.length)
       console.error(
         `refused ${run.refused.length} bar(s) the daemon would dead-letter, first: ${run.refused[0]!.symbol} ${run.refused[0]!.ts}: ${run.refused[0]!.reason}`,

@@ -128,7 +128,15 @@ interface BacktestOptions {
    * garbage collector. `paperd backtest` and sweeps report; tests read whole messages.
    */
   points?: boolean
+  /**
+   * Told how many input bars have been fed, every PROGRESS_EVERY of them (and the run then yields to
+   * the event loop, so a progress bar can be drawn); not called at all for shorter runs.
+   */
+  onProgress?: (fed: number, total: number) => void
 }
+
+/** How often a run with `onProgress` reports, in input bars. */
+export const PROGRESS_EVERY = 65_536
 
 export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts?: BacktestOptions & { points?: false }): Promise<BacktestRun>
 export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoint>>
@@ -319,6 +327,10 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   /** The input bar whose messages are being handled; -1 between bars. */
   let injecting = -1
   for (let k = 0; k < count; k++) {
+    if (opts.onProgress && k > 0 && k % PROGRESS_EVERY === 0) {
+      opts.onProgress(k, count)
+      await new Promise((resolve) => setImmediate(resolve))
+    }
     const symbol = symbolAt(k)
     const ts = tsAt(k)
     for (; c < contexts.length && contexts[c]!.ts <= ts; c++) {

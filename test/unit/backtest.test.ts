@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { syntheticBars } from '../../src/app/synthetic-bars.js'
-import { runBacktest } from '../../src/app/backtest.js'
+import { PROGRESS_EVERY, runBacktest } from '../../src/app/backtest.js'
 import { accountReport } from '../../src/app/backtest-report.js'
 import { parseConfig } from '../../src/config/env.js'
 import { parseBarColumns, parseBarsCsv } from '../../src/core/csv.js'
@@ -59,6 +59,18 @@ describe('runBacktest', () => {
     const other = { symbol: 'ALT', timeframe: '1d', bars: syntheticBars(300, { seed: 4, start: orcl[0]!.ts }) }
     const merged = await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: orcl }, other])
     expect(JSON.stringify(await runBacktest(config, [{ symbol: 'SYM', timeframe: '1d', bars: columns }, other]))).toBe(JSON.stringify(merged))
+  })
+
+  it('a long run reports its progress as it goes, and runs the same', async () => {
+    const bars = syntheticBars(2 * PROGRESS_EVERY + 10, { seed: 8, stepMs: 60_000 })
+    const inputs = [{ symbol: 'SYM', timeframe: '1m', bars }]
+    const told: [number, number][] = []
+    const reported = await runBacktest(config, inputs, { points: true, onProgress: (fed, total) => told.push([fed, total]) })
+    expect(told).toEqual([
+      [PROGRESS_EVERY, bars.length],
+      [2 * PROGRESS_EVERY, bars.length],
+    ])
+    expect(JSON.stringify(reported)).toBe(JSON.stringify(await runBacktest(config, inputs, { points: true })))
   })
 
   it('a run for a report (points) keeps of each portfolio what a report reads, and reports the same', async () => {
