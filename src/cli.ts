@@ -8,7 +8,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { ACCOUNT_PATTERN, IMPORT_FORMATS, SYMBOL_PATTERN, TIMEFRAME_PATTERN, TIMEFRAME_RULE } from './core/schemas.js'
 import { ConfigError, loadConfigFile, loadEnv, parseActorList, parseConfig, type Env } from './config/env.js'
 import { readBarColumns, readBarsFile, readContextFile } from './app/csv-files.js'
-import { PROGRESS_EVERY, runBacktest, withBarObjects, type BacktestContext, type BacktestInput, type BacktestSeries } from './app/backtest.js'
+import { PROGRESS_EVERY, runBacktest, withBarObjects, type BacktestContext, type BacktestSeries } from './app/backtest.js'
 import { CTL_COMMANDS } from './control/ctl.js'
 import { accountReport, formatReport, RANK_METRICS, type RankMetric } from './app/backtest-report.js'
 import { htmlReport } from './app/html-report.js'
@@ -324,7 +324,7 @@ program
     const config = loadConfigFile(o.config)
     const inputs = o.data.map((spec) => dataArg(spec, o.timeframe))
     if (o.grid && o.html) throw new ConfigError('--html reports one backtest: drop --grid, or use --out for the sweep')
-    if (o.grid) return sweep(o, config, inputs.map(withBarObjects))
+    if (o.grid) return sweep(o, config, inputs)
     if (o.walkForward) throw new ConfigError('--walk-forward needs --grid: the parameters each fold chooses from')
     const contexts = (o.context ?? []).flatMap(contextArg)
     const total = inputs.reduce((n, i) => n + i.bars.length, 0)
@@ -367,7 +367,11 @@ interface BacktestOptions {
 }
 
 /** `backtest --grid …`: every combination on worker threads, ranked; with --walk-forward, chosen and tested fold by fold. */
-async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFile>, inputs: BacktestInput[]): Promise<void> {
+async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFile>, series: BacktestSeries[]): Promise<void> {
+  // A plain sweep hands each worker the bars as columns (copied once, run as a CSV backtest runs);
+  // walk-forward cuts them into windows, as objects.
+  const objects = o.walkForward ? series.map(withBarObjects) : undefined
+  const inputs: BacktestSeries[] = objects ?? series
   if (o.context?.length) throw new ConfigError('--context is not swept yet: run the sweep without it')
   const { combinations, parseGrid, ranked, runConfigs, window, windowStarts, withParams } = await import('./app/sweep.js')
   const raw = JSON.parse(readFileSync(o.config, 'utf8')) as Record<string, unknown>
@@ -424,7 +428,7 @@ async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFil
   }
   const starts = (() => {
     try {
-      return windowStarts(inputs, o.walkForward!)
+      return windowStarts(objects!, o.walkForward!)
     } catch (err) {
       throw new ConfigError((err as Error).message)
     }
@@ -432,8 +436,8 @@ async function sweep(o: BacktestOptions, config: ReturnType<typeof loadConfigFil
   const progress = await bar(`${o.walkForward} folds × ${combos.length} combinations`, o.walkForward * (combos.length + 1))
   const folds: { train: [string, string]; test: [string, string | null]; params: Record<string, number>; trained: Report; tested: Report }[] = []
   for (let f = 1; f <= o.walkForward; f++) {
-    const train = window(inputs, starts[f - 1]!, starts[f]!)
-    const test = window(inputs, starts[f]!, starts[f + 1] ?? null)
+    const train = window(objects!, starts[f - 1]!, starts[f]!)
+    const test = window(objects!, starts[f]!, starts[f + 1] ?? null)
     const done = (f - 1) * (combos.length + 1)
     const reports = await runConfigs(configs, { inputs: train, timeframe: o.timeframe }, { threads: o.threads, onProgress: (n) => progress.update(done + n) })
     const best = ranked(

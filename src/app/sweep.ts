@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os'
 import type { ConfigFile } from '../core/config-file.js'
 import { parseConfig } from '../config/env.js'
-import type { BacktestInput } from './backtest.js'
+import type { BacktestInput, BacktestSeries } from './backtest.js'
 import { siblingModule, startWorker } from './threads.js'
 import type { accountReport, RankMetric } from './backtest-report.js'
 
@@ -84,7 +84,7 @@ const WORKER_URL = siblingModule('sweep-worker', import.meta.url)
 
 /** The data a sweep worker holds for its whole life: the bars once, then a config per job. */
 export interface SweepWorkerInit {
-  inputs: BacktestInput[]
+  inputs: BacktestSeries[]
   timeframe: string
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { runBacktest } from '../../src/app/backtest.js'
 import { accountReport } from '../../src/app/backtest-report.js'
 import { combinations, parseGrid, runConfigs, windowStarts, withParams } from '../../src/app/sweep.js'
-import { parseBarsCsv } from '../../src/core/csv.js'
+import { parseBarColumns, parseBarsCsv } from '../../src/core/csv.js'
 import { promisify } from 'node:util'
 import { execFile } from 'node:child_process'
 
@@ -35,6 +35,9 @@ describe('parameter sweeps', () => {
     }
     // The combinations differ (the sweep is not the same run sixteen times).
     expect(new Set(swept.map((r) => r[0]!.final_equity)).size).toBeGreaterThan(4)
+    // The bars handed to the workers as columns (what `paperd backtest --grid` does): the same reports.
+    const columns = [{ ...inputs[0]!, bars: parseBarColumns(readFileSync(CSV, 'utf8'), CSV).bars }]
+    expect(await runConfigs(configs, { inputs: columns, timeframe: '1d' }, { threads: 2 })).toEqual(swept)
   }, 120_000)
 
   it('reads ranges and lists, and refuses what cannot be swept', () => {
