@@ -6,6 +6,7 @@
 // A looked-up bar is made again, by the same handler, from the same input: the same message.
 import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { Bar } from '../core/contracts.js'
+import { doubled } from '../core/typed-arrays.js'
 
 type Context = NonNullable<Bar['context']>
 
@@ -23,19 +24,14 @@ class SymbolBars {
 
   push(seq: number, timeframe: number, input: number): void {
     if (this.n === this.seqs.length) {
-      this.seqs = grown(this.seqs, new Float64Array(this.n * 2))
-      this.timeframes = grown(this.timeframes, new Int32Array(this.n * 2))
-      this.inputs = grown(this.inputs, new Int32Array(this.n * 2))
+      this.seqs = doubled(this.seqs)
+      this.timeframes = doubled(this.timeframes)
+      this.inputs = doubled(this.inputs)
     }
     this.seqs[this.n] = seq
     this.timeframes[this.n] = timeframe
     this.inputs[this.n++] = input
   }
-}
-
-function grown<A extends Float64Array | Int32Array>(from: A, to: A): A {
-  to.set(from)
-  return to
 }
 
 export class BacktestBars {

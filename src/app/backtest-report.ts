@@ -72,7 +72,7 @@ export function equityCurve(run: Pick<ReportRun, 'times' | 'portfolios'>, accoun
 function carriedOver(times: readonly string[], items: readonly { ts: string }[], values: readonly number[], initial: number): number[] {
   const out = new Array<number>(times.length)
   let value = initial
-  if (itemsAscending(items) && timesAscending(times)) {
+  if (inOrder(items.length, (j) => items[j]!.ts) && inOrder(times.length, (i) => times[i]!)) {
     // Both in time order (a backtest's, a report's from Postgres): one walk.
     for (let i = 0, j = 0; i < times.length; i++) {
       const t = times[i]!
@@ -92,22 +92,11 @@ function carriedOver(times: readonly string[], items: readonly { ts: string }[],
   return out
 }
 
-/** Whether the times of `items` never go back. */
-function itemsAscending(items: readonly { ts: string }[]): boolean {
-  for (let i = 1; i < items.length; i++) if (items[i - 1]!.ts > items[i]!.ts) return false
+/** Whether the times `at(0)`, …, `at(n - 1)` never go back. */
+function inOrder(n: number, at: (i: number) => string): boolean {
+  for (let i = 1; i < n; i++) if (at(i - 1) > at(i)) return false
   return true
 }
-
-/** Whether `times` never go back; known once per array and length (a report reads a run's times for every account and curve). */
-function timesAscending(times: readonly string[]): boolean {
-  const known = ascendingTimes.get(times)
-  if (known?.length === times.length) return known.ascending
-  let ascending = true
-  for (let i = 1; i < times.length && ascending; i++) if (times[i - 1]! > times[i]!) ascending = false
-  ascendingTimes.set(times, { length: times.length, ascending })
-  return ascending
-}
-const ascendingTimes = new WeakMap<readonly string[], { length: number; ascending: boolean }>()
 
 export function accountReport(run: ReportRun, account: ReportAccount, timeframe: string): AccountReport {
   const portfolios = run.portfolios.filter((p) => p.account === account.id)

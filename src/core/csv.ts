@@ -4,6 +4,7 @@
 
 import { CANONICAL_TS } from './schemas.js'
 import { digitsAt, isCalendarDay, isClockTime } from './utc-digits.js'
+import { doubled } from './typed-arrays.js'
 
 export interface CsvBar {
   ts: string
@@ -69,7 +70,15 @@ class Rows {
 
   push(ts: string, ms: number, line: number, open: number, high: number, low: number, close: number, volume: number): void {
     const k = this.n++
-    if (k === this.ms.length) this.grow()
+    if (k === this.ms.length) {
+      this.ms = doubled(this.ms)
+      this.line = doubled(this.line)
+      this.open = doubled(this.open)
+      this.high = doubled(this.high)
+      this.low = doubled(this.low)
+      this.close = doubled(this.close)
+      this.volume = doubled(this.volume)
+    }
     this.ts.push(ts)
     this.ms[k] = ms
     this.line[k] = line
@@ -78,21 +87,6 @@ class Rows {
     this.low[k] = low
     this.close[k] = close
     this.volume[k] = volume
-  }
-
-  private grow(): void {
-    const twice = <A extends Float64Array | Int32Array>(a: A, b: A): A => {
-      b.set(a)
-      return b
-    }
-    const size = this.ms.length * 2
-    this.ms = twice(this.ms, new Float64Array(size))
-    this.line = twice(this.line, new Int32Array(size))
-    this.open = twice(this.open, new Float64Array(size))
-    this.high = twice(this.high, new Float64Array(size))
-    this.low = twice(this.low, new Float64Array(size))
-    this.close = twice(this.close, new Float64Array(size))
-    this.volume = twice(this.volume, new Float64Array(size))
   }
 }
 
@@ -500,22 +494,12 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
     }
   }
   skipped.sort((a, b) => a.line - b.line)
-  if (ordered && kept.length === n) {
-    const { ts, open, high, low, close, volume } = rows
-    return {
-      bars: {
-        length: n,
-        ts,
-        open: open.subarray(0, n),
-        high: high.subarray(0, n),
-        low: low.subarray(0, n),
-        close: close.subarray(0, n),
-        volume: volume.subarray(0, n),
-      },
-      skipped,
-    }
+  // The rows kept, in order, in columns of their own length (a sweep copies them to every worker).
+  const pick = (column: Float64Array) => {
+    const out = new Float64Array(kept.length)
+    for (let k = 0; k < kept.length; k++) out[k] = column[kept[k]!]!
+    return out
   }
-  const pick = (column: Float64Array) => Float64Array.from(kept, (i) => column[i]!)
   return {
     bars: {
       length: kept.length,
