@@ -15,10 +15,31 @@ import type { AccountConfig, Costs } from '../src/core/config-file/accounts.js'
 import type { Bar, Message } from '../src/core/contracts.js'
 import { accountFilter, filterOf } from '../src/core/subjects.js'
 import { Memo } from '../src/core/memo.js'
-import { applyFill, commissionOf, mark, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
-import { fillPrice, levelsOf, protectiveExit } from './lib/brackets.js'
+import { commissionOf, newBooks, revalue, type Books, type PositionBook } from './lib/books.js'
+import { fillPrice, protectiveExit } from './lib/brackets.js'
 import { commandStatus } from './lib/command-status.js'
 import { entryFill, slipped, stopTouched, type EntryFill, type EntryOrder } from './lib/entry-orders.js'
+import {
+  append,
+  applyPosting,
+  baseAt,
+  baseBooks,
+  baseIndex,
+  behind,
+  fold,
+  insert,
+  keyBefore,
+  markBar,
+  mergeBars,
+  newLedger,
+  symbolsFrom,
+  trim,
+  foldSeqOf,
+  type FoldEvent,
+  type FoldKey,
+  type Ledger,
+  type Posting,
+} from './lib/postings.js'
 
 type Order = Message<'trade.order'>
 
@@ -34,6 +55,8 @@ export interface ExecutorState {
   resting?: Record<string, { bars: number; triggered: boolean }>
   /** Highest stream sequence handled per input; their sum orders the books' versions (`seq`). */
   cursor: { orders: number; bars: number }
+  /** The books as a fold in market time: the latest fills, to fold again from when one lands behind (lib/postings). */
+  ledger?: Ledger
 }
 
 /**
@@ -52,9 +75,22 @@ export const accountScope = (account: string): Scope => ({
 class Out {
   readonly emit: Outbound[] = []
   private k = 0
-  constructor(private readonly base: number) {}
+  /** The latest MD position a fill of this message was posted at. */
+  at = 0
+  /** Fills of this message posted on the bar being handled. */
+  onBar = 0
+  /** Postings of this message that landed behind the fold, with the points made for them on the books as they were. */
+  readonly late: { posting: Posting; point: Outbound }[] = []
+  /** While a fold again publishes: the MD position it publishes from. */
+  refoldFrom: number | undefined
+  constructor(
+    private readonly base: number,
+    /** TRADE position of the last order or command handled: what the points it values knew. */
+    readonly orders: number,
+  ) {}
   seq(): number {
-    return this.base * 1024 + Math.min(this.k++, 1023)
+    // Room for a fold that publishes again a long stretch of points in one step.
+    return this.base * 1_048_576 + Math.min(this.k++, 1_048_575)
   }
 }
 
@@ -132,31 +168,51 @@ function tryResting(state: ExecutorState, order: Order, bar: Bar, seq: number, a
 }
 
 export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: AccountConfig, out: Out): void {
+  const ledger = state.ledger!
+  // Every bar is a position of the fold: a fill posted before it from now on lands behind it.
+  ledger.last = [seq, 0]
   const waiting = state.working[bar.symbol]
   // Most bars find no order waiting: no array for them.
   const due = waiting ? waiting.filter((o) => fillsOn(o, bar, seq)) : NONE
-  if (!state.books.positions[bar.symbol] && due.length === 0) return
-  mark(state.books, bar.symbol, bar.ts, bar.close)
+  const held = markBar(state.books, bar)
+  if (!held && due.length === 0) return
+  const keep = (rest: Order | undefined) => rest && (state.working[rest.symbol] ??= []).push(rest)
   if (due.length) {
     const rest = waiting!.filter((o) => !due.includes(o))
     if (rest.length) state.working[bar.symbol] = rest
     else delete state.working[bar.symbol]
     // At the open first (market orders, exits before entries as they came), then limit/stop entries,
-    // then the protective exits within the bar.
-    const keep = (rest: Order | undefined) => rest && (state.working[rest.symbol] ??= []).push(rest)
+    // then (below) the protective exits within the bar.
     for (const order of due) if (!protective(order) && !resting(order)) keep(fill(state, order, bar, seq, account, out))
     for (const order of due) {
       if (resting(order) && tryResting(state, order, bar, seq, account, out) === 'waiting') (state.working[bar.symbol] ??= []).push(order)
     }
-    for (const order of due) if (protective(order)) keep(fill(state, order, bar, seq, account, out))
-    settleDeferred(state, account, out)
-  } else {
-    out.emit.push({
-      type: 'trade.portfolio',
-      data: portfolio(state.books, account.id, portfolioIdPrefix(account.id) + bar.id, bar.ts, bar.id, bar.correlation_id, out.seq()),
-    })
   }
+  // The bar's point, when nothing of its symbol filled at its open (a fill's point says the same and
+  // more). A stop or target exit is decided on the bar it fills on, after the bar: its fill comes
+  // after the point, as when the order reaches the executor after the bar (as it almost always does).
+  if (out.onBar === 0 && state.books.positions[bar.symbol]) {
+    out.emit.push(barPoint(state.books, account.id, bar, seq, out))
+    ledger.last = [seq, 1]
+  }
+  for (const order of due) if (protective(order)) keep(fill(state, order, bar, seq, account, out))
+  if (due.length) settleDeferred(state, account, out)
 }
+
+const barPoint = (b: Books, account: string, bar: Bar, seq: number, out: Out): Outbound => ({
+  type: 'trade.portfolio',
+  data: portfolio(b, account, portfolioIdPrefix(account) + bar.id, bar.ts, bar.id, bar.correlation_id, foldSeqOf(seq, 1), null, out),
+})
+
+/**
+ * A fill's point. It supersedes the points after it in the fold that knew fewer orders: in one run there are none, but a run that died before its inputs were
+ * acknowledged may have published some (it marked bars before the order came), which the run after it,
+ * the order now in before those bars, will not publish again.
+ */
+const fillPoint = (b: Books, account: string, p: Posting, out: Out): Outbound => ({
+  type: 'trade.portfolio',
+  data: portfolio(b, account, `pf:${p.fillId}`, p.ts, p.fillId, p.correlation, foldSeqOf(p.at, p.phase), foldSeqOf(p.at, p.phase) + 1, out),
+})
 
 /** `pf:${account}:`, built once: the portfolio of a held symbol is published on every bar. */
 const portfolioIds = new Memo((account) => `pf:${account}:`)
@@ -181,8 +237,10 @@ function settleDeferred(state: ExecutorState, account: AccountConfig, out: Out):
   const deferred = state.deferred
   if (!deferred?.length) return
   state.deferred = []
+  // Filled now, priced at their own bars: posted where the exit that freed the cash was.
+  const at = out.at || state.cursor.bars
   for (const { order, bar, seq } of deferred) {
-    const rest = fill(state, order, bar, seq, account, out)
+    const rest = fill(state, order, bar, seq, account, out, undefined, at)
     if (rest) (state.working[rest.symbol] ??= []).push(rest)
   }
   if (!state.deferred.length) delete state.deferred
@@ -190,9 +248,19 @@ function settleDeferred(state: ExecutorState, account: AccountConfig, out: Out):
 
 /**
  * Fills `order` on `bar` (stream sequence `seq`), or rejects or defers it. Returns what a volume cap
- * leaves of it, to work on the next bar of its symbol.
+ * leaves of it, to work on the next bar of its symbol. `deferredAt`: an entry cash deferred, filled
+ * after the exit posted there.
  */
-function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account: AccountConfig, out: Out, entry?: EntryFill): Order | undefined {
+function fill(
+  state: ExecutorState,
+  order: Order,
+  bar: Bar,
+  seq: number,
+  account: AccountConfig,
+  out: Out,
+  entry?: EntryFill,
+  deferredAt?: number,
+): Order | undefined {
   const b = state.books
   const held = b.positions[order.symbol]
   const sign = order.side === 'buy' ? 1 : -1
@@ -234,14 +302,27 @@ function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account
     ;(state.parts ??= {})[order.id] = part + 1
     remainder = carryOver(order, wanted - qty, bar, seq)
   } else if (part > 0) delete state.parts![order.id]
-  const { position, closed } = applyFill(b, order.symbol, sign, qty, price, commission, bar.ts, `position:${fillId}`)
-  if (position !== closed) position.timeframe ??= order.timeframe
-  if (order.intent === 'entry' && order.bracket && position !== closed) {
-    const levels = levelsOf(order.bracket, position.qty > 0 ? 'long' : 'short', price)
-    position.stop = levels.stop
-    position.target = levels.target
+  const ledger = state.ledger!
+  const posting: Posting = {
+    at: deferredAt ?? seq,
+    phase: deferredAt !== undefined ? 3 : protective(order) ? 2 : 0,
+    n: ledger.n++,
+    symbol: order.symbol,
+    sign,
+    qty,
+    price,
+    commission,
+    ts: bar.ts,
+    close: bar.close,
+    positionId: `position:${fillId}`,
+    timeframe: order.timeframe,
+    bracket: order.intent === 'entry' ? order.bracket : null,
+    fillId,
+    correlation: order.correlation_id,
   }
-  mark(b, order.symbol, bar.ts, bar.close)
+  const { position, closed } = applyPosting(b, posting)
+  out.at = Math.max(out.at, posting.at)
+  if (posting.phase === 0 && posting.at === state.cursor.bars) out.onBar++
   const changed = closed ?? position
   out.emit.push(
     {
@@ -281,7 +362,15 @@ function fill(state: ExecutorState, order: Order, bar: Bar, seq: number, account
     positionMessage(order, fillId, bar.ts, changed, closed !== null, out.seq()),
   )
   if (closed && position !== closed) out.emit.push(positionMessage(order, fillId, bar.ts, position, false, out.seq()))
-  out.emit.push({ type: 'trade.portfolio', data: portfolio(b, order.account, `pf:${fillId}`, bar.ts, fillId, order.correlation_id, out.seq()) })
+  const point = fillPoint(b, order.account, posting, out)
+  if (out.late.length === 0 && !behind(ledger, posting.at, posting.phase)) {
+    out.emit.push(point)
+    append(ledger, posting, b)
+  } else {
+    // Behind bars already folded: the fold at the end of this message makes its point and those after it.
+    insert(ledger, posting)
+    out.late.push({ posting, point })
+  }
   return remainder
 }
 
@@ -312,7 +401,17 @@ function positionMessage(order: Order, fillId: string, ts: string, p: PositionBo
   }
 }
 
-function portfolio(b: Books, account: string, id: string, ts: string, cause: string, correlation: string, seq: number): Message<'trade.portfolio'> {
+function portfolio(
+  b: Books,
+  account: string,
+  id: string,
+  ts: string,
+  cause: string,
+  correlation: string,
+  foldSeq: number,
+  supersedes: number | null,
+  out: Out,
+): Message<'trade.portfolio'> {
   const v = revalue(b, ts)
   return {
     id,
@@ -332,7 +431,10 @@ function portfolio(b: Books, account: string, id: string, ts: string, cause: str
     trade_count: b.trade_count,
     winning_trades: b.winning_trades,
     open_positions: v.open,
-    seq,
+    seq: out.seq(),
+    fold_seq: foldSeq,
+    orders_seq: out.orders,
+    supersedes_from: out.refoldFrom ?? supersedes,
   }
 }
 
@@ -463,26 +565,101 @@ function cancel(order: Order, ts: string, cause: string, reason: string, out: Ou
   })
 }
 
-/** What handling `input` needs from the stream: the bars an order (or a close) placed late must walk. */
-export function executorLookup(state: ExecutorState, input: Inbound, account: AccountConfig): BarLookup[] | null {
-  let order: Order | null = null
-  if (input.type === 'trade.order') order = input.data
-  else if (input.type === 'trade.command' && input.data.command === 'close_position') order = closeOrder(state, input.data)
-  const l = order && orderLookup(state, order, account)
-  return l ? [l] : null
+/** The order an input places, if any: a trade.order, or the exit a close_position command makes. */
+function placedOrder(state: ExecutorState, input: Inbound): Order | null {
+  if (input.type === 'trade.order') return input.data
+  if (input.type === 'trade.command' && input.data.command === 'close_position') return closeOrder(state, input.data)
+  return null
 }
+
+/**
+ * How to fold again if the order's fills land behind the fold: from the last posting before the
+ * first bar it can fill on (null: the opening books), over the bars since of every symbol that may
+ * be held in between. Null when there is nothing to fold again from (dropped, see LEDGER_DEPTH).
+ */
+interface Refold {
+  base: Posting | null
+  lookups: BarLookup[]
+}
+
+function refoldPlan(state: ExecutorState, order: Order): Refold | null {
+  const ledger = state.ledger ?? newLedger()
+  const from = protective(order) ? order.bar_seq : order.bar_seq + 1
+  const k = baseIndex(ledger, from)
+  if (k === null) return null
+  const symbols = symbolsFrom(ledger, k)
+  symbols.add(order.symbol)
+  // An entry waiting for cash may fill in the same step, at its own symbol's bar.
+  for (const d of state.deferred ?? []) symbols.add(d.order.symbol)
+  const after = baseAt(ledger, k)
+  return {
+    base: k < 0 ? null : ledger.postings[k]!,
+    lookups: [...symbols].sort().map((symbol) => ({ symbol, after, through: state.cursor.bars })),
+  }
+}
+
+/** What handling `input` needs from the stream: the bars an order (or a close) placed late must walk, and those a fold again reads. */
+export function executorLookup(state: ExecutorState, input: Inbound, account: AccountConfig): BarLookup[] | null {
+  const order = placedOrder(state, input)
+  const l = order && orderLookup(state, order, account)
+  if (!l) return null
+  return [l, ...(refoldPlan(state, order)?.lookups ?? [])]
+}
+
+/**
+ * Folds the books again from the plan's base, with the postings of this message among the rest, and
+ * publishes every point from the MD position of the first of them on, each saying so
+ * (`supersedes_from`): any point of the account there that knew fewer orders is withdrawn — those this
+ * fold makes again, and those that no longer exist (a position a late exit closed held nothing
+ * there), even ones published by a run that died before its inputs were acknowledged.
+ */
+function refold(state: ExecutorState, plan: Refold | null, found: Found, account: AccountConfig, out: Out): void {
+  const ledger = state.ledger!
+  if (!plan) {
+    // Nothing to fold again from: the points as they were made, and a ledger that starts here.
+    for (const l of out.late) out.emit.push(l.point)
+    ledger.postings = []
+    ledger.trimmed = true
+    ledger.last = [state.cursor.bars, 2]
+    return
+  }
+  const k = plan.base ? ledger.postings.indexOf(plan.base) : -1
+  const from = Math.min(...out.late.map((l) => l.posting.at))
+  const books = baseBooks(ledger, k, account.starting_cash)
+  let last: FoldKey = [0, 0, 0]
+  out.refoldFrom = foldSeqOf(from, 0)
+  fold(books, ledger.postings.slice(k + 1), mergeBars(found.slice(1).map((f) => f.bars)), (event, key, folded) => {
+    last = key
+    // Every point is valued (the valuation moves the peak and the day); those from `from` on published.
+    const point = pointOf(event, folded, account, out)
+    if (key[0] >= from) out.emit.push(point)
+  })
+  out.refoldFrom = undefined
+  state.books = books
+  if (keyBefore(ledger.last, [last[0], last[1]])) ledger.last = [last[0], last[1]]
+}
+
+/** The point a fold event makes on the fold's books. */
+const pointOf = (event: FoldEvent, books: Books, account: AccountConfig, out: Out): Outbound =>
+  event.kind === 'bar' ? barPoint(books, account.id, event.bar, event.seq, out) : fillPoint(books, account.id, event.posting, out)
 
 /** One message through the executor. */
 export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, found: Found = NO_BARS): Step<ExecutorState> {
   const c = state.cursor
+  const ledger = (state.ledger ??= newLedger())
+  const order = input.type === 'md.bar' ? null : placedOrder(state, input)
+  // Planned on the state the lookups were made from.
+  const plan = order && orderLookup(state, order, account) ? refoldPlan(state, order) : null
   if (input.type === 'md.bar') c.bars = Math.max(c.bars, input.seq)
   else c.orders = Math.max(c.orders, input.seq)
-  const out = new Out(c.orders + c.bars)
+  const out = new Out(c.orders + c.bars, c.orders)
   if (input.type === 'trade.order') handleOrder(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
   else if (input.type === 'md.bar') handleBar(state, input.data, input.seq, account, out)
   else if (input.type === 'trade.command') handleCommand(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
   else return { state, outcome: 'skipped' }
   settleDeferred(state, account, out)
+  if (out.late.length) refold(state, plan, found, account, out)
+  trim(ledger)
   return out.emit.length ? { state, emit: out.emit } : { state }
 }
 
@@ -495,9 +672,10 @@ export const paperExecutor = (accounts: AccountConfig[]) => {
     name: 'paper-executor',
     ordered: true,
     // 2: orders and commands through one consumer; fills decided by stream position.
-    stateVersion: 2,
+    // 3: the ledger (postings to fold the books again from); marks only of held symbols.
+    stateVersion: 3,
     scopes: accounts.map((a) => accountScope(a.id)),
-    init: (scope) => ({ books: newBooks(byId.get(scope.key)!.starting_cash), working: {}, cursor: { orders: 0, bars: 0 } }),
+    init: (scope) => ({ books: newBooks(byId.get(scope.key)!.starting_cash), working: {}, cursor: { orders: 0, bars: 0 }, ledger: newLedger() }),
     lookup: (state, input, scope) => executorLookup(state, input, byId.get(scope.key)!),
     handle: (state, input, scope, found) => handleExecution(state, input, byId.get(scope.key)!, found),
   })

@@ -231,6 +231,7 @@ export function writesOf(input: Inbound): Write[] {
     }
     case 'trade.portfolio': {
       const d = input.data
+      const orders = d.orders_seq ?? 0
       return [
         { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
         {
@@ -248,6 +249,7 @@ export function writesOf(input: Inbound): Write[] {
             winning_trades: d.winning_trades,
             open_positions: d.open_positions,
             seq: d.seq,
+            orders_seq: orders,
             ts: d.ts,
             message_id: d.id,
           },
@@ -265,8 +267,15 @@ export function writesOf(input: Inbound): Write[] {
             unrealized_pnl: d.unrealized_pnl,
             drawdown: d.drawdown,
             daily_pnl: d.daily_pnl,
+            fold_seq: d.fold_seq ?? null,
+            orders_seq: orders,
+            supersedes_from: d.supersedes_from ?? null,
           },
         },
+        // What the points after it in the account's fold knew fewer orders than this one withdraws (equity_points).
+        ...(d.supersedes_from != null
+          ? [{ table: 'portfolio_supersessions', row: { account: d.account, from_fold_seq: d.supersedes_from, orders_seq: orders } }]
+          : []),
       ]
     }
     case 'trade.risk_state': {
@@ -373,7 +382,10 @@ export function writesOf(input: Inbound): Write[] {
       const books = { cash: d.cash, equity: d.equity, realized_pnl: d.realized_pnl, unrealized_pnl: d.equity - d.cash, drawdown: 0, daily_pnl: null }
       return [
         { table: 'accounts', row: { id: d.account, starting_cash: d.starting_cash } },
-        { table: 'portfolio_history', row: { id: d.id, account: d.account, ts: d.ts, seq: 0, ...books } },
+        {
+          table: 'portfolio_history',
+          row: { id: d.id, account: d.account, ts: d.ts, seq: 0, ...books, fold_seq: null, orders_seq: 0, supersedes_from: null },
+        },
         // Seq 0: the account's state only while paperd has none (every books version of the executor is later).
         ...(d.current
           ? [
@@ -387,6 +399,7 @@ export function writesOf(input: Inbound): Write[] {
                   winning_trades: d.winning_trades,
                   open_positions: 0,
                   seq: 0,
+                  orders_seq: 0,
                   ts: d.ts,
                   message_id: d.id,
                 },

@@ -1,5 +1,5 @@
 // `paperd report --account A`: the backtest's report for a live account, read from Postgres — the
-// fills (`trades`), the books over time (`portfolio_history`), the positions and the bars of the
+// fills (`trades`), the books over time (`equity_points`, the points of `portfolio_history` that stand), the positions and the bars of the
 // symbols it traded (`snapshot_market`) — so the same numbers and the same page come out of both.
 import type { Sql } from 'postgres'
 import type { BacktestInput } from './backtest.js'
@@ -14,11 +14,10 @@ interface LiveRun {
 }
 
 /**
- * The points of the books still true: in the order the executor wrote them (seq), a point is
- * superseded by any later one dated no later (an order that reached it after bars it had already
- * marked fills at its own, earlier bar, so those marks lacked it). The rest, by time.
+ * One point per time: of the points that stand (`equity_points`, in the executor's fold order), a
+ * point is left out when a later one is dated no later (another symbol's bar at the same time, say).
  */
-export function currentPoints<P extends { ts: Date; seq: string }>(written: P[]): P[] {
+function currentPoints<P extends { ts: Date; seq: string }>(written: P[]): P[] {
   let earliestLater = Number.POSITIVE_INFINITY
   const kept: P[] = []
   for (let i = written.length - 1; i >= 0; i--) {
@@ -42,7 +41,7 @@ export async function readLiveRun(sql: Sql, accountId: string): Promise<LiveRun>
   >`select symbol, side, qty::float8 as qty, price::float8 as price, commission::float8 as commission, ts, intent, position_id
     from trades where account = ${accountId} order by ts, trade_id`
   const written = await sql<{ ts: Date; equity: number; cash: number; seq: string }[]>`select ts, equity::float8 as equity, cash::float8 as cash, seq
-    from portfolio_history where account = ${accountId} order by seq`
+    from equity_points where account = ${accountId} order by fold_seq nulls first, seq`
   const books = currentPoints(written)
   const positions = await sql<
     {

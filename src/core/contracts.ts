@@ -45,6 +45,8 @@ interface Contract<S extends z.ZodType = z.ZodType> {
   schema: S
   /** Who publishes it (documentation). */
   producer: string
+  /** The Nats-Msg-Id, when it is not the body's `id` (a message republished in new versions). */
+  msgId?: (data: z.infer<S>) => string
 }
 
 const contract = <S extends z.ZodType>(c: Contract<S>) => c
@@ -65,7 +67,13 @@ export const contracts = {
   'trade.strategy': contract({ subject: 'trade.strategy.{account}', stream: 'TRADE', schema: StrategyDefinitionSchema, producer: 'risk-gate' }),
   'trade.fill': contract({ subject: 'trade.fill.{account}', stream: 'TRADE', schema: FillSchema, producer: 'paper-executor' }),
   'trade.position': contract({ subject: 'trade.position.{account}', stream: 'TRADE', schema: PositionSchema, producer: 'paper-executor' }),
-  'trade.portfolio': contract({ subject: 'trade.portfolio.{account}', stream: 'TRADE', schema: PortfolioSchema, producer: 'paper-executor' }),
+  'trade.portfolio': contract({
+    subject: 'trade.portfolio.{account}',
+    stream: 'TRADE',
+    schema: PortfolioSchema,
+    producer: 'paper-executor',
+    msgId: (d) => `${d.id}@${d.orders_seq ?? 0}.${d.seq}`,
+  }),
   'strategy.signal': contract({
     subject: 'strategy.signal.{account}',
     stream: 'SIGNALS',
@@ -87,3 +95,9 @@ export type InjectedBar = Message<'md.in.bar'>
 export type Bar = Message<'md.bar'>
 
 export const messageTypes = Object.keys(contracts) as MessageType[]
+
+/** The Nats-Msg-Id of a message paperd publishes: its body's id, unless its contract says otherwise. */
+export function messageIdOf(out: Envelope<Published>): string {
+  const msgId = (contracts[out.type] as Contract).msgId
+  return msgId ? msgId(out.data) : out.data.id
+}

@@ -367,10 +367,32 @@ export const PortfolioSchema = z
     trade_count: z.int().min(0),
     winning_trades: z.int().min(0),
     open_positions: z.int().min(0),
-    seq: z.int().min(0),
+    seq: z.int().min(0).describe('Increases with every change of the account books'),
+    fold_seq: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        "Where the point is in the account's fold of bars and fills: 4 × the MD sequence of its bar, + 1 for a bar's mark, + 0 for a fill at the open, + 2 for a stop or target exit within the bar, + 3 for an entry cash deferred (at the exit that freed the cash)",
+      ),
+    orders_seq: z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'TRADE position of the last order or command the executor had handled when it valued this point. Of the versions of one point (one id), the one with the highest (orders_seq, seq) stands. The Nats-Msg-Id is `<id>@<orders_seq>.<seq>`',
+      ),
+    supersedes_from: z
+      .int()
+      .min(0)
+      .nullable()
+      .optional()
+      .describe(
+        "A fold_seq: every point of the account at or after it with a lower orders_seq is withdrawn, unless published again. A fill's point says so of the points after it; when a fill reached the executor after bars it had marked, it values the account again from that bar on and every point it publishes says so",
+      ),
   })
   .strict()
-  .describe('The account books after a change (fill or mark-to-market)')
+  .describe('The account books after a change (fill or mark-to-market): a point of the equity curve')
 
 const EXECUTOR_COMMANDS = ['cancel_order', 'close_position'] as const
 const RISK_COMMANDS = [

@@ -1,9 +1,9 @@
 // Three identical `paperd start` processes — same config, every actor — share the work by leases:
 // every scope has exactly one owner and each process owns some. While three daily series are
 // replayed, a random process is SIGKILLed and restarted every few seconds, and one is frozen
-// (SIGSTOP) for longer than a lease lives, then resumed. After `replay --wait`, every fill equals an
-// uninterrupted backtest's, every account's cash the independent reference broker's, and each
-// scope again has exactly one owner.
+// (SIGSTOP) for longer than a lease lives, then resumed. After `replay --wait`, every fill and every
+// point of the equity curve equals an uninterrupted backtest's, every account's cash the independent
+// reference broker's, and each scope again has exactly one owner.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -154,6 +154,31 @@ describe('three identical processes under leases', () => {
       const [book] = await stack.sql<{ cash: number }[]>`select cash::float8 as cash from portfolio_state where account = ${c.account}`
       expect(book!.cash, c.account).toBe(ref.cash)
     }
+    // And the equity curve — every mark between fills — is the backtest's, point for point: the
+    // executors ran ahead of their orders, died and were frozen, and published points again.
+    const points = await stack.sql`select id, account, ts, cash::float8 as cash, equity::float8 as equity, unrealized_pnl::float8 as unrealized_pnl,
+      drawdown::float8 as drawdown, daily_pnl::float8 as daily_pnl from equity_points order by id collate "C"`
+    expect(points.map((p) => ({ ...p, ts: (p.ts as Date).toISOString() }))).toEqual(
+      run.portfolios
+        .map((p) => ({
+          id: p.id,
+          account: p.account,
+          ts: p.ts,
+          cash: p.cash,
+          equity: p.equity,
+          unrealized_pnl: p.unrealized_pnl,
+          drawdown: p.drawdown,
+          daily_pnl: p.daily_pnl,
+        }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    )
+    const states = await stack.sql`select account, equity::float8 as equity, peak_equity::float8 as peak, message_id from portfolio_state order by account`
+    const last = new Map(run.portfolios.map((p) => [p.account, p]))
+    expect(states.map((s) => ({ ...s }))).toEqual(
+      [...last.values()]
+        .map((p) => ({ account: p.account, equity: p.equity, peak: p.peak_equity, message_id: p.id }))
+        .sort((a, b) => (a.account < b.account ? -1 : 1)),
+    )
     // Afterwards, every scope has exactly one owner again, among the three running processes.
     await everyScopeOwned(3)
     for (const p of procs) {

@@ -15,7 +15,7 @@
 import { takes, type AnyActorDef, type FoundBar, type Inbound, type InputSpec, type Outbound, type Scope, type Step } from '../../src/core/actor.js'
 import { lookupInMemory } from '../../src/runtime/bar-tape.js'
 import type { ConfigFile } from '../../src/core/config-file.js'
-import type { Message, StreamName } from '../../src/core/contracts.js'
+import { messageIdOf, type Message, type StreamName } from '../../src/core/contracts.js'
 import { matchSubject, subjectMatches, subjectOf } from '../../src/core/subjects.js'
 import { indicators } from '../../actors/indicators.js'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
@@ -130,6 +130,26 @@ export interface SimResult {
   trade: Inbound[]
   /** Ideas the gate still holds after everything drained. */
   held: number
+  /** The equity points that stand, as the persister's `equity_points` view gives them. */
+  points: Message<'trade.portfolio'>[]
+}
+
+/**
+ * The points that stand of a series of portfolio messages, in whatever order they came (as the
+ * persister's tables and the `equity_points` view make them): per id the version with the highest
+ * (orders_seq, seq), less those a later fold withdrew (fold_seq at or after its supersedes_from, fewer orders known).
+ */
+export function standingPoints(messages: readonly Message<'trade.portfolio'>[]): Message<'trade.portfolio'>[] {
+  const newest = new Map<string, Message<'trade.portfolio'>>()
+  const orders = (m: Message<'trade.portfolio'>) => m.orders_seq ?? 0
+  const newer = (a: Message<'trade.portfolio'>, b: Message<'trade.portfolio'>) => (orders(a) !== orders(b) ? orders(a) > orders(b) : a.seq > b.seq)
+  const folds: Message<'trade.portfolio'>[] = []
+  for (const m of messages) {
+    const had = newest.get(m.id)
+    if (!had || newer(m, had)) newest.set(m.id, m)
+    if (m.supersedes_from != null) folds.push(m)
+  }
+  return [...newest.values()].filter((p) => !folds.some((f) => f.account === p.account && f.supersedes_from! <= (p.fold_seq ?? 0) && orders(f) > orders(p)))
 }
 
 /**
@@ -146,8 +166,9 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
   let clock = 0
 
   const publish = (out: Outbound) => {
-    if (ids.has(out.data.id)) return // the duplicate window: the first copy stays
-    ids.add(out.data.id)
+    const id = messageIdOf(out)
+    if (ids.has(id)) return // the duplicate window: the first copy stays
+    ids.add(id)
     const seq = streams.TRADE.length + 1
     streams.TRADE.push({ stream: 'TRADE', seq, at: ++clock, input: inboundOf(out.type, out.data, seq) })
   }
@@ -172,12 +193,16 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     if (hit === undefined) matched.set(key, (hit = subjectMatches(spec.filter, m.input.subject)))
     return hit
   }
-  /** The next message a consumer would deliver, if any (skipping what its filter leaves out). */
+  /**
+   * The next message a consumer would deliver, if any, skipping what its filter leaves out and what
+   * the handler does not take (the runtime acknowledges those unread: the executor's own portfolios
+   * on the account's subjects, say).
+   */
   const peek = (c: Consumer): number => {
     const list = streams[c.spec.stream as 'MD' | 'TRADE']
     let i = c.next
-    while (i < list.length && !matches(c.spec, list[i]!)) i++
-    c.next = i // what the filter leaves out is never delivered
+    while (i < list.length && (!matches(c.spec, list[i]!) || !c.spec.accepts.includes(list[i]!.input.type))) i++
+    c.next = i // never delivered
     return i < list.length ? i : -1
   }
   const handle = (p: Proc, c: Consumer, m: Stored): Outbound[] => {
@@ -287,5 +312,6 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     kills: gate.kills + executor.kills,
     trade,
     held: gate.def.held?.(gate.state) ?? 0,
+    points: standingPoints(trade.filter((m) => m.type === 'trade.portfolio').map((m) => m.data as Message<'trade.portfolio'>)),
   }
 }

@@ -217,11 +217,13 @@ describe('persister.writesOf: each message type → its rows', () => {
     ])
   })
 
-  it('trade.portfolio → accounts, portfolio_state (versioned by seq) and portfolio_history', () => {
+  it('trade.portfolio → accounts, portfolio_state and portfolio_history (versioned by orders_seq, seq), and what it supersedes', () => {
     const m = sample('trade.portfolio')
     const d = m.data
     const writes = writesOf(m)
-    expect(tables(writes)).toEqual(['accounts', 'portfolio_state', 'portfolio_history'])
+    expect(d.supersedes_from).toBe(d.fold_seq! + 1) // a fill's point
+    expect(tables(writes)).toEqual(['accounts', 'portfolio_state', 'portfolio_history', 'portfolio_supersessions'])
+    expect(writes[3]!.row).toEqual({ account: 'main', from_fold_seq: d.supersedes_from, orders_seq: d.orders_seq })
     expect(writes[0]!.row).toEqual({ id: 'main', starting_cash: 10000 })
     expect(writes[1]!.row).toMatchObject({
       account: 'main',
@@ -234,7 +236,7 @@ describe('persister.writesOf: each message type → its rows', () => {
       seq: d.seq,
       message_id: d.id,
     })
-    expect(writes[2]!.row).toMatchObject({ id: d.id, account: 'main', ts: d.ts, seq: d.seq, equity: d.equity })
+    expect(writes[2]!.row).toMatchObject({ id: d.id, account: 'main', ts: d.ts, seq: d.seq, equity: d.equity, fold_seq: d.fold_seq, orders_seq: d.orders_seq })
   })
 
   it('dlq → dead_letters', () => {

@@ -20,6 +20,10 @@ interface TableSpec {
 }
 
 const newerSeq = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.seq) >= Number(b.seq)
+/** An equity point's version: the orders its valuation knew, then the books version. */
+const newerPoint = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  Number(a.orders_seq) !== Number(b.orders_seq) ? Number(a.orders_seq) > Number(b.orders_seq) : Number(a.seq) >= Number(b.seq)
+const POINT_GUARD = '($t.orders_seq, $t.seq) < (excluded.orders_seq, excluded.seq)'
 const updateAll = (table: string, columns: string[], guard: string) =>
   `do update set ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = now() where ${guard.replace(/\$t/g, table)}`
 /**
@@ -90,6 +94,7 @@ export const TABLES: Record<string, TableSpec> = {
       winning_trades: 'integer',
       open_positions: 'integer',
       seq: 'bigint',
+      orders_seq: 'bigint',
       ts: 'timestamptz',
       message_id: 'text',
     },
@@ -108,12 +113,13 @@ export const TABLES: Record<string, TableSpec> = {
         'winning_trades',
         'open_positions',
         'seq',
+        'orders_seq',
         'ts',
         'message_id',
       ],
-      '$t.seq < excluded.seq',
+      POINT_GUARD,
     ),
-    prefer: newerSeq,
+    prefer: newerPoint,
   },
   portfolio_history: {
     columns: {
@@ -127,8 +133,32 @@ export const TABLES: Record<string, TableSpec> = {
       unrealized_pnl: 'numeric',
       drawdown: 'numeric',
       daily_pnl: 'numeric',
+      fold_seq: 'bigint',
+      orders_seq: 'bigint',
+      supersedes_from: 'bigint',
     },
     key: ['id'],
+    // A point published again (a fold that knew more orders) replaces the version it revises.
+    conflict: `do update set ${[
+      'ts',
+      'seq',
+      'cash',
+      'equity',
+      'realized_pnl',
+      'unrealized_pnl',
+      'drawdown',
+      'daily_pnl',
+      'fold_seq',
+      'orders_seq',
+      'supersedes_from',
+    ]
+      .map((c) => `${c} = excluded.${c}`)
+      .join(', ')} where ${POINT_GUARD.replace(/\$t/g, 'portfolio_history')}`,
+    prefer: newerPoint,
+  },
+  portfolio_supersessions: {
+    columns: { account: 'text', from_fold_seq: 'bigint', orders_seq: 'bigint' },
+    key: ['account', 'from_fold_seq', 'orders_seq'],
     conflict: 'do nothing',
   },
   positions: {
