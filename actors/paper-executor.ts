@@ -28,15 +28,14 @@ import {
   behind,
   fold,
   insert,
-  keyBefore,
   markBar,
   mergeBars,
+  LEDGER_DEPTH,
   newLedger,
   symbolsFrom,
   trim,
   foldSeqOf,
   type FoldEvent,
-  type FoldKey,
   type Ledger,
   type Posting,
 } from './lib/postings.js'
@@ -79,9 +78,7 @@ class Out {
   at = 0
   /** Fills of this message posted on the bar being handled. */
   onBar = 0
-  /** Postings of this message that landed behind the fold, with the points made for them on the books as they were. */
-  readonly late: { posting: Posting; point: Outbound }[] = []
-  /** While a fold again publishes: the MD position it publishes from. */
+  /** While a fold again publishes: the fold position it publishes from (its points' supersedes_from). */
   refoldFrom: number | undefined
   constructor(
     private readonly base: number,
@@ -170,7 +167,7 @@ function tryResting(state: ExecutorState, order: Order, bar: Bar, seq: number, a
 export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: AccountConfig, out: Out): void {
   const ledger = state.ledger!
   // Every bar is a position of the fold: a fill posted before it from now on lands behind it.
-  ledger.last = [seq, 0]
+  ledger.last = foldSeqOf(seq, 0)
   const waiting = state.working[bar.symbol]
   // Most bars find no order waiting: no array for them.
   const due = waiting ? waiting.filter((o) => fillsOn(o, bar, seq)) : NONE
@@ -191,9 +188,9 @@ export function handleBar(state: ExecutorState, bar: Bar, seq: number, account: 
   // The bar's point, when nothing of its symbol filled at its open (a fill's point says the same and
   // more). A stop or target exit is decided on the bar it fills on, after the bar: its fill comes
   // after the point, as when the order reaches the executor after the bar (as it almost always does).
-  if (out.onBar === 0 && state.books.positions[bar.symbol]) {
+  if (out.onBar === 0 && ledger.dirty === undefined && state.books.positions[bar.symbol]) {
     out.emit.push(barPoint(state.books, account.id, bar, seq, out))
-    ledger.last = [seq, 1]
+    ledger.last = foldSeqOf(seq, 1)
   }
   for (const order of due) if (protective(order)) keep(fill(state, order, bar, seq, account, out))
   if (due.length) settleDeferred(state, account, out)
@@ -205,9 +202,10 @@ const barPoint = (b: Books, account: string, bar: Bar, seq: number, out: Out): O
 })
 
 /**
- * A fill's point. It supersedes the points after it in the fold that knew fewer orders: in one run there are none, but a run that died before its inputs were
- * acknowledged may have published some (it marked bars before the order came), which the run after it,
- * the order now in before those bars, will not publish again.
+ * A fill's point. It supersedes the points after it in the fold that knew fewer orders: in one run
+ * there are none, but a run that died before its inputs were acknowledged may have published some
+ * (it marked bars before the order came), which the run after it, the order now in before those
+ * bars, will not publish again.
  */
 const fillPoint = (b: Books, account: string, p: Posting, out: Out): Outbound => ({
   type: 'trade.portfolio',
@@ -362,14 +360,14 @@ function fill(
     positionMessage(order, fillId, bar.ts, changed, closed !== null, out.seq()),
   )
   if (closed && position !== closed) out.emit.push(positionMessage(order, fillId, bar.ts, position, false, out.seq()))
-  const point = fillPoint(b, order.account, posting, out)
-  if (out.late.length === 0 && !behind(ledger, posting.at, posting.phase)) {
-    out.emit.push(point)
+  if (ledger.dirty === undefined && !behind(ledger, posting)) {
+    out.emit.push(fillPoint(b, order.account, posting, out))
     append(ledger, posting, b)
   } else {
-    // Behind bars already folded: the fold at the end of this message makes its point and those after it.
+    // Behind bars already folded (or after such a fill): the books are folded again, and their
+    // points published, when the scope settles (settleBooks).
     insert(ledger, posting)
-    out.late.push({ posting, point })
+    ledger.dirty = Math.min(ledger.dirty ?? posting.at, posting.at)
   }
   return remainder
 }
@@ -565,78 +563,114 @@ function cancel(order: Order, ts: string, cause: string, reason: string, out: Ou
   })
 }
 
-/** The order an input places, if any: a trade.order, or the exit a close_position command makes. */
-function placedOrder(state: ExecutorState, input: Inbound): Order | null {
-  if (input.type === 'trade.order') return input.data
-  if (input.type === 'trade.command' && input.data.command === 'close_position') return closeOrder(state, input.data)
-  return null
-}
-
-/**
- * How to fold again if the order's fills land behind the fold: from the last posting before the
- * first bar it can fill on (null: the opening books), over the bars since of every symbol that may
- * be held in between. Null when there is nothing to fold again from (dropped, see LEDGER_DEPTH).
- */
-interface Refold {
-  base: Posting | null
-  lookups: BarLookup[]
-}
-
-function refoldPlan(state: ExecutorState, order: Order): Refold | null {
-  const ledger = state.ledger ?? newLedger()
-  const from = protective(order) ? order.bar_seq : order.bar_seq + 1
-  const k = baseIndex(ledger, from)
-  if (k === null) return null
-  const symbols = symbolsFrom(ledger, k)
-  symbols.add(order.symbol)
-  // An entry waiting for cash may fill in the same step, at its own symbol's bar.
-  for (const d of state.deferred ?? []) symbols.add(d.order.symbol)
-  const after = baseAt(ledger, k)
-  return {
-    base: k < 0 ? null : ledger.postings[k]!,
-    lookups: [...symbols].sort().map((symbol) => ({ symbol, after, through: state.cursor.bars })),
-  }
-}
-
-/** What handling `input` needs from the stream: the bars an order (or a close) placed late must walk, and those a fold again reads. */
+/** What handling `input` needs from the stream: the bars an order (or a close) placed late must walk. */
 export function executorLookup(state: ExecutorState, input: Inbound, account: AccountConfig): BarLookup[] | null {
-  const order = placedOrder(state, input)
+  let order: Order | null = null
+  if (input.type === 'trade.order') order = input.data
+  else if (input.type === 'trade.command' && input.data.command === 'close_position') order = closeOrder(state, input.data)
   const l = order && orderLookup(state, order, account)
-  if (!l) return null
-  return [l, ...(refoldPlan(state, order)?.lookups ?? [])]
+  return l ? [l] : null
 }
 
 /**
- * Folds the books again from the plan's base, with the postings of this message among the rest, and
- * publishes every point from the MD position of the first of them on, each saying so
- * (`supersedes_from`): any point of the account there that knew fewer orders is withdrawn — those this
- * fold makes again, and those that no longer exist (a position a late exit closed held nothing
- * there), even ones published by a run that died before its inputs were acknowledged.
+ * How far behind the bars a late fill may leave the books before they are folded again at once
+ * (MD positions), and how many fills may wait: a replay running far ahead of its orders keeps at
+ * most this much unpublished.
  */
-function refold(state: ExecutorState, plan: Refold | null, found: Found, account: AccountConfig, out: Out): void {
-  const ledger = state.ledger!
-  if (!plan) {
-    // Nothing to fold again from: the points as they were made, and a ledger that starts here.
-    for (const l of out.late) out.emit.push(l.point)
+const SETTLE_SPAN = 50_000
+const SETTLE_FILLS = 4 * LEDGER_DEPTH
+/**
+ * After how long without a message the books are folded again, as far as the orders have come (the
+ * latest signal bar of an order handled: what an order still to come fills after, from a strategy
+ * scope that sends its ideas in bar order), and all the way (an order could still come for a bar
+ * marked, but a second without one says the replay, or the burst, is over). While orders keep
+ * coming behind bars marked long before, each fold publishes only what the orders have passed.
+ */
+const SETTLE_SOON_MS = 50
+const SETTLE_ALL_MS = 1_000
+
+/**
+ * After a rebuild replayed messages onto the state `before`: points of the bars after it may not
+ * have been published by the run that first handled them (it may have been waiting to fold its
+ * books again, and the replay, in its own interleaving, was not), so they are folded and published
+ * again from there.
+ */
+function replayedBooks(state: ExecutorState, before: ExecutorState): ExecutorState {
+  const ledger = (state.ledger ??= newLedger())
+  const from = before.cursor.bars + 1
+  if (state.cursor.bars >= from) ledger.dirty = Math.min(ledger.dirty ?? from, from)
+  return state
+}
+
+/** After how many ms without a message the books are folded again (null: nothing to fold). */
+function settleDue(state: ExecutorState): number | null {
+  const ledger = state.ledger
+  if (ledger?.dirty === undefined) return null
+  if (state.cursor.bars - ledger.dirty > SETTLE_SPAN || ledger.postings.length > SETTLE_FILLS) return 0
+  return (ledger.frontier ?? 0) > ledger.dirty ? SETTLE_SOON_MS : SETTLE_ALL_MS
+}
+
+/** The bars folding the books again reads: every symbol that may be held since the base, through the last bar handled. */
+function settleLookup(state: ExecutorState, idleMs: number): BarLookup[] {
+  const ledger = state.ledger
+  if (ledger?.dirty === undefined) return []
+  const k = baseIndex(ledger, ledger.dirty)
+  if (k === null) return []
+  const after = baseAt(ledger, k)
+  const through = Math.min(state.cursor.bars, settledUpTo(ledger, idleMs) - 1)
+  return [...symbolsFrom(ledger, k)].sort().map((symbol) => ({ symbol, after, through }))
+}
+
+/** Up to which MD position (exclusive) a fold after `idleMs` without a message publishes. */
+const settledUpTo = (ledger: Ledger, idleMs: number): number =>
+  idleMs > 0 && idleMs < SETTLE_ALL_MS && (ledger.frontier ?? 0) > ledger.dirty! ? ledger.frontier! : Number.POSITIVE_INFINITY
+
+/**
+ * Folds the books again from the books kept after the last fill before the first one that landed
+ * behind, over the bars looked up and every fill since, and publishes every point from that fill's
+ * bar on, each saying so (`supersedes_from`): any point of the account there that knew fewer orders
+ * is withdrawn — those this fold makes again, and those that no longer exist (a position a late exit
+ * closed held nothing there), even ones a run that died before its inputs were acknowledged had
+ * published. The books it ends with are the state. Called between messages (ActorDef.settle): one
+ * fold for every late fill since the last, however many.
+ */
+function settleBooks(state: ExecutorState, account: AccountConfig, found: Found, idleMs: number): Step<ExecutorState> {
+  const ledger = state.ledger
+  if (ledger?.dirty === undefined) return { state }
+  const from = ledger.dirty
+  // Idle a moment only: publish what the orders have passed, and leave the rest (and the books) for later.
+  const upTo = settledUpTo(ledger, idleMs)
+  const partly = upTo !== Number.POSITIVE_INFINITY
+  const c = state.cursor
+  const out = new Out(c.orders + c.bars, c.orders)
+  const k = baseIndex(ledger, from)
+  if (k === null) {
+    // Nothing kept to fold again from (more than LEDGER_DEPTH fills late): each late fill's point on
+    // the books as they are, and a ledger that starts here.
+    for (const p of ledger.postings) if (!p.after) out.emit.push(fillPoint(state.books, account.id, p, out))
     ledger.postings = []
-    ledger.trimmed = true
-    ledger.last = [state.cursor.bars, 2]
-    return
+    ledger.last = foldSeqOf(c.bars, 3)
+    delete ledger.dirty
+    return { state, emit: out.emit }
   }
-  const k = plan.base ? ledger.postings.indexOf(plan.base) : -1
-  const from = Math.min(...out.late.map((l) => l.posting.at))
   const books = baseBooks(ledger, k, account.starting_cash)
-  let last: FoldKey = [0, 0, 0]
+  let last = 0
   out.refoldFrom = foldSeqOf(from, 0)
-  fold(books, ledger.postings.slice(k + 1), mergeBars(found.slice(1).map((f) => f.bars)), (event, key, folded) => {
-    last = key
+  const postings = ledger.postings.slice(k + 1)
+  fold(books, partly ? postings.filter((p) => p.at < upTo) : postings, mergeBars(found.map((f) => f.bars)), (event, key, folded) => {
+    last = foldSeqOf(key[0], key[1])
     // Every point is valued (the valuation moves the peak and the day); those from `from` on published.
     const point = pointOf(event, folded, account, out)
     if (key[0] >= from) out.emit.push(point)
   })
-  out.refoldFrom = undefined
-  state.books = books
-  if (keyBefore(ledger.last, [last[0], last[1]])) ledger.last = [last[0], last[1]]
+  if (partly) ledger.dirty = upTo
+  else {
+    state.books = books
+    ledger.last = Math.max(ledger.last, last)
+    delete ledger.dirty
+  }
+  trim(ledger)
+  return out.emit.length ? { state, emit: out.emit } : { state }
 }
 
 /** The point a fold event makes on the fold's books. */
@@ -647,18 +681,16 @@ const pointOf = (event: FoldEvent, books: Books, account: AccountConfig, out: Ou
 export function handleExecution(state: ExecutorState, input: Inbound, account: AccountConfig, found: Found = NO_BARS): Step<ExecutorState> {
   const c = state.cursor
   const ledger = (state.ledger ??= newLedger())
-  const order = input.type === 'md.bar' ? null : placedOrder(state, input)
-  // Planned on the state the lookups were made from.
-  const plan = order && orderLookup(state, order, account) ? refoldPlan(state, order) : null
   if (input.type === 'md.bar') c.bars = Math.max(c.bars, input.seq)
   else c.orders = Math.max(c.orders, input.seq)
   const out = new Out(c.orders + c.bars, c.orders)
+  // The furthest signal bar an order has come for: what later orders of a scope fill after.
+  if (input.type === 'trade.order') ledger.frontier = Math.max(ledger.frontier ?? 0, input.data.bar_seq)
   if (input.type === 'trade.order') handleOrder(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
   else if (input.type === 'md.bar') handleBar(state, input.data, input.seq, account, out)
   else if (input.type === 'trade.command') handleCommand(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
   else return { state, outcome: 'skipped' }
   settleDeferred(state, account, out)
-  if (out.late.length) refold(state, plan, found, account, out)
   trim(ledger)
   return out.emit.length ? { state, emit: out.emit } : { state }
 }
@@ -678,5 +710,13 @@ export const paperExecutor = (accounts: AccountConfig[]) => {
     init: (scope) => ({ books: newBooks(byId.get(scope.key)!.starting_cash), working: {}, cursor: { orders: 0, bars: 0 }, ledger: newLedger() }),
     lookup: (state, input, scope) => executorLookup(state, input, byId.get(scope.key)!),
     handle: (state, input, scope, found) => handleExecution(state, input, byId.get(scope.key)!, found),
+    // Books a late fill left to fold again: unpublished points, which `replay --wait` waits for.
+    held: (state) => (state.ledger?.dirty === undefined ? 0 : 1),
+    settle: {
+      due: settleDue,
+      lookup: (state, _scope, idleMs) => settleLookup(state, idleMs),
+      run: (state, scope, found, idleMs) => settleBooks(state, byId.get(scope.key)!, found, idleMs),
+      replayed: replayedBooks,
+    },
   })
 }

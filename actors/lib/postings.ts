@@ -54,16 +54,20 @@ export interface Ledger {
   postings: Posting[]
   /** Arrival counter of postings. */
   n: number
-  /** Fold position of the last event: [MD sequence, phase (1: a bar, else its posting's)]. */
-  last: [number, number]
+  /** Fold position of the last event folded (a foldSeqOf): a posting before it lands behind. */
+  last: number
   /** Postings were dropped from the front: a fill before the first one kept can no longer be folded in. */
   trimmed?: true
+  /** The MD position of the earliest fill posted behind the fold since the books were last folded: points from there on are unpublished. */
+  dirty?: number
+  /** The furthest signal bar (MD position) of an order handled. */
+  frontier?: number
 }
 
 /** How many postings an account keeps to fold again from: a fill more than this many fills late is posted where it lands. */
 export const LEDGER_DEPTH = 32
 
-export const newLedger = (): Ledger => ({ postings: [], n: 0, last: [0, 0] })
+export const newLedger = (): Ledger => ({ postings: [], n: 0, last: 0 })
 
 type Key = readonly [number, number, number]
 
@@ -76,7 +80,7 @@ const before = (a: readonly number[], b: readonly number[]): boolean => {
 }
 
 /** Whether a posting at fold position (at, phase) lands behind an event already folded. */
-export const behind = (ledger: Ledger, at: number, phase: number): boolean => before([at, phase], ledger.last)
+export const behind = (ledger: Ledger, p: Posting): boolean => foldSeqOf(p.at, p.phase) < ledger.last
 
 /** Applies a posting to the books: cash, position, its levels, the mark (dropped when the position closes). */
 export function applyPosting(b: Books, p: Posting): { position: PositionBook; closed: PositionBook | null } {
@@ -109,7 +113,7 @@ const copyBooks = (b: Books): Books => structuredClone(b)
 export function append(ledger: Ledger, p: Posting, books: Books): void {
   p.after = copyBooks(books)
   ledger.postings.push(p)
-  ledger.last = [p.at, p.phase]
+  ledger.last = foldSeqOf(p.at, p.phase)
 }
 
 /** Inserts a posting where it belongs (its `after` is made by the fold that follows). */
@@ -119,10 +123,12 @@ export function insert(ledger: Ledger, p: Posting): void {
   else ledger.postings.splice(k, 0, p)
 }
 
-/** Keeps the latest LEDGER_DEPTH postings (between messages: a fold in progress reads them by index). */
+/** Keeps the latest LEDGER_DEPTH postings, and while the books await folding again, every one from its base on. */
 export function trim(ledger: Ledger): void {
-  if (ledger.postings.length <= LEDGER_DEPTH) return
-  ledger.postings.splice(0, ledger.postings.length - LEDGER_DEPTH)
+  let drop = ledger.postings.length - LEDGER_DEPTH
+  if (ledger.dirty !== undefined) drop = Math.min(drop, baseIndex(ledger, ledger.dirty) ?? 0)
+  if (drop <= 0) return
+  ledger.postings.splice(0, drop)
   ledger.trimmed = true
 }
 
@@ -181,5 +187,3 @@ export function mergeBars(lists: readonly (readonly FoundBar[])[]): FoundBar[] {
   all.sort((a, b) => a.seq - b.seq)
   return all
 }
-
-export { before as keyBefore, type Key as FoldKey }

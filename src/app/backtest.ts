@@ -361,5 +361,9 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   // The times of the bars published: inSeqs is 0 for a bar refused.
   if (timesOfColumns) run.times = run.refused.length ? columns.ts.filter((_, k) => inSeqs[k]! > 0) : columns.ts.slice()
   for (const counter of counted) run.handled[counter.name] = counter.n
+  // Every order reaches the executor before the bar after its signal, so its books never wait to be
+  // folded again (ActorDef.settle): each point is published once, in order, as a report reads them.
+  for (const route of routes)
+    if (route.def.settle?.due(route.state)) throw new Error(`backtest: ${route.def.name} ${route.scope.key} has books to fold again (a fill behind its bars)`)
   return run
 }

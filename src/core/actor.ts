@@ -192,6 +192,26 @@ export interface ActorDef<S = unknown> {
     applied(state: S): Readonly<Record<string, number>>
     define(state: S, def: RuntimeStrategy, scope: Scope): S
   }
+  /**
+   * Work a scope does between messages, when its state says some is due: the paper executor folds
+   * its books again after fills that reached it behind bars it had marked, and publishes the points
+   * it held back — once for every late fill since the last time, not once per fill. `due` says after
+   * how many milliseconds without a message (0: at once, after the batch in hand); the runtime then
+   * reads `lookup`'s bars, runs `run` with the time the scope has been idle, and publishes its
+   * outputs like a batch's, acknowledging nothing. (The backtest has none due: its executor has
+   * every order before the bar after it.) Pure and synchronous, like `handle`. Absent: never.
+   */
+  settle?: {
+    due(state: S): number | null
+    lookup(state: S, scope: Scope, idleMs: number): BarLookup[]
+    run(state: S, scope: Scope, found: Found, idleMs: number): Step<S>
+    /**
+     * After a rebuild replayed messages (`before`: the state it replayed them onto): the run that
+     * first handled them may have left work for settling that the replay, in its own interleaving,
+     * did not — the state says from where to settle again.
+     */
+    replayed?(state: S, before: S): S
+  }
   /** What the handler must be given besides `input` (see BarLookup); null or absent: nothing. */
   lookup?(state: S, input: Inbound, scope: Scope): BarLookup[] | null
   /** Pure and synchronous: the next state and what to publish, from the state, the input and what `lookup` named. */

@@ -25,6 +25,21 @@ export class Mailbox<T> {
     return this.items.length <= max ? this.items.splice(0) : this.items.splice(0, max)
   }
 
+  /** Like take, but an empty batch when nothing has come within `idleMs` (the scope is idle). */
+  async takeWithin(max: number, idleMs: number): Promise<T[] | null> {
+    if (this.items.length === 0 && !this.closed) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await new Promise<void>((resolve) => {
+        this.waiter = resolve
+        timer = setTimeout(resolve, idleMs)
+      })
+      clearTimeout(timer)
+      this.waiter = null
+      if (this.items.length === 0 && !this.closed) return []
+    }
+    return this.take(max)
+  }
+
   /**
    * The next batch; when fewer than `enough` are waiting, it waits `lingerMs` for more to join it
    * (a sink commits a transaction per batch: a few milliseconds spare it hundreds of tiny ones).

@@ -97,12 +97,14 @@ export async function rebuild<S>(def: ActorDef<S>, scope: Scope, inputs: LiveInp
     // A lookup that fails here fails the rebuild; the scope is then started again from the top.
     const read: ReadLookups = (lookups) => readLookups(io, lookups)
     const last = new Map<string, number>()
+    const before = def.settle?.replayed ? structuredClone(state) : undefined
     for await (const { input, m } of merged(io, ranges)) {
       last.set(input.durable, m.seq)
       if (pending.length) state = takeStamped(def, scope, state, pending, m.seq)
       state = (await apply(def, scope, input.spec, state, m, io.codec, read)).state
       replayed++
     }
+    if (before !== undefined && replayed) state = def.settle!.replayed!(state, before)
     io.metrics.replayed.inc({ actor: def.name }, replayed)
     log.info({ replayed, ms: Math.round(performance.now() - t0), fromCheckpoint: checkpoint !== null, last: Object.fromEntries(last) }, 'state rebuilt')
   }

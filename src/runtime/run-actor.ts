@@ -163,12 +163,34 @@ async function runScopeOnce<S>(
   const failures: unknown[] = []
   try {
     for (;;) {
-      const batch = def.ordered ? await mailbox.take(MAX_BATCH) : await mailbox.takeLingering(MAX_BATCH, UNORDERED_ENOUGH, UNORDERED_LINGER_MS)
+      // A scope with work to settle between messages (ActorDef.settle) does it when no message has
+      // come for as long as it says (0: at once): an empty batch.
+      const idleMs = def.ordered ? (def.settle?.due(state) ?? null) : null
+      const batch =
+        idleMs === 0
+          ? []
+          : idleMs !== null
+            ? await mailbox.takeWithin(MAX_BATCH, idleMs)
+            : def.ordered
+              ? await mailbox.take(MAX_BATCH)
+              : await mailbox.takeLingering(MAX_BATCH, UNORDERED_ENOUGH, UNORDERED_LINGER_MS)
       if (!batch) break
       // A lost lease: another instance owns the scope; act on nothing more, not even what is in hand.
       if (lease?.reason() === 'lost') {
         abandoned = true
         break
+      }
+      if (batch.length === 0) {
+        const settled = await settleScope(def, scope, state, idleMs ?? 0, io, outer, log, lease).catch((err: unknown) => {
+          if (err instanceof LeaseLost) return null
+          throw err
+        })
+        if (settled === null) {
+          abandoned = true
+          break
+        }
+        state = settled
+        continue
       }
       if (!def.ordered) {
         // An unordered actor (the persister) keeps no state and acknowledges each message on its
@@ -236,6 +258,39 @@ async function runScopeOnce<S>(
   if (checkpointLost) throw checkpointLost
   if (def.ordered && !abandoned) await saveCheckpoint(io, key, positions, state, def.stateVersion ?? 1, log, lease)
   log.debug('stopped')
+}
+
+/**
+ * The scope's work between messages (ActorDef.settle): its lookups read, the step run, its outputs
+ * published (the lease checked first). Returns the state after it, or null when stopping while NATS
+ * is unreachable (the state is then rebuilt on the next start, and settles again).
+ */
+async function settleScope<S>(
+  def: ActorDef<S>,
+  scope: Scope,
+  state: S,
+  idleMs: number,
+  io: Io,
+  signal: AbortSignal,
+  log: Io['log'],
+  lease: Lease | undefined,
+): Promise<S | null> {
+  const settle = def.settle!
+  const t0 = performance.now()
+  const lookups = settle.lookup(state, scope, idleMs)
+  const found = lookups.length ? await readLookups(io, lookups) : []
+  const t1 = performance.now()
+  const step = settle.run(state, scope, found, idleMs)
+  const out = (step.emit ?? []).map((o) => io.codec.encode(o))
+  await lease?.check()
+  if (!(await publishAll(def.name, out, [], io, signal, log))) return null
+  if (out.length) io.published?.(out)
+  io.metrics.messages.inc({ actor: def.name, outcome: 'settled' })
+  log.debug(
+    { bars: found.reduce((n, f) => n + f.bars.length, 0), published: out.length, readMs: Math.round(t1 - t0), ms: Math.round(performance.now() - t0) },
+    'settled: books folded again',
+  )
+  return step.state
 }
 
 interface BatchResult<S> {

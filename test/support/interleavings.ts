@@ -256,7 +256,9 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
       for (const m of streams[c.spec.stream as 'MD' | 'TRADE']) if (matches(c.spec, m) && m.seq > from[k]! && m.seq <= c.acked) replay.push({ c, m })
     })
     replay.sort((a, b) => a.m.at - b.m.at)
+    const before = clone(p.state)
     for (const { c, m } of replay) handle(p, c, m)
+    if (replay.length && p.def.settle?.replayed) p.state = p.def.settle.replayed(p.state, before)
     for (const c of p.consumers) {
       const list = streams[c.spec.stream as 'MD' | 'TRADE']
       let i = 0
@@ -294,8 +296,27 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     }
   }
 
+  /**
+   * Work between messages (ActorDef.settle): what a process does when it has been idle as long as
+   * its state asks (here, any moment: it may also have been idle longer), or at once when due so.
+   */
+  const settle = (p: Proc, idleMs: number): boolean => {
+    const settle = p.def.settle
+    if (!settle || settle.due(p.state) === null) return false
+    const found = lookupInMemory((symbol) => barsBySymbol.get(symbol), settle.lookup(p.state, p.scope, idleMs))
+    const step = settle.run(p.state, p.scope, found, idleMs)
+    p.state = step.state
+    for (const o of step.emit ?? []) publish(o)
+    return true
+  }
+
   for (;;) {
     const moves: (() => boolean)[] = []
+    for (const p of procs) if (p.def.settle?.due(p.state) === 0) settle(p, 0)
+    for (const p of procs) {
+      const due = p.def.settle?.due(p.state)
+      if (due != null) moves.push(() => settle(p, random() < 0.5 ? due : due * 100))
+    }
     if (fed < up.md.length) moves.push(() => (feed(), true))
     if (opts.strategyScopes === 'symbol') {
       for (const symbol of symbols) if (scopeAt.get(symbol)! < fed - 1) moves.push(() => (symbolStep(symbol), true))
@@ -304,6 +325,7 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     if (!moves.length) break
     pick(moves)()
   }
+  for (const p of procs) while (settle(p, Number.POSITIVE_INFINITY));
 
   const trade = streams.TRADE.map((m) => m.input)
   return {

@@ -374,6 +374,79 @@ describe('paper-executor: books', () => {
   })
 })
 
+describe('paper-executor: the equity points do not depend on when the order arrives', () => {
+  const acct = account({ commission_pct: 0.001 })
+  const def = paperExecutor([acct])
+  const scope = def.scopes[0]!
+  const days = [
+    bar(2, { open: 49, close: 50 }),
+    bar(3, { open: 51, close: 52 }),
+    bar(4, { open: 55, close: 54 }),
+    bar(5, { open: 53, close: 57 }),
+    bar(6, { open: 58, close: 56 }),
+  ]
+  const sell = () => order(4, 'sell', 10, { close: true })
+  /** Settles the scope as the runtime does when it is idle: lookups read from every bar, then the fold. */
+  const settle = (state: ExecutorState) => {
+    const found = lookupsFrom(() => days)(def.settle!.lookup(state, scope, Number.POSITIVE_INFINITY))
+    return def.settle!.run(state, scope, found, Number.POSITIVE_INFINITY)
+  }
+  const pointsOf = (emit: Outbound[]) => ofType(emit, 'trade.portfolio').map(({ seq: _s, orders_seq: _o, supersedes_from: _f, ...p }) => p)
+
+  it('an order handled after the bars it fills on publishes no point until the scope settles, then the in-step run’s points', async () => {
+    // In step: each order arrives before the bar it fills on.
+    const inStep = await execute(acct, [days[0]!, order(2, 'buy', 10), days[1]!, days[2]!, sell(), days[3]!, days[4]!])
+    // Behind: every bar handled first (the buy's looked up), then the orders.
+    const behind = await execute(acct, [...days, order(2, 'buy', 10), sell()], { stream: days })
+    expect(ofType(behind.emit, 'trade.fill')).toEqual(ofType(inStep.emit, 'trade.fill'))
+    expect(ofType(behind.emit, 'trade.portfolio')).toEqual([])
+    expect(def.held!(behind.state)).toBe(1)
+    expect(def.settle!.due(behind.state)).toBeGreaterThan(0)
+    const settled = settle(behind.state)
+    expect(pointsOf(settled.emit ?? [])).toEqual(pointsOf(inStep.emit))
+    // Each says it values the account anew from the first late fill's bar on, knowing both orders.
+    for (const p of ofType(settled.emit ?? [], 'trade.portfolio')) expect(p).toMatchObject({ supersedes_from: 30 * 4, orders_seq: orderSeq })
+    expect(settled.state.books).toEqual(inStep.state.books)
+    expect(def.held!(settled.state)).toBe(0)
+    expect(def.settle!.due(settled.state)).toBeNull()
+  })
+
+  it('idle a moment, the fold publishes what the orders have passed; idle longer, the rest', async () => {
+    const inStep = await execute(acct, [days[0]!, order(2, 'buy', 10), days[1]!, days[2]!, sell(), days[3]!, days[4]!])
+    const behind = await execute(acct, [...days, order(2, 'buy', 10), sell()], { stream: days })
+    const read = (state: ExecutorState, idleMs: number) => lookupsFrom(() => days)(def.settle!.lookup(state, scope, idleMs))
+    const soon = def.settle!.due(behind.state)!
+    const first = def.settle!.run(behind.state, scope, read(behind.state, soon), soon)
+    // The sell's signal bar (day 4) is as far as the orders have come: the buy's fill (day 3) only.
+    expect(pointsOf(first.emit ?? []).map((p) => p.ts)).toEqual([day(3)])
+    const later = def.settle!.due(first.state)!
+    expect(later).toBeGreaterThan(soon)
+    const rest = def.settle!.run(first.state, scope, read(first.state, later), later)
+    expect(def.settle!.due(rest.state)).toBeNull()
+    expect([...pointsOf(first.emit ?? []), ...pointsOf(rest.emit ?? [])]).toEqual(pointsOf(inStep.emit))
+  })
+
+  it('a fill behind a bar point: the point withdrawn by the fold (not published again), the fill’s in its place', async () => {
+    const held = await execute(acct, [days[0]!, order(2, 'buy', 10), days[1]!, days[2]!, days[3]!])
+    // The sell (signal day 4) arrives after day 5's bar was marked holding the position.
+    const late = await execute(acct, [sell()], { state: held.state, stream: days.slice(0, 4) })
+    const settled = settle(late.state)
+    const ids = ofType(settled.emit ?? [], 'trade.portfolio').map((p) => p.id)
+    expect(ids).toEqual([`pf:fill:${sell().data.id}`])
+    expect(ofType(held.emit, 'trade.portfolio').map((p) => p.id)).toContain(`pf:main:${days[3]!.data.id}`)
+  })
+
+  it('after a rebuild replayed messages, the points from the bar after the state it replayed onto are folded again', async () => {
+    const first = await execute(acct, [days[0]!, order(2, 'buy', 10), days[1]!])
+    const before = structuredClone(first.state)
+    const replayed = await execute(acct, [days[2]!, days[3]!], { state: first.state })
+    expect(def.settle!.due(replayed.state)).toBeNull()
+    const again = def.settle!.replayed!(replayed.state, before)
+    expect(def.settle!.due(again)).toBeGreaterThan(0)
+    expect(pointsOf(settle(again).emit ?? []).map((p) => p.id)).toEqual(pointsOf(replayed.emit).map((p) => p.id))
+  })
+})
+
 describe('paper-executor: fills do not depend on when the order arrives (SPEC §3.1)', () => {
   // Cash is tight: 1000 + an AAPL position. On day 2 the gate passes an AAPL exit and an ORCL entry
   // that needs the exit's proceeds. Both fill on day-3 bars; the ORCL bar is stored before the AAPL one.
