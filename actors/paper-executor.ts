@@ -5,6 +5,9 @@
 // the bar comes. Orders and operator commands come through one consumer of the account's stream, so
 // they are applied in the order they were written. Publishes the fill, the position and the
 // portfolio after each fill, and the portfolio again when a bar moves the mark of a held symbol.
+// The books are a fold in market time (lib/postings): when a fill lands behind bars already marked,
+// the points from its bar on are held back and published again when the scope settles
+// (settleBooks), so the curve does not depend on when an order arrived either.
 // Protective exits (stop-loss, take-profit) are orders the strategy decided on the bar that fires
 // them; they fill on that same bar, priced here from the levels this executor set at the entry's
 // actual fill (lib/brackets). An entry that cash cannot cover waits while an exit that frees cash is

@@ -8,7 +8,10 @@
 alter table portfolio_history add column fold_seq bigint;                        -- 4 × MD sequence + phase
 alter table portfolio_history add column orders_seq bigint not null default 0;   -- orders known
 alter table portfolio_history add column supersedes_from bigint;
+-- The account's latest point: of the newest knowledge, the last in the fold (a fold publishing part
+-- of the curve again, after a restart, may come with a smaller books version than a point before).
 alter table portfolio_state add column orders_seq bigint not null default 0;
+alter table portfolio_state add column fold_seq bigint;
 
 create table portfolio_supersessions (
   account        text not null,

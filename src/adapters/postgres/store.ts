@@ -20,10 +20,23 @@ interface TableSpec {
 }
 
 const newerSeq = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.seq) >= Number(b.seq)
+/** Compares (a, b) by each of `keys` in turn (null as −1); true when a is the newer or the same. */
+const newerBy =
+  (...keys: string[]) =>
+  (a: Record<string, unknown>, b: Record<string, unknown>) => {
+    for (const k of keys) {
+      const x = Number(a[k] ?? -1)
+      const y = Number(b[k] ?? -1)
+      if (x !== y) return x > y
+    }
+    return true
+  }
 /** An equity point's version: the orders its valuation knew, then the books version. */
-const newerPoint = (a: Record<string, unknown>, b: Record<string, unknown>) =>
-  Number(a.orders_seq) !== Number(b.orders_seq) ? Number(a.orders_seq) > Number(b.orders_seq) : Number(a.seq) >= Number(b.seq)
+const newerPoint = newerBy('orders_seq', 'seq')
 const POINT_GUARD = '($t.orders_seq, $t.seq) < (excluded.orders_seq, excluded.seq)'
+/** The account's latest point: of the newest knowledge, the last in the fold. */
+const newerState = newerBy('orders_seq', 'fold_seq', 'seq')
+const STATE_GUARD = '($t.orders_seq, coalesce($t.fold_seq, -1), $t.seq) < (excluded.orders_seq, coalesce(excluded.fold_seq, -1), excluded.seq)'
 const updateAll = (table: string, columns: string[], guard: string) =>
   `do update set ${columns.map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = now() where ${guard.replace(/\$t/g, table)}`
 /**
@@ -95,6 +108,7 @@ export const TABLES: Record<string, TableSpec> = {
       open_positions: 'integer',
       seq: 'bigint',
       orders_seq: 'bigint',
+      fold_seq: 'bigint',
       ts: 'timestamptz',
       message_id: 'text',
     },
@@ -114,12 +128,13 @@ export const TABLES: Record<string, TableSpec> = {
         'open_positions',
         'seq',
         'orders_seq',
+        'fold_seq',
         'ts',
         'message_id',
       ],
-      POINT_GUARD,
+      STATE_GUARD,
     ),
-    prefer: newerPoint,
+    prefer: newerState,
   },
   portfolio_history: {
     columns: {
