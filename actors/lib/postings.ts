@@ -6,10 +6,11 @@
 //
 // An order that reaches the executor after the bar it fills on (a fast replay, a restart, a slow
 // gate) posts its fill behind events already folded: the points after it were valued without it.
-// The executor then folds again from the books as they were before that position — kept after each
-// of the latest postings — over the bars it looks up and the postings since, and publishes every
-// point from there on again (a point that no longer exists, withdrawn). The persister keeps, per
-// point, the version that knew the most orders. Pure: no I/O, no clock.
+// The executor then holds its points back from there (`dirty`) and, when the scope settles between
+// messages, folds again from the books as they were before that position — kept after each of the
+// latest postings — over the bars it looks up and the postings since, and publishes every point
+// from there on again (a point that no longer exists, withdrawn). The persister keeps, per point,
+// the version that knew the most orders. Pure: no I/O, no clock.
 import type { FoundBar } from '../../src/core/actor.js'
 import type { Bar } from '../../src/core/contracts.js'
 import { applyFill, mark, newBooks, type Books, type PositionBook } from './books.js'
