@@ -34,6 +34,7 @@ import {
   markBar,
   mergeBars,
   LEDGER_DEPTH,
+  copyBooks,
   newLedger,
   symbolsFrom,
   trim,
@@ -371,6 +372,7 @@ function fill(
     // points published, when the scope settles (settleBooks).
     insert(ledger, posting)
     ledger.dirty = Math.min(ledger.dirty ?? posting.at, posting.at)
+    if (ledger.partway && ledger.partway.at > ledger.dirty) delete ledger.partway
   }
   return remainder
 }
@@ -590,6 +592,7 @@ const SETTLE_FILLS = 4 * LEDGER_DEPTH
  * coming behind bars marked long before, each fold publishes only what the orders have passed.
  */
 const SETTLE_SOON_MS = 50
+const SETTLE_SOON_SPAN = 2_000
 const SETTLE_ALL_MS = 1_000
 
 /**
@@ -605,72 +608,102 @@ function replayedBooks(state: ExecutorState, before: ExecutorState): ExecutorSta
   return state
 }
 
-/** After how many ms without a message the books are folded again (null: nothing to fold). */
+/** Whether so much waits that the books are folded again all the way, at once. */
+const overdue = (state: ExecutorState): boolean => state.cursor.bars - state.ledger!.dirty! > SETTLE_SPAN || state.ledger!.postings.length > SETTLE_FILLS
+
+/**
+ * After how many ms without a message the books are folded again (null: nothing to fold). As far as
+ * the orders have come: after a moment, or at once once they have come SETTLE_SOON_SPAN further
+ * (a steady flow of bars and orders is never idle); all the way: after a second.
+ */
 function settleDue(state: ExecutorState): number | null {
   const ledger = state.ledger
   if (ledger?.dirty === undefined) return null
-  if (state.cursor.bars - ledger.dirty > SETTLE_SPAN || ledger.postings.length > SETTLE_FILLS) return 0
-  return (ledger.frontier ?? 0) > ledger.dirty ? SETTLE_SOON_MS : SETTLE_ALL_MS
+  if (overdue(state)) return 0
+  const ahead = (ledger.frontier ?? 0) - ledger.dirty
+  return ahead > 0 ? (ahead >= SETTLE_SOON_SPAN ? 0 : SETTLE_SOON_MS) : SETTLE_ALL_MS
 }
 
-/** The bars folding the books again reads: every symbol that may be held since the base, through the last bar handled. */
+/** Up to which MD position (exclusive) a fold after `idleMs` without a message publishes: the orders' frontier, or all. */
+function settledUpTo(state: ExecutorState, idleMs: number): number {
+  const ledger = state.ledger!
+  if (overdue(state) || idleMs >= SETTLE_ALL_MS || (ledger.frontier ?? 0) <= ledger.dirty!) return Number.POSITIVE_INFINITY
+  return Math.min(ledger.frontier!, state.cursor.bars + 1)
+}
+
+/**
+ * Where a fold again starts: the books as far as the last partial fold went (`partway`), or those
+ * kept after the last fill before the held-back position (−1: the opening books); the MD position
+ * its bars come after, the fills it takes, the symbols it may hold. Null: nothing kept to start from.
+ */
+function originOf(ledger: Ledger): { k: number | 'partway'; after: number; postings: Posting[]; symbols: Set<string> } | null {
+  const dirty = ledger.dirty!
+  const partway = ledger.partway
+  if (partway && partway.at <= dirty) {
+    const postings = ledger.postings.filter((p) => p.at >= partway.at)
+    return { k: 'partway', after: partway.at - 1, postings, symbols: new Set([...Object.keys(partway.books.positions), ...postings.map((p) => p.symbol)]) }
+  }
+  const k = baseIndex(ledger, dirty)
+  if (k === null) return null
+  return { k, after: baseAt(ledger, k), postings: ledger.postings.slice(k + 1), symbols: symbolsFrom(ledger, k) }
+}
+
+/** The bars folding the books again reads: every symbol that may be held since its origin, as far as it publishes. */
 function settleLookup(state: ExecutorState, idleMs: number): BarLookup[] {
   const ledger = state.ledger
   if (ledger?.dirty === undefined) return []
-  const k = baseIndex(ledger, ledger.dirty)
-  if (k === null) return []
-  const after = baseAt(ledger, k)
-  const through = Math.min(state.cursor.bars, settledUpTo(ledger, idleMs) - 1)
-  return [...symbolsFrom(ledger, k)].sort().map((symbol) => ({ symbol, after, through }))
+  const origin = originOf(ledger)
+  if (!origin) return []
+  const through = Math.min(state.cursor.bars, settledUpTo(state, idleMs) - 1)
+  return [...origin.symbols].sort().map((symbol) => ({ symbol, after: origin.after, through }))
 }
 
-/** Up to which MD position (exclusive) a fold after `idleMs` without a message publishes. */
-const settledUpTo = (ledger: Ledger, idleMs: number): number =>
-  idleMs > 0 && idleMs < SETTLE_ALL_MS && (ledger.frontier ?? 0) > ledger.dirty! ? ledger.frontier! : Number.POSITIVE_INFINITY
-
 /**
- * Folds the books again from the books kept after the last fill before the first one that landed
- * behind, over the bars looked up and every fill since, and publishes every point from that fill's
- * bar on, each saying so (`supersedes_from`): any point of the account there that knew fewer orders
- * is withdrawn — those this fold makes again, and those that no longer exist (a position a late exit
- * closed held nothing there), even ones a run that died before its inputs were acknowledged had
- * published. The books it ends with are the state. Called between messages (ActorDef.settle): one
- * fold for every late fill since the last, however many.
+ * Folds the books again from its origin over the bars looked up and every fill since, and publishes
+ * every point from the held-back position on, each saying so (`supersedes_from`): any point of the
+ * account there that knew fewer orders is withdrawn — those this fold makes again, and those that no
+ * longer exist (a position a late exit closed held nothing there), even ones a run that died before
+ * its inputs were acknowledged had published. A fold all the way leaves its books as the state; one
+ * as far as the orders have come keeps its books there (`partway`) for the next. Called between
+ * messages (ActorDef.settle): one fold for every late fill since the last, however many.
  */
 function settleBooks(state: ExecutorState, account: AccountConfig, found: Found, idleMs: number): Step<ExecutorState> {
   const ledger = state.ledger
   if (ledger?.dirty === undefined) return { state }
   const from = ledger.dirty
-  // Idle a moment only: publish what the orders have passed, and leave the rest (and the books) for later.
-  const upTo = settledUpTo(ledger, idleMs)
+  const upTo = settledUpTo(state, idleMs)
   const partly = upTo !== Number.POSITIVE_INFINITY
   const c = state.cursor
   const out = new Out(c.orders + c.bars, c.orders)
-  const k = baseIndex(ledger, from)
-  if (k === null) {
+  const origin = originOf(ledger)
+  if (!origin) {
     // Nothing kept to fold again from (more than LEDGER_DEPTH fills late): each late fill's point on
     // the books as they are, and a ledger that starts here.
     for (const p of ledger.postings) if (!p.after) out.emit.push(fillPoint(state.books, account.id, p, out))
     ledger.postings = []
     ledger.last = foldSeqOf(c.bars, 3)
     delete ledger.dirty
+    delete ledger.partway
     return { state, emit: out.emit }
   }
-  const books = baseBooks(ledger, k, account.starting_cash)
+  const books = origin.k === 'partway' ? copyBooks(ledger.partway!.books) : baseBooks(ledger, origin.k, account.starting_cash)
   let last = 0
   out.refoldFrom = foldSeqOf(from, 0)
-  const postings = ledger.postings.slice(k + 1)
-  fold(books, partly ? postings.filter((p) => p.at < upTo) : postings, mergeBars(found.map((f) => f.bars)), (event, key, folded) => {
+  const postings = partly ? origin.postings.filter((p) => p.at < upTo) : origin.postings
+  fold(books, postings, mergeBars(found.map((f) => f.bars)), (event, key, folded) => {
     last = foldSeqOf(key[0], key[1])
     // Every point is valued (the valuation moves the peak and the day); those from `from` on published.
     const point = pointOf(event, folded, account, out)
     if (key[0] >= from) out.emit.push(point)
   })
-  if (partly) ledger.dirty = upTo
-  else {
+  if (partly) {
+    ledger.dirty = upTo
+    ledger.partway = { at: upTo, books }
+  } else {
     state.books = books
     ledger.last = Math.max(ledger.last, last)
     delete ledger.dirty
+    delete ledger.partway
   }
   trim(ledger)
   return out.emit.length ? { state, emit: out.emit } : { state }

@@ -63,6 +63,8 @@ export interface Ledger {
   dirty?: number
   /** The furthest signal bar (MD position) of an order handled. */
   frontier?: number
+  /** The books as far as the last fold that published only what the orders had passed: before MD position `at`. */
+  partway?: { at: number; books: Books }
 }
 
 /** How many postings an account keeps to fold again from: a fill more than this many fills late is posted where it lands. */
@@ -108,7 +110,7 @@ export function markBar(b: Books, bar: Bar): boolean {
   return true
 }
 
-const copyBooks = (b: Books): Books => structuredClone(b)
+export const copyBooks = (b: Books): Books => structuredClone(b)
 
 /** Records a posting that lands at the end of the fold; keeps the books after it. */
 export function append(ledger: Ledger, p: Posting, books: Books): void {

@@ -421,6 +421,8 @@ describe('paper-executor: the equity points do not depend on when the order arri
     expect(pointsOf(first.emit ?? []).map((p) => p.ts)).toEqual([day(3)])
     const later = def.settle!.due(first.state)!
     expect(later).toBeGreaterThan(soon)
+    // The next fold starts where this one stopped: it reads only the bars after it.
+    expect(def.settle!.lookup(first.state, scope, later).map((l) => l.after)).toEqual([39])
     const rest = def.settle!.run(first.state, scope, read(first.state, later), later)
     expect(def.settle!.due(rest.state)).toBeNull()
     expect([...pointsOf(first.emit ?? []), ...pointsOf(rest.emit ?? [])]).toEqual(pointsOf(inStep.emit))
