@@ -110,7 +110,14 @@ export function markBar(b: Books, bar: Bar): boolean {
   return true
 }
 
-export const copyBooks = (b: Books): Books => structuredClone(b)
+/** A copy of the books sharing nothing with them (their positions and marks are flat records). */
+export function copyBooks(b: Books): Books {
+  const positions: Books['positions'] = {}
+  for (const symbol in b.positions) positions[symbol] = { ...b.positions[symbol]! }
+  const marks: Books['marks'] = {}
+  for (const symbol in b.marks) marks[symbol] = { ...b.marks[symbol]! }
+  return { ...b, positions, marks }
+}
 
 /** Records a posting that lands at the end of the fold; keeps the books after it. */
 export function append(ledger: Ledger, p: Posting, books: Books): void {
