@@ -620,15 +620,20 @@ function settleDue(state: ExecutorState): number | null {
   const ledger = state.ledger
   if (ledger?.dirty === undefined) return null
   if (overdue(state)) return 0
-  const ahead = (ledger.frontier ?? 0) - ledger.dirty
+  const ahead = reached(state) - ledger.dirty
   return ahead > 0 ? (ahead >= SETTLE_SOON_SPAN ? 0 : SETTLE_SOON_MS) : SETTLE_ALL_MS
 }
 
-/** Up to which MD position (exclusive) a fold after `idleMs` without a message publishes: the orders' frontier, or all. */
+/**
+ * As far as a fold may publish before it knows the orders are all in (exclusive): the orders'
+ * frontier, but not past the bars handled (orders may run ahead of a bar input catching up).
+ */
+const reached = (state: ExecutorState): number => Math.min(state.ledger!.frontier ?? 0, state.cursor.bars + 1)
+
+/** Up to which MD position (exclusive) a fold after `idleMs` without a message publishes: as far as the orders have come, or all. */
 function settledUpTo(state: ExecutorState, idleMs: number): number {
-  const ledger = state.ledger!
-  if (overdue(state) || idleMs >= SETTLE_ALL_MS || (ledger.frontier ?? 0) <= ledger.dirty!) return Number.POSITIVE_INFINITY
-  return Math.min(ledger.frontier!, state.cursor.bars + 1)
+  if (overdue(state) || idleMs >= SETTLE_ALL_MS || reached(state) <= state.ledger!.dirty!) return Number.POSITIVE_INFINITY
+  return reached(state)
 }
 
 /**
@@ -692,9 +697,9 @@ function settleBooks(state: ExecutorState, account: AccountConfig, found: Found,
   const postings = partly ? origin.postings.filter((p) => p.at < upTo) : origin.postings
   fold(books, postings, mergeBars(found.map((f) => f.bars)), (event, key, folded) => {
     last = foldSeqOf(key[0], key[1])
-    // Every point is valued (the valuation moves the peak and the day); those from `from` on published.
-    const point = pointOf(event, folded, account, out)
-    if (key[0] >= from) out.emit.push(point)
+    // Every event is valued (the valuation moves the peak and the day); the points from `from` on published.
+    if (key[0] >= from) out.emit.push(pointOf(event, folded, account, out))
+    else revalue(folded, event.kind === 'bar' ? event.bar.ts : event.posting.ts)
   })
   if (partly) {
     ledger.dirty = upTo
@@ -720,10 +725,11 @@ export function handleExecution(state: ExecutorState, input: Inbound, account: A
   if (input.type === 'md.bar') c.bars = Math.max(c.bars, input.seq)
   else c.orders = Math.max(c.orders, input.seq)
   const out = new Out(c.orders + c.bars, c.orders)
-  // The furthest signal bar an order has come for: what later orders of a scope fill after.
-  if (input.type === 'trade.order') ledger.frontier = Math.max(ledger.frontier ?? 0, input.data.bar_seq)
-  if (input.type === 'trade.order') handleOrder(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
-  else if (input.type === 'md.bar') handleBar(state, input.data, input.seq, account, out)
+  if (input.type === 'trade.order') {
+    // The furthest signal bar an order has come for: what later orders of a scope fill after.
+    ledger.frontier = Math.max(ledger.frontier ?? 0, input.data.bar_seq)
+    handleOrder(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
+  } else if (input.type === 'md.bar') handleBar(state, input.data, input.seq, account, out)
   else if (input.type === 'trade.command') handleCommand(state, input.data, found[0]?.bars ?? NONE_FOUND, account, out)
   else return { state, outcome: 'skipped' }
   settleDeferred(state, account, out)

@@ -133,7 +133,7 @@ export function insert(ledger: Ledger, p: Posting): void {
   else ledger.postings.splice(k, 0, p)
 }
 
-/** Keeps the latest LEDGER_DEPTH postings, and while the books await folding again, every one from its base on. */
+/** Keeps the latest LEDGER_DEPTH postings, and while the books are to be folded again, every one from its base on. */
 export function trim(ledger: Ledger): void {
   let drop = ledger.postings.length - LEDGER_DEPTH
   if (ledger.dirty !== undefined) drop = Math.min(drop, baseIndex(ledger, ledger.dirty) ?? 0)

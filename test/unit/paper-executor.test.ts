@@ -428,6 +428,20 @@ describe('paper-executor: the equity points do not depend on when the order arri
     expect([...pointsOf(first.emit ?? []), ...pointsOf(rest.emit ?? [])]).toEqual(pointsOf(inStep.emit))
   })
 
+  it('orders far ahead of the bars handled (a bar input catching up): a fold publishes no further than the bars, then waits', async () => {
+    const behind = await execute(acct, [...days, order(2, 'buy', 10), order(4, 'buy', 5, { over: { bar_seq: 9_000 } })], { stream: days })
+    // The orders have come 9,000 MD positions on, the bars 60: a fold soon, as far as the bars.
+    const soon = def.settle!.due(behind.state)!
+    expect(soon).toBeGreaterThan(0)
+    const read = (state: ExecutorState, idleMs: number) => lookupsFrom(() => days)(def.settle!.lookup(state, scope, idleMs))
+    const first = def.settle!.run(behind.state, scope, read(behind.state, soon), soon)
+    expect(pointsOf(first.emit ?? []).length).toBeGreaterThan(0)
+    // Nothing more to publish until bars come or a second passes: no fold due at once, nor soon.
+    expect(def.settle!.due(first.state)).toBeGreaterThan(soon)
+    const again = def.settle!.run(first.state, scope, read(first.state, 0), 0)
+    expect(again.emit ?? []).toEqual([])
+  })
+
   it('a fill behind a bar point: the point withdrawn by the fold (not published again), the fill’s in its place', async () => {
     const held = await execute(acct, [days[0]!, order(2, 'buy', 10), days[1]!, days[2]!, days[3]!])
     // The sell (signal day 4) arrives after day 5's bar was marked holding the position.

@@ -19,7 +19,6 @@ interface TableSpec {
   merge?: (existing: Record<string, unknown>, incoming: Record<string, unknown>) => Record<string, unknown>
 }
 
-const newerSeq = (a: Record<string, unknown>, b: Record<string, unknown>) => Number(a.seq) >= Number(b.seq)
 /** Compares (a, b) by each of `keys` in turn (null as −1); true when a is the newer or the same. */
 const newerBy =
   (...keys: string[]) =>
@@ -31,6 +30,7 @@ const newerBy =
     }
     return true
   }
+const newerSeq = newerBy('seq')
 /** An equity point's version: the orders its valuation knew, then the books version. */
 const newerPoint = newerBy('orders_seq', 'seq')
 const POINT_GUARD = '($t.orders_seq, $t.seq) < (excluded.orders_seq, excluded.seq)'
