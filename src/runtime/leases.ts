@@ -44,6 +44,8 @@ export interface Lease {
   reason(): StopReason | null
   /** Rejects with LeaseLost unless the lease is certainly still held (renewing it first if it lapsed). Await before any effect. */
   check(): Promise<void>
+  /** Whether the lease is held now, without renewing it: what an acknowledgement sent later checks (publisher.ts). */
+  held(): boolean
 }
 
 /** What runs a scope while its lease is held: resolves `live` once it is consuming, `done` once stopped. */
@@ -155,6 +157,7 @@ export async function startLeases(kv: KV, actors: LeasedActor[], o: LeaseOptions
     token: h.token,
     signal: h.controller.signal,
     reason: () => h.reason,
+    held: () => valid(h),
     async check() {
       if (valid(h)) return
       if (h.reason !== 'lost') await renew(h)

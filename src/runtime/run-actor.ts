@@ -158,6 +158,9 @@ async function runScopeOnce<S>(
   let checkpointLost: unknown = null
   let abandoned = false
   const epoch = io.epoch()
+  // Whether an acknowledgement of this scope may still go out when it is sent (publisher.ts): not
+  // once another instance may own the scope, nor on a connection re-established since.
+  const still = () => io.epoch() === epoch && (lease?.held() ?? true)
   // Batches of an unordered actor being made durable (see below), and the first failure among them.
   const inFlight = new Set<Promise<void>>()
   const failures: unknown[] = []
@@ -197,7 +200,7 @@ async function runScopeOnce<S>(
         // own, and no batch needs the one before it: rows merge by key and state rows only move
         // forward, offsets keep the greatest. So the next batch is handled while earlier ones
         // commit, up to UNORDERED_IN_FLIGHT at once: the database works while the rows are built.
-        const flushing: Promise<void> = processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)
+        const flushing: Promise<void> = processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease, undefined)
           .then((result) => {
             if (!result.acked) abandoned = true
           })
@@ -218,7 +221,7 @@ async function runScopeOnce<S>(
       }
       let result: BatchResult<S>
       try {
-        result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease)
+        result = await processBatch(def, scope, state, batch, positions, io, outer, log, sink, lease, still)
       } catch (err) {
         if (!(err instanceof LeaseLost)) throw err
         abandoned = true
@@ -247,6 +250,8 @@ async function runScopeOnce<S>(
   } finally {
     await Promise.all(inFlight)
     await checkpointing
+    // Before the scope lets go: its acknowledgements, so the next owner starts after them.
+    io.publisher.flushAcks()
     stopAll()
     outer.removeEventListener('abort', stopAll)
     if (io.states?.get(key) === read) io.states.delete(key)
@@ -310,6 +315,7 @@ async function processBatch<S>(
   log: Io['log'],
   sink: WriteSink | undefined,
   lease: Lease | undefined,
+  still: (() => boolean) | undefined,
 ): Promise<BatchResult<S>> {
   const { metrics } = io
   const results: Applied<S>[] = []
@@ -361,18 +367,18 @@ async function processBatch<S>(
     // each input's last message covers the rest.
     const last = new Map<string, Item>()
     batch.forEach((item, i) => {
-      if (results[i]!.disposition === 'term') item.m.term()
+      if (results[i]!.disposition === 'term') io.publisher.term(item.m, still)
       last.set(item.input.durable, item)
     })
     for (const [durable, item] of last) {
-      if (results[batch.indexOf(item)]!.disposition !== 'term') item.m.ack()
+      if (results[batch.indexOf(item)]!.disposition !== 'term') io.publisher.ack(item.m, still)
       acked.set(durable, Math.max(item.m.seq, positions.get(durable) ?? 0))
     }
   } else {
     batch.forEach((item, i) => {
       const r = results[i]!
-      if (r.disposition === 'ack') item.m.ack()
-      else if (r.disposition === 'term') item.m.term()
+      if (r.disposition === 'ack') io.publisher.ack(item.m)
+      else if (r.disposition === 'term') io.publisher.term(item.m)
       else item.m.nak(backoff(item.m.info.deliveryCount, 1000, 30_000))
       if (r.disposition !== 'retry') acked.set(item.input.durable, Math.max(acked.get(item.input.durable) ?? 0, item.m.seq))
     })

@@ -29,5 +29,11 @@ export async function testIo(nc: NatsConnection, overrides: Partial<Io> = {}): P
 
 /** A lease held until `stop` aborts, then lost for `why`. */
 export function testLease(stop: AbortController, why: StopReason): Lease {
-  return { token: 1, signal: stop.signal, reason: () => (stop.signal.aborted ? why : null), check: async () => undefined }
+  return {
+    token: 1,
+    signal: stop.signal,
+    reason: () => (stop.signal.aborted ? why : null),
+    check: async () => undefined,
+    held: () => !stop.signal.aborted || why !== 'lost',
+  }
 }
