@@ -644,7 +644,8 @@ function print(r: {
     ['persister drain', drain],
   ]
   console.log('\nCPU seconds per run (2 cores = 2 CPU-s per wall second):')
-  const cpuRows = [['run', 'wall s', 'node (bench+daemon)', 'nats-server', 'postgres', 'other processes']]
+  // Per bar in: what to compare across builds at a steady rate, where p99 swings with the machine.
+  const cpuRows = [['run', 'wall s', 'node (bench+daemon)', 'nats-server', 'postgres', 'other processes', 'node + nats ms/bar']]
   let contended = false
   const others = (o: number, wall: number) => {
     if (o > 0.1 * wall) contended = true
@@ -658,11 +659,20 @@ function print(r: {
       fmt(ceiling.cpu.natsServer, 2),
       '—',
       others(ceiling.cpu.others, ceiling.seconds),
+      '—',
     ])
   for (const [name, run] of runs)
     if (run)
-      cpuRows.push([name, fmt(run.seconds, 2), fmt(run.cpu.node, 2), fmt(run.cpu.natsServer, 2), fmt(run.cpu.postgres, 2), others(run.cpu.others, run.seconds)])
-  console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r', 'r']))
+      cpuRows.push([
+        name,
+        fmt(run.seconds, 2),
+        fmt(run.cpu.node, 2),
+        fmt(run.cpu.natsServer, 2),
+        fmt(run.cpu.postgres, 2),
+        others(run.cpu.others, run.seconds),
+        run.messagesIn && run.cpu.natsServer !== null ? fmt((1000 * (run.cpu.node + run.cpu.natsServer)) / run.messagesIn, 2) : '—',
+      ])
+  console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']))
   if (contended) console.log('  ! other processes used > 0.1 CPU-s per wall second during that run: the numbers are contended, re-run on a quiet machine')
 
   for (const [name, run] of [...runs.slice(0, 2), ['persister drain', drain] as const]) {
