@@ -8,7 +8,7 @@
 // (whichever scope makes it) and goes out in the same socket write, or at most ACK_LINGER_MS. At a
 // steady flow every hop handled its message in a batch of its own and wrote twice for it (the
 // outputs; the ack once their PubAcks were in) — write syscalls were the largest item of the
-// daemon's profile at 200 bars/s, and the acks a third of what nats-server read.
+// daemon's profile at 200 bars/s, and acks were about half the messages nats-server read.
 // An ack that comes late is harmless: the effects were durable before it was queued, and a start
 // after a crash replays what the server did not see acknowledged. One that must not be sent any
 // more (the scope's lease lapsed, the connection was re-established) is dropped at the last moment.
