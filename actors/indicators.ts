@@ -81,6 +81,8 @@ export const indicators = (strategies: readonly AnyStrategyConfig[], partitions 
   return defineActor<IndicatorsState>({
     name: 'indicators',
     ordered: true,
+    // 2: an SMA keeps its window's sum exactly (partials), where it kept a rounded running sum.
+    stateVersion: 2,
     scopes: partitionScopes('md.bar', partitions),
     init: () => ({ series: {} }),
     handle: (state, input) => handleBar(state, input as Inbound<'md.bar'>, declarationsFor(state)),

@@ -19,7 +19,7 @@ import { pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { concernsPartition, definedOf, type RuntimeVersion, versionsOf } from './lib/runtime-strategies.js'
 import { levelsOf, protectiveExit, stopDistance, targetDistance, type Bracket, type Levels, type PositionSide } from './lib/brackets.js'
-import { compileCondition, type BarFrame } from './lib/conditions.js'
+import { barConditions, type BarFrame, type Sides } from './lib/conditions.js'
 import { entryFill, slipped, stopTouched, type EntryOrder } from './lib/entry-orders.js'
 import { dpiRegimeName } from './lib/indicators/index.js'
 import { narrativeGap } from './lib/phase5.js'
@@ -42,6 +42,8 @@ interface Held {
 interface Book {
   /** The previous bar and its indicator values, for crossings. */
   prev: BarFrame | null
+  /** Each crossing's side before this bar (see conditions.ts). */
+  sides: Sides
   held: Held | null
 }
 
@@ -58,7 +60,7 @@ type Indicators = Message<'md.ind'>
 type Idea = Message<'trade.idea'>
 type ExitReason = NonNullable<Idea['exit_reason']>
 
-type Test = (now: BarFrame, prev: BarFrame | undefined) => boolean
+type Test = (now: BarFrame, prev: BarFrame | undefined, sides: Sides) => boolean
 
 /** A strategy with its conditions compiled once. */
 interface Compiled {
@@ -72,13 +74,17 @@ interface Compiled {
   bracket: Bracket | null
   /** Declared name of the DPI Phase-5 sizing reads. */
   dpi: string | null
+  /** How many crossings the conditions hold, and how their sides follow a bar. */
+  crossings: number
+  track: (now: BarFrame, sides: Sides) => void
 }
 
 export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Compiled {
+  const conditions = barConditions()
   const compileSides = (c: { long?: unknown; short?: unknown }) => {
     const out: Partial<Record<PositionSide, Test>> = {}
-    if (c.long) out.long = compileCondition(c.long as never)
-    if (c.short) out.short = compileCondition(c.short as never)
+    if (c.long) out.long = conditions.add(c.long as never)
+    if (c.short) out.short = conditions.add(c.short as never)
     return out
   }
   const x = s.exit
@@ -100,16 +106,22 @@ export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Com
           max_bars: x.max_bars ?? null,
         }
       : null
+  const entry = compileSides(s.entry)
+  const exit = compileSides(s.exit)
+  const forbidden = (s.forbidden ?? []).map((c) => conditions.add(c))
+  const adjust = s.confidence?.adjust.map((a) => ({ when: conditions.add(a.when), add: a.add })) ?? []
   return {
     config: s,
     slippageBps: account?.costs.slippage_bps ?? 0,
-    entry: compileSides(s.entry),
-    exit: compileSides(s.exit),
-    forbidden: (s.forbidden ?? []).map((c) => compileCondition(c)),
+    entry,
+    exit,
+    forbidden,
     inSession: sessionTest(s.session_windows),
-    adjust: s.confidence?.adjust.map((a) => ({ when: compileCondition(a.when), add: a.add })) ?? [],
+    adjust,
     bracket,
     dpi: Object.entries(s.indicators).find(([, spec]) => spec.type === 'dpi')?.[0] ?? null,
+    crossings: conditions.crossings,
+    track: conditions.track,
   }
 }
 
@@ -125,10 +137,10 @@ export function watchers(strategies: readonly AnyStrategyConfig[], accounts: rea
   return out
 }
 
-export function confidenceOf(s: Compiled, now: BarFrame, prev: BarFrame | undefined): number {
+export function confidenceOf(s: Compiled, now: BarFrame, prev: BarFrame | undefined, sides: Sides): number {
   if (!s.config.confidence) return 100
   let c = s.config.confidence.base
-  for (const a of s.adjust) if (a.when(now, prev)) c += a.add
+  for (const a of s.adjust) if (a.when(now, prev, sides)) c += a.add
   return Math.min(100, Math.max(0, c))
 }
 
@@ -144,8 +156,9 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
   // variables on the heap on every bar, and most bars propose nothing.
   let emit: Outbound[] | undefined
   for (const c of strategies) {
-    const book = (state.books[bookKeys.get(c.config.id, ind.symbol)] ??= { prev: null, held: null })
+    const book = (state.books[bookKeys.get(c.config.id, ind.symbol)] ??= { prev: null, sides: new Array(c.crossings).fill(0), held: null })
     const prev = book.prev ?? undefined
+    const sides = book.sides
     const held = book.held
     if (held) {
       if (held.fill === null) {
@@ -163,6 +176,7 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
           if (++e!.seen >= e!.valid) book.held = null
           // While the order works nothing else is proposed for this symbol: no exit of a position
           // not held yet, no second entry.
+          c.track(now, sides)
           book.prev = now
           continue
         }
@@ -170,20 +184,20 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
         held.bars++
         const hit = held.levels ? protectiveExit(held.levels, held.side, ind.bar) : null
         if (hit) {
-          ;(emit ??= []).push(exitIdea(c, ind, held.side, hit.reason, hit.order_type, confidenceOf(c, now, prev)))
+          ;(emit ??= []).push(exitIdea(c, ind, held.side, hit.reason, hit.order_type, confidenceOf(c, now, prev, sides)))
           book.held = null
         }
       }
     }
-    if (book.held && c.exit[book.held.side]?.(now, prev)) {
-      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev)))
+    if (book.held && c.exit[book.held.side]?.(now, prev, sides)) {
+      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'signal', 'market', confidenceOf(c, now, prev, sides)))
       book.held = null
     }
-    const side = entrySide(c, now, prev)
-    if (side && book.held?.side !== side && mayEnter(c, ind, now, prev)) {
-      const entry = entryIdea(c, ind, side, confidenceOf(c, now, prev))
+    const side = entrySide(c, now, prev, sides)
+    if (side && book.held?.side !== side && mayEnter(c, ind, now, prev, sides)) {
+      const entry = entryIdea(c, ind, side, confidenceOf(c, now, prev, sides))
       if (entry) {
-        if (book.held) (emit ??= []).push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev)))
+        if (book.held) (emit ??= []).push(exitIdea(c, ind, book.held.side, 'reversal', 'market', confidenceOf(c, now, prev, sides)))
         ;(emit ??= []).push(entry)
         // The idea's own bracket: an ATR stop is fixed as a distance on the signal bar.
         const placed = entry.data as Idea
@@ -199,23 +213,24 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
     // the position is still held: an entry the same way waits, an opposite one reverses it.
     const maxBars = book.held?.bracket?.max_bars
     if (book.held && book.held.fill !== null && maxBars && book.held.bars >= maxBars - 1) {
-      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev)))
+      ;(emit ??= []).push(exitIdea(c, ind, book.held.side, 'max_bars', 'market', confidenceOf(c, now, prev, sides)))
       book.held = null
     }
+    c.track(now, sides)
     book.prev = now
   }
   return emit ? { state, emit } : { state }
 }
 
 /** Long if only entry.long holds, short if only entry.short holds; both at once is no signal. */
-function entrySide(c: Compiled, now: BarFrame, prev: BarFrame | undefined): PositionSide | null {
-  const long = c.entry.long?.(now, prev) ?? false
-  const short = c.entry.short?.(now, prev) ?? false
+function entrySide(c: Compiled, now: BarFrame, prev: BarFrame | undefined, sides: Sides): PositionSide | null {
+  const long = c.entry.long?.(now, prev, sides) ?? false
+  const short = c.entry.short?.(now, prev, sides) ?? false
   return long === short ? null : long ? 'long' : 'short'
 }
 
-function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | undefined): boolean {
-  for (const f of c.forbidden) if (f(now, prev)) return false
+function mayEnter(c: Compiled, ind: Indicators, now: BarFrame, prev: BarFrame | undefined, sides: Sides): boolean {
+  for (const f of c.forbidden) if (f(now, prev, sides)) return false
   return c.inSession(ind.ts)
 }
 
@@ -375,7 +390,8 @@ export const strategy = (strategies: readonly AnyStrategyConfig[], accounts: rea
     ordered: true,
     // 2: a book holds the position with its bracket (side, fill, levels, bars held).
     // 3: a Gayed scope follows its ideas' fate (held, pending, deferred days).
-    stateVersion: 3,
+    // 4: a book keeps each crossing's side (a crossing looks past an equality, as backtrader's).
+    stateVersion: 4,
     scopes: [...partitionScopes('md.ind', partitions), ...gayedScopes],
     init: (scope) => (gayedById.has(scope.key) ? { books: {}, gayed: newGayedScopeState(gayedById.get(scope.key)!) } : { books: {} }),
     held: (state) => state.gayed?.deferred?.length ?? 0,

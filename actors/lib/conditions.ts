@@ -2,6 +2,11 @@
 // for crossings. An operand that is not available (an indicator still warming up, no previous bar)
 // makes its comparison unknown, and a condition holds only when it is known to: nothing trades on
 // half-known data (not even through `not`).
+//
+// A crossing is backtrader's (`CrossOver`): `a` crosses above `b` when it is above now and was below
+// at the last bar where the two differed, so a touch (below → equal → above) crosses once and a
+// bounce (above → equal → above) does not. That needs one number per crossing carried from bar to
+// bar (`Sides`, kept in the strategy's state), updated by `track` on every bar.
 import type { Condition, Operand } from '../../src/core/config-file/conditions.js'
 import { isBarField, type BarField } from '../../src/core/indicator-kinds.js'
 
@@ -14,34 +19,77 @@ export interface BarFrame {
   values: Readonly<Record<string, number>>
 }
 
+/**
+ * Per crossing of a condition set, the side `a` was on at the last bar where `a ≠ b`: −1 below, 1
+ * above, 0 before any such bar. Plain numbers: checkpointed with the strategy's state.
+ */
+export type Sides = number[]
+
 type Truth = boolean | undefined
-type Test<F> = (now: F, prev: F | undefined) => Truth
+type Test<F> = (now: F, prev: F | undefined, sides: Sides) => Truth
 type Access<F> = (f: F) => number | undefined
+type Crossing<F> = readonly [Access<F>, Access<F>]
 
 /**
- * Whether `cond` holds. Unknown operands make a comparison unknown, and unknown stays unknown through
- * `not` (Kleene logic: `all` is false if any part is false, `any` is true if any part is true), so
+ * The conditions of one strategy, compiled once into closures over its frames (no allocation per
+ * bar), their crossings numbered together so one `Sides` array serves them all.
+ */
+interface ConditionSet<F> {
+  /** Compiles `cond`; it holds only when known to be true. */
+  add(cond: Condition): (now: F, prev: F | undefined, sides: Sides) => boolean
+  /** How many crossings the conditions added so far have: the length of their `Sides`. */
+  readonly crossings: number
+  /** Records each crossing's side on bar `now` where its operands differ; call once per bar, after testing. */
+  track(now: F, sides: Sides): void
+}
+
+/** A set over the strategy's frames: bar fields from the bar, the rest from the indicator values. */
+export const barConditions = (): ConditionSet<BarFrame> => conditionSet<BarFrame>((name) => (isBarField(name) ? (f) => f.bar[name] : (f) => f.values[name]))
+
+function conditionSet<F>(access: (name: string) => Access<F>): ConditionSet<F> {
+  const crossings: Crossing<F>[] = []
+  return {
+    add(cond) {
+      const test = compile(cond, access, crossings)
+      return (now, prev, sides) => test(now, prev, sides) === true
+    },
+    get crossings() {
+      return crossings.length
+    },
+    track(now, sides) {
+      for (let k = 0; k < crossings.length; k++) {
+        const [a, b] = crossings[k]!
+        const x = a(now)
+        const y = b(now)
+        if (x !== undefined && y !== undefined && x !== y) sides[k] = x > y ? 1 : -1
+      }
+    },
+  }
+}
+
+/**
+ * Whether `cond` holds on the last frame of `series` (the frames before it are the bars before, for
+ * crossings). Unknown operands make a comparison unknown, and unknown stays unknown through `not`
+ * (Kleene logic: `all` is false if any part is false, `any` is true if any part is true), so
  * `{"not": {"lt": ["rsi", 30]}}` does not hold while rsi is warming up. Only a known true holds.
  */
-export function evaluate(cond: Condition, now: Frame, prev: Frame | undefined): boolean {
-  return compile(cond, (name) => (f: Frame) => f[name])(now, prev) === true
+export function evaluate(cond: Condition, series: readonly Frame[]): boolean {
+  const set = conditionSet<Frame>((name) => (f) => f[name])
+  const test = set.add(cond)
+  const sides: Sides = new Array(set.crossings).fill(0)
+  for (let i = 0; i + 1 < series.length; i++) set.track(series[i]!, sides)
+  return test(series.at(-1)!, series.at(-2), sides)
 }
 
-/** A condition compiled once into closures over the strategy's frames: no allocation per bar. */
-export function compileCondition(cond: Condition): (now: BarFrame, prev: BarFrame | undefined) => boolean {
-  const test = compile<BarFrame>(cond, (name) => (isBarField(name) ? (f) => f.bar[name] : (f) => f.values[name]))
-  return (now, prev) => test(now, prev) === true
-}
-
-function compile<F>(cond: Condition, access: (name: string) => Access<F>): Test<F> {
+function compile<F>(cond: Condition, access: (name: string) => Access<F>, crossings: Crossing<F>[]): Test<F> {
   if ('all' in cond || 'any' in cond) {
     const all = 'all' in cond
-    const parts = (all ? cond.all : cond.any).map((c) => compile(c, access))
+    const parts = (all ? cond.all : cond.any).map((c) => compile(c, access, crossings))
     const decisive = !all // all: a false decides; any: a true decides
-    return (now, prev) => {
+    return (now, prev, sides) => {
       let unknown = false
       for (const part of parts) {
-        const t = part(now, prev)
+        const t = part(now, prev, sides)
         if (t === decisive) return decisive
         if (t === undefined) unknown = true
       }
@@ -49,9 +97,9 @@ function compile<F>(cond: Condition, access: (name: string) => Access<F>): Test<
     }
   }
   if ('not' in cond) {
-    const inner = compile(cond.not, access)
-    return (now, prev) => {
-      const t = inner(now, prev)
+    const inner = compile(cond.not, access, crossings)
+    return (now, prev, sides) => {
+      const t = inner(now, prev, sides)
       return t === undefined ? undefined : !t
     }
   }
@@ -80,14 +128,15 @@ function compile<F>(cond: Condition, access: (name: string) => Access<F>): Test<
     case 'crossesAbove':
     case 'crossesBelow': {
       const above = op === 'crossesAbove'
-      return (now, prev) => {
+      const k = crossings.push([a, b]) - 1
+      return (now, prev, sides) => {
         const x = a(now)
         const y = b(now)
         if (x === undefined || y === undefined || prev === undefined) return undefined
-        const px = a(prev)
-        const py = b(prev)
-        if (px === undefined || py === undefined) return undefined
-        return above ? px <= py && x > y : px >= py && x < y
+        if (a(prev) === undefined || b(prev) === undefined) return undefined
+        // The side before this bar: the previous bar's, or where they were equal, the one before it.
+        const before = sides[k]!
+        return above ? before < 0 && x > y : before > 0 && x < y
       }
     }
     default:

@@ -1,16 +1,18 @@
 // Streaming moving averages with plain-data state (the runtime checkpoints actor state as JSON, so
 // no class instances). TA-Lib conventions: nothing until `period` values have been seen; EMA is
 // seeded with the SMA of its first `period` values and then follows prev + k·(x − prev), k = 2/(n+1),
-// written exactly as TA-Lib writes it so results agree bit for bit.
+// written exactly as TA-Lib writes it so results agree bit for bit. The SMA is the correctly rounded
+// sum of its window over `period` (backtrader's `math.fsum(window) / period`): a running sum that
+// cannot drift, so a value does not depend on how long the series has run (see exact-sum.ts).
+import { exactSumAdd, exactSumValue, type ExactSum } from './exact-sum.js'
 
 export interface SmaState {
   kind: 'sma'
   period: number
   window: number[]
   next: number
-  sum: number
-  /** Updates since the sum was last recomputed from the window (bounds floating-point drift). */
-  drift: number
+  /** The window's sum, exactly. */
+  sum: ExactSum
 }
 
 export interface EmaState {
@@ -21,24 +23,21 @@ export interface EmaState {
   value: number | null
 }
 
-export const newSma = (period: number): SmaState => ({ kind: 'sma', period, window: [], next: 0, sum: 0, drift: 0 })
+export const newSma = (period: number): SmaState => ({ kind: 'sma', period, window: [], next: 0, sum: [] })
 export const newEma = (period: number): EmaState => ({ kind: 'ema', period, seen: 0, seedSum: 0, value: null })
 
-/** O(1) amortised: a running sum, recomputed from the window every `period` updates. */
+/** O(1): the exact sum gains x and loses what leaves the window. */
 export function updateSma(s: SmaState, x: number): number | undefined {
+  exactSumAdd(s.sum, x)
   if (s.window.length < s.period) {
     s.window.push(x)
-    s.sum += x
+    if (s.window.length < s.period) return undefined
   } else {
-    s.sum += x - s.window[s.next]!
+    exactSumAdd(s.sum, -s.window[s.next]!)
     s.window[s.next] = x
     s.next = (s.next + 1) % s.period
-    if (++s.drift >= s.period) {
-      s.drift = 0
-      s.sum = s.window.reduce((a, b) => a + b, 0)
-    }
   }
-  return s.window.length < s.period ? undefined : s.sum / s.period
+  return exactSumValue(s.sum) / s.period
 }
 
 export function updateEma(s: EmaState, x: number): number | undefined {

@@ -23,7 +23,7 @@ describe('comparisons', () => {
     [{ gt: ['volume', 999] }, true],
     [{ lt: ['macd.signal', 0] }, true],
   ])('%j → %s', (cond, want) => {
-    expect(evaluate(cond, now, undefined)).toBe(want)
+    expect(evaluate(cond, [now])).toBe(want)
   })
 })
 
@@ -43,7 +43,7 @@ describe('all / any / not, nested', () => {
     ['deep', { all: [T, { any: [F, { not: { all: [T, F] } }] }] }, true],
     ['deep false', { all: [T, { any: [F, { not: { any: [T, F] } }] }] }, false],
   ])('%s', (_, cond, want) => {
-    expect(evaluate(cond, now, undefined)).toBe(want)
+    expect(evaluate(cond, [now])).toBe(want)
   })
 })
 
@@ -63,50 +63,201 @@ describe('undefined operands (warming up, no previous bar): nothing trades on ha
     ['not of an all with a missing operand', { not: { all: [{ gt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] } }],
     ['not of an any with a missing operand', { not: { any: [{ lt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] } }],
   ])('%s → false', (_, cond) => {
-    expect(evaluate(cond, now, undefined)).toBe(false)
-    expect(evaluate(cond, now, now)).toBe(false)
+    expect(evaluate(cond, [now])).toBe(false)
+    expect(evaluate(cond, [now, now])).toBe(false)
   })
 
   it('not of a crossing without a previous bar → false', () => {
-    expect(evaluate({ not: { crossesAbove: ['fast', 'slow'] } }, now, undefined)).toBe(false)
-    expect(evaluate({ not: { crossesBelow: ['fast', 'slow'] } }, now, undefined)).toBe(false)
+    expect(evaluate({ not: { crossesAbove: ['fast', 'slow'] } }, [now])).toBe(false)
+    expect(evaluate({ not: { crossesBelow: ['fast', 'slow'] } }, [now])).toBe(false)
   })
 
   it('known parts still decide: any with a true part, all with a false part, not of a false all', () => {
-    expect(evaluate({ any: [{ gt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] }, now, undefined)).toBe(true)
-    expect(evaluate({ all: [{ lt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] }, now, undefined)).toBe(false)
-    expect(evaluate({ not: { all: [{ lt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] } }, now, undefined)).toBe(true)
+    expect(evaluate({ any: [{ gt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] }, [now])).toBe(true)
+    expect(evaluate({ all: [{ lt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] }, [now])).toBe(false)
+    expect(evaluate({ not: { all: [{ lt: ['fast', 'slow'] }, { gt: ['rsi', 30] }] } }, [now])).toBe(true)
   })
 })
 
 describe('crossings', () => {
-  const frame = (fast: number | undefined, slow: number | undefined): Frame =>
-    Object.fromEntries(Object.entries({ fast, slow }).filter(([, v]) => v !== undefined)) as Frame
+  type Pair = [number | undefined, number | undefined]
+  const frame = ([fast, slow]: Pair): Frame => Object.fromEntries(Object.entries({ fast, slow }).filter(([, v]) => v !== undefined)) as Frame
 
-  it.each<[string, [number | undefined, number | undefined] | null, [number | undefined, number | undefined], boolean, boolean]>([
-    // name, prev (fast, slow) or no previous bar, now (fast, slow), crossesAbove, crossesBelow
-    ['below → above', [1, 2], [3, 2], true, false],
-    ['equal → above (equality on the previous bar counts)', [2, 2], [3, 2], true, false],
-    ['above → below', [3, 2], [1, 2], false, true],
-    ['equal → below (equality on the previous bar counts)', [2, 2], [1, 2], false, true],
-    ['above → above', [3, 2], [4, 2], false, false],
-    ['below → below', [1, 2], [0, 2], false, false],
-    ['below → equal (touching is not crossing)', [1, 2], [2, 2], false, false],
-    ['above → equal', [3, 2], [2, 2], false, false],
-    ['equal → equal', [2, 2], [2, 2], false, false],
-    ['no previous bar', null, [3, 2], false, false],
-    ['previous bar still warming up (slow missing)', [1, undefined], [3, 2], false, false],
-    ['current bar missing an operand', [1, 2], [3, undefined], false, false],
-  ])('%s', (_, prev, cur, above, below) => {
-    const p = prev === null ? undefined : frame(...prev)
-    const n = frame(...cur)
-    expect(evaluate({ crossesAbove: ['fast', 'slow'] }, n, p)).toBe(above)
-    expect(evaluate({ crossesBelow: ['fast', 'slow'] }, n, p)).toBe(below)
+  it.each<[string, Pair[], boolean, boolean]>([
+    // name, the bars (fast, slow) up to and including the one judged, crossesAbove, crossesBelow
+    [
+      'below → above',
+      [
+        [1, 2],
+        [3, 2],
+      ],
+      true,
+      false,
+    ],
+    [
+      'above → below',
+      [
+        [3, 2],
+        [1, 2],
+      ],
+      false,
+      true,
+    ],
+    [
+      'above → above',
+      [
+        [3, 2],
+        [4, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below → below',
+      [
+        [1, 2],
+        [0, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below → equal (touching is not crossing)',
+      [
+        [1, 2],
+        [2, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'above → equal',
+      [
+        [3, 2],
+        [2, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below → equal → above (crosses, through the equality)',
+      [
+        [1, 2],
+        [2, 2],
+        [3, 2],
+      ],
+      true,
+      false,
+    ],
+    [
+      'above → equal → below (crosses, through the equality)',
+      [
+        [3, 2],
+        [2, 2],
+        [1, 2],
+      ],
+      false,
+      true,
+    ],
+    [
+      'above → equal → above (a bounce is no crossing)',
+      [
+        [3, 2],
+        [2, 2],
+        [3, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below → equal → below (a bounce is no crossing)',
+      [
+        [1, 2],
+        [2, 2],
+        [1, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below → equal → equal → above (looks past every equality)',
+      [
+        [1, 2],
+        [2, 2],
+        [2, 2],
+        [3, 2],
+      ],
+      true,
+      false,
+    ],
+    [
+      'equal from the first bar → above (no side known yet)',
+      [
+        [2, 2],
+        [3, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'equal → equal',
+      [
+        [2, 2],
+        [2, 2],
+      ],
+      false,
+      false,
+    ],
+    ['no previous bar', [[3, 2]], false, false],
+    [
+      'previous bar still warming up (slow missing)',
+      [
+        [1, undefined],
+        [3, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'below, warming gap, above (the side is kept across it)',
+      [
+        [1, 2],
+        [1, undefined],
+        [3, 2],
+      ],
+      false,
+      false,
+    ],
+    [
+      'current bar missing an operand',
+      [
+        [1, 2],
+        [3, undefined],
+      ],
+      false,
+      false,
+    ],
+  ])('%s', (_, bars, above, below) => {
+    const series = bars.map(frame)
+    expect(evaluate({ crossesAbove: ['fast', 'slow'] }, series)).toBe(above)
+    expect(evaluate({ crossesBelow: ['fast', 'slow'] }, series)).toBe(below)
   })
 
   it('crosses a constant level', () => {
-    expect(evaluate({ crossesAbove: ['close', 10] }, { close: 10.5 }, { close: 9.5 })).toBe(true)
-    expect(evaluate({ crossesBelow: [30, 'close'] }, { close: 31 }, { close: 29 })).toBe(true)
+    expect(evaluate({ crossesAbove: ['close', 10] }, [{ close: 9.5 }, { close: 10.5 }])).toBe(true)
+    expect(evaluate({ crossesBelow: [30, 'close'] }, [{ close: 29 }, { close: 31 }])).toBe(true)
+  })
+
+  it('a crossing inside `not`, `any` or `all` keeps its side whether or not it was evaluated', () => {
+    // `any` stops at its first true part: the crossing after it is not called on bar 2, yet knows
+    // on bar 3 that fast was below slow before the equality.
+    const cond: Condition = { any: [{ gt: ['close', 5] }, { crossesAbove: ['fast', 'slow'] }] }
+    const series: Frame[] = [
+      { close: 1, fast: 1, slow: 2 },
+      { close: 9, fast: 2, slow: 2 },
+      { close: 1, fast: 3, slow: 2 },
+    ]
+    expect(evaluate(cond, series)).toBe(true)
   })
 })
 

@@ -115,9 +115,27 @@ describe('SMA', () => {
     return worst
   }
 
-  it('keeps drift bounded over 1e6 values (the periodic re-sum)', () => {
+  it('keeps drift bounded over 1e6 values', () => {
     const s = newSma(20)
     expect(worstDrift(20, (x) => updateSma(s, x))).toBeLessThan(1e-9)
+  })
+
+  it('is the correctly rounded window sum over n, bit for bit (math.fsum, as backtrader), over 1e6 values', () => {
+    // The window's exact sum in units of 2^-192 (every value here is a multiple of it), rounded once.
+    const n = 20
+    const s = newSma(n)
+    const window: bigint[] = []
+    let exact = 0n
+    let mismatches = 0
+    for (const x of slide(1_000_000, 98)) {
+      const big = BigInt(x * 2 ** 192)
+      window.push(big)
+      exact += big
+      if (window.length > n) exact -= window.shift()!
+      const got = updateSma(s, x)
+      if (window.length === n && got !== Number(exact) / 2 ** 192 / n) mismatches++
+    }
+    expect(mismatches).toBe(0)
   })
 
   it('a plain running sum over the same values drifts past 1e-9 (so the test above has teeth)', () => {

@@ -98,14 +98,20 @@ describe('strategy: the canonical sma-cross', () => {
     expect(emit).toEqual([])
   })
 
-  it('given a second cross above while already long, it does not pyramid', () => {
+  it('given a touch and a bounce while long, it neither exits nor enters again', () => {
     const { emit } = playSync(handle, fresh(), inputs([ind(2, fs(9, 10)), ind(3, fs(11, 10)), ind(4, fs(10, 10)), ind(5, fs(11, 10))]))
     expect(ofType(emit, 'trade.idea').map((i) => i.intent)).toEqual(['entry'])
   })
 
-  it('given equality on the previous bar, it counts as a crossing', () => {
+  it('given below, then equal, then above, it enters on the bar above (the crossing looks past the equality)', () => {
+    const { emit } = playSync(handle, fresh(), inputs([ind(2, fs(9, 10)), ind(3, fs(10, 10)), ind(4, fs(10.5, 10))]))
+    const ideas = ofType(emit, 'trade.idea')
+    expect(ideas.map((i) => [i.ts.slice(0, 10), i.intent])).toEqual([['2024-01-04', 'entry']])
+  })
+
+  it('given equal from the first bar, then above, it does not enter (no side was known before)', () => {
     const { emit } = playSync(handle, fresh(), inputs([ind(2, fs(10, 10)), ind(3, fs(10.5, 10))]))
-    expect(ofType(emit, 'trade.idea').map((i) => i.intent)).toEqual(['entry'])
+    expect(emit).toEqual([])
   })
 
   it('while warming up (slow absent on the previous bar), it does not enter', () => {
@@ -185,7 +191,7 @@ describe('strategy: confidence', () => {
     ['clamped at 0', { base: 10, adjust: [{ when: { gt: ['close', 100] }, add: -25 }] }, 0],
   ])('%s', (_, confidence, want) => {
     const s = rulesOf(confidence === undefined ? config.strategies : [withConfidence(confidence)])[0]!
-    expect(confidenceOf(compileStrategy(s), now, undefined)).toBe(want)
+    expect(confidenceOf(compileStrategy(s), now, undefined, [])).toBe(want)
   })
 
   it('the idea carries the clamped confidence of its bar', () => {

@@ -27,8 +27,8 @@ export const ConditionSchema: z.ZodType<Condition> = z
     lt: Pair.optional(),
     lte: Pair.optional(),
     eq: Pair.optional(),
-    crossesAbove: Pair.optional().describe('a was at or below b on the previous bar and is above it now'),
-    crossesBelow: Pair.optional().describe('a was at or above b on the previous bar and is below it now'),
+    crossesAbove: Pair.optional().describe('a is above b now and was below it at the last bar where they differed (a touch crosses, a bounce does not)'),
+    crossesBelow: Pair.optional().describe('a is below b now and was above it at the last bar where they differed (a touch crosses, a bounce does not)'),
     get all() {
       return z.array(ConditionSchema).min(1).optional()
     },
