@@ -70,7 +70,8 @@ export function equityCurve(run: Pick<ReportRun, 'times' | 'portfolios'>, accoun
  * `initial`); items at a time not among `times` are passed over.
  */
 function carriedOver(times: readonly string[], items: readonly { ts: string }[], values: readonly number[], initial: number): number[] {
-  const out = new Array<number>(times.length)
+  // Filled in order from a known length: `new Array(n)` of more than 100k would be a dictionary.
+  const out: number[] = []
   let value = initial
   if (inOrder(items.length, (j) => items[j]!.ts) && inOrder(times.length, (i) => times[i]!)) {
     // Both in time order (a backtest's, a report's from Postgres): one walk.
@@ -82,13 +83,13 @@ function carriedOver(times: readonly string[], items: readonly { ts: string }[],
         if (ts === t) value = values[j]!
         else if (ts > t) break
       }
-      out[i] = value
+      out.push(value)
     }
     return out
   }
   const lastAt = new Map<string, number>()
   for (let j = 0; j < items.length; j++) lastAt.set(items[j]!.ts, values[j]!)
-  for (let i = 0; i < times.length; i++) out[i] = value = lastAt.get(times[i]!) ?? value
+  for (let i = 0; i < times.length; i++) out.push((value = lastAt.get(times[i]!) ?? value))
   return out
 }
 

@@ -56,17 +56,31 @@ export function barObjects(columns: BarColumns): CsvBar[] {
 /** Whether `bars` are columns (BarColumns) rather than objects. */
 export const isColumns = (bars: CsvBar[] | BarColumns): bars is BarColumns => !Array.isArray(bars)
 
-/** Rows read so far, as growing columns; each row also with its time in ms and its line. */
+/**
+ * Rows read so far, as growing columns; each row also with its time in ms and its line. Sized from
+ * the file at the start (its length over the first line's), so a file's rows rarely move.
+ */
 class Rows {
   n = 0
   readonly ts: string[] = []
-  ms = new Float64Array(1024)
-  line = new Int32Array(1024)
-  open = new Float64Array(1024)
-  high = new Float64Array(1024)
-  low = new Float64Array(1024)
-  close = new Float64Array(1024)
-  volume = new Float64Array(1024)
+  ms: Float64Array
+  line: Int32Array
+  open: Float64Array
+  high: Float64Array
+  low: Float64Array
+  close: Float64Array
+  volume: Float64Array
+
+  constructor(capacity: number) {
+    const n = Math.max(16, capacity)
+    this.ms = new Float64Array(n)
+    this.line = new Int32Array(n)
+    this.open = new Float64Array(n)
+    this.high = new Float64Array(n)
+    this.low = new Float64Array(n)
+    this.close = new Float64Array(n)
+    this.volume = new Float64Array(n)
+  }
 
   push(ts: string, ms: number, line: number, open: number, high: number, low: number, close: number, volume: number): void {
     const k = this.n++
@@ -88,6 +102,13 @@ class Rows {
     this.close[k] = close
     this.volume[k] = volume
   }
+}
+
+/** How many lines `text` has at most (its LFs + 1): room for its rows (growing fresh columns costs page faults, not only copies). */
+function linesIn(text: string): number {
+  let n = 1
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
+  return n
 }
 
 type Field = keyof CsvBar
@@ -282,8 +303,18 @@ function plainUtcMs(raw: string): number {
   }
   // Date.UTC reads years 0–99 as 1900–1999; Date.parse reads them as written.
   if (y < 100) return Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
-  return Date.UTC(y, m - 1, d, hh, mm, ss, ms)
+  // Rows of one day follow each other: the day's start is worked out once.
+  const day = (y * 12 + m) * 31 + d
+  if (day !== lastDay) {
+    lastDay = day
+    lastDayMs = Date.UTC(y, m - 1, d)
+  }
+  return lastDayMs + ((hh * 60 + mm) * 60 + ss) * 1000 + ms
 }
+
+/** The last day plainUtcMs read ((y·12 + m)·31 + d) and its first ms. */
+let lastDay = -1
+let lastDayMs = 0
 
 // V8's parser rolls 2021-02-30 over to March; reject instead of silently moving a bar.
 const isCalendarDate = (raw: string): boolean => isCalendarDay(digitsAt(raw, 0, 4), digitsAt(raw, 5, 7), digitsAt(raw, 8, 10))
@@ -408,7 +439,8 @@ function rowAt(text: string, start: number, end: number, line: number, index: Re
   if (!PLAIN_UTC.test(raw)) return false
   const ms = plainUtcMs(raw)
   if (Number.isNaN(ms)) return false
-  rows.push(isoOf(raw, ms), ms, line, open, high, low, close, volume)
+  // PLAIN_UTC 24 characters long is a canonical time (three fraction digits and Z): kept as it is.
+  rows.push(raw.length === 24 ? raw : isoOf(raw, ms), ms, line, open, high, low, close, volume)
   return true
 }
 
@@ -454,7 +486,7 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
   let head: CsvRecord | undefined
   let index: Record<Field, number> | undefined
   let width = 0
-  const rows = new Rows()
+  const rows = new Rows(linesIn(text))
   const at = { ms: 0 }
   const skipped: SkippedRow[] = []
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text
@@ -478,7 +510,26 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
 
   const { n, ms } = rows
   let ordered = true
-  for (let i = 1; i < n && ordered; i++) if (ms[i - 1]! > ms[i]!) ordered = false
+  let strict = true
+  for (let i = 1; i < n && ordered; i++)
+    if (ms[i - 1]! >= ms[i]!) {
+      strict = false
+      if (ms[i - 1]! > ms[i]!) ordered = false
+    }
+  // Every row kept, in file order (nearly every file): the columns are the rows' own.
+  if (strict)
+    return {
+      bars: {
+        length: n,
+        ts: rows.ts,
+        open: rows.open.slice(0, n),
+        high: rows.high.slice(0, n),
+        low: rows.low.slice(0, n),
+        close: rows.close.slice(0, n),
+        volume: rows.volume.slice(0, n),
+      },
+      skipped: skipped.sort((a, b) => a.line - b.line),
+    }
   // Stable sort keeps file order among equal timestamps, so "first one wins" below is well defined.
   // A file in time order (nearly every one) needs none.
   const order = ordered ? undefined : Array.from({ length: n }, (_, i) => i).sort((a, b) => ms[a]! - ms[b]! || a - b)
