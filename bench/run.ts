@@ -8,7 +8,7 @@
 // It measures and reports; it never fails on a threshold (only on an error it could not measure
 // through). Numbers go to stdout as tables and to .bench/last.json.
 import { spawnSync } from 'node:child_process'
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,6 +18,7 @@ import { ACTOR_NAMES } from '../src/core/actor.js'
 import { runBacktest } from '../src/app/backtest.js'
 import { loadConfigFile, parseConfig } from '../src/config/env.js'
 import type { ConfigFile } from '../src/core/config-file.js'
+import type { StrategyConfig } from '../src/core/config-file/strategies.js'
 import { createLogger } from '../src/telemetry/log.js'
 import { DEFAULT_PARTITIONS, partitionOf } from '../src/core/partition.js'
 import { PACKAGE_ROOT } from '../src/config/paths.js'
@@ -253,12 +254,37 @@ const STAGES = [
   ['order', 'trade.order.>'],
 ] as const
 
+/** A fill as both `paperd backtest --out` and bench/backtrader_sma.py write it (what is compared). */
+interface ComparedFill {
+  ts: string
+  side: string
+  qty: number
+  price: number
+}
+
+/** backtrader on the same file, as bench/backtrader_sma.py runs it; null when python3 cannot import backtrader. */
+interface BacktraderResult {
+  seconds: number
+  fills: number
+  /** Fills equal to paperd's, one by one (time, side, quantity, price), and the same count. */
+  fillsEqual: boolean
+  /** The first fill that differs, when one does. */
+  firstDifference?: string
+}
+
 /**
  * `paperd backtest` as a user runs it — a process reading a CSV of `bars` and printing its report —
  * timed wall to wall, best of three (the issue compares this with backtrader on the same file). Its
- * fills must be the in-process run's.
+ * fills must be the in-process run's; with backtrader at hand (python3 imports it, or
+ * BACKTRADER_PATH names a checkout of mementum/backtrader), the same strategy runs there on the same
+ * file, timed the same way, and its fills are compared with paperd's.
  */
-function backtestCli(config: ConfigFile, symbol: string, bars: SyntheticBar[], fills: number): { seconds: number; barsPerSec: number } {
+function backtestCli(
+  config: ConfigFile,
+  symbol: string,
+  bars: SyntheticBar[],
+  fills: number,
+): { seconds: number; barsPerSec: number; backtrader: BacktraderResult | null } {
   const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-backtest-'))
   try {
     const csv = join(dir, 'bars.csv')
@@ -267,12 +293,13 @@ function backtestCli(config: ConfigFile, symbol: string, bars: SyntheticBar[], f
     writeFileSync(csv, `${lines.join('\n')}\n`)
     const configFile = join(dir, 'config.json')
     writeFileSync(configFile, JSON.stringify(config))
+    const out = join(dir, 'report.json')
     let best = Infinity
     for (let i = 0; i < 3; i++) {
       const t0 = performance.now()
       const r = spawnSync(
         process.execPath,
-        [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'backtest', '--config', configFile, '--data', `${csv}:${symbol}:1m`, '--timeframe', '1m'],
+        [join(PACKAGE_ROOT, 'dist/src/cli.js'), 'backtest', '--config', configFile, '--data', `${csv}:${symbol}:1m`, '--timeframe', '1m', '--out', out],
         { encoding: 'utf8' },
       )
       best = Math.min(best, (performance.now() - t0) / 1000)
@@ -280,9 +307,50 @@ function backtestCli(config: ConfigFile, symbol: string, bars: SyntheticBar[], f
       const said = /^fills\s+(\d+)$/m.exec(r.stdout)?.[1]
       if (Number(said) !== fills) throw new Error(`paperd backtest made ${said} fills, the in-process run ${fills}`)
     }
-    return { seconds: best, barsPerSec: bars.length / best }
+    const ours = (JSON.parse(readFileSync(out, 'utf8')) as { fills: ComparedFill[] }).fills
+    return { seconds: best, barsPerSec: bars.length / best, backtrader: backtraderOn(csv, config, ours) }
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+function backtraderOn(csv: string, config: ConfigFile, ours: ComparedFill[]): BacktraderResult | null {
+  const probe = spawnSync('python3', ['-c', "import os, sys; sys.path.insert(0, os.environ.get('BACKTRADER_PATH', '')); import backtrader"], {
+    encoding: 'utf8',
+  })
+  if (probe.status !== 0) return null
+  const s = config.strategies[0]! as StrategyConfig
+  const a = config.accounts[0]!
+  const period = (name: string) => String((s.indicators[name] as { period: number }).period)
+  const t0 = performance.now()
+  const r = spawnSync(
+    'python3',
+    [
+      join(PACKAGE_ROOT, 'bench', 'backtrader_sma.py'),
+      csv,
+      period('fast'),
+      period('slow'),
+      String(s.sizing.fixed_qty),
+      String(a.starting_cash),
+      String(a.costs.commission_pct),
+    ],
+    { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
+  )
+  const seconds = (performance.now() - t0) / 1000
+  if (r.status !== 0) throw new Error(`backtrader exited ${r.status}: ${r.stderr}`)
+  const theirs = (JSON.parse(r.stdout) as { fills: ComparedFill[] }).fills
+  const key = (f: ComparedFill) => `${f.ts} ${f.side} ${f.qty} @ ${f.price}`
+  const at = ours.findIndex((f, i) => theirs[i] === undefined || key(f) !== key(theirs[i]!))
+  const differs = at >= 0 ? at : ours.length !== theirs.length ? ours.length : -1
+  return {
+    seconds,
+    fills: theirs.length,
+    fillsEqual: differs < 0,
+    ...(differs >= 0
+      ? {
+          firstDifference: `fill ${differs + 1}: paperd ${ours[differs] ? key(ours[differs]) : 'none'}, backtrader ${theirs[differs] ? key(theirs[differs]) : 'none'}`,
+        }
+      : {}),
   }
 }
 
@@ -519,7 +587,14 @@ function print(r: {
   drain: RunResult | null
   plain: PlainInsertResult | null
   latency: LatencyResult[]
-  backtest: { bars: number; seconds: number; barsPerSec: number; fills: number; cli: { seconds: number; barsPerSec: number }; profile?: ProfileSummary } | null
+  backtest: {
+    bars: number
+    seconds: number
+    barsPerSec: number
+    fills: number
+    cli: { seconds: number; barsPerSec: number; backtrader: BacktraderResult | null }
+    profile?: ProfileSummary
+  } | null
   failover: FailoverResult | null
 }): void {
   const { meta, ceiling, pipeline1: p1, pipeline4: p4, drain, plain, latency, backtest, failover } = r
@@ -617,6 +692,23 @@ function print(r: {
           `\`paperd backtest\` on the same bars as a CSV, as a user runs it (start, read, run, report): ${fmt(backtest.cli.seconds, 2)} s, best of 3`,
         ]
       : ['   backtest end to end', '—', 'bars/s', '', missing('backtest')],
+    backtest?.cli.backtrader
+      ? [
+          '   ratio backtrader / paperd',
+          fmt(backtest.cli.backtrader.seconds / backtest.cli.seconds, 1),
+          '×',
+          '≥ 20',
+          `backtrader on the same file: ${fmt(backtest.cli.backtrader.seconds, 2)} s wall, ${backtest.cli.backtrader.fills} fills, ${
+            backtest.cli.backtrader.fillsEqual ? 'every fill equal to paperd’s' : `FILLS DIFFER: ${backtest.cli.backtrader.firstDifference}`
+          }`,
+        ]
+      : [
+          '   ratio backtrader / paperd',
+          '—',
+          '×',
+          '≥ 20',
+          backtest ? 'python3 cannot import backtrader (set BACKTRADER_PATH to a checkout of mementum/backtrader)' : missing('backtest'),
+        ],
     failover
       ? [
           '6. failover, median',
