@@ -23,8 +23,9 @@ export function exactSumAdd(partials: ExactSum, x: number): void {
     if (lo !== 0) partials[i++] = lo
     x = hi
   }
-  partials.length = i
-  if (x !== 0) partials.push(x)
+  // In place where the partials did not shrink: setting an array's length is a call into the runtime.
+  if (x !== 0) partials[i++] = x
+  if (i !== partials.length) partials.length = i
 }
 
 /** The exact sum rounded to the nearest double, ties to even (CPython's `math_fsum`, finite case). */

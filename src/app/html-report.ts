@@ -51,7 +51,7 @@ export function htmlReport(run: ReportRun, config: Scope, inputs: BacktestInput[
     const symbols = inputs
       .map((i) => i.symbol)
       .filter((s) => mine.size === 0 || mine.has(s) || run.fills.some((f) => f.account === account.id && f.symbol === s))
-    const equity = equityCurve(run, account)
+    const equity = Array.from(equityCurve(run, account))
     let peak = account.starting_cash
     const drawdown = equity.map((x) => ((peak = Math.max(peak, x)), peak > 0 ? (x - peak) / peak : 0))
     // Buy-and-hold: the starting cash spread evenly over the account's symbols at their first close.

@@ -66,12 +66,12 @@ describe('backtest report', () => {
     const times = [day(1), day(2), day(3), day(5), day(7)]
     const ps = [pf(1, 1000), { ...pf(2, 5), account: 'other' }, pf(2, 1100), pf(2, 990), pf(5, 1045), pf(6, 2000), pf(7, 1050)]
     const expected = [1000, 990, 990, 1045, 1050]
-    expect(equityCurve({ times, portfolios: ps }, account)).toEqual(expected)
+    expect(Array.from(equityCurve({ times, portfolios: ps }, account))).toEqual(expected)
     // Out of order, with the two of day 2 still in their order: the lookup gives the same curve.
     const shuffled = [ps[5]!, ps[0]!, ps[6]!, ps[1]!, ps[2]!, ps[4]!, ps[3]!]
-    expect(equityCurve({ times, portfolios: shuffled }, account)).toEqual(expected)
-    expect(equityCurve({ times: [], portfolios: ps }, account)).toEqual([])
-    expect(equityCurve({ times, portfolios: [] }, account)).toEqual([1000, 1000, 1000, 1000, 1000])
+    expect(Array.from(equityCurve({ times, portfolios: shuffled }, account))).toEqual(expected)
+    expect(Array.from(equityCurve({ times: [], portfolios: ps }, account))).toEqual([])
+    expect(Array.from(equityCurve({ times, portfolios: [] }, account))).toEqual([1000, 1000, 1000, 1000, 1000])
   })
 
   it('an account that never traded reports its starting cash and no ratios', () => {
