@@ -62,6 +62,7 @@ export const isColumns = (bars: CsvBar[] | BarColumns): bars is BarColumns => !A
  */
 class Rows {
   n = 0
+  readonly days: DayStart = { day: -1, ms: 0 }
   readonly ts: string[] = []
   ms: Float64Array
   line: Int32Array
@@ -283,7 +284,7 @@ const MAX_EPOCH_MS = 1e14
  * per row: Date.parse and a Date to check the day cost more than the rest of the row). NaN when the
  * fields are not a real instant: 2021-02-30, 24:00, a 60th second.
  */
-function plainUtcMs(raw: string): number {
+function plainUtcMs(raw: string, days?: DayStart): number {
   const y = digitsAt(raw, 0, 4)
   const m = digitsAt(raw, 5, 7)
   const d = digitsAt(raw, 8, 10)
@@ -303,18 +304,21 @@ function plainUtcMs(raw: string): number {
   }
   // Date.UTC reads years 0–99 as 1900–1999; Date.parse reads them as written.
   if (y < 100) return Date.parse(raw.length === 10 ? `${raw}T00:00:00.000Z` : raw)
-  // Rows of one day follow each other: the day's start is worked out once.
+  if (!days) return Date.UTC(y, m - 1, d, hh, mm, ss, ms)
+  // Rows of one day follow each other in a file: the day's start is worked out once.
   const day = (y * 12 + m) * 31 + d
-  if (day !== lastDay) {
-    lastDay = day
-    lastDayMs = Date.UTC(y, m - 1, d)
+  if (day !== days.day) {
+    days.day = day
+    days.ms = Date.UTC(y, m - 1, d)
   }
-  return lastDayMs + ((hh * 60 + mm) * 60 + ss) * 1000 + ms
+  return days.ms + ((hh * 60 + mm) * 60 + ss) * 1000 + ms
 }
 
-/** The last day plainUtcMs read ((y·12 + m)·31 + d) and its first ms. */
-let lastDay = -1
-let lastDayMs = 0
+/** The last day a file's rows were on ((y·12 + m)·31 + d) and its first ms: one per parse. */
+interface DayStart {
+  day: number
+  ms: number
+}
 
 // V8's parser rolls 2021-02-30 over to March; reject instead of silently moving a bar.
 const isCalendarDate = (raw: string): boolean => isCalendarDay(digitsAt(raw, 0, 4), digitsAt(raw, 5, 7), digitsAt(raw, 8, 10))
@@ -437,7 +441,7 @@ function rowAt(text: string, start: number, end: number, line: number, index: Re
   if (Number.isNaN(open) || Number.isNaN(high) || Number.isNaN(low) || Number.isNaN(close) || Number.isNaN(volume)) return false
   const raw = text.slice(from(index.ts), to(index.ts))
   if (!PLAIN_UTC.test(raw)) return false
-  const ms = plainUtcMs(raw)
+  const ms = plainUtcMs(raw, rows.days)
   if (Number.isNaN(ms)) return false
   // PLAIN_UTC 24 characters long is a canonical time (three fraction digits and Z): kept as it is.
   rows.push(raw.length === 24 ? raw : isoOf(raw, ms), ms, line, open, high, low, close, volume)

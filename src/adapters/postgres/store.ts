@@ -1,6 +1,8 @@
 // The persister's store: commits a batch of row writes and the consumer positions in ONE
-// transaction. Rows of a table go in one `insert … select from json_to_recordset($1)` statement
-// (one parameter whatever the batch size), pipelined inside the transaction.
+// transaction. Rows of a table go in one `insert … select from json_to_recordset($i)` (one
+// parameter whatever the batch size), and the tables and the offsets in one statement of
+// data-modifying CTEs: one round trip. A batch with snapshot rows to prune (once a day per symbol)
+// is an explicit transaction of those statements and the deletes.
 // Conflicts are resolved by each table's natural key; state tables only move forward.
 import type { Sql } from 'postgres'
 import type { ConsumerPosition, Write } from '../../core/actor.js'
@@ -408,9 +410,30 @@ const statements = new Map(
   }),
 )
 
-const OFFSETS = `insert into consumer_offsets (consumer, stream, stream_seq)
-  select * from unnest($1::text[], $2::text[], $3::bigint[])
+const offsets = (first: number) => `insert into consumer_offsets (consumer, stream, stream_seq)
+  select * from unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::bigint[])
   on conflict (consumer, stream) do update set stream_seq = greatest(consumer_offsets.stream_seq, excluded.stream_seq), updated_at = now()`
+const OFFSETS = offsets(1)
+
+/**
+ * The rows of `tables` and the offsets (when `withOffsets`) as ONE statement: each insert a
+ * data-modifying CTE, its rows in parameter $i. A single statement is atomic on its own, so a batch
+ * is one round trip and one socket write instead of BEGIN, the statements and COMMIT — three round
+ * trips, and a write per statement over 1 KB (postgres.js sends those at once), each a loopback TCP
+ * write whose kernel work is most of a persister's CPU at a steady flow. Its sub-statements see one
+ * snapshot and none reads another's table, so they cannot see each other's rows and need not.
+ */
+const combined = new Map<string, string>()
+function combinedStatement(tables: readonly string[], withOffsets: boolean): string {
+  const key = `${tables.join(',')}|${withOffsets}`
+  let text = combined.get(key)
+  if (!text) {
+    const parts = tables.map((table, i) => `t${i} as (${statements.get(table)!.replace('$1::', `$${i + 1}::`)})`)
+    if (withOffsets) parts.push(`o as (${offsets(tables.length + 1)})`)
+    combined.set(key, (text = `with ${parts.join(',\n')}\nselect 1`))
+  }
+  return text
+}
 
 function quote(column: string): string {
   return column === 'values' ? '"values"' : column
@@ -503,21 +526,30 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
         else byTable.set(w.table, [w.row])
       }
       const prunes = pruneDue(byTable)
+      // In one order too: batches of several durables commit side by side.
+      const sorted = [...positions].sort((a, b) => (a.consumer < b.consumer ? -1 : a.consumer > b.consumer ? 1 : a.stream < b.stream ? -1 : 1))
+      const offsetParams = [sorted.map((p) => p.consumer), sorted.map((p) => p.stream), sorted.map((p) => String(p.seq))]
+      const tables = [...byTable].filter(([, rows]) => rows.length)
       try {
+        if (prunes.length === 0) {
+          // Nothing to prune (all but once a day per symbol): the whole batch in one statement.
+          if (!tables.length && !sorted.length) return
+          const params = tables.map(([table, rows]) => rowsOf(table, rows)) as unknown[]
+          if (sorted.length) params.push(...offsetParams)
+          await sql.unsafe(
+            combinedStatement(
+              tables.map(([table]) => table),
+              sorted.length > 0,
+            ),
+            params as never[],
+            { prepare: true },
+          )
+          return
+        }
         await sql.begin((tx) => {
-          const queries = [...byTable]
-            .filter(([, rows]) => rows.length)
-            .map(([table, rows]) => tx.unsafe(statements.get(table)!, [rowsOf(table, rows)], { prepare: true }))
+          const queries = tables.map(([table, rows]) => tx.unsafe(statements.get(table)!, [rowsOf(table, rows)], { prepare: true }))
           for (const p of prunes) queries.push(tx.unsafe(prune(p.table), [p.symbol, p.timeframe, p.newest, retentionSecs] as never[], { prepare: true }))
-          if (positions.length) {
-            // In one order too: batches of several durables commit side by side.
-            const sorted = [...positions].sort((a, b) => (a.consumer < b.consumer ? -1 : a.consumer > b.consumer ? 1 : a.stream < b.stream ? -1 : 1))
-            queries.push(
-              tx.unsafe(OFFSETS, [sorted.map((p) => p.consumer), sorted.map((p) => p.stream), sorted.map((p) => String(p.seq))] as never[], {
-                prepare: true,
-              }),
-            )
-          }
+          if (sorted.length) queries.push(tx.unsafe(OFFSETS, offsetParams as never[], { prepare: true }))
           return queries
         })
       } catch (err) {
