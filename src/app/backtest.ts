@@ -343,7 +343,7 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
     }
     const data = bodyAt(k)
     try {
-      codec.check('md.in.bar', data)
+      codec.checkInputBar(data)
     } catch (err) {
       run.refused.push({ symbol, ts, reason: (err as Error).message })
       continue

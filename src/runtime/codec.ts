@@ -2,8 +2,9 @@
 // the JSON Schemas in schemas/ (compiled once); a few rules JSON Schema cannot say (OHLC consistency, a subnormal volume,
 // subject tokens agreeing with the body) are checked here too. Nothing else parses message bytes.
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { Ajv, type ValidateFunction } from 'ajv'
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv'
 import type { Inbound, Outbound } from '../core/actor.js'
 import { messageIdOf, messageTypes, type MessageType } from '../core/contracts.js'
 import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN } from '../core/schemas.js'
@@ -33,6 +34,13 @@ export interface Codec {
    * with `params`, the subject tokens it would travel under must agree with it too.
    */
   check(type: MessageType, data: unknown, params?: Readonly<Record<string, string>>): void
+  /**
+   * check('md.in.bar', body) for a body of exactly ts, timeframe, open, high, low, close and volume
+   * (what a CSV replay or a backtest makes of a row): bodies in the canonical form, in bounds and
+   * consistent pass on a few comparisons — proven to pass only what the full check passes — and
+   * any other takes the full check, which throws its own message.
+   */
+  checkInputBar(body: InputBarBody): void
   /** Compiles every validator now: a daemon's first messages would otherwise pay for it, one type at a time. */
   warm(): void
 }
@@ -64,18 +72,22 @@ function loadValidators(dir = SCHEMAS_DIR): Validators {
   return validators
 }
 
+/** ajv, loaded when a first validator is compiled: 60 files a backtest of well-formed bars never needs. */
+const loadAjv = (): typeof AjvClass => (createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass }).Ajv
+
 function lazyValidators(dir: string): Validators {
   // allowUnionTypes: a risk value is a number, a boolean or null (JSON Schema's type: [..] list).
   // validateSchema off: checking a schema against the draft's meta-schema compiles the meta-schema
   // first, 160 ms of every process's and worker's start (and most of a short backtest's); the
   // schemas are generated files, checked against it by test/unit/contracts.test.ts.
-  const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true, validateSchema: false })
+  let ajv: AjvClass | undefined
   const validators = new Map<MessageType, ValidateFunction>()
   return {
     get(type) {
       let v = validators.get(type)
       if (!v) {
         if (!messageTypes.includes(type)) throw new Error(`no schema for message type ${type}`)
+        ajv ??= new (loadAjv())({ allErrors: false, strict: true, allowUnionTypes: true, verbose: true, validateSchema: false })
         validators.set(type, (v = ajv.compile(JSON.parse(readFileSync(join(dir, `${type}.json`), 'utf8')))))
       }
       return v
@@ -103,8 +115,15 @@ export function createCodec(partitions: number, validators = loadValidators()): 
     }
   }
 
+  /** Timeframes a full check has passed in an input bar: the quick check takes them as valid. */
+  const timeframes = new Set<string>()
   return {
     check,
+    checkInputBar(body) {
+      if (typeof body.timeframe === 'string' && timeframes.has(body.timeframe) && plainInputBar(body)) return
+      check('md.in.bar', body)
+      if (typeof body.timeframe === 'string') timeframes.add(body.timeframe)
+    },
     warm() {
       for (const type of messageTypes) validators.get(type)
     },
@@ -156,6 +175,49 @@ function shown(n: number): string {
   const exp = n.toExponential()
   return (Math.abs(n) >= 1e9 && !exp.includes('.') ? exp : String(n)).replace('e+', 'e')
 }
+
+/** An md.in.bar body as a CSV row makes it (checkInputBar). */
+interface InputBarBody {
+  ts: string
+  timeframe?: string
+  open: number
+  high: number
+  low: number
+  close: number
+  volume: number
+}
+
+const { minPrice, maxPrice, maxVolume, minPositiveVolume } = MARKET_LIMITS
+
+/**
+ * Whether an input bar of exactly these fields is one the md.in.bar schema and invariants accept,
+ * decided without them: numbers in the schema's bounds (NaN fails every comparison), OHLC
+ * consistent, a volume not subnormal, and a canonical time (YYYY-MM-DDTHH:MM:SS.mmmZ) in the
+ * schema's years that is a real instant. False says nothing: the full check decides.
+ */
+function plainInputBar(b: InputBarBody): boolean {
+  // Seven fields, and these seven (a string ts and timeframe, five numbers): none other is there.
+  let fields = 0
+  for (const _ in b) fields++
+  if (fields !== 7) return false
+  const { open, high, low, close, volume } = b
+  if (typeof open !== 'number' || typeof high !== 'number' || typeof low !== 'number' || typeof close !== 'number' || typeof volume !== 'number') return false
+  if (!(low >= minPrice && high <= maxPrice && low <= high)) return false
+  if (!(open >= low && open <= high && close >= low && close <= high)) return false
+  if (!(volume >= 0 && volume <= maxVolume) || (volume > 0 && volume < minPositiveVolume)) return false
+  const ts = b.ts
+  if (typeof ts !== 'string' || ts.length !== 24) return false
+  for (let i = 0; i < 24; i++) {
+    const c = ts.charCodeAt(i)
+    const want = CANONICAL_SHAPE.charCodeAt(i)
+    if (want === DIGIT ? c < 48 || c > 57 : c !== want) return false
+  }
+  const year = digitsAt(ts, 0, 4)
+  return year >= 1800 && year <= 2199 && isRealTime(ts)
+}
+/** The canonical time, `d` where a digit goes. */
+const CANONICAL_SHAPE = 'dddd-dd-ddTdd:dd:dd.dddZ'
+const DIGIT = 100 // 'd'
 
 const withOhlc = new Set<MessageType>(['md.in.bar', 'md.bar'])
 

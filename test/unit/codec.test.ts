@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
 import type { Outbound } from '../../src/core/actor.js'
 import { InvalidMessage, MAX_PAYLOAD_BYTES, createCodec } from '../../src/runtime/codec.js'
 import { messageTypes, type Bar } from '../../src/core/contracts.js'
@@ -280,5 +281,70 @@ describe('encode', () => {
 
   it('every message type has a validator (schemas/ is complete)', () => {
     for (const type of messageTypes) expect(() => codec.check(type, {})).toThrow(InvalidMessage)
+  })
+})
+
+describe('checkInputBar: the quick check of a CSV row’s md.in.bar', () => {
+  // Bodies around every edge the schema and the invariants draw: bounds, NaN and ∞, OHLC order,
+  // subnormal volumes, years 1800–2199, real days and times, other time forms, extra fields.
+  const price = fc.oneof(
+    fc.constantFrom(1e-12, 1e-13, 1e12, 1.0000000000001e12, 0, -1, Number.NaN, Number.POSITIVE_INFINITY, 50),
+    fc.double({ min: 1e-13, max: 2e12, noNaN: true }),
+  )
+  const volume = fc.constantFrom(0, 1, 1e-320, 2 ** -1022, 2 ** 53 - 1, 2 ** 53, -1, Number.NaN, 1021445)
+  const two = (n: number) => String(n).padStart(2, '0')
+  const ts = fc.oneof(
+    fc
+      .tuple(
+        fc.integer({ min: 1790, max: 2210 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.integer({ min: 0, max: 25 }),
+        fc.integer({ min: 0, max: 61 }),
+      )
+      .map(([y, m, d, h, s]) => `${y}-${two(m)}-${two(d)}T${two(h)}:${two(s)}:${two(s)}.${String(s * 7).padStart(3, '0')}Z`),
+    fc.constantFrom('2024-01-02', '2024-01-02T00:00:00Z', '2024-01-02T00:00:00.000+00:00', '2024-02-30T00:00:00.000Z', '2024-01-02T00:00:00.000z', 'nope'),
+  )
+  const timeframe = fc.constantFrom('1m', '1d', '0m', '1y', '8785h')
+  const body = fc.record({ ts, timeframe, open: price, high: price, low: price, close: price, volume })
+  const strict = createCodec(16)
+  const passes = (b: unknown) => {
+    try {
+      strict.check('md.in.bar', b)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  it('passes exactly what the full check passes, and refuses with its message', () => {
+    const quick = createCodec(16)
+    fc.assert(
+      fc.property(body, fc.boolean(), (b, extra) => {
+        const sent = extra ? { ...b, symbol: 'ORCL' } : b
+        let quickError: string | null = null
+        try {
+          quick.checkInputBar(sent as never)
+        } catch (err) {
+          quickError = (err as Error).message
+        }
+        if (passes(sent)) return quickError === null
+        try {
+          strict.check('md.in.bar', sent)
+        } catch (err) {
+          return quickError === (err as Error).message
+        }
+        return false
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('takes most well-formed bars without the schema (it has teeth: a consistent bar of a checked timeframe passes, an inconsistent one does not)', () => {
+    const quick = createCodec(16)
+    const bar = { ts: '2024-01-02T00:01:00.000Z', timeframe: '1m', open: 48.55, high: 48.67, low: 48.22, close: 48.49, volume: 1229822 }
+    quick.checkInputBar(bar)
+    expect(() => quick.checkInputBar({ ...bar, high: 48.3 })).toThrow('md.in.bar: open 48.55 is outside [low 48.22, high 48.3]')
+    expect(() => quick.checkInputBar({ ...bar, ts: '2024-02-30T00:01:00.000Z' })).toThrow('is not a real date')
   })
 })
