@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { Ajv as AjvClass, ValidateFunction } from 'ajv'
 import type { Inbound, Outbound } from '../core/actor.js'
 import { messageIdOf, messageTypes, type MessageType } from '../core/contracts.js'
-import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN } from '../core/schemas.js'
+import { ACCOUNT_PATTERN, MARKET_LIMITS, SYMBOL_PATTERN, TIMEFRAME_PATTERN } from '../core/schemas.js'
 import { matchSubject, subjectOf } from '../core/subjects.js'
 import { partitionOf } from '../core/partition.js'
 import { digitsAt, isCalendarDay, isClockTime } from '../core/utc-digits.js'
@@ -35,10 +35,10 @@ export interface Codec {
    */
   check(type: MessageType, data: unknown, params?: Readonly<Record<string, string>>): void
   /**
-   * check('md.in.bar', body) for a body of exactly ts, timeframe, open, high, low, close and volume
-   * (what a CSV replay or a backtest makes of a row): bodies in the canonical form, in bounds and
-   * consistent pass on a few comparisons — proven to pass only what the full check passes — and
-   * any other takes the full check, which throws its own message.
+   * check('md.in.bar', body) for a body of ts, timeframe, open, high, low, close and volume (what a
+   * backtest makes of a CSV row): a body in the canonical form, in bounds and consistent passes on
+   * a few comparisons — a property test: only what the full check passes — and any other takes the
+   * full check, which throws its own message.
    */
   checkInputBar(body: InputBarBody): void
   /** Compiles every validator now: a daemon's first messages would otherwise pay for it, one type at a time. */
@@ -115,14 +115,13 @@ export function createCodec(partitions: number, validators = loadValidators()): 
     }
   }
 
-  /** Timeframes a full check has passed in an input bar: the quick check takes them as valid. */
+  /** Timeframes seen to match the schema's pattern (a backtest has one or two). */
   const timeframes = new Set<string>()
+  const knownTimeframe = (tf: unknown): boolean => typeof tf === 'string' && (timeframes.has(tf) || (TIMEFRAME_RE.test(tf) && timeframes.add(tf) !== undefined))
   return {
     check,
     checkInputBar(body) {
-      if (typeof body.timeframe === 'string' && timeframes.has(body.timeframe) && plainInputBar(body)) return
-      check('md.in.bar', body)
-      if (typeof body.timeframe === 'string') timeframes.add(body.timeframe)
+      if (!knownTimeframe(body.timeframe) || !plainInputBar(body)) check('md.in.bar', body)
     },
     warm() {
       for (const type of messageTypes) validators.get(type)
@@ -188,6 +187,8 @@ interface InputBarBody {
 }
 
 const { minPrice, maxPrice, maxVolume, minPositiveVolume } = MARKET_LIMITS
+/** The md.in.bar schema's timeframe pattern (schemas.ts writes both). */
+const TIMEFRAME_RE = new RegExp(TIMEFRAME_PATTERN)
 
 /**
  * Whether an input bar of exactly these fields is one the md.in.bar schema and invariants accept,
