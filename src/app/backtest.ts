@@ -90,6 +90,7 @@ export function mergeByTime(inputs: BacktestSeries[]): { symbol: string; timefra
  */
 function inTimeOrder(bars: CsvBar[] | BarColumns): 'strict' | 'ordered' | false {
   const columns = isColumns(bars) ? bars : undefined
+  if (columns?.strict) return 'strict'
   const tsAt = (i: number) => (columns ? columns.ts[i]! : (bars as CsvBar[])[i]!.ts)
   let order: 'strict' | 'ordered' = 'strict'
   for (let i = 0; i < bars.length; i++) {

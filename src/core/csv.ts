@@ -32,6 +32,8 @@ export interface ParsedBars {
  */
 export interface BarColumns {
   length: number
+  /** Set by the parser when every time follows the one before: nothing to sort or merge. */
+  strict?: true
   ts: string[]
   open: Float64Array
   high: Float64Array
@@ -525,6 +527,7 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
     return {
       bars: {
         length: n,
+        strict: true,
         ts: rows.ts,
         open: rows.open.slice(0, n),
         high: rows.high.slice(0, n),
