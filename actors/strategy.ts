@@ -42,7 +42,7 @@ interface Held {
 interface Book {
   /** The previous bar and its indicator values, for crossings. */
   prev: BarFrame | null
-  /** Each crossing's side before this bar (see conditions.ts). */
+  /** The side of each pair a crossing compares, before this bar (see conditions.ts). */
   sides: Sides
   held: Held | null
 }
@@ -74,8 +74,7 @@ interface Compiled {
   bracket: Bracket | null
   /** Declared name of the DPI Phase-5 sizing reads. */
   dpi: string | null
-  /** How many crossings the conditions hold, and how their sides follow a bar. */
-  crossings: number
+  /** How the sides of its crossings follow a bar. */
   track: (now: BarFrame, sides: Sides) => void
 }
 
@@ -120,7 +119,6 @@ export function compileStrategy(s: StrategyConfig, account?: AccountConfig): Com
     adjust,
     bracket,
     dpi: Object.entries(s.indicators).find(([, spec]) => spec.type === 'dpi')?.[0] ?? null,
-    crossings: conditions.crossings,
     track: conditions.track,
   }
 }
@@ -156,7 +154,7 @@ export function handleIndicators(state: StrategyState, input: Inbound<'md.ind'>,
   // variables on the heap on every bar, and most bars propose nothing.
   let emit: Outbound[] | undefined
   for (const c of strategies) {
-    const book = (state.books[bookKeys.get(c.config.id, ind.symbol)] ??= { prev: null, sides: new Array(c.crossings).fill(0), held: null })
+    const book = (state.books[bookKeys.get(c.config.id, ind.symbol)] ??= { prev: null, sides: {}, held: null })
     const prev = book.prev ?? undefined
     const sides = book.sides
     const held = book.held

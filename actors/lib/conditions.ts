@@ -5,8 +5,9 @@
 //
 // A crossing is backtrader's (`CrossOver`): `a` crosses above `b` when it is above now and was below
 // at the last bar where the two differed, so a touch (below → equal → above) crosses once and a
-// bounce (above → equal → above) does not. That needs one number per crossing carried from bar to
-// bar (`Sides`, kept in the strategy's state), updated by `track` on every bar.
+// bounce (above → equal → above) does not. The previous bar says which side `a` was on, unless the
+// two were equal there: then the side from before is needed, carried from bar to bar (`Sides`, kept
+// in the strategy's state) and updated by `track` on every bar.
 import type { Condition, Operand } from '../../src/core/config-file/conditions.js'
 import { isBarField, type BarField } from '../../src/core/indicator-kinds.js'
 
@@ -20,26 +21,23 @@ export interface BarFrame {
 }
 
 /**
- * Per crossing of a condition set, the side `a` was on at the last bar where `a ≠ b`: −1 below, 1
- * above, 0 before any such bar. Plain numbers: checkpointed with the strategy's state.
+ * By operand pair (`["fast","slow"]`), the side `a` was on at the last bar where `a ≠ b`: −1 below,
+ * 1 above; absent before any such bar. Keyed by the pair rather than a crossing's place among the
+ * conditions, so a config edited between two runs never reads another crossing's side. Plain data:
+ * checkpointed with the strategy's state.
  */
-export type Sides = number[]
+export type Sides = Record<string, number>
 
 type Truth = boolean | undefined
 type Test<F> = (now: F, prev: F | undefined, sides: Sides) => Truth
 type Access<F> = (f: F) => number | undefined
 type Crossing<F> = readonly [Access<F>, Access<F>]
 
-/**
- * The conditions of one strategy, compiled once into closures over its frames (no allocation per
- * bar), their crossings numbered together so one `Sides` array serves them all.
- */
+/** The conditions of one strategy, compiled once into closures over its frames (no allocation per bar). */
 interface ConditionSet<F> {
   /** Compiles `cond`; it holds only when known to be true. */
   add(cond: Condition): (now: F, prev: F | undefined, sides: Sides) => boolean
-  /** How many crossings the conditions added so far have: the length of their `Sides`. */
-  readonly crossings: number
-  /** Records each crossing's side on bar `now` where its operands differ; call once per bar, after testing. */
+  /** Records, for each pair a crossing compares, its side on bar `now` where they differ; call once per bar, after testing. */
   track(now: F, sides: Sides): void
 }
 
@@ -47,21 +45,17 @@ interface ConditionSet<F> {
 export const barConditions = (): ConditionSet<BarFrame> => conditionSet<BarFrame>((name) => (isBarField(name) ? (f) => f.bar[name] : (f) => f.values[name]))
 
 function conditionSet<F>(access: (name: string) => Access<F>): ConditionSet<F> {
-  const crossings: Crossing<F>[] = []
+  const crossings = new Map<string, Crossing<F>>()
   return {
     add(cond) {
       const test = compile(cond, access, crossings)
       return (now, prev, sides) => test(now, prev, sides) === true
     },
-    get crossings() {
-      return crossings.length
-    },
     track(now, sides) {
-      for (let k = 0; k < crossings.length; k++) {
-        const [a, b] = crossings[k]!
+      for (const [pair, [a, b]] of crossings) {
         const x = a(now)
         const y = b(now)
-        if (x !== undefined && y !== undefined && x !== y) sides[k] = x > y ? 1 : -1
+        if (x !== undefined && y !== undefined && x !== y) sides[pair] = x > y ? 1 : -1
       }
     },
   }
@@ -76,12 +70,12 @@ function conditionSet<F>(access: (name: string) => Access<F>): ConditionSet<F> {
 export function evaluate(cond: Condition, series: readonly Frame[]): boolean {
   const set = conditionSet<Frame>((name) => (f) => f[name])
   const test = set.add(cond)
-  const sides: Sides = new Array(set.crossings).fill(0)
+  const sides: Sides = {}
   for (let i = 0; i + 1 < series.length; i++) set.track(series[i]!, sides)
   return test(series.at(-1)!, series.at(-2), sides)
 }
 
-function compile<F>(cond: Condition, access: (name: string) => Access<F>, crossings: Crossing<F>[]): Test<F> {
+function compile<F>(cond: Condition, access: (name: string) => Access<F>, crossings: Map<string, Crossing<F>>): Test<F> {
   if ('all' in cond || 'any' in cond) {
     const all = 'all' in cond
     const parts = (all ? cond.all : cond.any).map((c) => compile(c, access, crossings))
@@ -128,14 +122,17 @@ function compile<F>(cond: Condition, access: (name: string) => Access<F>, crossi
     case 'crossesAbove':
     case 'crossesBelow': {
       const above = op === 'crossesAbove'
-      const k = crossings.push([a, b]) - 1
+      const pair = JSON.stringify([left, right])
+      crossings.set(pair, [a, b])
       return (now, prev, sides) => {
         const x = a(now)
         const y = b(now)
         if (x === undefined || y === undefined || prev === undefined) return undefined
-        if (a(prev) === undefined || b(prev) === undefined) return undefined
+        const px = a(prev)
+        const py = b(prev)
+        if (px === undefined || py === undefined) return undefined
         // The side before this bar: the previous bar's, or where they were equal, the one before it.
-        const before = sides[k]!
+        const before = px !== py ? (px > py ? 1 : -1) : (sides[pair] ?? 0)
         return above ? before < 0 && x > y : before > 0 && x < y
       }
     }

@@ -109,6 +109,30 @@ describe('strategy: the canonical sma-cross', () => {
     expect(ideas.map((i) => [i.ts.slice(0, 10), i.intent])).toEqual([['2024-01-04', 'entry']])
   })
 
+  it('a crossing reads the side of its own pair, whatever the config held before (an edit between two runs)', () => {
+    // Run 1: the canonical fast/slow crossing learns that fast was below slow. Run 2, on the same
+    // state, trades on close crossing above slow: equal on the bar before, above now — its pair was
+    // never seen, so no side is known and it does not enter, where reading "the first crossing's
+    // side" would have.
+    const first = playSync(handle, fresh(), inputs([ind(2, fs(9, 10)), ind(3, fs(8, 10))])).state
+    expect(Object.values(first.books)[0]!.sides).toEqual({ '["fast","slow"]': -1 })
+    const edited = parseConfig({
+      ...canonical,
+      strategies: [{ ...canonical.strategies[0]!, entry: { long: { crossesAbove: ['close', 'slow'] } }, exit: { long: { crossesBelow: ['close', 'slow'] } } }],
+    })
+    const index2 = watchers(edited.strategies)
+    const then = (s: StrategyState, i: Parameters<typeof handleIndicators>[1]) => handleIndicators(s, i, index2)
+    const { emit } = playSync(then, first, inputs([ind(4, fs(12, 104), { close: 104 }), ind(5, fs(12, 104), { close: 105 })]))
+    expect(emit).toEqual([])
+    // The same bars from a fresh state after close was below slow: the touch crosses.
+    const below = playSync(
+      then,
+      fresh(),
+      inputs([ind(3, fs(12, 104), { close: 103 }), ind(4, fs(12, 104), { close: 104 }), ind(5, fs(12, 104), { close: 105 })]),
+    )
+    expect(ofType(below.emit, 'trade.idea').map((i) => i.intent)).toEqual(['entry'])
+  })
+
   it('given equal from the first bar, then above, it does not enter (no side was known before)', () => {
     const { emit } = playSync(handle, fresh(), inputs([ind(2, fs(10, 10)), ind(3, fs(10.5, 10))]))
     expect(emit).toEqual([])
@@ -191,7 +215,7 @@ describe('strategy: confidence', () => {
     ['clamped at 0', { base: 10, adjust: [{ when: { gt: ['close', 100] }, add: -25 }] }, 0],
   ])('%s', (_, confidence, want) => {
     const s = rulesOf(confidence === undefined ? config.strategies : [withConfidence(confidence)])[0]!
-    expect(confidenceOf(compileStrategy(s), now, undefined, [])).toBe(want)
+    expect(confidenceOf(compileStrategy(s), now, undefined, {})).toBe(want)
   })
 
   it('the idea carries the clamped confidence of its bar', () => {
