@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 // The backtest report's numbers, computed by hand on a tiny crafted run.
 import { describe, expect, it } from 'vitest'
 import type { BacktestRun } from '../../src/app/backtest.js'
@@ -72,6 +73,28 @@ describe('backtest report', () => {
     expect(Array.from(equityCurve({ times, portfolios: shuffled }, account))).toEqual(expected)
     expect(Array.from(equityCurve({ times: [], portfolios: ps }, account))).toEqual([])
     expect(Array.from(equityCurve({ times, portfolios: [] }, account))).toEqual([1000, 1000, 1000, 1000, 1000])
+  })
+
+  it('the equity curve is each time’s last portfolio carried forward, for any times and portfolios in order (against a naive walk)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { maxLength: 40 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 61 }), fc.integer({ min: 1, max: 5000 })), { maxLength: 60 }),
+        (days, points) => {
+          const at = (d: number) => `2024-01-01T00:${String(d).padStart(2, '0')}:00.000Z`
+          const times = [...days].sort((a, b) => a - b).map(at)
+          const ps = [...points].sort((a, b) => a[0] - b[0]).map(([d, equity]) => ({ ...pf(1, equity), ts: at(d) }))
+          const naive: number[] = []
+          let value = account.starting_cash
+          for (const t of times) {
+            for (const p of ps) if (p.ts === t) value = p.equity
+            naive.push(value)
+          }
+          return JSON.stringify(Array.from(equityCurve({ times, portfolios: ps }, account))) === JSON.stringify(naive)
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 
   it('an account that never traded reports its starting cash and no ratios', () => {
