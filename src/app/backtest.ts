@@ -245,7 +245,6 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
       if (!d) kind.byToken.set(token, (d = destinationOf(subjectOf(type, body, partitions), contracts[type].stream)))
     }
     const seq = ++kind.seq.n
-    const inbound = { type, data, subject: d.subject, params: d.params, seq, msgId: data.id } as Inbound
     if (validate) codec.check(type, data, d.params)
     if (type === 'md.bar') {
       const bar = data as Bar
@@ -255,7 +254,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
         throw new Error(`backtest: the ${bar.symbol} bar of ${bar.ts} made again from its input differs from the one published`)
       stored.add(seq, bar, from)
     } else kind.sink?.push(data as never) // the sink of a type keeps messages of that type
-    enqueue(inbound, d.routes)
+    // A message no scope takes (a portfolio, a decision: the persister's alone) is not queued at all.
+    if (d.routes.length) enqueue({ type, data, subject: d.subject, params: d.params, seq, msgId: data.id } as Inbound, d.routes)
   }
 
   const settle = (route: Route, step: Step<unknown>, inbound: Inbound) => {
