@@ -344,7 +344,8 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
     }
     const data = bodyAt(k)
     try {
-      codec.checkInputBar(data)
+      // The CSV parser's columns hold canonical times it read digit by digit and found real.
+      codec.checkInputBar(data, columns?.strict === true)
     } catch (err) {
       run.refused.push({ symbol, ts, reason: (err as Error).message })
       continue

@@ -32,7 +32,10 @@ export interface ParsedBars {
  */
 export interface BarColumns {
   length: number
-  /** Set by the parser when every time follows the one before: nothing to sort or merge. */
+  /**
+   * Set by the parser when every time follows the one before (nothing to sort or merge); its times
+   * are then canonical (YYYY-MM-DDTHH:MM:SS.mmmZ) and real instants, read digit by digit.
+   */
   strict?: true
   ts: string[]
   open: Float64Array

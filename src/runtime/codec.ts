@@ -38,9 +38,10 @@ export interface Codec {
    * check('md.in.bar', body) for a body of ts, timeframe, open, high, low, close and volume (what a
    * backtest makes of a CSV row): a body in the canonical form, in bounds and consistent passes on
    * a few comparisons — a property test: only what the full check passes — and any other takes the
-   * full check, which throws its own message.
+   * full check, which throws its own message. `realTime`: the caller knows ts to be a canonical
+   * time of a real instant (the CSV parser's, which read every digit of it): only its year is read.
    */
-  checkInputBar(body: InputBarBody): void
+  checkInputBar(body: InputBarBody, realTime?: boolean): void
   /** Compiles every validator now: a daemon's first messages would otherwise pay for it, one type at a time. */
   warm(): void
 }
@@ -120,8 +121,8 @@ export function createCodec(partitions: number, validators = loadValidators()): 
   const knownTimeframe = (tf: unknown): boolean => typeof tf === 'string' && (timeframes.has(tf) || (TIMEFRAME_RE.test(tf) && timeframes.add(tf) !== undefined))
   return {
     check,
-    checkInputBar(body) {
-      if (!knownTimeframe(body.timeframe) || !plainInputBar(body)) check('md.in.bar', body)
+    checkInputBar(body, realTime) {
+      if (!knownTimeframe(body.timeframe) || !plainInputBar(body, realTime === true)) check('md.in.bar', body)
     },
     warm() {
       for (const type of messageTypes) validators.get(type)
@@ -196,7 +197,7 @@ const TIMEFRAME_RE = new RegExp(TIMEFRAME_PATTERN)
  * consistent, a volume not subnormal, and a canonical time (YYYY-MM-DDTHH:MM:SS.mmmZ) in the
  * schema's years that is a real instant. False says nothing: the full check decides.
  */
-function plainInputBar(b: InputBarBody): boolean {
+function plainInputBar(b: InputBarBody, realTime: boolean): boolean {
   // Seven fields, and these seven (a string ts and timeframe, five numbers): none other is there.
   let fields = 0
   for (const _ in b) fields++
@@ -208,6 +209,10 @@ function plainInputBar(b: InputBarBody): boolean {
   if (!(volume >= 0 && volume <= maxVolume) || (volume > 0 && volume < minPositiveVolume)) return false
   const ts = b.ts
   if (typeof ts !== 'string' || ts.length !== 24) return false
+  if (realTime) {
+    const year = digitsAt(ts, 0, 4)
+    return year >= 1800 && year <= 2199
+  }
   for (let i = 0; i < 24; i++) {
     const c = ts.charCodeAt(i)
     const want = CANONICAL_SHAPE.charCodeAt(i)

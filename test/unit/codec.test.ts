@@ -340,6 +340,30 @@ describe('checkInputBar: the quick check of a CSV row’s md.in.bar', () => {
     )
   })
 
+  it('with a time the caller knows canonical and real (a CSV parser’s), passes exactly what the full check passes', () => {
+    const quick = createCodec(16)
+    // Canonical times of real instants, years 1700 to 2300: the schema takes 1800 to 2199.
+    const realTs = fc.integer({ min: Date.UTC(1700, 0, 1), max: Date.UTC(2300, 0, 1) }).map((ms) => new Date(ms).toISOString())
+    fc.assert(
+      fc.property(fc.record({ ts: realTs, timeframe, open: price, high: price, low: price, close: price, volume }), (b) => {
+        let quickError: string | null = null
+        try {
+          quick.checkInputBar(b, true)
+        } catch (err) {
+          quickError = (err as Error).message
+        }
+        if (passes(b)) return quickError === null
+        try {
+          strict.check('md.in.bar', b)
+        } catch (err) {
+          return quickError === (err as Error).message
+        }
+        return false
+      }),
+      { numRuns: 3000 },
+    )
+  })
+
   it('takes most well-formed bars without the schema (it has teeth: a consistent bar of a checked timeframe passes, an inconsistent one does not)', () => {
     const quick = createCodec(16)
     const bar = { ts: '2024-01-02T00:01:00.000Z', timeframe: '1m', open: 48.55, high: 48.67, low: 48.22, close: 48.49, volume: 1229822 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { readBarsFile } from '../../src/app/csv-files.js'
-import { parseBarsCsv, parseContextCsv } from '../../src/core/csv.js'
+import { parseBarColumns, parseBarsCsv, parseContextCsv } from '../../src/core/csv.js'
 
 const YAHOO = [
   'Date,Open,High,Low,Close,Adj Close,Volume',
@@ -285,6 +285,32 @@ describe('parseBarsCsv: dates and UTC date-times read from their digits', () => 
       }),
       { numRuns: 3000 },
     )
+  })
+})
+
+describe('parseBarColumns: columns in strict time order vouch for their times', () => {
+  // A backtest checks input bars of such columns without reading their times again (codec
+  // checkInputBar with realTime): every time must be canonical and a real instant, whatever the
+  // file wrote — dates, date-times with zones, epoch seconds or milliseconds.
+  const cell = fc.oneof(
+    fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) }).map((ms) => new Date(ms).toISOString()),
+    fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) }).map((ms) => new Date(ms).toISOString().slice(0, 10)),
+    fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) }).map((ms) => new Date(ms).toISOString().replace('.000Z', '+02:00')),
+    fc.integer({ min: 1e8, max: 4e9 }).map(String),
+    fc.integer({ min: 1e11, max: 4e12 }).map(String),
+  )
+  it('gives canonical times of real instants', () => {
+    let strict = 0
+    fc.assert(
+      fc.property(fc.array(cell, { minLength: 1, maxLength: 5 }), (cells) => {
+        const { bars } = parseBarColumns(`ts,open,high,low,close,volume\n${cells.map((c) => `${c},1,1,1,1,1`).join('\n')}\n`)
+        if (!bars.strict) return true
+        strict++
+        return bars.ts.every((ts) => ts.length === 24 && new Date(Date.parse(ts)).toISOString() === ts)
+      }),
+      { numRuns: 2000 },
+    )
+    expect(strict).toBeGreaterThan(500) // files in order were among them
   })
 })
 
