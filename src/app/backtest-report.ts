@@ -5,8 +5,27 @@ import { timeframeMs } from '../../actors/lib/timeframe.js'
 import type { AccountConfig } from '../core/config-file/accounts.js'
 import type { Message } from '../core/contracts.js'
 
-/** What a report reads of a portfolio (a backtest run for a report keeps no more of them). */
-export type PortfolioPoint = Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>
+/** What a report reads of a portfolio. */
+type PortfolioPoint = Pick<Message<'trade.portfolio'>, 'account' | 'ts' | 'equity' | 'cash'>
+
+/**
+ * A run's portfolios as a report reads them, in columns: point `i` is `account[i]`, `ts[i]`, … A
+ * 200k-bar backtest publishes about 100k portfolios; kept as objects they were 100k objects (and
+ * 200k boxed numbers) outliving the young generation, pushed one by one.
+ */
+export interface PortfolioPoints {
+  account: string[]
+  ts: string[]
+  equity: number[]
+  cash: number[]
+}
+
+/** `points` as columns. */
+export function portfolioPoints(points: readonly PortfolioPoint[] | PortfolioPoints): PortfolioPoints {
+  if (!Array.isArray(points)) return points as PortfolioPoints
+  const ps = points as readonly PortfolioPoint[]
+  return { account: ps.map((p) => p.account), ts: ps.map((p) => p.ts), equity: ps.map((p) => p.equity), cash: ps.map((p) => p.cash) }
+}
 
 /**
  * What a report reads: the executor's fills, portfolios and positions, and every bar time. A
@@ -15,7 +34,8 @@ export type PortfolioPoint = Pick<Message<'trade.portfolio'>, 'account' | 'ts' |
 export interface ReportRun {
   times: string[]
   fills: Pick<Message<'trade.fill'>, 'account' | 'symbol' | 'side' | 'qty' | 'price' | 'commission' | 'ts' | 'intent' | 'position_id'>[]
-  portfolios: PortfolioPoint[]
+  /** As columns (a backtest run for a report), or as messages (a run kept whole: tests). */
+  portfolios: PortfolioPoints | readonly PortfolioPoint[]
   positions: Pick<
     Message<'trade.position'>,
     'account' | 'status' | 'realized_pnl' | 'position_id' | 'ts' | 'symbol' | 'side' | 'qty' | 'opened_at' | 'closed_at' | 'avg_price' | 'exit_reason'
@@ -56,13 +76,21 @@ export function periodsPerYear(timeframe: string): number {
 
 /** Equity at the close of every bar time of the run: the account's last portfolio at or before it. */
 export function equityCurve(run: Pick<ReportRun, 'times' | 'portfolios'>, account: ReportAccount): Float64Array {
-  const mine = run.portfolios.filter((p) => p.account === account.id)
-  return carriedOver(
-    run.times,
-    mine,
-    mine.map((p) => p.equity),
-    account.starting_cash,
-  )
+  const { ts, equity } = pointsOf(portfolioPoints(run.portfolios), account.id)
+  return carriedOver(run.times, ts, equity, account.starting_cash)
+}
+
+/** The times and equities of one account's points: the columns themselves when they are all its. */
+function pointsOf(points: PortfolioPoints, account: string): { ts: readonly string[]; equity: readonly number[] } {
+  if (points.account.every((a) => a === account)) return points
+  const ts: string[] = []
+  const equity: number[] = []
+  for (let i = 0; i < points.account.length; i++)
+    if (points.account[i] === account) {
+      ts.push(points.ts[i]!)
+      equity.push(points.equity[i]!)
+    }
+  return { ts, equity }
 }
 
 /**
@@ -71,7 +99,7 @@ export function equityCurve(run: Pick<ReportRun, 'times' | 'portfolios'>, accoun
  * among `times` are passed over. A typed array: 200k numbers pushed one by one into an array cost
  * as much as the walk.
  */
-function carriedOver(times: readonly string[], items: readonly { ts: string }[], values: readonly number[], initial: number): Float64Array {
+function carriedOver(times: readonly string[], items: readonly string[], values: readonly number[], initial: number): Float64Array {
   const out = new Float64Array(times.length)
   let value = initial
   if (itemsInOrder(items)) {
@@ -80,7 +108,7 @@ function carriedOver(times: readonly string[], items: readonly { ts: string }[],
     // position's messages are a few thousand among 200k bar times).
     let i = 0
     for (let j = 0; j < items.length; j++) {
-      const ts = items[j]!.ts
+      const ts = items[j]!
       const k = firstAtOrAfter(times, ts, i)
       out.fill(value, i, k)
       i = k
@@ -91,7 +119,7 @@ function carriedOver(times: readonly string[], items: readonly { ts: string }[],
     return out
   }
   const lastAt = new Map<string, number>()
-  for (let j = 0; j < items.length; j++) lastAt.set(items[j]!.ts, values[j]!)
+  for (let j = 0; j < items.length; j++) lastAt.set(items[j]!, values[j]!)
   for (let i = 0; i < times.length; i++) out[i] = value = lastAt.get(times[i]!) ?? value
   return out
 }
@@ -120,20 +148,21 @@ function firstAtOrAfter(times: readonly string[], ts: string, from: number): num
 }
 
 /** Whether the items' times never go back. */
-function itemsInOrder(items: readonly { ts: string }[]): boolean {
-  for (let i = 1; i < items.length; i++) if (items[i - 1]!.ts > items[i]!.ts) return false
+function itemsInOrder(items: readonly string[]): boolean {
+  for (let i = 1; i < items.length; i++) if (items[i - 1]! > items[i]!) return false
   return true
 }
 
 export function accountReport(run: ReportRun, account: ReportAccount, timeframe: string): AccountReport {
-  const portfolios = run.portfolios.filter((p) => p.account === account.id)
+  const points = portfolioPoints(run.portfolios)
+  let last = -1
+  for (let i = points.account.length - 1; i >= 0 && last < 0; i--) if (points.account[i] === account.id) last = i
   const positions = run.positions.filter((p) => p.account === account.id)
   const fills = run.fills.filter((f) => f.account === account.id)
   const start = account.starting_cash
 
   const curve = equityCurve(run, account)
-  const last = portfolios.at(-1)
-  const finalEquity = last ? last.equity : start
+  const finalEquity = last >= 0 ? points.equity[last]! : start
 
   const returns = curve.map((e, i) => (i === 0 ? e / start - 1 : e / curve[i - 1]! - 1))
   const perYear = periodsPerYear(timeframe)
@@ -163,13 +192,19 @@ export function accountReport(run: ReportRun, account: ReportAccount, timeframe:
     return open.size
   })
   let exposed = 0
-  for (const holding of carriedOver(run.times, positions, openAfter, 0)) if (holding > 0) exposed++
+  for (const holding of carriedOver(
+    run.times,
+    positions.map((p) => p.ts),
+    openAfter,
+    0,
+  ))
+    if (holding > 0) exposed++
 
   const years = run.times.length > 1 ? (Date.parse(run.times.at(-1)!) - Date.parse(run.times[0]!)) / (365.25 * 86_400_000) : 0
   return {
     account: account.id,
     starting_cash: start,
-    final_cash: last ? last.cash : start,
+    final_cash: last >= 0 ? points.cash[last]! : start,
     final_equity: finalEquity,
     total_return: finalEquity / start - 1,
     cagr: years > 0 ? (finalEquity / start) ** (1 / years) - 1 : null,

@@ -15,7 +15,7 @@ import { createCodec } from '../runtime/codec.js'
 import { contracts, messageTypes, STREAMS, type Bar, type Message, type MessageType, type Published, type StreamName } from '../core/contracts.js'
 import { inputSubject, matchSubject, subjectOf } from '../core/subjects.js'
 import { barObjects, isColumns, type BarColumns, type CsvBar } from '../core/csv.js'
-import type { PortfolioPoint } from './backtest-report.js'
+import type { PortfolioPoints } from './backtest-report.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 
 export interface BacktestInput {
@@ -35,10 +35,10 @@ export interface BacktestSeries {
 export const withBarObjects = (input: BacktestSeries): BacktestInput =>
   isColumns(input.bars) ? { ...input, bars: barObjects(input.bars) } : (input as BacktestInput)
 
-export interface BacktestRun<P = Message<'trade.portfolio'>> {
+export interface BacktestRun<P = Message<'trade.portfolio'>[]> {
   fills: Message<'trade.fill'>[]
   /** Every portfolio the executor published (after each fill, and on every bar of a held symbol). */
-  portfolios: P[]
+  portfolios: P
   positions: Message<'trade.position'>[]
   /** Where every idea ended (auto_executed, rejected with the reason, …). */
   statuses: Message<'trade.idea_status'>[]
@@ -124,8 +124,8 @@ interface BacktestOptions {
    */
   validate?: boolean
   /**
-   * Keep of each portfolio only what a report reads (`PortfolioPoint`): a run of 200k bars holds
-   * about as many portfolios, and keeping whole messages costs an eighth of its time in the
+   * Keep of each portfolio only what a report reads, in columns (`PortfolioPoints`): a run of 200k
+   * bars holds about 100k portfolios, and keeping whole messages cost an eighth of its time in the
    * garbage collector. `paperd backtest` and sweeps report; tests read whole messages.
    */
   points?: boolean
@@ -140,7 +140,7 @@ interface BacktestOptions {
 export const PROGRESS_EVERY = 65_536
 
 export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts?: BacktestOptions & { points?: false }): Promise<BacktestRun>
-export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoint>>
+export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions & { points: true }): Promise<BacktestRun<PortfolioPoints>>
 export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], opts: BacktestOptions = {}): Promise<BacktestRun<unknown>> {
   const partitions = opts.partitions ?? DEFAULT_PARTITIONS
   const defs: AnyActorDef[] = [
@@ -154,9 +154,11 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
     const counter = { name: def.name, n: 0 }
     return def.scopes.map((scope) => ({ def, scope, state: def.init(scope) as unknown, counter }))
   })
+  const points: PortfolioPoints | undefined = opts.points ? { account: [], ts: [], equity: [], cash: [] } : undefined
+  const portfolios: Message<'trade.portfolio'>[] = []
   const run: BacktestRun<unknown> = {
     fills: [],
-    portfolios: [],
+    portfolios: points ?? portfolios,
     positions: [],
     statuses: [],
     orderStatuses: [],
@@ -191,13 +193,16 @@ export async function runBacktest(config: ConfigFile, inputs: BacktestSeries[], 
   const seqs = Object.fromEntries(Object.keys(STREAMS).map((s) => [s, { n: 0 }])) as Record<StreamName, { n: number }>
   const sinks: Partial<Record<Published, Sink>> = {
     'trade.fill': run.fills,
-    'trade.portfolio': opts.points
+    'trade.portfolio': points
       ? {
-          push: ({ account, ts, equity, cash }: Message<'trade.portfolio'>) => {
-            run.portfolios.push({ account, ts, equity, cash })
+          push: (p: Message<'trade.portfolio'>) => {
+            points.account.push(p.account)
+            points.ts.push(p.ts)
+            points.equity.push(p.equity)
+            points.cash.push(p.cash)
           },
         }
-      : run.portfolios,
+      : portfolios,
     'trade.position': run.positions,
     'trade.idea_status': run.statuses,
     'trade.order_status': run.orderStatuses,

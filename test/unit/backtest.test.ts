@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { syntheticBars } from '../../src/app/synthetic-bars.js'
 import { PROGRESS_EVERY, runBacktest } from '../../src/app/backtest.js'
-import { accountReport } from '../../src/app/backtest-report.js'
+import { accountReport, portfolioPoints } from '../../src/app/backtest-report.js'
 import { parseConfig } from '../../src/config/env.js'
 import { parseBarColumns, parseBarsCsv } from '../../src/core/csv.js'
 import { configOf, LANGUAGE_CASES } from '../support/language-cases.js'
@@ -75,7 +75,8 @@ describe('runBacktest', () => {
     const whole = await runBacktest(config, inputs)
     const points = await runBacktest(config, inputs, { points: true })
     expect(whole.portfolios.length).toBeGreaterThan(1000)
-    expect(points.portfolios).toEqual(whole.portfolios.map(({ account, ts, equity, cash }) => ({ account, ts, equity, cash })))
+    expect(points.portfolios).toEqual(portfolioPoints(whole.portfolios))
+    expect(points.portfolios.ts).toHaveLength(whole.portfolios.length)
     const { portfolios: _a, ...rest } = whole
     const { portfolios: _b, ...restPoints } = points
     expect(JSON.stringify(restPoints)).toBe(JSON.stringify(rest))

@@ -3,7 +3,7 @@
 // its state every complete day; and exactly one process runs it however the strategy actor is split.
 import { describe, expect, it } from 'vitest'
 import { strategy } from '../../actors/strategy.js'
-import { runBacktest } from '../../src/app/backtest.js'
+import { runBacktest, type BacktestRun } from '../../src/app/backtest.js'
 import { parseConfig } from '../../src/config/env.js'
 import { partitionOf } from '../../src/core/partition.js'
 import { GAYED_CONFIG, GAYED_DAYS, GAYED_SYMBOLS, gayedSeries, SWITCH_DAY } from '../support/gayed-series.js'
@@ -122,7 +122,7 @@ describe('Gayed consensus strategy on crafted series', async () => {
 })
 
 /** What the account holds of the strategy at the close of each day its state was published on. */
-function positionsAt(run: Awaited<ReturnType<typeof runBacktest>>): (string | null)[] {
+function positionsAt(run: Pick<BacktestRun, 'signals' | 'fills'>): (string | null)[] {
   return run.signals.map((sig) => {
     const held = new Map<string, number>()
     for (const f of run.fills) if (f.ts <= sig.ts) held.set(f.symbol, (held.get(f.symbol) ?? 0) + (f.side === 'buy' ? f.qty : -f.qty))
