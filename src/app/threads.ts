@@ -14,9 +14,15 @@ import { collectProcessMetrics } from '../telemetry/metrics.js'
 /** Actors in pipeline order: contiguous slices of it keep chatty neighbours together. */
 const ORDER: ActorName[] = [...ACTOR_NAMES]
 
-/** How many threads `paperd start` uses by default: two when the machine has them and the process runs several actors. */
-export function defaultThreads(actors: ActorName[]): number {
-  return actors.length >= 2 && availableParallelism() >= 2 ? 2 : 1
+/**
+ * How many threads `paperd start` uses by default: two for several actors on a machine of four cores
+ * or more, else one. nats-server and Postgres usually share the machine, and at 1,000 bars/s they
+ * take most of a core: on two cores a second worker thread only adds a heap, its collector threads
+ * and a NATS connection to contend for them (bench, 2 cores, alternated: node CPU 15-30 % lower on
+ * one thread and bar → fill p99 lower in every pair; the bulk pipeline the same).
+ */
+export function defaultThreads(actors: ActorName[], cores = availableParallelism()): number {
+  return actors.length >= 2 && cores >= 4 ? 2 : 1
 }
 
 /** Splits the actors into `n` groups of neighbours in pipeline order. */

@@ -945,4 +945,11 @@ describe('worker-thread groups', () => {
     expect(groupActors([...all], 1)).toEqual([['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']])
     expect(groupActors(['persister', 'indicators'], 8)).toEqual([['indicators'], ['persister']])
   })
+
+  it('runs on one thread by default below four cores, on two from four cores up when there are several actors', async () => {
+    const { defaultThreads } = await import('../../src/app/threads.js')
+    const all = [...ACTOR_NAMES]
+    expect([1, 2, 3, 4, 8].map((cores) => defaultThreads(all, cores))).toEqual([1, 1, 1, 2, 2])
+    expect(defaultThreads(['persister'], 8)).toBe(1)
+  })
 })
