@@ -26,6 +26,7 @@ import { measureCeiling, type CeilingResult } from './ceiling.js'
 import { measureFailover, type FailoverResult } from './failover.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
+import { hopsOf, type Hop } from './hops.js'
 import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
 
 const { values: args } = parseArgs({
@@ -241,6 +242,8 @@ interface LatencyResult {
   maxMs: number
   /** Bar published → its fill seen on trade.fill.> (the issue's measure: no persister in the path). */
   fill: { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; count: number }
+  /** With --stages: each hop of a fill's path, p50 and p99 over the fills (hopsOf). */
+  hops?: Hop[]
   meaningful: boolean
   run: RunResult
 }
@@ -420,8 +423,10 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
     }
     onNats.sort((a, b) => a - b)
     writeFileSync(join(BENCH_DIR, `latency-${rate}.json`), JSON.stringify(timeline.sort((a, b) => a[0]! - b[0]!)))
+    const hops = args.stages ? hopsOf(timeline) : undefined
     return {
       fill: { p50Ms: percentile(onNats, 50), p90Ms: percentile(onNats, 90), p99Ms: percentile(onNats, 99), maxMs: onNats.at(-1) ?? NaN, count: onNats.length },
+      ...(hops ? { hops } : {}),
       rate,
       seconds: LAT_SECONDS,
       symbols: syms.length,
@@ -638,6 +643,7 @@ function print(r: {
         l.rate === 1000 ? '< 50' : '',
         `p50 ${fmt(l.fill.p50Ms)} ms, p90 ${fmt(l.fill.p90Ms)} ms, max ${fmt(l.fill.maxMs)} ms over ${l.fill.count} fills seen on trade.fill.>`,
       ],
+      ...(l.hops ? [['   hops p50 / p99', '', 'ms', '', l.hops.map((h) => `${h.hop} ${fmt(h.p50Ms)} / ${fmt(h.p99Ms)}`).join('; ')]] : []),
       [
         `3. bar → persisted fill p50 @ ${l.rate}/s`,
         fmt(l.p50Ms),
