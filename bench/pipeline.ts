@@ -220,7 +220,7 @@ export async function runDaemon(target: Target, opts: RunOptions): Promise<RunRe
     let t0 = performance.now()
     // The profile covers the timed window: from the start for a drain, else from the first publish.
     let stopProfile = opts.profileFile && opts.timeFromStart ? await startProfiling() : null
-    // As `paperd start` runs by default: one thread, or actor groups on two worker threads from four cores up
+    // As `paperd start` runs by default (defaultThreads, groupActors: the account actors on a thread of their own)
     // (one thread when profiling, so the profile sees the actors).
     const threads = opts.profileFile ? 1 : (opts.threads ?? defaultThreads(opts.actors))
     const daemon =

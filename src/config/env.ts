@@ -101,7 +101,7 @@ export interface Env {
   metricsPort: number
   partitions: number
   ownedPartitions: number[]
-  /** Worker threads for `paperd start`: a number, or auto (defaultThreads: one below four cores). */
+  /** Worker threads for `paperd start`: a number, or auto (defaultThreads: the account actors on a second thread). */
   threads: number | 'auto'
   /** Where paperd keeps local data of a first run (a local nats-server's store): PAPERD_DATA_DIR. */
   dataDir: string

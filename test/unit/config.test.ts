@@ -935,21 +935,30 @@ describe('parseActorList', () => {
 })
 
 describe('worker-thread groups', () => {
-  it('splits actors into contiguous groups in pipeline order', async () => {
+  it('gives the account actors (gate and executor) a thread of their own, and splits the rest in pipeline order', async () => {
     const { groupActors } = await import('../../src/app/threads.js')
     const all = ['persister', 'risk-gate', 'market-snapshots', 'strategy', 'indicators', 'paper-executor'] as const
     expect(groupActors([...all], 2)).toEqual([
-      ['market-snapshots', 'indicators', 'strategy'],
-      ['risk-gate', 'paper-executor', 'persister'],
+      ['market-snapshots', 'indicators', 'strategy', 'persister'],
+      ['risk-gate', 'paper-executor'],
+    ])
+    expect(groupActors([...all], 3)).toEqual([
+      ['market-snapshots', 'indicators'],
+      ['strategy', 'persister'],
+      ['risk-gate', 'paper-executor'],
     ])
     expect(groupActors([...all], 1)).toEqual([['market-snapshots', 'indicators', 'strategy', 'risk-gate', 'paper-executor', 'persister']])
+    // Never apart: the gate's lookups are answered from the bars its executor handled.
+    expect(groupActors(['risk-gate', 'paper-executor'], 2)).toEqual([['risk-gate', 'paper-executor']])
     expect(groupActors(['persister', 'indicators'], 8)).toEqual([['indicators'], ['persister']])
   })
 
-  it('runs on one thread by default below four cores, on two from four cores up when there are several actors', async () => {
+  it('runs two threads by default where the account actors run beside others, or several actors on four cores; else one', async () => {
     const { defaultThreads } = await import('../../src/app/threads.js')
     const all = [...ACTOR_NAMES]
-    expect([1, 2, 3, 4, 8].map((cores) => defaultThreads(all, cores))).toEqual([1, 1, 1, 2, 2])
+    expect([1, 2, 4, 8].map((cores) => defaultThreads(all, cores))).toEqual([1, 2, 2, 2])
+    expect([2, 4].map((cores) => defaultThreads(['market-snapshots', 'indicators', 'strategy'], cores))).toEqual([1, 2])
+    expect([2, 4].map((cores) => defaultThreads(['risk-gate', 'paper-executor'], cores))).toEqual([1, 2])
     expect(defaultThreads(['persister'], 8)).toBe(1)
   })
 })
