@@ -6,7 +6,7 @@
 import { defineActor, partitionScopes, type Inbound, type Step } from '../src/core/actor.js'
 import type { IndicatorSpec } from '../src/core/indicator-kinds.js'
 import { rulesOf, type AnyStrategyConfig } from '../src/core/config-file/strategies.js'
-import type { Bar } from '../src/core/contracts.js'
+import type { Bar, Message } from '../src/core/contracts.js'
 import { PairMemo, pairKeys } from '../src/core/memo.js'
 import { DEFAULT_PARTITIONS } from '../src/core/partition.js'
 import { concernsPartition, definedOf, type RuntimeVersion, versionsOf } from './lib/runtime-strategies.js'
@@ -50,22 +50,29 @@ export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, decl
 }
 
 /** `ind:${symbol}:${timeframe}:`, the start of every md.ind id of the pair (the bar time follows). */
+type IndicatorMessage = Message<'md.ind'>
+
 const indIds = new PairMemo((symbol, timeframe) => `ind:${symbol}:${timeframe}:`)
 
-const indicatorMessage = (bar: Bar, barSeq: number, values: Record<string, number>) => ({
-  id: indIds.get(bar.symbol, bar.timeframe) + bar.ts,
-  type: 'md.ind' as const,
-  ts: bar.ts,
-  causation_id: bar.id,
-  correlation_id: bar.correlation_id,
-  symbol: bar.symbol,
-  timeframe: bar.timeframe,
-  bar_id: bar.id,
-  bar_seq: barSeq,
-  bar: { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume },
-  values,
-  ...(bar.context ? { context: bar.context } : {}),
-})
+function indicatorMessage(bar: Bar, barSeq: number, values: Record<string, number>): IndicatorMessage {
+  const message: IndicatorMessage = {
+    id: indIds.get(bar.symbol, bar.timeframe) + bar.ts,
+    type: 'md.ind',
+    ts: bar.ts,
+    causation_id: bar.id,
+    correlation_id: bar.correlation_id,
+    symbol: bar.symbol,
+    timeframe: bar.timeframe,
+    bar_id: bar.id,
+    bar_seq: barSeq,
+    bar: { open: bar.open, high: bar.high, low: bar.low, close: bar.close, volume: bar.volume },
+    values,
+  }
+  // Assigned, not spread into the literal: a spread builds the object property by property (a
+  // message per bar).
+  if (bar.context) message.context = bar.context
+  return message
+}
 
 /** The indicators actor: one scope per symbol partition (a process runs those it owns). */
 export const indicators = (strategies: readonly AnyStrategyConfig[], partitions = DEFAULT_PARTITIONS) => {

@@ -4,11 +4,16 @@
 // market-snapshots makes of one input bar (and the context it carried), so what is kept is where to
 // make it again: its stream position, its timeframe, which input it came from and its context.
 // A looked-up bar is made again, by the same handler, from the same input: the same message.
+// The last RECENT bars are kept as published, in a ring: the risk gate looks up the bars since its
+// last message (a few dozen, just published) on every idea and fill, which made every bar twice.
 import type { BarLookup, Found, FoundBar } from '../core/actor.js'
 import type { Bar } from '../core/contracts.js'
 import { doubled } from '../core/typed-arrays.js'
 
 type Context = NonNullable<Bar['context']>
+
+/** How many of the newest md.bar messages are kept as they are, by default. */
+const RECENT = 1024
 
 /**
  * The md.bar messages of one symbol, in stream order, as parallel columns in typed arrays (no
@@ -42,9 +47,24 @@ export class BacktestBars {
   private readonly kept = new Map<number, Bar>()
   /** The timeframes seen, in order: SymbolBars.timeframes holds their indexes. */
   private readonly timeframes: string[] = []
+  /** The newest bars, in the slot of their seq (seq & mask); `recentSeqs` says which seq a slot holds. */
+  private readonly recent: (Bar | undefined)[]
+  private readonly recentSeqs: Float64Array
+  private readonly mask: number
 
-  /** `remake(input, context)`: the md.bar of that input, carrying that context, as it was published. */
-  constructor(private readonly remake: (input: number, context: Context | undefined) => Bar) {}
+  /**
+   * `remake(input, context)`: the md.bar of that input, carrying that context, as it was published.
+   * `keep`: how many of the newest bars to keep as they are (rounded up to a power of two).
+   */
+  constructor(
+    private readonly remake: (input: number, context: Context | undefined) => Bar,
+    keep = RECENT,
+  ) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(1, keep)))
+    this.recent = new Array<Bar | undefined>(size).fill(undefined)
+    this.recentSeqs = new Float64Array(size)
+    this.mask = size - 1
+  }
 
   /** Records the md.bar at `seq`, made from input `input` (undefined: from none; it is kept whole). */
   add(seq: number, bar: Bar, input: number | undefined): void {
@@ -53,6 +73,8 @@ export class BacktestBars {
     let timeframe = this.timeframes.indexOf(bar.timeframe)
     if (timeframe < 0) timeframe = this.timeframes.push(bar.timeframe) - 1
     s.push(seq, timeframe, input ?? -1)
+    this.recent[seq & this.mask] = bar
+    this.recentSeqs[seq & this.mask] = seq
     if (input === undefined) this.kept.set(seq, bar)
     else if (bar.context) this.contexts.set(seq, bar.context)
   }
@@ -83,7 +105,9 @@ export class BacktestBars {
       if (seq > l.through) break
       if (timeframe >= 0 && s.timeframes[i] !== timeframe) continue
       const input = s.inputs[i]!
-      out.push({ seq, bar: input < 0 ? this.kept.get(seq)! : this.remake(input, this.contexts.get(seq)) })
+      const slot = seq & this.mask
+      const bar = this.recentSeqs[slot] === seq ? this.recent[slot]! : input < 0 ? this.kept.get(seq)! : this.remake(input, this.contexts.get(seq))
+      out.push({ seq, bar })
     }
     return out
   }

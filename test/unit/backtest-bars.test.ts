@@ -38,6 +38,8 @@ describe('BacktestBars', () => {
   const scenario = fc.record({
     // Per input bar: its stream position's gap from the previous one (other messages in between), a context, kept whole.
     bars: fc.array(fc.tuple(fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 9 })), { maxLength: 60 }),
+    // How many of the newest bars are kept as published (the rest are made again).
+    keep: fc.integer({ min: 1, max: 64 }),
     lookups: fc.array(
       fc.record({
         symbol: fc.constantFrom(...SYMBOLS, 'CCC'),
@@ -52,14 +54,14 @@ describe('BacktestBars', () => {
 
   it('answers every lookup as the bars themselves do, contexts and all', () => {
     fc.assert(
-      fc.property(scenario, ({ bars, lookups }) => {
+      fc.property(scenario, ({ bars, keep, lookups }) => {
         let remade = 0
         const store = new BacktestBars((k, context) => {
           remade++
           const bar = barOf(k, false)
           if (context) bar.context = context
           return bar
-        })
+        }, keep)
         const whole = new Map<string, FoundBar[]>()
         let seq = 0
         bars.forEach(([gap, context, keptWhole], k) => {
@@ -97,5 +99,20 @@ describe('BacktestBars', () => {
     const found = store.found(asked)
     expect(found.map((f) => f.bars.length)).toEqual([2500, 257, 3])
     expect(found).toEqual(lookupInMemory((symbol) => whole.get(symbol), asked))
+  })
+
+  it('answers the newest bars with the very messages published, older ones made again', () => {
+    let remade = 0
+    const store = new BacktestBars((k) => {
+      remade++
+      return barOf(k, false)
+    }, 8)
+    const published = Array.from({ length: 20 }, (_, k) => barOf(k, false))
+    published.forEach((bar, k) => store.add(k + 1, bar, k))
+    const [found] = store.found([{ symbol: 'AAA', after: 0, through: 20 }])
+    expect(found!.bars.map((b) => b.seq)).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19])
+    // Seqs 13-20 are the eight newest: AAA's 13, 15, 17, 19 are the objects published.
+    expect(found!.bars.map((b) => b.bar === published[b.seq - 1])).toEqual([false, false, false, false, false, false, true, true, true, true])
+    expect(remade).toBe(6)
   })
 })
