@@ -80,7 +80,7 @@ export interface SweepResult {
   reports: Report[]
 }
 
-const WORKER_URL = siblingModule('sweep-worker', import.meta.url)
+const WORKER_URL = siblingModule('sweep-worker')
 
 /** The data a sweep worker holds for its whole life: the bars once, then a config per job. */
 export interface SweepWorkerInit {

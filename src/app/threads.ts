@@ -2,10 +2,13 @@
 // is a whole daemon for its group of actors (its own NATS connection, Postgres pool and metrics);
 // this thread serves HTTP — /metrics merged from every worker — and orders the shutdown.
 import { availableParallelism } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { AggregatorRegistry, Registry } from 'prom-client'
 import { ACTOR_NAMES, type ActorName } from '../core/actor.js'
 import { ConfigError, type Env } from '../config/env.js'
+import { PACKAGE_ROOT } from '../config/paths.js'
 import type { ConfigFile } from '../core/config-file.js'
 import { serveHttp, type HttpServer } from '../telemetry/http.js'
 import type { Logger } from '../telemetry/log.js'
@@ -79,7 +82,7 @@ interface ThreadedDaemon {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = siblingModule('worker', import.meta.url)
+const WORKER_URL = siblingModule('worker')
 
 /**
  * A worker thread on `url` (a sibling module: `./x.js`, or `./x.ts` run from source). Built: the file
@@ -90,9 +93,13 @@ export function startWorker(url: URL, workerData: unknown): Worker {
   const bootstrap = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}) })`
   return new Worker(bootstrap, { eval: true, workerData })
 }
-/** `./<name>.js` beside this module, or `.ts` when run from source. */
-export function siblingModule(name: string, base: string): URL {
-  return new URL(`./${name}${FROM_SOURCE ? '.ts' : '.js'}`, base)
+/**
+ * The module `src/app/<name>`: `dist/src/app/<name>.js` when built, `src/app/<name>.ts` when run from
+ * source. Found from the package root, not from the module asking: built, that one may be a chunk of
+ * the bundle (ops/bundle-cli.ts) in dist/src/chunks.
+ */
+export function siblingModule(name: string): URL {
+  return pathToFileURL(FROM_SOURCE ? join(PACKAGE_ROOT, 'src', 'app', `${name}.ts`) : join(PACKAGE_ROOT, 'dist', 'src', 'app', `${name}.js`))
 }
 
 export async function startThreads(opts: {

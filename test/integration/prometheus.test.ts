@@ -62,9 +62,10 @@ describe("paperd's metrics pass Prometheus's own tools", () => {
     single = await fetch(`http://127.0.0.1:${inProcess.http!.port}/metrics`).then((r) => r.text())
     await stack.stopDaemon()
 
-    // `paperd start --threads 2` as operators run it: it resumes from the checkpoints and trades the
-    // next bars, fed at 200 a second so most fills are decided by their bar, as in a live run.
-    daemon = await spawnDaemon(stack, ['--config', 'examples/canonical.json', '--threads', '2'])
+    // `paperd start --threads 2` as operators run it (the built command, bundled, its workers too): it
+    // resumes from the checkpoints and trades the next bars, fed at 200 a second so most fills are
+    // decided by their bar, as in a live run.
+    daemon = await spawnDaemon(stack, ['--config', 'examples/canonical.json', '--threads', '2'], {}, { built: true })
     prometheus = await startPrometheus({ targets: [`127.0.0.1:${daemon.port}`], scrapeInterval: '1s', ruleFiles: [resolve(ALERTS)] })
     await replayBars(stack.client, bars.slice(300, 600), { symbol: 'ORCL', timeframe: '1d', speed: 200 })
     await stack.quiesce()

@@ -3,7 +3,7 @@
 // Every child is registered until it exits, so a failed test leaves none behind: killSpawned() (or
 // children() and stop()) in an after hook, and SIGKILL for any still running when the worker exits.
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
-import { createWriteStream, mkdirSync } from 'node:fs'
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import type { Stack } from './stack.js'
 import { freePort } from '../../bench/support.js'
@@ -171,10 +171,18 @@ export interface Daemon extends Child {
   port: number
 }
 
-/** `paperd start ARGS…` as its own process against the stack's servers; resolves once /readyz says ready. */
-export async function spawnDaemon(stack: Stack, args: string[], env: Record<string, string> = {}): Promise<Daemon> {
+/** The command as `npm run build` makes it and users run it (package.json's bin: bundled, ops/bundle-cli.ts). */
+const BUILT = JSON.parse(readFileSync('package.json', 'utf8')).bin.paperd as string
+
+/**
+ * `paperd start ARGS…` as its own process against the stack's servers; resolves once /readyz says
+ * ready. From the sources, or with `built` the built command (npm test builds it first).
+ */
+export async function spawnDaemon(stack: Stack, args: string[], env: Record<string, string> = {}, opts: { built?: boolean } = {}): Promise<Daemon> {
   const port = await freePort()
-  const daemon = startPaperd(['start', ...args], {
+  const argv = ['start', ...args]
+  const daemon = startChild(process.execPath, opts.built ? [BUILT, ...argv] : [...PAPERD, ...argv], {
+    name: 'paperd',
     env: {
       ...process.env,
       NATS_URL: stack.nats.url,
