@@ -67,8 +67,12 @@ export const isColumns = (bars: CsvBar[] | BarColumns): bars is BarColumns => !A
  */
 class Rows {
   n = 0
+  /** The numbers of the row rowAt is reading, by FIELDS index (0, the time, unused). */
+  readonly values = new Float64Array(FIELDS.length)
+  /** Where the cell decimalCell read last ends: its comma, or the line's end. */
+  cellEnd = 0
   readonly days: DayStart = { day: -1, ms: 0 }
-  readonly ts: string[] = []
+  ts: string[]
   ms: Float64Array
   line: Int32Array
   open: Float64Array
@@ -79,6 +83,8 @@ class Rows {
 
   constructor(capacity: number) {
     const n = Math.max(16, capacity)
+    // Preallocated, as the typed columns are: pushed one by one it grew, and was copied, ~30 times.
+    this.ts = new Array<string>(n)
     this.ms = new Float64Array(n)
     this.line = new Int32Array(n)
     this.open = new Float64Array(n)
@@ -91,6 +97,7 @@ class Rows {
   push(ts: string, ms: number, line: number, open: number, high: number, low: number, close: number, volume: number): void {
     const k = this.n++
     if (k === this.ms.length) {
+      this.ts.length = 2 * k
       this.ms = doubled(this.ms)
       this.line = doubled(this.line)
       this.open = doubled(this.open)
@@ -99,7 +106,7 @@ class Rows {
       this.close = doubled(this.close)
       this.volume = doubled(this.volume)
     }
-    this.ts.push(ts)
+    this.ts[k] = ts
     this.ms[k] = ms
     this.line[k] = line
     this.open[k] = open
@@ -418,38 +425,87 @@ const POINT = 46
 const PLUS = 43
 const MINUS = 45
 
-/** Where the cells of a line start (a comma's position + 1), for rowAt; lines of more cells take the general path. */
-const cellStarts = new Int32Array(64)
+const COMMA = 44
+
+/** Per cell of a row, up to the last one a bar reads: the FIELDS index of what it holds, or -1. */
+type CellFields = Int8Array
+
+function cellFieldsOf(index: Record<Field, number>, width: number): CellFields {
+  const fields = new Int8Array(width).fill(-1)
+  FIELDS.forEach((field, k) => {
+    fields[index[field]] = k
+  })
+  return fields
+}
+
+/**
+ * plainDecimalAt of the cell from `start` (to the next comma, or `end`), read in the same pass that
+ * finds its end (set in `rows.cellEnd`).
+ */
+function decimalCell(text: string, start: number, end: number, rows: Rows): number {
+  let i = start
+  let c = i < end ? text.charCodeAt(i) : COMMA
+  const negative = c === MINUS
+  if (negative || c === PLUS) i++
+  let m = 0
+  let digits = 0
+  let frac = -1 // digits after the point; -1 before one
+  for (; i < end; i++) {
+    c = text.charCodeAt(i)
+    if (c >= ZERO && c <= NINE) {
+      m = m * 10 + (c - ZERO)
+      digits++
+      if (frac >= 0) frac++
+    } else if (c === POINT && frac < 0) frac = 0
+    else if (c === COMMA) break
+    else return NaN
+  }
+  rows.cellEnd = i
+  if (digits === 0 || digits > 15 || i - start > 17) return NaN
+  const v = frac > 0 ? m / POW10[frac]! : m
+  return negative ? -v : v
+}
 
 /**
  * Adds to `rows` the bar of the line from `start` to `end` (number `line`) when every cell it reads
  * is in the form nearly every file has — a plain UTC date or date-time, plain decimals, no spaces —
- * read in place, with no cell cut out but the time; false otherwise (the line then takes parseRow's
- * path, which gives the same bar or says why there is none).
+ * read in place, in one pass over the line, with no cell cut out but the time; false otherwise (the
+ * line then takes parseRow's path, which gives the same bar or says why there is none).
  */
-function rowAt(text: string, start: number, end: number, line: number, index: Record<Field, number>, width: number, rows: Rows): boolean {
-  let cells = 1
-  cellStarts[0] = start
-  for (let c = text.indexOf(',', start); c >= 0 && c < end; c = text.indexOf(',', c + 1)) {
-    if (cells === cellStarts.length) return false
-    cellStarts[cells++] = c + 1
+function rowAt(text: string, start: number, end: number, line: number, fields: CellFields, rows: Rows): boolean {
+  let at = start
+  let tsFrom = start
+  let tsTo = start
+  for (let cell = 0; cell < fields.length; cell++) {
+    if (cell > 0) {
+      // A line of fewer cells than the header needs takes the general path (which says so).
+      if (at >= end) return false
+      at++ // the comma
+    }
+    const field = fields[cell]!
+    if (field > 0) {
+      const value = decimalCell(text, at, end, rows)
+      // Any cell not plain sends the line the general way.
+      if (Number.isNaN(value)) return false
+      rows.values[field] = value
+      at = rows.cellEnd
+    } else {
+      let i = at
+      while (i < end && text.charCodeAt(i) !== COMMA) i++
+      if (field === 0) {
+        tsFrom = at
+        tsTo = i
+      }
+      at = i
+    }
   }
-  if (cells < width) return false
-  const from = (k: number) => cellStarts[k]!
-  const to = (k: number) => (k + 1 < cells ? cellStarts[k + 1]! - 1 : end)
-  const open = plainDecimalAt(text, from(index.open), to(index.open))
-  const high = plainDecimalAt(text, from(index.high), to(index.high))
-  const low = plainDecimalAt(text, from(index.low), to(index.low))
-  const close = plainDecimalAt(text, from(index.close), to(index.close))
-  const volume = plainDecimalAt(text, from(index.volume), to(index.volume))
-  // Any cell not plain sends the line the general way.
-  if (Number.isNaN(open) || Number.isNaN(high) || Number.isNaN(low) || Number.isNaN(close) || Number.isNaN(volume)) return false
-  const raw = text.slice(from(index.ts), to(index.ts))
+  const raw = text.slice(tsFrom, tsTo)
   if (!PLAIN_UTC.test(raw)) return false
   const ms = plainUtcMs(raw, rows.days)
   if (Number.isNaN(ms)) return false
+  const v = rows.values
   // PLAIN_UTC 24 characters long is a canonical time (three fraction digits and Z): kept as it is.
-  rows.push(raw.length === 24 ? raw : isoOf(raw, ms), ms, line, open, high, low, close, volume)
+  rows.push(raw.length === 24 ? raw : isoOf(raw, ms), ms, line, v[1]!, v[2]!, v[3]!, v[4]!, v[5]!)
   return true
 }
 
@@ -495,6 +551,7 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
   let head: CsvRecord | undefined
   let index: Record<Field, number> | undefined
   let width = 0
+  let fields: CellFields | undefined
   const rows = new Rows(linesIn(text))
   const at = { ms: 0 }
   const skipped: SkippedRow[] = []
@@ -507,13 +564,14 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
         head = { line, cells }
         index = mapHeader(cells, `${source}:${line}`)
         width = Math.max(...Object.values(index)) + 1
+        fields = cellFieldsOf(index, width)
         return
       }
       const r = parseRow(cells, index!, head.cells, width, at)
       if (typeof r === 'string') skipped.push({ line, reason: r })
       else rows.push(r.ts, at.ms, line, r.open, r.high, r.low, r.close, r.volume)
     },
-    (start, end, line) => index !== undefined && rowAt(body, start, end, line, index, width, rows),
+    (start, end, line) => fields !== undefined && rowAt(body, start, end, line, fields, rows),
   )
   if (!head) throw new Error(`${source}: empty file; expected a header: ${ACCEPTED_HEADERS}`)
 
@@ -526,6 +584,7 @@ export function parseBarColumns(text: string, source = 'csv'): ParsedBarColumns 
       if (ms[i - 1]! > ms[i]!) ordered = false
     }
   // Every row kept, in file order (nearly every file): the columns are the rows' own.
+  rows.ts.length = n
   if (strict)
     return {
       bars: {
