@@ -393,30 +393,11 @@ const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
  * as an integer (< 10^15 < 2^53) and 10^k (k ≤ 15) are doubles exactly, and one division of two
  * exact doubles is correctly rounded — as Number() rounds the decimal itself.
  */
-const plainDecimal = (raw: string): number => plainDecimalAt(raw, 0, raw.length)
-
-/** plainDecimal of `text` from `start` to `end` (exclusive), without cutting it out. */
-function plainDecimalAt(text: string, start: number, end: number): number {
-  if (end <= start || end - start > 17) return NaN
-  let i = start
-  let c = text.charCodeAt(i)
-  const negative = c === MINUS
-  if (negative || c === PLUS) i++
-  let m = 0
-  let digits = 0
-  let frac = -1 // digits after the point; -1 before one
-  for (; i < end; i++) {
-    c = text.charCodeAt(i)
-    if (c >= ZERO && c <= NINE) {
-      m = m * 10 + (c - ZERO)
-      digits++
-      if (frac >= 0) frac++
-    } else if (c === POINT && frac < 0) frac = 0
-    else return NaN
-  }
-  if (digits === 0 || digits > 15) return NaN
-  const v = frac > 0 ? m / POW10[frac]! : m
-  return negative ? -v : v
+function plainDecimal(raw: string): number {
+  const at: CellEnd = { cellEnd: 0 }
+  const v = decimalCell(raw, 0, raw.length, at)
+  // A comma inside the cell (a quoted one) ends a cell for decimalCell, not the number.
+  return at.cellEnd === raw.length ? v : NaN
 }
 
 const ZERO = 48
@@ -438,11 +419,16 @@ function cellFieldsOf(index: Record<Field, number>, width: number): CellFields {
   return fields
 }
 
+/** Where the cell decimalCell read last ends: its comma, or the end it was given. */
+interface CellEnd {
+  cellEnd: number
+}
+
 /**
- * plainDecimalAt of the cell from `start` (to the next comma, or `end`), read in the same pass that
- * finds its end (set in `rows.cellEnd`).
+ * plainDecimal of the cell from `start` (to the next comma, or `end`), read in the same pass that
+ * finds its end (set in `at.cellEnd`), without cutting it out.
  */
-function decimalCell(text: string, start: number, end: number, rows: Rows): number {
+function decimalCell(text: string, start: number, end: number, at: CellEnd): number {
   let i = start
   let c = i < end ? text.charCodeAt(i) : COMMA
   const negative = c === MINUS
@@ -460,7 +446,7 @@ function decimalCell(text: string, start: number, end: number, rows: Rows): numb
     else if (c === COMMA) break
     else return NaN
   }
-  rows.cellEnd = i
+  at.cellEnd = i
   if (digits === 0 || digits > 15 || i - start > 17) return NaN
   const v = frac > 0 ? m / POW10[frac]! : m
   return negative ? -v : v
