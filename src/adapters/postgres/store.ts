@@ -488,34 +488,52 @@ interface StoreOptions {
 
 /**
  * Snapshot retention, measured in bar time (the newest bar of a series), never the clock: a replay of
- * old data keeps its own window. A series is pruned at most once per bar-time day per process.
+ * old data keeps its own window. A series is pruned once per bar-time day per process, and again
+ * whenever a batch brings one of its rows from behind the window of the newest bar already seen: a
+ * message delivered again after its series was pruned past it (a redelivery after ack_wait, a scope
+ * rebuilt from an older checkpoint) would otherwise put back a row no later prune of that day removes.
  */
 function retention(days: number | null | undefined) {
   const prunedDay = new Map<string, string>()
-  return (byTable: Map<string, Record<string, unknown>[]>) => {
+  /** The newest bar time written per table and series. */
+  const newestSeen = new Map<string, string>()
+  const windowMs = (days ?? 0) * 86_400_000
+  const plan = (byTable: Map<string, Record<string, unknown>[]>) => {
     if (!days) return []
-    const due: { table: string; symbol: string; timeframe: string; newest: string }[] = []
+    const due: { table: string; symbol: string; timeframe: string; newest: string; mark: string; day: string }[] = []
     for (const table of SNAPSHOT_TABLES) {
-      const newest = new Map<string, { symbol: string; timeframe: string; ts: string }>()
+      const batch = new Map<string, { symbol: string; timeframe: string; newest: string; oldest: string }>()
       for (const r of byTable.get(table) ?? []) {
         const key = `${r.symbol as string}|${r.timeframe as string}`
-        const seen = newest.get(key)
-        if (!seen || (r.ts as string) > seen.ts) newest.set(key, { symbol: r.symbol as string, timeframe: r.timeframe as string, ts: r.ts as string })
+        const ts = r.ts as string
+        const seen = batch.get(key)
+        if (!seen) batch.set(key, { symbol: r.symbol as string, timeframe: r.timeframe as string, newest: ts, oldest: ts })
+        else if (ts > seen.newest) seen.newest = ts
+        else if (ts < seen.oldest) seen.oldest = ts
       }
-      for (const [key, n] of newest) {
-        const day = n.ts.slice(0, 10)
+      for (const [key, n] of batch) {
         const mark = `${table}|${key}`
-        if ((prunedDay.get(mark) ?? '') >= day) continue
-        prunedDay.set(mark, day)
-        due.push({ table, symbol: n.symbol, timeframe: n.timeframe, newest: n.ts })
+        const before = newestSeen.get(mark)
+        const newest = before !== undefined && before > n.newest ? before : n.newest
+        newestSeen.set(mark, newest)
+        // Strictly older, as the prune's own comparison: a row on the window's edge stays.
+        const behind = Date.parse(n.oldest) < Date.parse(newest) - windowMs
+        const day = newest.slice(0, 10)
+        if ((prunedDay.get(mark) ?? '') >= day && !behind) continue
+        due.push({ table, symbol: n.symbol, timeframe: n.timeframe, newest, mark, day })
       }
     }
     return due
   }
+  /** Records the prunes of a batch once it is committed: a batch that failed prunes again when it is retried. */
+  const done = (due: readonly { mark: string; day: string }[]) => {
+    for (const p of due) if ((prunedDay.get(p.mark) ?? '') < p.day) prunedDay.set(p.mark, p.day)
+  }
+  return { due: plan, done }
 }
 
 export function createStore(sql: Sql, options: StoreOptions = {}) {
-  const pruneDue = retention(options.snapshotRetentionDays)
+  const pruning = retention(options.snapshotRetentionDays)
   const retentionSecs = String((options.snapshotRetentionDays ?? 0) * 86_400)
   return {
     async commit(writes: Write[], positions: ConsumerPosition[]): Promise<void> {
@@ -525,7 +543,7 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
         if (rows) rows.push(w.row)
         else byTable.set(w.table, [w.row])
       }
-      const prunes = pruneDue(byTable)
+      const prunes = pruning.due(byTable)
       // In one order too: batches of several durables commit side by side.
       const sorted = [...positions].sort((a, b) => (a.consumer < b.consumer ? -1 : a.consumer > b.consumer ? 1 : a.stream < b.stream ? -1 : 1))
       const offsetParams = [sorted.map((p) => p.consumer), sorted.map((p) => p.stream), sorted.map((p) => String(p.seq))]
@@ -552,6 +570,7 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
           if (sorted.length) queries.push(tx.unsafe(OFFSETS, offsetParams as never[], { prepare: true }))
           return queries
         })
+        pruning.done(prunes)
       } catch (err) {
         throw isTransient(err) ? new TransientCommitError(`database unavailable: ${(err as Error).message}`, { cause: err }) : err
       }
