@@ -49,9 +49,9 @@ export function handleBar(state: IndicatorsState, input: Inbound<'md.bar'>, decl
   return { state, emit: [{ type: 'md.ind', data: indicatorMessage(bar, input.seq, values) }] }
 }
 
-/** `ind:${symbol}:${timeframe}:`, the start of every md.ind id of the pair (the bar time follows). */
 type IndicatorMessage = Message<'md.ind'>
 
+/** `ind:${symbol}:${timeframe}:`, the start of every md.ind id of the pair (the bar time follows). */
 const indIds = new PairMemo((symbol, timeframe) => `ind:${symbol}:${timeframe}:`)
 
 function indicatorMessage(bar: Bar, barSeq: number, values: Record<string, number>): IndicatorMessage {

@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { PACKAGE_ROOT } from '../src/config/paths.js'
-import { minuteBars } from './support.js'
+import { barsCsv, canonicalFor, minuteBars } from './support.js'
 
 const { values: args } = parseArgs({
   options: { a: { type: 'string' }, b: { type: 'string' }, pairs: { type: 'string', default: '20' }, bars: { type: 'string', default: '200000' } },
@@ -52,19 +51,9 @@ function backtest(dir: string, csv: string, config: string, out: string): Promis
 const dir = mkdtempSync(join(tmpdir(), 'paperd-ab-'))
 try {
   const csv = join(dir, 'bars.csv')
-  const lines = ['ts,open,high,low,close,volume']
-  for (const b of minuteBars(Number(args.bars), 7)) lines.push(`${b.ts},${b.open},${b.high},${b.low},${b.close},${b.volume}`)
-  writeFileSync(csv, `${lines.join('\n')}\n`)
-  const base = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'examples', 'canonical.json'), 'utf8')) as { accounts: object[]; strategies: object[] }
+  writeFileSync(csv, barsCsv(minuteBars(Number(args.bars), 7)))
   const config = join(dir, 'config.json')
-  writeFileSync(
-    config,
-    JSON.stringify({
-      ...base,
-      accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
-      strategies: base.strategies.map((s) => ({ ...s, symbols: ['ORCL'], timeframe: '1m' })),
-    }),
-  )
+  writeFileSync(config, JSON.stringify(canonicalFor(['ORCL'])))
   const ratios: number[] = []
   const a: number[] = []
   const b: number[] = []

@@ -27,7 +27,18 @@ import { measureFailover, type FailoverResult } from './failover.js'
 import { startProfiling, summariseProfile, type ProfileSummary } from './profile.js'
 import { persisterDrain, plainInsert, replayDriver, runDaemon, steadyDriver, type PlainInsertResult, type RunResult, type Target } from './pipeline.js'
 import { hopsOf, type Hop } from './hops.js'
-import { BASE_DATABASE_URL, Cleanup, createDatabase, minuteBars, percentile, round, startNatsServer, type SyntheticBar } from './support.js'
+import {
+  BASE_DATABASE_URL,
+  barsCsv,
+  canonicalFor,
+  Cleanup,
+  createDatabase,
+  minuteBars,
+  percentile,
+  round,
+  startNatsServer,
+  type SyntheticBar,
+} from './support.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -164,19 +175,6 @@ function symbols(prefix: string, count: number): string[] {
   return out
 }
 
-/** The canonical config, its strategies watching `syms` on 1m bars; cash raised so it never binds. */
-function canonicalFor(syms: string[]): ConfigFile {
-  const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
-  return parseConfig(
-    {
-      ...base,
-      accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
-      strategies: base.strategies.map((s) => ({ ...s, symbols: syms, timeframe: '1m' })),
-    },
-    'bench config',
-  )
-}
-
 function fastCrossFor(syms: string[]): ConfigFile {
   const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
   return parseConfig(
@@ -291,9 +289,7 @@ function backtestCli(
   const dir = mkdtempSync(join(tmpdir(), 'paperd-bench-backtest-'))
   try {
     const csv = join(dir, 'bars.csv')
-    const lines = ['ts,open,high,low,close,volume']
-    for (const b of bars) lines.push(`${b.ts},${b.open},${b.high},${b.low},${b.close},${b.volume}`)
-    writeFileSync(csv, `${lines.join('\n')}\n`)
+    writeFileSync(csv, barsCsv(bars))
     const configFile = join(dir, 'config.json')
     writeFileSync(configFile, JSON.stringify(config))
     const out = join(dir, 'report.json')

@@ -6,6 +6,8 @@ import { syntheticBars, type SyntheticBar } from '../src/app/synthetic-bars.js'
 import { findOnPath } from '../src/adapters/nats/local-server.js'
 import { safeUrl } from '../src/telemetry/log.js'
 import { PACKAGE_ROOT } from '../src/config/paths.js'
+import { loadConfigFile, parseConfig } from '../src/config/env.js'
+import type { ConfigFile } from '../src/core/config-file.js'
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
@@ -274,6 +276,26 @@ export type { SyntheticBar } from '../src/app/synthetic-bars.js'
 /** One-minute bars starting at `start`. */
 export function minuteBars(n: number, seed: number, start = '2024-01-02T00:00:00Z', price = 50): SyntheticBar[] {
   return syntheticBars(n, { seed, start, price, stepMs: 60_000 })
+}
+
+/** `bars` as the CSV `paperd backtest --data` reads (and backtrader, in bench/backtrader_sma.py). */
+export function barsCsv(bars: readonly SyntheticBar[]): string {
+  const lines = ['ts,open,high,low,close,volume']
+  for (const b of bars) lines.push(`${b.ts},${b.open},${b.high},${b.low},${b.close},${b.volume}`)
+  return `${lines.join('\n')}\n`
+}
+
+/** The canonical config, its strategies watching `syms` on 1m bars; cash raised so it never binds. */
+export function canonicalFor(syms: string[]): ConfigFile {
+  const base = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
+  return parseConfig(
+    {
+      ...base,
+      accounts: base.accounts.map((a) => ({ ...a, starting_cash: 1_000_000 })),
+      strategies: base.strategies.map((s) => ({ ...s, symbols: syms, timeframe: '1m' })),
+    },
+    'bench config',
+  )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os'
 import type { ConfigFile } from '../core/config-file.js'
 import { parseConfig } from '../config/env.js'
 import type { BacktestInput, BacktestSeries } from './backtest.js'
-import { siblingModule, startWorker } from './threads.js'
+import { appModule, startWorker } from './threads.js'
 import type { accountReport, RankMetric } from './backtest-report.js'
 
 export type Report = ReturnType<typeof accountReport>
@@ -80,7 +80,7 @@ export interface SweepResult {
   reports: Report[]
 }
 
-const WORKER_URL = siblingModule('sweep-worker')
+const WORKER_URL = appModule('sweep-worker')
 
 /** The data a sweep worker holds for its whole life: the bars once, then a config per job. */
 export interface SweepWorkerInit {

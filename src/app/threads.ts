@@ -82,10 +82,10 @@ interface ThreadedDaemon {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
-const WORKER_URL = siblingModule('worker')
+const WORKER_URL = appModule('worker')
 
 /**
- * A worker thread on `url` (a sibling module: `./x.js`, or `./x.ts` run from source). Built: the file
+ * A worker thread on `url` (appModule: `x.js` built, or `x.ts` run from source). Built: the file
  * itself. From source (tests, tsx): the worker registers tsx before loading it.
  */
 export function startWorker(url: URL, workerData: unknown): Worker {
@@ -98,7 +98,7 @@ export function startWorker(url: URL, workerData: unknown): Worker {
  * source. Found from the package root, not from the module asking: built, that one may be a chunk of
  * the bundle (ops/bundle-cli.ts) in dist/src/chunks.
  */
-export function siblingModule(name: string): URL {
+export function appModule(name: string): URL {
   return pathToFileURL(FROM_SOURCE ? join(PACKAGE_ROOT, 'src', 'app', `${name}.ts`) : join(PACKAGE_ROOT, 'dist', 'src', 'app', `${name}.js`))
 }
 
