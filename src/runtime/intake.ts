@@ -1,6 +1,6 @@
 // How messages come into a scope: short pulls from its durable consumers into one mailbox, and for
 // an ordered scope the check that every delivery follows the one before (else the scope resyncs).
-import { JetStreamApiError, type JsMsg } from '@nats-io/jetstream'
+import { JetStreamApiError, type FetchOptions, type JsMsg } from '@nats-io/jetstream'
 import { sleep } from './backoff.js'
 import type { Io } from './io.js'
 import type { Mailbox } from './mailbox.js'
@@ -11,12 +11,20 @@ const PULL_BUFFER = 500
 const PULL_EXPIRES_MS = 2000
 const PULL_HEARTBEAT_MS = 500
 /**
+ * The next pull is sent this long after the one before, while that one still waits at the server:
+ * a durable is never without a pull. When each pull was sent only once the one before had ended,
+ * every durable went unserved for a moment every two seconds, its messages queueing at the server
+ * (the bar → fill tail at 1,000 bars/s: stalls of 50–100 ms, each two seconds apart).
+ */
+const PULL_RENEW_MS = 1500
+/** Pulls of one durable waiting at once (the newest and the one it overlaps). */
+const PULLS_OPEN = 2
+/**
  * nats-server 2.9.10 now and then drops a pull that expires while messages arrive without sending
  * its 408 status (one pull in a couple of hundred in a bench at 200 bars/s): nats.js then waits for
- * two missed heartbeats, a second in which the scope's messages queue at the server — the
- * one-second stalls behind that bench's p99. The pull is ended here this long after it expired. Ended
- * too early (a server that took the pull late), a message delivered to it comes back as a gap in
- * the deliveries: the scope resyncs, as after a reconnect.
+ * two missed heartbeats. The pull is ended here this long after it expired. Ended too early (a
+ * server that took the pull late), a message delivered to it comes back as a gap in the deliveries:
+ * the scope resyncs, as after a reconnect.
  */
 const PULL_GRACE_MS = 200
 const CONSUMER_NOT_FOUND = 10014
@@ -27,36 +35,79 @@ export interface Item {
   m: JsMsg
 }
 
+/** How a durable is pulled: the defaults above, shorter in tests. */
+export interface PullTiming {
+  expiresMs: number
+  renewMs: number
+  heartbeatMs: number
+  graceMs: number
+}
+
+const PULL_TIMING: PullTiming = { expiresMs: PULL_EXPIRES_MS, renewMs: PULL_RENEW_MS, heartbeatMs: PULL_HEARTBEAT_MS, graceMs: PULL_GRACE_MS }
+
+/** nats.js hands a fetch's messages to a callback, at once and in the order they came (its types leave the option out). */
+type FetchWithCallback = FetchOptions & { callback: (m: JsMsg) => void }
+
+const RENEW = Symbol('renew')
+
 /**
- * Pulls a durable consumer into the mailbox with short fetches rather than an endless consume():
- * when the scope stops, the fetch in progress simply runs out (within PULL_EXPIRES_MS) and every
- * message the server delivered has been seen, so none is left waiting for ack_wait.
+ * Pulls a durable consumer into the mailbox with short, overlapping fetches rather than an endless
+ * consume(): when the scope stops, the fetches in progress simply run out (within expiresMs) and
+ * every message the server delivered has been seen, so none is left waiting for ack_wait.
+ *
+ * nats-server serves a durable's waiting pulls in turn (2.9.10: one message to each), so the
+ * messages of overlapping pulls interleave; they go to the mailbox from nats.js's callback, in the
+ * order they came off the connection, which is the order the server delivered them.
  */
-export async function pump(input: LiveInput, mailbox: Mailbox<Item>, io: Io, signal: AbortSignal, log: Io['log']): Promise<void> {
+export async function pump(
+  input: LiveInput,
+  mailbox: Mailbox<Item>,
+  io: Io,
+  signal: AbortSignal,
+  log: Io['log'],
+  timing: PullTiming = PULL_TIMING,
+): Promise<void> {
   const consumer = await io.js.consumers.get(input.spec.stream, input.durable)
-  while (!signal.aborted) {
-    try {
+  /** Pulls not yet ended, oldest first: each resolves with what ended it. */
+  const open: Promise<Error | undefined>[] = []
+  const options: FetchWithCallback = {
+    max_messages: PULL_BUFFER,
+    expires: timing.expiresMs,
+    idle_heartbeat: timing.heartbeatMs,
+    callback: (m) => mailbox.push({ input, m }),
+  }
+  try {
+    while (!signal.aborted) {
       const down = io.whenConnected?.()
       if (down) {
-        await Promise.race([down, sleep(PULL_EXPIRES_MS, signal)])
+        await Promise.race([down, sleep(timing.expiresMs, signal)])
         continue
       }
-      const batch = await consumer.fetch({ max_messages: PULL_BUFFER, expires: PULL_EXPIRES_MS, idle_heartbeat: PULL_HEARTBEAT_MS })
-      const overdue = setTimeout(() => batch.stop(), PULL_EXPIRES_MS + PULL_GRACE_MS)
-      try {
-        for await (const m of batch) mailbox.push({ input, m })
-      } finally {
+      while (open.length >= PULLS_OPEN) await open[0]
+      if (signal.aborted) break
+      const fetched = await consumer.fetch(options)
+      const overdue = setTimeout(() => fetched.stop(), timing.expiresMs + timing.graceMs)
+      const ended: Promise<Error | undefined> = fetched.closed().then((err) => {
         clearTimeout(overdue)
-      }
-    } catch (err) {
+        open.splice(open.indexOf(ended), 1)
+        return err ?? undefined
+      })
+      open.push(ended)
+      // The next pull goes out once this one has waited renewMs, or at once if it ends before.
+      let renew: ReturnType<typeof setTimeout> | undefined
+      const err = await Promise.race([ended, new Promise<typeof RENEW>((resolve) => (renew = setTimeout(resolve, timing.renewMs, RENEW)))])
+      clearTimeout(renew)
+      if (err === RENEW || err === undefined) continue
       if (err instanceof JetStreamApiError && err.code === CONSUMER_NOT_FOUND) throw err
       if (signal.aborted) break
       // A pull that ended without its heartbeats is simply pulled again; anything else (NATS
       // restarting) waits a moment first.
-      if ((err as Error).message === 'heartbeats missed') continue
-      log.warn({ durable: input.durable, err: (err as Error).message }, 'pull failed; retrying')
+      if (err.message === 'heartbeats missed') continue
+      log.warn({ durable: input.durable, err: err.message }, 'pull failed; retrying')
       await sleep(1000, signal)
     }
+  } finally {
+    await Promise.all(open)
   }
 }
 
