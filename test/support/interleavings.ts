@@ -121,6 +121,12 @@ export interface SimOptions {
    * symbols. Default 'one': one scope publishes every bar's ideas in bar order.
    */
   strategyScopes?: 'one' | 'symbol'
+  /**
+   * Chance, per batch the gate handles, that it then stalls (a process frozen, or dead and waiting
+   * for its lease to lapse) while the feed and the executor go on, for `stallMessages` MD messages.
+   */
+  stallRate?: number
+  stallMessages?: number
 }
 
 export interface SimResult {
@@ -182,6 +188,10 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
   const random = prng(opts.seed)
   const killRate = opts.killRate ?? 0
   const maxBatch = opts.maxBatch ?? 8
+  const stallRate = opts.stallRate ?? 0
+  const stallMessages = opts.stallMessages ?? 0
+  /** A stalled process: the MD messages fed until it moves again. */
+  const stalledUntil = new Map<Proc, number>()
   const pick = <T>(xs: T[]): T => xs[Math.floor(random() * xs.length)]!
   const streams: Record<'MD' | 'TRADE', Stored[]> = { MD: [], TRADE: [] }
   const ids = new Set<string>()
@@ -257,6 +267,7 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
       }
     }
     if (!batch.length) return false
+    if (p === gate && random() < stallRate) stalledUntil.set(p, fed + stallMessages)
     const out = batch.flatMap(({ c, m }) => handle(p, c, m))
     for (const o of out) publish(o)
     if (random() < killRate) {
@@ -345,7 +356,7 @@ export function simulate(config: ConfigFile, up: Upstream, account: string, opts
     if (opts.strategyScopes === 'symbol') {
       for (const symbol of symbols) if (scopeAt.get(symbol)! < fed - 1) moves.push(() => (symbolStep(symbol), true))
     } else if (ideasPublished < fed - 1) moves.push(() => (strategyStep(), true))
-    for (const p of procs) if (p.consumers.some((c) => peek(c) >= 0)) moves.push(() => runBatch(p))
+    for (const p of procs) if (Math.min(stalledUntil.get(p) ?? -1, up.md.length) <= fed && p.consumers.some((c) => peek(c) >= 0)) moves.push(() => runBatch(p))
     if (!moves.length) break
     pick(moves)()
   }

@@ -59,6 +59,22 @@ describe('gate and executor under every interleaving', async () => {
       }
       expect(refolded).toBeGreaterThan(0)
     })
+    // A process holding the gate frozen past its lease (or killed, its lease lapsing) while the
+    // feed and the executor go on: its orders then come hundreds of bars late, in a burst.
+    it(`${c.account}: a gate stalled for hundreds of bars gives the backtest's fills and equity points`, () => {
+      const points = reference.portfolios
+        .filter((p) => p.account === c.account)
+        .map(pointKey)
+        .sort(byId)
+      for (let seed = 1; seed <= 6; seed++) {
+        const run = simulate(config, up, c.account, { seed, killRate: seed % 2 ? 0.05 : 0, stallRate: 0.03, stallMessages: seed % 3 ? 300 : 1200 })
+        expect(
+          run.fills.map(key).sort((a, b) => a.id.localeCompare(b.id)),
+          `seed ${seed}`,
+        ).toEqual(expected)
+        expect(run.points.map(pointKey).sort(byId), `seed ${seed}`).toEqual(points)
+      }
+    })
   }
 })
 
