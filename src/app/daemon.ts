@@ -2,6 +2,7 @@
 // environment (src/cli.ts does, once) — tests start a daemon with explicit settings.
 // Start order: log → metrics → Postgres (+ migrations) → NATS → topology → actors → HTTP.
 // Stop order, the reverse: stop pulling → finish in-flight batches → drain NATS → close Postgres.
+import { warmUp } from './warm-up.js'
 import { setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
@@ -106,6 +107,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await ensureStreams(jsm, env.streamReplicas)
   const codec = createCodec(env.partitions)
   codec.warm()
+  if (opts.config) {
+    const warmed = await warmUp(opts.config, codec, nc, env.warmUpBars)
+    if (warmed)
+      log.info(
+        { bars: warmed.bars, messages: warmed.messages, ms: Math.round(warmed.ms) },
+        'warmed up: synthetic bars through the handlers, the codec and the NATS client',
+      )
+  }
   const defs = buildActors(opts.actors, opts.config, env.partitions)
   await ensureConsumers(jsm, defs)
 

@@ -58,6 +58,7 @@ const Env = z.object({
   PAPERD_PG_PORT: z.coerce.number().int().min(0).max(65535).default(54329),
   PAPERD_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   PAPERD_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(5000),
+  PAPERD_WARM_UP_BARS: z.coerce.number().int().min(0).max(100_000).default(1500),
   PAPERD_INSTANCE_ID: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and -, at most 64')
@@ -114,6 +115,12 @@ export interface Env {
    * long (PAPERD_LEASE_TTL_MS). The lease bucket's TTL: the first instance to create it sets it.
    */
   leaseTtlMs: number
+  /**
+   * Synthetic bars per symbol (up to four symbols of the config's strategies) each thread runs
+   * through its handlers, the codec and the NATS client before it consumes (PAPERD_WARM_UP_BARS;
+   * 0: none), so the first live bars find that code compiled (src/app/warm-up.ts).
+   */
+  warmUpBars: number
   /** Copies of every stream and KV bucket on a JetStream cluster (PAPERD_STREAM_REPLICAS; 3 in production). */
   streamReplicas: number
   /** This instance's id among those running the same actors (PAPERD_INSTANCE_ID); absent: a random one per start. */
@@ -186,6 +193,7 @@ export function loadEnv(env: NodeJS.ProcessEnv, overrides: { config?: string; pa
     demoIntervalMs: e.PAPERD_DEMO_INTERVAL_MS,
     embeddedPgPort: e.PAPERD_PG_PORT,
     leaseTtlMs: e.PAPERD_LEASE_TTL_MS,
+    warmUpBars: e.PAPERD_WARM_UP_BARS,
     streamReplicas: e.PAPERD_STREAM_REPLICAS,
     instanceId: e.PAPERD_INSTANCE_ID,
     providers: {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
-import type { Stack } from './stack.js'
+import { TEST_WARM_UP_BARS, type Stack } from './stack.js'
 import { freePort } from '../../bench/support.js'
 
 /** A free TCP port below Linux's ephemeral range (see bench/support.ts). */
@@ -189,6 +189,7 @@ export async function spawnDaemon(stack: Stack, args: string[], env: Record<stri
       DATABASE_URL: stack.db.url,
       METRICS_PORT: String(port),
       LOG_LEVEL: process.env.TEST_CHILD_LOG_DIR ? 'debug' : 'info',
+      PAPERD_WARM_UP_BARS: TEST_WARM_UP_BARS,
       ...env,
     },
   })

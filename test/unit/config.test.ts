@@ -639,6 +639,7 @@ describe('loadEnv', () => {
       demoIntervalMs: 1000,
       embeddedPgPort: 54329,
       leaseTtlMs: 5000,
+      warmUpBars: 1500,
       streamReplicas: 1,
       instanceId: undefined,
       providers: {
