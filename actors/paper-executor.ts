@@ -686,6 +686,9 @@ function settleBooks(state: ExecutorState, account: AccountConfig, found: Found,
     // the books as they are, and a ledger that starts here.
     for (const p of ledger.postings) if (!p.after) out.emit.push(fillPoint(state.books, account.id, p, out))
     ledger.postings = []
+    ledger.trimmed = true
+    // Later late fills fold again from here, the books as they now are after every bar handled.
+    ledger.base = { at: c.bars, books: copyBooks(state.books) }
     ledger.last = foldSeqOf(c.bars, 3)
     delete ledger.dirty
     delete ledger.partway

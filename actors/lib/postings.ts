@@ -59,6 +59,14 @@ export interface Ledger {
   last: number
   /** Postings were dropped from the front: a fill before the first one kept can no longer be folded in. */
   trimmed?: true
+  /**
+   * Where a fold starts when no posting kept lies before it: the books after every event up to MD
+   * position `at` — the last posting dropped from the front, or the books where a fold that could
+   * not be made left the ledger empty. Without it, a trimmed ledger could fold nothing in before its
+   * first posting, and once emptied, nothing at all: every later late fill was posted where it
+   * landed and the points after it were never valued again.
+   */
+  base?: { at: number; books: Books }
   /** The MD position of the earliest fill posted behind the fold since the books were last folded: points from there on are unpublished. */
   dirty?: number
   /** The furthest signal bar (MD position) of an order handled. */
@@ -138,6 +146,9 @@ export function trim(ledger: Ledger): void {
   let drop = ledger.postings.length - LEDGER_DEPTH
   if (ledger.dirty !== undefined) drop = Math.min(drop, baseIndex(ledger, ledger.dirty) ?? 0)
   if (drop <= 0) return
+  const last = ledger.postings[drop - 1]!
+  if (last.after) ledger.base = { at: last.at, books: last.after }
+  else delete ledger.base
   ledger.postings.splice(0, drop)
   ledger.trimmed = true
 }
@@ -146,19 +157,21 @@ export function trim(ledger: Ledger): void {
 export function baseIndex(ledger: Ledger, from: number): number | null {
   let k = -1
   for (let i = 0; i < ledger.postings.length; i++) if (ledger.postings[i]!.at < from) k = i
-  if (k < 0 && ledger.trimmed) return null
+  if (k < 0 && ledger.trimmed && !(ledger.base && ledger.base.at < from)) return null
   return k
 }
 
 /** The books at a base index. */
-export const baseBooks = (ledger: Ledger, k: number, startingCash: number): Books => (k < 0 ? newBooks(startingCash) : copyBooks(ledger.postings[k]!.after!))
+export const baseBooks = (ledger: Ledger, k: number, startingCash: number): Books =>
+  k >= 0 ? copyBooks(ledger.postings[k]!.after!) : ledger.trimmed && ledger.base ? copyBooks(ledger.base.books) : newBooks(startingCash)
 
 /** The MD position of a base (0: the opening books). */
-export const baseAt = (ledger: Ledger, k: number): number => (k < 0 ? 0 : ledger.postings[k]!.at)
+export const baseAt = (ledger: Ledger, k: number): number => (k >= 0 ? ledger.postings[k]!.at : ledger.trimmed && ledger.base ? ledger.base.at : 0)
 
 /** Symbols whose bars a fold from base `k` may mark: those held there, and those posted since. */
 export function symbolsFrom(ledger: Ledger, k: number): Set<string> {
-  const symbols = new Set<string>(k < 0 ? [] : Object.keys(ledger.postings[k]!.after!.positions))
+  const books = k >= 0 ? ledger.postings[k]!.after! : ledger.trimmed ? ledger.base?.books : undefined
+  const symbols = new Set<string>(books ? Object.keys(books.positions) : [])
   for (let i = k + 1; i < ledger.postings.length; i++) symbols.add(ledger.postings[i]!.symbol)
   return symbols
 }

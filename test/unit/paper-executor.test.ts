@@ -680,3 +680,41 @@ describe('paper-executor: volume cap', () => {
     expect(state.parts ?? {}).toEqual({})
   })
 })
+
+describe('paper-executor: after a fold it could not make', () => {
+  const acct = account({}, 1_000_000)
+  const def = paperExecutor([acct])
+  const scope = def.scopes[0]!
+  const price = (d: number) => 50 + 10 * Math.sin(d / 7)
+  const bars = Array.from({ length: 130 }, (_, i) => bar(i + 2, { open: price(i + 2), close: price(i + 2.5) }))
+  const at = (d: number) => bars[d - 2]!
+  const settle = (state: ExecutorState) => {
+    const found = lookupsFrom(() => bars)(def.settle!.lookup(state, scope, Number.POSITIVE_INFINITY))
+    return def.settle!.run(state, scope, found, Number.POSITIVE_INFINITY)
+  }
+  const pointsOf = (emit: Outbound[]) =>
+    ofType(emit, 'trade.portfolio')
+      .map(({ seq: _s, orders_seq: _o, supersedes_from: _f, ...p }) => p)
+      .sort((a, b) => a.id.localeCompare(b.id))
+
+  it('a later late fill is folded again from where the books then were, like any late fill', async () => {
+    // Eighty fills in step (a round trip every two days): only the latest postings are kept.
+    const inStep: Inbound[] = []
+    for (let d = 2; d < 82; d += 2) inStep.push(at(d), order(d, 'buy', 10), at(d + 1), order(d + 1, 'sell', 10), at(d + 2))
+    const traded = await execute(acct, inStep)
+    // An order signalled forty fills ago: more fills late than the ledger keeps, posted where it lands.
+    const ancient = order(5, 'buy', 1, { over: { id: 'order:ancient', idea_id: 'idea:ancient', causation_id: 'idea:ancient' } })
+    const degraded = settle((await execute(acct, [ancient], { state: traded.state, stream: bars })).state).state
+    expect(def.settle!.due(degraded)).toBeNull()
+    // From there, a buy whose fill bar (day 101) was marked before the order came, and the bars after.
+    const before = structuredClone(degraded)
+    const late = await execute(acct, [at(100), at(101), at(102), at(103), order(100, 'buy', 10)], { state: degraded, stream: bars })
+    const settled = settle(late.state)
+    const inOrder = await execute(acct, [at(100), order(100, 'buy', 10), at(101), at(102), at(103)], { state: before, stream: bars })
+    // Every point from the fill on: the fill's, and the marks of days 102 and 103 holding the position.
+    const from = (emit: Outbound[]) => pointsOf(emit).filter((p) => p.ts >= day(101))
+    expect(from(settled.emit ?? []).map((p) => p.ts)).toEqual([day(101), day(102), day(103)])
+    expect(from(settled.emit ?? [])).toEqual(from(inOrder.emit))
+    expect(settled.state.books).toEqual(inOrder.state.books)
+  })
+})
