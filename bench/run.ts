@@ -71,7 +71,7 @@ const positive = (v: string | undefined, name: string, fallback: number): number
 const N = Math.round(positive(args.bars, 'bars', args.quick ? 2_000 : 20_000))
 // The SPEC's rate, and a lower one the pipeline can sustain on a small box (intrinsic latency).
 const RATES = (args.rates ?? '1000,200').split(',').map((r) => positive(r.trim(), 'rates', 1))
-const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 10)
+const LAT_SECONDS = positive(args.seconds, 'seconds', args.quick ? 2 : 20)
 /** Symbols of the latency runs, bars round-robin: 100, as the independent feed publishes. */
 const LAT_SYMBOLS = positive(args.symbols, 'symbols', 100)
 const PHASES = ['ceiling', 'pipeline', 'pipeline4', 'latency', 'backtest', 'failover'] as const
