@@ -2,7 +2,6 @@
 // environment (src/cli.ts does, once) — tests start a daemon with explicit settings.
 // Start order: log → metrics → Postgres (+ migrations) → NATS → topology → actors → HTTP.
 // Stop order, the reverse: stop pulling → finish in-flight batches → drain NATS → close Postgres.
-import { warmUp } from './warm-up.js'
 import { setMaxListeners } from 'node:events'
 import { hostname } from 'node:os'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
@@ -33,6 +32,7 @@ import { connectNats } from '../adapters/nats/connect.js'
 import { DEFAULT_PARTITIONS } from '../core/partition.js'
 import { BarTape } from '../runtime/bar-tape.js'
 import { feedTape } from '../runtime/tape-feed.js'
+import { warmUp } from './warm-up.js'
 import { openCheckpoints } from '../runtime/checkpoints.js'
 import { connectionState } from '../runtime/io.js'
 import { createPublisher } from '../runtime/publisher.js'

@@ -1,6 +1,6 @@
 // How messages come into a scope: short pulls from its durable consumers into one mailbox, and for
 // an ordered scope the check that every delivery follows the one before (else the scope resyncs).
-import { JetStreamApiError, type FetchOptions, type JsMsg } from '@nats-io/jetstream'
+import { JetStreamApiError, type ConsumerMessages, type FetchOptions, type JsMsg } from '@nats-io/jetstream'
 import { sleep } from './backoff.js'
 import type { Io } from './io.js'
 import type { Mailbox } from './mailbox.js'
@@ -85,14 +85,12 @@ export async function pump(
       }
       while (open.length >= PULLS_OPEN) await open[0]
       if (signal.aborted) break
-      const fetched = await consumer.fetch(options)
-      const overdue = setTimeout(() => fetched.stop(), timing.expiresMs + timing.graceMs)
-      const ended: Promise<Error | undefined> = fetched.closed().then((err) => {
-        clearTimeout(overdue)
-        open.splice(open.indexOf(ended), 1)
-        return err ?? undefined
-      })
-      open.push(ended)
+      let ended: Promise<Error | undefined>
+      try {
+        ended = following(await consumer.fetch(options), timing, open)
+      } catch (err) {
+        ended = Promise.resolve(err as Error)
+      }
       // The next pull goes out once this one has waited renewMs, or at once if it ends before.
       let renew: ReturnType<typeof setTimeout> | undefined
       const err = await Promise.race([ended, new Promise<typeof RENEW>((resolve) => (renew = setTimeout(resolve, timing.renewMs, RENEW)))])
@@ -109,6 +107,21 @@ export async function pump(
   } finally {
     await Promise.all(open)
   }
+}
+
+/**
+ * Keeps a pull among the `open` ones until it ends (on its own, or `graceMs` after it expired); the
+ * promise resolves with what ended it, undefined when it ran out or was filled.
+ */
+function following(fetched: ConsumerMessages, timing: PullTiming, open: Promise<Error | undefined>[]): Promise<Error | undefined> {
+  const overdue = setTimeout(() => fetched.stop(), timing.expiresMs + timing.graceMs)
+  const ended: Promise<Error | undefined> = fetched.closed().then((err) => {
+    clearTimeout(overdue)
+    open.splice(open.indexOf(ended), 1)
+    return err ?? undefined
+  })
+  open.push(ended)
+  return ended
 }
 
 /** Raised when deliveries can no longer be trusted to be in stream order. */
