@@ -161,16 +161,16 @@ export function baseIndex(ledger: Ledger, from: number): number | null {
   return k
 }
 
-/** The books at a base index. */
+/** The books at a base index (−1: the ledger's base, else the opening books). */
 export const baseBooks = (ledger: Ledger, k: number, startingCash: number): Books =>
-  k >= 0 ? copyBooks(ledger.postings[k]!.after!) : ledger.trimmed && ledger.base ? copyBooks(ledger.base.books) : newBooks(startingCash)
+  k >= 0 ? copyBooks(ledger.postings[k]!.after!) : ledger.base ? copyBooks(ledger.base.books) : newBooks(startingCash)
 
-/** The MD position of a base (0: the opening books). */
-export const baseAt = (ledger: Ledger, k: number): number => (k >= 0 ? ledger.postings[k]!.at : ledger.trimmed && ledger.base ? ledger.base.at : 0)
+/** The MD position of a base (−1: the ledger's base, else 0, the opening books). */
+export const baseAt = (ledger: Ledger, k: number): number => (k >= 0 ? ledger.postings[k]!.at : (ledger.base?.at ?? 0))
 
 /** Symbols whose bars a fold from base `k` may mark: those held there, and those posted since. */
 export function symbolsFrom(ledger: Ledger, k: number): Set<string> {
-  const books = k >= 0 ? ledger.postings[k]!.after! : ledger.trimmed ? ledger.base?.books : undefined
+  const books = k >= 0 ? ledger.postings[k]!.after! : ledger.base?.books
   const symbols = new Set<string>(books ? Object.keys(books.positions) : [])
   for (let i = k + 1; i < ledger.postings.length; i++) symbols.add(ledger.postings[i]!.symbol)
   return symbols
