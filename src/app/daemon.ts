@@ -42,7 +42,8 @@ import { openLeaseBucket, startLeases } from '../runtime/leases.js'
 import { ensureConsumers, ensureStreams, whileUnavailable } from '../runtime/topology.js'
 import { createStore } from '../adapters/postgres/store.js'
 import { FEEDS, feedRunner, feedScopes, missingCredentials } from './feeds.js'
-import { parseDatabaseTls, postgresSsl } from '../config/db-tls.js'
+import { parseDatabaseTls } from '../config/db-tls.js'
+import { postgresSsl } from '../adapters/postgres/tls.js'
 
 interface DaemonOptions {
   env: Env

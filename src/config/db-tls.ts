@@ -9,14 +9,13 @@
 //   sslcert, sslkey  a client certificate and its key (require, verify-ca, verify-full)
 // verify-full also needs help with IP addresses: postgres.js gives Node no server name for them, and
 // Node then checks the certificate against "localhost". Here it is checked against the URL's host
-// (with several hosts, against any of them).
-import { readFileSync } from 'node:fs'
-import { checkServerIdentity, type ConnectionOptions, type PeerCertificate } from 'node:tls'
+// (with several hosts, against any of them): src/adapters/postgres/tls.ts makes the `ssl` option,
+// apart from this file so that a command reading the environment does not load node:tls.
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const
 type SslMode = (typeof SSL_MODES)[number]
 
-interface DatabaseTls {
+export interface DatabaseTls {
   /** The URL without sslmode, sslrootcert, sslcert, sslkey. */
   url: string
   mode: SslMode | undefined
@@ -57,48 +56,4 @@ export function parseDatabaseTls(url: string): DatabaseTls {
     ...(rootcert !== undefined ? { rootcert } : {}),
     ...(cert !== undefined ? { cert, key } : {}),
   }
-}
-
-/** postgres.js's `ssl` option for these parameters; reads the certificate files. */
-export function postgresSsl(tls: DatabaseTls): false | 'prefer' | ConnectionOptions {
-  const client = tls.cert !== undefined && tls.key !== undefined ? { cert: readFileSync(tls.cert), key: readFileSync(tls.key) } : {}
-  const ca = tls.rootcert !== undefined ? { ca: readFileSync(tls.rootcert) } : {}
-  switch (tls.mode) {
-    case undefined:
-    case 'disable':
-      return false
-    case 'allow':
-    case 'prefer':
-      return 'prefer'
-    case 'require':
-      // libpq: with a root certificate given, require verifies the chain like verify-ca.
-      return tls.rootcert !== undefined
-        ? { ...ca, ...client, rejectUnauthorized: true, checkServerIdentity: () => undefined }
-        : { ...client, rejectUnauthorized: false }
-    case 'verify-ca':
-      return { ...ca, ...client, rejectUnauthorized: true, checkServerIdentity: () => undefined }
-    case 'verify-full': {
-      const hosts = urlHosts(tls.url)
-      const identity =
-        hosts.length === 0
-          ? {}
-          : {
-              checkServerIdentity: (_: string, cert: PeerCertificate) => {
-                const errors = hosts.map((h) => checkServerIdentity(h, cert))
-                return errors.includes(undefined) ? undefined : errors[0]
-              },
-            }
-      return { ...ca, ...client, rejectUnauthorized: true, ...identity }
-    }
-  }
-}
-
-/** The hosts of a postgres:// URL (several, comma-separated, are allowed), without ports or IPv6 brackets. */
-function urlHosts(url: string): string[] {
-  const authority = url.slice(url.indexOf('://') + 3).split(/[/?]/)[0] ?? ''
-  const hosts = decodeURIComponent(authority.slice(authority.lastIndexOf('@') + 1))
-  return hosts
-    .split(',')
-    .map((h) => (h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.split(':')[0]!))
-    .filter(Boolean)
 }

@@ -71,6 +71,22 @@ describe('layers', () => {
     expect(io).toEqual([])
   })
 
+  it('reading the environment loads no network module: every command reads it (`paperd backtest` too), node:tls alone cost one ~5 ms', () => {
+    const seen = new Set<string>()
+    const network: string[] = []
+    const visit = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const i of importsOf(file)) {
+        if (i.endsWith('.ts')) visit(i)
+        else if (/^node:(tls|net|http|https|dgram|dns)$|^@nats-io\/|^postgres$/.test(i)) network.push(`${file} → ${i}`)
+      }
+    }
+    visit('src/config/env.ts')
+    expect(seen.size).toBeGreaterThan(3)
+    expect(network).toEqual([])
+  })
+
   it('no handler in the pure zone is async or returns a Promise', () => {
     const wrong = PURE.filter((f) => /\basync\b|\bPromise\b|\bawait\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\/[^\n]*|\/\*[\s\S]*?\*\//g, '')))
     expect(wrong).toEqual([])
