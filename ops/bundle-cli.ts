@@ -7,12 +7,24 @@
 // not need is still imported when it runs (the daemon, NATS, Postgres): split into chunks, not loaded.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { build } from 'esbuild'
+import { build, type Plugin } from 'esbuild'
 
 const root = join(import.meta.dirname, '..')
 const BUNDLED = new Set(['zod', 'commander'])
 const { dependencies } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
 const src = join(root, 'dist', 'src')
+
+/**
+ * zod's namespace re-exports every language's error messages (`z.locales`): 370 kB of the 780 kB of
+ * zod in the bundle, parsed at every command's start. paperd reports in English (zod's default,
+ * which its schemas import themselves), so the bundle's `z.locales` holds English alone.
+ */
+const englishOnly: Plugin = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }))
+  },
+}
 
 await build({
   entryPoints: ['cli.js', 'app/worker.js', 'app/sweep-worker.js'].map((file) => join(src, file)),
@@ -29,5 +41,6 @@ await build({
   // commander is CommonJS: its require() of node's modules needs a require in an ES module.
   banner: { js: "import { createRequire as __paperdRequire } from 'node:module'; const require = __paperdRequire(import.meta.url);" },
   sourcemap: 'linked',
+  plugins: [englishOnly],
   logLevel: 'warning',
 })
