@@ -169,7 +169,10 @@ export function accountReport(run: ReportRun, account: ReportAccount, timeframe:
   const n = curve.length
   const returns = new Float64Array(n)
   let sum = 0
-  for (let i = 0; i < n; i++) sum += returns[i] = i === 0 ? curve[0]! / start - 1 : curve[i]! / curve[i - 1]! - 1
+  for (let i = 0; i < n; i++) {
+    returns[i] = i === 0 ? curve[0]! / start - 1 : curve[i]! / curve[i - 1]! - 1
+    sum += returns[i]!
+  }
   const perYear = periodsPerYear(timeframe)
   const mean = sum / (n || 1)
   let squares = 0
