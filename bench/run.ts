@@ -240,11 +240,20 @@ interface LatencyResult {
   maxMs: number
   /** Bar published → its fill seen on trade.fill.> (the issue's measure: no persister in the path). */
   fill: { p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number; count: number }
+  /**
+   * The same for the fills of bars published in the feed's first COLD_MS, and for the rest: the
+   * tail is the start (the daemon meets the flow with its hot paths not yet compiled).
+   */
+  fillStart: { p50Ms: number; p99Ms: number; count: number }
+  fillAfter: { p50Ms: number; p99Ms: number; count: number }
   /** With --stages: each hop of a fill's path, p50 and p99 over the fills (hopsOf). */
   hops?: Hop[]
   meaningful: boolean
   run: RunResult
 }
+
+/** The start of a latency feed reported apart (LatencyResult.fillStart): where its tail has been. */
+const COLD_MS = 2000
 
 /** What `--stages` times besides the fill, hop by hop: `.bench/latency-<rate>.json` has a column for each. */
 const STAGES = [
@@ -420,8 +429,17 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
     onNats.sort((a, b) => a - b)
     writeFileSync(join(BENCH_DIR, `latency-${rate}.json`), JSON.stringify(timeline.sort((a, b) => a[0]! - b[0]!)))
     const hops = args.stages ? hopsOf(timeline) : undefined
+    const part = (start: boolean) => {
+      const ms = timeline
+        .filter((row) => row[0]! < COLD_MS === start)
+        .map((row) => row[1]!)
+        .sort((a, b) => a - b)
+      return { p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), count: ms.length }
+    }
     return {
       fill: { p50Ms: percentile(onNats, 50), p90Ms: percentile(onNats, 90), p99Ms: percentile(onNats, 99), maxMs: onNats.at(-1) ?? NaN, count: onNats.length },
+      fillStart: part(true),
+      fillAfter: part(false),
       ...(hops ? { hops } : {}),
       rate,
       seconds: LAT_SECONDS,
@@ -638,6 +656,13 @@ function print(r: {
         'ms',
         l.rate === 1000 ? '< 50' : '',
         `p50 ${fmt(l.fill.p50Ms)} ms, p90 ${fmt(l.fill.p90Ms)} ms, max ${fmt(l.fill.maxMs)} ms over ${l.fill.count} fills seen on trade.fill.>`,
+      ],
+      [
+        `   the first ${COLD_MS / 1000} s / after`,
+        '',
+        'ms',
+        '',
+        `bars of the feed's first ${COLD_MS / 1000} s: p50 ${fmt(l.fillStart.p50Ms)}, p99 ${fmt(l.fillStart.p99Ms)} (${l.fillStart.count} fills); after: p50 ${fmt(l.fillAfter.p50Ms)}, p99 ${fmt(l.fillAfter.p99Ms)}`,
       ],
       ...(l.hops ? [['   hops p50 / p99', '', 'ms', '', l.hops.map((h) => `${h.hop} ${fmt(h.p50Ms)} / ${fmt(h.p99Ms)}`).join('; ')]] : []),
       [
