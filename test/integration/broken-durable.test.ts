@@ -5,29 +5,19 @@
 import { rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { jetstreamManager } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { persister } from '../../actors/persister.js'
 import { consumerConfig, durableName, ensureConsumers, ensureStreams, resetConsumer } from '../../src/runtime/topology.js'
-import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { natsPerFile } from '../support/nats-per-file.js'
 
 describe('a durable the server lost on disk', () => {
-  let nats: NatsServer
-  let nc: NatsConnection
-  beforeAll(async () => {
-    nats = await startNatsServer()
-    nc = await connect({ servers: nats.url })
-  })
-  afterAll(async () => {
-    await nc?.close()
-    await nats?.stop()
-  })
+  const nats = natsPerFile()
 
   it('is made anew when the actors start, instead of failing the start', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     await ensureStreams(jsm)
     await ensureConsumers(jsm, [persister()])
-    rmSync(join(nats.storeDir, 'jetstream', '$G', 'streams', 'MD', 'obs', 'persister-md'), { recursive: true, force: true })
+    rmSync(join(nats.server.storeDir, 'jetstream', '$G', 'streams', 'MD', 'obs', 'persister-md'), { recursive: true, force: true })
     // What the server now answers to any change of it:
     await expect(jsm.consumers.update('MD', 'persister-md', { description: 'x' })).rejects.toThrow(/no such file or directory/)
     await ensureConsumers(jsm, [persister()])
@@ -37,11 +27,11 @@ describe('a durable the server lost on disk', () => {
   })
 
   it('is repositioned by a rebuild all the same', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     const def = persister()
     const input = def.scopes[0]!.inputs.find((i) => i.stream === 'TRADE')!
     const name = durableName(def.name, def.scopes[0]!, input)
-    rmSync(join(nats.storeDir, 'jetstream', '$G', 'streams', 'TRADE', 'obs', name), { recursive: true, force: true })
+    rmSync(join(nats.server.storeDir, 'jetstream', '$G', 'streams', 'TRADE', 'obs', name), { recursive: true, force: true })
     await resetConsumer(jsm, 'TRADE', consumerConfig(def, def.scopes[0]!, input), 1)
     expect((await jsm.consumers.info('TRADE', name)).config.durable_name).toBe(name)
   })

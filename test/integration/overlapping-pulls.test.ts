@@ -11,20 +11,16 @@ import { pump, checkOrder, type Item, type PullTiming } from '../../src/runtime/
 import { Mailbox } from '../../src/runtime/mailbox.js'
 import type { LiveInput } from '../../src/runtime/rebuild.js'
 import { ensureStreams } from '../../src/runtime/topology.js'
-import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { natsPerFile } from '../support/nats-per-file.js'
 import { testIo } from '../support/runtime-io.js'
 
-let nats: NatsServer
-let nc: NatsConnection
+const nats = natsPerFile()
 let spy: NatsConnection
 beforeAll(async () => {
-  nats = await startNatsServer()
-  nc = await connect({ servers: nats.url })
-  spy = await connect({ servers: nats.url })
-}, 30_000)
+  spy = await connect({ servers: nats.server.url })
+})
 afterAll(async () => {
-  await Promise.allSettled([nc?.close(), spy?.close()])
-  await nats?.stop()
+  await spy?.close()
 })
 
 // nats.js takes no pull shorter than a second.
@@ -32,8 +28,8 @@ const TIMING: PullTiming = { expiresMs: 1000, renewMs: 500, heartbeatMs: 250, gr
 
 describe('pulling a durable', () => {
   it('sends each pull before the one before expires, and delivers every message once, in order', async () => {
-    const jsm = await jetstreamManager(nc)
-    const js = jetstream(nc)
+    const jsm = await jetstreamManager(nats.nc)
+    const js = jetstream(nats.nc)
     await ensureStreams(jsm)
     await jsm.consumers.add('MD', { durable_name: 'd', ack_policy: AckPolicy.All, max_ack_pending: 2000 })
 
@@ -46,7 +42,7 @@ describe('pulling a durable', () => {
     })
     await spy.flush()
 
-    const io = await testIo(nc)
+    const io = await testIo(nats.nc)
     const input: LiveInput = { spec: { stream: 'MD', accepts: [] }, durable: 'd', config: { durable_name: 'd' } }
     const mailbox = new Mailbox<Item>()
     const stop = new AbortController()
@@ -83,7 +79,7 @@ describe('pulling a durable', () => {
     for (let i = 1; i < pulls.length; i++) expect(pulls[i]!.at).toBeLessThan(pulls[i - 1]!.at + pulls[i - 1]!.expiresMs)
     // A stop lets the pulls in progress run out, no longer.
     expect(stoppedMs).toBeLessThan(TIMING.expiresMs + TIMING.graceMs + 1500)
-    await nc.flush()
+    await nats.nc.flush()
     const info = await jsm.consumers.info('MD', 'd')
     expect(info.num_ack_pending).toBe(0)
     expect(info.delivered.stream_seq).toBe(N)

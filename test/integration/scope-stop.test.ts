@@ -4,31 +4,21 @@
 // lease renewed forever — the scope never reaching the instance placement gave it to — and a
 // SIGTERM would wait for it without end.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { marketSnapshots } from '../../actors/market-snapshots.js'
 import { openCheckpoints } from '../../src/runtime/checkpoints.js'
 import { leasedRunner } from '../../src/runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
-import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { natsPerFile } from '../support/nats-per-file.js'
 import { testIo, testLease } from '../support/runtime-io.js'
 import { partitionOf } from '../../src/core/partition.js'
 
-let nats: NatsServer
-let nc: NatsConnection
-beforeAll(async () => {
-  nats = await startNatsServer()
-  nc = await connect({ servers: nats.url })
-}, 30_000)
-afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
-})
+const nats = natsPerFile()
 
 describe('a scope stopped while it rebuilds', () => {
   it('stops as soon as it is rebuilt, handling nothing', async () => {
-    const js = jetstream(nc)
-    const jsm = await jetstreamManager(nc)
+    const js = jetstream(nats.nc)
+    const jsm = await jetstreamManager(nats.nc)
     await ensureStreams(jsm)
     const def = marketSnapshots()
     await ensureConsumers(jsm, [def])
@@ -38,7 +28,7 @@ describe('a scope stopped while it rebuilds', () => {
     const stop = new AbortController()
     const checkpoints = await openCheckpoints(js)
     // The hand-over arrives while the scope loads its checkpoint.
-    const io = await testIo(nc, {
+    const io = await testIo(nats.nc, {
       checkpoints: {
         load: async (key) => {
           stop.abort()

@@ -5,8 +5,7 @@
 // accepted, sent again with other values, is still refused), the bars it had not handled yet are,
 // and the old durable is deleted once every new scope has its own.
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { marketSnapshots, WHOLE } from '../../actors/market-snapshots.js'
 import { startDaemon } from '../../src/app/daemon.js'
 import { loadEnv } from '../../src/config/env.js'
@@ -14,24 +13,17 @@ import { partitionOf } from '../../src/core/partition.js'
 import { leasedRunner } from '../../src/runtime/run-actor.js'
 import { ensureConsumers, ensureStreams } from '../../src/runtime/topology.js'
 import { createLogger } from '../../src/telemetry/log.js'
-import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { natsPerFile } from '../support/nats-per-file.js'
 import { testIo, testLease } from '../support/runtime-io.js'
 
 const SYMBOLS = ['ORCL', 'MSFT', 'SPY', 'XLU', 'TLT', 'GLD', 'QQQ', 'IWM']
 const day = (i: number) => `2024-01-${String(i).padStart(2, '0')}T00:00:00.000Z`
 const bar = (i: number, close = 10) => JSON.stringify({ ts: day(i), open: 10, high: 12, low: 9, close, volume: 100 })
 
-let nats: NatsServer
-let nc: NatsConnection
+const nats = natsPerFile()
 let jsm: JetStreamManager
 beforeAll(async () => {
-  nats = await startNatsServer()
-  nc = await connect({ servers: nats.url })
-  jsm = await jetstreamManager(nc)
-}, 30_000)
-afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
+  jsm = await jetstreamManager(nats.nc)
 })
 
 const mdBars = async () => (await jsm.streams.info('MD', { subjects_filter: 'md.bar.>' })).state.messages
@@ -43,13 +35,13 @@ async function until(ok: () => Promise<boolean>, what: string, ms = 30_000): Pro
 
 describe('market-snapshots split into partitions', () => {
   it('takes over the one scope of earlier releases: its state, its position, and then its durable', async () => {
-    const js = jetstream(nc)
+    const js = jetstream(nats.nc)
     await ensureStreams(jsm)
     // The earlier release: one scope over the whole of MD_IN.
     const def = marketSnapshots()
     const before = { ...def, scopes: [WHOLE], predecessor: undefined }
     await ensureConsumers(jsm, [before])
-    const io = await testIo(nc)
+    const io = await testIo(nats.nc)
     // It runs twice: over bars 1-3, then 4-5. Its checkpoint is then put back to the first run's, as
     // if the process had died before saving it again: bars 4-5 are acknowledged but only a replay of
     // MD_IN puts them in its state.
@@ -76,7 +68,7 @@ describe('market-snapshots split into partitions', () => {
 
     // The new release.
     const daemon = await startDaemon({
-      env: loadEnv({ NATS_URL: nats.url, METRICS_PORT: '0', PAPERD_LEASE_TTL_MS: '2000' }),
+      env: loadEnv({ NATS_URL: nats.server.url, METRICS_PORT: '0', PAPERD_LEASE_TTL_MS: '2000' }),
       actors: ['market-snapshots'],
       config: undefined,
       log: createLogger('silent'),

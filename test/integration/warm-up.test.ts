@@ -3,26 +3,16 @@
 // in any stream, no subscription, the same trades afterwards.
 import { join } from 'node:path'
 import { jetstreamManager } from '@nats-io/jetstream'
-import { connect, type NatsConnection } from '@nats-io/transport-node'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { warmUp, warmUpSeries } from '../../src/app/warm-up.js'
 import { loadConfigFile, parseConfig } from '../../src/config/env.js'
 import { PACKAGE_ROOT } from '../../src/config/paths.js'
 import { STREAMS } from '../../src/core/contracts.js'
 import { createCodec } from '../../src/runtime/codec.js'
 import { ensureStreams } from '../../src/runtime/topology.js'
-import { startNatsServer, type NatsServer } from '../support/nats-server.js'
+import { natsPerFile } from '../support/nats-per-file.js'
 
-let nats: NatsServer
-let nc: NatsConnection
-beforeAll(async () => {
-  nats = await startNatsServer()
-  nc = await connect({ servers: nats.url })
-}, 30_000)
-afterAll(async () => {
-  await nc?.close()
-  await nats?.stop()
-})
+const nats = natsPerFile()
 
 const canonical = loadConfigFile(join(PACKAGE_ROOT, 'examples', 'canonical.json'))
 const withSymbols = (symbols: string[], timeframe = '1m') =>
@@ -35,22 +25,22 @@ describe('the warm-up', () => {
   })
 
   it('runs the handlers and the client over the bars, and stores nothing', async () => {
-    const jsm = await jetstreamManager(nc)
+    const jsm = await jetstreamManager(nats.nc)
     await ensureStreams(jsm)
-    const inBefore = nc.stats().inMsgs
-    const warmed = await warmUp(withSymbols(['A', 'B', 'C', 'D', 'E']), createCodec(16), nc, 400)
+    const inBefore = nats.nc.stats().inMsgs
+    const warmed = await warmUp(withSymbols(['A', 'B', 'C', 'D', 'E']), createCodec(16), nats.nc, 400)
     expect(warmed).not.toBeNull()
     expect(warmed!.bars).toBe(4 * 400)
     // The strategies traded on the walk: fills, positions, portfolios and statuses went through.
     expect(warmed!.messages).toBeGreaterThan(100)
     // Every message came back through the server.
-    expect(nc.stats().inMsgs - inBefore).toBeGreaterThanOrEqual(Math.min(warmed!.messages, 4000))
+    expect(nats.nc.stats().inMsgs - inBefore).toBeGreaterThanOrEqual(Math.min(warmed!.messages, 4000))
     for (const stream of Object.keys(STREAMS)) expect((await jsm.streams.info(stream)).state.messages, stream).toBe(0)
   })
 
   it('is skipped when there is nothing to warm on', async () => {
     const codec = createCodec(16)
-    expect(await warmUp(withSymbols(['ORCL']), codec, nc, 0)).toBeNull()
-    expect(await warmUp(parseConfig({ ...canonical, strategies: [] }), codec, nc, 100)).toBeNull()
+    expect(await warmUp(withSymbols(['ORCL']), codec, nats.nc, 0)).toBeNull()
+    expect(await warmUp(parseConfig({ ...canonical, strategies: [] }), codec, nats.nc, 100)).toBeNull()
   })
 })
