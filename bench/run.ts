@@ -429,17 +429,17 @@ async function measureLatency(cleanup: Cleanup, rate: number): Promise<LatencyRe
     onNats.sort((a, b) => a - b)
     writeFileSync(join(BENCH_DIR, `latency-${rate}.json`), JSON.stringify(timeline.sort((a, b) => a[0]! - b[0]!)))
     const hops = args.stages ? hopsOf(timeline) : undefined
-    const part = (start: boolean) => {
+    const part = (publishedWhen: (at: number) => boolean) => {
       const ms = timeline
-        .filter((row) => row[0]! < COLD_MS === start)
+        .filter((row) => publishedWhen(row[0]!))
         .map((row) => row[1]!)
         .sort((a, b) => a - b)
       return { p50Ms: percentile(ms, 50), p99Ms: percentile(ms, 99), count: ms.length }
     }
     return {
       fill: { p50Ms: percentile(onNats, 50), p90Ms: percentile(onNats, 90), p99Ms: percentile(onNats, 99), maxMs: onNats.at(-1) ?? NaN, count: onNats.length },
-      fillStart: part(true),
-      fillAfter: part(false),
+      fillStart: part((at) => at < COLD_MS),
+      fillAfter: part((at) => at >= COLD_MS),
       ...(hops ? { hops } : {}),
       rate,
       seconds: LAT_SECONDS,
