@@ -163,6 +163,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (opts.actors.includes('strategy')) registerSessionMetrics(metrics.registry, opts.config?.strategies ?? [])
   // The persister's rows go to the database: the one port an actor's work has, given here.
   const store = sql && createStore(sql, { snapshotRetentionDays: opts.config?.persistence.snapshot_retention_days ?? null })
+  // Its connections opened and its statement prepared before the first batch (a failure here is
+  // only a colder first batch: that batch retries on its own terms).
+  await store?.warm().catch((err) => log.warn({ err: (err as Error).message }, 'preparing the persister statement failed; the first batch will'))
   // Ordered actors run the scopes whose leases this instance holds (any number of instances may run
   // them); the persister, a sink whose replicas share its durables, runs everywhere it is started.
   const instance = env.instanceId ?? instanceId()

@@ -416,24 +416,22 @@ const offsets = (first: number) => `insert into consumer_offsets (consumer, stre
 const OFFSETS = offsets(1)
 
 /**
- * The rows of `tables` and the offsets (when `withOffsets`) as ONE statement: each insert a
- * data-modifying CTE, its rows in parameter $i. A single statement is atomic on its own, so a batch
- * is one round trip and one socket write instead of BEGIN, the statements and COMMIT — three round
- * trips, and a write per statement over 1 KB (postgres.js sends those at once), each a loopback TCP
- * write whose kernel work is most of a persister's CPU at a steady flow. Its sub-statements see one
- * snapshot and none reads another's table, so they cannot see each other's rows and need not.
+ * Every table's rows and the offsets as ONE statement: each insert a data-modifying CTE, its rows
+ * in parameter $i (`[]` for a table the batch has no rows of, the offsets' arrays empty when it
+ * moves none). A single statement is atomic on its own, so a batch is one round trip and one socket
+ * write instead of BEGIN, the statements and COMMIT — three round trips, and a write per statement
+ * over 1 KB (postgres.js sends those at once), each a loopback TCP write whose kernel work is most
+ * of a persister's CPU at a steady flow. Its sub-statements see one snapshot and none reads
+ * another's table, so they cannot see each other's rows and need not.
+ * Always every table, never the ones a batch has: a statement per set of tables was prepared and
+ * planned again for each new set on each pooled connection (~5 ms of Postgres apiece, and five
+ * custom plans after), and a daemon meeting its first ideas and fills met a dozen new sets in its
+ * first two seconds, on the cores the pipeline needed. An empty table's CTE costs next to nothing.
  */
-const combined = new Map<string, string>()
-function combinedStatement(tables: readonly string[], withOffsets: boolean): string {
-  const key = `${tables.join(',')}|${withOffsets}`
-  let text = combined.get(key)
-  if (!text) {
-    const parts = tables.map((table, i) => `t${i} as (${statements.get(table)!.replace('$1::', `$${i + 1}::`)})`)
-    if (withOffsets) parts.push(`o as (${offsets(tables.length + 1)})`)
-    combined.set(key, (text = `with ${parts.join(',\n')}\nselect 1`))
-  }
-  return text
-}
+/** The tables in the one order every batch writes them in. */
+const TABLE_ORDER = Object.keys(TABLES)
+const BATCH = `with ${[...TABLE_ORDER.map((table, i) => `t${i} as (${statements.get(table)!.replace('$1::', `$${i + 1}::`)})`), `o as (${offsets(TABLE_ORDER.length + 1)})`].join(',\n')}\nselect 1`
+const NO_ROWS = '[]'
 
 function quote(column: string): string {
   return column === 'values' ? '"values"' : column
@@ -476,7 +474,6 @@ const LONE_SURROGATE_ESCAPE = /\\ud[89a-f]/i
 const LONE_SURROGATE = /\p{Cs}/gu
 
 const SNAPSHOT_TABLES = ['snapshot_market', 'snapshot_indicators'] as const
-const TABLE_ORDER = Object.keys(TABLES)
 
 const prune = (table: string) =>
   `delete from ${table} where symbol = $1 and timeframe = $2 and ts < $3::timestamptz - make_interval(secs => $4::double precision)`
@@ -536,12 +533,23 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
   const pruning = retention(options.snapshotRetentionDays)
   const retentionSecs = String((options.snapshotRetentionDays ?? 0) * 86_400)
   return {
+    /**
+     * Opens the pool's connections and prepares the batch statement on each, writing nothing (no
+     * rows, no offsets), before the first batch: a daemon's first seconds of traffic otherwise
+     * also paid for the connections, the statement's preparation and its first plans on each.
+     */
+    async warm(): Promise<void> {
+      const nothing = [...TABLE_ORDER.map(() => NO_ROWS), [], [], []] as never[]
+      // As many at once as the pool holds, so each connection is opened and prepares it; six
+      // rounds, as Postgres plans a prepared statement anew on each of its first five executions.
+      for (let round = 0; round < 6; round++) await Promise.all(Array.from({ length: sql.options.max }, () => sql.unsafe(BATCH, nothing, { prepare: true })))
+    },
     async commit(writes: Write[], positions: ConsumerPosition[]): Promise<void> {
       const byTable = new Map<string, Record<string, unknown>[]>(TABLE_ORDER.map((t) => [t, []]))
       for (const w of writes) {
         const rows = byTable.get(w.table)
-        if (rows) rows.push(w.row)
-        else byTable.set(w.table, [w.row])
+        if (!rows) throw new Error(`no table ${w.table}`)
+        rows.push(w.row)
       }
       const prunes = pruning.due(byTable)
       // In one order too: batches of several durables commit side by side.
@@ -552,16 +560,12 @@ export function createStore(sql: Sql, options: StoreOptions = {}) {
         if (prunes.length === 0) {
           // Nothing to prune (all but once a day per symbol): the whole batch in one statement.
           if (!tables.length && !sorted.length) return
-          const params = tables.map(([table, rows]) => rowsOf(table, rows)) as unknown[]
-          if (sorted.length) params.push(...offsetParams)
-          await sql.unsafe(
-            combinedStatement(
-              tables.map(([table]) => table),
-              sorted.length > 0,
-            ),
-            params as never[],
-            { prepare: true },
-          )
+          const params: unknown[] = TABLE_ORDER.map((table) => {
+            const rows = byTable.get(table)!
+            return rows.length ? rowsOf(table, rows) : NO_ROWS
+          })
+          params.push(...offsetParams)
+          await sql.unsafe(BATCH, params as never[], { prepare: true })
           return
         }
         await sql.begin((tx) => {
