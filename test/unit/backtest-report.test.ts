@@ -75,15 +75,17 @@ describe('backtest report', () => {
     expect(Array.from(equityCurve({ times, portfolios: [] }, account))).toEqual([1000, 1000, 1000, 1000, 1000])
   })
 
-  it('the equity curve is each time’s last portfolio carried forward, for any times and portfolios in order (against a naive walk)', () => {
+  it('the equity curve is each time’s last portfolio carried forward, for any times and portfolios, in time order or not (against a naive walk)', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { maxLength: 40 }),
         fc.array(fc.tuple(fc.integer({ min: 0, max: 61 }), fc.integer({ min: 1, max: 5000 })), { maxLength: 60 }),
-        (days, points) => {
+        fc.boolean(),
+        (days, points, sorted) => {
           const at = (d: number) => `2024-01-01T00:${String(d).padStart(2, '0')}:00.000Z`
           const times = [...days].sort((a, b) => a - b).map(at)
-          const ps = [...points].sort((a, b) => a[0] - b[0]).map(([d, equity]) => ({ ...pf(1, equity), ts: at(d) }))
+          // In time order (a run's), or as drawn: the last of a time, in the order given, counts.
+          const ps = (sorted ? [...points].sort((a, b) => a[0] - b[0]) : points).map(([d, equity]) => ({ ...pf(1, equity), ts: at(d) }))
           const naive: number[] = []
           let value = account.starting_cash
           for (const t of times) {
