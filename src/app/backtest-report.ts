@@ -100,8 +100,8 @@ function pointsOf(points: PortfolioPoints, account: string): { ts: readonly stri
  * as much as the walk.
  */
 function carriedOver(times: readonly string[], items: readonly string[], values: readonly number[], initial: number): Float64Array {
-  const out = new Float64Array(times.length)
   const n = times.length
+  const out = new Float64Array(n)
   let value = initial
   // Item by item: the times before an item's keep the value so far (filled as a run). An item is
   // nearly always at the time of the one before or at the next one — a backtest's points carry the
@@ -141,8 +141,7 @@ function carriedOverByTime(times: readonly string[], items: readonly string[], v
 /** The first index from `from` whose time is at or after `ts` (times ascending): galloping, then halving. */
 function firstAtOrAfter(times: readonly string[], ts: string, from: number): number {
   const n = times.length
-  // Equal first: a backtest's portfolios carry the very strings of its bar times, found equal at once.
-  if (from >= n || times[from] === ts || times[from]! >= ts) return from
+  if (from >= n || times[from]! >= ts) return from
   let lo = from // times[lo] < ts
   let step = 1
   let hi = from + 1
