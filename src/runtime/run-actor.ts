@@ -381,7 +381,7 @@ async function processBatch<S>(
       last.set(item.input.durable, item)
     })
     for (const [durable, item] of last) {
-      if (results[batch.indexOf(item)]!.disposition !== 'term') io.publisher.ack(item.m, still)
+      if (results[batch.indexOf(item)]!.disposition !== 'term') io.publisher.ackUpTo(item.m, durable, still)
       acked.set(durable, Math.max(item.m.seq, positions.get(durable) ?? 0))
     }
   } else {

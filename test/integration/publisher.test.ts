@@ -1,10 +1,11 @@
 // The runtime's JetStream publisher against a real server: PubAcks, de-duplication by message id,
 // a subject no stream stores, a server that does not answer in time, and the acknowledgements it
-// sends late (with the next publish, after the linger, on close; never once they must not go).
+// sends late (with the next publish, after the linger, on close; never once they must not go), and
+// the cumulative ones of AckAll consumers, the newest of each consumer replacing those before it.
 import { AckPolicy, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createPublisher, PublishError } from '../../src/runtime/publisher.js'
+import { createPublisher, PublishError, type Publisher } from '../../src/runtime/publisher.js'
 import { startNatsServer, type NatsServer } from '../support/nats-server.js'
 
 describe('publisher', () => {
@@ -95,6 +96,104 @@ describe('publisher', () => {
       await expect.poll(kept.pending, { timeout: 5000 }).toBe(0)
       await nc.flush()
       expect(await lost.pending()).toBe(1)
+    })
+  })
+
+  describe('cumulative acknowledgements', () => {
+    let n = 0
+    /**
+     * A fresh AckAll durable with `count` messages delivered to it and none acknowledged, and the
+     * acknowledgements the server is sent for it, as seen by a subscriber of its ack subjects.
+     */
+    async function deliveredAll(count: number) {
+      const jsm = await jetstreamManager(nc)
+      const name = `cumulative${++n}`
+      const stream = name.toUpperCase()
+      await jsm.streams.add({ name: stream, subjects: [`${name}.>`] })
+      const js = jetstream(nc)
+      await Promise.all(Array.from({ length: count }, (_, i) => js.publish(`${name}.x`, Buffer.from(String(i)))))
+      await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.All, max_ack_pending: 2000 })
+      const acks: string[] = []
+      // `$JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…`: each as its sequence and what it said.
+      const seen = nc.subscribe(`$JS.ACK.${stream}.${name}.>`, {
+        callback: (_, m) => {
+          acks.push(`${m.subject.split('.')[5]} ${m.string()}`)
+        },
+      })
+      await nc.flush()
+      const messages: JsMsg[] = []
+      const iter = await (await js.consumers.get(stream, name)).fetch({ max_messages: count, expires: 5000 })
+      for await (const m of iter) messages.push(m)
+      expect(messages).toHaveLength(count)
+      const info = async () => {
+        const c = await jsm.consumers.info(stream, name)
+        return { pending: c.num_ack_pending, floor: c.ack_floor.stream_seq }
+      }
+      return { messages, acks, info, stop: () => seen.unsubscribe() }
+    }
+    const settled = async (p: Publisher) => {
+      p.close()
+      await nc.flush()
+    }
+
+    it('send only the newest of a consumer, and not with a publish', async () => {
+      const publisher = createPublisher(nc, { ackLingerMs: 0, cumulativeLingerMs: 600_000 })
+      const { messages, acks, info, stop } = await deliveredAll(3)
+      publisher.ackUpTo(messages[0]!, 'c')
+      publisher.ackUpTo(messages[1]!, 'c')
+      await publisher.publish('p.ride', Buffer.from('{}'), 'ride-cumulative')
+      await nc.flush()
+      expect(await info()).toEqual({ pending: 3, floor: 0 })
+      publisher.flushAcks()
+      await expect.poll(info, { timeout: 5000 }).toEqual({ pending: 1, floor: messages[1]!.seq })
+      expect(acks).toEqual([`${messages[1]!.seq} +ACK`])
+      await settled(publisher)
+      stop()
+    })
+
+    it('go out after their own linger', async () => {
+      const publisher = createPublisher(nc, { cumulativeLingerMs: 20 })
+      const { messages, info, stop } = await deliveredAll(2)
+      publisher.ackUpTo(messages[1]!, 'c')
+      await expect.poll(info, { timeout: 5000 }).toEqual({ pending: 0, floor: messages[1]!.seq })
+      await settled(publisher)
+      stop()
+    })
+
+    it('go out at once when one would cover too many sequences for the consumer to keep delivering', async () => {
+      const publisher = createPublisher(nc, { cumulativeLingerMs: 600_000 })
+      const { messages, acks, info, stop } = await deliveredAll(1100)
+      const first = messages[0]!.seq
+      for (const m of messages) publisher.ackUpTo(m, 'c')
+      await nc.flush()
+      // The one that reached 1,000 sequences past the first went out; the rest wait for the linger.
+      await expect.poll(info, { timeout: 5000 }).toEqual({ pending: 1100 - 1001, floor: first + 1000 })
+      expect(acks).toEqual([`${first + 1000} +ACK`])
+      await settled(publisher)
+      await expect.poll(info, { timeout: 5000 }).toEqual({ pending: 0, floor: messages[1099]!.seq })
+      expect(acks).toEqual([`${first + 1000} +ACK`, `${messages[1099]!.seq} +ACK`])
+      stop()
+    })
+
+    it('are sent before a term queued after them, and on close; dropped once they may not go', async () => {
+      const publisher = createPublisher(nc, { ackLingerMs: 600_000, cumulativeLingerMs: 600_000 })
+      const a = await deliveredAll(3)
+      publisher.ackUpTo(a.messages[0]!, 'a')
+      publisher.term(a.messages[1]!)
+      publisher.ackUpTo(a.messages[2]!, 'a')
+      const b = await deliveredAll(2)
+      let held = true
+      publisher.ackUpTo(b.messages[1]!, 'b', () => held)
+      held = false
+      await settled(publisher)
+      await expect.poll(a.info, { timeout: 5000 }).toEqual({ pending: 0, floor: a.messages[2]!.seq })
+      // The ack, then the term, then the newest ack: in the order they were queued.
+      const [s0, s1, s2] = a.messages.map((m) => m.seq)
+      expect(a.acks).toEqual([`${s0} +ACK`, `${s1} +TERM`, `${s2} +ACK`])
+      expect(await b.info()).toEqual({ pending: 2, floor: 0 })
+      expect(b.acks).toHaveLength(0)
+      a.stop()
+      b.stop()
     })
   })
 })
