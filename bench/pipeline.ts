@@ -36,6 +36,8 @@ export interface Target {
 
 interface ActorStats {
   messages: number
+  /** Delivered and acknowledged unread: a type the input does not take (its one filter brought it). */
+  skipped: number
   handleMs: number
   flushMs: number
   batches: number
@@ -155,11 +157,15 @@ async function quiesce(
 
 async function actorStats(registry: Registry): Promise<Record<string, ActorStats>> {
   const out: Record<string, ActorStats> = {}
-  const get = (actor: string) => (out[actor] ??= { messages: 0, handleMs: 0, flushMs: 0, batches: 0, meanBatch: 0 })
+  const get = (actor: string) => (out[actor] ??= { messages: 0, skipped: 0, handleMs: 0, flushMs: 0, batches: 0, meanBatch: 0 })
   const all = await registry.getMetricsAsJSON()
   const values = (name: string) =>
     (all.find((m) => m.name === name)?.values ?? []) as { value: number; labels: Record<string, string | number>; metricName?: string }[]
-  for (const v of values('paperd_messages_total')) get(String(v.labels.actor)).messages += v.value
+  for (const v of values('paperd_messages_total')) {
+    const s = get(String(v.labels.actor))
+    s.messages += v.value
+    if (v.labels.outcome === 'skipped') s.skipped += v.value
+  }
   for (const v of values('paperd_handler_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).handleMs += v.value * 1000
   for (const v of values('paperd_flush_duration_seconds')) if (v.metricName?.endsWith('_sum')) get(String(v.labels.actor)).flushMs += v.value * 1000
   const batchSum: Record<string, number> = {}

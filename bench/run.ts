@@ -794,16 +794,19 @@ function print(r: {
   console.log(table(cpuRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r']))
   if (contended) console.log('  ! other processes used > 0.1 CPU-s per wall second during that run: the numbers are contended, re-run on a quiet machine')
 
-  for (const [name, run] of [...runs.slice(0, 2), ['persister drain', drain] as const]) {
+  for (const [name, run] of [...runs, ['persister drain', drain] as const]) {
     if (!run) continue
     console.log(`\n${name}: per actor (runtime metrics; backlog = pending + unacked over its durables)`)
-    const actorRows = [['actor', 'messages', 'handler ms', 'flush ms', 'batches', 'mean batch', 'max backlog', 'mean backlog', 'backlog at publish end']]
+    const actorRows = [
+      ['actor', 'messages', 'skipped', 'handler ms', 'flush ms', 'batches', 'mean batch', 'max backlog', 'mean backlog', 'backlog at publish end'],
+    ]
     for (const a of ACTOR_NAMES) {
       const s = run.actorStats[a]
       if (!s && !run.lag) continue
       actorRows.push([
         a,
         fmt(s?.messages),
+        fmt(s?.skipped),
         fmt(s?.handleMs),
         fmt(s?.flushMs),
         fmt(s?.batches),
@@ -813,7 +816,13 @@ function print(r: {
         fmt(run.lag?.atPublishEnd[a] ?? 0),
       ])
     }
-    console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
+    console.log(table(actorRows, ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r']))
+    // What a bar costs in deliveries: every message an actor was handed (a router's copy, each
+    // durable's own), and how many of them were only skipped.
+    const handled = ACTOR_NAMES.reduce((n, a) => n + (run.actorStats[a]?.messages ?? 0), 0)
+    const skipped = ACTOR_NAMES.reduce((n, a) => n + (run.actorStats[a]?.skipped ?? 0), 0)
+    if (run.messagesIn && name !== 'persister drain')
+      console.log(`  messages handled a bar: ${fmt(handled / run.messagesIn, 1)}, of which skipped unread ${fmt(skipped / run.messagesIn, 1)}`)
     if (run.lag) console.log(`  ${run.lag.samples} backlog samples; largest: ${run.lag.topDurables.map((d) => `${d.durable} ${d.max}`).join(', ')}`)
     const lookups = (source: string) => run.actorStats[`lookups from ${source}`]?.messages ?? 0
     if (lookups('memory') + lookups('stream'))
